@@ -1,0 +1,1 @@
+"""facility: operations system of a public training campus."""

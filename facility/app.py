@@ -1,0 +1,90 @@
+"""The app factory: where the domains meet the web."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from facility.core import audit
+from facility.core.auth import csrf_protect
+from facility.core.config import Settings, get_settings
+from facility.core.db import get_engine, pending_migrations
+from facility.core.handlers import install_error_handlers
+from facility.core.ops import observe_request
+from facility.domains import domain_modules, import_all_models
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+SESSION_MAX_AGE_S = 12 * 3600
+
+
+class NotMigrated(RuntimeError):
+    """The database schema is behind the code."""
+
+
+def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    import_all_models()
+    engine = get_engine(settings.sqlalchemy_url)
+    if check_migrations and pending_migrations(engine):
+        raise NotMigrated("the database is not migrated: run `facility db upgrade` first")
+
+    app = FastAPI(
+        title="facility",
+        version="0.1.0",
+        description="Rooms, rental booking, live sensors and maintenance of a training campus.",
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.secret_key = settings.resolved_secret_key()
+
+    @app.middleware("http")
+    async def _request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        token = audit.client_ip.set(request.client.host if request.client else "")
+        try:
+            response = await call_next(request)
+        finally:
+            audit.client_ip.reset(token)
+        route = request.scope.get("route")
+        observe_request(
+            request.method, getattr(route, "path", "unmatched"), response.status_code, started
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=app.state.secret_key,
+        session_cookie="facility_session",
+        max_age=SESSION_MAX_AGE_S,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    install_error_handlers(app)
+
+    from facility.core import ops
+    from facility.core import router as core_router
+    from facility.core import views as core_views
+
+    app.include_router(ops.router)
+    app.include_router(core_router.router)
+    app.include_router(core_views.router)
+    for module in domain_modules("router") + domain_modules("views"):
+        app.include_router(module.router)
+    for module in domain_modules("hooks"):
+        module.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

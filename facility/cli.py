@@ -1,0 +1,213 @@
+"""The `facility` command: serve, migrate, load the demo campus, manage users, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from collections.abc import Callable
+
+from facility.core.config import Settings, SettingsError, load_settings
+from facility.core.db import get_engine, session_scope, upgrade_database
+from facility.core.logging import configure_logging
+from facility.core.models import Role
+
+DEMO_HOST, DEMO_PORT = "127.0.0.1", 8000
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from facility.app import NotMigrated, create_app
+
+    settings = _settings()
+    try:
+        app = create_app(settings)
+    except NotMigrated as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True)
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> None:
+    settings = _settings()
+    upgrade_database(settings.sqlalchemy_url)
+    print(f"database at head: {settings.sqlalchemy_url.split('@')[-1]}")
+
+
+def cmd_db_revision(args: argparse.Namespace) -> None:
+    from alembic import command
+
+    from facility.core.db import alembic_config
+
+    settings = _settings()
+    command.revision(
+        alembic_config(settings.sqlalchemy_url),
+        message=args.message,
+        autogenerate=True,
+        head=args.head,
+        branch_label=args.branch_label,
+        depends_on=args.depends_on,
+        rev_id=args.rev_id,
+    )
+
+
+def cmd_demo_data(_args: argparse.Namespace) -> None:
+    from facility.demo.load import load_demo_campus
+
+    settings = _settings()
+    with session_scope(get_engine(settings.sqlalchemy_url)) as session:
+        counts = load_demo_campus(session)
+    print("demo campus loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def cmd_users_add(args: argparse.Namespace) -> None:
+    from facility.core import accounts
+    from facility.core.errors import FacilityError
+
+    settings = _settings()
+    role = Role(args.role)
+    try:
+        with session_scope(get_engine(settings.sqlalchemy_url)) as session:
+            org_id = None
+            if role == Role.renter:
+                if not args.org:
+                    raise SystemExit("error: --org is required for a renter")
+                org_id = accounts.create_organization(
+                    session, None, name=args.org, approved=True, contact_email=args.email
+                ).id
+            user = accounts.create_user(
+                session, None, email=args.email, password=args.password, role=role,
+                full_name=args.name or "", organization_id=org_id,
+            )
+            print(f"created {user.role} {user.email} (id {user.id})")
+    except FacilityError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def ensure_demo_accounts(settings: Settings) -> dict[str, tuple[str, str]]:
+    """One account per role with a fresh password each run; returns role -> (email, password)."""
+    from facility.core import accounts
+    from facility.core.security import hash_password
+
+    created: dict[str, tuple[str, str]] = {}
+    with session_scope(get_engine(settings.sqlalchemy_url)) as session:
+        for role in Role:
+            email = f"{role.value}@demo.facility.kr"
+            password = secrets.token_urlsafe(9)
+            user = accounts.get_user_by_email(session, email)
+            if user is None:
+                org_id = None
+                if role == Role.renter:
+                    org_id = accounts.create_organization(
+                        session, None, name="서초교육봉사단 (demo)", kind=accounts.OrgKind.nonprofit,
+                        business_number="214-82-00001", contact_email=email, approved=True,
+                    ).id
+                accounts.create_user(
+                    session, None, email=email, password=password, role=role,
+                    full_name=f"Demo {role.value}", organization_id=org_id,
+                )
+            else:
+                user.password_hash = hash_password(password)
+                session.add(user)
+            created[role.value] = (email, password)
+    return created
+
+
+def demo_background_services(settings: Settings) -> list[Callable[[], None]]:
+    """Start whatever the domains run beside the web app in the demo; returns their stoppers."""
+    from facility.domains import domain_modules
+
+    stoppers = []
+    for module in domain_modules("demo_runtime"):
+        stoppers.append(module.start(settings))
+    return stoppers
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from facility.app import create_app
+    from facility.demo.load import load_demo_campus
+
+    settings = _settings().model_copy(update={"demo": True})
+    upgrade_database(settings.sqlalchemy_url)
+    with session_scope(get_engine(settings.sqlalchemy_url)) as session:
+        counts = load_demo_campus(session)
+    accounts_ = ensure_demo_accounts(settings)
+    print("\nfacility demo: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(f"open http://{args.host}:{args.port}/ and sign in as:")
+    for role, (email, password) in accounts_.items():
+        print(f"  {role:8} {email:32} {password}")
+    print(flush=True)
+    stoppers = demo_background_services(settings)
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+    finally:
+        for stop in reversed(stoppers):
+            stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="facility", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the web app and API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    db = commands.add_parser("db", help="database migrations").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="bring the database to the newest schema").set_defaults(
+        func=cmd_db_upgrade
+    )
+    revision = db.add_parser("revision", help="(developers) autogenerate a migration")
+    revision.add_argument("-m", "--message", required=True)
+    revision.add_argument("--head", default="head")
+    revision.add_argument("--branch-label", default=None)
+    revision.add_argument("--depends-on", default=None)
+    revision.add_argument("--rev-id", default=None)
+    revision.set_defaults(func=cmd_db_revision)
+
+    commands.add_parser("demo-data", help="load the demo campus (idempotent)").set_defaults(
+        func=cmd_demo_data
+    )
+
+    users = commands.add_parser("users", help="accounts").add_subparsers(dest="users", required=True)
+    add = users.add_parser("add", help="create a user")
+    add.add_argument("email")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--password", required=True)
+    add.add_argument("--org", help="organisation name (renters; created approved)")
+    add.add_argument("--name", help="full name")
+    add.set_defaults(func=cmd_users_add)
+
+    demo = commands.add_parser("demo", help="migrate, load the demo campus and run everything")
+    demo.add_argument("--host", default=DEMO_HOST)
+    demo.add_argument("--port", type=int, default=DEMO_PORT)
+    demo.set_defaults(func=cmd_demo)
+
+    from facility.domains import domain_modules
+
+    for module in domain_modules("commands"):
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    configure_logging()
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

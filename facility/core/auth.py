@@ -1,0 +1,99 @@
+"""Who is asking: bearer token or session cookie, the role checks services call, and CSRF."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from facility.core.db import SAFE_METHODS, get_session
+from facility.core.errors import Forbidden, NotAuthenticated
+from facility.core.models import Role, User
+from facility.core.security import read_token
+
+SESSION_USER_KEY = "uid"
+SESSION_CSRF_KEY = "csrf"
+
+
+def ensure_role(user: User | None, *roles: Role | str) -> User:
+    """Raise unless the user is signed in, active and holds one of the roles."""
+    if user is None or not user.active:
+        raise NotAuthenticated("Sign in to continue.")
+    if roles and user.role not in {str(r) for r in roles}:
+        raise Forbidden("Your role does not allow this action.")
+    return user
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def optional_user(
+    request: Request, session: Annotated[Session, Depends(get_session)]
+) -> User | None:
+    """The signed-in user, or None; a bad bearer token is an error, not anonymity."""
+    settings = request.app.state.settings
+    token = _bearer(request)
+    if token is not None:
+        uid = read_token(request.app.state.secret_key, token, settings.token_ttl_minutes * 60)
+        if uid is None:
+            raise NotAuthenticated("The access token is invalid or has expired.")
+    else:
+        uid = request.session.get(SESSION_USER_KEY)
+    if uid is None:
+        return None
+    user = session.get(User, uid)
+    if user is None or not user.active:
+        if token is not None:
+            raise NotAuthenticated("The account behind this token is disabled.")
+        request.session.pop(SESSION_USER_KEY, None)
+        return None
+    request.state.user = user
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    return ensure_role(user)
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+CurrentUser = Annotated[User, Depends(current_user)]
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    token = request.session.get(SESSION_CSRF_KEY)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF_KEY] = token
+    return str(token)
+
+
+async def csrf_protect(request: Request) -> None:
+    """Reject unsafe requests that ride on the session cookie without the session's token.
+
+    Bearer-token API calls carry no ambient authority and are exempt; so are API calls with no
+    signed-in session (the token endpoint). Every page form post is checked, sign-in included.
+    """
+    if request.method in SAFE_METHODS or _bearer(request):
+        return
+    is_api = request.url.path.startswith("/api/")
+    if is_api and SESSION_USER_KEY not in request.session:
+        return
+    expected = request.session.get(SESSION_CSRF_KEY)
+    sent = request.headers.get("x-csrf-token")
+    content_type = request.headers.get("content-type", "")
+    if not sent and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        sent = str((await request.form()).get("csrf_token") or "")
+    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
+        raise Forbidden(
+            "The form has expired or did not come from this site; reload the page and try again.",
+            code="csrf",
+        )

@@ -1,0 +1,78 @@
+"""Error rendering: JSON {"detail", "code"} for the API, a toast for htmx, a page otherwise."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from facility.core.errors import FacilityError
+from facility.core.web import render
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    ).split(",")[0]
+
+
+def _respond(request: Request, status: int, detail: str, code: str, extra: dict[str, Any]) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status)
+    if request.headers.get("hx-request") == "true":
+        if status == 401:
+            return Response(status_code=200, headers={"HX-Redirect": "/login"})
+        response = render(request, "toast.html", {"message": detail, "level": "error"})
+        response.status_code = status
+        # htmx drops 4xx bodies by default; retarget the toast into the page's toast area.
+        response.headers["HX-Retarget"] = "#toasts"
+        response.headers["HX-Reswap"] = "beforeend"
+        return response
+    if status == 401:
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+    return render(request, "error.html", {"message": detail, "status": status}, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return "Invalid input — " + "; ".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(FacilityError)
+    async def _facility_error(request: Request, exc: FacilityError) -> Response:
+        return _respond(request, exc.status_code, exc.message, exc.code, exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return _respond(request, 422, _validation_message(exc), "invalid", {"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}
+        detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        response = _respond(request, exc.status_code, detail, codes.get(exc.status_code, "http_error"), {})
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _respond(request, 500, "Internal error; it has been logged.", "internal", {})
+

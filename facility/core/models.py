@@ -1,0 +1,102 @@
+"""People, organisations and the audit trail: the tables every domain relies on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, String
+from sqlmodel import Field, SQLModel
+
+from facility.core.db import utc_field, utcnow
+
+
+class Role(StrEnum):
+    renter = "renter"
+    crew = "crew"
+    manager = "manager"
+    admin = "admin"
+
+
+STAFF_ROLES = frozenset({Role.crew, Role.manager, Role.admin})
+MANAGING_ROLES = frozenset({Role.manager, Role.admin})
+
+
+class OrgStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class OrgKind(StrEnum):
+    """Drives fee discounts: public and education bodies pay less than private ones."""
+
+    public = "public"
+    education = "education"
+    nonprofit = "nonprofit"
+    private = "private"
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organization"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    business_number: str | None = Field(default=None, max_length=20, unique=True)
+    kind: str = Field(default=OrgKind.private.value, sa_type=String(20))
+    contact_name: str = Field(default="", max_length=100)
+    contact_phone: str = Field(default="", max_length=40)
+    contact_email: str = Field(default="", max_length=254)
+    status: str = Field(default=OrgStatus.pending.value, sa_type=String(20), index=True)
+    status_reason: str = Field(default="", max_length=500)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    full_name: str = Field(default="", max_length=100)
+    role: str = Field(sa_type=String(20), index=True)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    active: bool = Field(default=True)
+    locale: str = Field(default="ko", max_length=5)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role in MANAGING_ROLES
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, when, from where; before and after as JSON. Never updated or deleted."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_field(default_factory=utcnow, nullable=False, index=True)
+    actor_id: int | None = Field(default=None, index=True)
+    actor_label: str = Field(default="system", max_length=254)
+    action: str = Field(max_length=80, index=True)
+    entity: str = Field(max_length=60, index=True)
+    entity_id: str = Field(default="", max_length=60)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    ip: str = Field(default="", max_length=64)
+
+
+class LoginFailure(SQLModel, table=True):
+    """Recent failed sign-ins, keyed by account and by address, for rate limiting."""
+
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, index=True)
+    at: datetime = utc_field(default_factory=utcnow, nullable=False, index=True)

@@ -1,0 +1,136 @@
+"""JSON API for sign-in, accounts, organisations and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from facility.core import accounts, audit
+from facility.core.auth import CurrentUser, DbSession
+from facility.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    TooManyRequests,
+    error_responses,
+)
+from facility.core.models import OrgStatus
+from facility.core.schemas import (
+    AuditList,
+    OrganizationDecision,
+    OrganizationPublic,
+    RenterSignUp,
+    Token,
+    UserCreate,
+    UserPublic,
+)
+from facility.core.security import issue_token
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    responses=error_responses(NotAuthenticated, TooManyRequests),
+)
+def issue_access_token(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: DbSession,
+) -> Token:
+    """OAuth2 password flow: form fields `username` (the e-mail) and `password`."""
+    user = accounts.authenticate(session, form.username, form.password, client_address(request))
+    if user is None:
+        # The failure must be kept although the request fails, so commit it here at the edge.
+        session.commit()
+        raise NotAuthenticated("Wrong e-mail or password.", code="bad_credentials")
+    ttl = request.app.state.settings.token_ttl_minutes * 60
+    return Token(access_token=issue_token(request.app.state.secret_key, user.id), expires_in=ttl)  # type: ignore[arg-type]
+
+
+@router.get("/users/me", response_model=UserPublic, responses=error_responses(NotAuthenticated))
+def read_me(user: CurrentUser) -> UserPublic:
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.post(
+    "/users",
+    response_model=UserPublic,
+    status_code=201,
+    responses=error_responses(Forbidden, Conflict, InvalidInput, NotAuthenticated),
+)
+def create_user(body: UserCreate, session: DbSession, user: CurrentUser) -> UserPublic:
+    """Admins create staff accounts (and renters inside an existing organisation)."""
+    created = accounts.create_user(
+        session,
+        user,
+        email=body.email,
+        password=body.password,
+        role=body.role,
+        full_name=body.full_name,
+        organization_id=body.organization_id,
+    )
+    return UserPublic.model_validate(created, from_attributes=True)
+
+
+@router.post(
+    "/signup",
+    response_model=UserPublic,
+    status_code=201,
+    responses=error_responses(Conflict, InvalidInput),
+)
+def sign_up(body: RenterSignUp, session: DbSession) -> UserPublic:
+    """A renter registers with their organisation, which then waits for a manager's approval."""
+    user = accounts.sign_up_renter(session, **body.model_dump())
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.get(
+    "/organizations",
+    response_model=list[OrganizationPublic],
+    responses=error_responses(Forbidden, NotAuthenticated),
+)
+def list_organizations(
+    session: DbSession, user: CurrentUser, status: OrgStatus | None = None
+) -> list[OrganizationPublic]:
+    orgs = accounts.list_organizations(session, user, status=status)
+    return [OrganizationPublic.model_validate(o, from_attributes=True) for o in orgs]
+
+
+@router.post(
+    "/organizations/{org_id}/decision",
+    response_model=OrganizationPublic,
+    responses=error_responses(Forbidden, NotFound, InvalidInput, NotAuthenticated),
+)
+def decide_organization(
+    org_id: int, body: OrganizationDecision, session: DbSession, user: CurrentUser
+) -> OrganizationPublic:
+    org = accounts.decide_organization(
+        session, user, org_id, approve=body.approve, reason=body.reason
+    )
+    return OrganizationPublic.model_validate(org, from_attributes=True)
+
+
+@router.get("/audit", response_model=AuditList, responses=error_responses(Forbidden, NotAuthenticated))
+def list_audit(
+    session: DbSession,
+    user: CurrentUser,
+    entity: Annotated[str | None, Query(max_length=60)] = None,
+    action: Annotated[str | None, Query(max_length=80)] = None,
+    actor: Annotated[str | None, Query(max_length=254)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditList:
+    rows, total = audit.list_entries(
+        session, user, entity=entity, action=action, actor_label=actor, limit=limit, offset=offset
+    )
+    return AuditList.model_validate({"items": [r.model_dump() for r in rows], "total": total})

@@ -1,0 +1,171 @@
+"""Pages of the shell: sign-in, renter sign-up, language, organisation approval, audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from facility.core import accounts, audit
+from facility.core.auth import SESSION_USER_KEY, CurrentUser, DbSession, csrf_token
+from facility.core.errors import FacilityError
+from facility.core.i18n import LANG_COOKIE, LANGUAGES, translate
+from facility.core.models import OrgKind, OrgStatus
+from facility.core.router import client_address
+from facility.core.web import redirect, render, request_language
+
+router = APIRouter(include_in_schema=False)
+AUDIT_PAGE_SIZE = 50
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so the sign-in page cannot be used as an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    return render(request, "core/login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: DbSession,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    lang = request_language(request)
+    try:
+        user = accounts.authenticate(session, email, password, client_address(request))
+    except FacilityError as error:
+        context = {"next": _safe_next(next), "error": error.message, "email": email}
+        return render(request, "core/login.html", context, status_code=error.status_code)
+    if user is None:
+        context = {"next": _safe_next(next), "error": translate("login.failed", lang), "email": email}
+        return render(request, "core/login.html", context, status_code=401)
+    # A fresh session on sign-in, so a planted session id or token cannot be carried over.
+    request.session.clear()
+    request.session[SESSION_USER_KEY] = user.id
+    csrf_token(request)
+    return redirect(request, _safe_next(next))
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return redirect(request, "/login")
+
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str, next: str = "/") -> Response:
+    response = redirect(request, _safe_next(next))
+    if code in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/signup")
+def signup_page(request: Request) -> Response:
+    return render(request, "core/signup.html", {"kinds": list(OrgKind), "form": {}, "error": None})
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    session: DbSession,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=200)],
+    full_name: Annotated[str, Form(max_length=100)],
+    org_name: Annotated[str, Form(max_length=200)],
+    org_kind: Annotated[OrgKind, Form()] = OrgKind.private,
+    business_number: Annotated[str, Form(max_length=20)] = "",
+    contact_phone: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    form = {
+        "email": email,
+        "full_name": full_name,
+        "org_name": org_name,
+        "org_kind": org_kind.value,
+        "business_number": business_number,
+        "contact_phone": contact_phone,
+    }
+    try:
+        user = accounts.sign_up_renter(
+            session,
+            email=email,
+            password=password,
+            full_name=full_name,
+            org_name=org_name,
+            business_number=business_number or None,
+            org_kind=org_kind,
+            contact_phone=contact_phone,
+        )
+    except FacilityError as error:
+        session.rollback()
+        context = {"kinds": list(OrgKind), "form": form, "error": error.message}
+        return render(request, "core/signup.html", context, status_code=error.status_code)
+    request.session.clear()
+    request.session[SESSION_USER_KEY] = user.id
+    csrf_token(request)
+    return redirect(request, "/rooms?welcome=1")
+
+
+@router.get("/organizations")
+def organizations_page(
+    request: Request, session: DbSession, user: CurrentUser, status: str = "pending"
+) -> Response:
+    chosen = OrgStatus(status) if status in OrgStatus.__members__ else None
+    orgs = accounts.list_organizations(session, user, status=chosen)
+    return render(
+        request,
+        "core/organizations.html",
+        {"orgs": orgs, "status": status, "statuses": list(OrgStatus)},
+        block="org_list",
+    )
+
+
+@router.post("/organizations/{org_id}/decision")
+def decide_organization(
+    request: Request,
+    org_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    approve: Annotated[bool, Form()],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    org = accounts.decide_organization(session, user, org_id, approve=approve, reason=reason)
+    return render(request, "core/organizations.html", {"org": org}, block="org_row")
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    entity: Annotated[str, Query(max_length=60)] = "",
+    action: Annotated[str, Query(max_length=80)] = "",
+    actor: Annotated[str, Query(max_length=254)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    rows, total = audit.list_entries(
+        session,
+        user,
+        entity=entity or None,
+        action=action or None,
+        actor_label=actor or None,
+        limit=AUDIT_PAGE_SIZE,
+        offset=(page - 1) * AUDIT_PAGE_SIZE,
+    )
+    context = {
+        "entries": rows,
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // AUDIT_PAGE_SIZE)),
+        "filters": {"entity": entity, "action": action, "actor": actor},
+    }
+    return render(request, "core/audit.html", context, block="entries")

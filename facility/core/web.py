@@ -1,0 +1,112 @@
+"""The web shell: one Jinja environment, whole pages or htmx fragments from the same template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from jinja2_fragments.fastapi import Jinja2Blocks
+from sqlmodel import Session
+
+from facility.core.auth import SESSION_USER_KEY, csrf_token
+from facility.core.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES, translator
+from facility.core.models import User
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label_key: str
+    href: str
+    roles: frozenset[str] | None  # None: everyone, signed in or not
+    order: int
+
+
+_nav: dict[str, NavItem] = {}
+
+
+def register_nav(label_key: str, href: str, *, roles: set[str] | None = None, order: int = 50) -> None:
+    """A domain adds its pages to the top navigation, shown to the given roles."""
+    _nav[href] = NavItem(label_key, href, frozenset(roles) if roles else None, order)
+
+
+def nav_for(user: Any) -> list[NavItem]:
+    role = getattr(user, "role", None)
+    items = [i for i in _nav.values() if i.roles is None or role in i.roles]
+    return sorted(items, key=lambda i: i.order)
+
+
+def request_language(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def local_time(request: Request, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC datetime shown in the campus time zone."""
+    if value is None:
+        return ""
+    return value.astimezone(request.app.state.settings.zone).strftime(fmt)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def page_user(request: Request) -> Any:
+    """The signed-in user for the page header, loaded once even on pages that do not need it."""
+    if not hasattr(request.state, "user"):
+        uid = request.session.get(SESSION_USER_KEY)
+        user = None
+        if uid is not None:
+            with Session(request.app.state.engine) as session:
+                user = session.get(User, uid)
+        request.state.user = user if user is not None and user.active else None
+    return request.state.user
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """Render the page, or only `block` when htmx asks for a fragment."""
+    lang = request_language(request)
+    user = page_user(request)
+    base: dict[str, Any] = {
+        "request": request,
+        "user": user,
+        "lang": lang,
+        "t": translator(lang),
+        "csrf": csrf_token(request),
+        "local": lambda value, fmt="%Y-%m-%d %H:%M": local_time(request, value, fmt),
+        "settings": request.app.state.settings,
+        "nav": nav_for(user),
+        "path": request.url.path,
+    }
+    base.update(context or {})
+    if block and is_htmx(request):
+        return templates.TemplateResponse(
+            request, template, base, block_name=block, status_code=status_code
+        )
+    return templates.TemplateResponse(request, template, base, status_code=status_code)
+
+
+def redirect(request: Request, url: str) -> Response:
+    """Post/Redirect/Get; an htmx request gets HX-Redirect, since XHR would follow a 303 silently."""
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+register_nav("nav.rooms", "/rooms", order=10)
+register_nav("nav.orgs", "/organizations", roles={"manager", "admin"}, order=80)
+register_nav("nav.audit", "/audit", roles={"manager", "admin"}, order=90)

@@ -1,0 +1,1 @@
+"""The demo campus: the Institute's buildings and rooms as data, and its loader."""

@@ -1,0 +1,154 @@
+"""Load the demo campus from campus.yaml; running it again updates rather than duplicates."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlmodel import Session, SQLModel, delete, select
+
+from facility.rooms.kinds import RoomCategory, RoomStatus
+from facility.rooms.models import (
+    Building,
+    Campus,
+    Equipment,
+    Floor,
+    OpeningHours,
+    Room,
+    RoomEquipment,
+    RoomLayout,
+)
+
+CAMPUS_FILE = Path(__file__).with_name("campus.yaml")
+INVENTED_FIELDS = ("capacity", "area", "floor", "equipment")
+
+
+def floor_label(level: int) -> str:
+    return f"B{-level}" if level < 0 else f"{level}F"
+
+
+def _upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values: dict[str, Any]) -> Any:
+    query = select(model)
+    for column, value in key.items():
+        query = query.where(getattr(model, column) == value)
+    row = session.exec(query).first()
+    if row is None:
+        row = model(**key, **values)
+    else:
+        for column, value in values.items():
+            setattr(row, column, value)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _parse_hours(spec: str | None) -> tuple[time | None, time | None]:
+    if not spec:
+        return None, None
+    opens, closes = spec.split("-")
+    return time.fromisoformat(opens), time.fromisoformat(closes)
+
+
+def _expand_series(series: dict[str, Any]) -> list[dict[str, Any]]:
+    rooms = []
+    for floor, count in series["per_floor"].items():
+        for n in range(series.get("start", 1), series.get("start", 1) + count):
+            names = {key: series[key].format(floor=floor, n=n) for key in ("code", "ko", "en")}
+            rooms.append({**series, **names, "floor": floor})
+    return rooms
+
+
+class _Loader:
+    def __init__(self, session: Session, data: dict[str, Any]) -> None:
+        self.session = session
+        self.data = data
+        self.equipment: dict[str, int] = {}
+        self.counts = {"campuses": 0, "buildings": 0, "rooms": 0}
+
+    def run(self) -> dict[str, int]:
+        for item in self.data["equipment"]:
+            row = _upsert(
+                self.session, Equipment, {"code": item["code"]}, {"name_ko": item["ko"], "name_en": item["en"]}
+            )
+            self.equipment[item["code"]] = row.id
+        for campus_spec in self.data["campuses"]:
+            campus = _upsert(
+                self.session,
+                Campus,
+                {"code": campus_spec["code"]},
+                {"name_ko": campus_spec["ko"], "name_en": campus_spec["en"], "address": campus_spec.get("address", "")},
+            )
+            self.counts["campuses"] += 1
+            for order, building_spec in enumerate(campus_spec["buildings"]):
+                self._building(campus, order, building_spec)
+        return self.counts
+
+    def _building(self, campus: Campus, order: int, spec: dict[str, Any]) -> None:
+        building = _upsert(
+            self.session,
+            Building,
+            {"code": spec["code"]},
+            {"campus_id": campus.id, "name_ko": spec["ko"], "name_en": spec["en"], "sort_order": order},
+        )
+        self.counts["buildings"] += 1
+        floors = {
+            level: _upsert(
+                self.session, Floor, {"building_id": building.id, "level": level}, {"label": floor_label(level)}
+            ).id
+            for level in spec.get("floors", [1])
+        }
+        self._hours(building, spec.get("hours"))
+        rooms = [room for series in spec.get("series", []) for room in _expand_series(series)]
+        for room_spec in rooms + spec.get("rooms", []):
+            self._room(building, floors, room_spec, parent=None)
+
+    def _hours(self, building: Building, hours: dict[str, str | None] | None) -> None:
+        if not hours:
+            return
+        self.session.exec(delete(OpeningHours).where(OpeningHours.building_id == building.id))  # type: ignore[call-overload]
+        days = {d: hours.get("weekday") for d in range(5)} | {5: hours.get("saturday"), 6: hours.get("sunday")}
+        for weekday, spec in days.items():
+            opens, closes = _parse_hours(spec)
+            self.session.add(OpeningHours(building_id=building.id, weekday=weekday, opens=opens, closes=closes))
+
+    def _room(self, building: Building, floors: dict[int, int], spec: dict[str, Any], parent: Room | None) -> None:
+        kind = spec.get("kind") or (parent.kind if parent else "lecture_room")
+        stated = set(spec.get("stated", []))
+        room = _upsert(
+            self.session,
+            Room,
+            {"code": spec["code"]},
+            {
+                "building_id": building.id,
+                "floor_id": floors.get(spec.get("floor")) if spec.get("floor") is not None else (parent.floor_id if parent else None),
+                "parent_id": parent.id if parent else None,
+                "name_ko": spec["ko"],
+                "name_en": spec["en"],
+                "kind": kind,
+                "category": spec.get("category", RoomCategory.other.value),
+                "capacity": spec.get("capacity", 0),
+                "area_m2": spec.get("area"),
+                "bookable_external": spec.get("bookable", parent.bookable_external if parent else False),
+                "status": spec.get("status", RoomStatus.open.value),
+                "description": spec.get("description", ""),
+                "demo_values": ", ".join(f for f in INVENTED_FIELDS if f not in stated),
+            },
+        )
+        self.counts["rooms"] += 1
+        self.session.exec(delete(RoomEquipment).where(RoomEquipment.room_id == room.id))  # type: ignore[call-overload]
+        self.session.exec(delete(RoomLayout).where(RoomLayout.room_id == room.id))  # type: ignore[call-overload]
+        for code, quantity in (spec.get("equipment") or {}).items():
+            self.session.add(RoomEquipment(room_id=room.id, equipment_id=self.equipment[code], quantity=quantity))
+        for layout, factor in (self.data["layout_factors"].get(kind) or {}).items():
+            self.session.add(RoomLayout(room_id=room.id, layout=layout, capacity=int(room.capacity * factor)))
+        self.session.flush()
+        for part in spec.get("parts", []):
+            self._room(building, floors, {**part, "category": RoomCategory.other.value}, parent=room)
+
+
+def load_demo_campus(session: Session, path: Path = CAMPUS_FILE) -> dict[str, int]:
+    """Create or update the demo campus; returns how many campuses, buildings and rooms it holds."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return _Loader(session, data).run()

@@ -1,0 +1,1 @@
+"""maintenance domain (see README)."""

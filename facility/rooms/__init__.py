@@ -1,0 +1,1 @@
+"""The campus catalogue: campuses, buildings, floors, rooms, equipment and opening hours."""

@@ -1,0 +1,1 @@
+"""sensors domain (see README)."""

@@ -1,0 +1,1 @@
+"""MQTT gateway: broker connection, durable spool, writer."""
