@@ -88,3 +88,86 @@ def app(settings: Settings) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+# --- a live server and headless Chromium, for browser tests ---------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT_DIR = Path(os.environ.get("FACILITY_SCREENSHOTS", "screenshots"))
+TABLET_VIEWPORT = {"width": 1280, "height": 800}  # a 10-inch tablet in landscape
+DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_settings(tmp_path: Path) -> Settings:
+    """A fresh, migrated SQLite database for one browser test."""
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    upgrade_database(url)
+    return Settings(database_url=url, data_dir=tmp_path, secret_key="live-secret")
+
+
+@pytest.fixture
+def live_server(live_settings: Settings) -> Iterator[str]:
+    """The real app served by uvicorn on a free loopback port; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(live_settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("live server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing; .ci/run installs it")
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport=TABLET_VIEWPORT, locale="ko-KR", timezone_id="Asia/Seoul")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def screenshot(page: object, name: str) -> Path:
+    """Save a full-page screenshot under screenshots/ for a person to look at."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path
