@@ -150,7 +150,8 @@ def day_grid(
         "rows": rows,
         "prev_day": local_day - timedelta(days=1),
         "next_day": local_day + timedelta(days=1),
-        "conflicts": sum(r.conflicts for r in rows),
+        # Bookings caught in a conflict (a displaced request under a block), each counted once.
+        "conflicts": len(set().union(*(r.conflicting for r in rows))) if rows else 0,
     }
     return render(request, "booking/manage_grid.html", context, block="grid")
 

@@ -82,6 +82,7 @@ class GridRow:
     room: Room
     cells: list[list[Occupant]] = field(default_factory=list)
     conflicts: int = 0
+    conflicting: set[int] = field(default_factory=set)
 
 
 def day_grid(
@@ -146,6 +147,7 @@ def day_grid(
             here = [o for o in mine if o.starts_at < hi and o.ends_at > lo]
             if len(here) > 1 and any(o.kind == "booking" for o in here):
                 row.conflicts += 1
+                row.conflicting.update(o.id for o in here if o.kind == "booking")
             row.cells.append(here)
         rows.append(row)
     return times, rows
