@@ -9,7 +9,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 
-from facility.booking import availability, ical, invoices, pricing, rules, service, waitlist
+from facility.booking import (
+    availability,
+    ical,
+    invoices,
+    pricing,
+    rules,
+    series,
+    service,
+    waitlist,
+)
 from facility.booking.exceptions import (
     BlockNotFound,
     BookingConflict,
@@ -33,6 +42,7 @@ from facility.booking.schemas import (
     QuoteRequest,
     Reason,
     RoomAvailability,
+    SeriesCreate,
     Slot,
     WaitlistCreate,
 )
@@ -252,11 +262,15 @@ def reject_booking(
     "/bookings/{booking_id}/cancel", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS
 )
 def cancel_booking(
-    booking_id: int, session: DbSession, user: CurrentUser, body: Reason | None = None
+    booking_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    body: Reason | None = None,
+    scope: series.Scope = series.Scope.one,
 ) -> BookingPublic:
-    return booking_public(
-        service.cancel_booking(session, user, booking_id, (body or Reason()).reason)
-    )
+    """Cancel; for an occurrence of a series, `scope` = one, following or all."""
+    series.cancel(session, user, booking_id, scope, (body or Reason()).reason)
+    return booking_public(service.get_booking(session, user, booking_id))
 
 
 @router.post(
@@ -282,9 +296,54 @@ def confirm_booking(booking_id: int, session: DbSession, user: CurrentUser) -> B
     ),
 )
 def move_booking(
-    booking_id: int, body: BookingMove, session: DbSession, user: CurrentUser
+    booking_id: int,
+    body: BookingMove,
+    session: DbSession,
+    user: CurrentUser,
+    scope: series.Scope = series.Scope.one,
 ) -> BookingPublic:
-    return booking_public(service.move_booking(session, user, booking_id, body.start, body.end))
+    """Move a booking; for a series, `scope` following or all applies the new times of day."""
+    if scope == series.Scope.one:
+        return booking_public(service.move_booking(session, user, booking_id, body.start, body.end))
+    zone = service.local_zone()
+    series.move(
+        session,
+        user,
+        booking_id,
+        scope,
+        start_time=body.start.astimezone(zone).time(),
+        end_time=body.end.astimezone(zone).time(),
+    )
+    return booking_public(service.get_booking(session, user, booking_id))
+
+
+# --- series ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/series",
+    status_code=201,
+    responses=error_responses(BookingConflict, BookingRuleViolation, RoomNotFound, InvalidInput),
+)
+def create_series(
+    body: SeriesCreate, response: Response, session: DbSession, user: CurrentUser
+) -> dict[str, Any]:
+    """A recurring request; `preview` returns the per-occurrence report and books nothing."""
+    if body.preview:
+        response.status_code = 200
+        return {"occurrences": series.conflict_report(session, user, body)}
+    created, bookings, report = series.create_series(session, user, body)
+    return {
+        "series": created.model_dump(),
+        "bookings": [booking_public(b) for b in bookings],
+        "occurrences": report,
+    }
+
+
+@router.get("/series/{series_id}", responses=error_responses(NotFound))
+def read_series(series_id: int, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+    found, bookings = series.get_series(session, user, series_id)
+    return {"series": found.model_dump(), "bookings": [booking_public(b) for b in bookings]}
 
 
 # --- blocks ---------------------------------------------------------------------------------
