@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime
+from sqlmodel import select
 
 from facility.booking import (
     availability,
@@ -58,7 +60,7 @@ from facility.core.models import MANAGING_ROLES, Organization
 from facility.core.security import sign_value, unsign_value
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
-from facility.rooms.models import Room
+from facility.rooms.models import Building, Room
 from facility.rooms.schemas import RoomFilters
 
 router = APIRouter(prefix="/api/v1", tags=["booking"])
@@ -116,7 +118,7 @@ def search_availability(
     equipment: Annotated[list[str] | None, Query()] = None,
     min_free_minutes: Annotated[int, Query(ge=30, le=24 * 60)] = 30,
     only_free: bool = False,
-) -> AvailabilityList:
+) -> Response:
     """Rooms matching the filters, with their free slots in the window (renters: rentable ones)."""
     window = _window(start, end)
     filters = RoomFilters(
@@ -129,20 +131,42 @@ def search_availability(
         limit=500,
     )
     rooms, _total = rooms_service.search_rooms(session, viewer, filters)
-    free = availability.free_slots_many(
-        session,
-        rooms,
-        *window,
-        service.local_zone(),
-        min_length=timedelta(minutes=min_free_minutes),
+    zone = service.local_zone()
+    free = availability.free_epoch_slots(
+        session, rooms, *window, zone, min_length=timedelta(minutes=min_free_minutes)
     )
-    publics = rooms_service.to_public(session, rooms)
+    buildings = {b.id: b.code for b in session.exec(select(Building))}
+    # Many rooms share slot boundaries (opening times): format each instant once.
+    iso: dict[int, str] = {}
+
+    def local_iso(seconds: int) -> str:
+        text = iso.get(seconds)
+        if text is None:
+            text = iso[seconds] = datetime.fromtimestamp(seconds, zone).isoformat()
+        return text
+
     items = [
-        RoomAvailability(room=public, free=_slots(free[room.id]))  # type: ignore[index]
-        for room, public in zip(rooms, publics, strict=True)
+        {
+            "room": {
+                "id": room.id,
+                "code": room.code,
+                "name_ko": room.name_ko,
+                "name_en": room.name_en,
+                "kind": room.kind,
+                "capacity": room.capacity,
+                "building": buildings[room.building_id],
+                "status": room.status,
+                "bookable_external": room.bookable_external,
+                "parent_id": room.parent_id,
+            },
+            "free": [{"start": local_iso(lo), "end": local_iso(hi)} for lo, hi in free[room.id]],  # type: ignore[index]
+        }
+        for room in rooms
         if not only_free or free[room.id]  # type: ignore[index]
     ]
-    return AvailabilityList(items=items)
+    # Built as plain JSON (the shape is AvailabilityList): a week of every room is thousands of
+    # slots, and validating each as a model would cost more than computing them.
+    return Response(json.dumps({"items": items}, ensure_ascii=False), media_type="application/json")
 
 
 @router.get(
@@ -516,7 +540,6 @@ def organization_calendar(
     org = session.get(Organization, org_id)
     if org is None:
         raise NotFound("No such calendar.")
-    from sqlmodel import select
 
     rows = list(
         session.exec(

@@ -640,20 +640,20 @@ def _lock_candidates(session: Session, query: Any) -> list[Booking]:
     return list(session.exec(query))
 
 
-def expire_holds(session: Session, now: datetime) -> int:
+def expire_holds(session: Session, now: datetime, *, limit: int = 200) -> int:
     """Holds past their expiry free their slot."""
     due = _lock_candidates(
         session,
         select(Booking)
         .where(Booking.status == S.held.value, col(Booking.hold_expires_at) < now)
-        .limit(200),
+        .limit(limit),
     )
     for booking in due:
         _transition(session, None, booking, S.expired, [S.held], free=True)
     return len(due)
 
 
-def release_no_shows(session: Session, now: datetime) -> int:
+def release_no_shows(session: Session, now: datetime, *, limit: int = 200) -> int:
     """Approved or confirmed bookings not checked in within the grace period are released."""
     due = _lock_candidates(
         session,
@@ -662,7 +662,7 @@ def release_no_shows(session: Session, now: datetime) -> int:
             col(Booking.status).in_([S.approved.value, S.confirmed.value]),
             Booking.starts_at < now - rules.CHECK_IN_GRACE,
         )
-        .limit(200),
+        .limit(limit),
     )
     for booking in due:
         _transition(session, None, booking, S.no_show, [S.approved, S.confirmed], free=True)
@@ -688,10 +688,14 @@ def complete_finished(session: Session, now: datetime) -> int:
     return len(due)
 
 
+# The request path does a little housekeeping only; the scheduler's jobs take larger batches.
+LAZY_BATCH = 20
+
+
 def housekeeping(session: Session, now: datetime) -> None:
     """Expire holds and release no-shows now, rather than wait for the scheduler's next tick."""
-    expire_holds(session, now)
-    release_no_shows(session, now)
+    expire_holds(session, now, limit=LAZY_BATCH)
+    release_no_shows(session, now, limit=LAZY_BATCH)
 
 
 def no_show_count(session: Session, organization_id: int) -> int:
