@@ -10,10 +10,21 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from facility.booking import availability, grid, invoices, pricing, rules, service, texts, waitlist
+from facility.booking import (
+    availability,
+    grid,
+    invoices,
+    pricing,
+    rules,
+    series,
+    service,
+    texts,
+    waitlist,
+)
 from facility.booking.console import router as console_router
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import Booking, Invoice
+from facility.booking.schemas import SeriesCreate
 from facility.booking.router import org_feed_token
 from facility.core.auth import CurrentUser, DbSession, OptionalUser
 from facility.core.errors import FacilityError, NotFound
@@ -115,6 +126,7 @@ def _form_context(
         "fees": pricing.schedule_for(session, room),
         "error": None,
         "alternatives": [],
+        "report": None,
     }
 
 
@@ -235,6 +247,110 @@ def submit_request(
         context.update(error=message)
         return render(request, "booking/request.html", context, status_code=422)
     return redirect(request, f"/my/bookings/{booking.id}?created=1")
+
+
+REPEATS = {
+    "weekly": "FREQ=WEEKLY",
+    "biweekly": "FREQ=WEEKLY;INTERVAL=2",
+    "monthly": "FREQ=MONTHLY",
+}
+
+
+def _series_body(
+    request: Request,
+    room_id: int,
+    day: str,
+    start: str,
+    end: str,
+    title: str,
+    attendees: str,
+    repeat: str,
+    count: int,
+    skip_conflicts: bool = False,
+    preview: bool = False,
+) -> SeriesCreate:
+    local_day = date.fromisoformat(day)
+    return SeriesCreate(
+        room_id=room_id,
+        start=_local(request, local_day, start),
+        end=_local(request, local_day, end),
+        rrule=f"{REPEATS.get(repeat, REPEATS['weekly'])};COUNT={max(2, min(count, 52))}",
+        title=title.strip() or "정기 대관",
+        attendees=int(attendees) if attendees.isdigit() else 1,
+        skip_conflicts=skip_conflicts,
+        preview=preview,
+    )
+
+
+@router.post("/book/rooms/{room_id}/series/preview")
+def series_preview(
+    request: Request,
+    room_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    day: Annotated[str, Form()],
+    start: Annotated[str, Form()],
+    end: Annotated[str, Form()],
+    repeat: Annotated[str, Form()] = "weekly",
+    count: Annotated[int, Form()] = 4,
+    title: Annotated[str, Form(max_length=200)] = "",
+    attendees: Annotated[str, Form()] = "1",
+) -> Response:
+    """The per-occurrence report, before the renter submits a recurring request."""
+    room = rooms_service.get_room(session, room_id, user)
+    body = _series_body(request, room_id, day, start, end, title, attendees, repeat, count)
+    context = _form_context(request, session, room, user, {"day": day, "start": start, "end": end})
+    context["report"] = series.conflict_report(session, user, body)
+    return render(request, "booking/request.html", context, block="series_report")
+
+
+@router.post("/book/rooms/{room_id}/series")
+def series_submit(
+    request: Request,
+    room_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    day: Annotated[str, Form()],
+    start: Annotated[str, Form()],
+    end: Annotated[str, Form()],
+    title: Annotated[str, Form(max_length=200)],
+    attendees: Annotated[str, Form()],
+    repeat: Annotated[str, Form()] = "weekly",
+    count: Annotated[int, Form()] = 4,
+    skip_conflicts: Annotated[bool, Form()] = False,
+) -> Response:
+    room = rooms_service.get_room(session, room_id, user)
+    body = _series_body(
+        request,
+        room_id,
+        day,
+        start,
+        end,
+        title,
+        attendees,
+        repeat,
+        count,
+        skip_conflicts=skip_conflicts,
+    )
+    try:
+        series.create_series(session, user, body)
+    except FacilityError as error:
+        session.rollback()
+        form = {
+            "day": day,
+            "start": start,
+            "end": end,
+            "title": title,
+            "attendees": attendees,
+            "notes": "",
+            "equipment": [],
+            "repeat": repeat,
+            "count": count,
+        }
+        context = _form_context(request, session, room, user, form)
+        context.update(error=error.message, report=error.extra.get("occurrences"))
+        return render(request, "booking/request.html", context, status_code=error.status_code)
+    return redirect(request, "/my/bookings")
 
 
 @router.post("/book/rooms/{room_id}/waitlist")

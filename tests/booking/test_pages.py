@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -153,3 +155,47 @@ def test_renter_cannot_open_console(client: TestClient, session: Session) -> Non
     renter = make_user(session)
     browser_login(client, renter)
     assert client.get("/manage/bookings").status_code == 403
+
+
+def test_series_preview_and_submit_from_the_form(client: TestClient, session: Session) -> None:
+    room = make_room(session, code="L-301")
+    renter, other = make_user(session), make_user(session)
+    day = next_weekday()
+    service.request_booking(
+        session,
+        other,
+        {
+            "room_id": room.id,
+            "start": seoul(day, 10) + timedelta(days=14),
+            "end": seoul(day, 11) + timedelta(days=14),
+            "title": "먼저",
+        },
+    )
+    session.commit()
+    browser_login(client, renter)
+    token = csrf_from(client, "/book")
+    form = {
+        "csrf_token": token,
+        "day": day.isoformat(),
+        "start": "10:00",
+        "end": "12:00",
+        "title": "주간 회의",
+        "attendees": "10",
+        "repeat": "weekly",
+        "count": "4",
+    }
+    preview = client.post(
+        f"/book/rooms/{room.id}/series/preview", data=form, headers={"HX-Request": "true"}
+    )
+    assert preview.status_code == 200 and preview.text.count("<li") == 4
+    assert preview.text.count("✗") == 1 and "<html" not in preview.text
+    refused = client.post(f"/book/rooms/{room.id}/series", data=form)
+    assert refused.status_code == 409 and "✗" in refused.text
+    created = client.post(
+        f"/book/rooms/{room.id}/series",
+        data={**form, "skip_conflicts": "true"},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    session.expire_all()
+    assert len(session.exec(select(Booking).where(Booking.title == "주간 회의")).all()) == 3
