@@ -24,8 +24,8 @@ from facility.booking import (
 from facility.booking.console import router as console_router
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import Booking, Invoice
-from facility.booking.schemas import SeriesCreate
 from facility.booking.router import org_feed_token
+from facility.booking.schemas import SeriesCreate
 from facility.core.auth import CurrentUser, DbSession, OptionalUser
 from facility.core.errors import FacilityError, NotFound
 from facility.core.models import Organization, User
