@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Integer, cast, func
@@ -23,6 +23,7 @@ from facility.rooms.models import OpeningHours, Room
 from facility.rooms.service import DEFAULT_HOURS
 
 Interval = tuple[datetime, datetime]
+T = TypeVar("T", int, datetime)
 SLOT = timedelta(minutes=SLOT_MINUTES)
 
 
@@ -85,11 +86,11 @@ def _moment(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def subtract(free: list[Interval], busy: Sequence[Interval]) -> list[Interval]:
+def subtract(free: list[tuple[T, T]], busy: Sequence[tuple[T, T]]) -> list[tuple[T, T]]:
     """The parts of `free` not covered by any busy interval (half-open; works on any ordered
     values). Both lists are swept once after sorting."""
     busy_sorted = sorted(busy)
-    result: list[Interval] = []
+    result: list[tuple[T, T]] = []
     i = 0
     for start, end in sorted(free):
         cursor = start
@@ -156,31 +157,46 @@ def claims_in_window(
     *,
     exclude_booking_id: int | None = None,
 ) -> dict[int, list[tuple[int, int]]]:
-    """Active claims per space overlapping the window, as epoch-second intervals."""
+    """Active claims per space overlapping the window, as epoch-second intervals.
+
+    The database groups them per space (one row per space, not per claim): with a thousand
+    rooms a week holds tens of thousands of claims, and rows cost more than array elements.
+    """
     busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     if not space_ids:
         return busy
     dialect = session.get_bind().dialect.name
-    query = select(
-        SpaceClaim.space_id,
-        _epoch_column(SpaceClaim.starts_at, dialect),
-        _epoch_column(SpaceClaim.ends_at, dialect),
-    ).where(
-        col(SpaceClaim.active).is_(True),
-        SpaceClaim.starts_at < end,
-        SpaceClaim.ends_at > start,
+    starts = _epoch_column(SpaceClaim.starts_at, dialect)
+    ends = _epoch_column(SpaceClaim.ends_at, dialect)
+    columns: list[Any]
+    if dialect == "postgresql":
+        columns = [func.array_agg(starts), func.array_agg(ends)]
+    else:
+        columns = [func.group_concat(starts), func.group_concat(ends)]
+    query = (
+        select(SpaceClaim.space_id, *columns)
+        .where(
+            col(SpaceClaim.active).is_(True),
+            SpaceClaim.starts_at < end,
+            SpaceClaim.ends_at > start,
+        )
+        .group_by(col(SpaceClaim.space_id))
     )
     if len(space_ids) < 500:
         query = query.where(col(SpaceClaim.space_id).in_(space_ids))
     if exclude_booking_id is not None:
         query = query.where(
-            (col(SpaceClaim.booking_id).is_(None)) | (SpaceClaim.booking_id != exclude_booking_id)
+            (col(SpaceClaim.booking_id).is_(None))
+            | (col(SpaceClaim.booking_id) != exclude_booking_id)
         )
     wanted = set(space_ids)
-    # Core execution: plain tuples, no ORM bookkeeping per row.
-    for space_id, claim_start, claim_end in session.connection().execute(query):
-        if space_id in wanted:
-            busy[space_id].append((int(claim_start), int(claim_end)))
+    rows: list[Any] = list(session.connection().execute(query).all())
+    for space_id, claim_starts, claim_ends in rows:
+        if space_id not in wanted:
+            continue
+        if isinstance(claim_starts, str):  # SQLite: comma-separated, in the same order
+            claim_starts, claim_ends = claim_starts.split(","), claim_ends.split(",")
+        busy[space_id] = [(int(a), int(b)) for a, b in zip(claim_starts, claim_ends, strict=True)]
     return busy
 
 

@@ -131,7 +131,9 @@ def day_grid(
     request: Request, session: DbSession, user: CurrentUser, building: str = "", day: str = ""
 ) -> Response:
     ensure_role(user, *STAFF_ROLES)
-    buildings = list(session.exec(select(Building).order_by(Building.sort_order, Building.code)))
+    buildings = list(
+        session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code)))
+    )
     chosen = next((b for b in buildings if b.code == building), buildings[0] if buildings else None)
     local_day = _day(day, _today(request))
     rooms = list(

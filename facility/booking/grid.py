@@ -123,17 +123,17 @@ def day_grid(
             b.room_id,
             Occupant(
                 "booking",
-                b.id,
+                b.id or 0,
                 b.title,
                 b.status,
                 b.starts_at,
-                b.ends_at,  # type: ignore[arg-type]
+                b.ends_at,
                 b.displaced_by_block_id is not None,
             ),
         )
         for b in bookings
     ] + [
-        (k.room_id, Occupant("block", k.id, k.reason, k.kind, k.starts_at, k.ends_at))  # type: ignore[arg-type]
+        (k.room_id, Occupant("block", k.id or 0, k.reason, k.kind, k.starts_at, k.ends_at))
         for k in blocks
     ]
     times = slot_times()

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime
-from sqlmodel import select
+from sqlmodel import col, select
 
 from facility.booking import (
     availability,
@@ -130,7 +130,14 @@ def search_availability(
         bookable=None if viewer and viewer.is_staff else True,
         limit=500,
     )
-    rooms, _total = rooms_service.search_rooms(session, viewer, filters)
+    rooms, total = rooms_service.search_rooms(session, viewer, filters)
+    while len(rooms) < total:  # the catalogue pages by 500; a campus may have more rooms
+        more, _ = rooms_service.search_rooms(
+            session, viewer, filters.model_copy(update={"offset": len(rooms)})
+        )
+        if not more:
+            break
+        rooms += more
     zone = service.local_zone()
     free = availability.free_epoch_slots(
         session, rooms, *window, zone, min_length=timedelta(minutes=min_free_minutes)
@@ -545,7 +552,7 @@ def organization_calendar(
         session.exec(
             select(Booking)
             .where(Booking.organization_id == org_id)
-            .order_by(Booking.starts_at)
+            .order_by(col(Booking.starts_at))
             .limit(2000)
         )
     )
