@@ -27,7 +27,7 @@ from facility.booking.models import Booking, Invoice
 from facility.booking.router import org_feed_token
 from facility.booking.schemas import SeriesCreate
 from facility.core.auth import CurrentUser, DbSession, OptionalUser
-from facility.core.errors import FacilityError, NotFound
+from facility.core.errors import FacilityError, InvalidInput, NotFound
 from facility.core.models import Organization, User
 from facility.core.security import unsign_value
 from facility.core.web import redirect, render
@@ -54,8 +54,18 @@ def today(request: Request) -> date:
 
 
 def _local(request: Request, day: date, at: str) -> datetime:
+    """A local wall-clock time from a form's HH:MM (ValueError when it is not one)."""
     hour, minute = (int(p) for p in at.split(":", 1))
     return datetime.combine(day, time(hour, minute), tzinfo=request.app.state.settings.zone)
+
+
+def local_range(request: Request, day: str, start: str, end: str) -> tuple[datetime, datetime]:
+    """Start and end from a form's day and times, or a 422 saying what is wrong."""
+    try:
+        local_day = date.fromisoformat(day)
+        return _local(request, local_day, start), _local(request, local_day, end)
+    except ValueError:
+        raise InvalidInput("Enter the day as YYYY-MM-DD and the times as HH:MM.") from None
 
 
 @router.get("/book")
@@ -269,11 +279,11 @@ def _series_body(
     skip_conflicts: bool = False,
     preview: bool = False,
 ) -> SeriesCreate:
-    local_day = date.fromisoformat(day)
+    first_start, first_end = local_range(request, day, start, end)
     return SeriesCreate(
         room_id=room_id,
-        start=_local(request, local_day, start),
-        end=_local(request, local_day, end),
+        start=first_start,
+        end=first_end,
         rrule=f"{REPEATS.get(repeat, REPEATS['weekly'])};COUNT={max(2, min(count, 52))}",
         title=title.strip() or "정기 대관",
         attendees=int(attendees) if attendees.isdigit() else 1,
@@ -365,13 +375,13 @@ def join_waitlist(
     title: Annotated[str, Form(max_length=200)] = "",
     attendees: Annotated[str, Form()] = "1",
 ) -> Response:
-    local_day = date.fromisoformat(day)
+    starts_at, ends_at = local_range(request, day, start, end)
     waitlist.join_waitlist(
         session,
         user,
         room_id=room_id,
-        starts_at=_local(request, local_day, start),
-        ends_at=_local(request, local_day, end),
+        starts_at=starts_at,
+        ends_at=ends_at,
         title=title or "대기 신청",
         attendees=int(attendees) if attendees.isdigit() else 1,
     )
