@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facility.core.errors import FacilityError
@@ -70,6 +71,18 @@ def install_error_handlers(app: FastAPI) -> None:
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
         return response
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        # An id or a date beyond what the database or datetime can hold is bad input, not a fault.
+        return _respond(request, 422, "A value is out of range.", "invalid", {})
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> Response:
+        if isinstance(exc, DataError) or isinstance(exc.orig, OverflowError | ValueError):
+            return _respond(request, 422, "A value is out of range.", "invalid", {})
+        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _respond(request, 500, "Internal error; it has been logged.", "internal", {})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -204,3 +204,25 @@ def test_public_body_discount_in_price(client: TestClient, session: Session) -> 
     # 4 h: half-day rate 120,000 beats 160,000 hourly; education bodies -30%; VAT 10%.
     assert created["quote"]["subtotal"] == 120_000
     assert created["quote"]["net"] == 84_000 and created["price"] == 92_400
+
+
+def test_out_of_range_values_are_422_not_500(client: TestClient, session: Session) -> None:
+    manager = make_user(session, role=Role.manager)
+    headers = token_headers(client, manager)
+    huge = 10**20
+    assert client.get(f"/api/v1/bookings/{huge}", headers=headers).status_code == 422
+    response = client.get(
+        "/api/v1/bookings", headers=headers, params={"start": "0001-01-01T00:00:00+09:00"}
+    )
+    assert response.status_code == 422, response.text
+    far = client.post(
+        "/api/v1/bookings",
+        headers=headers,
+        json={
+            "room_id": huge,
+            "start": "9999-12-31T23:00:00-09:00",
+            "end": "9999-12-31T23:30:00-09:00",
+            "title": "t",
+        },
+    )
+    assert far.status_code in (404, 422), far.text
