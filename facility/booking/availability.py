@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, cast, func
+from sqlalchemy import BigInteger, Integer, and_, cast, func, or_
 from sqlmodel import Session, col, select
 
 from facility.booking.models import SpaceClaim
@@ -156,8 +156,9 @@ def claims_in_window(
     end: datetime,
     *,
     exclude_booking_id: int | None = None,
+    windows: Sequence[tuple[datetime, datetime]] | None = None,
 ) -> dict[int, list[tuple[int, int]]]:
-    """Active claims per space overlapping the window, as epoch-second intervals.
+    """Active claims per space overlapping the window (or any of `windows`), as epoch seconds.
 
     The database groups them per space (one row per space, not per claim): with a thousand
     rooms a week holds tens of thousands of claims, and rows cost more than array elements.
@@ -177,8 +178,12 @@ def claims_in_window(
         select(SpaceClaim.space_id, *columns)
         .where(
             col(SpaceClaim.active).is_(True),
-            SpaceClaim.starts_at < end,
-            SpaceClaim.ends_at > start,
+            or_(
+                *[
+                    and_(SpaceClaim.starts_at < hi, SpaceClaim.ends_at > lo)  # type: ignore[arg-type]
+                    for lo, hi in (windows or [(start, end)])
+                ]
+            ),
         )
         .group_by(col(SpaceClaim.space_id))
     )
@@ -285,6 +290,53 @@ def free_epoch_slots(
             if hi - lo >= shortest:
                 slots.append((lo, hi))
         result[room.id] = slots  # type: ignore[index]
+    return result
+
+
+def occurrences_free(
+    session: Session,
+    rooms: Sequence[Room],
+    occurrences: Sequence[tuple[datetime, datetime]],
+    zone: ZoneInfo,
+) -> dict[int, list[bool]]:
+    """Per room, whether each occurrence of a recurring slot could be booked (one claim read)."""
+    campus = Campus.load(session)
+    leaves = {room.id: campus.leaves(room.id) for room in rooms}  # type: ignore[arg-type]
+    margin = timedelta(hours=2)
+    busy = claims_in_window(
+        session,
+        sorted({s for ls in leaves.values() for s in ls}),
+        occurrences[0][0],
+        occurrences[-1][1],
+        windows=[(lo - margin, hi + margin) for lo, hi in occurrences],
+    )
+    closed = closed_days(
+        session,
+        occurrences[0][0].astimezone(zone).date(),
+        occurrences[-1][1].astimezone(zone).date(),
+    )
+    wanted = [(_epoch(lo), _epoch(hi)) for lo, hi in occurrences]
+    cache: dict[tuple[date, time, time], tuple[int, int]] = {}
+    result: dict[int, list[bool]] = {}
+    for room in rooms:
+        if room.status != RoomStatus.open.value:
+            result[room.id] = [False] * len(wanted)  # type: ignore[index]
+            continue
+        rules = rules_for(room.kind)
+        before, after = (
+            int(rules.buffer_before.total_seconds()),
+            int(rules.buffer_after.total_seconds()),
+        )
+        blocked = [
+            (claim_start - after, claim_end + before)
+            for space in leaves[room.id]  # type: ignore[index]
+            for claim_start, claim_end in busy.get(space, ())
+        ]
+        result[room.id] = [  # type: ignore[index]
+            open_intervals(campus, room, lo, hi, zone, closed, cache) == [(lo, hi)]
+            and not any(b_lo < hi and b_hi > lo for b_lo, b_hi in blocked)
+            for lo, hi in wanted
+        ]
     return result
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from facility.booking import (
     availability,
@@ -118,8 +118,13 @@ def search_availability(
     equipment: Annotated[list[str] | None, Query()] = None,
     min_free_minutes: Annotated[int, Query(ge=30, le=24 * 60)] = 30,
     only_free: bool = False,
+    rrule: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    """Rooms matching the filters, with their free slots in the window (renters: rentable ones)."""
+    """Rooms matching the filters, with their free slots in the window (renters: rentable ones).
+
+    With `rrule` (e.g. `FREQ=WEEKLY;COUNT=8`) the window is one occurrence of a recurring slot:
+    each room lists the occurrences it has free, and `all_free` says whether it has them all.
+    """
     window = _window(start, end)
     filters = RoomFilters(
         building=building,
@@ -139,6 +144,8 @@ def search_availability(
             break
         rooms += more
     zone = service.local_zone()
+    if rrule:
+        return _recurring_availability(session, rooms, start, end, rrule, only_free)
     free = availability.free_epoch_slots(
         session, rooms, *window, zone, min_length=timedelta(minutes=min_free_minutes)
     )
@@ -154,18 +161,7 @@ def search_availability(
 
     items = [
         {
-            "room": {
-                "id": room.id,
-                "code": room.code,
-                "name_ko": room.name_ko,
-                "name_en": room.name_en,
-                "kind": room.kind,
-                "capacity": room.capacity,
-                "building": buildings[room.building_id],
-                "status": room.status,
-                "bookable_external": room.bookable_external,
-                "parent_id": room.parent_id,
-            },
+            "room": _room_summary(room, buildings),
             "free": [{"start": local_iso(lo), "end": local_iso(hi)} for lo, hi in free[room.id]],  # type: ignore[index]
         }
         for room in rooms
@@ -173,6 +169,51 @@ def search_availability(
     ]
     # Built as plain JSON (the shape is AvailabilityList): a week of every room is thousands of
     # slots, and validating each as a model would cost more than computing them.
+    return Response(json.dumps({"items": items}, ensure_ascii=False), media_type="application/json")
+
+
+def _room_summary(room: Room, buildings: dict[int | None, str]) -> dict[str, Any]:
+    return {
+        "id": room.id,
+        "code": room.code,
+        "name_ko": room.name_ko,
+        "name_en": room.name_en,
+        "kind": room.kind,
+        "capacity": room.capacity,
+        "building": buildings[room.building_id],
+        "status": room.status,
+        "bookable_external": room.bookable_external,
+        "parent_id": room.parent_id,
+    }
+
+
+def _recurring_availability(
+    session: Session, rooms: list[Room], start: datetime, end: datetime, rule: str, only_free: bool
+) -> Response:
+    zone = service.local_zone()
+    first = start.astimezone(zone)
+    length = end.astimezone(zone) - first
+    occurrences = [(s, s + length) for s in series.expand(rule, first)]
+    free = availability.occurrences_free(session, rooms, occurrences, zone)
+    buildings = {b.id: b.code for b in session.exec(select(Building))}
+    items = []
+    for room in rooms:
+        flags = free[room.id]  # type: ignore[index]
+        if only_free and not all(flags):
+            continue
+        items.append(
+            {
+                "room": _room_summary(room, buildings),
+                "free": [
+                    {"start": lo.isoformat(), "end": hi.isoformat()}
+                    for (lo, hi), ok in zip(occurrences, flags, strict=True)
+                    if ok
+                ],
+                "occurrences": len(occurrences),
+                "all_free": all(flags),
+            }
+        )
+    items.sort(key=lambda item: not item["all_free"])
     return Response(json.dumps({"items": items}, ensure_ascii=False), media_type="application/json")
 
 
