@@ -34,6 +34,8 @@ i18n.register(
         "book.free_times": ("예약 가능 시간", "Free times"),
         "book.no_free": ("이 날은 예약 가능한 시간이 없습니다.", "Nothing free on this day."),
         "book.week": ("주간 현황", "Week"),
+        "book.building_week": ("건물 주간 현황", "Building week"),
+        "book.free_hours": ("날짜별 예약 가능 시간(시간)", "Bookable hours left per day"),
         "book.prev_week": ("이전 주", "Previous week"),
         "book.next_week": ("다음 주", "Next week"),
         "book.free": ("예약 가능", "Free"),

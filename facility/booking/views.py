@@ -126,6 +126,30 @@ def room_week(
     return render(request, "booking/week.html", context, block="week")
 
 
+@router.get("/book/buildings/{code}")
+def building_week(
+    request: Request, code: str, session: DbSession, viewer: OptionalUser, week: str = ""
+) -> Response:
+    """A building's rentable rooms over a week: free hours per day, each linking to the room."""
+    buildings = {b.code: b for b in rooms_service.list_buildings(session, viewer)}
+    if code not in buildings:
+        raise NotFound("No such building.")
+    rooms, _total = rooms_service.search_rooms(
+        session, viewer, RoomFilters(building=code, bookable=True, limit=500)
+    )
+    monday = grid.monday_of(parse_day(week, today(request) + timedelta(days=7)))
+    days, rows = grid.building_week(session, rooms, monday, request.app.state.settings.zone)
+    context = {
+        "building": buildings[code],
+        "days": days,
+        "rows": rows,
+        "monday": monday,
+        "prev_week": monday - timedelta(days=7),
+        "next_week": monday + timedelta(days=7),
+    }
+    return render(request, "booking/building_week.html", context, block="week")
+
+
 def _form_context(
     request: Request, session: Session, room: Room, user: User | None, form: dict[str, Any]
 ) -> dict[str, Any]:

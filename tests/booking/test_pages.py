@@ -199,3 +199,27 @@ def test_series_preview_and_submit_from_the_form(client: TestClient, session: Se
     assert created.status_code == 303
     session.expire_all()
     assert len(session.exec(select(Booking).where(Booking.title == "주간 회의")).all()) == 3
+
+
+def test_building_week_shows_free_hours(client: TestClient, session: Session) -> None:
+    room = make_room(session, code="B-1")
+    renter = make_user(session)
+    day = next_weekday()
+    service.request_booking(
+        session,
+        renter,
+        {"room_id": room.id, "start": seoul(day, 10), "end": seoul(day, 12), "title": "t"},
+    )
+    session.commit()
+    building = client.get("/api/v1/buildings").json()[0]["code"]
+    page = client.get(f"/book/buildings/{building}", params={"week": day.isoformat()})
+    assert page.status_code == 200 and 'data-room="B-1"' in page.text
+    # 07:00-22:00 is 15 h; 10-12 with 15-minute buffers takes 3 h on the half-hour grid.
+    assert ">12h<" in page.text and ">15h<" in page.text
+    fragment = client.get(
+        f"/book/buildings/{building}",
+        params={"week": day.isoformat()},
+        headers={"HX-Request": "true"},
+    )
+    assert "<html" not in fragment.text
+    assert client.get("/book/buildings/nope").status_code == 404
