@@ -232,7 +232,7 @@ def test_availability_for_a_recurring_slot(client: TestClient, session: Session)
     taken_room = make_room(session, code="A-1")
     make_room(session, code="A-2")
     renter = make_user(session)
-    day = next_weekday()
+    day = next_weekday(weeks=4)
     third = day + timedelta(days=14)
     client.post(
         "/api/v1/bookings",

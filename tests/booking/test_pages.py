@@ -160,7 +160,7 @@ def test_renter_cannot_open_console(client: TestClient, session: Session) -> Non
 def test_series_preview_and_submit_from_the_form(client: TestClient, session: Session) -> None:
     room = make_room(session, code="L-301")
     renter, other = make_user(session), make_user(session)
-    day = next_weekday()
+    day = next_weekday(weeks=4)
     service.request_booking(
         session,
         other,

@@ -112,17 +112,26 @@ def test_expand_keeps_wall_clock_and_skips_deleted() -> None:
 
 
 def _year_end_tuesday() -> date:
+    """A weekday in late December whose weekly series of five crosses the year end with no
+    occurrence on a public holiday (Christmas, New Year's Day)."""
+    import holidays
+
     today = datetime.now(SEOUL).date()
-    year = today.year if today < date(today.year, 12, 1) else today.year + 1
-    day = date(year, 12, 20)
-    while day.weekday() != 1:
-        day += timedelta(days=1)
-    return day  # a Tuesday between 20 and 26 December
+    year = today.year if today < date(today.year, 12, 10) else today.year + 1
+    kr = holidays.country_holidays("KR", years=[year, year + 1])
+    for offset in range(14):
+        day = date(year, 12, 18) + timedelta(days=offset)
+        dates = [day + timedelta(days=7 * k) for k in range(5)]
+        if day.weekday() < 5 and dates[2].year > year and not any(d in kr for d in dates):
+            return day
+    raise AssertionError(f"no suitable day in December {year}")
 
 
 def test_series_across_year_end_report_create_cancel_edit(
-    client: TestClient, session: Session
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Run in late December, the next year end is a little over a year ahead.
+    monkeypatch.setattr("facility.booking.rules.MAX_LEAD", timedelta(days=400))
     room = make_room(session)
     renter, other = make_user(session), make_user(session)
     headers = token_headers(client, renter)
