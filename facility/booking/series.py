@@ -16,6 +16,7 @@ from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 from sqlmodel import Session, col, select
 
 from facility.booking import claims, service
+from facility.booking.common import iso
 from facility.booking.exceptions import BookingConflict, InvalidTransition
 from facility.booking.models import ACTIVE_STATUSES, Booking, BookingSeries, BookingStatus
 from facility.booking.schemas import SeriesCreate
@@ -126,8 +127,8 @@ def conflict_report(session: Session, actor: User, data: SeriesCreate) -> list[d
                     conflicts=[
                         {
                             "kind": "block" if c.block_id else "booking",
-                            "start": service._iso(c.starts_at),
-                            "end": service._iso(c.ends_at),
+                            "start": iso(c.starts_at),
+                            "end": iso(c.ends_at),
                         }
                         for c in clashes
                     ],
