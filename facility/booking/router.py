@@ -6,20 +6,19 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from facility.booking import (
     availability,
-    ical,
-    invoices,
+    calendar_api,
+    invoice_api,
     pricing,
     rules,
     series,
     service,
-    waitlist,
 )
 from facility.booking.exceptions import (
     BlockNotFound,
@@ -27,9 +26,8 @@ from facility.booking.exceptions import (
     BookingNotFound,
     BookingRuleViolation,
     InvalidTransition,
-    InvoiceNotFound,
 )
-from facility.booking.models import Block, Booking, Invoice
+from facility.booking.models import Block, Booking
 from facility.booking.schemas import (
     AvailabilityList,
     BlockCreate,
@@ -39,14 +37,11 @@ from facility.booking.schemas import (
     BookingList,
     BookingMove,
     BookingPublic,
-    InvoicePublic,
-    PaymentCreate,
     QuoteRequest,
     Reason,
     RoomAvailability,
     SeriesCreate,
     Slot,
-    WaitlistCreate,
 )
 from facility.core.auth import CurrentUser, DbSession, OptionalUser, ensure_role
 from facility.core.errors import (
@@ -57,7 +52,6 @@ from facility.core.errors import (
     error_responses,
 )
 from facility.core.models import MANAGING_ROLES, Organization
-from facility.core.security import sign_value, unsign_value
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
 from facility.rooms.models import Building, Room
@@ -66,8 +60,6 @@ from facility.rooms.schemas import RoomFilters
 router = APIRouter(prefix="/api/v1", tags=["booking"])
 # A search window longer than this is refused: the week grid needs a week, reports a month.
 MAX_SEARCH_WINDOW = timedelta(days=31)
-ROOM_FEED_SALT = "room-calendar"
-ORG_FEED_SALT = "org-calendar"
 
 
 def booking_public(booking: Booking) -> BookingPublic:
@@ -465,161 +457,6 @@ def delete_block(block_id: int, session: DbSession, user: CurrentUser) -> Respon
     return Response(status_code=204)
 
 
-# --- invoices -------------------------------------------------------------------------------
-
-
-def invoice_public(invoice: Invoice) -> InvoicePublic:
-    return InvoicePublic.model_validate(invoice, from_attributes=True)
-
-
-@router.get(
-    "/invoices", response_model=list[InvoicePublic], responses=error_responses(NotAuthenticated)
-)
-def list_invoices(
-    session: DbSession, user: CurrentUser, status: str | None = None, booking_id: int | None = None
-) -> list[InvoicePublic]:
-    return [
-        invoice_public(i)
-        for i in invoices.list_invoices(session, user, status=status, booking_id=booking_id)
-    ]
-
-
-@router.get(
-    "/invoices/{invoice_id}",
-    response_model=InvoicePublic,
-    responses=error_responses(InvoiceNotFound),
-)
-def read_invoice(invoice_id: int, session: DbSession, user: CurrentUser) -> InvoicePublic:
-    return invoice_public(invoices.get_invoice(session, user, invoice_id))
-
-
-@router.post(
-    "/invoices/{invoice_id}/payments",
-    response_model=InvoicePublic,
-    status_code=201,
-    responses=error_responses(InvoiceNotFound, Forbidden, InvalidInput),
-)
-def record_payment(
-    invoice_id: int, body: PaymentCreate, session: DbSession, user: CurrentUser
-) -> InvoicePublic:
-    invoices.record_payment(session, user, invoice_id, **body.model_dump())
-    return invoice_public(invoices.get_invoice(session, user, invoice_id))
-
-
-@router.get("/revenue", responses=error_responses(Forbidden))
-def revenue(session: DbSession, user: CurrentUser) -> dict[str, int]:
-    return invoices.revenue_summary(session, user)
-
-
-# --- waitlist -------------------------------------------------------------------------------
-
-
-@router.post("/waitlist", status_code=201, responses=error_responses(Forbidden, InvalidInput))
-def join_waitlist(body: WaitlistCreate, session: DbSession, user: CurrentUser) -> dict[str, Any]:
-    rooms_service.get_room(session, body.room_id, user)
-    entry = waitlist.join_waitlist(
-        session,
-        user,
-        room_id=body.room_id,
-        starts_at=body.start,
-        ends_at=body.end,
-        title=body.title,
-        attendees=body.attendees,
-    )
-    return entry.model_dump()
-
-
-@router.get("/waitlist", responses=error_responses(NotAuthenticated))
-def list_waitlist(session: DbSession, user: CurrentUser) -> list[dict[str, Any]]:
-    return [e.model_dump() for e in waitlist.list_entries(session, user)]
-
-
-@router.delete("/waitlist/{entry_id}", status_code=204, responses=error_responses(NotFound))
-def leave_waitlist(entry_id: int, session: DbSession, user: CurrentUser) -> Response:
-    waitlist.leave_waitlist(session, user, entry_id)
-    return Response(status_code=204)
-
-
-# --- calendar feeds -------------------------------------------------------------------------
-
-
-def room_feed_token(secret_key: str, room_id: int) -> str:
-    return sign_value(secret_key, ROOM_FEED_SALT, str(room_id))
-
-
-def org_feed_token(secret_key: str, org_id: int) -> str:
-    return sign_value(secret_key, ORG_FEED_SALT, str(org_id))
-
-
-def _ics(body: bytes) -> Response:
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Cache-Control": "private, max-age=300"},
-    )
-
-
-@router.get("/rooms/{room_id}/calendar.ics", responses=error_responses(NotFound))
-def room_calendar(room_id: int, token: str, request: Request, session: DbSession) -> Response:
-    """The room's bookings as an iCalendar feed, behind its secret token."""
-    if unsign_value(request.app.state.secret_key, ROOM_FEED_SALT, token) != str(room_id):
-        raise NotFound("No such calendar.")
-    room = session.get(Room, room_id)
-    if room is None:
-        raise NotFound("No such calendar.")
-    from facility.core.db import utcnow
-
-    now = utcnow()
-    rows = service.bookings_between(
-        session, now - timedelta(days=90), now + timedelta(days=400), room_ids=[room_id]
-    )
-    zone = service.local_zone().key
-    return _ics(
-        ical.calendar_bytes([(b, room) for b in rows], zone, name=f"{room.name_ko} ({room.code})")
-    )
-
-
-@router.get("/organizations/{org_id}/calendar.ics", responses=error_responses(NotFound))
-def organization_calendar(
-    org_id: int, token: str, request: Request, session: DbSession
-) -> Response:
-    if unsign_value(request.app.state.secret_key, ORG_FEED_SALT, token) != str(org_id):
-        raise NotFound("No such calendar.")
-    org = session.get(Organization, org_id)
-    if org is None:
-        raise NotFound("No such calendar.")
-
-    rows = list(
-        session.exec(
-            select(Booking)
-            .where(Booking.organization_id == org_id)
-            .order_by(col(Booking.starts_at))
-            .limit(2000)
-        )
-    )
-    rooms = {
-        r.id: r for r in rooms_service.visible_rooms(session, None, list({b.room_id for b in rows}))
-    }
-    zone = service.local_zone().key
-    return _ics(ical.calendar_bytes([(b, rooms.get(b.room_id)) for b in rows], zone, name=org.name))
-
-
-@router.get("/calendar-links", responses=error_responses(NotAuthenticated))
-def calendar_links(
-    request: Request, session: DbSession, user: CurrentUser, room_id: int | None = None
-) -> dict[str, str]:
-    """Secret feed URLs: the user's organisation's, and (staff) a room's."""
-    secret = request.app.state.secret_key
-    links: dict[str, str] = {}
-    if user.organization_id:
-        links["organization"] = (
-            f"/api/v1/organizations/{user.organization_id}/calendar.ics"
-            f"?token={org_feed_token(secret, user.organization_id)}"
-        )
-    if room_id is not None:
-        if not user.is_staff:
-            raise Forbidden("Room feeds are for staff.")
-        links["room"] = (
-            f"/api/v1/rooms/{room_id}/calendar.ics?token={room_feed_token(secret, room_id)}"
-        )
-    return links
+# The invoice, waitlist and calendar endpoints live beside this module, under the same prefix.
+router.include_router(invoice_api.router)
+router.include_router(calendar_api.router)

@@ -21,10 +21,10 @@ from facility.booking import (
     texts,
     waitlist,
 )
+from facility.booking.calendar_api import org_feed_token
 from facility.booking.console import router as console_router
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import Booking, Invoice
-from facility.booking.router import org_feed_token
 from facility.booking.schemas import SeriesCreate
 from facility.core.auth import CurrentUser, DbSession, OptionalUser
 from facility.core.errors import FacilityError, InvalidInput, NotFound
