@@ -461,8 +461,10 @@ def cancel(
     session: DbSession,
     user: CurrentUser,
     reason: Annotated[str, Form(max_length=500)] = "",
+    scope: Annotated[series.Scope, Form()] = series.Scope.one,
 ) -> Response:
-    service.cancel_booking(session, user, booking_id, reason)
+    """Cancel a booking; for an occurrence of a series, this one, the following, or all."""
+    series.cancel(session, user, booking_id, scope, reason)
     return redirect(request, f"/my/bookings/{booking_id}")
 
 

@@ -223,3 +223,38 @@ def test_building_week_shows_free_hours(client: TestClient, session: Session) ->
     )
     assert "<html" not in fragment.text
     assert client.get("/book/buildings/nope").status_code == 404
+
+
+def test_cancel_this_and_following_from_the_detail_page(
+    client: TestClient, session: Session
+) -> None:
+    room = make_room(session)
+    renter = make_user(session)
+    day = next_weekday(weeks=3)
+    browser_login(client, renter)
+    token = csrf_from(client, "/book")
+    client.post(
+        f"/book/rooms/{room.id}/series",
+        data={
+            "csrf_token": token,
+            "day": day.isoformat(),
+            "start": "10:00",
+            "end": "12:00",
+            "title": "격주 모임",
+            "attendees": "5",
+            "repeat": "weekly",
+            "count": "3",
+        },
+    )
+    session.expire_all()
+    bookings = session.exec(select(Booking).order_by(Booking.starts_at)).all()
+    assert len(bookings) == 3
+    detail = client.get(f"/my/bookings/{bookings[1].id}")
+    assert 'data-testid="cancel-scope"' in detail.text
+    client.post(
+        f"/my/bookings/{bookings[1].id}/cancel", data={"csrf_token": token, "scope": "following"}
+    )
+    session.rollback()  # end this session's read snapshot
+    session.expire_all()
+    statuses = [b.status for b in session.exec(select(Booking).order_by(Booking.starts_at))]
+    assert statuses == ["requested", "cancelled", "cancelled"]
