@@ -61,7 +61,10 @@ def find_clashes(
         query = query.where(SpaceClaim.share_key != 0)
     if exclude_booking_id is not None:
         query = query.where(
-            or_(col(SpaceClaim.booking_id).is_(None), SpaceClaim.booking_id != exclude_booking_id)
+            or_(
+                col(SpaceClaim.booking_id).is_(None),
+                col(SpaceClaim.booking_id) != exclude_booking_id,
+            )
         )
     claims = list(session.exec(query))
     booking_ids = {c.booking_id for c in claims if c.booking_id}
@@ -141,7 +144,7 @@ def release_booking(session: Session, booking_id: int) -> None:
     """Free every claim of a booking (rejected, cancelled, expired, no-show, displaced, moved)."""
     session.exec(  # type: ignore[call-overload]
         update(SpaceClaim)
-        .where(and_(SpaceClaim.booking_id == booking_id, col(SpaceClaim.active).is_(True)))
+        .where(and_(col(SpaceClaim.booking_id) == booking_id, col(SpaceClaim.active).is_(True)))
         .values(active=False)
     )
 
@@ -149,7 +152,7 @@ def release_booking(session: Session, booking_id: int) -> None:
 def release_block(session: Session, block_id: int) -> None:
     session.exec(  # type: ignore[call-overload]
         update(SpaceClaim)
-        .where(and_(SpaceClaim.block_id == block_id, col(SpaceClaim.active).is_(True)))
+        .where(and_(col(SpaceClaim.block_id) == block_id, col(SpaceClaim.active).is_(True)))
         .values(active=False)
     )
 

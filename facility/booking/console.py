@@ -16,7 +16,7 @@ from facility.booking import grid, invoices, notify, reports, service
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import Block, Booking, BookingStatus
 from facility.core.auth import CurrentUser, DbSession, ensure_role
-from facility.core.errors import FacilityError
+from facility.core.errors import FacilityError, InvalidInput
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, Organization
 from facility.core.security import sign_value
 from facility.core.web import redirect, render
@@ -115,14 +115,13 @@ def manager_move(
 ) -> Response:
     ensure_role(user, *MANAGING_ROLES)
     zone = _zone(request)
-    local = date.fromisoformat(day)
-    service.move_booking(
-        session,
-        user,
-        booking_id,
-        datetime.combine(local, time.fromisoformat(start), tzinfo=zone),
-        datetime.combine(local, time.fromisoformat(end), tzinfo=zone),
-    )
+    try:
+        local = date.fromisoformat(day)
+        starts_at = datetime.combine(local, time.fromisoformat(start), tzinfo=zone)
+        ends_at = datetime.combine(local, time.fromisoformat(end), tzinfo=zone)
+    except ValueError:
+        raise InvalidInput("Enter the day as YYYY-MM-DD and the times as HH:MM.") from None
+    service.move_booking(session, user, booking_id, starts_at, ends_at)
     return redirect(request, "/manage/bookings")
 
 
@@ -131,7 +130,9 @@ def day_grid(
     request: Request, session: DbSession, user: CurrentUser, building: str = "", day: str = ""
 ) -> Response:
     ensure_role(user, *STAFF_ROLES)
-    buildings = list(session.exec(select(Building).order_by(Building.sort_order, Building.code)))
+    buildings = list(
+        session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code)))
+    )
     chosen = next((b for b in buildings if b.code == building), buildings[0] if buildings else None)
     local_day = _day(day, _today(request))
     rooms = list(
@@ -275,7 +276,7 @@ def record_payment(
         user,
         invoice_id,
         amount=amount,
-        paid_on=date.fromisoformat(paid_on),
+        paid_on=_day(paid_on, _today(request)),
         reference=reference,
     )
     return redirect(request, "/manage/invoices")

@@ -42,3 +42,72 @@ def load_demo_fees(session: Session) -> int:
         session.add(row)
     session.flush()
     return len(DEMO_FEES)
+
+
+def load_demo_bookings(session: Session) -> int:
+    """A few requests, an approved booking and a training blackout next week, so the console
+    has something to show; only on a database with no bookings yet. Returns how many made."""
+    from datetime import datetime, time, timedelta
+
+    from facility.booking import service
+    from facility.booking.models import Booking
+    from facility.core.accounts import get_user_by_email
+    from facility.core.errors import FacilityError
+    from facility.rooms.models import Room
+
+    renter = get_user_by_email(session, "renter@demo.facility.kr")
+    manager = get_user_by_email(session, "manager@demo.facility.kr")
+    if renter is None or manager is None or session.exec(select(Booking)).first() is not None:
+        return 0
+    zone = service.local_zone()
+    today = datetime.now(zone).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    rooms = {r.code: r for r in session.exec(select(Room))}
+
+    def at(day: int, hour: int):  # type: ignore[no-untyped-def]
+        return datetime.combine(monday + timedelta(days=day), time(hour), tzinfo=zone)
+
+    made = 0
+    plans = [
+        ("E-201", 1, 10, 12, "학부모 독서 연수", 30, False),
+        ("W-CONV-A", 2, 13, 17, "지역 교사 학술 발표회", 100, True),
+        ("E-VH1", 3, 9, 12, "원격 수업 사례 나눔", 80, False),
+    ]
+    for code, day, start, end, title, people, approve in plans:
+        room = rooms.get(code)
+        if room is None:
+            continue
+        try:
+            with session.begin_nested():
+                booking = service.request_booking(
+                    session,
+                    renter,
+                    {
+                        "room_id": room.id,
+                        "start": at(day, start),
+                        "end": at(day, end),
+                        "title": title,
+                        "attendees": people,
+                    },
+                )
+                if approve:
+                    service.approve_booking(session, manager, booking.id)  # type: ignore[arg-type]
+            made += 1
+        except FacilityError:
+            continue
+    if "E-301" in rooms:
+        for day in range(5):
+            try:
+                with session.begin_nested():
+                    service.place_block(
+                        session,
+                        manager,
+                        room_id=rooms["E-301"].id,  # type: ignore[arg-type]
+                        starts_at=at(day, 9),
+                        ends_at=at(day, 18),
+                        reason="신규 교사 직무연수",
+                        kind="training",
+                    )
+            except FacilityError:
+                continue
+    return made

@@ -123,17 +123,17 @@ def day_grid(
             b.room_id,
             Occupant(
                 "booking",
-                b.id,
+                b.id or 0,
                 b.title,
                 b.status,
                 b.starts_at,
-                b.ends_at,  # type: ignore[arg-type]
+                b.ends_at,
                 b.displaced_by_block_id is not None,
             ),
         )
         for b in bookings
     ] + [
-        (k.room_id, Occupant("block", k.id, k.reason, k.kind, k.starts_at, k.ends_at))  # type: ignore[arg-type]
+        (k.room_id, Occupant("block", k.id or 0, k.reason, k.kind, k.starts_at, k.ends_at))
         for k in blocks
     ]
     times = slot_times()
@@ -151,3 +151,35 @@ def day_grid(
             row.cells.append(here)
         rows.append(row)
     return times, rows
+
+
+@dataclass
+class BuildingWeekRow:
+    room: Room
+    # Free bookable hours per day of the week (0 when closed or full).
+    free_hours: list[float]
+    # Whether the room opens at all that day (not a holiday, closure or closed weekday).
+    open_days: list[bool]
+
+
+def building_week(
+    session: Session, rooms: list[Room], monday: date, zone: ZoneInfo
+) -> tuple[list[date], list[BuildingWeekRow]]:
+    """For each room of a building, how many bookable hours each day of the week has left."""
+    days = [monday + timedelta(days=i) for i in range(7)]
+    start = datetime.combine(monday, time(0), tzinfo=zone).astimezone(UTC)
+    free = availability.free_epoch_slots(session, rooms, start, start + timedelta(days=7), zone)
+    day_starts = [int(datetime.combine(d, time(0), tzinfo=zone).timestamp()) for d in days]
+    campus = availability.Campus.load(session)
+    closed = rules.closed_days(session, days[0], days[-1])
+    rows = []
+    for room in rooms:
+        hours = [0.0] * 7
+        for lo, hi in free[room.id]:  # type: ignore[index]
+            for i, day_start in enumerate(day_starts):
+                overlap = min(hi, day_start + 86_400) - max(lo, day_start)
+                if overlap > 0:
+                    hours[i] += overlap / 3600
+        opens = [d not in closed and campus.hours(room, d.weekday()) is not None for d in days]
+        rows.append(BuildingWeekRow(room, hours, opens))
+    return days, rows

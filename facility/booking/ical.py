@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from icalendar import Calendar, Event
 
@@ -12,7 +11,6 @@ from facility.core.db import utcnow
 from facility.rooms.models import Room
 
 PRODID = "-//SEN Training Institute//facility booking//KO"
-FEED_SALT = "calendar-feed"
 UID_DOMAIN = "facility.sen.go.kr"
 
 
@@ -71,9 +69,3 @@ def calendar_bytes(
 def booking_invite(booking: Booking, room: Room | None, zone_name: str) -> bytes:
     """A one-event calendar to attach to a notification."""
     return calendar_bytes([(booking, room)], zone_name, method="PUBLISH")
-
-
-def feed_start(now: datetime) -> datetime:
-    from datetime import timedelta
-
-    return now - timedelta(days=90)

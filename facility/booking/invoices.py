@@ -35,8 +35,8 @@ def next_number(session: Session, year: int) -> str:
     statement = (
         insert(InvoiceCounter)
         .values(year=year, last=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last": InvoiceCounter.last + 1})  # type: ignore[arg-type]
-        .returning(InvoiceCounter.last)  # type: ignore[arg-type]
+        .on_conflict_do_update(index_elements=["year"], set_={"last": col(InvoiceCounter.last) + 1})
+        .returning(col(InvoiceCounter.last))
     )
     last = session.execute(statement).scalar_one()
     return f"{year}-{last:06d}"
@@ -182,7 +182,7 @@ def record_payment(
     if amount <= 0 or amount > invoice.total - invoice.paid:
         raise InvalidInput(f"The amount must be between 1 and {invoice.total - invoice.paid} won.")
     payment = Payment(
-        invoice_id=invoice.id,
+        invoice_id=invoice_id,
         amount=amount,
         paid_on=paid_on,
         method=method,  # type: ignore[arg-type]

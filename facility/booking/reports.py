@@ -97,14 +97,14 @@ def no_shows_by_organization(
             Booking.starts_at >= start,
             Booking.starts_at < end,
         )
-        .group_by(Booking.organization_id)
+        .group_by(col(Booking.organization_id))
     ):
         month[org_id] = count  # type: ignore[index]
     ever = dict(
         session.exec(
             select(Booking.organization_id, func.count())
             .where(Booking.status == BookingStatus.no_show.value)
-            .group_by(Booking.organization_id)
+            .group_by(col(Booking.organization_id))
         ).all()
     )
     names = {

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime
+from sqlmodel import Session, select
 
-from facility.booking import availability, ical, invoices, pricing, rules, service, waitlist
+from facility.booking import (
+    availability,
+    calendar_api,
+    invoice_api,
+    pricing,
+    rules,
+    series,
+    service,
+)
 from facility.booking.exceptions import (
     BlockNotFound,
     BookingConflict,
     BookingNotFound,
     BookingRuleViolation,
     InvalidTransition,
-    InvoiceNotFound,
 )
-from facility.booking.models import Block, Booking, Invoice
+from facility.booking.models import Block, Booking
 from facility.booking.schemas import (
     AvailabilityList,
     BlockCreate,
@@ -28,13 +37,11 @@ from facility.booking.schemas import (
     BookingList,
     BookingMove,
     BookingPublic,
-    InvoicePublic,
-    PaymentCreate,
     QuoteRequest,
     Reason,
     RoomAvailability,
+    SeriesCreate,
     Slot,
-    WaitlistCreate,
 )
 from facility.core.auth import CurrentUser, DbSession, OptionalUser, ensure_role
 from facility.core.errors import (
@@ -45,17 +52,14 @@ from facility.core.errors import (
     error_responses,
 )
 from facility.core.models import MANAGING_ROLES, Organization
-from facility.core.security import sign_value, unsign_value
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
-from facility.rooms.models import Room
+from facility.rooms.models import Building, Room
 from facility.rooms.schemas import RoomFilters
 
 router = APIRouter(prefix="/api/v1", tags=["booking"])
 # A search window longer than this is refused: the week grid needs a week, reports a month.
 MAX_SEARCH_WINDOW = timedelta(days=31)
-ROOM_FEED_SALT = "room-calendar"
-ORG_FEED_SALT = "org-calendar"
 
 
 def booking_public(booking: Booking) -> BookingPublic:
@@ -106,8 +110,13 @@ def search_availability(
     equipment: Annotated[list[str] | None, Query()] = None,
     min_free_minutes: Annotated[int, Query(ge=30, le=24 * 60)] = 30,
     only_free: bool = False,
-) -> AvailabilityList:
-    """Rooms matching the filters, with their free slots in the window (renters: rentable ones)."""
+    rrule: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """Rooms matching the filters, with their free slots in the window (renters: rentable ones).
+
+    With `rrule` (e.g. `FREQ=WEEKLY;COUNT=8`) the window is one occurrence of a recurring slot:
+    each room lists the occurrences it has free, and `all_free` says whether it has them all.
+    """
     window = _window(start, end)
     filters = RoomFilters(
         building=building,
@@ -118,21 +127,86 @@ def search_availability(
         bookable=None if viewer and viewer.is_staff else True,
         limit=500,
     )
-    rooms, _total = rooms_service.search_rooms(session, viewer, filters)
-    free = availability.free_slots_many(
-        session,
-        rooms,
-        *window,
-        service.local_zone(),
-        min_length=timedelta(minutes=min_free_minutes),
+    rooms, total = rooms_service.search_rooms(session, viewer, filters)
+    while len(rooms) < total:  # the catalogue pages by 500; a campus may have more rooms
+        more, _ = rooms_service.search_rooms(
+            session, viewer, filters.model_copy(update={"offset": len(rooms)})
+        )
+        if not more:
+            break
+        rooms += more
+    zone = service.local_zone()
+    if rrule:
+        return _recurring_availability(session, rooms, start, end, rrule, only_free)
+    free = availability.free_epoch_slots(
+        session, rooms, *window, zone, min_length=timedelta(minutes=min_free_minutes)
     )
-    publics = rooms_service.to_public(session, rooms)
+    buildings = {b.id: b.code for b in session.exec(select(Building))}
+    # Many rooms share slot boundaries (opening times): format each instant once.
+    iso: dict[int, str] = {}
+
+    def local_iso(seconds: int) -> str:
+        text = iso.get(seconds)
+        if text is None:
+            text = iso[seconds] = datetime.fromtimestamp(seconds, zone).isoformat()
+        return text
+
     items = [
-        RoomAvailability(room=public, free=_slots(free[room.id]))  # type: ignore[index]
-        for room, public in zip(rooms, publics, strict=True)
+        {
+            "room": _room_summary(room, buildings),
+            "free": [{"start": local_iso(lo), "end": local_iso(hi)} for lo, hi in free[room.id]],  # type: ignore[index]
+        }
+        for room in rooms
         if not only_free or free[room.id]  # type: ignore[index]
     ]
-    return AvailabilityList(items=items)
+    # Built as plain JSON (the shape is AvailabilityList): a week of every room is thousands of
+    # slots, and validating each as a model would cost more than computing them.
+    return Response(json.dumps({"items": items}, ensure_ascii=False), media_type="application/json")
+
+
+def _room_summary(room: Room, buildings: dict[int | None, str]) -> dict[str, Any]:
+    return {
+        "id": room.id,
+        "code": room.code,
+        "name_ko": room.name_ko,
+        "name_en": room.name_en,
+        "kind": room.kind,
+        "capacity": room.capacity,
+        "building": buildings[room.building_id],
+        "status": room.status,
+        "bookable_external": room.bookable_external,
+        "parent_id": room.parent_id,
+    }
+
+
+def _recurring_availability(
+    session: Session, rooms: list[Room], start: datetime, end: datetime, rule: str, only_free: bool
+) -> Response:
+    zone = service.local_zone()
+    first = start.astimezone(zone)
+    length = end.astimezone(zone) - first
+    occurrences = [(s, s + length) for s in series.expand(rule, first)]
+    free = availability.occurrences_free(session, rooms, occurrences, zone)
+    buildings = {b.id: b.code for b in session.exec(select(Building))}
+    items = []
+    for room in rooms:
+        flags = free[room.id]  # type: ignore[index]
+        if only_free and not all(flags):
+            continue
+        items.append(
+            {
+                "room": _room_summary(room, buildings),
+                "free": [
+                    {"start": lo.isoformat(), "end": hi.isoformat()}
+                    for (lo, hi), ok in zip(occurrences, flags, strict=True)
+                    if ok
+                ],
+                "occurrences": len(occurrences),
+                "all_free": all(flags),
+            }
+        )
+    items.sort(key=lambda item: not item["all_free"])
+    return Response(json.dumps({"items": items}, ensure_ascii=False), media_type="application/json")
 
 
 @router.get(
@@ -252,11 +326,15 @@ def reject_booking(
     "/bookings/{booking_id}/cancel", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS
 )
 def cancel_booking(
-    booking_id: int, session: DbSession, user: CurrentUser, body: Reason | None = None
+    booking_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    body: Reason | None = None,
+    scope: series.Scope = series.Scope.one,
 ) -> BookingPublic:
-    return booking_public(
-        service.cancel_booking(session, user, booking_id, (body or Reason()).reason)
-    )
+    """Cancel; for an occurrence of a series, `scope` = one, following or all."""
+    series.cancel(session, user, booking_id, scope, (body or Reason()).reason)
+    return booking_public(service.get_booking(session, user, booking_id))
 
 
 @router.post(
@@ -282,9 +360,54 @@ def confirm_booking(booking_id: int, session: DbSession, user: CurrentUser) -> B
     ),
 )
 def move_booking(
-    booking_id: int, body: BookingMove, session: DbSession, user: CurrentUser
+    booking_id: int,
+    body: BookingMove,
+    session: DbSession,
+    user: CurrentUser,
+    scope: series.Scope = series.Scope.one,
 ) -> BookingPublic:
-    return booking_public(service.move_booking(session, user, booking_id, body.start, body.end))
+    """Move a booking; for a series, `scope` following or all applies the new times of day."""
+    if scope == series.Scope.one:
+        return booking_public(service.move_booking(session, user, booking_id, body.start, body.end))
+    zone = service.local_zone()
+    series.move(
+        session,
+        user,
+        booking_id,
+        scope,
+        start_time=body.start.astimezone(zone).time(),
+        end_time=body.end.astimezone(zone).time(),
+    )
+    return booking_public(service.get_booking(session, user, booking_id))
+
+
+# --- series ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/series",
+    status_code=201,
+    responses=error_responses(BookingConflict, BookingRuleViolation, RoomNotFound, InvalidInput),
+)
+def create_series(
+    body: SeriesCreate, response: Response, session: DbSession, user: CurrentUser
+) -> dict[str, Any]:
+    """A recurring request; `preview` returns the per-occurrence report and books nothing."""
+    if body.preview:
+        response.status_code = 200
+        return {"occurrences": series.conflict_report(session, user, body)}
+    created, bookings, report = series.create_series(session, user, body)
+    return {
+        "series": created.model_dump(),
+        "bookings": [booking_public(b) for b in bookings],
+        "occurrences": report,
+    }
+
+
+@router.get("/series/{series_id}", responses=error_responses(NotFound))
+def read_series(series_id: int, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+    found, bookings = series.get_series(session, user, series_id)
+    return {"series": found.model_dump(), "bookings": [booking_public(b) for b in bookings]}
 
 
 # --- blocks ---------------------------------------------------------------------------------
@@ -334,162 +457,6 @@ def delete_block(block_id: int, session: DbSession, user: CurrentUser) -> Respon
     return Response(status_code=204)
 
 
-# --- invoices -------------------------------------------------------------------------------
-
-
-def invoice_public(invoice: Invoice) -> InvoicePublic:
-    return InvoicePublic.model_validate(invoice, from_attributes=True)
-
-
-@router.get(
-    "/invoices", response_model=list[InvoicePublic], responses=error_responses(NotAuthenticated)
-)
-def list_invoices(
-    session: DbSession, user: CurrentUser, status: str | None = None, booking_id: int | None = None
-) -> list[InvoicePublic]:
-    return [
-        invoice_public(i)
-        for i in invoices.list_invoices(session, user, status=status, booking_id=booking_id)
-    ]
-
-
-@router.get(
-    "/invoices/{invoice_id}",
-    response_model=InvoicePublic,
-    responses=error_responses(InvoiceNotFound),
-)
-def read_invoice(invoice_id: int, session: DbSession, user: CurrentUser) -> InvoicePublic:
-    return invoice_public(invoices.get_invoice(session, user, invoice_id))
-
-
-@router.post(
-    "/invoices/{invoice_id}/payments",
-    response_model=InvoicePublic,
-    status_code=201,
-    responses=error_responses(InvoiceNotFound, Forbidden, InvalidInput),
-)
-def record_payment(
-    invoice_id: int, body: PaymentCreate, session: DbSession, user: CurrentUser
-) -> InvoicePublic:
-    invoices.record_payment(session, user, invoice_id, **body.model_dump())
-    return invoice_public(invoices.get_invoice(session, user, invoice_id))
-
-
-@router.get("/revenue", responses=error_responses(Forbidden))
-def revenue(session: DbSession, user: CurrentUser) -> dict[str, int]:
-    return invoices.revenue_summary(session, user)
-
-
-# --- waitlist -------------------------------------------------------------------------------
-
-
-@router.post("/waitlist", status_code=201, responses=error_responses(Forbidden, InvalidInput))
-def join_waitlist(body: WaitlistCreate, session: DbSession, user: CurrentUser) -> dict[str, Any]:
-    rooms_service.get_room(session, body.room_id, user)
-    entry = waitlist.join_waitlist(
-        session,
-        user,
-        room_id=body.room_id,
-        starts_at=body.start,
-        ends_at=body.end,
-        title=body.title,
-        attendees=body.attendees,
-    )
-    return entry.model_dump()
-
-
-@router.get("/waitlist", responses=error_responses(NotAuthenticated))
-def list_waitlist(session: DbSession, user: CurrentUser) -> list[dict[str, Any]]:
-    return [e.model_dump() for e in waitlist.list_entries(session, user)]
-
-
-@router.delete("/waitlist/{entry_id}", status_code=204, responses=error_responses(NotFound))
-def leave_waitlist(entry_id: int, session: DbSession, user: CurrentUser) -> Response:
-    waitlist.leave_waitlist(session, user, entry_id)
-    return Response(status_code=204)
-
-
-# --- calendar feeds -------------------------------------------------------------------------
-
-
-def room_feed_token(secret_key: str, room_id: int) -> str:
-    return sign_value(secret_key, ROOM_FEED_SALT, str(room_id))
-
-
-def org_feed_token(secret_key: str, org_id: int) -> str:
-    return sign_value(secret_key, ORG_FEED_SALT, str(org_id))
-
-
-def _ics(body: bytes) -> Response:
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Cache-Control": "private, max-age=300"},
-    )
-
-
-@router.get("/rooms/{room_id}/calendar.ics", responses=error_responses(NotFound))
-def room_calendar(room_id: int, token: str, request: Request, session: DbSession) -> Response:
-    """The room's bookings as an iCalendar feed, behind its secret token."""
-    if unsign_value(request.app.state.secret_key, ROOM_FEED_SALT, token) != str(room_id):
-        raise NotFound("No such calendar.")
-    room = session.get(Room, room_id)
-    if room is None:
-        raise NotFound("No such calendar.")
-    from facility.core.db import utcnow
-
-    now = utcnow()
-    rows = service.bookings_between(
-        session, now - timedelta(days=90), now + timedelta(days=400), room_ids=[room_id]
-    )
-    zone = service.local_zone().key
-    return _ics(
-        ical.calendar_bytes([(b, room) for b in rows], zone, name=f"{room.name_ko} ({room.code})")
-    )
-
-
-@router.get("/organizations/{org_id}/calendar.ics", responses=error_responses(NotFound))
-def organization_calendar(
-    org_id: int, token: str, request: Request, session: DbSession
-) -> Response:
-    if unsign_value(request.app.state.secret_key, ORG_FEED_SALT, token) != str(org_id):
-        raise NotFound("No such calendar.")
-    org = session.get(Organization, org_id)
-    if org is None:
-        raise NotFound("No such calendar.")
-    from sqlmodel import select
-
-    rows = list(
-        session.exec(
-            select(Booking)
-            .where(Booking.organization_id == org_id)
-            .order_by(Booking.starts_at)
-            .limit(2000)
-        )
-    )
-    rooms = {
-        r.id: r for r in rooms_service.visible_rooms(session, None, list({b.room_id for b in rows}))
-    }
-    zone = service.local_zone().key
-    return _ics(ical.calendar_bytes([(b, rooms.get(b.room_id)) for b in rows], zone, name=org.name))
-
-
-@router.get("/calendar-links", responses=error_responses(NotAuthenticated))
-def calendar_links(
-    request: Request, session: DbSession, user: CurrentUser, room_id: int | None = None
-) -> dict[str, str]:
-    """Secret feed URLs: the user's organisation's, and (staff) a room's."""
-    secret = request.app.state.secret_key
-    links: dict[str, str] = {}
-    if user.organization_id:
-        links["organization"] = (
-            f"/api/v1/organizations/{user.organization_id}/calendar.ics"
-            f"?token={org_feed_token(secret, user.organization_id)}"
-        )
-    if room_id is not None:
-        if not user.is_staff:
-            raise Forbidden("Room feeds are for staff.")
-        links["room"] = (
-            f"/api/v1/rooms/{room_id}/calendar.ics?token={room_feed_token(secret, room_id)}"
-        )
-    return links
+# The invoice, waitlist and calendar endpoints live beside this module, under the same prefix.
+router.include_router(invoice_api.router)
+router.include_router(calendar_api.router)

@@ -73,8 +73,28 @@ class RoomAvailability(BaseModel):
     free: list[Slot]
 
 
+class RoomSummary(BaseModel):
+    """The room as the availability search lists it (GET /rooms/{id} has the full detail)."""
+
+    id: int
+    code: str
+    name_ko: str
+    name_en: str
+    kind: str
+    capacity: int
+    building: str
+    status: str
+    bookable_external: bool
+    parent_id: int | None
+
+
+class RoomFreeSlots(BaseModel):
+    room: RoomSummary
+    free: list[Slot]
+
+
 class AvailabilityList(BaseModel):
-    items: list[RoomAvailability]
+    items: list[RoomFreeSlots]
 
 
 class BlockCreate(BaseModel):

@@ -1,6 +1,7 @@
-"""Bookings: the one request path, the lifecycle, Institute blocks, and queries other domains use.
+"""Bookings: the one request path, the lifecycle, housekeeping, and queries other domains use.
 
-Rules live here; the database decides conflicts (see `claims`). Services flush, never commit.
+The rules a request must meet are in `checks`, Institute blocks in `blocks`, the friendly 409 in
+`alternatives`; the database decides conflicts (see `claims`). Services flush, never commit.
 """
 
 from __future__ import annotations
@@ -8,285 +9,51 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from facility.booking import availability, claims, notify, pricing, rules
-from facility.booking.exceptions import (
-    BlockNotFound,
-    BookingConflict,
-    BookingNotFound,
-    BookingRuleViolation,
-    InvalidTransition,
-)
-from facility.booking.models import (
-    ACTIVE_STATUSES,
-    FIRM_STATUSES,
-    PENDING_STATUSES,
-    Block,
-    BlockKind,
-    Booking,
-    BookingStatus,
-    OrganizationQuota,
-)
+from facility.booking import claims, notify, pricing, rules
+from facility.booking.alternatives import conflict_error, suggest_alternatives
+from facility.booking.blocks import list_blocks, place_block, remove_block
+from facility.booking.checks import check_quota, check_rules, monthly_quota_hours
+from facility.booking.common import local_zone
+from facility.booking.common import touch as _touch
+from facility.booking.exceptions import BookingNotFound, InvalidTransition
+from facility.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
 from facility.booking.schemas import BookingCreate
 from facility.core import audit
-from facility.core.accounts import organization_is_approved
 from facility.core.auth import ensure_role
-from facility.core.config import get_settings
 from facility.core.db import utcnow
 from facility.core.errors import Forbidden, InvalidInput
-from facility.core.models import MANAGING_ROLES, STAFF_ROLES, Organization, User
+from facility.core.models import MANAGING_ROLES, Organization, User
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
-from facility.rooms.kinds import RoomStatus
-from facility.rooms.models import Room, RoomLayout
+from facility.rooms.models import Room
+
+# Part of this module's interface (other domains and the API call them as service.*).
+__all__ = [
+    "bookings_between",
+    "booked_hours",
+    "cancel_booking",
+    "check_quota",
+    "check_rules",
+    "conflict_error",
+    "list_blocks",
+    "local_zone",
+    "monthly_quota_hours",
+    "place_block",
+    "remove_block",
+    "request_booking",
+    "suggest_alternatives",
+]
 
 S = BookingStatus
 # Statuses that count as use of a room (maintenance plans by hours of use, utilisation).
 USED_STATUSES = frozenset({S.approved, S.confirmed, S.checked_in, S.completed})
 
 
-def local_zone() -> ZoneInfo:
-    return get_settings().zone
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(local_zone()).isoformat()
-
-
-def _hours(length: timedelta) -> str:
-    return f"{length.total_seconds() / 3600:g}"
-
-
-def _touch(booking: Booking) -> None:
-    booking.updated_at = utcnow()
-
-
 # --- the request path ----------------------------------------------------------------------
-
-
-def _layout_capacity(session: Session, room: Room, layout: str | None) -> int:
-    if layout:
-        row = session.get(RoomLayout, (room.id, layout))
-        if row is not None:
-            return row.capacity
-    return room.capacity
-
-
-def check_rules(
-    session: Session,
-    actor: User,
-    room: Room,
-    starts_at: datetime,
-    ends_at: datetime,
-    *,
-    attendees: int,
-    layout: str | None,
-    now: datetime,
-    organization_id: int | None,
-    exclude_booking_id: int | None = None,
-) -> None:
-    """Raise BookingRuleViolation (422) with a message for the first rule the request breaks."""
-    zone = local_zone()
-    staff = actor.role in STAFF_ROLES
-    if ends_at <= starts_at:
-        raise BookingRuleViolation("The end must be after the start.")
-    if not rules.on_grid(starts_at) or not rules.on_grid(ends_at):
-        raise BookingRuleViolation(
-            f"Start and end must fall on the {rules.SLOT_MINUTES}-minute grid (e.g. 09:00, 09:30)."
-        )
-    if not staff and not room.bookable_external:
-        raise BookingRuleViolation("This room is not bookable by renters.", code="not_bookable")
-    if room.status != RoomStatus.open.value:
-        raise BookingRuleViolation(
-            f"This room is {room.status} and cannot be booked.", code="room_unavailable"
-        )
-    kind_rules = rules.rules_for(room.kind)
-    length = ends_at - starts_at
-    if length < kind_rules.min_duration:
-        raise BookingRuleViolation(
-            f"A booking of this room lasts at least {_hours(kind_rules.min_duration)} h."
-        )
-    if length > kind_rules.max_duration:
-        raise BookingRuleViolation(
-            f"A booking of this room lasts at most {_hours(kind_rules.max_duration)} h."
-        )
-    if not staff:
-        if starts_at < now + rules.MIN_LEAD:
-            raise BookingRuleViolation("Book at least one day ahead.", code="lead_time")
-        if starts_at > now + rules.MAX_LEAD:
-            raise BookingRuleViolation("Bookings open one year ahead.", code="lead_time")
-    elif starts_at < now - timedelta(minutes=rules.SLOT_MINUTES):
-        raise BookingRuleViolation("The start is in the past.", code="lead_time")
-    local_start, local_end = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    hours = rooms_service.opening_hours(session, room, local_start.weekday())
-    if hours is None:
-        raise BookingRuleViolation("The room is closed on that day.", code="outside_hours")
-    opens = datetime.combine(local_start.date(), hours[0], tzinfo=zone)
-    closes = datetime.combine(local_start.date(), hours[1], tzinfo=zone)
-    if local_start < opens or local_end > closes:
-        raise BookingRuleViolation(
-            f"Outside opening hours ({hours[0]:%H:%M}–{hours[1]:%H:%M} local time).",
-            code="outside_hours",
-        )
-    holiday = rules.holiday_name(session, local_start.date())
-    if holiday and not staff:
-        raise BookingRuleViolation(
-            f"The Institute does not rent on {local_start.date()} ({holiday}).", code="holiday"
-        )
-    capacity = _layout_capacity(session, room, layout)
-    if attendees > capacity:
-        raise BookingRuleViolation(
-            f"{attendees} people exceed the room's capacity of {capacity}.", code="over_capacity"
-        )
-    if not staff:
-        if not organization_is_approved(session, organization_id):
-            raise BookingRuleViolation(
-                "Your organisation has not been approved for rentals yet.", code="org_not_approved"
-            )
-        check_quota(session, organization_id, starts_at, ends_at, exclude_booking_id)
-
-
-def monthly_quota_hours(session: Session, organization_id: int) -> int:
-    row = session.get(OrganizationQuota, organization_id)
-    return row.hours_per_month if row else rules.DEFAULT_MONTHLY_QUOTA_HOURS
-
-
-def check_quota(
-    session: Session,
-    organization_id: int | None,
-    starts_at: datetime,
-    ends_at: datetime,
-    exclude_booking_id: int | None = None,
-) -> None:
-    """An organisation's active bookings in the local month of the start stay under its quota."""
-    if organization_id is None:
-        return
-    zone = local_zone()
-    local = starts_at.astimezone(zone)
-    month_start = datetime(local.year, local.month, 1, tzinfo=zone)
-    month_end = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=zone)
-    query = select(Booking.starts_at, Booking.ends_at).where(
-        Booking.organization_id == organization_id,
-        col(Booking.status).in_([s.value for s in ACTIVE_STATUSES]),
-        Booking.starts_at >= month_start,
-        Booking.starts_at < month_end,
-    )
-    if exclude_booking_id is not None:
-        query = query.where(Booking.id != exclude_booking_id)
-    used = sum((e - s).total_seconds() for s, e in session.exec(query)) / 3600
-    wanted = (ends_at - starts_at).total_seconds() / 3600
-    limit = monthly_quota_hours(session, organization_id)
-    if used + wanted > limit:
-        raise BookingRuleViolation(
-            f"This would bring your organisation to {used + wanted:g} h this month; "
-            f"the quota is {limit} h.",
-            code="quota_exceeded",
-        )
-
-
-def conflict_error(
-    session: Session,
-    room: Room,
-    starts_at: datetime,
-    ends_at: datetime,
-    attendees: int,
-    clashes: Sequence[claims.Clash],
-    *,
-    viewer: User | None = None,
-) -> BookingConflict:
-    """A 409 naming the requested slot, what is in the way, and alternatives."""
-    seen: set[tuple[int | None, int | None]] = set()
-    in_the_way = []
-    for clash in clashes:
-        if (clash.booking_id, clash.block_id) in seen:
-            continue
-        seen.add((clash.booking_id, clash.block_id))
-        in_the_way.append(
-            {
-                "kind": "block" if clash.block_id else "booking",
-                "start": _iso(clash.starts_at),
-                "end": _iso(clash.ends_at),
-                "space_id": clash.space_id,
-            }
-        )
-    return BookingConflict(
-        "This slot is already taken.",
-        extra={
-            "slot": {"room_id": room.id, "start": _iso(starts_at), "end": _iso(ends_at)},
-            "conflicts": in_the_way,
-            "alternatives": suggest_alternatives(
-                session, room, starts_at, ends_at, attendees, viewer
-            ),
-        },
-    )
-
-
-def suggest_alternatives(
-    session: Session,
-    room: Room,
-    starts_at: datetime,
-    ends_at: datetime,
-    attendees: int,
-    viewer: User | None = None,
-    *,
-    limit: int = 6,
-) -> list[dict[str, Any]]:
-    """Free slots of the same length: this room later (up to a week), then similar rooms then."""
-    zone = local_zone()
-    length = ends_at - starts_at
-    found: list[dict[str, Any]] = []
-    campus = availability.Campus.load(session)
-    day_start = datetime.combine(
-        starts_at.astimezone(zone).date(), datetime.min.time(), tzinfo=zone
-    )
-    same_room = availability.free_slots_many(
-        session,
-        [room],
-        day_start,
-        day_start + timedelta(days=7),
-        zone,
-        min_length=length,
-        campus=campus,
-    )[room.id]  # type: ignore[index]
-    for lo, _hi in same_room:
-        if lo >= utcnow() and len(found) < limit // 2:
-            found.append(
-                {
-                    "room_id": room.id,
-                    "room_code": room.code,
-                    "start": _iso(lo),
-                    "end": _iso(lo + length),
-                }
-            )
-    staff = viewer is not None and viewer.is_staff
-    query = select(Room).where(
-        Room.id != room.id,
-        Room.capacity >= attendees,
-        Room.status == RoomStatus.open.value,
-        Room.building_id == room.building_id,
-    )
-    if not staff:
-        query = query.where(col(Room.bookable_external).is_(True))
-    others = list(session.exec(query.order_by(Room.code).limit(40)))
-    others.sort(key=lambda r: (r.kind != room.kind, r.code))
-    free = availability.free_slots_many(session, others, starts_at, ends_at, zone, campus=campus)
-    for other in others:
-        if len(found) >= limit:
-            break
-        if availability.fits(free[other.id], starts_at, ends_at):  # type: ignore[index]
-            found.append(
-                {
-                    "room_id": other.id,
-                    "room_code": other.code,
-                    "start": _iso(starts_at),
-                    "end": _iso(ends_at),
-                }
-            )
-    return found
 
 
 def claim_slot(session: Session, room: Room, booking: Booking, viewer: User | None) -> None:
@@ -640,20 +407,20 @@ def _lock_candidates(session: Session, query: Any) -> list[Booking]:
     return list(session.exec(query))
 
 
-def expire_holds(session: Session, now: datetime) -> int:
+def expire_holds(session: Session, now: datetime, *, limit: int = 200) -> int:
     """Holds past their expiry free their slot."""
     due = _lock_candidates(
         session,
         select(Booking)
         .where(Booking.status == S.held.value, col(Booking.hold_expires_at) < now)
-        .limit(200),
+        .limit(limit),
     )
     for booking in due:
         _transition(session, None, booking, S.expired, [S.held], free=True)
     return len(due)
 
 
-def release_no_shows(session: Session, now: datetime) -> int:
+def release_no_shows(session: Session, now: datetime, *, limit: int = 200) -> int:
     """Approved or confirmed bookings not checked in within the grace period are released."""
     due = _lock_candidates(
         session,
@@ -662,7 +429,7 @@ def release_no_shows(session: Session, now: datetime) -> int:
             col(Booking.status).in_([S.approved.value, S.confirmed.value]),
             Booking.starts_at < now - rules.CHECK_IN_GRACE,
         )
-        .limit(200),
+        .limit(limit),
     )
     for booking in due:
         _transition(session, None, booking, S.no_show, [S.approved, S.confirmed], free=True)
@@ -688,10 +455,14 @@ def complete_finished(session: Session, now: datetime) -> int:
     return len(due)
 
 
+# The request path does a little housekeeping only; the scheduler's jobs take larger batches.
+LAZY_BATCH = 20
+
+
 def housekeeping(session: Session, now: datetime) -> None:
     """Expire holds and release no-shows now, rather than wait for the scheduler's next tick."""
-    expire_holds(session, now)
-    release_no_shows(session, now)
+    expire_holds(session, now, limit=LAZY_BATCH)
+    release_no_shows(session, now, limit=LAZY_BATCH)
 
 
 def no_show_count(session: Session, organization_id: int) -> int:
@@ -700,158 +471,6 @@ def no_show_count(session: Session, organization_id: int) -> int:
             Booking.organization_id == organization_id, Booking.status == S.no_show.value
         )
     ).one()
-
-
-# --- Institute blocks ------------------------------------------------------------------------
-
-
-def place_block(
-    session: Session,
-    actor: User | None,
-    *,
-    room_id: int,
-    starts_at: datetime,
-    ends_at: datetime,
-    reason: str,
-    kind: str = BlockKind.maintenance.value,
-    source_ref: str = "",
-) -> tuple[Block, list[Booking]]:
-    """An Institute block over a room: pending bookings in the way are displaced and returned;
-    firm ones (approved, confirmed, checked in) make it fail with BookingConflict."""
-    if actor is not None:
-        ensure_role(actor, *STAFF_ROLES)
-        if kind != BlockKind.maintenance.value and not actor.is_manager:
-            raise Forbidden("Only managers enter training and closure blocks.")
-    kind = BlockKind(kind).value
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise InvalidInput("Block times need a time zone.")
-    starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
-    if ends_at <= starts_at:
-        raise InvalidInput("The end must be after the start.")
-    room = session.get(Room, room_id)
-    if room is None:
-        raise RoomNotFound(room_id)
-    spaces = rooms_service.atomic_space_ids(session, room_id)
-    clashes = claims.find_clashes(session, spaces, starts_at, ends_at, share_key=0)
-    booking_ids = sorted({c.booking_id for c in clashes if c.booking_id})
-    in_the_way = (
-        list(session.exec(select(Booking).where(col(Booking.id).in_(booking_ids))))
-        if booking_ids
-        else []
-    )
-    firm = [b for b in in_the_way if b.status in {s.value for s in FIRM_STATUSES}]
-    if firm:
-        raise BookingConflict(
-            "Approved bookings are in the way; cancel or move them first.",
-            extra={
-                "slot": {"room_id": room_id, "start": _iso(starts_at), "end": _iso(ends_at)},
-                "conflicts": [
-                    {
-                        "booking_id": b.id,
-                        "room_id": b.room_id,
-                        "status": b.status,
-                        "title": b.title,
-                        "start": _iso(b.starts_at),
-                        "end": _iso(b.ends_at),
-                    }
-                    for b in firm
-                ],
-                "alternatives": [],
-            },
-        )
-    block = Block(
-        room_id=room_id,
-        kind=kind,
-        reason=reason.strip(),
-        source_ref=source_ref,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        created_by_id=actor.id if actor else None,
-    )
-    session.add(block)
-    session.flush()
-    displaced = [b for b in in_the_way if b.status in {s.value for s in PENDING_STATUSES}]
-    for booking in displaced:
-        claims.release_booking(session, booking.id)  # type: ignore[arg-type]
-        booking.displaced_by_block_id = block.id
-        _touch(booking)
-        session.add(booking)
-        audit.record(
-            session, actor, "booking.displace", "booking", booking.id, after={"block_id": block.id}
-        )
-        notify.notify_booking(session, booking, "displaced", local_zone().key, note=block.reason)
-    session.flush()
-    if not claims.insert_claims(session, claims.block_claims(session, block)):
-        raise BookingConflict(
-            "A booking took this slot at the same moment; try again.", extra={"alternatives": []}
-        )
-    audit.record(session, actor, "block.create", "booking_block", block.id, after=block)
-    return block, displaced
-
-
-def remove_block(session: Session, actor: User | None, block_id: int) -> None:
-    """Lift a block; requests it displaced get their slot back where it is still free."""
-    if actor is not None:
-        ensure_role(actor, *STAFF_ROLES)
-    block = session.get(Block, block_id)
-    if block is None or block.removed_at is not None:
-        raise BlockNotFound(block_id)
-    before = audit.snapshot(block)
-    block.removed_at = utcnow()
-    claims.release_block(session, block_id)
-    session.add(block)
-    session.flush()
-    audit.record(
-        session, actor, "block.remove", "booking_block", block.id, before=before, after=block
-    )
-    displaced = session.exec(select(Booking).where(Booking.displaced_by_block_id == block_id))
-    for booking in displaced:
-        if booking.status not in {s.value for s in PENDING_STATUSES}:
-            continue
-        room = session.get(Room, booking.room_id)
-        assert room is not None
-        start, end = claims.buffered_range(room, booking.starts_at, booking.ends_at)
-        spaces = rooms_service.atomic_space_ids(session, room.id)  # type: ignore[arg-type]
-        in_the_way = claims.find_clashes(
-            session,
-            spaces,
-            start,
-            end,
-            share_key=booking.id,  # type: ignore[arg-type]
-            exclude_booking_id=booking.id,
-        )
-        if in_the_way:
-            other_block = next((c.block_id for c in in_the_way if c.block_id), None)
-            if other_block is not None:
-                booking.displaced_by_block_id = other_block
-                session.add(booking)
-            continue
-        if claims.insert_claims(session, claims.booking_claims(session, room, booking)):
-            booking.displaced_by_block_id = None
-            _touch(booking)
-            session.add(booking)
-            notify.notify_booking(session, booking, "restored", local_zone().key)
-    session.flush()
-
-
-def list_blocks(
-    session: Session,
-    *,
-    room_ids: Sequence[int] | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    include_removed: bool = False,
-) -> list[Block]:
-    query = select(Block)
-    if not include_removed:
-        query = query.where(col(Block.removed_at).is_(None))
-    if room_ids is not None:
-        query = query.where(col(Block.room_id).in_(room_ids))
-    if start is not None:
-        query = query.where(Block.ends_at > start)
-    if end is not None:
-        query = query.where(Block.starts_at < end)
-    return list(session.exec(query.order_by(col(Block.starts_at))))
 
 
 # --- queries for other domains ---------------------------------------------------------------

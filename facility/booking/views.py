@@ -10,13 +10,24 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from facility.booking import availability, grid, invoices, pricing, rules, service, texts, waitlist
+from facility.booking import (
+    availability,
+    grid,
+    invoices,
+    pricing,
+    rules,
+    series,
+    service,
+    texts,
+    waitlist,
+)
+from facility.booking.calendar_api import org_feed_token
 from facility.booking.console import router as console_router
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import Booking, Invoice
-from facility.booking.router import org_feed_token
+from facility.booking.schemas import SeriesCreate
 from facility.core.auth import CurrentUser, DbSession, OptionalUser
-from facility.core.errors import FacilityError, NotFound
+from facility.core.errors import FacilityError, InvalidInput, NotFound
 from facility.core.models import Organization, User
 from facility.core.security import unsign_value
 from facility.core.web import redirect, render
@@ -43,8 +54,18 @@ def today(request: Request) -> date:
 
 
 def _local(request: Request, day: date, at: str) -> datetime:
+    """A local wall-clock time from a form's HH:MM (ValueError when it is not one)."""
     hour, minute = (int(p) for p in at.split(":", 1))
     return datetime.combine(day, time(hour, minute), tzinfo=request.app.state.settings.zone)
+
+
+def local_range(request: Request, day: str, start: str, end: str) -> tuple[datetime, datetime]:
+    """Start and end from a form's day and times, or a 422 saying what is wrong."""
+    try:
+        local_day = date.fromisoformat(day)
+        return _local(request, local_day, start), _local(request, local_day, end)
+    except ValueError:
+        raise InvalidInput("Enter the day as YYYY-MM-DD and the times as HH:MM.") from None
 
 
 @router.get("/book")
@@ -105,6 +126,30 @@ def room_week(
     return render(request, "booking/week.html", context, block="week")
 
 
+@router.get("/book/buildings/{code}")
+def building_week(
+    request: Request, code: str, session: DbSession, viewer: OptionalUser, week: str = ""
+) -> Response:
+    """A building's rentable rooms over a week: free hours per day, each linking to the room."""
+    buildings = {b.code: b for b in rooms_service.list_buildings(session, viewer)}
+    if code not in buildings:
+        raise NotFound("No such building.")
+    rooms, _total = rooms_service.search_rooms(
+        session, viewer, RoomFilters(building=code, bookable=True, limit=500)
+    )
+    monday = grid.monday_of(parse_day(week, today(request) + timedelta(days=7)))
+    days, rows = grid.building_week(session, rooms, monday, request.app.state.settings.zone)
+    context = {
+        "building": buildings[code],
+        "days": days,
+        "rows": rows,
+        "monday": monday,
+        "prev_week": monday - timedelta(days=7),
+        "next_week": monday + timedelta(days=7),
+    }
+    return render(request, "booking/building_week.html", context, block="week")
+
+
 def _form_context(
     request: Request, session: Session, room: Room, user: User | None, form: dict[str, Any]
 ) -> dict[str, Any]:
@@ -115,6 +160,7 @@ def _form_context(
         "fees": pricing.schedule_for(session, room),
         "error": None,
         "alternatives": [],
+        "report": None,
     }
 
 
@@ -237,6 +283,110 @@ def submit_request(
     return redirect(request, f"/my/bookings/{booking.id}?created=1")
 
 
+REPEATS = {
+    "weekly": "FREQ=WEEKLY",
+    "biweekly": "FREQ=WEEKLY;INTERVAL=2",
+    "monthly": "FREQ=MONTHLY",
+}
+
+
+def _series_body(
+    request: Request,
+    room_id: int,
+    day: str,
+    start: str,
+    end: str,
+    title: str,
+    attendees: str,
+    repeat: str,
+    count: int,
+    skip_conflicts: bool = False,
+    preview: bool = False,
+) -> SeriesCreate:
+    first_start, first_end = local_range(request, day, start, end)
+    return SeriesCreate(
+        room_id=room_id,
+        start=first_start,
+        end=first_end,
+        rrule=f"{REPEATS.get(repeat, REPEATS['weekly'])};COUNT={max(2, min(count, 52))}",
+        title=title.strip() or "정기 대관",
+        attendees=int(attendees) if attendees.isdigit() else 1,
+        skip_conflicts=skip_conflicts,
+        preview=preview,
+    )
+
+
+@router.post("/book/rooms/{room_id}/series/preview")
+def series_preview(
+    request: Request,
+    room_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    day: Annotated[str, Form()],
+    start: Annotated[str, Form()],
+    end: Annotated[str, Form()],
+    repeat: Annotated[str, Form()] = "weekly",
+    count: Annotated[int, Form()] = 4,
+    title: Annotated[str, Form(max_length=200)] = "",
+    attendees: Annotated[str, Form()] = "1",
+) -> Response:
+    """The per-occurrence report, before the renter submits a recurring request."""
+    room = rooms_service.get_room(session, room_id, user)
+    body = _series_body(request, room_id, day, start, end, title, attendees, repeat, count)
+    context = _form_context(request, session, room, user, {"day": day, "start": start, "end": end})
+    context["report"] = series.conflict_report(session, user, body)
+    return render(request, "booking/request.html", context, block="series_report")
+
+
+@router.post("/book/rooms/{room_id}/series")
+def series_submit(
+    request: Request,
+    room_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    day: Annotated[str, Form()],
+    start: Annotated[str, Form()],
+    end: Annotated[str, Form()],
+    title: Annotated[str, Form(max_length=200)],
+    attendees: Annotated[str, Form()],
+    repeat: Annotated[str, Form()] = "weekly",
+    count: Annotated[int, Form()] = 4,
+    skip_conflicts: Annotated[bool, Form()] = False,
+) -> Response:
+    room = rooms_service.get_room(session, room_id, user)
+    body = _series_body(
+        request,
+        room_id,
+        day,
+        start,
+        end,
+        title,
+        attendees,
+        repeat,
+        count,
+        skip_conflicts=skip_conflicts,
+    )
+    try:
+        series.create_series(session, user, body)
+    except FacilityError as error:
+        session.rollback()
+        form = {
+            "day": day,
+            "start": start,
+            "end": end,
+            "title": title,
+            "attendees": attendees,
+            "notes": "",
+            "equipment": [],
+            "repeat": repeat,
+            "count": count,
+        }
+        context = _form_context(request, session, room, user, form)
+        context.update(error=error.message, report=error.extra.get("occurrences"))
+        return render(request, "booking/request.html", context, status_code=error.status_code)
+    return redirect(request, "/my/bookings")
+
+
 @router.post("/book/rooms/{room_id}/waitlist")
 def join_waitlist(
     request: Request,
@@ -249,13 +399,13 @@ def join_waitlist(
     title: Annotated[str, Form(max_length=200)] = "",
     attendees: Annotated[str, Form()] = "1",
 ) -> Response:
-    local_day = date.fromisoformat(day)
+    starts_at, ends_at = local_range(request, day, start, end)
     waitlist.join_waitlist(
         session,
         user,
         room_id=room_id,
-        starts_at=_local(request, local_day, start),
-        ends_at=_local(request, local_day, end),
+        starts_at=starts_at,
+        ends_at=ends_at,
         title=title or "대기 신청",
         attendees=int(attendees) if attendees.isdigit() else 1,
     )
@@ -311,8 +461,10 @@ def cancel(
     session: DbSession,
     user: CurrentUser,
     reason: Annotated[str, Form(max_length=500)] = "",
+    scope: Annotated[series.Scope, Form()] = series.Scope.one,
 ) -> Response:
-    service.cancel_booking(session, user, booking_id, reason)
+    """Cancel a booking; for an occurrence of a series, this one, the following, or all."""
+    series.cancel(session, user, booking_id, scope, reason)
     return redirect(request, f"/my/bookings/{booking_id}")
 
 

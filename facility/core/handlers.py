@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facility.core.errors import FacilityError
@@ -82,6 +82,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
         log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
         return _respond(request, 409, "The change conflicts with existing data.", "conflict", {})
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> Response:
+        if isinstance(exc.orig, OverflowError | ValueError):
+            return _respond(request, 422, "A value is out of range.", "invalid", {})
+        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _respond(request, 500, "Internal error; it has been logged.", "internal", {})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
-def next_weekday(days_ahead: int = 7, weekday: int = 1) -> date:
-    """A working day (default Tuesday) at least `days_ahead` days from today, not a holiday."""
+def next_weekday(days_ahead: int = 7, weekday: int = 1, *, weeks: int = 1) -> date:
+    """A working day (default Tuesday) at least `days_ahead` days from today such that it and the
+    same weekday of the following `weeks - 1` weeks are not public holidays."""
     import holidays
 
     day = datetime.now(SEOUL).date() + timedelta(days=days_ahead)
     kr = holidays.country_holidays("KR", years=[day.year, day.year + 1])
-    while day.weekday() != weekday or day in kr:
+    while day.weekday() != weekday or any(day + timedelta(weeks=k) in kr for k in range(weeks)):
         day += timedelta(days=1)
     return day
 

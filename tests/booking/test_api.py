@@ -204,3 +204,51 @@ def test_public_body_discount_in_price(client: TestClient, session: Session) -> 
     # 4 h: half-day rate 120,000 beats 160,000 hourly; education bodies -30%; VAT 10%.
     assert created["quote"]["subtotal"] == 120_000
     assert created["quote"]["net"] == 84_000 and created["price"] == 92_400
+
+
+def test_out_of_range_values_are_422_not_500(client: TestClient, session: Session) -> None:
+    manager = make_user(session, role=Role.manager)
+    headers = token_headers(client, manager)
+    huge = 10**20
+    assert client.get(f"/api/v1/bookings/{huge}", headers=headers).status_code == 422
+    response = client.get(
+        "/api/v1/bookings", headers=headers, params={"start": "0001-01-01T00:00:00+09:00"}
+    )
+    assert response.status_code == 422, response.text
+    far = client.post(
+        "/api/v1/bookings",
+        headers=headers,
+        json={
+            "room_id": huge,
+            "start": "9999-12-31T23:00:00-09:00",
+            "end": "9999-12-31T23:30:00-09:00",
+            "title": "t",
+        },
+    )
+    assert far.status_code in (404, 422), far.text
+
+
+def test_availability_for_a_recurring_slot(client: TestClient, session: Session) -> None:
+    taken_room = make_room(session, code="A-1")
+    make_room(session, code="A-2")
+    renter = make_user(session)
+    day = next_weekday(weeks=4)
+    third = day + timedelta(days=14)
+    client.post(
+        "/api/v1/bookings",
+        json=_body(taken_room.id, third, 10, 11),
+        headers=token_headers(client, renter),
+    )
+    params = {
+        "start": seoul(day, 10).isoformat(),
+        "end": seoul(day, 12).isoformat(),
+        "rrule": "FREQ=WEEKLY;COUNT=4",
+    }
+    items = client.get("/api/v1/availability", params=params).json()["items"]
+    by_code = {i["room"]["code"]: i for i in items}
+    assert by_code["A-2"]["all_free"] and len(by_code["A-2"]["free"]) == 4
+    assert not by_code["A-1"]["all_free"] and len(by_code["A-1"]["free"]) == 3
+    assert seoul(third, 10).isoformat() not in [f["start"] for f in by_code["A-1"]["free"]]
+    assert [i["room"]["code"] for i in items][0] == "A-2"  # rooms free every time come first
+    only = client.get("/api/v1/availability", params={**params, "only_free": "true"}).json()
+    assert [i["room"]["code"] for i in only["items"]] == ["A-2"]

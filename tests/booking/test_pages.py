@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -153,3 +155,106 @@ def test_renter_cannot_open_console(client: TestClient, session: Session) -> Non
     renter = make_user(session)
     browser_login(client, renter)
     assert client.get("/manage/bookings").status_code == 403
+
+
+def test_series_preview_and_submit_from_the_form(client: TestClient, session: Session) -> None:
+    room = make_room(session, code="L-301")
+    renter, other = make_user(session), make_user(session)
+    day = next_weekday(weeks=4)
+    service.request_booking(
+        session,
+        other,
+        {
+            "room_id": room.id,
+            "start": seoul(day, 10) + timedelta(days=14),
+            "end": seoul(day, 11) + timedelta(days=14),
+            "title": "먼저",
+        },
+    )
+    session.commit()
+    browser_login(client, renter)
+    token = csrf_from(client, "/book")
+    form = {
+        "csrf_token": token,
+        "day": day.isoformat(),
+        "start": "10:00",
+        "end": "12:00",
+        "title": "주간 회의",
+        "attendees": "10",
+        "repeat": "weekly",
+        "count": "4",
+    }
+    preview = client.post(
+        f"/book/rooms/{room.id}/series/preview", data=form, headers={"HX-Request": "true"}
+    )
+    assert preview.status_code == 200 and preview.text.count("<li") == 4
+    assert preview.text.count("✗") == 1 and "<html" not in preview.text
+    refused = client.post(f"/book/rooms/{room.id}/series", data=form)
+    assert refused.status_code == 409 and "✗" in refused.text
+    created = client.post(
+        f"/book/rooms/{room.id}/series",
+        data={**form, "skip_conflicts": "true"},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    session.expire_all()
+    assert len(session.exec(select(Booking).where(Booking.title == "주간 회의")).all()) == 3
+
+
+def test_building_week_shows_free_hours(client: TestClient, session: Session) -> None:
+    room = make_room(session, code="B-1")
+    renter = make_user(session)
+    day = next_weekday()
+    service.request_booking(
+        session,
+        renter,
+        {"room_id": room.id, "start": seoul(day, 10), "end": seoul(day, 12), "title": "t"},
+    )
+    session.commit()
+    building = client.get("/api/v1/buildings").json()[0]["code"]
+    page = client.get(f"/book/buildings/{building}", params={"week": day.isoformat()})
+    assert page.status_code == 200 and 'data-room="B-1"' in page.text
+    # 07:00-22:00 is 15 h; 10-12 with 15-minute buffers takes 3 h on the half-hour grid.
+    assert ">12h<" in page.text and ">15h<" in page.text
+    fragment = client.get(
+        f"/book/buildings/{building}",
+        params={"week": day.isoformat()},
+        headers={"HX-Request": "true"},
+    )
+    assert "<html" not in fragment.text
+    assert client.get("/book/buildings/nope").status_code == 404
+
+
+def test_cancel_this_and_following_from_the_detail_page(
+    client: TestClient, session: Session
+) -> None:
+    room = make_room(session)
+    renter = make_user(session)
+    day = next_weekday(weeks=3)
+    browser_login(client, renter)
+    token = csrf_from(client, "/book")
+    client.post(
+        f"/book/rooms/{room.id}/series",
+        data={
+            "csrf_token": token,
+            "day": day.isoformat(),
+            "start": "10:00",
+            "end": "12:00",
+            "title": "격주 모임",
+            "attendees": "5",
+            "repeat": "weekly",
+            "count": "3",
+        },
+    )
+    session.expire_all()
+    bookings = session.exec(select(Booking).order_by(Booking.starts_at)).all()
+    assert len(bookings) == 3
+    detail = client.get(f"/my/bookings/{bookings[1].id}")
+    assert 'data-testid="cancel-scope"' in detail.text
+    client.post(
+        f"/my/bookings/{bookings[1].id}/cancel", data={"csrf_token": token, "scope": "following"}
+    )
+    session.rollback()  # end this session's read snapshot
+    session.expire_all()
+    statuses = [b.status for b in session.exec(select(Booking).order_by(Booking.starts_at))]
+    assert statuses == ["requested", "cancelled", "cancelled"]

@@ -44,6 +44,11 @@ def test_search_request_approve_invoice(live_server: str, live_settings: Setting
     page.goto(f"{live_server}/book?day={day.isoformat()}&min_capacity=30&building=edu")
     assert page.locator("[data-room=E-201]").count() == 1
     screenshot(page, "booking-1-search")
+    page.click("[data-testid=building-week-link]")
+    page.wait_for_selector("[data-testid=building-week]")
+    assert page.locator("[data-testid=building-week] [data-room=E-201]").count() == 1
+    screenshot(page, "booking-1b-building-week")
+    page.go_back()
     page.click("[data-room=E-201] [data-testid=week-link]")
     page.wait_for_selector("[data-testid=week-grid]")
     label = page.inner_text("[data-testid=week-label]")

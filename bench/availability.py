@@ -1,0 +1,393 @@
+"""Benchmark: availability search and booking creation, through HTTP, on SQLite and PostgreSQL.
+
+For each database: a fresh schema, the demo campus, N existing bookings (default 100,000), the app
+served by uvicorn in its own process on a loopback port; then p50/p95 of
+`GET /api/v1/availability` for every demo room over one week (as a manager, who sees all rooms),
+beside `GET /healthz` of the same app in the same run. On PostgreSQL also booking creation under
+contention: many renters, few rooms, for a fixed time.
+
+    .venv/bin/python bench/availability.py                       # both databases, 100,000 bookings
+    .venv/bin/python bench/availability.py --backends postgresql --rooms 1000 --bookings 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import create_engine, insert, text
+from sqlmodel import Session, col, select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from facility.booking.demo import load_demo_fees  # noqa: E402
+from facility.booking.models import Booking, SpaceClaim  # noqa: E402
+from facility.core.db import get_engine, upgrade_database  # noqa: E402
+from facility.core.models import Organization, Role, User  # noqa: E402
+from facility.core.security import hash_password, issue_token  # noqa: E402
+from facility.demo.load import load_demo_campus  # noqa: E402
+from facility.rooms.models import Building, Room  # noqa: E402
+
+SEOUL = ZoneInfo("Asia/Seoul")
+PG_ADMIN_URL = os.environ.get(
+    "FACILITY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SECRET = "bench-secret"
+# Three bookings a day per room, far enough apart for any buffer.
+DAILY_SLOTS = ((9, 11), (13, 15), (18, 20))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def add_rooms(session: Session, count: int) -> None:
+    """Extra plain lecture rooms for the scale run, in one extra building."""
+    existing = session.exec(select(Room)).all()
+    if len(existing) >= count:
+        return
+    campus_id = session.exec(select(Building)).first().campus_id  # type: ignore[union-attr]
+    building = Building(campus_id=campus_id, code="bench", name_ko="벤치동", name_en="Bench")
+    session.add(building)
+    session.flush()
+    session.execute(
+        insert(Room),
+        [
+            {
+                "code": f"BENCH-{i:04d}",
+                "building_id": building.id,
+                "name_ko": f"벤치 {i}",
+                "name_en": f"Bench {i}",
+                "kind": "lecture_room",
+                "category": "lecture",
+                "capacity": 30,
+                "bookable_external": True,
+                "status": "open",
+                "accessible": True,
+                "description": "",
+                "demo_values": "",
+            }
+            for i in range(count - len(existing))
+        ],
+    )
+    session.commit()
+
+
+def seed(url: str, bookings: int, rooms: int) -> tuple[int, list[str], date]:
+    """Migrate, load the demo campus and N bookings; returns the manager id, renter tokens, week."""
+    upgrade_database(url)
+    engine = get_engine(url)
+    with Session(engine) as session:
+        load_demo_campus(session)
+        load_demo_fees(session)
+        session.commit()
+        if rooms:
+            add_rooms(session, rooms)
+        parents = {p for p in session.exec(select(Room.parent_id)) if p is not None}
+        leaves = [r for r in session.exec(select(Room.id).order_by(Room.id)) if r not in parents]
+        org = Organization(name="bench org", status="approved", kind="private")
+        session.add(org)
+        session.flush()
+        password = hash_password("bench-password")
+        manager = User(email="manager@bench.kr", password_hash=password, role=Role.manager.value)
+        session.add(manager)
+        renters = []
+        for i in range(48):
+            renter_org = Organization(name=f"renter org {i}", status="approved")
+            session.add(renter_org)
+            session.flush()
+            renter = User(
+                email=f"renter{i}@bench.kr",
+                password_hash=password,
+                role="renter",
+                organization_id=renter_org.id,
+            )
+            session.add(renter)
+            renters.append(renter)
+        session.commit()
+        today = datetime.now(SEOUL).date()
+        week = today + timedelta(days=14 - today.weekday())
+        per_room = -(-bookings // len(leaves))
+        days_back = per_room // len(DAILY_SLOTS) // 2
+        first_day = week - timedelta(days=days_back)
+        rows, claims = [], []
+        booking_id = 0
+        now = datetime.now(UTC)
+        for room_id in leaves:
+            for n in range(per_room):
+                if booking_id >= bookings:
+                    break
+                day = first_day + timedelta(days=n // len(DAILY_SLOTS))
+                start_h, end_h = DAILY_SLOTS[n % len(DAILY_SLOTS)]
+                start = datetime(day.year, day.month, day.day, start_h, tzinfo=SEOUL).astimezone(
+                    UTC
+                )
+                end = datetime(day.year, day.month, day.day, end_h, tzinfo=SEOUL).astimezone(UTC)
+                booking_id += 1
+                status = "completed" if start < now else "confirmed"
+                rows.append(
+                    {
+                        "id": booking_id,
+                        "room_id": room_id,
+                        "organization_id": org.id,
+                        "title": "bench",
+                        "attendees": 10,
+                        "notes": "",
+                        "starts_at": start,
+                        "ends_at": end,
+                        "status": status,
+                        "status_reason": "",
+                        "equipment": {},
+                        "quote": {},
+                        "price_total": 0,
+                        "cancellation_fee": 0,
+                        "created_at": start,
+                        "updated_at": start,
+                    }
+                )
+                claims.append(
+                    {
+                        "space_id": room_id,
+                        "booking_id": booking_id,
+                        "share_key": booking_id,
+                        "starts_at": start - timedelta(hours=1),
+                        "ends_at": end + timedelta(hours=1),
+                        "active": True,
+                    }
+                )
+                if len(rows) >= 20_000:
+                    session.execute(insert(Booking), rows)
+                    session.execute(insert(SpaceClaim), claims)
+                    session.commit()
+                    rows, claims = [], []
+        if rows:
+            session.execute(insert(Booking), rows)
+            session.execute(insert(SpaceClaim), claims)
+        if engine.dialect.name == "postgresql":
+            session.execute(text("SELECT setval('booking_id_seq', (SELECT max(id) FROM booking))"))
+            session.commit()
+            session.execute(text("ANALYZE"))
+        session.commit()
+        tokens = [issue_token(SECRET, r.id) for r in renters]  # type: ignore[arg-type]
+        return manager.id, tokens, week  # type: ignore[return-value]
+
+
+class Server:
+    """The app under uvicorn in a child process, as in production."""
+
+    def __init__(self, url: str, data_dir: str) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "FACILITY_DATABASE_URL": url,
+            "FACILITY_SECRET_KEY": SECRET,
+            "FACILITY_DATA_DIR": data_dir,
+            "PYTHONPATH": str(ROOT),
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "facility.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+
+
+def measure(client: httpx.Client, path: str, params: dict[str, str], requests: int) -> list[float]:
+    for _ in range(5):
+        client.get(path, params=params).raise_for_status()
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(path, params=params)
+        samples.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return samples
+
+
+def contention(
+    base: str, tokens: list[str], week: date, room_ids: list[int], seconds: float
+) -> dict[str, float]:
+    """Renters race for a few rooms' slots for a fixed time; counts outcomes."""
+    outcomes: Counter[int] = Counter()
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    slots = [(week + timedelta(days=d), h) for d in range(5) for h in (8, 10, 12, 14, 16, 18, 20)]
+
+    def renter(token: str, seed_value: int) -> None:
+        chooser = random.Random(seed_value)
+        with httpx.Client(
+            base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}
+        ) as client:
+            while time.monotonic() < stop_at:
+                day, hour = chooser.choice(slots)
+                start = datetime(day.year, day.month, day.day, hour, tzinfo=SEOUL)
+                body = {
+                    "room_id": chooser.choice(room_ids),
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(hours=2)).isoformat(),
+                    "title": "race",
+                    "attendees": 5,
+                }
+                status = client.post("/api/v1/bookings", json=body).status_code
+                with lock:
+                    outcomes[status] += 1
+
+    threads = [threading.Thread(target=renter, args=(t, i)) for i, t in enumerate(tokens)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    total = sum(outcomes.values())
+    return {
+        "seconds": elapsed,
+        "requests": total,
+        "per_second": total / elapsed,
+        "created": outcomes[201],
+        "conflicts": outcomes[409],
+        "other": total - outcomes[201] - outcomes[409],
+        "server_errors": sum(v for k, v in outcomes.items() if k >= 500),
+    }
+
+
+def run(backend: str, args: argparse.Namespace) -> None:
+    data_dir = tempfile.mkdtemp(prefix="bench-")
+    pg_name = None
+    if backend == "sqlite":
+        url = f"sqlite:///{data_dir}/bench.db"
+    else:
+        pg_name = f"facility_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{pg_name}"'))
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{pg_name}"
+    try:
+        started = time.perf_counter()
+        manager_id, tokens, week = seed(url, args.bookings, args.rooms)
+        with Session(get_engine(url)) as session:
+            room_count = len(session.exec(select(Room.id)).all())
+            small = list(
+                session.exec(
+                    select(Room.id)
+                    .where(col(Room.kind) == "seminar_room")
+                    .order_by(Room.id)
+                    .limit(4)
+                )
+            )
+        print(
+            f"\n[{backend}] seeded {args.bookings:,} bookings over {room_count} rooms "
+            f"in {time.perf_counter() - started:.0f} s; week of {week}",
+            flush=True,
+        )
+        server = Server(url, data_dir)
+        try:
+            headers = {"Authorization": f"Bearer {issue_token(SECRET, manager_id)}"}
+            start = datetime(week.year, week.month, week.day, tzinfo=SEOUL)
+            params = {"start": start.isoformat(), "end": (start + timedelta(days=7)).isoformat()}
+            with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
+                found = client.get("/api/v1/availability", params=params).json()["items"]
+                assert len(found) == room_count, (len(found), room_count)
+                search = measure(client, "/api/v1/availability", params, args.requests)
+                health = measure(client, "/healthz", {}, args.requests)
+            for name, samples in (
+                ("availability, all rooms, 1 week", search),
+                ("/healthz", health),
+            ):
+                p50, p95 = percentiles(samples)
+                print(
+                    f"[{backend}] {name:34} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms"
+                    f"   (n={len(samples)})",
+                    flush=True,
+                )
+            if backend == "postgresql" and args.contention > 0:
+                # A week past the seeded bookings, so the renters race only each other.
+                result = contention(
+                    server.base,
+                    tokens[: args.renters],
+                    week + timedelta(weeks=30),
+                    small,
+                    args.contention,
+                )
+                print(
+                    f"[{backend}] contention: {args.renters} renters, {len(small)} rooms, "
+                    f"{result['seconds']:.0f} s: {result['requests']:.0f} requests "
+                    f"({result['per_second']:.0f}/s), {result['created']:.0f} created "
+                    f"({result['created'] / result['seconds']:.1f}/s), {result['conflicts']:.0f} "
+                    f"conflicts, {result['other']:.0f} other, {result['server_errors']:.0f} 5xx",
+                    flush=True,
+                )
+        finally:
+            server.stop()
+    finally:
+        get_engine(url).dispose()
+        if pg_name:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--bookings", type=int, default=100_000)
+    parser.add_argument("--rooms", type=int, default=0, help="add plain rooms up to this many")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--contention", type=float, default=20.0, help="seconds (PostgreSQL)")
+    parser.add_argument("--renters", type=int, default=32)
+    args = parser.parse_args()
+    for backend in args.backends.split(","):
+        run(backend.strip(), args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""JSON API of invoices and payments, and of the waitlist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from facility.booking import invoices, waitlist
+from facility.booking.exceptions import InvoiceNotFound
+from facility.booking.models import Invoice
+from facility.booking.schemas import InvoicePublic, PaymentCreate, WaitlistCreate
+from facility.core.auth import CurrentUser, DbSession
+from facility.core.errors import (
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    error_responses,
+)
+from facility.rooms import service as rooms_service
+
+# Included by `router` under its /api/v1 prefix.
+router = APIRouter(tags=["booking"])
+
+
+# --- invoices -------------------------------------------------------------------------------
+
+
+def invoice_public(invoice: Invoice) -> InvoicePublic:
+    return InvoicePublic.model_validate(invoice, from_attributes=True)
+
+
+@router.get(
+    "/invoices", response_model=list[InvoicePublic], responses=error_responses(NotAuthenticated)
+)
+def list_invoices(
+    session: DbSession, user: CurrentUser, status: str | None = None, booking_id: int | None = None
+) -> list[InvoicePublic]:
+    return [
+        invoice_public(i)
+        for i in invoices.list_invoices(session, user, status=status, booking_id=booking_id)
+    ]
+
+
+@router.get(
+    "/invoices/{invoice_id}",
+    response_model=InvoicePublic,
+    responses=error_responses(InvoiceNotFound),
+)
+def read_invoice(invoice_id: int, session: DbSession, user: CurrentUser) -> InvoicePublic:
+    return invoice_public(invoices.get_invoice(session, user, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/payments",
+    response_model=InvoicePublic,
+    status_code=201,
+    responses=error_responses(InvoiceNotFound, Forbidden, InvalidInput),
+)
+def record_payment(
+    invoice_id: int, body: PaymentCreate, session: DbSession, user: CurrentUser
+) -> InvoicePublic:
+    invoices.record_payment(session, user, invoice_id, **body.model_dump())
+    return invoice_public(invoices.get_invoice(session, user, invoice_id))
+
+
+@router.get("/revenue", responses=error_responses(Forbidden))
+def revenue(session: DbSession, user: CurrentUser) -> dict[str, int]:
+    return invoices.revenue_summary(session, user)
+
+
+# --- waitlist -------------------------------------------------------------------------------
+
+
+@router.post("/waitlist", status_code=201, responses=error_responses(Forbidden, InvalidInput))
+def join_waitlist(body: WaitlistCreate, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+    rooms_service.get_room(session, body.room_id, user)
+    entry = waitlist.join_waitlist(
+        session,
+        user,
+        room_id=body.room_id,
+        starts_at=body.start,
+        ends_at=body.end,
+        title=body.title,
+        attendees=body.attendees,
+    )
+    return entry.model_dump()
+
+
+@router.get("/waitlist", responses=error_responses(NotAuthenticated))
+def list_waitlist(session: DbSession, user: CurrentUser) -> list[dict[str, Any]]:
+    return [e.model_dump() for e in waitlist.list_entries(session, user)]
+
+
+@router.delete("/waitlist/{entry_id}", status_code=204, responses=error_responses(NotFound))
+def leave_waitlist(entry_id: int, session: DbSession, user: CurrentUser) -> Response:
+    waitlist.leave_waitlist(session, user, entry_id)
+    return Response(status_code=204)
