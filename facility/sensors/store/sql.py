@@ -1,0 +1,102 @@
+"""The embedded reading store: a table in the app's own database, behind the same interface."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import col
+
+from facility.core.db import session_scope
+from facility.sensors.models import SensorReading
+from facility.sensors.parsing import Reading
+from facility.sensors.store.base import Latest, Point, StoreUnavailable, bucket_means
+
+TABLE = SensorReading.__table__  # type: ignore[attr-defined]
+
+
+class SqlStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        if not readings:
+            return
+        rows = {
+            (r.device, r.metric, r.ts): {
+                "device": r.device, "metric": r.metric, "building": r.building, "room": r.room,
+                "value": r.value, "ts": r.ts,
+            }
+            for r in readings
+        }
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(TABLE).values(list(rows.values()))
+        statement = statement.on_conflict_do_update(
+            index_elements=["device", "metric", "ts"],
+            set_={"value": statement.excluded.value, "room": statement.excluded.room},
+        )
+        try:
+            with session_scope(self.engine) as session:
+                session.execute(statement)
+        except OperationalError as error:
+            raise StoreUnavailable(str(error)[:200]) from error
+
+    def latest(self, devices: Sequence[str]) -> list[Latest]:
+        if not devices:
+            return []
+        newest = (
+            select(TABLE.c.device, TABLE.c.metric, func.max(TABLE.c.ts).label("ts"))
+            .where(TABLE.c.device.in_(list(devices)))
+            .group_by(TABLE.c.device, TABLE.c.metric)
+            .subquery()
+        )
+        query = select(TABLE.c.device, TABLE.c.metric, TABLE.c.value, TABLE.c.ts).join(
+            newest,
+            and_(
+                TABLE.c.device == newest.c.device,
+                TABLE.c.metric == newest.c.metric,
+                TABLE.c.ts == newest.c.ts,
+            ),
+        )
+        with session_scope(self.engine, write=False) as session:
+            rows = session.execute(query).all()
+        return [Latest(r.device, r.metric, r.value, r.ts) for r in rows]
+
+    def series(
+        self, devices: Sequence[str], metric: str, start: datetime, end: datetime,
+        every: timedelta | None,
+    ) -> list[Point]:
+        if not devices:
+            return []
+        query = (
+            select(SensorReading.ts, SensorReading.value)
+            .where(col(SensorReading.device).in_(list(devices)))
+            .where(SensorReading.metric == metric)
+            .where(SensorReading.ts >= start, SensorReading.ts < end)
+            .order_by(col(SensorReading.ts))
+        )
+        with session_scope(self.engine, write=False) as session:
+            points = [Point(ts, value) for ts, value in session.execute(query).all()]
+        return bucket_means(points, start, every) if every else points
+
+    def count(self, devices: Sequence[str] | None = None) -> int:
+        query = select(func.count()).select_from(TABLE)
+        if devices is not None:
+            query = query.where(TABLE.c.device.in_(list(devices)))
+        with session_scope(self.engine, write=False) as session:
+            return int(session.execute(query).scalar_one())
+
+    def delete_before(self, cutoff: datetime) -> int:
+        """Retention: drop points older than the cutoff."""
+        with session_scope(self.engine) as session:
+            result = session.execute(delete(TABLE).where(TABLE.c.ts < cutoff))
+        return int(result.rowcount or 0)
+
+    def close(self) -> None:
+        """Every write commits before returning, so nothing is buffered here."""
+
