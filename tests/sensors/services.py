@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -119,6 +120,9 @@ class Mosquitto:
         text = text.replace("/etc/mosquitto/facility/passwd", str(passwd))
         text = text.replace("/etc/mosquitto/facility/facility.acl", str(root / "facility.acl"))
         assert f"listener {self.port}" in text and str(passwd) in text
+        if os.geteuid() == 0:
+            # As root Mosquitto drops to the `mosquitto` user, who cannot read a private temp dir.
+            text = "user root\n" + text
         self.config = root / "mosquitto.conf"
         self.config.write_text(text)
 

@@ -1,0 +1,156 @@
+"""Alert rules per room kind and metric, with hysteresis and a minimum duration.
+
+Rules run on every batch the gateway writes: an alert is raised once when its condition has held
+for the minimum duration, and clears itself when the value crosses back past the hysteresis band.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from facility.sensors.models import Alert, AlertWatch, Device
+from facility.sensors.parsing import Reading
+
+# A hook the booking integration sets: is this room booked at this moment? None = not known.
+RoomInUse = Callable[[Session, int, datetime], bool]
+room_in_use: RoomInUse | None = None
+
+INDOOR = None  # every room kind
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    metric: str
+    severity: str
+    message: str
+    above: float | None = None  # raised when value > above ...
+    below: float | None = None  # ... or value < below
+    hysteresis: float = 0.0
+    min_duration: timedelta = timedelta(0)
+    room_kinds: frozenset[str] | None = INDOOR
+    only_when_booked: bool = False
+
+    def breached(self, value: float) -> bool:
+        return (self.above is not None and value > self.above) or (
+            self.below is not None and value < self.below
+        )
+
+    def cleared(self, value: float) -> bool:
+        high_ok = self.above is None or value <= self.above - self.hysteresis
+        low_ok = self.below is None or value >= self.below + self.hysteresis
+        return high_ok and low_ok
+
+
+RULES: tuple[Rule, ...] = (
+    # 실내공기질관리법: CO2 1,000 ppm is the indoor limit for public-use facilities.
+    Rule("co2_high", "co2", "warning", "CO2 above 1,000 ppm for 10 minutes: ventilate",
+         above=1000, hysteresis=100, min_duration=timedelta(minutes=10)),
+    Rule("comfort_temperature", "temperature", "info", "Temperature outside 18-28 °C during a booking",
+         above=28, below=18, hysteresis=0.5, min_duration=timedelta(minutes=15),
+         room_kinds=frozenset({"lecture_room", "hybrid_lecture_hall", "hybrid_classroom",
+                               "smart_classroom", "seminar_room", "computer_lab", "auditorium",
+                               "convention_hall", "multipurpose_hall", "workshop", "studio"}),
+         only_when_booked=True),
+    Rule("water_leak", "water_leak", "critical", "Water leak detected", above=0.5, hysteresis=0.5),
+    Rule("server_room_temperature", "temperature", "critical", "Server room above 27 °C",
+         above=27, hysteresis=1, min_duration=timedelta(minutes=5),
+         room_kinds=frozenset({"server_room"})),
+    # 수영장 수질기준 (체육시설법 시행규칙): free chlorine 0.4-1.0 mg/L, pH 5.8-8.6.
+    Rule("pool_chlorine", "free_chlorine", "warning", "Pool free chlorine outside 0.4-1.0 mg/L",
+         above=1.0, below=0.4, hysteresis=0.05, min_duration=timedelta(minutes=5),
+         room_kinds=frozenset({"pool"})),
+    Rule("pool_ph", "ph", "warning", "Pool pH outside 5.8-8.6", above=8.6, below=5.8,
+         hysteresis=0.1, min_duration=timedelta(minutes=5), room_kinds=frozenset({"pool"})),
+    Rule("equipment_fault", "equipment_status", "warning", "Equipment reports a fault",
+         above=1.5, hysteresis=0.5),
+    Rule("ups_overload", "ups_load", "critical", "UPS load above 80 %", above=80, hysteresis=5,
+         min_duration=timedelta(minutes=2)),
+)
+
+
+def rules_for(metric: str, room_kind: str | None) -> list[Rule]:
+    return [
+        rule for rule in RULES
+        if rule.metric == metric and (rule.room_kinds is None or room_kind in rule.room_kinds)
+    ]
+
+
+def _watch(session: Session, cache: dict[tuple[str, int, str], AlertWatch], rule: Rule,
+           device: Device, metric: str) -> AlertWatch:
+    key = (rule.name, device.id or 0, metric)
+    if key not in cache:
+        found = session.exec(
+            select(AlertWatch).where(AlertWatch.rule == rule.name, AlertWatch.device_id == device.id,
+                                     AlertWatch.metric == metric)
+        ).first()
+        cache[key] = found or AlertWatch(rule=rule.name, device_id=device.id or 0, metric=metric)
+    return cache[key]
+
+
+def _applies_now(session: Session, rule: Rule, device: Device, ts: datetime) -> bool:
+    if not rule.only_when_booked:
+        return True
+    if room_in_use is None or device.room_id is None:
+        return False
+    return room_in_use(session, device.room_id, ts)
+
+
+def evaluate(
+    session: Session, readings: Iterable[Reading], devices: dict[str, Device],
+    room_kinds: dict[int, str],
+) -> list[Alert]:
+    """Advance every rule's watch with the batch; returns alerts raised or cleared."""
+    changed: list[Alert] = []
+    cache: dict[tuple[str, int, str], AlertWatch] = {}
+    for reading in sorted(readings, key=lambda r: r.ts):
+        device = devices.get(reading.device)
+        if device is None:
+            continue
+        kind = room_kinds.get(device.room_id) if device.room_id else None
+        for rule in rules_for(reading.metric, kind):
+            watch = _watch(session, cache, rule, device, reading.metric)
+            if watch.last_ts is not None and reading.ts < watch.last_ts:
+                continue  # late arrival: the newer value already decided
+            watch.last_ts = reading.ts
+            alert = _advance(session, rule, watch, device, reading)
+            if alert is not None:
+                changed.append(alert)
+            session.add(watch)
+    session.flush()
+    return changed
+
+
+def _advance(session: Session, rule: Rule, watch: AlertWatch, device: Device,
+             reading: Reading) -> Alert | None:
+    if watch.alert_id is not None:
+        if rule.cleared(reading.value):
+            alert = session.get(Alert, watch.alert_id)
+            watch.alert_id, watch.breached_since = None, None
+            if alert is not None and alert.state == "active":
+                alert.state, alert.cleared_at = "cleared", reading.ts
+                session.add(alert)
+                return alert
+        return None
+    if not (rule.breached(reading.value) and _applies_now(session, rule, device, reading.ts)):
+        watch.breached_since = None
+        return None
+    watch.breached_since = watch.breached_since or reading.ts
+    if reading.ts - watch.breached_since < rule.min_duration:
+        return None
+    alert = Alert(
+        rule=rule.name, room_id=device.room_id, device_id=device.id, metric=reading.metric,
+        severity=rule.severity, message=rule.message, value=reading.value, raised_at=reading.ts,
+    )
+    session.add(alert)
+    session.flush()
+    watch.alert_id = alert.id
+    return alert
+
+
+def active_alert_ids(session: Session) -> list[int]:
+    return list(session.exec(select(Alert.id).where(Alert.state == "active").order_by(col(Alert.id))))
