@@ -17,6 +17,7 @@ from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Building, Floor, Room
 from facility.sensors import alerts as alert_rules
+from facility.sensors import bands
 from facility.sensors.catalogue import get_metric
 from facility.sensors.exceptions import DeviceNotFound, ReadingStoreDown, UnknownMetric
 from facility.sensors.models import Alert, DeadLetter, Device
@@ -177,6 +178,7 @@ class BoardRoom:
     floor: str
     values: dict[str, Latest]
     alerts: int
+    band: str = "none"
 
 
 def board(
@@ -210,6 +212,8 @@ def board(
     for room_id, n in counts:
         if room_id in rooms:
             rooms[room_id].alerts = n
+    for tile in rooms.values():
+        tile.band = bands.worst([bands.band(m, v.value) for m, v in tile.values.items()])
     return list(rooms.values())
 
 
@@ -256,3 +260,12 @@ def group_by_room(devices: Sequence[Device]) -> dict[int | None, list[Device]]:
     for device in devices:
         grouped[device.room_id].append(device)
     return grouped
+
+
+def list_devices_in_room(session: Session, room_id: int) -> list[Device]:
+    return list(session.exec(select(Device).where(Device.room_id == room_id).order_by(Device.code)))
+
+
+def recent_cleared_alerts(session: Session, *, limit: int = 50) -> list[Alert]:
+    query = select(Alert).where(Alert.state == "cleared").order_by(col(Alert.id).desc()).limit(limit)
+    return list(session.exec(query).all())
