@@ -73,6 +73,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+RULE_METRICS = frozenset(rule.metric for rule in RULES)
+
+
 def rules_for(metric: str, room_kind: str | None) -> list[Rule]:
     return [
         rule for rule in RULES
@@ -80,15 +83,21 @@ def rules_for(metric: str, room_kind: str | None) -> list[Rule]:
     ]
 
 
-def _watch(session: Session, cache: dict[tuple[str, int, str], AlertWatch], rule: Rule,
-           device: Device, metric: str) -> AlertWatch:
+WatchKey = tuple[str, int, str]
+
+
+def _load_watches(session: Session, device_ids: set[int]) -> dict[WatchKey, AlertWatch]:
+    """Every watch of the batch's devices in one query, not one per reading."""
+    if not device_ids:
+        return {}
+    rows = session.exec(select(AlertWatch).where(col(AlertWatch.device_id).in_(device_ids)))
+    return {(w.rule, w.device_id, w.metric): w for w in rows}
+
+
+def _watch(cache: dict[WatchKey, AlertWatch], rule: Rule, device: Device, metric: str) -> AlertWatch:
     key = (rule.name, device.id or 0, metric)
     if key not in cache:
-        found = session.exec(
-            select(AlertWatch).where(AlertWatch.rule == rule.name, AlertWatch.device_id == device.id,
-                                     AlertWatch.metric == metric)
-        ).first()
-        cache[key] = found or AlertWatch(rule=rule.name, device_id=device.id or 0, metric=metric)
+        cache[key] = AlertWatch(rule=rule.name, device_id=device.id or 0, metric=metric)
     return cache[key]
 
 
@@ -106,14 +115,16 @@ def evaluate(
 ) -> list[Alert]:
     """Advance every rule's watch with the batch; returns alerts raised or cleared."""
     changed: list[Alert] = []
-    cache: dict[tuple[str, int, str], AlertWatch] = {}
+    readings = list(readings)
+    ids = {d.id for d in devices.values() if d.id is not None}
+    cache = _load_watches(session, ids) if any(r.metric in RULE_METRICS for r in readings) else {}
     for reading in sorted(readings, key=lambda r: r.ts):
         device = devices.get(reading.device)
         if device is None:
             continue
         kind = room_kinds.get(device.room_id) if device.room_id else None
         for rule in rules_for(reading.metric, kind):
-            watch = _watch(session, cache, rule, device, reading.metric)
+            watch = _watch(cache, rule, device, reading.metric)
             if watch.last_ts is not None and reading.ts < watch.last_ts:
                 continue  # late arrival: the newer value already decided
             watch.last_ts = reading.ts
@@ -150,7 +161,3 @@ def _advance(session: Session, rule: Rule, watch: AlertWatch, device: Device,
     session.flush()
     watch.alert_id = alert.id
     return alert
-
-
-def active_alert_ids(session: Session) -> list[int]:
-    return list(session.exec(select(Alert.id).where(Alert.state == "active").order_by(col(Alert.id))))
