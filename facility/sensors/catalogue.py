@@ -50,6 +50,7 @@ METRICS: dict[str, Metric] = {
              "f": lambda v: (v - 32) * 5 / 9, "°f": lambda v: (v - 32) * 5 / 9,
              "degf": lambda v: (v - 32) * 5 / 9, "k": lambda v: v - 273.15},
         ),
+        Metric("water_temperature", "°C", 0, 60, {"c": _same, "degc": _same}),
         Metric("humidity", "%", 0, 100, {"%rh": _same, "rh": _same}),
         Metric("co2", "ppm", 0, 10_000),
         Metric("pm25", "µg/m³", 0, 1_000, {"ug/m3": _same, "μg/m³": _same, "mg/m3": _scale(1000)}),

@@ -53,7 +53,8 @@ def line_chart(
     for i in range(5):
         ts = start + (end - start) * i / 4
         fmt = "%H:%M" if span <= 2 * 86400 else "%m-%d"
-        parts.append(f'<text x="{x(ts):.1f}" y="{HEIGHT - 8}" class="axis" text-anchor="middle">'
+        anchor = "start" if i == 0 else "end" if i == 4 else "middle"
+        parts.append(f'<text x="{x(ts):.1f}" y="{HEIGHT - 8}" class="axis" text-anchor="{anchor}">'
                      f'{ts.astimezone(zone).strftime(fmt)}</text>')
     if points:
         path = " ".join(f"{x(p.ts):.1f},{y(p.value):.1f}" for p in points)

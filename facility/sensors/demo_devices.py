@@ -14,7 +14,7 @@ ENV = ("temperature", "humidity", "co2", "pm25", "pm10", "illuminance", "noise",
        "people_count")
 NO_ENV = frozenset({"outdoor", "parking", "plant_room"})
 EXTRA: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    "pool": (("pool", ("ph", "free_chlorine", "temperature")),),
+    "pool": (("pool", ("ph", "free_chlorine", "water_temperature")),),
     "server_room": (("rack", ("temperature", "humidity", "ups_load", "power", "water_leak")),),
     "plant_room": (("ahu", ("equipment_status", "power", "energy", "water_leak")),),
     "kitchen": (("leak", ("water_leak",)),),

@@ -81,14 +81,13 @@ class Simulator:
             "occupancy": 1.0 if occupied else 0.0,
             "people_count": float(people),
             "ph": 7.2 + noise(0, 0.05),
+            "water_temperature": 27.5 + noise(0, 0.1),
             "free_chlorine": 0.7 + noise(0, 0.04),
             "ups_load": 42 + noise(0, 2),
             "power": 1500 + noise(0, 50) + people * 60,
             "water_leak": 0.0,
             "equipment_status": 0.0,
         }
-        if device.code.startswith("pool-"):
-            everything["temperature"] = 27.5 + noise(0, 0.1)
         if device.code.startswith("rack-"):
             everything["temperature"] = 23 + noise(0, 0.3)
         if time.monotonic() < state.fault_until:

@@ -25,6 +25,7 @@ i18n.register(
         "band.bad": ("매우 나쁨", "Very poor"),
         "band.none": ("등급 없음", "No grade"),
         "metric.temperature": ("온도", "Temperature"),
+        "metric.water_temperature": ("수온", "Water temperature"),
         "metric.humidity": ("습도", "Humidity"),
         "metric.co2": ("이산화탄소", "CO₂"),
         "metric.pm25": ("초미세먼지", "PM2.5"),

@@ -36,8 +36,15 @@ def unit_of(metric: str) -> str:
     return DISPLAY_UNITS.get(unit, unit)
 
 
+def fmt(metric: str, value: float) -> str:
+    """A value as people read it: one decimal for climate and water, whole numbers otherwise."""
+    if metric in ("temperature", "humidity", "ph", "free_chlorine", "ups_load", "energy"):
+        return f"{value:,.2f}" if metric in ("ph", "free_chlorine") else f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
 def _helpers() -> dict[str, object]:
-    return {"unit_of": unit_of, "band": bands.band, "now": utcnow(), "stale_after": STALE_AFTER}
+    return {"unit_of": unit_of, "fmt": fmt, "band": bands.band, "now": utcnow(), "stale_after": STALE_AFTER}
 
 
 @router.get("/sensors")
