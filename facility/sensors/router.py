@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +12,7 @@ from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Forbidden, InvalidInput, NotAuthenticated, error_responses
 from facility.core.models import STAFF_ROLES
+from facility.core.params import MAX_ID, ObjectId
 from facility.rooms.exceptions import RoomNotFound
 from facility.sensors import service
 from facility.sensors.catalogue import METRICS
@@ -33,6 +34,8 @@ router = APIRouter(prefix="/api/v1", tags=["sensors"])
 DURATION = re.compile(r"^(\d+)(s|m|h|d)?$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 COMMON = error_responses(NotAuthenticated, Forbidden)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def reading_store(request: Request) -> ReadingStore:
@@ -62,7 +65,7 @@ def device_public(device: Device) -> DevicePublic:
 
 @router.get("/rooms/{room_id}/readings/latest", response_model=dict[str, LatestValue],
             responses=error_responses(RoomNotFound, ReadingStoreDown) | COMMON)
-def latest_readings(room_id: int, request: Request, session: DbSession, user: CurrentUser) -> dict[str, LatestValue]:
+def latest_readings(room_id: ObjectId, request: Request, session: DbSession, user: CurrentUser) -> dict[str, LatestValue]:
     """The newest value of every metric measured in the room."""
     latest = service.room_latest(session, reading_store(request), user, room_id)
     return {
@@ -74,16 +77,18 @@ def latest_readings(room_id: int, request: Request, session: DbSession, user: Cu
 @router.get("/rooms/{room_id}/readings", response_model=Series,
             responses=error_responses(RoomNotFound, UnknownMetric, ReadingStoreDown) | COMMON)
 def room_readings(
-    room_id: int, request: Request, session: DbSession, user: CurrentUser,
+    room_id: ObjectId, request: Request, session: DbSession, user: CurrentUser,
     metric: Annotated[str, Query(max_length=40)],
     start: datetime | None = None, end: datetime | None = None,
     every: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Series:
     """One metric over [start, end) (default: the last 24 hours), averaged per `every`."""
+    for value in (start, end):
+        if value is not None and (value.tzinfo is None or not EARLIEST <= value <= LATEST):
+            raise InvalidInput("start and end need a UTC offset and a year from 2000 to 2100, "
+                               "e.g. 2026-11-25T09:00:00+09:00")
     end = end or utcnow()
     start = start or end - timedelta(hours=24)
-    if start.tzinfo is None or end.tzinfo is None:
-        raise InvalidInput("start and end need a UTC offset, e.g. 2026-11-25T09:00:00+09:00")
     if start >= end:
         raise InvalidInput("start must be before end")
     step = parse_every(every) or service.default_every(start, end)
@@ -102,7 +107,7 @@ def list_devices(session: DbSession, user: CurrentUser, unassigned: bool | None 
 
 @router.patch("/devices/{device_id}", response_model=DevicePublic,
               responses=error_responses(DeviceNotFound, RoomNotFound) | COMMON)
-def place_device(device_id: int, placement: DevicePlacement, session: DbSession,
+def place_device(device_id: ObjectId, placement: DevicePlacement, session: DbSession,
                  user: CurrentUser) -> DevicePublic:
     """A manager places a device in a room (room_id null takes it out); audited."""
     return device_public(service.place_device(session, user, device_id, placement.room_id))
@@ -111,7 +116,8 @@ def place_device(device_id: int, placement: DevicePlacement, session: DbSession,
 @router.get("/alerts", response_model=list[AlertPublic], responses=COMMON)
 def list_alerts(
     session: DbSession, user: CurrentUser, active: bool | None = None,
-    since_id: Annotated[int | None, Query(ge=0)] = None, room_id: int | None = None,
+    since_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    room_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlertPublic]:
     """Alerts oldest first; `active=true` for open ones, `since_id` to follow new ones."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class LatestValue(BaseModel):
@@ -42,7 +42,7 @@ class DevicePublic(BaseModel):
 
 
 class DevicePlacement(BaseModel):
-    room_id: int | None
+    room_id: int | None = Field(ge=1, le=2**31 - 1)
 
 
 class AlertPublic(BaseModel):

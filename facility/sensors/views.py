@@ -14,6 +14,7 @@ import facility.sensors.texts  # noqa: F401 - registers the pages' UI text
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
+from facility.core.params import ObjectId
 from facility.core.web import redirect, register_nav, render
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Building, Floor, Room
@@ -68,7 +69,7 @@ def board_page(request: Request, session: DbSession, user: CurrentUser, building
 
 
 @router.get("/sensors/rooms/{room_id}")
-def room_page(request: Request, room_id: int, session: DbSession, user: CurrentUser,
+def room_page(request: Request, room_id: ObjectId, session: DbSession, user: CurrentUser,
               window: str = "24h") -> Response:
     store = reading_store(request)
     latest = service.room_latest(session, store, user, room_id)
@@ -110,9 +111,10 @@ def devices_page(request: Request, session: DbSession, user: CurrentUser) -> Res
 
 
 @router.post("/sensors/devices/{device_id}/place")
-def place_device(request: Request, device_id: int, session: DbSession, user: CurrentUser,
+def place_device(request: Request, device_id: ObjectId, session: DbSession, user: CurrentUser,
                  room_id: Annotated[str, Form()] = "") -> Response:
-    service.place_device(session, user, device_id, int(room_id) if room_id.isdigit() else None)
+    target = int(room_id) if room_id.isdigit() and len(room_id) < 10 else None
+    service.place_device(session, user, device_id, target)
     if request.headers.get("hx-request") == "true":
         context = _devices_context(session, user) | {"flash": "devices.placed_ok"}
         return render(request, "sensors/devices.html", context, block="devices")
