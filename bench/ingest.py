@@ -190,7 +190,8 @@ def run(duration: float, rate: float, latency_seconds: float, publishers: int) -
         p50 = statistics.median(latencies)
         p99 = latencies[int(len(latencies) * 0.99) - 1]
         print(f"  achieved {sent.value / latency_seconds:.0f} readings/s; {len(latencies)} points seen")
-        print(f"  publish -> queryable  p50 {p50 * 1000:.0f} ms   p99 {p99 * 1000:.0f} ms   max {latencies[-1] * 1000:.0f} ms")
+        print(f"  publish -> queryable  p50 {p50 * 1000:.0f} ms   p99 {p99 * 1000:.0f} ms"
+              f"   max {latencies[-1] * 1000:.0f} ms")
     finally:
         gateway.terminate()
         gateway.wait(30)

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from facility.sensors.broker_url import BrokerAddress, make_client
 from gateway import metrics

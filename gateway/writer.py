@@ -53,9 +53,9 @@ def parse_batch(
         readings.extend(parsed.readings)
         if parsed.status is not None:
             statuses.append(parsed.status)
-        for rejection in parsed.rejections:
-            dead.append(DeadLetterIn(message.topic, message.payload, rejection.reason,
-                                     rejection.detail, received))
+        for partial in parsed.rejections:
+            dead.append(DeadLetterIn(message.topic, message.payload, partial.reason,
+                                     partial.detail, received))
     return readings, statuses, dead
 
 

@@ -44,12 +44,12 @@ def demo_devices(session: Session) -> list[DemoDevice]:
     devices = []
     for room, building in rows:
         if room.kind not in NO_ENV:
-            metrics = ENV if room.kind != "dorm_room" else ENV[:3]
+            env = ENV if room.kind != "dorm_room" else ENV[:3]
             devices.append(DemoDevice(f"env-{room.code}", building, room.code, room.id, room.kind,
-                                      room.capacity, metrics))
-        for prefix, metrics in EXTRA.get(room.kind, ()):
+                                      room.capacity, env))
+        for prefix, extra in EXTRA.get(room.kind, ()):
             devices.append(DemoDevice(f"{prefix}-{room.code}", building, room.code, room.id,
-                                      room.kind, room.capacity, metrics))
+                                      room.kind, room.capacity, extra))
     for building, room_code, code in UNPLACED:
         devices.append(DemoDevice(code, building, room_code, None, "lobby", 0, ENV[:3]))
     return devices

@@ -166,7 +166,7 @@ def _multi(path: list[str], text: str, received_at: datetime) -> Parsed:
     for name, raw in body["metrics"].items():
         unit = None
         if isinstance(raw, dict):
-            raw, unit = raw.get("value"), raw.get("unit")
+            raw, unit = raw.get("value"), raw.get("unit")  # type: ignore[union-attr]
         try:
             value = _number(str(name), raw, unit)
         except Rejection as rejection:

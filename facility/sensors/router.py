@@ -65,7 +65,9 @@ def device_public(device: Device) -> DevicePublic:
 
 @router.get("/rooms/{room_id}/readings/latest", response_model=dict[str, LatestValue],
             responses=error_responses(RoomNotFound, ReadingStoreDown) | COMMON)
-def latest_readings(room_id: ObjectId, request: Request, session: DbSession, user: CurrentUser) -> dict[str, LatestValue]:
+def latest_readings(
+    room_id: ObjectId, request: Request, session: DbSession, user: CurrentUser
+) -> dict[str, LatestValue]:
     """The newest value of every metric measured in the room."""
     latest = service.room_latest(session, reading_store(request), user, room_id)
     return {

@@ -199,19 +199,20 @@ def board(
         query = query.where(Floor.label == floor)
     rooms: dict[int, BoardRoom] = {}
     codes_by_room: dict[str, int] = {}
-    for code, room, bld, flr in session.exec(query.order_by(Building.sort_order, Room.code)):
-        rooms.setdefault(room.id, BoardRoom(room, bld, flr.label if flr else "", {}, 0))
-        codes_by_room[code] = room.id
+    for code, room, bld, flr in session.exec(query.order_by(col(Building.sort_order), col(Room.code))):
+        room_id = int(room.id or 0)
+        rooms.setdefault(room_id, BoardRoom(room, bld, flr.label if flr else "", {}, 0))
+        codes_by_room[code] = room_id
     for item in _guard(lambda: store.latest(list(codes_by_room))):
         values = rooms[codes_by_room[item.device]].values
         if item.metric not in values or item.ts > values[item.metric].ts:
             values[item.metric] = item
     counts = session.exec(
-        select(Alert.room_id, func.count()).where(Alert.state == "active").group_by(Alert.room_id)
+        select(Alert.room_id, func.count()).where(Alert.state == "active").group_by(col(Alert.room_id))
     )
-    for room_id, n in counts:
-        if room_id in rooms:
-            rooms[room_id].alerts = n
+    for alert_room, n in counts:
+        if alert_room in rooms:
+            rooms[alert_room].alerts = n
     for tile in rooms.values():
         tile.band = bands.worst([bands.band(m, v.value) for m, v in tile.values.items()])
     return list(rooms.values())

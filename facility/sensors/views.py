@@ -54,8 +54,8 @@ def board_page(request: Request, session: DbSession, user: CurrentUser, building
     ensure_role(user, *STAFF_ROLES)
     tiles = service.board(session, reading_store(request), user, building=building or None,
                           floor=floor or None)
-    buildings = session.exec(select(Building).order_by(Building.sort_order, Building.code)).all()
-    floor_query = select(Floor.label, Floor.level).distinct().order_by(Floor.level)
+    buildings = session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code))).all()
+    floor_query = select(Floor.label, Floor.level).distinct().order_by(col(Floor.level))
     if building:
         floor_query = floor_query.join(Building, col(Building.id) == Floor.building_id).where(
             Building.code == building)

@@ -81,3 +81,18 @@ def test_late_readings_do_not_flip_a_rule(session: Session) -> None:
     device = make_device(session, room=make_room(session))
     feed(session, device.code, "water_leak", [(5, 1), (3, 0)])
     assert len(service.list_alerts(session, active=True)) == 1
+
+
+def test_silent_devices_are_marked_offline(session: Session, engine) -> None:  # type: ignore[no-untyped-def]
+    from facility.core.config import Settings
+    from facility.sensors.tasks import mark_silent_devices_offline
+
+    quiet, chatty = make_device(session), make_device(session)
+    quiet.last_seen_at = T0 - timedelta(hours=1)
+    chatty.last_seen_at = T0
+    session.add_all([quiet, chatty])
+    session.commit()
+    assert mark_silent_devices_offline(engine, Settings(), T0 + timedelta(minutes=1)) == 1
+    session.refresh(quiet)
+    session.refresh(chatty)
+    assert (quiet.online, chatty.online) == (False, True)

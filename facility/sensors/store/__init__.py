@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from facility.core.config import Settings
 from facility.core.db import get_engine
@@ -27,7 +27,9 @@ def open_store(settings: Settings) -> ReadingStore:
             bucket=settings.influx_bucket,
         )
     parts = urlsplit(settings.influx_url)
-    bare = urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
+    # Credentials in the URL become HTTP basic auth, not part of the address.
+    netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    bare = f"{parts.scheme}://{netloc}{parts.path}"
     return InfluxV1Store(
         bare, settings.influx_db, retention_days=sensor_settings.readings_retention_days,
         rollup_days=sensor_settings.readings_rollup_days, username=parts.username or "",

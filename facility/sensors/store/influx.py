@@ -215,7 +215,7 @@ class InfluxV2Store(InfluxQLReader):
         try:
             self.write_api.write(
                 bucket=self.bucket, org=self.org, record=[to_line(r) for r in readings],
-                write_precision=WritePrecision.US,
+                write_precision=WritePrecision.US,  # type: ignore[arg-type]
             )
         except Exception as error:  # noqa: BLE001 - client raises urllib3 and API errors alike
             raise StoreUnavailable(f"InfluxDB write failed: {error!r}") from error

@@ -10,7 +10,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import col
 
 from facility.core.db import session_scope
 from facility.sensors.models import SensorReading
@@ -74,11 +73,11 @@ class SqlStore:
         if not devices:
             return []
         query = (
-            select(SensorReading.ts, SensorReading.value)
-            .where(col(SensorReading.device).in_(list(devices)))
-            .where(SensorReading.metric == metric)
-            .where(SensorReading.ts >= start, SensorReading.ts < end)
-            .order_by(col(SensorReading.ts))
+            select(TABLE.c.ts, TABLE.c.value)
+            .where(TABLE.c.device.in_(list(devices)))
+            .where(TABLE.c.metric == metric)
+            .where(TABLE.c.ts >= start, TABLE.c.ts < end)
+            .order_by(TABLE.c.ts)
         )
         with session_scope(self.engine, write=False) as session:
             points = [Point(ts, value) for ts, value in session.execute(query).all()]
@@ -95,7 +94,7 @@ class SqlStore:
         """Retention: drop points older than the cutoff."""
         with session_scope(self.engine) as session:
             result = session.execute(delete(TABLE).where(TABLE.c.ts < cutoff))
-        return int(result.rowcount or 0)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         """Every write commits before returning, so nothing is buffered here."""
