@@ -172,12 +172,14 @@ class BrokerConnection:
                 continue
             self._wait_for_room()
             messages = [incoming for _, incoming, _ in group]
+            duplicates = self.spool.duplicates
             try:
                 self.spool.append(messages)
             except Exception:  # noqa: BLE001 - not acked: the broker redelivers
                 log.exception("could not spool %d messages; they stay unacknowledged", len(group))
                 continue
             metrics.RECEIVED.inc(len(group))
+            metrics.DUPLICATES.inc(self.spool.duplicates - duplicates)
             metrics.SPOOL_BYTES.set(self.spool.pending_bytes)
             for generation, incoming, qos in group:
                 # An ack for a message of an earlier connection means nothing to the broker.

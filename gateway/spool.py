@@ -64,6 +64,7 @@ class Spool:
             "SELECT coalesce(sum(length(payload)), 0) FROM message WHERE written = 0"
         ).fetchone()[0]
         self._unacked_ids: list[int] = []
+        self.duplicates = 0
 
     @property
     def pending_bytes(self) -> int:
@@ -82,19 +83,19 @@ class Spool:
                 if self._unacked_ids:
                     # The previous group was acknowledged after its commit; record that now.
                     cursor.execute(
-                        f"UPDATE message SET acked = 1 WHERE id IN ({','.join('?' * len(self._unacked_ids))})",
-                        self._unacked_ids,
+                        "UPDATE message SET acked = 1 WHERE id BETWEEN ? AND ?",
+                        (self._unacked_ids[0], self._unacked_ids[-1]),
                     )
-                ids = []
-                for message in messages:
-                    if message.dup and self._already_spooled(cursor, message):
-                        continue
-                    cursor.execute(
-                        "INSERT INTO message (topic, payload, received_us, mid) VALUES (?, ?, ?, ?)",
-                        (message.topic, message.payload, message.received_us, message.mid),
-                    )
-                    ids.append(int(cursor.lastrowid or 0))
-                    self._pending_bytes += len(message.payload)
+                fresh = [m for m in messages if not (m.dup and self._already_spooled(cursor, m))]
+                row = cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = 'message'").fetchone()
+                first = int(row[0]) if row else 0
+                cursor.executemany(
+                    "INSERT INTO message (topic, payload, received_us, mid) VALUES (?, ?, ?, ?)",
+                    [(m.topic, m.payload, m.received_us, m.mid) for m in fresh],
+                )
+                ids = list(range(first + 1, first + 1 + len(fresh)))
+                self._pending_bytes += sum(len(m.payload) for m in fresh)
+                self.duplicates += len(messages) - len(fresh)
                 cursor.execute("COMMIT")
             except BaseException:
                 cursor.execute("ROLLBACK")
