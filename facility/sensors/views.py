@@ -39,7 +39,7 @@ def unit_of(metric: str) -> str:
 
 def fmt(metric: str, value: float) -> str:
     """A value as people read it: one decimal for climate and water, whole numbers otherwise."""
-    if metric in ("temperature", "humidity", "ph", "free_chlorine", "ups_load", "energy"):
+    if metric in ("temperature", "water_temperature", "humidity", "ph", "free_chlorine", "ups_load", "energy"):
         return f"{value:,.2f}" if metric in ("ph", "free_chlorine") else f"{value:,.1f}"
     return f"{value:,.0f}"
 

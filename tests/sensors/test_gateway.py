@@ -66,6 +66,12 @@ def test_published_reading_becomes_queryable(running: Gateway, mosquitto: Mosqui
 def test_bad_payloads_are_dead_lettered_while_good_ones_flow(
     running: Gateway, mosquitto: Mosquitto, pg_url: str
 ) -> None:
+    from prometheus_client import REGISTRY
+
+    def counted(reason: str) -> float:
+        return REGISTRY.get_sample_value("facility_gateway_dead_letters_total", {"reason": reason}) or 0.0
+
+    before = counted("bad_topic")
     client = publisher(mosquitto.simulator_url)
     good = [("facility/edu/E-102/env-E-102/temperature", json.dumps(
         {"value": 20 + i / 10, "ts": datetime.now(UTC).isoformat()}).encode()) for i in range(5)]
@@ -85,6 +91,7 @@ def test_bad_payloads_are_dead_lettered_while_good_ones_flow(
     wait_until(lambda: len(reasons()) == 4)
     assert reasons() == ["bad_topic", "bad_value", "out_of_range", "unknown_metric"]
     assert store.count(["env-E-102"]) == 5
+    assert counted("bad_topic") == before + 1  # counted by reason for /metrics
     client.disconnect()
 
 
