@@ -14,7 +14,7 @@ from facility.core.errors import Forbidden, InvalidInput, NotAuthenticated, erro
 from facility.core.models import STAFF_ROLES
 from facility.core.params import MAX_ID, ObjectId
 from facility.rooms.exceptions import RoomNotFound
-from facility.sensors import service
+from facility.sensors import occupancy, service
 from facility.sensors.catalogue import METRICS
 from facility.sensors.exceptions import DeviceNotFound, ReadingStoreDown, UnknownMetric
 from facility.sensors.models import Device
@@ -27,6 +27,7 @@ from facility.sensors.schemas import (
     MetricPublic,
     Series,
     SeriesPoint,
+    UtilisationPublic,
 )
 from facility.sensors.store import ReadingStore, open_store
 
@@ -57,6 +58,18 @@ def parse_every(text: str | None) -> timedelta | None:
     return timedelta(seconds=int(match.group(1)) * UNIT_SECONDS[match.group(2) or "s"])
 
 
+def _window(start: datetime | None, end: datetime | None, default: timedelta) -> tuple[datetime, datetime]:
+    for value in (start, end):
+        if value is not None and (value.tzinfo is None or not EARLIEST <= value <= LATEST):
+            raise InvalidInput("start and end need a UTC offset and a year from 2000 to 2100, "
+                               "e.g. 2026-11-25T09:00:00+09:00")
+    end = end or utcnow()
+    start = start or end - default
+    if start >= end:
+        raise InvalidInput("start must be before end")
+    return start, end
+
+
 def device_public(device: Device) -> DevicePublic:
     data = device.model_dump()
     data["metrics"] = [m for m in device.metrics.split(",") if m]
@@ -85,20 +98,25 @@ def room_readings(
     every: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Series:
     """One metric over [start, end) (default: the last 24 hours), averaged per `every`."""
-    for value in (start, end):
-        if value is not None and (value.tzinfo is None or not EARLIEST <= value <= LATEST):
-            raise InvalidInput("start and end need a UTC offset and a year from 2000 to 2100, "
-                               "e.g. 2026-11-25T09:00:00+09:00")
-    end = end or utcnow()
-    start = start or end - timedelta(hours=24)
-    if start >= end:
-        raise InvalidInput("start must be before end")
+    start, end = _window(start, end, timedelta(hours=24))
     step = parse_every(every) or service.default_every(start, end)
     points = service.room_series(session, reading_store(request), user, room_id, metric,
                                  start, end, step)
     return Series(metric=metric, unit=METRICS[metric].unit,
                   every_seconds=int(step.total_seconds()) if step else None,
                   points=[SeriesPoint(ts=p.ts, value=p.value) for p in points])
+
+
+@router.get("/rooms/{room_id}/occupancy", response_model=UtilisationPublic,
+            responses=error_responses(RoomNotFound, ReadingStoreDown) | COMMON)
+def room_occupancy(
+    room_id: ObjectId, request: Request, session: DbSession, user: CurrentUser,
+    start: datetime | None = None, end: datetime | None = None,
+) -> UtilisationPublic:
+    """Measured use of a room over [start, end) (default: the last 7 days), in 15-minute slots."""
+    start, end = _window(start, end, timedelta(days=7))
+    found = occupancy.measured_utilisation(session, reading_store(request), user, room_id, start, end)
+    return UtilisationPublic(**vars(found), occupied_share=found.occupied_share)
 
 
 @router.get("/devices", response_model=list[DevicePublic], responses=COMMON)

@@ -80,3 +80,13 @@ class MetricPublic(BaseModel):
     high: float
     units: list[str]
     states: list[str]
+
+
+class UtilisationPublic(BaseModel):
+    room_id: int
+    start: datetime
+    end: datetime
+    slots_measured: int
+    slots_occupied: int
+    occupied_share: float | None
+    peak_people: int | None

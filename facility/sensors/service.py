@@ -134,7 +134,8 @@ def room_device_codes(session: Session, room_id: int) -> list[str]:
 
 # --- readings people look at --------------------------------------------------------------------
 
-def _guard(call):  # type: ignore[no-untyped-def]
+def guard_store(call):  # type: ignore[no-untyped-def]
+    """Run a store read; an unreachable store becomes a 503 for the API and pages."""
     try:
         return call()
     except StoreUnavailable:
@@ -146,7 +147,7 @@ def room_latest(session: Session, store: ReadingStore, viewer: User | None, room
     ensure_role(viewer, *STAFF_ROLES)
     rooms_service.get_room(session, room_id, viewer)
     newest: dict[str, Latest] = {}
-    for item in _guard(lambda: store.latest(room_device_codes(session, room_id))):
+    for item in guard_store(lambda: store.latest(room_device_codes(session, room_id))):
         if item.metric not in newest or item.ts > newest[item.metric].ts:
             newest[item.metric] = item
     return dict(sorted(newest.items()))
@@ -168,7 +169,7 @@ def room_series(
     rooms_service.get_room(session, room_id, viewer)
     end = min(end, start + MAX_WINDOW)
     codes = room_device_codes(session, room_id)
-    return _guard(lambda: store.series(codes, metric, start, end, every))  # type: ignore[no-any-return]
+    return guard_store(lambda: store.series(codes, metric, start, end, every))  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -203,7 +204,7 @@ def board(
         room_id = int(room.id or 0)
         rooms.setdefault(room_id, BoardRoom(room, bld, flr.label if flr else "", {}, 0))
         codes_by_room[code] = room_id
-    for item in _guard(lambda: store.latest(list(codes_by_room))):
+    for item in guard_store(lambda: store.latest(list(codes_by_room))):
         values = rooms[codes_by_room[item.device]].values
         if item.metric not in values or item.ts > values[item.metric].ts:
             values[item.metric] = item

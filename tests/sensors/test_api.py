@@ -104,3 +104,18 @@ def test_dead_letters_for_managers_only(client: TestClient, session: Session) ->
 def test_metric_catalogue_is_public(client: TestClient) -> None:
     metrics = {m["name"]: m for m in client.get("/api/v1/sensors/metrics").json()}
     assert metrics["co2"]["unit"] == "ppm" and "f" in metrics["temperature"]["units"]
+
+
+def test_measured_occupancy_of_a_room(client: TestClient, session: Session, engine: Engine) -> None:
+    room = make_room(session)
+    device = make_device(session, room=room, metrics="occupancy,people_count")
+    start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    # Occupied for the first hour (4 slots), empty the second.
+    occupied = [(start + timedelta(minutes=5 * i), 1.0 if i < 12 else 0.0) for i in range(24)]
+    people = [(start + timedelta(minutes=5 * i), 20.0 + i if i < 12 else 0.0) for i in range(24)]
+    write_readings(engine, device, {"occupancy": occupied, "people_count": people})
+    headers = token_headers(client, make_user(session, role=Role.manager))
+    body = client.get(f"/api/v1/rooms/{room.id}/occupancy", headers=headers, params={
+        "start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}).json()
+    assert (body["slots_measured"], body["slots_occupied"], body["occupied_share"]) == (8, 4, 0.5)
+    assert body["peak_people"] == 30  # the 15-minute mean of 29, 30, 31
