@@ -10,8 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class SensorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FACILITY_", extra="ignore")
 
-    # Raw points older than this are deleted (SQL store) or expire (InfluxDB retention policy).
+    # Raw points older than this expire (InfluxDB retention policy "raw").
     readings_retention_days: int = 30
+    # The embedded SQL store is for the demo and small sites: it keeps a week by default.
+    sql_readings_retention_days: int = 7
     # InfluxDB 1.x: also keep 5-minute means this long in the "rollup" policy (0 = no rollup).
     readings_rollup_days: int = 400
     gateway_client_id: str = "facility-gateway-1"

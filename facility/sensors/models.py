@@ -83,3 +83,14 @@ class SensorReading(SQLModel, table=True):
     room: str = Field(default="", max_length=64)
     value: float
     ts: datetime = utc_field(nullable=False, index=True)
+
+
+class SensorLatest(SQLModel, table=True):
+    """Newest value per device and metric of the embedded store, so the board reads one row each."""
+
+    __tablename__ = "sensor_latest"
+
+    device: str = Field(max_length=64, primary_key=True)
+    metric: str = Field(max_length=40, primary_key=True)
+    value: float
+    ts: datetime = utc_field(nullable=False)

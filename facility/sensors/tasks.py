@@ -24,7 +24,7 @@ def delete_old_readings(engine: Engine, settings: Settings, now: datetime) -> in
     """Retention of the embedded store (InfluxDB enforces its own retention policy)."""
     if settings.influx_url:
         return 0
-    days = get_sensor_settings().readings_retention_days
+    days = get_sensor_settings().sql_readings_retention_days
     deleted = SqlStore(engine).delete_before(now - timedelta(days=days))
     if deleted:
         log.info("deleted %d readings older than %d days", deleted, days)

@@ -86,3 +86,9 @@ def test_sql_retention_deletes_old_points(engine: Engine) -> None:
     store.write([reading("d1", "co2", 1, T0 - timedelta(days=40)), reading("d1", "co2", 2, T0)])
     assert store.delete_before(T0 - timedelta(days=30)) == 1
     assert store.count() == 1
+
+
+def test_a_late_older_point_does_not_replace_the_latest(store: ReadingStore) -> None:
+    store.write([reading("d1", "co2", 900, T0 + timedelta(minutes=5))])
+    store.write([reading("d1", "co2", 500, T0)])
+    assert [(x.value, x.ts) for x in store.latest(["d1"])] == [(900, T0 + timedelta(minutes=5))]

@@ -49,6 +49,13 @@ def upgrade() -> None:
     with op.batch_alter_table('sensor_reading', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sensor_reading_ts'), ['ts'], unique=False)
 
+    op.create_table('sensor_latest',
+    sa.Column('device', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('metric', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('ts', facility.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('device', 'metric', name=op.f('pk_sensor_latest'))
+    )
     op.create_table('device',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -125,6 +132,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_device_code'))
 
     op.drop_table('device')
+    op.drop_table('sensor_latest')
     with op.batch_alter_table('sensor_reading', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sensor_reading_ts'))
 

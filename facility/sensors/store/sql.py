@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from facility.core.db import session_scope
-from facility.sensors.models import SensorReading
+from facility.sensors.models import SensorLatest, SensorReading
 from facility.sensors.parsing import Reading
 from facility.sensors.store.base import Latest, Point, StoreUnavailable, bucket_means
 
 TABLE = SensorReading.__table__  # type: ignore[attr-defined]
+LATEST = SensorLatest.__table__  # type: ignore[attr-defined]
 
 
 class SqlStore:
@@ -39,28 +40,32 @@ class SqlStore:
             index_elements=["device", "metric", "ts"],
             set_={"value": statement.excluded.value, "room": statement.excluded.room},
         )
+        latest: dict[tuple[str, str], Reading] = {}
+        for r in readings:
+            key = (r.device, r.metric)
+            if key not in latest or r.ts >= latest[key].ts:
+                latest[key] = r
+        newest = insert(LATEST).values([
+            {"device": r.device, "metric": r.metric, "value": r.value, "ts": r.ts}
+            for r in latest.values()
+        ])
+        newest = newest.on_conflict_do_update(
+            index_elements=["device", "metric"],
+            set_={"value": newest.excluded.value, "ts": newest.excluded.ts},
+            where=LATEST.c.ts <= newest.excluded.ts,
+        )
         try:
             with session_scope(self.engine) as session:
                 session.execute(statement)
+                session.execute(newest)
         except OperationalError as error:
             raise StoreUnavailable(str(error)[:200]) from error
 
     def latest(self, devices: Sequence[str]) -> list[Latest]:
         if not devices:
             return []
-        newest = (
-            select(TABLE.c.device, TABLE.c.metric, func.max(TABLE.c.ts).label("ts"))
-            .where(TABLE.c.device.in_(list(devices)))
-            .group_by(TABLE.c.device, TABLE.c.metric)
-            .subquery()
-        )
-        query = select(TABLE.c.device, TABLE.c.metric, TABLE.c.value, TABLE.c.ts).join(
-            newest,
-            and_(
-                TABLE.c.device == newest.c.device,
-                TABLE.c.metric == newest.c.metric,
-                TABLE.c.ts == newest.c.ts,
-            ),
+        query = select(LATEST.c.device, LATEST.c.metric, LATEST.c.value, LATEST.c.ts).where(
+            LATEST.c.device.in_(list(devices))
         )
         with session_scope(self.engine, write=False) as session:
             rows = session.execute(query).all()
