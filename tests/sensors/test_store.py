@@ -92,3 +92,12 @@ def test_a_late_older_point_does_not_replace_the_latest(store: ReadingStore) -> 
     store.write([reading("d1", "co2", 900, T0 + timedelta(minutes=5))])
     store.write([reading("d1", "co2", 500, T0)])
     assert [(x.value, x.ts) for x in store.latest(["d1"])] == [(900, T0 + timedelta(minutes=5))]
+
+
+def test_influx_v2_client_down_raises_store_unavailable() -> None:
+    from facility.sensors.store.influx import InfluxV2Store
+
+    store = InfluxV2Store("http://127.0.0.1:9", token="t", org="o", bucket="b")
+    with pytest.raises(StoreUnavailable):
+        store.write([reading("d1", "co2", 1, T0)])
+    store.close()

@@ -78,3 +78,24 @@ def test_pages_need_a_signed_in_user(client: TestClient) -> None:
     # a foundation bug (the rolled-back request session detaches the header's user).
     response = client.get("/sensors", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_every_label_is_translated(client: TestClient, session: Session, engine: Engine) -> None:
+    room = make_room(session, kind="pool")
+    device = make_device(session, room=room)
+    now = utcnow()
+    write_readings(engine, device, {m: [(now, 1.0)] for m in (
+        "temperature", "water_temperature", "humidity", "co2", "pm25", "pm10", "illuminance", "noise",
+        "people_count", "occupancy", "power", "energy", "door", "equipment_status", "ph",
+        "free_chlorine", "water_leak", "ups_load")})
+    for rule in ("co2_high", "water_leak", "pool_ph", "pool_chlorine", "equipment_fault"):
+        make_alert(session, room=room, rule=rule)
+    session.add(DeadLetter(topic="t", payload="p", reason="bad_json"))
+    session.commit()
+    browser_login(client, make_user(session, role=Role.manager))
+    for lang in ("ko", "en"):
+        for path in ("/sensors", f"/sensors/rooms/{room.id}", "/sensors/devices", "/sensors/alerts",
+                     "/sensors/dead-letters"):
+            text = client.get(f"{path}?lang={lang}" if "?" not in path else path).text
+            for prefix in ("metric.", "sensors.", "devices.", "alerts.", "rule.", "severity.", "band.", "window."):
+                assert f">{prefix}" not in text and f"{prefix}" + "co2" not in text, (lang, path, prefix)
