@@ -74,16 +74,18 @@ RULES: tuple[Rule, ...] = (
 
 
 RULE_METRICS = frozenset(rule.metric for rule in RULES)
+_BY_METRIC = {m: tuple(r for r in RULES if r.metric == m) for m in RULE_METRICS}
 
 
 def rules_for(metric: str, room_kind: str | None) -> list[Rule]:
     return [
-        rule for rule in RULES
-        if rule.metric == metric and (rule.room_kinds is None or room_kind in rule.room_kinds)
+        rule for rule in _BY_METRIC.get(metric, ())
+        if rule.room_kinds is None or room_kind in rule.room_kinds
     ]
 
 
 WatchKey = tuple[str, int, str]
+LAST_TS_REFRESH = timedelta(minutes=1)
 
 
 def _load_watches(session: Session, device_ids: set[int]) -> dict[WatchKey, AlertWatch]:
@@ -94,11 +96,35 @@ def _load_watches(session: Session, device_ids: set[int]) -> dict[WatchKey, Aler
     return {(w.rule, w.device_id, w.metric): w for w in rows}
 
 
-def _watch(cache: dict[WatchKey, AlertWatch], rule: Rule, device: Device, metric: str) -> AlertWatch:
+@dataclass
+class _State:
+    """A watch's fields as plain Python while a batch runs; written back once per batch."""
+
+    row: AlertWatch
+    breached_since: datetime | None
+    alert_id: int | None
+    last_ts: datetime | None
+
+    def write_back(self, session: Session) -> None:
+        row = self.row
+        decided = (row.breached_since, row.alert_id) != (self.breached_since, self.alert_id)
+        # last_ts alone only guards against late arrivals: refresh it once a minute, not per batch.
+        stale = self.last_ts is not None and (
+            row.last_ts is None or self.last_ts - row.last_ts >= LAST_TS_REFRESH)
+        if row.id is None or decided or stale:
+            row.breached_since, row.alert_id, row.last_ts = (
+                self.breached_since, self.alert_id, self.last_ts)
+            session.add(row)
+
+
+def _state(cache: dict[WatchKey, AlertWatch], states: dict[WatchKey, _State], rule: Rule,
+           device: Device, metric: str) -> _State:
     key = (rule.name, device.id or 0, metric)
-    if key not in cache:
-        cache[key] = AlertWatch(rule=rule.name, device_id=device.id or 0, metric=metric)
-    return cache[key]
+    state = states.get(key)
+    if state is None:
+        row = cache.get(key) or AlertWatch(rule=rule.name, device_id=device.id or 0, metric=metric)
+        state = states[key] = _State(row, row.breached_since, row.alert_id, row.last_ts)
+    return state
 
 
 def _applies_now(session: Session, rule: Rule, device: Device, ts: datetime) -> bool:
@@ -115,28 +141,31 @@ def evaluate(
 ) -> list[Alert]:
     """Advance every rule's watch with the batch; returns alerts raised or cleared."""
     changed: list[Alert] = []
-    readings = list(readings)
-    ids = {d.id for d in devices.values() if d.id is not None}
-    cache = _load_watches(session, ids) if any(r.metric in RULE_METRICS for r in readings) else {}
-    for reading in sorted(readings, key=lambda r: r.ts):
+    relevant = [r for r in readings if r.metric in RULE_METRICS]
+    if not relevant:
+        return changed
+    cache = _load_watches(session, {d.id for d in devices.values() if d.id is not None})
+    states: dict[WatchKey, _State] = {}
+    for reading in sorted(relevant, key=lambda r: r.ts):
         device = devices.get(reading.device)
         if device is None:
             continue
         kind = room_kinds.get(device.room_id) if device.room_id else None
         for rule in rules_for(reading.metric, kind):
-            watch = _watch(cache, rule, device, reading.metric)
-            if watch.last_ts is not None and reading.ts < watch.last_ts:
+            state = _state(cache, states, rule, device, reading.metric)
+            if state.last_ts is not None and reading.ts < state.last_ts:
                 continue  # late arrival: the newer value already decided
-            watch.last_ts = reading.ts
-            alert = _advance(session, rule, watch, device, reading)
+            state.last_ts = reading.ts
+            alert = _advance(session, rule, state, device, reading)
             if alert is not None:
                 changed.append(alert)
-            session.add(watch)
+    for state in states.values():
+        state.write_back(session)
     session.flush()
     return changed
 
 
-def _advance(session: Session, rule: Rule, watch: AlertWatch, device: Device,
+def _advance(session: Session, rule: Rule, watch: _State, device: Device,
              reading: Reading) -> Alert | None:
     if watch.alert_id is not None:
         if rule.cleared(reading.value):

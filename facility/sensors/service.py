@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, select, update
 
 from facility.core import audit
 from facility.core.auth import ensure_role
@@ -56,20 +56,31 @@ def register_devices(
     devices = {
         d.code: d for d in session.exec(select(Device).where(col(Device.code).in_(list(seen))))
     }
+    touched = []
     for code, (building, room, metrics, last) in seen.items():
         device = devices.get(code)
         if device is None:
             device = Device(code=code, reported_building=building, reported_room=room,
-                            first_seen_at=min(now, last), last_seen_at=now)
+                            metrics=",".join(sorted(metrics))[:500], first_seen_at=min(now, last),
+                            last_seen_at=now)
             devices[code] = device
+            session.add(device)
+            continue
         known = set(filter(None, device.metrics.split(",")))
-        if not metrics <= known:
-            device.metrics = ",".join(sorted(known | metrics))[:500]
-        device.last_seen_at = max(device.last_seen_at, now)
+        if (metrics <= known and (device.reported_building, device.reported_room) == (building, room)
+                and (device.online or not metrics)):
+            touched.append(code)  # only last seen changes: one UPDATE for all of these below
+            continue
+        device.metrics = ",".join(sorted(known | metrics))[:500]
         device.reported_building, device.reported_room = building, room
-        if metrics:
-            device.online = True
+        device.last_seen_at = max(device.last_seen_at, now)
+        device.online = device.online or bool(metrics)
         session.add(device)
+    if touched:
+        session.execute(  # type: ignore[call-overload]
+            update(Device).where(col(Device.code).in_(touched)).values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
     for status in sorted(statuses, key=lambda s: s.ts):
         devices[status.device].online = status.online
     session.flush()
