@@ -75,6 +75,7 @@ i18n.register(
         "alerts.raised": ("발생", "Raised"),
         "alerts.cleared": ("해제", "Cleared"),
         "alerts.value": ("값", "Value"),
+        "alerts.rule": ("경보", "Alert"),
         "severity.info": ("정보", "Info"),
         "severity.warning": ("주의", "Warning"),
         "severity.critical": ("위험", "Critical"),

@@ -96,3 +96,39 @@ def test_board_room_charts_and_devices(live_server: str, live_settings: Settings
     page.wait_for_selector("#devices .alert.ok")
     assert page.locator("[data-testid=unassigned] [data-device]").count() == 0
     assert page.locator("tr[data-device=env-new-01]").inner_text().find("E-101") >= 0
+
+
+def test_alerts_and_dead_letters_pages(live_server: str, live_settings: Settings, page) -> None:  # type: ignore[no-untyped-def]
+    from facility.sensors.models import Alert, DeadLetter
+    from facility.sensors.service import record_batch
+
+    engine = get_engine(live_settings.sqlalchemy_url)
+    with Session(engine, expire_on_commit=False) as session:
+        load_demo_campus(session)
+        place_demo_devices(session)
+        session.commit()
+        start = utcnow() - timedelta(minutes=30)
+        for minute in range(0, 31, 5):  # a stuffy lecture room, a leak in the kitchen
+            ts = start + timedelta(minutes=minute)
+            record_batch(session, [Reading("env-E-101", "edu", "E-101", "co2", 1350, ts),
+                                   Reading("leak-W-KITCHEN", "welf", "W-KITCHEN", "water_leak", 1, ts)],
+                         now=ts)
+        session.add(Alert(rule="pool_ph", metric="ph", severity="warning", state="cleared",
+                          message="", value=8.9, raised_at=start, cleared_at=utcnow()))
+        for topic, payload, reason in (
+            ("facility/edu/E-101/env-E-101", '{"metrics": {"temperature": ', "bad_json"),
+            ("facility/edu/E-101/env-E-101/co2", "-40", "out_of_range"),
+            ("facility/edu/E 205/x/co2", "1", "bad_topic"),
+        ):
+            session.add(DeadLetter(topic=topic, payload=payload, reason=reason, detail=payload[:20]))
+        session.commit()
+    _sign_in(page, live_server, live_settings)
+    page.set_viewport_size(PORTRAIT_TABLET)
+    page.goto(f"{live_server}/sensors/alerts")
+    rules = page.eval_on_selector_all("[data-testid=active-alerts] [data-rule]", "els => els.map(e => e.dataset.rule)")
+    assert sorted(rules) == ["co2_high", "water_leak"]
+    screenshot(page, "sensors-alerts-tablet")
+    page.goto(f"{live_server}/sensors/dead-letters")
+    page.click("[data-reason=out_of_range]")
+    page.wait_for_function("() => document.querySelectorAll('#letters tr[data-reason]').length === 1")
+    screenshot(page, "sensors-dead-letters-tablet")
