@@ -117,24 +117,28 @@ def test_gateway_killed_mid_stream_loses_and_duplicates_nothing(
     time.sleep(1.5)  # subscribed
     client = publisher(mosquitto.simulator_url)
     # Half carry their own ts; half get the receive time, so a redelivery must not store twice.
-    messages = [timed("env-killed", i) for i in range(1500)] + [
-        ("facility/edu/E-101/env-bare/co2", str(400 + i).encode()) for i in range(1500)]
+    half = 3000
+    messages = [m for i in range(half) for m in (
+        timed("env-killed", i), ("facility/edu/E-101/env-bare/co2", str(400 + i % 500).encode()))]
     infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
-    time.sleep(0.3)
+
+    def spooled() -> int:
+        with sqlite3.connect(spool_file) as spool:
+            return int(spool.execute("SELECT count(*) FROM message").fetchone()[0])
+
+    wait_until(lambda: spooled() > 300, every=0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    with sqlite3.connect(spool_file) as spool:
-        spooled_before_kill = spool.execute("SELECT count(*) FROM message").fetchone()[0]
-    assert 0 < spooled_before_kill < len(messages)  # killed mid-stream
+    assert 0 < spooled() < len(messages)  # killed mid-stream
     for info in infos:
         info.wait_for_publish(20)  # the broker holds what the dead gateway did not acknowledge
     process = _gateway_process(tmp_path, pg_url, mosquitto, influxd, db)
     store = InfluxV1Store(influxd.url, db)
     try:
-        wait_until(lambda: store.count(["env-killed"]) == 1500, timeout=40)
-        wait_until(lambda: store.count(["env-bare"]) >= 1500, timeout=20)
+        wait_until(lambda: store.count(["env-killed"]) == half, timeout=40)
+        wait_until(lambda: store.count(["env-bare"]) >= half, timeout=20)
         time.sleep(1)
-        assert store.count(["env-bare"]) == 1500
+        assert store.count(["env-bare"]) == half
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
