@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from facility.sensors.bookings import room_in_use as booked_now
 from facility.sensors.models import Alert, AlertWatch, Device
 from facility.sensors.parsing import Reading
 
-# A hook the booking integration sets: is this room booked at this moment? None = not known.
+# Is this room booked at this moment? Set by facility.sensors.bookings (tests replace it).
 RoomInUse = Callable[[Session, int, datetime], bool]
-room_in_use: RoomInUse | None = None
+room_in_use: RoomInUse | None = booked_now
 
 INDOOR = None  # every room kind
 

@@ -10,7 +10,7 @@ import time
 from facility.core.config import load_settings
 from facility.core.db import get_engine, session_scope
 from facility.sensors.demo_devices import demo_devices, place_demo_devices
-from facility.sensors.simulator import Simulator, SimulatorRunner
+from facility.sensors.simulator import Simulator, SimulatorRunner, busy_rooms_reader
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
@@ -26,7 +26,8 @@ def cmd_simulate(args: argparse.Namespace) -> None:
         raise SystemExit("error: no rooms: run `facility demo-data` first")
     simulator = Simulator(devices, interval_s=args.interval, bad_rate=args.bad_rate,
                           fault_rate=args.fault_rate, seed=args.seed)
-    runner = SimulatorRunner(url, simulator, client_id=args.client_id)
+    busy = None if args.timetable else busy_rooms_reader(get_engine(settings.sqlalchemy_url))
+    runner = SimulatorRunner(url, simulator, client_id=args.client_id, busy_rooms=busy)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -49,6 +50,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     simulate.add_argument("--fault-rate", type=float, default=0.0005,
                           help="chance per report that equipment starts a 10-minute fault")
     simulate.add_argument("--seed", type=int, default=None)
+    simulate.add_argument("--timetable", action="store_true",
+                          help="occupancy from a fixed class timetable instead of the bookings")
     simulate.add_argument("--client-id", default="facility-simulator")
     simulate.add_argument("--place", action="store_true",
                           help="also place the demo devices in their rooms")

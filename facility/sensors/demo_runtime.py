@@ -9,7 +9,7 @@ from facility.core.config import Settings
 from facility.core.db import get_engine, session_scope
 from facility.sensors.config import get_sensor_settings
 from facility.sensors.demo_devices import demo_devices, place_demo_devices
-from facility.sensors.simulator import Simulator, SimulatorRunner
+from facility.sensors.simulator import Simulator, SimulatorRunner, busy_rooms_reader
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,8 @@ def start(settings: Settings) -> Callable[[], None]:
         place_demo_devices(session)
         devices = demo_devices(session)
     simulator = Simulator(devices, interval_s=get_sensor_settings().simulate_interval_s)
-    runner = SimulatorRunner(settings.mqtt_url, simulator, client_id="facility-demo-simulator")
+    runner = SimulatorRunner(settings.mqtt_url, simulator, client_id="facility-demo-simulator",
+                             busy_rooms=busy_rooms_reader(get_engine(settings.sqlalchemy_url)))
     runner.start()
     log.info("simulating %d sensors every %.0f s", len(devices), simulator.interval_s)
     return runner.stop

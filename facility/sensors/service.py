@@ -99,7 +99,11 @@ def record_batch(
     devices = register_devices(session, readings, statuses, now or utcnow())
     room_ids = {d.room_id for d in devices.values() if d.room_id}
     kinds = dict(session.exec(select(Room.id, Room.kind).where(col(Room.id).in_(room_ids))).all())
-    return alert_rules.evaluate(session, readings, devices, kinds)  # type: ignore[arg-type]
+    changed = alert_rules.evaluate(session, readings, devices, kinds)  # type: ignore[arg-type]
+    from facility.sensors.bookings import notify_managers
+
+    notify_managers(session, changed)
+    return changed
 
 
 def record_dead_letters(session: Session, letters: Sequence[DeadLetterIn], gateway: str) -> None:

@@ -14,10 +14,15 @@ import random
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Engine
+
+from facility.core.db import session_scope, utcnow
+from facility.sensors.bookings import rooms_in_use
 from facility.sensors.broker_url import BrokerAddress, make_client
 from facility.sensors.demo_devices import DemoDevice
 
@@ -54,11 +59,21 @@ class Simulator:
         self.fault_rate = fault_rate
         self.random = random.Random(seed)
         self.state: dict[str, RoomState] = {}
+        # Rooms held now by a booking or an Institute block; None = follow the demo timetable.
+        self.busy: set[int] | None = None
+
+    def occupied(self, device: DemoDevice, local: datetime) -> bool:
+        """Booked rooms fill up (one booking-hour in ten is a no-show); now and then people
+        use a room nobody booked."""
+        if self.busy is None:
+            return in_class(device, local)
+        slot = zlib.crc32(f"{device.room_code}:{local.date()}:{local.hour}".encode()) % 100
+        return slot >= 10 if device.room_id in self.busy else slot < 1
 
     def values(self, device: DemoDevice, now: datetime, step_s: float) -> dict[str, float]:
         state = self.state.setdefault(device.code, RoomState(temperature=20.5 + self.random.random()))
         local = now.astimezone(SEOUL)
-        occupied = in_class(device, local)
+        occupied = self.occupied(device, local)
         people = round(device.capacity * self.random.uniform(0.5, 0.95)) if occupied else 0
         hour = local.hour + local.minute / 60
         target = 21.0 + 1.5 * math.sin((hour - 9) / 24 * 2 * math.pi) + min(3.0, people * 0.04)
@@ -113,9 +128,10 @@ class Simulator:
 class SimulatorRunner:
     """Publishes every device once per interval, spread evenly, until stopped."""
 
-    def __init__(self, url: str, simulator: Simulator, *,
-                 client_id: str = "facility-simulator") -> None:
+    def __init__(self, url: str, simulator: Simulator, *, client_id: str = "facility-simulator",
+                 busy_rooms: Callable[[], set[int]] | None = None) -> None:
         self.simulator = simulator
+        self.busy_rooms = busy_rooms
         self.client = make_client(url, client_id)
         # Wide window: the simulator stands in for hundreds of devices at once.
         self.client.max_inflight_messages_set(1000)
@@ -137,6 +153,14 @@ class SimulatorRunner:
         self.client.disconnect()
         self.client.loop_stop()
 
+    def _refresh_busy(self) -> None:
+        if self.busy_rooms is None:
+            return
+        try:
+            self.simulator.busy = self.busy_rooms()
+        except Exception:  # noqa: BLE001 - keep the last known bookings
+            log.exception("could not read bookings for the simulator")
+
     def _run(self) -> None:
         devices = self.simulator.devices
         for device in devices:
@@ -145,6 +169,7 @@ class SimulatorRunner:
         gap = self.simulator.interval_s / max(1, len(devices))
         next_at = time.monotonic()
         while not self.stop_event.is_set():
+            self._refresh_busy()
             for device in devices:
                 if self.stop_event.is_set():
                     return
@@ -154,3 +179,13 @@ class SimulatorRunner:
                     self.published += 1
                 next_at += gap
                 self.stop_event.wait(max(0.0, next_at - time.monotonic()))
+
+
+def busy_rooms_reader(engine: Engine) -> Callable[[], set[int]]:
+    """Rooms a booking or block holds right now, read fresh each simulator cycle."""
+
+    def read() -> set[int]:
+        with session_scope(engine, write=False) as session:
+            return rooms_in_use(session, utcnow())
+
+    return read

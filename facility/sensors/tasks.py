@@ -11,6 +11,7 @@ from sqlmodel import col, update
 from facility.core.config import Settings
 from facility.core.db import session_scope
 from facility.core.jobs import Job
+from facility.sensors.bookings import flag_job
 from facility.sensors.config import get_sensor_settings
 from facility.sensors.models import Device
 from facility.sensors.store.sql import SqlStore
@@ -42,6 +43,7 @@ def mark_silent_devices_offline(engine: Engine, _settings: Settings, now: dateti
 
 
 JOBS = [
+    Job("sensors.bookings_vs_occupancy", 300, flag_job),
     Job("sensors.retention", 3600, delete_old_readings),
     Job("sensors.silent_devices", 300, mark_silent_devices_offline),
 ]

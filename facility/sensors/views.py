@@ -29,7 +29,7 @@ WINDOWS = {"6h": timedelta(hours=6), "24h": timedelta(hours=24), "7d": timedelta
 STALE_AFTER = timedelta(minutes=10)
 STAFF = {r.value for r in STAFF_ROLES}
 
-register_nav("nav.sensors", "/sensors", roles=STAFF, order=30)
+register_nav("nav.sensors", "/sensors", roles=STAFF, order=50)
 
 
 def unit_of(metric: str) -> str:

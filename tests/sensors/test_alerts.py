@@ -69,11 +69,12 @@ def test_comfort_band_only_during_a_booking(session: Session) -> None:
     device = make_device(session, room=make_room(session))
     feed(session, device.code, "temperature", [(0, 31), (20, 31)])
     assert service.list_alerts(session) == []  # no booking hook: not in use
+    original = alerts.room_in_use
     alerts.room_in_use = lambda _session, _room_id, _ts: True
     try:
         feed(session, device.code, "temperature", [(21, 31), (40, 31)])
     finally:
-        alerts.room_in_use = None
+        alerts.room_in_use = original
     assert [a.rule for a in service.list_alerts(session, active=True)] == ["comfort_temperature"]
 
 
