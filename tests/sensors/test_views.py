@@ -73,11 +73,14 @@ def test_dead_letter_page_filters_by_reason(client: TestClient, session: Session
     assert 'data-reason="bad_value"' in page.text and "facility/a/b/c/flux" not in page.text
 
 
-def test_pages_need_a_signed_in_user(client: TestClient) -> None:
-    # Role refusals (403) are covered through the API: a 403 *page* for a signed-in user trips
-    # a foundation bug (the rolled-back request session detaches the header's user).
+def test_pages_need_staff_and_dead_letters_a_manager(client: TestClient, session: Session) -> None:
     response = client.get("/sensors", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    browser_login(client, make_user(session, role=Role.renter))
+    assert client.get("/sensors").status_code == 403
+    browser_login(client, make_user(session, role=Role.crew))
+    assert client.get("/sensors").status_code == 200
+    assert client.get("/sensors/dead-letters").status_code == 403
 
 
 def test_every_label_is_translated(client: TestClient, session: Session, engine: Engine) -> None:
