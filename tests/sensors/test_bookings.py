@@ -99,3 +99,14 @@ def test_simulated_occupancy_follows_the_bookings() -> None:
     share_booked = sum(simulator.occupied(booked, t) for t in hours) / len(hours)
     share_free = sum(simulator.occupied(free, t) for t in hours) / len(hours)
     assert share_booked > 0.8 and share_free < 0.05
+
+
+def test_the_scheduler_job_flags_through_the_configured_store(session: Session, engine: Engine, settings) -> None:  # type: ignore[no-untyped-def]
+    from facility.sensors.tasks import JOBS
+
+    job = next(j for j in JOBS if j.name == "sensors.bookings_vs_occupancy")
+    room = make_room(session)
+    write_readings(engine, make_device(session, room=room, metrics="occupancy"),
+                   {"occupancy": [(NOW - timedelta(minutes=1), 1)]})
+    assert job.run(engine, settings, NOW) == 1
+    assert [a.rule for a in service.list_alerts(session, active=True)] == ["occupied_unbooked"]
