@@ -13,7 +13,7 @@ from facility.core.db import session_scope
 from facility.sensors import service
 from facility.sensors.parsing import Reading, Rejection, StatusUpdate, parse_message
 from facility.sensors.service import DeadLetterIn
-from facility.sensors.store import ReadingStore
+from facility.sensors.store import ReadingStore, StoreUnavailable
 from gateway import metrics
 from gateway.spool import Spool, Spooled
 
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 2000
 # Retry back-off while the store (or the database) is down.
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
+# Consecutive failures other than the store being down before the batch is split to find the
+# one message at fault.
+POISON_AFTER = 3
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -87,6 +90,7 @@ class SpoolWriter:
 
     def _run(self) -> None:
         delay = RETRY_MIN_S
+        failures = 0
         while not self._stopping.is_set():
             batch = self.spool.take(BATCH_SIZE)
             metrics.SPOOL_MESSAGES.set(len(batch) if len(batch) < BATCH_SIZE else self.spool.pending_count())
@@ -95,17 +99,39 @@ class SpoolWriter:
                 self._wake.clear()
                 continue
             try:
-                self.write_batch(batch)
+                if failures >= POISON_AFTER:
+                    self.write_one_by_one(batch)
+                else:
+                    self.write_batch(batch)
             except Exception as error:  # noqa: BLE001 - keep the batch and retry it
                 metrics.STORE_FAILURES.inc()
+                # The store being down is worth waiting for; any other error may be one bad message.
+                failures = 0 if isinstance(error, StoreUnavailable) else failures + 1
                 log.warning("batch of %d not stored (%s); %d bytes spooled, retrying in %.1fs",
                             len(batch), str(error)[:200], self.spool.pending_bytes, delay)
                 self._stopping.wait(delay)
                 delay = min(RETRY_MAX_S, delay * 2)
                 continue
-            delay = RETRY_MIN_S
+            delay, failures = RETRY_MIN_S, 0
             self.spool.mark_written(batch)
             metrics.SPOOL_BYTES.set(self.spool.pending_bytes)
+
+    def write_one_by_one(self, batch: list[Spooled]) -> None:
+        """After repeated failures not caused by the store: isolate the message at fault, which
+        becomes a dead letter instead of blocking every later reading."""
+        for message in batch:
+            try:
+                self.write_batch([message])
+            except StoreUnavailable:
+                raise
+            except Exception as error:  # noqa: BLE001 - this message is the poison
+                letter = DeadLetterIn(message.topic, message.payload, "internal_error",
+                                      repr(error)[:200], _received_at(message.received_us))
+                with session_scope(self.engine) as session:
+                    service.record_dead_letters(session, [letter], self.gateway_id)
+                metrics.DEAD_LETTERS.labels("internal_error").inc()
+                log.error("message on %s could not be stored, dead-lettered: %r",
+                          message.topic[:100], error)
 
     def write_batch(self, batch: list[Spooled]) -> None:
         readings, statuses, dead = parse_batch(batch)

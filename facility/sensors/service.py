@@ -106,12 +106,18 @@ def record_batch(
     return changed
 
 
+def _printable(text: str, limit: int) -> str:
+    # PostgreSQL text cannot hold NUL; one such payload must not block every later batch.
+    return text.replace("\x00", "\ufffd")[:limit]
+
+
 def record_dead_letters(session: Session, letters: Sequence[DeadLetterIn], gateway: str) -> None:
     for letter in letters:
         session.add(DeadLetter(
-            received_at=letter.received_at, topic=letter.topic[:300],
-            payload=letter.payload[:2000].decode("utf-8", "replace")[:2000],
-            reason=letter.reason[:40], detail=letter.detail[:300], gateway=gateway[:100],
+            received_at=letter.received_at, topic=_printable(letter.topic, 300),
+            payload=_printable(letter.payload[:2000].decode("utf-8", "replace"), 2000),
+            reason=letter.reason[:40], detail=_printable(letter.detail, 300),
+            gateway=gateway[:100],
         ))
     session.flush()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from facility.sensors import alerts, service
 from facility.sensors.parsing import Reading
@@ -97,3 +97,14 @@ def test_silent_devices_are_marked_offline(session: Session, engine) -> None:  #
     session.refresh(quiet)
     session.refresh(chatty)
     assert (quiet.online, chatty.online) == (False, True)
+
+
+def test_dead_letters_with_nul_bytes_are_stored(session: Session) -> None:
+    from facility.sensors.models import DeadLetter
+    from facility.sensors.service import DeadLetterIn, record_dead_letters
+
+    record_dead_letters(session, [DeadLetterIn("facility/a/b/c", b'{"metrics": \x00}', "bad_json",
+                                               '{"metrics": \x00', T0)], "gw")
+    session.commit()
+    (letter,) = session.exec(select(DeadLetter)).all()
+    assert "\x00" not in letter.payload and letter.payload.startswith('{"metrics": ')
