@@ -112,7 +112,7 @@ class BrokerConnection:
                 self.failure = f"authentication failed at {self.address.host}:{self.address.port}: {text}"
                 client.disconnect()
             return
-        self._generation += 1
+        self._generation = self.spool.connection_started()
         self.connected.set()
         metrics.CONNECTED.set(1)
         # Resubscribe on every connect: the session may be new (expired, or a fresh broker).
@@ -137,7 +137,7 @@ class BrokerConnection:
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         incoming = Incoming(message.topic, bytes(message.payload), self._receive_time_us(),
-                            message.mid, bool(message.dup))
+                            message.mid, bool(message.dup), self._generation)
         self._inbox.put((self._generation, incoming, message.qos))
 
     # --- the spooler thread ------------------------------------------------------------------
@@ -174,15 +174,20 @@ class BrokerConnection:
             messages = [incoming for _, incoming, _ in group]
             duplicates = self.spool.duplicates
             try:
-                self.spool.append(messages)
+                ids = self.spool.append(messages)
             except Exception:  # noqa: BLE001 - not acked: the broker redelivers
                 log.exception("could not spool %d messages; they stay unacknowledged", len(group))
                 continue
             metrics.RECEIVED.inc(len(group))
             metrics.DUPLICATES.inc(self.spool.duplicates - duplicates)
             metrics.SPOOL_BYTES.set(self.spool.pending_bytes)
-            for generation, incoming, qos in group:
-                # An ack for a message of an earlier connection means nothing to the broker.
+            acked = []
+            for (generation, incoming, qos), row_id in zip(group, ids, strict=True):
+                # An ack for a message of an earlier connection means nothing to the broker,
+                # which redelivers it on this one.
                 if qos and generation == self._generation:
                     self.client.ack(incoming.mid, qos)
+                    if row_id is not None:
+                        acked.append(row_id)
+            self.spool.note_acked(acked)
             self.on_spooled()

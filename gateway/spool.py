@@ -16,6 +16,8 @@ from pathlib import Path
 
 # Written rows are kept this long to recognise redeliveries of messages already spooled.
 KEEP_WRITTEN_S = 600
+# Brokers redeliver unacknowledged messages right after the reconnect; this is generous.
+REDELIVERY_WINDOW_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class Incoming:
     received_us: int
     mid: int
     dup: bool
+    # The connection it arrived on (Spool.connection_started), persisted across restarts.
+    conn: int = 0
 
 
 @dataclass(frozen=True)
@@ -43,10 +47,11 @@ CREATE TABLE IF NOT EXISTS message (
     received_us INTEGER NOT NULL,
     mid INTEGER NOT NULL,
     acked INTEGER NOT NULL DEFAULT 0,
-    written INTEGER NOT NULL DEFAULT 0
+    written INTEGER NOT NULL DEFAULT 0,
+    conn INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS ix_message_pending ON message (written, id);
-CREATE INDEX IF NOT EXISTS ix_message_mid ON message (mid, acked);
+CREATE INDEX IF NOT EXISTS ix_message_mid ON message (mid, acked, conn);
 """
 
 
@@ -63,8 +68,14 @@ class Spool:
         self._pending_bytes = self._db.execute(
             "SELECT coalesce(sum(length(payload)), 0) FROM message WHERE written = 0"
         ).fetchone()[0]
-        self._unacked_ids: list[int] = []
+        self._acked_ids: list[int] = []
         self.duplicates = 0
+        # After a (re)connect the broker first redelivers what we never acknowledged - with or
+        # without the DUP flag - so for a while an incoming message is checked against the rows
+        # spooled before this connection and still unacknowledged.
+        self._resume_until = 0.0
+        self._conn = int(self._db.execute("SELECT coalesce(max(conn), 0) FROM message").fetchone()[0])
+        self._stale = True
 
     @property
     def pending_bytes(self) -> int:
@@ -74,43 +85,68 @@ class Spool:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM message WHERE written = 0").fetchone()[0])
 
-    def append(self, messages: Sequence[Incoming]) -> list[Incoming]:
-        """Commit the messages durably; returns the ones to acknowledge (duplicates included)."""
+    def connection_started(self) -> int:
+        """A new connection: its number, and a redelivery window over earlier connections' rows."""
+        with self._lock:
+            self._conn += 1
+            self._resume_until = time.monotonic() + REDELIVERY_WINDOW_S
+            self._stale = True
+            return self._conn
+
+    def note_acked(self, ids: Sequence[int]) -> None:
+        """These rows were acknowledged to the broker; recorded with the next group commit."""
+        with self._lock:
+            self._acked_ids.extend(ids)
+
+    def append(self, messages: Sequence[Incoming]) -> list[int | None]:
+        """Commit the messages durably; returns each one's row id (None: already spooled)."""
         with self._lock:
             cursor = self._db.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             try:
-                if self._unacked_ids:
-                    # The previous group was acknowledged after its commit; record that now.
+                if self._acked_ids:
+                    cursor.executemany("UPDATE message SET acked = 1 WHERE id = ?",
+                                       [(i,) for i in self._acked_ids])
+                checking = time.monotonic() < self._resume_until
+                if not checking and self._stale:
+                    # The window is over: rows left unacknowledged will not come back.
+                    cursor.execute("UPDATE message SET acked = 1 WHERE acked = 0 AND conn < ?",
+                                   (self._conn,))
+                    self._stale = False
+                ids: list[int | None] = []
+                for message in messages:
+                    if checking and self._already_spooled(cursor, message):
+                        ids.append(None)
+                        continue
                     cursor.execute(
-                        "UPDATE message SET acked = 1 WHERE id BETWEEN ? AND ?",
-                        (self._unacked_ids[0], self._unacked_ids[-1]),
+                        "INSERT INTO message (topic, payload, received_us, mid, conn) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (message.topic, message.payload, message.received_us, message.mid,
+                         message.conn),
                     )
-                fresh = [m for m in messages if not (m.dup and self._already_spooled(cursor, m))]
-                row = cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = 'message'").fetchone()
-                first = int(row[0]) if row else 0
-                cursor.executemany(
-                    "INSERT INTO message (topic, payload, received_us, mid) VALUES (?, ?, ?, ?)",
-                    [(m.topic, m.payload, m.received_us, m.mid) for m in fresh],
-                )
-                ids = list(range(first + 1, first + 1 + len(fresh)))
-                self._pending_bytes += sum(len(m.payload) for m in fresh)
-                self.duplicates += len(messages) - len(fresh)
+                    ids.append(int(cursor.lastrowid or 0))
+                    self._pending_bytes += len(message.payload)
                 cursor.execute("COMMIT")
             except BaseException:
                 cursor.execute("ROLLBACK")
                 raise
-            self._unacked_ids = ids
-        return list(messages)
+            self._acked_ids = []
+            self.duplicates += ids.count(None)
+        return ids
 
-    @staticmethod
-    def _already_spooled(cursor: sqlite3.Cursor, message: Incoming) -> bool:
-        # Only a message never acknowledged can be redelivered, so look among unacked rows.
+    def _already_spooled(self, cursor: sqlite3.Cursor, message: Incoming) -> bool:
+        # Only a message never acknowledged can be redelivered, and only one from before this
+        # connection; a redelivery keeps its packet id, topic and payload.
         row = cursor.execute(
-            "SELECT topic, payload FROM message WHERE mid = ? AND acked = 0 ORDER BY id DESC LIMIT 1",
-            (message.mid,),
+            "SELECT id FROM message WHERE mid = ? AND acked = 0 AND conn < ? AND topic = ? "
+            "AND payload = ? ORDER BY id DESC LIMIT 1",
+            (message.mid, message.conn, message.topic, message.payload),
         ).fetchone()
-        return row is not None and row[0] == message.topic and bytes(row[1]) == message.payload
+        if row is None:
+            return False
+        # A packet id is redelivered once: mark the row so a later reuse is not mistaken for it.
+        cursor.execute("UPDATE message SET acked = 1 WHERE id = ?", (row[0],))
+        return True
 
     def take(self, limit: int) -> list[Spooled]:
         """The oldest messages not yet written to the store."""

@@ -139,6 +139,7 @@ def test_gateway_killed_mid_stream_loses_and_duplicates_nothing(
         wait_until(lambda: store.count(["env-bare"]) >= half, timeout=20)
         time.sleep(1)
         assert store.count(["env-bare"]) == half
+        assert spooled() == len(messages)  # each message spooled once, redeliveries recognised
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)

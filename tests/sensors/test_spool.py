@@ -7,28 +7,43 @@ from pathlib import Path
 from gateway.spool import Incoming, Spool
 
 
-def incoming(mid: int, payload: bytes, *, dup: bool = False, us: int = 1) -> Incoming:
-    return Incoming("facility/edu/E-101/d/co2", payload, us, mid, dup)
+def incoming(mid: int, payload: bytes, *, conn: int = 1, us: int = 1, dup: bool = False) -> Incoming:
+    return Incoming("facility/edu/E-101/d/co2", payload, us, mid, dup, conn)
 
 
 def test_redelivery_of_an_unacknowledged_message_is_not_spooled_twice(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "s.sqlite")
-    spool.append([incoming(1, b"500"), incoming(2, b"501")])
-    spool.close()  # killed before the acks were recorded
+    conn = spool.connection_started()
+    spool.append([incoming(1, b"500", conn=conn), incoming(2, b"501", conn=conn)])
+    spool.close()  # killed before the acknowledgements went out
     spool = Spool(tmp_path / "s.sqlite")
-    spool.append([incoming(1, b"500", dup=True), incoming(3, b"502")])
+    conn = spool.connection_started()
+    # Redelivered with its packet id - with or without the DUP flag, brokers differ.
+    ids = spool.append([incoming(1, b"500", conn=conn), incoming(2, b"501", conn=conn, dup=True),
+                        incoming(3, b"502", conn=conn)])
+    assert ids[:2] == [None, None] and ids[2] is not None
     assert [m.payload for m in spool.take(10)] == [b"500", b"501", b"502"]
-    assert spool.duplicates == 1
+    assert spool.duplicates == 2
 
 
-def test_acknowledged_message_ids_are_reused_safely(tmp_path: Path) -> None:
+def test_acknowledged_packet_ids_are_reused_safely(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "s.sqlite")
-    spool.append([incoming(7, b"500")])
-    spool.append([incoming(8, b"600")])  # records the first group as acknowledged
-    # The broker reuses packet id 7 for a new message with the same payload; one sent with DUP
-    # (ours never acked, e.g. lost in a crash) must still be spooled, since 7 was acknowledged.
-    spool.append([incoming(7, b"500", dup=True)])
+    conn = spool.connection_started()
+    (first,) = spool.append([incoming(7, b"500", conn=conn)])
+    assert first is not None
+    spool.note_acked([first])
+    spool.append([incoming(8, b"600", conn=conn)])  # records the acknowledgement of the first
+    conn = spool.connection_started()
+    # The broker may reuse packet id 7 for a new message with the same payload: it is new.
+    assert spool.append([incoming(7, b"500", conn=conn)]) != [None]
     assert len(spool.take(10)) == 3
+
+
+def test_messages_of_the_current_connection_are_never_taken_for_redeliveries(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.sqlite")
+    conn = spool.connection_started()
+    spool.append([incoming(5, b"500", conn=conn)])
+    assert spool.append([incoming(5, b"500", conn=conn)]) != [None]
 
 
 def test_written_batches_leave_the_pending_set(tmp_path: Path) -> None:
