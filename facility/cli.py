@@ -149,12 +149,31 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for role, (email, password) in accounts_.items():
         print(f"  {role:8} {email:32} {password}")
     print(flush=True)
-    stoppers = demo_background_services(settings)
+    from gateway.demo import start_mqtt_stack
+
+    settings, stoppers = start_mqtt_stack(settings)
+    stoppers += demo_background_services(settings)
     try:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
     finally:
         for stop in reversed(stoppers):
             stop()
+
+
+def cmd_gateway(_args: argparse.Namespace) -> None:
+    from gateway.connection import AuthenticationFailed
+    from gateway.runner import run_gateway
+
+    settings = _settings()
+    if not settings.mqtt_url:
+        print("error: set FACILITY_MQTT_URL (e.g. mqtt://facility-gateway:PW@127.0.0.1:1883)",
+              file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        run_gateway(settings)
+    except AuthenticationFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(3) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default=DEMO_HOST)
     demo.add_argument("--port", type=int, default=DEMO_PORT)
     demo.set_defaults(func=cmd_demo)
+
+    commands.add_parser(
+        "gateway", help="MQTT gateway: broker -> durable spool -> reading store"
+    ).set_defaults(func=cmd_gateway)
 
     from facility.domains import domain_modules
 

@@ -1,0 +1,193 @@
+"""Alert rules per room kind and metric, with hysteresis and a minimum duration.
+
+Rules run on every batch the gateway writes: an alert is raised once when its condition has held
+for the minimum duration, and clears itself when the value crosses back past the hysteresis band.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from facility.sensors.bookings import room_in_use as booked_now
+from facility.sensors.models import Alert, AlertWatch, Device
+from facility.sensors.parsing import Reading
+
+# Is this room booked at this moment? Set by facility.sensors.bookings (tests replace it).
+RoomInUse = Callable[[Session, int, datetime], bool]
+room_in_use: RoomInUse | None = booked_now
+
+INDOOR = None  # every room kind
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    metric: str
+    severity: str
+    message: str
+    above: float | None = None  # raised when value > above ...
+    below: float | None = None  # ... or value < below
+    hysteresis: float = 0.0
+    min_duration: timedelta = timedelta(0)
+    room_kinds: frozenset[str] | None = INDOOR
+    only_when_booked: bool = False
+
+    def breached(self, value: float) -> bool:
+        return (self.above is not None and value > self.above) or (
+            self.below is not None and value < self.below
+        )
+
+    def cleared(self, value: float) -> bool:
+        high_ok = self.above is None or value <= self.above - self.hysteresis
+        low_ok = self.below is None or value >= self.below + self.hysteresis
+        return high_ok and low_ok
+
+
+RULES: tuple[Rule, ...] = (
+    # 실내공기질관리법: CO2 1,000 ppm is the indoor limit for public-use facilities.
+    Rule("co2_high", "co2", "warning", "CO2 above 1,000 ppm for 10 minutes: ventilate",
+         above=1000, hysteresis=100, min_duration=timedelta(minutes=10)),
+    Rule("comfort_temperature", "temperature", "info", "Temperature outside 18-28 °C during a booking",
+         above=28, below=18, hysteresis=0.5, min_duration=timedelta(minutes=15),
+         room_kinds=frozenset({"lecture_room", "hybrid_lecture_hall", "hybrid_classroom",
+                               "smart_classroom", "seminar_room", "computer_lab", "auditorium",
+                               "convention_hall", "multipurpose_hall", "workshop", "studio"}),
+         only_when_booked=True),
+    Rule("water_leak", "water_leak", "critical", "Water leak detected", above=0.5, hysteresis=0.5),
+    Rule("server_room_temperature", "temperature", "critical", "Server room above 27 °C",
+         above=27, hysteresis=1, min_duration=timedelta(minutes=5),
+         room_kinds=frozenset({"server_room"})),
+    # 수영장 수질기준 (체육시설법 시행규칙): free chlorine 0.4-1.0 mg/L, pH 5.8-8.6.
+    Rule("pool_chlorine", "free_chlorine", "warning", "Pool free chlorine outside 0.4-1.0 mg/L",
+         above=1.0, below=0.4, hysteresis=0.05, min_duration=timedelta(minutes=5),
+         room_kinds=frozenset({"pool"})),
+    Rule("pool_ph", "ph", "warning", "Pool pH outside 5.8-8.6", above=8.6, below=5.8,
+         hysteresis=0.1, min_duration=timedelta(minutes=5), room_kinds=frozenset({"pool"})),
+    Rule("equipment_fault", "equipment_status", "warning", "Equipment reports a fault",
+         above=1.5, hysteresis=0.5),
+    Rule("ups_overload", "ups_load", "critical", "UPS load above 80 %", above=80, hysteresis=5,
+         min_duration=timedelta(minutes=2)),
+)
+
+
+RULE_METRICS = frozenset(rule.metric for rule in RULES)
+_BY_METRIC = {m: tuple(r for r in RULES if r.metric == m) for m in RULE_METRICS}
+
+
+def rules_for(metric: str, room_kind: str | None) -> list[Rule]:
+    return [
+        rule for rule in _BY_METRIC.get(metric, ())
+        if rule.room_kinds is None or room_kind in rule.room_kinds
+    ]
+
+
+WatchKey = tuple[str, int, str]
+LAST_TS_REFRESH = timedelta(minutes=1)
+
+
+def _load_watches(session: Session, device_ids: set[int]) -> dict[WatchKey, AlertWatch]:
+    """Every watch of the batch's devices in one query, not one per reading."""
+    if not device_ids:
+        return {}
+    rows = session.exec(select(AlertWatch).where(col(AlertWatch.device_id).in_(device_ids)))
+    return {(w.rule, w.device_id, w.metric): w for w in rows}
+
+
+@dataclass
+class _State:
+    """A watch's fields as plain Python while a batch runs; written back once per batch."""
+
+    row: AlertWatch
+    breached_since: datetime | None
+    alert_id: int | None
+    last_ts: datetime | None
+
+    def write_back(self, session: Session) -> None:
+        row = self.row
+        decided = (row.breached_since, row.alert_id) != (self.breached_since, self.alert_id)
+        # last_ts alone only guards against late arrivals: refresh it once a minute, not per batch.
+        stale = self.last_ts is not None and (
+            row.last_ts is None or self.last_ts - row.last_ts >= LAST_TS_REFRESH)
+        if row.id is None or decided or stale:
+            row.breached_since, row.alert_id, row.last_ts = (
+                self.breached_since, self.alert_id, self.last_ts)
+            session.add(row)
+
+
+def _state(cache: dict[WatchKey, AlertWatch], states: dict[WatchKey, _State], rule: Rule,
+           device: Device, metric: str) -> _State:
+    key = (rule.name, device.id or 0, metric)
+    state = states.get(key)
+    if state is None:
+        row = cache.get(key) or AlertWatch(rule=rule.name, device_id=device.id or 0, metric=metric)
+        state = states[key] = _State(row, row.breached_since, row.alert_id, row.last_ts)
+    return state
+
+
+def _applies_now(session: Session, rule: Rule, device: Device, ts: datetime) -> bool:
+    if not rule.only_when_booked:
+        return True
+    if room_in_use is None or device.room_id is None:
+        return False
+    return room_in_use(session, device.room_id, ts)
+
+
+def evaluate(
+    session: Session, readings: Iterable[Reading], devices: dict[str, Device],
+    room_kinds: dict[int, str],
+) -> list[Alert]:
+    """Advance every rule's watch with the batch; returns alerts raised or cleared."""
+    changed: list[Alert] = []
+    relevant = [r for r in readings if r.metric in RULE_METRICS]
+    if not relevant:
+        return changed
+    cache = _load_watches(session, {d.id for d in devices.values() if d.id is not None})
+    states: dict[WatchKey, _State] = {}
+    for reading in sorted(relevant, key=lambda r: r.ts):
+        device = devices.get(reading.device)
+        if device is None:
+            continue
+        kind = room_kinds.get(device.room_id) if device.room_id else None
+        for rule in rules_for(reading.metric, kind):
+            state = _state(cache, states, rule, device, reading.metric)
+            if state.last_ts is not None and reading.ts < state.last_ts:
+                continue  # late arrival: the newer value already decided
+            state.last_ts = reading.ts
+            alert = _advance(session, rule, state, device, reading)
+            if alert is not None:
+                changed.append(alert)
+    for state in states.values():
+        state.write_back(session)
+    session.flush()
+    return changed
+
+
+def _advance(session: Session, rule: Rule, watch: _State, device: Device,
+             reading: Reading) -> Alert | None:
+    if watch.alert_id is not None:
+        if rule.cleared(reading.value):
+            alert = session.get(Alert, watch.alert_id)
+            watch.alert_id, watch.breached_since = None, None
+            if alert is not None and alert.state == "active":
+                alert.state, alert.cleared_at = "cleared", reading.ts
+                session.add(alert)
+                return alert
+        return None
+    if not (rule.breached(reading.value) and _applies_now(session, rule, device, reading.ts)):
+        watch.breached_since = None
+        return None
+    watch.breached_since = watch.breached_since or reading.ts
+    if reading.ts - watch.breached_since < rule.min_duration:
+        return None
+    alert = Alert(
+        rule=rule.name, room_id=device.room_id, device_id=device.id, metric=reading.metric,
+        severity=rule.severity, message=rule.message, value=reading.value, raised_at=reading.ts,
+    )
+    session.add(alert)
+    session.flush()
+    watch.alert_id = alert.id
+    return alert

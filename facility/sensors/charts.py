@@ -1,0 +1,65 @@
+"""Server-rendered SVG line charts: no JavaScript, readable on a tablet, downsampled upstream."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
+
+from facility.sensors.store import Point
+
+WIDTH, HEIGHT = 640, 200
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 12, 12, 28
+# Reference lines worth seeing on a chart: the CO2 limit and the comfort band.
+GUIDES = {"co2": (1000,), "temperature": (18, 28), "free_chlorine": (0.4, 1.0), "ph": (5.8, 8.6)}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+
+
+def line_chart(
+    points: Sequence[Point], start: datetime, end: datetime, zone: ZoneInfo, *, metric: str,
+    label: str,
+) -> Markup:
+    """An SVG with the series, min/max labels, time ticks and the metric's guide lines."""
+    inner_w, inner_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
+    values = [p.value for p in points]
+    guides = [g for g in GUIDES.get(metric, ())]
+    low = min(values + guides) if values else 0.0
+    high = max(values + guides) if values else 1.0
+    if high - low < 1e-9:
+        low, high = low - 1, high + 1
+    span = (end - start).total_seconds() or 1.0
+
+    def x(ts: datetime) -> float:
+        return PAD_LEFT + inner_w * (ts - start).total_seconds() / span
+
+    def y(value: float) -> float:
+        return PAD_TOP + inner_h * (1 - (value - low) / (high - low))
+
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(label)}">',
+        f'<rect x="{PAD_LEFT}" y="{PAD_TOP}" width="{inner_w}" height="{inner_h}" class="plot"/>',
+    ]
+    for guide in guides:
+        parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(guide):.1f}" '
+                     f'y2="{y(guide):.1f}" class="guide"/>')
+    for value in (low, high):
+        parts.append(f'<text x="{PAD_LEFT - 6}" y="{y(value) + 4:.1f}" class="axis" '
+                     f'text-anchor="end">{_fmt(value)}</text>')
+    for i in range(5):
+        ts = start + (end - start) * i / 4
+        fmt = "%H:%M" if span <= 2 * 86400 else "%m-%d"
+        anchor = "start" if i == 0 else "end" if i == 4 else "middle"
+        parts.append(f'<text x="{x(ts):.1f}" y="{HEIGHT - 8}" class="axis" text-anchor="{anchor}">'
+                     f'{ts.astimezone(zone).strftime(fmt)}</text>')
+    if points:
+        path = " ".join(f"{x(p.ts):.1f},{y(p.value):.1f}" for p in points)
+        parts.append(f'<polyline points="{path}" class="series"/>')
+        last = points[-1]
+        parts.append(f'<circle cx="{x(last.ts):.1f}" cy="{y(last.value):.1f}" r="4" class="last"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

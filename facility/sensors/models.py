@@ -1,0 +1,96 @@
+"""Tables of the sensors domain: devices, alerts, alert watches, dead letters, embedded readings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from facility.core.db import utc_field, utcnow
+
+
+class Device(SQLModel, table=True):
+    """Every device the gateway has seen; room_id None means unassigned (a manager places it)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    room_id: int | None = Field(default=None, foreign_key="room.id", index=True)
+    # Where the device says it is (its topic); a hint for the manager placing it.
+    reported_building: str = Field(default="", max_length=64)
+    reported_room: str = Field(default="", max_length=64)
+    label: str = Field(default="", max_length=200)
+    metrics: str = Field(default="", max_length=500)
+    online: bool = Field(default=True)
+    first_seen_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+    last_seen_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+    placed_at: datetime | None = utc_field(default=None, nullable=True)
+
+
+class Alert(SQLModel, table=True):
+    __table_args__ = (Index("ix_alert_state_rule", "state", "rule"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str = Field(max_length=64)
+    room_id: int | None = Field(default=None, foreign_key="room.id", index=True)
+    device_id: int | None = Field(default=None, foreign_key="device.id", index=True)
+    metric: str = Field(max_length=40)
+    severity: str = Field(sa_type=String(10))
+    state: str = Field(default="active", sa_type=String(10))
+    message: str = Field(max_length=500)
+    value: float | None = Field(default=None)
+    raised_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+    cleared_at: datetime | None = utc_field(default=None, nullable=True)
+
+
+class AlertWatch(SQLModel, table=True):
+    """Per rule and device: since when the condition has held, so minimum durations survive restarts."""
+
+    __tablename__ = "alert_watch"
+    __table_args__ = (UniqueConstraint("rule", "device_id", "metric"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str = Field(max_length=64)
+    device_id: int = Field(foreign_key="device.id", index=True)
+    metric: str = Field(max_length=40)
+    breached_since: datetime | None = utc_field(default=None, nullable=True)
+    alert_id: int | None = Field(default=None, foreign_key="alert.id")
+    last_ts: datetime | None = utc_field(default=None, nullable=True)
+
+
+class DeadLetter(SQLModel, table=True):
+    __tablename__ = "dead_letter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime = utc_field(default_factory=utcnow, nullable=False, index=True)
+    topic: str = Field(max_length=300)
+    payload: str = Field(max_length=2000)
+    reason: str = Field(max_length=40, index=True)
+    detail: str = Field(default="", max_length=300)
+    gateway: str = Field(default="", max_length=100)
+
+
+class SensorReading(SQLModel, table=True):
+    """The embedded reading store (when no InfluxDB is configured): one row per point."""
+
+    __tablename__ = "sensor_reading"
+    __table_args__ = (UniqueConstraint("device", "metric", "ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device: str = Field(max_length=64)
+    metric: str = Field(max_length=40)
+    building: str = Field(default="", max_length=64)
+    room: str = Field(default="", max_length=64)
+    value: float
+    ts: datetime = utc_field(nullable=False, index=True)
+
+
+class SensorLatest(SQLModel, table=True):
+    """Newest value per device and metric of the embedded store, so the board reads one row each."""
+
+    __tablename__ = "sensor_latest"
+
+    device: str = Field(max_length=64, primary_key=True)
+    metric: str = Field(max_length=40, primary_key=True)
+    value: float
+    ts: datetime = utc_field(nullable=False)

@@ -1,0 +1,202 @@
+"""Topics and payloads into readings; anything else is a Rejection with a counted reason.
+
+Topics: `facility/<building>/<room>/<device>/<metric>` (bare number or JSON with `value`, `ts`,
+`unit`), `facility/<building>/<room>/<device>` (JSON `{"ts", "metrics": {...}}`) and
+`facility/<building>/<room>/<device>/status` (`online` / `offline`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from facility.sensors.catalogue import get_metric
+
+TOPIC_ROOT = "facility"
+MAX_PAYLOAD_BYTES = 16_384
+# Device clocks drift and buffers replay; further than this from our clock means a broken clock.
+MAX_FUTURE = timedelta(hours=1)
+MAX_PAST = timedelta(days=366)
+SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+STATUS_WORDS = {"online": True, "offline": False}
+
+
+class Rejection(Exception):
+    """A message that cannot become a reading; `reason` is a short stable label."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Reading:
+    device: str
+    building: str
+    room: str
+    metric: str
+    value: float
+    ts: datetime
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    device: str
+    building: str
+    room: str
+    online: bool
+    ts: datetime
+
+
+@dataclass
+class Parsed:
+    readings: list[Reading] = field(default_factory=list)
+    status: StatusUpdate | None = None
+    # Metrics of a multi-metric message that were rejected while the rest were kept.
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+def _segments(topic: str) -> list[str]:
+    parts = topic.split("/")
+    if len(parts) not in (4, 5) or parts[0] != TOPIC_ROOT:
+        raise Rejection("bad_topic", topic[:200])
+    for part in parts[1:]:
+        if not SEGMENT.match(part):
+            raise Rejection("bad_topic", topic[:200])
+    return parts[1:]
+
+
+def parse_ts(raw: Any, received_at: datetime) -> datetime:
+    """RFC 3339 with an offset, or epoch milliseconds; absent means the receive time."""
+    if raw is None:
+        return received_at
+    if isinstance(raw, bool):
+        raise Rejection("bad_ts", repr(raw)[:80])
+    try:
+        if isinstance(raw, int | float):
+            if not math.isfinite(raw):
+                raise ValueError
+            ts = EPOCH + timedelta(microseconds=round(raw * 1000))
+        elif isinstance(raw, str):
+            ts = datetime.fromisoformat(raw.strip())
+            if ts.tzinfo is None:
+                raise Rejection("bad_ts", f"no UTC offset in {raw[:60]}")
+            ts = ts.astimezone(UTC)
+        else:
+            raise ValueError
+    except (ValueError, OverflowError):
+        raise Rejection("bad_ts", repr(raw)[:80]) from None
+    if ts > received_at + MAX_FUTURE or ts < received_at - MAX_PAST:
+        raise Rejection("ts_out_of_range", ts.isoformat())
+    return ts
+
+
+def _number(metric_name: str, raw: Any, unit: Any) -> float:
+    metric = get_metric(metric_name)
+    if metric is None:
+        raise Rejection("unknown_metric", metric_name[:64])
+    if isinstance(raw, str) and raw.strip().lower() in metric.states:
+        value = metric.states[raw.strip().lower()]
+    elif isinstance(raw, bool) and metric.states:
+        value = 1.0 if raw else 0.0
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        value = float(raw)
+    else:
+        raise Rejection("bad_value", f"{metric_name}={str(raw)[:60]}")
+    if not math.isfinite(value):
+        raise Rejection("bad_value", f"{metric_name}={value}")
+    if unit is not None and not isinstance(unit, str):
+        raise Rejection("unknown_unit", f"{metric_name} in {str(unit)[:30]}")
+    try:
+        value = metric.to_canonical(value, unit)
+    except KeyError:
+        raise Rejection("unknown_unit", f"{metric_name} in {str(unit)[:30]}") from None
+    if not metric.in_range(value):
+        raise Rejection("out_of_range", f"{metric_name}={value:g} {metric.unit}")
+    return value
+
+
+def _decode(payload: bytes) -> str:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise Rejection("too_large", f"{len(payload)} bytes")
+    try:
+        return payload.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise Rejection("undecodable", payload[:40].hex()) from None
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=lambda name: math.nan)
+    except (ValueError, RecursionError):
+        raise Rejection("bad_json", text[:80]) from None
+
+
+def _single(path: list[str], text: str, received_at: datetime) -> Parsed:
+    building, room, device, metric = path
+    body = _json(text) if text[:1] in "{[\"" or text in ("true", "false") else None
+    if body is None:
+        try:
+            raw: Any = float(text)
+        except ValueError:
+            raw = text
+        body = {"value": raw}
+    elif not isinstance(body, dict):
+        body = {"value": body}
+    if "value" not in body:
+        raise Rejection("bad_value", "no value")
+    value = _number(metric, body["value"], body.get("unit"))
+    ts = parse_ts(body.get("ts"), received_at)
+    return Parsed(readings=[Reading(device, building, room, metric, value, ts)])
+
+
+def _multi(path: list[str], text: str, received_at: datetime) -> Parsed:
+    building, room, device = path
+    body = _json(text)
+    if not isinstance(body, dict) or not isinstance(body.get("metrics"), dict) or not body["metrics"]:
+        raise Rejection("bad_json", "expected {\"metrics\": {...}}")
+    ts = parse_ts(body.get("ts"), received_at)
+    parsed = Parsed()
+    for name, raw in body["metrics"].items():
+        unit = None
+        if isinstance(raw, dict):
+            raw, unit = raw.get("value"), raw.get("unit")  # type: ignore[union-attr]
+        try:
+            value = _number(str(name), raw, unit)
+        except Rejection as rejection:
+            parsed.rejections.append(rejection)
+            continue
+        parsed.readings.append(Reading(device, building, room, str(name), value, ts))
+    if not parsed.readings:
+        raise parsed.rejections[0]
+    return parsed
+
+
+def _status(path: list[str], text: str, received_at: datetime) -> Parsed:
+    building, room, device, _ = path
+    word = text.lower()
+    if text[:1] == "{":
+        body = _json(text)
+        word = str(body.get("status", "")).lower() if isinstance(body, dict) else ""
+    if word not in STATUS_WORDS:
+        raise Rejection("bad_status", text[:40])
+    return Parsed(status=StatusUpdate(device, building, room, STATUS_WORDS[word], received_at))
+
+
+def parse_message(topic: str, payload: bytes, received_at: datetime) -> Parsed:
+    """Readings or a status from one MQTT message; raises Rejection, never anything else."""
+    path = _segments(topic)
+    text = _decode(payload)
+    if not text:
+        raise Rejection("empty_payload")
+    if len(path) == 3:
+        return _multi(path, text, received_at)
+    if path[3] == "status":
+        return _status(path, text, received_at)
+    return _single(path, text, received_at)

@@ -1,0 +1,92 @@
+"""API shapes of the sensors domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LatestValue(BaseModel):
+    value: float
+    unit: str
+    ts: datetime
+
+
+class SeriesPoint(BaseModel):
+    ts: datetime
+    value: float
+
+
+class Series(BaseModel):
+    metric: str
+    unit: str
+    every_seconds: int | None
+    points: list[SeriesPoint]
+
+
+class DevicePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    room_id: int | None
+    reported_building: str
+    reported_room: str
+    label: str
+    metrics: list[str]
+    online: bool
+    first_seen_at: datetime
+    last_seen_at: datetime
+    placed_at: datetime | None
+
+
+class DevicePlacement(BaseModel):
+    room_id: int | None = Field(ge=1, le=2**31 - 1)
+
+
+class AlertPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    rule: str
+    room_id: int | None
+    device_id: int | None
+    metric: str
+    severity: str
+    state: str
+    message: str
+    value: float | None
+    raised_at: datetime
+    cleared_at: datetime | None
+
+
+class DeadLetterPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    received_at: datetime
+    topic: str
+    payload: str
+    reason: str
+    detail: str
+    gateway: str
+
+
+class MetricPublic(BaseModel):
+    name: str
+    unit: str
+    low: float
+    high: float
+    units: list[str]
+    states: list[str]
+
+
+class UtilisationPublic(BaseModel):
+    room_id: int
+    start: datetime
+    end: datetime
+    slots_measured: int
+    slots_occupied: int
+    occupied_share: float | None
+    peak_people: int | None

@@ -1,0 +1,60 @@
+"""The reading store interface every backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from facility.sensors.parsing import Reading
+
+MEASUREMENT = "reading"
+
+
+class StoreUnavailable(Exception):
+    """The store cannot take the write now; the caller keeps the points and retries."""
+
+
+@dataclass(frozen=True)
+class Point:
+    ts: datetime
+    value: float
+
+
+@dataclass(frozen=True)
+class Latest:
+    device: str
+    metric: str
+    value: float
+    ts: datetime
+
+
+class ReadingStore(Protocol):
+    def write(self, readings: Sequence[Reading]) -> None:
+        """Store every reading or raise StoreUnavailable; the same series and ts overwrite."""
+
+    def latest(self, devices: Sequence[str]) -> list[Latest]:
+        """The newest value per device and metric."""
+
+    def series(
+        self, devices: Sequence[str], metric: str, start: datetime, end: datetime,
+        every: timedelta | None,
+    ) -> list[Point]:
+        """Points of one metric in [start, end), averaged per `every` when given."""
+
+    def count(self, devices: Sequence[str] | None = None) -> int:
+        """How many points are stored (for checks and tests)."""
+
+    def close(self) -> None:
+        """Flush and release; nothing accepted by write() may be lost."""
+
+
+def bucket_means(points: Sequence[Point], start: datetime, every: timedelta) -> list[Point]:
+    """Average points into windows of `every` starting at `start` (server-side downsampling)."""
+    sums: dict[int, tuple[float, int]] = {}
+    for point in points:
+        index = int((point.ts - start) / every)
+        total, n = sums.get(index, (0.0, 0))
+        sums[index] = (total + point.value, n + 1)
+    return [Point(start + every * i, total / n) for i, (total, n) in sorted(sums.items())]

@@ -1,0 +1,226 @@
+"""InfluxDB stores: writes through the 1.x `/write` API or influxdb-client (2.x/3.x); reads use
+InfluxQL over `/query`, which 1.x, 2.x (DBRP mapping) and 3.x all answer.
+
+Neither store buffers: the gateway's spool is the buffer, and a write returns only once the
+server has the points, so closing can never drop one (influxdb-client's batching would).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from facility.sensors.parsing import Reading
+from facility.sensors.store.base import MEASUREMENT, Latest, Point, StoreUnavailable
+
+log = logging.getLogger(__name__)
+# A write of a few thousand points takes milliseconds; longer means the server is in trouble.
+HTTP_TIMEOUT_S = 10.0
+# Above this many devices the regex filter gets long; fetch every series and filter here.
+MAX_REGEX_DEVICES = 200
+# `latest` looks back this far; older values are not "live" any more.
+LATEST_WINDOW = "30d"
+_ESCAPE = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
+
+
+def to_line(reading: Reading) -> str:
+    """One point in line protocol with microsecond precision."""
+    tags = ",".join(
+        f"{key}={value.translate(_ESCAPE)}"
+        for key, value in (
+            ("building", reading.building), ("device", reading.device),
+            ("metric", reading.metric), ("room", reading.room),
+        )
+    )
+    micros = (reading.ts - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return f"{MEASUREMENT},{tags} value={float(reading.value)!r} {micros}"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _rfc3339(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _from_micros(value: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(value))
+
+
+def _device_filter(devices: Sequence[str]) -> str:
+    return "device =~ /^(" + "|".join(re.escape(d) for d in devices) + ")$/"
+
+
+class InfluxQLReader:
+    """Reads through InfluxQL `/query`; subclasses say how to write."""
+
+    def __init__(self, url: str, database: str, headers: dict[str, str] | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.database = database
+        self.http = httpx.Client(timeout=HTTP_TIMEOUT_S, headers=headers or {})
+
+    def query(self, q: str, *, method: str = "GET") -> list[dict[str, Any]]:
+        """Series of the first statement's result; raises StoreUnavailable on any failure."""
+        params = {"db": self.database, "q": q, "epoch": "u"}
+        try:
+            if method == "POST":
+                response = self.http.post(f"{self.url}/query", params=params)
+            else:
+                response = self.http.get(f"{self.url}/query", params=params)
+        except httpx.HTTPError as error:
+            raise StoreUnavailable(f"InfluxDB query failed: {error!r}") from error
+        if response.status_code != 200:
+            raise StoreUnavailable(f"InfluxDB query HTTP {response.status_code}: {response.text[:200]}")
+        results = response.json().get("results", [{}])
+        if results and "error" in results[0]:
+            raise StoreUnavailable(f"InfluxDB: {results[0]['error']}")
+        return list(results[0].get("series", [])) if results else []
+
+    def latest(self, devices: Sequence[str]) -> list[Latest]:
+        if not devices:
+            return []
+        where = f"time > now() - {LATEST_WINDOW}"
+        if len(devices) <= MAX_REGEX_DEVICES:
+            where += " AND " + _device_filter(devices)
+        wanted = set(devices)
+        found = []
+        for series in self.query(
+            f"SELECT last(value) FROM {MEASUREMENT} WHERE {where} GROUP BY device, metric"
+        ):
+            tags = series.get("tags", {})
+            if tags.get("device") in wanted:
+                ts, value = series["values"][0][:2]
+                found.append(Latest(tags["device"], tags["metric"], float(value), _from_micros(ts)))
+        return found
+
+    def series(
+        self, devices: Sequence[str], metric: str, start: datetime, end: datetime,
+        every: timedelta | None,
+    ) -> list[Point]:
+        if not devices:
+            return []
+        where = (
+            f"{_device_filter(devices)} AND metric = {_quote(metric)} "
+            f"AND time >= '{_rfc3339(start)}' AND time < '{_rfc3339(end)}'"
+        )
+        if every:
+            seconds = max(1, int(every.total_seconds()))
+            # Buckets start at `start`, as the SQL store's do, not at the epoch.
+            offset = int(start.timestamp()) % seconds
+            q = (f"SELECT mean(value) FROM {MEASUREMENT} WHERE {where} "
+                 f"GROUP BY time({seconds}s, {offset}s) fill(none)")
+        else:
+            q = f"SELECT value FROM {MEASUREMENT} WHERE {where}"
+        points = []
+        for series in self.query(q):
+            for ts, value in (row[:2] for row in series["values"]):
+                if value is not None:
+                    points.append(Point(_from_micros(ts), float(value)))
+        return sorted(points, key=lambda p: p.ts)
+
+    def count(self, devices: Sequence[str] | None = None) -> int:
+        where = f" WHERE {_device_filter(devices)}" if devices else ""
+        series = self.query(f"SELECT count(value) FROM {MEASUREMENT}{where}")
+        return int(series[0]["values"][0][1]) if series else 0
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class InfluxV1Store(InfluxQLReader):
+    """InfluxDB 1.x: `/write` with line protocol; creates the database and policies it needs."""
+
+    def __init__(
+        self, url: str, database: str, *, retention_days: int = 30, rollup_days: int = 0,
+        username: str = "", password: str = "",
+    ) -> None:
+        auth = httpx.BasicAuth(username, password) if username else None
+        super().__init__(url, database)
+        if auth is not None:
+            self.http.auth = auth
+        self.retention_days = retention_days
+        self.rollup_days = rollup_days
+        self._ready = False
+
+    def _ensure_database(self) -> None:
+        db = self.database
+        self.query(f'CREATE DATABASE "{db}"', method="POST")
+        policy = f'DURATION {self.retention_days}d REPLICATION 1 DEFAULT'
+        try:
+            self.query(f'CREATE RETENTION POLICY "raw" ON "{db}" {policy}', method="POST")
+        except StoreUnavailable:
+            self.query(f'ALTER RETENTION POLICY "raw" ON "{db}" {policy}', method="POST")
+        if self.rollup_days:
+            rollup = f"DURATION {self.rollup_days}d REPLICATION 1"
+            try:
+                self.query(f'CREATE RETENTION POLICY "rollup" ON "{db}" {rollup}', method="POST")
+            except StoreUnavailable:
+                self.query(f'ALTER RETENTION POLICY "rollup" ON "{db}" {rollup}', method="POST")
+            try:
+                self._create_rollup_query(db)
+            except StoreUnavailable as error:
+                if "already exists" not in str(error):
+                    raise
+        self._ready = True
+
+    def _create_rollup_query(self, db: str) -> None:
+        self.query(
+                f'CREATE CONTINUOUS QUERY "rollup_5m" ON "{db}" BEGIN SELECT mean(value) AS value '
+                f'INTO "{db}"."rollup".{MEASUREMENT} FROM "{db}"."raw".{MEASUREMENT} '
+                "GROUP BY time(5m), * END",
+                method="POST",
+            )
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        if not readings:
+            return
+        if not self._ready:
+            self._ensure_database()
+        body = "\n".join(to_line(r) for r in readings)
+        try:
+            response = self.http.post(
+                f"{self.url}/write", params={"db": self.database, "precision": "u"},
+                content=body.encode(),
+            )
+        except httpx.HTTPError as error:
+            raise StoreUnavailable(f"InfluxDB write failed: {error!r}") from error
+        if response.status_code != 204:
+            raise StoreUnavailable(f"InfluxDB write HTTP {response.status_code}: {response.text[:200]}")
+
+
+class InfluxV2Store(InfluxQLReader):
+    """InfluxDB 2.x/3.x: synchronous writes through influxdb-client; bucket retention applies."""
+
+    def __init__(self, url: str, *, token: str, org: str, bucket: str) -> None:
+        from influxdb_client import InfluxDBClient
+        from influxdb_client.client.write_api import SYNCHRONOUS
+
+        super().__init__(url, bucket, headers={"Authorization": f"Token {token}"})
+        self.client = InfluxDBClient(url=url, token=token, org=org, timeout=int(HTTP_TIMEOUT_S * 1000))
+        self.write_api = self.client.write_api(write_options=SYNCHRONOUS)
+        self.bucket = bucket
+        self.org = org
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        from influxdb_client import WritePrecision
+
+        if not readings:
+            return
+        try:
+            self.write_api.write(
+                bucket=self.bucket, org=self.org, record=[to_line(r) for r in readings],
+                write_precision=WritePrecision.US,  # type: ignore[arg-type]
+            )
+        except Exception as error:  # noqa: BLE001 - client raises urllib3 and API errors alike
+            raise StoreUnavailable(f"InfluxDB write failed: {error!r}") from error
+
+    def close(self) -> None:
+        self.write_api.close()
+        self.client.close()
+        super().close()

@@ -1,0 +1,140 @@
+"""Pages of the sensors domain: live board, room charts, devices, alerts, dead letters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlmodel import col, select
+
+import facility.sensors.texts  # noqa: F401 - registers the pages' UI text
+from facility.core.auth import CurrentUser, DbSession, ensure_role
+from facility.core.db import utcnow
+from facility.core.models import MANAGING_ROLES, STAFF_ROLES
+from facility.core.params import ObjectId
+from facility.core.web import redirect, register_nav, render
+from facility.rooms import service as rooms_service
+from facility.rooms.models import Building, Floor, Room
+from facility.sensors import bands, service
+from facility.sensors.catalogue import DISPLAY_UNITS, METRICS
+from facility.sensors.charts import line_chart
+from facility.sensors.router import reading_store
+
+router = APIRouter(include_in_schema=False)
+WINDOWS = {"6h": timedelta(hours=6), "24h": timedelta(hours=24), "7d": timedelta(days=7),
+           "30d": timedelta(days=30)}
+STALE_AFTER = timedelta(minutes=10)
+STAFF = {r.value for r in STAFF_ROLES}
+
+register_nav("nav.sensors", "/sensors", roles=STAFF, order=50)
+
+
+def unit_of(metric: str) -> str:
+    unit = METRICS[metric].unit if metric in METRICS else ""
+    return DISPLAY_UNITS.get(unit, unit)
+
+
+def fmt(metric: str, value: float) -> str:
+    """A value as people read it: one decimal for climate and water, whole numbers otherwise."""
+    if metric in ("temperature", "water_temperature", "humidity", "ph", "free_chlorine", "ups_load", "energy"):
+        return f"{value:,.2f}" if metric in ("ph", "free_chlorine") else f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def _helpers() -> dict[str, object]:
+    return {"unit_of": unit_of, "fmt": fmt, "band": bands.band, "now": utcnow(), "stale_after": STALE_AFTER}
+
+
+@router.get("/sensors")
+def board_page(request: Request, session: DbSession, user: CurrentUser, building: str = "",
+               floor: str = "") -> Response:
+    ensure_role(user, *STAFF_ROLES)
+    tiles = service.board(session, reading_store(request), user, building=building or None,
+                          floor=floor or None)
+    buildings = session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code))).all()
+    floor_query = select(Floor.label, Floor.level).distinct().order_by(col(Floor.level))
+    if building:
+        floor_query = floor_query.join(Building, col(Building.id) == Floor.building_id).where(
+            Building.code == building)
+    floors = list(dict.fromkeys(label for label, _ in session.exec(floor_query)))
+    context = {
+        "tiles": tiles, "buildings": buildings, "floors": floors, "building": building,
+        "floor": floor, "board_metrics": bands.BOARD_METRICS,
+        "query": urlencode({"building": building, "floor": floor}), **_helpers(),
+    }
+    return render(request, "sensors/board.html", context, block="board")
+
+
+@router.get("/sensors/rooms/{room_id}")
+def room_page(request: Request, room_id: ObjectId, session: DbSession, user: CurrentUser,
+              window: str = "24h") -> Response:
+    store = reading_store(request)
+    latest = service.room_latest(session, store, user, room_id)
+    room = rooms_service.get_room(session, room_id, user)
+    span = WINDOWS.get(window, WINDOWS["24h"])
+    end = utcnow()
+    start = end - span
+    every = service.default_every(start, end)
+    zone = request.app.state.settings.zone
+    ordered = sorted(latest, key=lambda m: (m not in bands.BOARD_METRICS, m))
+    charts = []
+    for metric in ordered:
+        points = service.room_series(session, store, user, room_id, metric, start, end, every)
+        charts.append((metric, line_chart(points, start, end, zone, metric=metric, label=metric)))
+    context = {
+        "room": rooms_service.to_public(session, [room])[0], "latest": latest, "charts": charts,
+        "window": window if window in WINDOWS else "24h", "windows": list(WINDOWS),
+        "devices": service.list_devices_in_room(session, room_id),
+        "alerts": service.list_alerts(session, room_id=room_id, active=True), **_helpers(),
+    }
+    return render(request, "sensors/room.html", context, block="charts")
+
+
+def _devices_context(session: DbSession, user: CurrentUser) -> dict[str, object]:
+    devices = service.list_devices(session, user)
+    rooms = session.exec(select(Room).order_by(Room.code)).all()
+    return {
+        "unassigned": [d for d in devices if d.room_id is None],
+        "placed": [d for d in devices if d.room_id is not None],
+        "rooms": rooms, "room_by_id": {r.id: r for r in rooms},
+        "room_by_code": {r.code: r.id for r in rooms},
+        "can_place": user.role in {r.value for r in MANAGING_ROLES}, **_helpers(),
+    }
+
+
+@router.get("/sensors/devices")
+def devices_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
+    return render(request, "sensors/devices.html", _devices_context(session, user), block="devices")
+
+
+@router.post("/sensors/devices/{device_id}/place")
+def place_device(request: Request, device_id: ObjectId, session: DbSession, user: CurrentUser,
+                 room_id: Annotated[str, Form()] = "") -> Response:
+    target = int(room_id) if room_id.isdigit() and len(room_id) < 10 else None
+    service.place_device(session, user, device_id, target)
+    if request.headers.get("hx-request") == "true":
+        context = _devices_context(session, user) | {"flash": "devices.placed_ok"}
+        return render(request, "sensors/devices.html", context, block="devices")
+    return redirect(request, "/sensors/devices")
+
+
+@router.get("/sensors/alerts")
+def alerts_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
+    ensure_role(user, *STAFF_ROLES)
+    active = list(reversed(service.list_alerts(session, active=True)))
+    cleared = service.recent_cleared_alerts(session, limit=50)
+    rooms = service.rooms_by_id(session, {a.room_id for a in active + cleared if a.room_id})
+    context = {"active": active, "cleared": cleared, "rooms": rooms, **_helpers()}
+    return render(request, "sensors/alerts.html", context, block="alerts")
+
+
+@router.get("/sensors/dead-letters")
+def dead_letters_page(request: Request, session: DbSession, user: CurrentUser,
+                      reason: str = "") -> Response:
+    letters = service.list_dead_letters(session, user, reason=reason or None)
+    context = {"letters": letters, "reasons": service.dead_letter_reasons(session),
+               "reason": reason}
+    return render(request, "sensors/dead_letters.html", context, block="letters")

@@ -1,0 +1,193 @@
+"""One class owns the broker connection: MQTT v5, QoS 1, a persistent session, manual acks.
+
+A message is handed to the spooler and acknowledged only after the spool committed it. paho's
+network thread never waits on the disk: the spooler thread group-commits and then acks in
+arrival order (MQTT requires PUBACKs in the order the PUBLISHes came).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from facility.sensors.broker_url import BrokerAddress, make_client
+from gateway import metrics
+from gateway.spool import Incoming, Spool
+
+log = logging.getLogger(__name__)
+
+# Let the broker keep our session (and queue readings for us) through a week of downtime.
+SESSION_EXPIRY_S = 7 * 24 * 3600
+# Unacknowledged messages the broker may have in flight to us; wide enough that group commits
+# of the spool, not round trips, set the pace.
+RECEIVE_MAXIMUM = 1000
+# Reconnect back-off bounds: quick after a blip, not hammering a broker that is down.
+RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 30
+# Group commit: at most this many messages, or this long after the first one waits.
+SPOOL_GROUP_MAX = 500
+SPOOL_GROUP_WAIT_S = 0.005
+KEEPALIVE_S = 30
+AUTH_FAILURES = {"Bad user name or password", "Not authorized", "Bad username or password"}
+
+
+class AuthenticationFailed(RuntimeError):
+    """The broker refused our credentials; retrying will not help."""
+
+
+class BrokerConnection:
+    def __init__(
+        self, url: str, client_id: str, spool: Spool, *, subscription: str,
+        status_topic: str, max_spool_bytes: int = 512 * 2**20,
+        on_spooled: Callable[[], None] | None = None,
+    ) -> None:
+        self.url = url
+        self.address = BrokerAddress.parse(url)
+        self.client_id = client_id
+        self.spool = spool
+        self.subscription = subscription
+        self.status_topic = status_topic
+        self.max_spool_bytes = max_spool_bytes
+        self.on_spooled = on_spooled or (lambda: None)
+        self.v5 = self.address.protocol == "5"
+        self.failure: str | None = None
+        self.connected = threading.Event()
+        self._generation = 0
+        self._inbox: queue.Queue[tuple[int, Incoming, int]] = queue.Queue()
+        self._stopping = threading.Event()
+        self._last_us = 0
+        self._clock_lock = threading.Lock()
+        self.client = self._make_client()
+        self._spooler = threading.Thread(target=self._spool_loop, name="gateway-spooler", daemon=True)
+
+    def _make_client(self) -> mqtt.Client:
+        client = make_client(self.url, self.client_id, manual_ack=True)
+        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        client.will_set(self.status_topic, b"offline", qos=1, retain=True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._spooler.start()
+        if self.v5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = SESSION_EXPIRY_S
+            props.ReceiveMaximum = RECEIVE_MAXIMUM
+            self.client.connect_async(
+                self.address.host, self.address.port, KEEPALIVE_S, clean_start=False,
+                properties=props,
+            )
+        else:
+            self.client.connect_async(self.address.host, self.address.port, KEEPALIVE_S)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Publish offline, disconnect cleanly; unacked messages stay with the broker."""
+        self._stopping.set()
+        if self.connected.is_set():
+            self.client.publish(self.status_topic, b"offline", qos=1, retain=True).wait_for_publish(2)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self._spooler.join(timeout=5)
+
+    # --- callbacks (paho's network thread) ---------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any,
+                    _props: Any = None) -> None:
+        if reason.is_failure:
+            text = str(reason)
+            log.error("broker refused the connection: %s", text)
+            if text in AUTH_FAILURES:
+                self.failure = f"authentication failed at {self.address.host}:{self.address.port}: {text}"
+                client.disconnect()
+            return
+        self._generation = self.spool.connection_started()
+        self.connected.set()
+        metrics.CONNECTED.set(1)
+        # Resubscribe on every connect: the session may be new (expired, or a fresh broker).
+        client.subscribe(self.subscription, qos=1)
+        client.publish(self.status_topic, b"online", qos=1, retain=True)
+        log.info("connected to %s:%s as %s, subscribed to %s", self.address.host,
+                 self.address.port, self.client_id, self.subscription)
+
+    def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any,
+                       _props: Any = None) -> None:
+        self.connected.clear()
+        metrics.CONNECTED.set(0)
+        if not self._stopping.is_set() and self.failure is None:
+            log.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _receive_time_us(self) -> int:
+        """Microseconds since the epoch, strictly increasing, so no two readings share a ts."""
+        with self._clock_lock:
+            now = max(time.time_ns() // 1000, self._last_us + 1)
+            self._last_us = now
+            return now
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        incoming = Incoming(message.topic, bytes(message.payload), self._receive_time_us(),
+                            message.mid, bool(message.dup), self._generation)
+        self._inbox.put((self._generation, incoming, message.qos))
+
+    # --- the spooler thread ------------------------------------------------------------------
+
+    def _next_group(self) -> list[tuple[int, Incoming, int]]:
+        try:
+            group = [self._inbox.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + SPOOL_GROUP_WAIT_S
+        while len(group) < SPOOL_GROUP_MAX:
+            try:
+                group.append(self._inbox.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                break
+        return group
+
+    def _wait_for_room(self) -> None:
+        if self.spool.pending_bytes < self.max_spool_bytes:
+            return
+        metrics.SPOOL_FULL.set(1)
+        log.error("spool full (%d bytes); holding acknowledgements until the store drains it",
+                  self.spool.pending_bytes)
+        while self.spool.pending_bytes >= self.max_spool_bytes and not self._stopping.is_set():
+            time.sleep(0.5)
+        metrics.SPOOL_FULL.set(0)
+
+    def _spool_loop(self) -> None:
+        while not (self._stopping.is_set() and self._inbox.empty()):
+            group = self._next_group()
+            if not group:
+                continue
+            self._wait_for_room()
+            messages = [incoming for _, incoming, _ in group]
+            duplicates = self.spool.duplicates
+            try:
+                ids = self.spool.append(messages)
+            except Exception:  # noqa: BLE001 - not acked: the broker redelivers
+                log.exception("could not spool %d messages; they stay unacknowledged", len(group))
+                continue
+            metrics.RECEIVED.inc(len(group))
+            metrics.DUPLICATES.inc(self.spool.duplicates - duplicates)
+            metrics.SPOOL_BYTES.set(self.spool.pending_bytes)
+            acked = []
+            for (generation, incoming, qos), row_id in zip(group, ids, strict=True):
+                # An ack for a message of an earlier connection means nothing to the broker,
+                # which redelivers it on this one.
+                if qos and generation == self._generation:
+                    self.client.ack(incoming.mid, qos)
+                    if row_id is not None:
+                        acked.append(row_id)
+            self.spool.note_acked(acked)
+            self.on_spooled()

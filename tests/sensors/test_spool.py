@@ -1,0 +1,96 @@
+"""The spool: durable group commits, redeliveries recognised, draining in order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway.spool import Incoming, Spool
+
+
+def incoming(mid: int, payload: bytes, *, conn: int = 1, us: int = 1, dup: bool = False) -> Incoming:
+    return Incoming("facility/edu/E-101/d/co2", payload, us, mid, dup, conn)
+
+
+def test_redelivery_of_an_unacknowledged_message_is_not_spooled_twice(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.sqlite")
+    conn = spool.connection_started()
+    spool.append([incoming(1, b"500", conn=conn), incoming(2, b"501", conn=conn)])
+    spool.close()  # killed before the acknowledgements went out
+    spool = Spool(tmp_path / "s.sqlite")
+    conn = spool.connection_started()
+    # Redelivered with its packet id - with or without the DUP flag, brokers differ.
+    ids = spool.append([incoming(1, b"500", conn=conn), incoming(2, b"501", conn=conn, dup=True),
+                        incoming(3, b"502", conn=conn)])
+    assert ids[:2] == [None, None] and ids[2] is not None
+    assert [m.payload for m in spool.take(10)] == [b"500", b"501", b"502"]
+    assert spool.duplicates == 2
+
+
+def test_acknowledged_packet_ids_are_reused_safely(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.sqlite")
+    conn = spool.connection_started()
+    (first,) = spool.append([incoming(7, b"500", conn=conn)])
+    assert first is not None
+    spool.note_acked([first])
+    spool.append([incoming(8, b"600", conn=conn)])  # records the acknowledgement of the first
+    conn = spool.connection_started()
+    # The broker may reuse packet id 7 for a new message with the same payload: it is new.
+    assert spool.append([incoming(7, b"500", conn=conn)]) != [None]
+    assert len(spool.take(10)) == 3
+
+
+def test_messages_of_the_current_connection_are_never_taken_for_redeliveries(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.sqlite")
+    conn = spool.connection_started()
+    spool.append([incoming(5, b"500", conn=conn)])
+    assert spool.append([incoming(5, b"500", conn=conn)]) != [None]
+
+
+def test_written_batches_leave_the_pending_set(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.sqlite")
+    spool.append([incoming(i, str(i).encode(), us=i) for i in range(1, 6)])
+    assert spool.pending_bytes == 5
+    batch = spool.take(3)
+    spool.mark_written(batch)
+    assert [m.payload for m in spool.take(10)] == [b"4", b"5"]
+    assert spool.pending_count() == 2 and spool.pending_bytes == 2
+
+
+def test_a_poison_message_is_isolated_and_dead_lettered(tmp_path: Path, database_urls: dict[str, str]) -> None:
+    """A message the database refuses for reasons of its own must not block every later one."""
+    from sqlmodel import Session, select
+
+    from facility.core.db import get_engine
+    from facility.sensors.models import DeadLetter
+    from facility.sensors.store.sql import SqlStore
+    from gateway import writer as writer_module
+    from gateway.writer import SpoolWriter
+    from tests.conftest import clean_database
+    from tests.sensors.mqtt_helpers import wait_until
+
+    engine = get_engine(database_urls["postgresql"])
+    clean_database(engine)
+    spool = Spool(tmp_path / "s.sqlite")
+    original = writer_module.parse_batch
+
+    def parse_and_choke(batch):  # type: ignore[no-untyped-def]
+        if any(m.payload == b"poison" for m in batch):
+            raise RuntimeError("database says no")
+        return original(batch)
+
+    writer_module.parse_batch = parse_and_choke
+    writer_module.RETRY_MIN_S = 0.01
+    try:
+        spool.append([Incoming("facility/edu/E-1/d/co2", p, 10**15 + i, i, False)
+                      for i, p in enumerate([b"500", b"poison", b"510"], start=1)])
+        writer = SpoolWriter(spool, SqlStore(engine), engine, "gw-test")
+        writer.start()
+        wait_until(lambda: spool.pending_count() == 0, timeout=20)
+        writer.stop()
+    finally:
+        writer_module.parse_batch = original
+        writer_module.RETRY_MIN_S = 0.5
+    assert SqlStore(engine).count(["d"]) == 2
+    with Session(engine) as session:
+        (letter,) = session.exec(select(DeadLetter)).all()
+    assert (letter.reason, letter.payload) == ("internal_error", "poison")
