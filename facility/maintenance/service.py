@@ -101,6 +101,7 @@ def list_work_orders(
     status: str | None = None,
     assignee: int | None = None,
     room: int | None = None,
+    asset: int | None = None,
     open_only: bool = False,
     limit: int = 100,
     offset: int = 0,
@@ -116,6 +117,8 @@ def list_work_orders(
         query = query.where(WorkOrder.assignee_id == assignee)
     if room is not None:
         query = query.where(WorkOrder.room_id == room)
+    if asset is not None:
+        query = query.where(WorkOrder.asset_id == asset)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
         query.order_by(col(WorkOrder.due_at).is_(None), WorkOrder.due_at, col(WorkOrder.id).desc())
