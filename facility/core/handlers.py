@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facility.core.errors import FacilityError
@@ -70,6 +71,16 @@ def install_error_handlers(app: FastAPI) -> None:
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
         return response
+
+    @app.exception_handler(DataError)
+    async def _bad_data(request: Request, exc: DataError) -> Response:
+        # The database refused a value (a NUL byte, a number out of range): the input was bad.
+        return _respond(request, 422, "A value is out of range or contains invalid characters.", "invalid", {})
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return _respond(request, 409, "The change conflicts with existing data.", "conflict", {})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
+from sqlalchemy import inspect
 from sqlmodel import Session
 
 from facility.core.auth import SESSION_USER_KEY, csrf_token
@@ -60,6 +61,10 @@ def is_htmx(request: Request) -> bool:
 
 def page_user(request: Request) -> Any:
     """The signed-in user for the page header, loaded once even on pages that do not need it."""
+    current = getattr(request.state, "user", None)
+    if current is not None and inspect(current).expired_attributes:
+        # A failed request rolled its session back, expiring the row: load it afresh.
+        del request.state.user
     if not hasattr(request.state, "user"):
         uid = request.session.get(SESSION_USER_KEY)
         user = None
