@@ -123,9 +123,7 @@ def report_problem(
     return report
 
 
-def list_reports(
-    session: Session, viewer: User | None, *, status: str = "new"
-) -> list[tuple[ProblemReport, Asset]]:
+def list_reports(session: Session, viewer: User | None, *, status: str = "new") -> list[tuple[ProblemReport, Asset]]:
     ensure_role(viewer, *MANAGING_ROLES)
     query = (
         select(ProblemReport, Asset)
@@ -157,8 +155,7 @@ def triage_report(
             actor,
             WorkOrderCreate(
                 title=f"[신고] {asset.name_ko}: {report.description[:80]}",
-                description=f"{report.description}\n\n신고자: {report.reporter or '-'} "
-                f"{report.contact}",
+                description=f"{report.description}\n\n신고자: {report.reporter or '-'} {report.contact}",
                 priority=priority,
                 asset_id=asset.id,
             ),

@@ -59,11 +59,7 @@ def load_templates(session: Session, path: Path = TEMPLATES_FILE) -> dict[str, I
 
 
 def list_templates(session: Session) -> list[InspectionTemplate]:
-    return list(
-        session.exec(
-            select(InspectionTemplate).order_by(InspectionTemplate.law, InspectionTemplate.code)
-        )
-    )
+    return list(session.exec(select(InspectionTemplate).order_by(InspectionTemplate.law, InspectionTemplate.code)))
 
 
 def template_by_code(session: Session, code: str) -> InspectionTemplate | None:

@@ -68,9 +68,7 @@ def compliance_report(
         query = query.where(col(InspectionTemplate.statutory).is_(True))
     rows: dict[tuple[str, str, str], ComplianceRow] = {}
     for inspection, template, building in session.exec(query).all():
-        building_name = (
-            (building.name_en if lang == "en" else building.name_ko) if building else "—"
-        )
+        building_name = (building.name_en if lang == "en" else building.name_ko) if building else "—"
         key = (template.law, template.code, building_name)
         row = rows.get(key)
         if row is None:
@@ -101,9 +99,7 @@ def to_csv(rows: list[ComplianceRow], zone: ZoneInfo, since: datetime, until: da
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(
-        ["기간", f"{since.astimezone(zone):%Y-%m-%d}", f"{until.astimezone(zone):%Y-%m-%d}"]
-    )
+    writer.writerow(["기간", f"{since.astimezone(zone):%Y-%m-%d}", f"{until.astimezone(zone):%Y-%m-%d}"])
     writer.writerow(
         [
             "법령",

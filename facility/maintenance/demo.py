@@ -99,13 +99,9 @@ def _rooms(session: Session) -> dict[str, Room]:
     return {r.code: r for r in session.exec(select(Room))}
 
 
-def _building_assets(
-    assets: _Assets, session: Session, building: Building, rooms: dict[str, Room]
-) -> None:
+def _building_assets(assets: _Assets, session: Session, building: Building, rooms: dict[str, Room]) -> None:
     b = building.code.upper()
-    floors = list(
-        session.exec(select(Floor).where(Floor.building_id == building.id).order_by(Floor.level))
-    )
+    floors = list(session.exec(select(Floor).where(Floor.building_id == building.id).order_by(Floor.level)))
     assets.put(f"FP-{b}", AssetKind.fire_panel, building.id)  # type: ignore[arg-type]
     main = assets.put(f"EP-{b}-MAIN", AssetKind.electrical_panel, building.id, label="주배전반")  # type: ignore[arg-type]
     for floor in floors:
@@ -129,17 +125,11 @@ def _building_assets(
 
 
 def _plant_assets(assets: _Assets, rooms: dict[str, Room]) -> None:
-    plant, kitchen, pool, admin = (
-        rooms.get(c) for c in ("E-PLANT", "W-KITCHEN", "P-POOL", "A-DRC")
-    )
+    plant, kitchen, pool, admin = (rooms.get(c) for c in ("E-PLANT", "W-KITCHEN", "P-POOL", "A-DRC"))
     if plant:
         for n in (1, 2):
-            boiler = assets.put(
-                f"BLR-{n}", AssetKind.boiler, plant.building_id, plant.id, label=f"{n}호기"
-            )
-            assets.put(
-                f"PMP-BLR-{n}", AssetKind.pump, plant.building_id, plant.id, boiler, f"보일러 {n}"
-            )
+            boiler = assets.put(f"BLR-{n}", AssetKind.boiler, plant.building_id, plant.id, label=f"{n}호기")
+            assets.put(f"PMP-BLR-{n}", AssetKind.pump, plant.building_id, plant.id, boiler, f"보일러 {n}")
         chiller = assets.put("CHL-1", AssetKind.chiller, plant.building_id, plant.id, label="1호기")
         assets.put("PMP-CHL-1", AssetKind.pump, plant.building_id, plant.id, chiller, "냉수")
         for n in range(1, 5):
@@ -148,15 +138,11 @@ def _plant_assets(assets: _Assets, rooms: dict[str, Room]) -> None:
         assets.put("GEN-1", AssetKind.generator, admin.building_id, admin.id)
     if kitchen:
         for n in (1, 2):
-            assets.put(
-                f"HOOD-{n}", AssetKind.kitchen_hood, kitchen.building_id, kitchen.id, label=str(n)
-            )
+            assets.put(f"HOOD-{n}", AssetKind.kitchen_hood, kitchen.building_id, kitchen.id, label=str(n))
     if pool:
         pool_filter = assets.put("POOL-FLT-1", AssetKind.pool_filter, pool.building_id, pool.id)
         for n in (1, 2):
-            assets.put(
-                f"POOL-PMP-{n}", AssetKind.pool_pump, pool.building_id, pool.id, pool_filter, str(n)
-            )
+            assets.put(f"POOL-PMP-{n}", AssetKind.pool_pump, pool.building_id, pool.id, pool_filter, str(n))
     for code in ("W-DINING", "H-AUD", "E-VH1", "D-GYM", "W-CONV"):
         if code in rooms:
             assets.put(
@@ -171,9 +157,7 @@ def _plant_assets(assets: _Assets, rooms: dict[str, Room]) -> None:
 def _room_assets(assets: _Assets, session: Session, rooms: dict[str, Room]) -> None:
     by_id = {r.id: r for r in rooms.values()}
     rows = session.exec(
-        select(RoomEquipment, Equipment).join(
-            Equipment, col(Equipment.id) == RoomEquipment.equipment_id
-        )
+        select(RoomEquipment, Equipment).join(Equipment, col(Equipment.id) == RoomEquipment.equipment_id)
     ).all()
     for link, item in rows:
         kind = ROOM_EQUIPMENT_ASSETS.get(item.code)
@@ -227,9 +211,7 @@ def _plan_specs(session: Session, rooms: dict[str, Room]) -> list[dict[str, Any]
                 }
             )
     for lift in session.exec(select(Asset).where(Asset.kind == AssetKind.lift.value)):
-        specs.append(
-            {"template": "lift-self", "asset_id": lift.id, "name": f"승강기 자체점검 · {lift.code}"}
-        )
+        specs.append({"template": "lift-self", "asset_id": lift.id, "name": f"승강기 자체점검 · {lift.code}"})
     if "E-PLANT" in rooms:
         specs += [
             {
@@ -253,9 +235,7 @@ def _plan_specs(session: Session, rooms: dict[str, Room]) -> list[dict[str, Any]
                 }
             )
     if "P-POOL" in rooms:
-        specs.append(
-            {"template": "pool-water", "room_id": rooms["P-POOL"].id, "name": "수영장 수질검사"}
-        )
+        specs.append({"template": "pool-water", "room_id": rooms["P-POOL"].id, "name": "수영장 수질검사"})
     if "admin" in buildings:
         specs += [
             {
@@ -286,18 +266,14 @@ def _plan_specs(session: Session, rooms: dict[str, Room]) -> list[dict[str, Any]
 def _history(session: Session, plan: MaintenancePlan, now: datetime) -> None:
     """Past occurrences of a new demo plan: most on time, some late, the odd one missed."""
     past = session.exec(
-        select(Inspection)
-        .where(Inspection.plan_id == plan.id)
-        .where(Inspection.due_at < now - timedelta(days=1))
+        select(Inspection).where(Inspection.plan_id == plan.id).where(Inspection.due_at < now - timedelta(days=1))
     ).all()
     for n, occurrence in enumerate(past):
         if n % 11 == 5:
             continue  # missed: stays open and overdue
         late = n % 7 == 3
         occurrence.status = "verified" if n % 3 else "done"
-        occurrence.completed_at = occurrence.due_at + (
-            timedelta(days=3) if late else -timedelta(hours=2)
-        )
+        occurrence.completed_at = occurrence.due_at + (timedelta(days=3) if late else -timedelta(hours=2))
         occurrence.result = "pass"
         session.add(occurrence)
 

@@ -35,9 +35,7 @@ def escalate_overdue(session: Session, now: datetime) -> int:
         entity = "work_order" if isinstance(row, WorkOrder) else "inspection"
         row.escalated_at = now
         session.add(row)
-        audit.record(
-            session, None, f"{entity}.escalate", entity, row.id, after={"due_at": row.due_at}
-        )
+        audit.record(session, None, f"{entity}.escalate", entity, row.id, after={"due_at": row.due_at})
         title = row.title if isinstance(row, WorkOrder) else f"inspection #{row.id}"
         lines.append(f"- {entity} {row.id}: {title} (due {row.due_at:%Y-%m-%d %H:%M} UTC)")
     session.flush()

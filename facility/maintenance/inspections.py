@@ -48,9 +48,7 @@ def get_inspection(session: Session, viewer: User | None, inspection_id: int) ->
 
 
 def is_overdue(inspection: Inspection, now: datetime | None = None) -> bool:
-    return inspection.status == InspectionStatus.open.value and inspection.due_at < (
-        now or utcnow()
-    )
+    return inspection.status == InspectionStatus.open.value and inspection.due_at < (now or utcnow())
 
 
 def list_inspections(
@@ -77,15 +75,11 @@ def list_inspections(
     if building_id is not None:
         query = query.where(Inspection.building_id == building_id)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(Inspection.due_at, Inspection.id).limit(limit).offset(offset)
-    )
+    rows = session.exec(query.order_by(Inspection.due_at, Inspection.id).limit(limit).offset(offset))
     return [(i, t) for i, t in rows.all()], total
 
 
-def to_public(
-    inspection: Inspection, template: InspectionTemplate, lang: str = "ko"
-) -> InspectionPublic:
+def to_public(inspection: Inspection, template: InspectionTemplate, lang: str = "ko") -> InspectionPublic:
     return InspectionPublic(
         **inspection.model_dump(
             include={
@@ -158,9 +152,7 @@ def _completion_time(data: SubmissionCreate, now: datetime) -> datetime:
     return min(now, max(data.filled_at, now - MAX_OFFLINE_DELAY))
 
 
-def submit_checklist(
-    session: Session, actor: User, inspection_id: int, data: SubmissionCreate
-) -> Submission:
+def submit_checklist(session: Session, actor: User, inspection_id: int, data: SubmissionCreate) -> Submission:
     """Record a completed checklist; the same submission id again returns the first result."""
     ensure_role(actor, *STAFF_ROLES)
     existing = _by_submission_id(session, data.submission_id)
@@ -205,9 +197,7 @@ def _record(
     answers, failed = _check_answers(session, actor, template.items, data.answers)
     signature = store_photo(session, data.signature, uploaded_by=actor.id)
     previous = session.exec(
-        select(Submission)
-        .where(Submission.inspection_id == inspection.id)
-        .order_by(col(Submission.id).desc())
+        select(Submission).where(Submission.inspection_id == inspection.id).order_by(col(Submission.id).desc())
     ).first()
     now = utcnow()
     submission = Submission(
@@ -237,9 +227,7 @@ def _record(
     session.add(inspection)
     session.flush()
     action = "inspection.correct" if previous else "inspection.submit"
-    audit.record(
-        session, actor, action, "inspection", inspection.id, before=before, after=inspection
-    )
+    audit.record(session, actor, action, "inspection", inspection.id, before=before, after=inspection)
     return submission
 
 

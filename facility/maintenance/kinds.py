@@ -40,9 +40,7 @@ class WorkOrderStatus(StrEnum):
     cancelled = "cancelled"
 
 
-CLOSED_STATUSES = frozenset(
-    {WorkOrderStatus.done, WorkOrderStatus.verified, WorkOrderStatus.cancelled}
-)
+CLOSED_STATUSES = frozenset({WorkOrderStatus.done, WorkOrderStatus.verified, WorkOrderStatus.cancelled})
 
 # Which state may follow which; anything else is refused with a 409.
 TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
@@ -55,9 +53,7 @@ TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
             WorkOrderStatus.cancelled,
         }
     ),
-    WorkOrderStatus.in_progress: frozenset(
-        {WorkOrderStatus.on_hold, WorkOrderStatus.done, WorkOrderStatus.cancelled}
-    ),
+    WorkOrderStatus.in_progress: frozenset({WorkOrderStatus.on_hold, WorkOrderStatus.done, WorkOrderStatus.cancelled}),
     WorkOrderStatus.on_hold: frozenset({WorkOrderStatus.in_progress, WorkOrderStatus.cancelled}),
     WorkOrderStatus.done: frozenset({WorkOrderStatus.verified, WorkOrderStatus.in_progress}),
     WorkOrderStatus.verified: frozenset(),

@@ -75,9 +75,7 @@ class InspectionTemplate(SQLModel, table=True):
     verify_regulation: bool = Field(default=False)
     source: str = Field(default="", max_length=300)
     statutory: bool = Field(default=True)
-    items: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
+    items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class MaintenancePlan(SQLModel, table=True):
@@ -140,9 +138,7 @@ class Submission(SQLModel, table=True):
     inspection_id: int = Field(foreign_key="mnt_inspection.id", index=True)
     corrects_id: int | None = Field(default=None, foreign_key="mnt_submission.id")
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    items: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
+    items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     failed_items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     work_order_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     result: str = Field(max_length=10)

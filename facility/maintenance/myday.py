@@ -39,9 +39,7 @@ def end_of_day(now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
 
 
-def _place(
-    building: Building | None, floor: Floor | None, room: Room | None, lang: str
-) -> dict[str, object]:
+def _place(building: Building | None, floor: Floor | None, room: Room | None, lang: str) -> dict[str, object]:
     return {
         "building": (building.name_en if lang == "en" else building.name_ko) if building else "",
         "floor": floor.label if floor else "",
@@ -54,9 +52,7 @@ def _place(
     }
 
 
-def my_day(
-    session: Session, user: User, now: datetime, zone: ZoneInfo, lang: str = "ko"
-) -> list[Stop]:
+def my_day(session: Session, user: User, now: datetime, zone: ZoneInfo, lang: str = "ko") -> list[Stop]:
     """Open inspections due by tonight (mine or unassigned) and my open work, by route."""
     ensure_role(user, *STAFF_ROLES)
     until = end_of_day(now, zone)

@@ -35,9 +35,7 @@ def decode_data_url(value: str) -> tuple[str, bytes]:
     return content_type, data
 
 
-def store_photo(
-    session: Session, value: str, *, uploaded_by: int | None, work_order_id: int | None = None
-) -> Photo:
+def store_photo(session: Session, value: str, *, uploaded_by: int | None, work_order_id: int | None = None) -> Photo:
     content_type, data = decode_data_url(value)
     photo = Photo(
         content_type=content_type,

@@ -158,9 +158,7 @@ def _floating_due(session: Session, plan: MaintenancePlan, now: datetime) -> lis
     ).one()
     if open_count:
         return []
-    last_done = session.exec(
-        select(func.max(Inspection.completed_at)).where(Inspection.plan_id == plan.id)
-    ).one()
+    last_done = session.exec(select(func.max(Inspection.completed_at)).where(Inspection.plan_id == plan.id)).one()
     if last_done is None and plan.generated_until is not None:
         return []  # the first one was cancelled, not completed: wait for a manager
     due = next_after(plan.rrule, last_done or plan.starts_at)

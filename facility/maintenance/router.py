@@ -15,6 +15,7 @@ from facility.core.errors import (
     NotAuthenticated,
     error_responses,
 )
+from facility.core.params import MAX_ID, Limit, ObjectId, Offset
 from facility.maintenance import assets, inspections
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import (
@@ -51,12 +52,12 @@ def _order_public(order: WorkOrder) -> WorkOrderPublic:
 def list_assets(
     session: DbSession,
     user: CurrentUser,
-    building_id: int | None = None,
-    room_id: int | None = None,
+    building_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    room_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     kind: str | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AssetList:
     """The asset registry (staff)."""
     rows, total = assets.list_assets(
@@ -76,13 +77,11 @@ def list_assets(
 def list_work_orders(
     session: DbSession,
     user: CurrentUser,
-    status: Annotated[
-        str | None, Query(max_length=200, description="one or more, comma-separated")
-    ] = None,
-    assignee: int | None = None,
-    room: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    status: Annotated[str | None, Query(max_length=200, description="one or more, comma-separated")] = None,
+    assignee: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    room: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> WorkOrderList:
     rows, total = work_orders.list_work_orders(
         session, user, status=status, assignee=assignee, room=room, limit=limit, offset=offset
@@ -96,9 +95,7 @@ def list_work_orders(
     status_code=201,
     responses=error_responses(*AUTH_ERRORS, InvalidInput, Conflict),
 )
-def create_work_order(
-    body: WorkOrderCreate, session: DbSession, user: CurrentUser
-) -> WorkOrderPublic:
+def create_work_order(body: WorkOrderCreate, session: DbSession, user: CurrentUser) -> WorkOrderPublic:
     """Open a work order; one that needs its room also blocks it in the booking calendar."""
     return _order_public(work_orders.create_work_order(session, user, body))
 
@@ -108,7 +105,7 @@ def create_work_order(
     response_model=WorkOrderPublic,
     responses=error_responses(*AUTH_ERRORS, WorkOrderNotFound),
 )
-def read_work_order(order_id: int, session: DbSession, user: CurrentUser) -> WorkOrderPublic:
+def read_work_order(order_id: ObjectId, session: DbSession, user: CurrentUser) -> WorkOrderPublic:
     return _order_public(work_orders.get_work_order(session, user, order_id))
 
 
@@ -118,7 +115,7 @@ def read_work_order(order_id: int, session: DbSession, user: CurrentUser) -> Wor
     responses=error_responses(*AUTH_ERRORS, WorkOrderNotFound, InvalidTransition, InvalidInput),
 )
 def transition_work_order(
-    order_id: int, body: TransitionRequest, session: DbSession, user: CurrentUser
+    order_id: ObjectId, body: TransitionRequest, session: DbSession, user: CurrentUser
 ) -> WorkOrderPublic:
     """Move a work order: open → assigned → in_progress → on_hold → done → verified."""
     order = work_orders.transition(
@@ -142,9 +139,9 @@ def list_inspections(
     status: Annotated[
         str | None, Query(max_length=100, description="open, done, verified, cancelled or overdue")
     ] = None,
-    building_id: int | None = None,
+    building_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> InspectionList:
     rows, total = inspections.list_inspections(
         session,
@@ -175,12 +172,10 @@ def submission_result(submission: Submission) -> SubmissionResult:
 @router.post(
     "/inspections/{inspection_id}/submit",
     response_model=SubmissionResult,
-    responses=error_responses(
-        *AUTH_ERRORS, InspectionNotFound, InspectionClosed, InvalidAnswers, Conflict
-    ),
+    responses=error_responses(*AUTH_ERRORS, InspectionNotFound, InspectionClosed, InvalidAnswers, Conflict),
 )
 def submit_inspection(
-    inspection_id: int, body: SubmissionCreate, session: DbSession, user: CurrentUser
+    inspection_id: ObjectId, body: SubmissionCreate, session: DbSession, user: CurrentUser
 ) -> SubmissionResult:
     """Submit a checklist; resending the same `submission_id` returns the first result unchanged."""
     return submission_result(inspections.submit_checklist(session, user, inspection_id, body))

@@ -53,18 +53,14 @@ def scheduler_lock(engine: Engine, holder: str, now: datetime) -> Iterator[bool]
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             acquired = bool(
-                connection.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                ).scalar()
+                connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}).scalar()
             )
             connection.commit()
             try:
                 yield acquired
             finally:
                 if acquired:
-                    connection.execute(
-                        text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                    )
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
                     connection.commit()
         return
     acquired = _take_lease(engine, holder, now)
@@ -108,8 +104,7 @@ def _due_jobs(engine: Engine, jobs: list[Job], now: datetime) -> list[Job]:
     return [
         job
         for job in jobs
-        if last.get(job.name) is None
-        or now - last[job.name] >= timedelta(seconds=job.every_seconds)  # type: ignore[operator]
+        if last.get(job.name) is None or now - last[job.name] >= timedelta(seconds=job.every_seconds)  # type: ignore[operator]
     ]
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from facility.core.params import MAX_ID
 from facility.maintenance.kinds import Priority, WorkOrderStatus
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class AssetPublic(BaseModel):
@@ -38,9 +41,9 @@ class WorkOrderCreate(BaseModel):
     description: str = Field(default="", max_length=5000)
     priority: Priority = Priority.normal
     due_at: AwareDatetime | None = None
-    asset_id: int | None = None
-    room_id: int | None = None
-    assignee_id: int | None = None
+    asset_id: RowId | None = None
+    room_id: RowId | None = None
+    assignee_id: RowId | None = None
     needs_room: bool = False
     block_starts_at: AwareDatetime | None = None
     block_ends_at: AwareDatetime | None = None
@@ -77,7 +80,7 @@ class WorkOrderList(BaseModel):
 
 class TransitionRequest(BaseModel):
     to: WorkOrderStatus
-    assignee_id: int | None = None
+    assignee_id: RowId | None = None
     note: str = Field(default="", max_length=2000)
     minutes_spent: int | None = Field(default=None, ge=0, le=100_000)
 
@@ -108,9 +111,7 @@ class InspectionList(BaseModel):
 class SubmissionCreate(BaseModel):
     submission_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     answers: dict[str, Any] = Field(default_factory=dict)
-    signature: str | None = Field(
-        default=None, description="data:image/png;base64,... of the signature"
-    )
+    signature: str | None = Field(default=None, description="data:image/png;base64,... of the signature")
     signed_by: str = Field(default="", max_length=100)
     note: str = Field(default="", max_length=1000)
     filled_at: AwareDatetime | None = None

@@ -33,11 +33,7 @@ room_hooks: list[Callable[[Session, User | None, WorkOrder], None]] = []
 
 
 def is_overdue(order: WorkOrder, now: datetime | None = None) -> bool:
-    return (
-        order.due_at is not None
-        and order.status in OPEN_STATUSES
-        and order.due_at < (now or utcnow())
-    )
+    return order.due_at is not None and order.status in OPEN_STATUSES and order.due_at < (now or utcnow())
 
 
 def create_work_order(
@@ -147,9 +143,7 @@ def transition(
             f"A work order cannot go from {current.value} to {to.value}.",
             extra={"from": current.value, "allowed": sorted(s.value for s in TRANSITIONS[current])},
         )
-    if actor.role == Role.crew and (
-        (current, to) not in CREW_MOVES or order.assignee_id != actor.id
-    ):
+    if actor.role == Role.crew and ((current, to) not in CREW_MOVES or order.assignee_id != actor.id):
         raise Forbidden("Only a manager may make this change, or it is not your work order.")
     before = audit.snapshot(order)
     if to == WorkOrderStatus.assigned:
@@ -172,9 +166,7 @@ def transition(
     if note.strip():
         session.add(WorkOrderComment(work_order_id=order.id, author_id=actor.id, body=note.strip()))
     session.flush()
-    audit.record(
-        session, actor, f"work_order.{to.value}", "work_order", order.id, before=before, after=order
-    )
+    audit.record(session, actor, f"work_order.{to.value}", "work_order", order.id, before=before, after=order)
     _after_change(session, actor, order)
     return order
 
@@ -234,9 +226,7 @@ def use_part(session: Session, actor: User, order_id: int, part_id: int, quantit
     before = audit.snapshot(part)
     part.on_hand -= quantity
     session.add(part)
-    session.add(
-        PartUsage(work_order_id=order.id, part_id=part.id, quantity=quantity, used_by=actor.id)
-    )
+    session.add(PartUsage(work_order_id=order.id, part_id=part.id, quantity=quantity, used_by=actor.id))
     session.flush()
     audit.record(session, actor, "part.use", "part", part.id, before=before, after=part)
     return part
@@ -247,16 +237,12 @@ def list_parts(session: Session) -> list[Part]:
 
 
 def low_stock(session: Session) -> list[Part]:
-    return list(
-        session.exec(select(Part).where(Part.on_hand <= Part.min_level).order_by(Part.code))
-    )
+    return list(session.exec(select(Part).where(Part.on_hand <= Part.min_level).order_by(Part.code)))
 
 
 def parts_used(session: Session, order_id: int) -> list[tuple[PartUsage, Part]]:
     query = (
-        select(PartUsage, Part)
-        .join(Part, col(Part.id) == PartUsage.part_id)
-        .where(PartUsage.work_order_id == order_id)
+        select(PartUsage, Part).join(Part, col(Part.id) == PartUsage.part_id).where(PartUsage.work_order_id == order_id)
     )
     return list(session.exec(query.order_by(PartUsage.id)).all())
 

@@ -14,6 +14,7 @@ from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
 from facility.core.errors import InvalidInput
 from facility.core.models import STAFF_ROLES, Role, User
+from facility.core.params import ObjectId
 from facility.core.web import redirect, register_nav, render
 from facility.maintenance import service as work_orders
 from facility.maintenance import (
@@ -32,15 +33,11 @@ router = APIRouter(include_in_schema=False)
 router.include_router(views_crew.router)
 router.include_router(views_public.router)
 router.include_router(views_admin.router)
-BOARD_COLUMNS = [
-    s for s in WorkOrderStatus if s not in (WorkOrderStatus.cancelled, WorkOrderStatus.verified)
-]
+BOARD_COLUMNS = [s for s in WorkOrderStatus if s not in (WorkOrderStatus.cancelled, WorkOrderStatus.verified)]
 BOARD_LIMIT = 300
 
 register_nav("nav.my_day", "/maintenance/my-day", roles={"crew", "manager", "admin"}, order=30)
-register_nav(
-    "nav.work_orders", "/maintenance/work-orders", roles={"crew", "manager", "admin"}, order=31
-)
+register_nav("nav.work_orders", "/maintenance/work-orders", roles={"crew", "manager", "admin"}, order=31)
 register_nav("nav.assets", "/maintenance/assets", roles={"crew", "manager", "admin"}, order=32)
 register_nav("nav.compliance", "/maintenance/compliance", roles={"manager", "admin"}, order=33)
 
@@ -58,16 +55,12 @@ def _local_input(request: Request, value: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"Not a date and time: {value}") from None
-    return (
-        parsed.replace(tzinfo=request.app.state.settings.zone) if parsed.tzinfo is None else parsed
-    )
+    return parsed.replace(tzinfo=request.app.state.settings.zone) if parsed.tzinfo is None else parsed
 
 
 @router.get("/maintenance")
 def maintenance_home(request: Request, user: CurrentUser) -> Response:
-    return redirect(
-        request, "/maintenance/my-day" if user.role == Role.crew else "/maintenance/work-orders"
-    )
+    return redirect(request, "/maintenance/my-day" if user.role == Role.crew else "/maintenance/work-orders")
 
 
 @router.get("/maintenance/work-orders")
@@ -117,11 +110,7 @@ def create_from_form(
     block_starts_at: Annotated[str, Form()] = "",
     block_ends_at: Annotated[str, Form()] = "",
 ) -> Response:
-    asset = (
-        session.exec(select(Asset).where(Asset.code == asset_code.strip())).first()
-        if asset_code.strip()
-        else None
-    )
+    asset = session.exec(select(Asset).where(Asset.code == asset_code.strip())).first() if asset_code.strip() else None
     if asset_code.strip() and asset is None:
         raise InvalidInput(f"No asset with code {asset_code}.")
     data = WorkOrderCreate(
@@ -141,9 +130,7 @@ def create_from_form(
 
 
 @router.get("/maintenance/work-orders/{order_id}")
-def work_order_page(
-    request: Request, order_id: int, session: DbSession, user: CurrentUser
-) -> Response:
+def work_order_page(request: Request, order_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
     order = work_orders.get_work_order(session, user, order_id)
     current = WorkOrderStatus(order.status)
     moves = sorted(TRANSITIONS[current], key=list(WorkOrderStatus).index)
@@ -172,7 +159,7 @@ def work_order_page(
 @router.post("/maintenance/work-orders/{order_id}/transition")
 def transition_from_form(
     request: Request,
-    order_id: int,
+    order_id: ObjectId,
     session: DbSession,
     user: CurrentUser,
     to: Annotated[WorkOrderStatus, Form()],
@@ -195,7 +182,7 @@ def transition_from_form(
 @router.post("/maintenance/work-orders/{order_id}/comments")
 def comment_from_form(
     request: Request,
-    order_id: int,
+    order_id: ObjectId,
     session: DbSession,
     user: CurrentUser,
     body: Annotated[str, Form(max_length=2000)],
@@ -207,7 +194,7 @@ def comment_from_form(
 @router.post("/maintenance/work-orders/{order_id}/parts")
 def part_from_form(
     request: Request,
-    order_id: int,
+    order_id: ObjectId,
     session: DbSession,
     user: CurrentUser,
     part_id: Annotated[int, Form()],
@@ -220,7 +207,7 @@ def part_from_form(
 @router.post("/maintenance/work-orders/{order_id}/photos")
 async def photo_from_form(
     request: Request,
-    order_id: int,
+    order_id: ObjectId,
     session: DbSession,
     user: CurrentUser,
     photo: Annotated[UploadFile, File()],

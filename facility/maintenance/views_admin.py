@@ -12,6 +12,7 @@ from sqlmodel import select
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
 from facility.core.models import MANAGING_ROLES
+from facility.core.params import ObjectId
 from facility.core.web import redirect, render, request_language
 from facility.maintenance import assets, catalogue, compliance, inspections, plans
 from facility.maintenance.kinds import Priority
@@ -22,9 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/maintenance/assets")
-def assets_page(
-    request: Request, session: DbSession, user: CurrentUser, building: str = "", q: str = ""
-) -> Response:
+def assets_page(request: Request, session: DbSession, user: CurrentUser, building: str = "", q: str = "") -> Response:
     buildings = list(session.exec(select(Building).order_by(Building.sort_order)))
     chosen = next((b for b in buildings if b.code == building), None)
     rows, total = assets.list_assets(
@@ -54,26 +53,20 @@ def labels_page(request: Request, session: DbSession, user: CurrentUser, buildin
 @router.get("/maintenance/requests")
 def requests_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
     reports = assets.list_reports(session, user)
-    return render(
-        request, "maintenance/requests.html", {"reports": reports, "priorities": list(Priority)}
-    )
+    return render(request, "maintenance/requests.html", {"reports": reports, "priorities": list(Priority)})
 
 
 @router.post("/maintenance/requests/{report_id}")
 def triage(
     request: Request,
-    report_id: int,
+    report_id: ObjectId,
     session: DbSession,
     user: CurrentUser,
     accept: Annotated[bool, Form()],
     priority: Annotated[Priority, Form()] = Priority.normal,
 ) -> Response:
     report = assets.triage_report(session, user, report_id, accept=accept, priority=priority)
-    target = (
-        f"/maintenance/work-orders/{report.work_order_id}"
-        if report.work_order_id
-        else "/maintenance/requests"
-    )
+    target = f"/maintenance/work-orders/{report.work_order_id}" if report.work_order_id else "/maintenance/requests"
     return redirect(request, target)
 
 
@@ -89,7 +82,7 @@ def plans_page(request: Request, session: DbSession, user: CurrentUser) -> Respo
 @router.post("/maintenance/plans/{plan_id}/active")
 def plan_active(
     request: Request,
-    plan_id: int,
+    plan_id: ObjectId,
     session: DbSession,
     user: CurrentUser,
     active: Annotated[bool, Form()],
@@ -101,13 +94,11 @@ def plan_active(
 @router.get("/maintenance/templates")
 def templates_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
     ensure_role(user, *MANAGING_ROLES)
-    return render(
-        request, "maintenance/templates.html", {"templates": catalogue.list_templates(session)}
-    )
+    return render(request, "maintenance/templates.html", {"templates": catalogue.list_templates(session)})
 
 
 @router.post("/maintenance/inspections/{inspection_id}/verify")
-def verify(request: Request, inspection_id: int, session: DbSession, user: CurrentUser) -> Response:
+def verify(request: Request, inspection_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
     inspections.verify_inspection(session, user, inspection_id)
     return redirect(request, f"/maintenance/inspections/{inspection_id}/checklist")
 
@@ -121,9 +112,7 @@ def _period(request: Request, year: int | None) -> tuple[int, datetime, datetime
 
 
 @router.get("/maintenance/compliance")
-def compliance_page(
-    request: Request, session: DbSession, user: CurrentUser, year: int | None = None
-) -> Response:
+def compliance_page(request: Request, session: DbSession, user: CurrentUser, year: int | None = None) -> Response:
     year, since, until = _period(request, year)
     rows = compliance.compliance_report(
         session, user, since=since, until=until, now=utcnow(), lang=request_language(request)
@@ -138,9 +127,7 @@ def compliance_page(
 
 
 @router.get("/maintenance/compliance.csv")
-def compliance_csv(
-    request: Request, session: DbSession, user: CurrentUser, year: int | None = None
-) -> Response:
+def compliance_csv(request: Request, session: DbSession, user: CurrentUser, year: int | None = None) -> Response:
     year, since, until = _period(request, year)
     rows = compliance.compliance_report(session, user, since=since, until=until, now=utcnow())
     body = compliance.to_csv(rows, request.app.state.settings.zone, since, until)

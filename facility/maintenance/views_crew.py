@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, Response
 
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
+from facility.core.params import ObjectId
 from facility.core.web import render, request_language
 from facility.maintenance import inspections
 from facility.maintenance.models import Asset, InspectionTemplate
@@ -22,9 +23,7 @@ SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "maintenanc
 @router.get("/maintenance/sw.js")
 def service_worker() -> Response:
     """Served from /maintenance/ so its scope covers the crew pages."""
-    return FileResponse(
-        SERVICE_WORKER, media_type="application/javascript", headers={"Cache-Control": "no-cache"}
-    )
+    return FileResponse(SERVICE_WORKER, media_type="application/javascript", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/maintenance/my-day")
@@ -35,9 +34,7 @@ def my_day_page(request: Request, session: DbSession, user: CurrentUser) -> Resp
 
 
 @router.get("/maintenance/inspections/{inspection_id}/checklist")
-def checklist_page(
-    request: Request, inspection_id: int, session: DbSession, user: CurrentUser
-) -> Response:
+def checklist_page(request: Request, inspection_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
     inspection = inspections.get_inspection(session, user, inspection_id)
     template = session.get(InspectionTemplate, inspection.template_id)
     room = session.get(Room, inspection.room_id) if inspection.room_id else None

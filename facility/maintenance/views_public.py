@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from facility.core.auth import CurrentUser, DbSession, OptionalUser, ensure_role
 from facility.core.errors import FacilityError
 from facility.core.models import STAFF_ROLES
+from facility.core.params import ObjectId
 from facility.core.router import client_address
 from facility.core.web import is_htmx, render
 from facility.maintenance import assets
@@ -24,9 +25,7 @@ def asset_url(request: Request, code: str) -> str:
     return str(request.base_url).rstrip("/") + f"/a/{code}"
 
 
-def _asset_context(
-    request: Request, session: DbSession, viewer: object, code: str
-) -> dict[str, object]:
+def _asset_context(request: Request, session: DbSession, viewer: object, code: str) -> dict[str, object]:
     asset = assets.get_asset_by_code(session, code)
     building, room, floor = assets.location(session, asset)
     context: dict[str, object] = {
@@ -69,9 +68,7 @@ def report_problem(
 ) -> Response:
     key = assets.source_key(client_address(request), request.app.state.secret_key)
     try:
-        assets.report_problem(
-            session, code, description=description, reporter=reporter, contact=contact, key=key
-        )
+        assets.report_problem(session, code, description=description, reporter=reporter, contact=contact, key=key)
     except AssetNotFound:
         raise
     except FacilityError as error:
@@ -79,20 +76,16 @@ def report_problem(
         context = _asset_context(request, session, viewer, code) | {"error": error.message}
         # htmx drops 4xx bodies, so the form with its message comes back as a 200 fragment.
         status = 200 if is_htmx(request) else error.status_code
-        return render(
-            request, "maintenance/asset.html", context, block="report", status_code=status
-        )
+        return render(request, "maintenance/asset.html", context, block="report", status_code=status)
     context = _asset_context(request, session, viewer, code) | {"sent": True}
     return render(request, "maintenance/asset.html", context, block="report")
 
 
 @router.get("/maintenance/photos/{photo_id}")
-def photo(photo_id: int, session: DbSession, user: CurrentUser) -> Response:
+def photo(photo_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
     """Evidence photos and signatures, for staff only."""
     ensure_role(user, *STAFF_ROLES)
     row = session.get(Photo, photo_id)
     if row is None:
         raise AssetNotFound("Photo not found.")
-    return Response(
-        row.data, media_type=row.content_type, headers={"Cache-Control": "private, max-age=86400"}
-    )
+    return Response(row.data, media_type=row.content_type, headers={"Cache-Control": "private, max-age=86400"})

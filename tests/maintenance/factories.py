@@ -65,8 +65,10 @@ def make_asset(
     parent: Asset | None = None,
 ) -> Asset:
     room = room or make_room(session)
+    n = next(_seq)
     asset = Asset(
-        code=f"AS-{next(_seq)}",
+        code=f"AS-{n}",
+        serial=f"SN-{n:06d}",
         name_ko="펌프",
         kind=kind.value,
         building_id=room.building_id,

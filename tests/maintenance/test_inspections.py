@@ -19,9 +19,7 @@ from tests.maintenance.factories import (
 )
 
 
-def _submit(
-    answers: dict[str, object], submission_id: str = "", **extra: object
-) -> SubmissionCreate:
+def _submit(answers: dict[str, object], submission_id: str = "", **extra: object) -> SubmissionCreate:
     return SubmissionCreate(
         submission_id=submission_id or new_submission_id(),
         answers=answers,
@@ -33,9 +31,7 @@ def _submit(
 def test_passing_checklist_completes_and_stores_evidence(session: Session) -> None:
     crew = make_user(session, role=Role.crew)
     inspection = make_inspection(session)
-    submission = inspections.submit_checklist(
-        session, crew, inspection.id, _submit(passing_answers())
-    )  # type: ignore[arg-type]
+    submission = inspections.submit_checklist(session, crew, inspection.id, _submit(passing_answers()))  # type: ignore[arg-type]
     assert submission.result == "pass" and submission.failed_items == []
     assert inspection.status == "done" and inspection.completed_by == crew.id
     photo = session.get(Photo, submission.answers["photo"][0])
@@ -47,9 +43,7 @@ def test_resend_returns_first_result_without_duplicates(session: Session) -> Non
     crew = make_user(session, role=Role.crew)
     inspection = make_inspection(session)
     sid = new_submission_id()
-    first = inspections.submit_checklist(
-        session, crew, inspection.id, _submit(passing_answers(), sid)
-    )  # type: ignore[arg-type]
+    first = inspections.submit_checklist(session, crew, inspection.id, _submit(passing_answers(), sid))  # type: ignore[arg-type]
     session.commit()
     # The resend differs (say the tablet re-encoded it); the stored first result wins.
     again = inspections.submit_checklist(
@@ -72,17 +66,12 @@ def test_out_of_limit_reading_fails_and_opens_one_corrective_order(session: Sess
     submission = inspections.submit_checklist(session, crew, inspection.id, _submit(answers))  # type: ignore[arg-type]
     assert submission.result == "fail" and sorted(submission.failed_items) == ["ph", "posted"]
     orders = session.exec(select(WorkOrder).where(WorkOrder.inspection_id == inspection.id)).all()
-    assert len(orders) == 2 and all(
-        o.priority == "high" and o.source == "inspection" for o in orders
-    )
+    assert len(orders) == 2 and all(o.priority == "high" and o.source == "inspection" for o in orders)
     assert {o.id for o in orders} == set(submission.work_order_ids)
     # A correction that fails again does not open a second order for the same item.
     correction = inspections.submit_checklist(session, crew, inspection.id, _submit(answers))  # type: ignore[arg-type]
     assert correction.corrects_id == submission.id
-    assert (
-        len(session.exec(select(WorkOrder).where(WorkOrder.inspection_id == inspection.id)).all())
-        == 2
-    )
+    assert len(session.exec(select(WorkOrder).where(WorkOrder.inspection_id == inspection.id)).all()) == 2
 
 
 @pytest.mark.parametrize(
@@ -142,9 +131,7 @@ def test_offline_fill_time_counts_but_is_bounded(session: Session) -> None:
     crew = make_user(session, role=Role.crew)
     inspection = make_inspection(session)
     filled = utcnow() - timedelta(hours=3)
-    inspections.submit_checklist(
-        session, crew, inspection.id, _submit(passing_answers(), filled_at=filled)
-    )  # type: ignore[arg-type]
+    inspections.submit_checklist(session, crew, inspection.id, _submit(passing_answers(), filled_at=filled))  # type: ignore[arg-type]
     assert abs((inspection.completed_at - filled).total_seconds()) < 1  # type: ignore[operator]
     later = make_inspection(session)
     inspections.submit_checklist(

@@ -45,22 +45,16 @@ def test_restart_across_due_times_skips_nothing_and_doubles_nothing(
     run_tick(engine, settings, T0 + 4 * DAY + timedelta(minutes=5), holder="c", jobs=JOBS)
     assert len(_dues(session, plan.id)) == 5
     session.rollback()
-    open_count = session.exec(
-        select(func.count()).select_from(Inspection).where(Inspection.status == "open")
-    ).one()
+    open_count = session.exec(select(func.count()).select_from(Inspection).where(Inspection.status == "open")).one()
     assert open_count == 5
 
 
-def test_jobs_run_on_their_own_interval_kept_in_the_database(
-    engine: Engine, settings: Settings
-) -> None:
+def test_jobs_run_on_their_own_interval_kept_in_the_database(engine: Engine, settings: Settings) -> None:
     calls: list[datetime] = []
     job = Job("test.every_hour", every_seconds=3600, run=lambda _e, _s, now: calls.append(now))
     assert run_tick(engine, settings, T0, holder="a", jobs=[job]) == ["test.every_hour"]
     assert run_tick(engine, settings, T0 + timedelta(minutes=30), holder="b", jobs=[job]) == []
-    assert run_tick(engine, settings, T0 + timedelta(minutes=61), holder="b", jobs=[job]) == [
-        "test.every_hour"
-    ]
+    assert run_tick(engine, settings, T0 + timedelta(minutes=61), holder="b", jobs=[job]) == ["test.every_hour"]
     assert calls == [T0, T0 + timedelta(minutes=61)]
 
 
@@ -68,14 +62,10 @@ def test_a_failing_job_does_not_stop_the_others(engine: Engine, settings: Settin
     def broken(*_args: object) -> None:
         raise RuntimeError("boom")
 
-    ran = run_tick(
-        engine, settings, T0, jobs=[Job("t.broken", 60, broken), Job("t.ok", 60, lambda *_: None)]
-    )
+    ran = run_tick(engine, settings, T0, jobs=[Job("t.broken", 60, broken), Job("t.ok", 60, lambda *_: None)])
     assert ran == ["t.ok"]
     # The failed job is retried on the next tick rather than waiting out its interval.
-    again = run_tick(
-        engine, settings, T0 + timedelta(seconds=1), jobs=[Job("t.broken", 60, broken)]
-    )
+    again = run_tick(engine, settings, T0 + timedelta(seconds=1), jobs=[Job("t.broken", 60, broken)])
     assert again == []
 
 
@@ -108,12 +98,8 @@ def test_two_schedulers_at_once_never_both_act(engine: Engine, settings: Setting
     assert run_tick(engine, settings, T0 + timedelta(seconds=5), holder="second", jobs=[job]) == []
 
 
-def test_floating_plan_waits_for_completion(
-    session: Session, engine: Engine, settings: Settings
-) -> None:
-    plan = make_plan(
-        session, kind=PlanKind.floating, rrule="FREQ=WEEKLY;BYHOUR=9", starts_at=T0 - 8 * DAY
-    )
+def test_floating_plan_waits_for_completion(session: Session, engine: Engine, settings: Settings) -> None:
+    plan = make_plan(session, kind=PlanKind.floating, rrule="FREQ=WEEKLY;BYHOUR=9", starts_at=T0 - 8 * DAY)
     run_tick(engine, settings, T0, jobs=JOBS)
     run_tick(engine, settings, T0 + 30 * DAY, jobs=JOBS)
     dues = _dues(session, plan.id)
@@ -144,7 +130,5 @@ def test_real_apscheduler_runner_ticks_and_a_second_runner_stands_aside(
     assert sum(r.ticks for r in runners) >= 6
     assert counted == ["x"]
     with engine.connect() as connection:
-        row = connection.execute(
-            text("SELECT last_run_at FROM mnt_scheduler_state WHERE name = 'test.count'")
-        ).one()
+        row = connection.execute(text("SELECT last_run_at FROM mnt_scheduler_state WHERE name = 'test.count'")).one()
     assert row[0] is not None

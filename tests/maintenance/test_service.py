@@ -23,9 +23,7 @@ def test_full_lifecycle_with_roles_and_audit(session: Session) -> None:
     crew = make_user(session, role=Role.crew)
     other_crew = make_user(session, role=Role.crew)
     asset = make_asset(session)
-    order = work_orders.create_work_order(
-        session, crew, WorkOrderCreate(title="누수", asset_id=asset.id)
-    )
+    order = work_orders.create_work_order(session, crew, WorkOrderCreate(title="누수", asset_id=asset.id))
     assert order.status == "open" and order.room_id == asset.room_id
 
     with pytest.raises(Forbidden):
@@ -86,9 +84,7 @@ def test_parts_leave_stock_and_warn_when_low(session: Session) -> None:
     assert part.on_hand == 1 and part in work_orders.low_stock(session)
     with pytest.raises(InvalidInput):
         work_orders.use_part(session, crew, order.id, part.id, 5)  # type: ignore[arg-type]
-    assert [(u.quantity, p.code) for u, p in work_orders.parts_used(session, order.id)] == [
-        (2, part.code)
-    ]
+    assert [(u.quantity, p.code) for u, p in work_orders.parts_used(session, order.id)] == [(2, part.code)]
 
 
 def test_overdue_work_escalates_once_to_managers(session: Session) -> None:
@@ -96,13 +92,9 @@ def test_overdue_work_escalates_once_to_managers(session: Session) -> None:
     order = work_orders.create_work_order(
         session, manager, WorkOrderCreate(title="점검", due_at=utcnow() - timedelta(hours=1))
     )
-    work_orders.create_work_order(
-        session, manager, WorkOrderCreate(title="later", due_at=utcnow() + timedelta(days=1))
-    )
+    work_orders.create_work_order(session, manager, WorkOrderCreate(title="later", due_at=utcnow() + timedelta(days=1)))
     sent: list[tuple[list[str], str]] = []
-    escalation.notifiers.append(
-        lambda _s, managers, subject, body: sent.append(([m.email for m in managers], body))
-    )
+    escalation.notifiers.append(lambda _s, managers, subject, body: sent.append(([m.email for m in managers], body)))
     try:
         assert escalation.escalate_overdue(session, utcnow()) == 1
         assert escalation.escalate_overdue(session, utcnow()) == 0
