@@ -6,14 +6,16 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from facility.core.auth import ensure_role
 from facility.core.models import MANAGING_ROLES, User
-from facility.maintenance.models import Inspection, InspectionTemplate
+from facility.maintenance.kinds import PlanKind
+from facility.maintenance.models import Inspection, InspectionTemplate, MaintenancePlan
+from facility.maintenance.recurrence import occurrences_between
 from facility.rooms.models import Building
 
 OUTCOMES = ("on_time", "late", "missed", "upcoming")
@@ -83,7 +85,51 @@ def compliance_report(
         result = outcome(inspection, now)
         if result in row.counts:
             row.counts[result] += 1
+    _project_upcoming(session, rows, since=since, until=until, now=now, statutory_only=statutory_only, lang=lang)
     return sorted(rows.values(), key=lambda r: (r.law, r.template_code, r.building))
+
+
+def _project_upcoming(
+    session: Session,
+    rows: dict[tuple[str, str, str], ComplianceRow],
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    statutory_only: bool,
+    lang: str,
+) -> None:
+    """Fixed plans' dates in the period that the scheduler has not created yet count as upcoming."""
+    query = (
+        select(MaintenancePlan, InspectionTemplate, Building)
+        .join(InspectionTemplate, col(InspectionTemplate.id) == MaintenancePlan.template_id)
+        .outerjoin(Building, col(Building.id) == MaintenancePlan.building_id)
+        .where(col(MaintenancePlan.active).is_(True))
+        .where(MaintenancePlan.kind == PlanKind.fixed.value)
+    )
+    if statutory_only:
+        query = query.where(col(InspectionTemplate.statutory).is_(True))
+    for plan, template, building in session.exec(query).all():
+        # Past dates not created yet are the next tick's work, not 'upcoming'.
+        starts = (plan.generated_until, since - timedelta(seconds=1), now)
+        after = max(d for d in starts if d is not None)
+        dues = occurrences_between(plan.rrule, plan.starts_at, after, until - timedelta(seconds=1))
+        if not dues:
+            continue
+        building_name = (building.name_en if lang == "en" else building.name_ko) if building else "—"
+        key = (template.law, template.code, building_name)
+        row = rows.setdefault(
+            key,
+            ComplianceRow(
+                law=template.law,
+                template_code=template.code,
+                template_name=template.name_en if lang == "en" else template.name_ko,
+                building=building_name,
+                legal_basis=template.legal_basis,
+                verify_regulation=template.verify_regulation,
+            ),
+        )
+        row.counts["upcoming"] += len(dues)
 
 
 def totals_by_law(rows: list[ComplianceRow]) -> dict[str, dict[str, int]]:

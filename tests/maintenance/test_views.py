@@ -97,7 +97,8 @@ def test_checklist_page_shows_items_and_legal_basis(client: TestClient, session:
 
 
 def test_compliance_report_and_csv(client: TestClient, session: Session) -> None:
-    plan = make_plan(session, template=make_template(session, law="소방시설법"))
+    yearly = "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=10;BYHOUR=9"
+    plan = make_plan(session, template=make_template(session, law="소방시설법"), rrule=yearly)
     year = utcnow().year
     on_time = make_inspection(session, plan=plan, due_at=datetime(year, 1, 10, tzinfo=UTC))
     on_time.status, on_time.completed_at = "done", datetime(year, 1, 9, tzinfo=UTC)
