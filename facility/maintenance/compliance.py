@@ -47,6 +47,27 @@ class ComplianceRow:
         return self.counts["on_time"] / due if due else None
 
 
+def _row_for(
+    rows: dict[tuple[str, str, str], ComplianceRow],
+    template: InspectionTemplate,
+    building: Building | None,
+    lang: str,
+) -> ComplianceRow:
+    """The row of a template in a building, created on first use."""
+    building_name = (building.name_en if lang == "en" else building.name_ko) if building else "—"
+    key = (template.law, template.code, building_name)
+    if key not in rows:
+        rows[key] = ComplianceRow(
+            law=template.law,
+            template_code=template.code,
+            template_name=template.name_en if lang == "en" else template.name_ko,
+            building=building_name,
+            legal_basis=template.legal_basis,
+            verify_regulation=template.verify_regulation,
+        )
+    return rows[key]
+
+
 def compliance_report(
     session: Session,
     viewer: User | None,
@@ -70,18 +91,7 @@ def compliance_report(
         query = query.where(col(InspectionTemplate.statutory).is_(True))
     rows: dict[tuple[str, str, str], ComplianceRow] = {}
     for inspection, template, building in session.exec(query).all():
-        building_name = (building.name_en if lang == "en" else building.name_ko) if building else "—"
-        key = (template.law, template.code, building_name)
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = ComplianceRow(
-                law=template.law,
-                template_code=template.code,
-                template_name=template.name_en if lang == "en" else template.name_ko,
-                building=building_name,
-                legal_basis=template.legal_basis,
-                verify_regulation=template.verify_regulation,
-            )
+        row = _row_for(rows, template, building, lang)
         result = outcome(inspection, now)
         if result in row.counts:
             row.counts[result] += 1
@@ -116,20 +126,7 @@ def _project_upcoming(
         dues = occurrences_between(plan.rrule, plan.starts_at, after, until - timedelta(seconds=1))
         if not dues:
             continue
-        building_name = (building.name_en if lang == "en" else building.name_ko) if building else "—"
-        key = (template.law, template.code, building_name)
-        row = rows.setdefault(
-            key,
-            ComplianceRow(
-                law=template.law,
-                template_code=template.code,
-                template_name=template.name_en if lang == "en" else template.name_ko,
-                building=building_name,
-                legal_basis=template.legal_basis,
-                verify_regulation=template.verify_regulation,
-            ),
-        )
-        row.counts["upcoming"] += len(dues)
+        _row_for(rows, template, building, lang).counts["upcoming"] += len(dues)
 
 
 def totals_by_law(rows: list[ComplianceRow]) -> dict[str, dict[str, int]]:
