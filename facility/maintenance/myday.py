@@ -15,8 +15,8 @@ from facility.maintenance.models import Asset, Inspection, InspectionTemplate, W
 from facility.maintenance.service import OPEN_STATUSES
 from facility.rooms.models import Building, Floor, Room
 
-# A day's list is meant for one walk; more than this goes on the work-order board instead.
-MAX_ITEMS = 200
+# A day's list is meant for one walk: the most urgent this many of each kind; the board has the rest.
+MAX_ITEMS = 100
 
 
 @dataclass(frozen=True)

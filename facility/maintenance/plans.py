@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
@@ -134,12 +133,10 @@ def insert_occurrences(session: Session, rows: list[dict[str, Any]]) -> int:
     created = 0
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
-        if dialect in ("postgresql", "sqlite"):
-            statement = maker(table).on_conflict_do_nothing(index_elements=["plan_id", "due_at"])
-        else:  # pragma: no cover - only the two supported backends
-            statement = insert(table)
-        result = session.connection().execute(statement, chunk)
-        created += max(result.rowcount or 0, 0)
+        statement = maker(table).on_conflict_do_nothing(index_elements=["plan_id", "due_at"])
+        # RETURNING counts what was really inserted; rowcount is unreliable for executemany.
+        result = session.connection().execute(statement.returning(table.c.id), chunk)
+        created += len(result.all())
     return created
 
 
