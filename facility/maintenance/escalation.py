@@ -12,7 +12,7 @@ from facility.core.models import User
 from facility.maintenance import service as work_orders
 from facility.maintenance.models import Inspection, WorkOrder
 
-# Each is called with (session, managers, subject, body); booking's e-mail outbox registers one.
+# Extra channels beside booking's e-mail outbox; each gets (session, managers, subject, body).
 notifiers: list[Callable[[Session, list[User], str, str], None]] = []
 
 
@@ -42,6 +42,8 @@ def escalate_overdue(session: Session, now: datetime) -> int:
     if lines:
         managers = work_orders.managers(session)
         subject = f"[시설] 기한 경과 {len(lines)}건 / {len(lines)} overdue"
-        for notify in notifiers:
+        from facility.maintenance.integrations import email_managers  # it imports this module
+
+        for notify in [email_managers, *notifiers]:
             notify(session, managers, subject, "\n".join(lines))
     return len(lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session, col, func, select
@@ -28,8 +27,6 @@ from facility.rooms.kinds import RoomStatus
 from facility.rooms.models import Room
 
 OPEN_STATUSES = [s.value for s in WorkOrderStatus if s not in CLOSED_STATUSES]
-# Called after a work order that needs its room is created or closed (room blocks via booking).
-room_hooks: list[Callable[[Session, User | None, WorkOrder], None]] = []
 
 
 def is_overdue(order: WorkOrder, now: datetime | None = None) -> bool:
@@ -175,8 +172,9 @@ def _after_change(session: Session, actor: User | None, order: WorkOrder) -> Non
     if order.room_id is not None:
         sync_room_status(session, order.room_id)
     if order.needs_room:
-        for hook in room_hooks:
-            hook(session, actor, order)
+        from facility.maintenance.integrations import sync_room_block  # it imports this module
+
+        sync_room_block(session, actor, order)
 
 
 def sync_room_status(session: Session, room_id: int) -> None:
