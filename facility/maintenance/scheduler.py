@@ -140,6 +140,7 @@ def run_tick(
                 continue
             _mark_run(engine, job.name, now)
             ran.append(job.name)
+            log.info("job %s ran (scheduler %s)", job.name, holder)
     return ran
 
 
