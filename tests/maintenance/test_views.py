@@ -129,3 +129,33 @@ def test_qr_label_sheet_per_building(client: TestClient, session: Session) -> No
     code = session.get(Building, asset.building_id).code  # type: ignore[union-attr]
     sheet = client.get(f"/maintenance/assets/labels?building={code}").text
     assert f'data-asset="{asset.code}"' in sheet and sheet.count("<svg") == 1
+
+
+def test_crew_works_an_order_through_the_pages(client: TestClient, session: Session) -> None:
+    from tests.maintenance.factories import PNG_1PX, make_part
+
+    crew = make_user(session, role=Role.crew)
+    part = make_part(session, on_hand=2, min_level=1)
+    order = create_work_order(session, None, WorkOrderCreate(title="조명 교체", assignee_id=crew.id))
+    session.commit()
+    browser_login(client, crew)
+    page = client.get(f"/maintenance/work-orders/{order.id}").text
+    assert 'data-move="in_progress"' in page and 'data-move="cancelled"' not in page
+    csrf = csrf_from(client, f"/maintenance/work-orders/{order.id}")
+    url = f"/maintenance/work-orders/{order.id}"
+    assert client.post(f"{url}/transition", data={"to": "in_progress", "csrf_token": csrf}).status_code == 200
+    client.post(f"{url}/comments", data={"body": "사다리 필요", "csrf_token": csrf})
+    client.post(f"{url}/parts", data={"part_id": part.id, "quantity": 1, "csrf_token": csrf})
+    client.post(f"{url}/photos", data={"csrf_token": csrf}, files={"photo": ("a.png", PNG_1PX, "image/png")})
+    done = client.post(f"{url}/transition", data={"to": "done", "minutes_spent": "30", "csrf_token": csrf})
+    assert done.status_code == 200
+    page = client.get(url).text
+    assert "사다리 필요" in page and "/maintenance/photos/" in page and "× 1" in page
+    session.rollback()
+    refreshed = session.get(WorkOrder, order.id)
+    session.refresh(refreshed)
+    assert refreshed.status == "done" and refreshed.minutes_spent == 30  # type: ignore[union-attr]
+    photo_id = page.split('src="/maintenance/photos/', 1)[1].split('"', 1)[0]
+    assert client.get(f"/maintenance/photos/{photo_id}").content == PNG_1PX
+    client.cookies.clear()
+    assert client.get(f"/maintenance/photos/{photo_id}", follow_redirects=False).status_code == 303
