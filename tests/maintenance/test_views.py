@@ -159,3 +159,21 @@ def test_crew_works_an_order_through_the_pages(client: TestClient, session: Sess
     assert client.get(f"/maintenance/photos/{photo_id}").content == PNG_1PX
     client.cookies.clear()
     assert client.get(f"/maintenance/photos/{photo_id}", follow_redirects=False).status_code == 303
+
+
+def test_manager_verifies_from_the_checklist_page(client: TestClient, session: Session) -> None:
+    from facility.maintenance import inspections
+    from facility.maintenance.schemas import SubmissionCreate
+    from tests.maintenance.factories import PNG_DATA_URL, new_submission_id, passing_answers
+
+    crew = make_user(session, role=Role.crew)
+    inspection = make_inspection(session)
+    body = SubmissionCreate(submission_id=new_submission_id(), answers=passing_answers(), signature=PNG_DATA_URL)
+    inspections.submit_checklist(session, crew, inspection.id, body)  # type: ignore[arg-type]
+    session.commit()
+    browser_login(client, make_user(session, role=Role.manager))
+    url = f"/maintenance/inspections/{inspection.id}/checklist"
+    assert 'data-testid="verify"' in client.get(url).text
+    client.post(f"/maintenance/inspections/{inspection.id}/verify", data={"csrf_token": csrf_from(client, url)})
+    page = client.get(url).text
+    assert 'data-testid="verify"' not in page and "확인 완료" in page
