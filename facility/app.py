@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from facility.core import audit
 from facility.core.auth import csrf_protect
 from facility.core.config import Settings, get_settings
-from facility.core.db import get_engine, pending_migrations
+from facility.core.db import SQLiteWriteGate, get_engine, pending_migrations
 from facility.core.handlers import install_error_handlers
 from facility.core.ops import observe_request
 from facility.domains import domain_modules, import_all_models
@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    if engine.dialect.name == "sqlite":
+        app.add_middleware(SQLiteWriteGate)
     install_error_handlers(app)
 
     from facility.core import ops

@@ -29,6 +29,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Writers wait this long for SQLite's single write lock instead of failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Sync endpoints and the session dependency's clean-up share Starlette's thread pool (40
+# threads). With fewer pooled connections than threads, a burst of requests can fill every thread
+# with waiters for a connection that only a clean-up (needing a thread) would return: a deadlock
+# until the pool timeout. So each engine may open at least as many connections as there are threads.
+POOL_SIZE, POOL_OVERFLOW = 10, 40
 
 _engines: dict[str, Engine] = {}
 
@@ -91,10 +96,17 @@ def get_engine(url: str) -> Engine:
     if engine is None:
         if url.startswith("sqlite"):
             _ensure_sqlite_dir(url)
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=POOL_SIZE,
+                max_overflow=POOL_OVERFLOW,
+            )
             _prepare_sqlite(engine)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            engine = create_engine(
+                url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+            )
         _engines[url] = engine
     return engine
 
@@ -103,6 +115,36 @@ def dispose_engines() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+
+
+class SQLiteWriteGate:
+    """ASGI middleware: on SQLite, one state-changing request at a time per process.
+
+    SQLite has a single writer anyway. Without this gate a burst of writes fills the thread pool
+    with threads blocked in `BEGIN IMMEDIATE`, while the request holding the lock waits for a free
+    thread to run its endpoint: a deadlock until the busy timeout. Waiting here costs no thread.
+    Several processes still coordinate through SQLite's lock and busy timeout.
+    """
+
+    def __init__(self, app: Any) -> None:
+        import weakref
+
+        self.app = app
+        # One lock per event loop: an asyncio lock may not be shared between loops (test clients).
+        self.locks: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        import asyncio
+
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        lock = self.locks.get(loop)
+        if lock is None:
+            lock = self.locks[loop] = asyncio.Lock()
+        async with lock:
+            await self.app(scope, receive, send)
 
 
 def claim_write_lock(session: Session) -> None:

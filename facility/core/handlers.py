@@ -73,7 +73,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(DataError)
-    async def _bad_data(request: Request, exc: DataError) -> Response:
+    @app.exception_handler(OverflowError)
+    async def _bad_data(request: Request, exc: Exception) -> Response:
         # The database refused a value (a NUL byte, a number out of range): the input was bad.
         return _respond(request, 422, "A value is out of range or contains invalid characters.", "invalid", {})
 

@@ -1,0 +1,162 @@
+"""Space claims: the rows that make double booking impossible.
+
+A booking or block claims each atomic space of its room (a whole hall claims its parts) for its
+time range widened by the room kind's buffers. PostgreSQL's exclusion constraint refuses an
+overlapping active claim; on SQLite every state-changing request already holds the single write
+lock (`BEGIN IMMEDIATE`), so the check below cannot interleave with another writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select, update
+
+from facility.booking.models import Block, Booking, SpaceClaim
+from facility.booking.rules import rules_for
+from facility.rooms import service as rooms_service
+from facility.rooms.models import Room
+
+EXCLUSION_CONSTRAINT = "ex_space_claim_no_overlap"
+
+
+@dataclass(frozen=True)
+class Clash:
+    """An active claim in the way: whose it is and the time it holds (unbuffered)."""
+
+    space_id: int
+    booking_id: int | None
+    block_id: int | None
+    starts_at: datetime
+    ends_at: datetime
+
+
+def buffered_range(room: Room, starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+    rules = rules_for(room.kind)
+    return starts_at - rules.buffer_before, ends_at + rules.buffer_after
+
+
+def find_clashes(
+    session: Session,
+    space_ids: Sequence[int],
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    share_key: int,
+    exclude_booking_id: int | None = None,
+) -> list[Clash]:
+    """Active claims on these spaces overlapping [starts_at, ends_at) that would be refused."""
+    query = select(SpaceClaim).where(
+        col(SpaceClaim.space_id).in_(space_ids),
+        col(SpaceClaim.active).is_(True),
+        SpaceClaim.starts_at < ends_at,
+        SpaceClaim.ends_at > starts_at,
+    )
+    if share_key == 0:
+        # Blocks may overlap blocks; only bookings are in their way.
+        query = query.where(SpaceClaim.share_key != 0)
+    if exclude_booking_id is not None:
+        query = query.where(
+            or_(col(SpaceClaim.booking_id).is_(None), SpaceClaim.booking_id != exclude_booking_id)
+        )
+    claims = list(session.exec(query))
+    booking_ids = {c.booking_id for c in claims if c.booking_id}
+    block_ids = {c.block_id for c in claims if c.block_id}
+    bookings = (
+        {b.id: b for b in session.exec(select(Booking).where(col(Booking.id).in_(booking_ids)))}
+        if booking_ids
+        else {}
+    )
+    blocks = (
+        {b.id: b for b in session.exec(select(Block).where(col(Block.id).in_(block_ids)))}
+        if block_ids
+        else {}
+    )
+    clashes = []
+    for claim in claims:
+        owner: Booking | Block | None = (
+            bookings.get(claim.booking_id) if claim.booking_id else blocks.get(claim.block_id)
+        )
+        clashes.append(
+            Clash(
+                space_id=claim.space_id,
+                booking_id=claim.booking_id,
+                block_id=claim.block_id,
+                starts_at=owner.starts_at if owner else claim.starts_at,
+                ends_at=owner.ends_at if owner else claim.ends_at,
+            )
+        )
+    return clashes
+
+
+def is_exclusion_violation(error: IntegrityError) -> bool:
+    return EXCLUSION_CONSTRAINT in str(error.orig) or "exclusion" in str(error.orig).lower()
+
+
+def insert_claims(session: Session, claims: Sequence[SpaceClaim]) -> bool:
+    """Add the claims in a savepoint; False (nothing added) when the database refuses an overlap."""
+    try:
+        with session.begin_nested():
+            session.add_all(claims)
+            session.flush()
+    except IntegrityError as error:
+        if not is_exclusion_violation(error):
+            raise
+        return False
+    return True
+
+
+def booking_claims(session: Session, room: Room, booking: Booking) -> list[SpaceClaim]:
+    start, end = buffered_range(room, booking.starts_at, booking.ends_at)
+    return [
+        SpaceClaim(
+            space_id=space,
+            booking_id=booking.id,
+            share_key=booking.id,  # type: ignore[arg-type]
+            starts_at=start,
+            ends_at=end,
+        )
+        for space in rooms_service.atomic_space_ids(session, room.id)  # type: ignore[arg-type]
+    ]
+
+
+def block_claims(session: Session, block: Block) -> list[SpaceClaim]:
+    return [
+        SpaceClaim(
+            space_id=space,
+            block_id=block.id,
+            share_key=0,
+            starts_at=block.starts_at,
+            ends_at=block.ends_at,
+        )
+        for space in rooms_service.atomic_space_ids(session, block.room_id)
+    ]
+
+
+def release_booking(session: Session, booking_id: int) -> None:
+    """Free every claim of a booking (rejected, cancelled, expired, no-show, displaced, moved)."""
+    session.exec(  # type: ignore[call-overload]
+        update(SpaceClaim)
+        .where(and_(SpaceClaim.booking_id == booking_id, col(SpaceClaim.active).is_(True)))
+        .values(active=False)
+    )
+
+
+def release_block(session: Session, block_id: int) -> None:
+    session.exec(  # type: ignore[call-overload]
+        update(SpaceClaim)
+        .where(and_(SpaceClaim.block_id == block_id, col(SpaceClaim.active).is_(True)))
+        .values(active=False)
+    )
+
+
+def lock_organization(session: Session, organization_id: int | None) -> None:
+    """Serialise one organisation's requests on PostgreSQL, so its quota check is exact."""
+    if organization_id and session.get_bind().dialect.name == "postgresql":
+        session.exec(
+            text("SELECT pg_advisory_xact_lock(4242, :org)").bindparams(org=organization_id)
+        )  # type: ignore[call-overload]

@@ -1,0 +1,363 @@
+"""The manager console: approval queue, building day grid, blackouts, invoices and payments,
+reports with CSV, the demo outbox, and room QR codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlmodel import col, select
+
+from facility.booking import grid, invoices, notify, reports, service
+from facility.booking.exceptions import BookingConflict
+from facility.booking.models import Block, Booking, BookingStatus
+from facility.core.auth import CurrentUser, DbSession, ensure_role
+from facility.core.errors import FacilityError
+from facility.core.models import MANAGING_ROLES, STAFF_ROLES, Organization
+from facility.core.security import sign_value
+from facility.core.web import redirect, render
+from facility.rooms import service as rooms_service
+from facility.rooms.models import Building, Room
+
+router = APIRouter(include_in_schema=False)
+
+
+def _zone(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.settings.zone
+
+
+def _day(value: str, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _today(request: Request) -> date:
+    return datetime.now(_zone(request)).date()
+
+
+def _names(session, ids):  # type: ignore[no-untyped-def]
+    orgs = {
+        o.id: o for o in session.exec(select(Organization).where(col(Organization.id).in_(ids)))
+    }
+    return orgs
+
+
+@router.get("/manage/bookings")
+def queue(request: Request, session: DbSession, user: CurrentUser) -> Response:
+    ensure_role(user, *MANAGING_ROLES)
+    pending, _ = service.list_bookings(
+        session, user, status=[BookingStatus.requested.value, BookingStatus.held.value], limit=500
+    )
+    upcoming, _ = service.list_bookings(
+        session,
+        user,
+        status=[BookingStatus.approved.value, BookingStatus.confirmed.value],
+        start=datetime.now(UTC),
+        limit=100,
+    )
+    rooms = {r.id: r for r in session.exec(select(Room))}
+    orgs = _names(session, {b.organization_id for b in pending + upcoming if b.organization_id})
+    context = {"pending": pending, "upcoming": upcoming, "rooms": rooms, "orgs": orgs}
+    return render(request, "booking/manage_queue.html", context)
+
+
+@router.post("/manage/bookings/{booking_id}/decision")
+def decide(
+    request: Request,
+    booking_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    approve: Annotated[bool, Form()],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    if approve:
+        booking = service.approve_booking(session, user, booking_id)
+    else:
+        booking = service.reject_booking(session, user, booking_id, reason)
+    rooms = {booking.room_id: session.get(Room, booking.room_id)}
+    orgs = _names(session, {booking.organization_id})
+    return render(
+        request,
+        "booking/manage_queue.html",
+        {"b": booking, "rooms": rooms, "orgs": orgs, "decided": True},
+        block="queue_row",
+    )
+
+
+@router.post("/manage/bookings/{booking_id}/cancel")
+def manager_cancel(
+    request: Request,
+    booking_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    reason: Annotated[str, Form(max_length=500)],
+) -> Response:
+    ensure_role(user, *MANAGING_ROLES)
+    service.cancel_booking(session, user, booking_id, reason)
+    return redirect(request, "/manage/bookings")
+
+
+@router.post("/manage/bookings/{booking_id}/move")
+def manager_move(
+    request: Request,
+    booking_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    day: Annotated[str, Form()],
+    start: Annotated[str, Form()],
+    end: Annotated[str, Form()],
+) -> Response:
+    ensure_role(user, *MANAGING_ROLES)
+    zone = _zone(request)
+    local = date.fromisoformat(day)
+    service.move_booking(
+        session,
+        user,
+        booking_id,
+        datetime.combine(local, time.fromisoformat(start), tzinfo=zone),
+        datetime.combine(local, time.fromisoformat(end), tzinfo=zone),
+    )
+    return redirect(request, "/manage/bookings")
+
+
+@router.get("/manage/grid")
+def day_grid(
+    request: Request, session: DbSession, user: CurrentUser, building: str = "", day: str = ""
+) -> Response:
+    ensure_role(user, *STAFF_ROLES)
+    buildings = list(session.exec(select(Building).order_by(Building.sort_order, Building.code)))
+    chosen = next((b for b in buildings if b.code == building), buildings[0] if buildings else None)
+    local_day = _day(day, _today(request))
+    rooms = list(
+        session.exec(
+            select(Room)
+            .where(Room.building_id == (chosen.id if chosen else -1))
+            .order_by(Room.code)
+        )
+    )
+    times, rows = grid.day_grid(session, rooms, local_day, _zone(request))
+    context = {
+        "buildings": buildings,
+        "building": chosen,
+        "day": local_day,
+        "times": times,
+        "rows": rows,
+        "prev_day": local_day - timedelta(days=1),
+        "next_day": local_day + timedelta(days=1),
+        # Bookings caught in a conflict (a displaced request under a block), each counted once.
+        "conflicts": len(set().union(*(r.conflicting for r in rows))) if rows else 0,
+    }
+    return render(request, "booking/manage_grid.html", context, block="grid")
+
+
+@router.get("/manage/blocks")
+def blocks_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
+    ensure_role(user, *MANAGING_ROLES)
+    return render(request, "booking/manage_blocks.html", _blocks_context(request, session))
+
+
+def _blocks_context(request: Request, session, **extra):  # type: ignore[no-untyped-def]
+    blocks = service.list_blocks(session, start=datetime.now(UTC) - timedelta(days=1))
+    rooms = {r.id: r for r in session.exec(select(Room).order_by(Room.code))}
+    return {
+        "blocks": blocks,
+        "rooms": rooms,
+        "room_list": list(rooms.values()),
+        "form": {},
+        "error": None,
+        "displaced": [],
+        "placed": None,
+        "default_day": (_today(request) + timedelta(days=1)).isoformat(),
+        **extra,
+    }
+
+
+@router.post("/manage/blocks")
+def add_block(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    room_id: Annotated[int, Form()],
+    day: Annotated[str, Form()],
+    start: Annotated[str, Form()],
+    end: Annotated[str, Form()],
+    reason: Annotated[str, Form(max_length=500)],
+    kind: Annotated[str, Form()] = "training",
+    last_day: Annotated[str, Form()] = "",
+) -> Response:
+    zone = _zone(request)
+    form = {
+        "room_id": room_id,
+        "day": day,
+        "start": start,
+        "end": end,
+        "reason": reason,
+        "kind": kind,
+    }
+    try:
+        first = date.fromisoformat(day)
+        final = date.fromisoformat(last_day) if last_day else first
+        placed: list[Block] = []
+        displaced: list[Booking] = []
+        current = first
+        # A training course blacks out the same hours on each day of the course.
+        while current <= final and len(placed) < 62:
+            block, moved = service.place_block(
+                session,
+                user,
+                room_id=room_id,
+                kind=kind,
+                reason=reason,
+                starts_at=datetime.combine(current, time.fromisoformat(start), tzinfo=zone),
+                ends_at=datetime.combine(current, time.fromisoformat(end), tzinfo=zone),
+            )
+            placed.append(block)
+            displaced.extend(moved)
+            current += timedelta(days=1)
+    except (FacilityError, ValueError) as error:
+        session.rollback()
+        message = (
+            error.message if isinstance(error, FacilityError) else "Check the dates and times."
+        )
+        conflicts = error.extra.get("conflicts", []) if isinstance(error, BookingConflict) else []
+        context = _blocks_context(request, session, form=form, error=message, conflicts=conflicts)
+        return render(
+            request, "booking/manage_blocks.html", context, status_code=409 if conflicts else 422
+        )
+    context = _blocks_context(request, session, displaced=displaced, placed=placed)
+    return render(request, "booking/manage_blocks.html", context)
+
+
+@router.post("/manage/blocks/{block_id}/remove")
+def remove_block(
+    request: Request, block_id: int, session: DbSession, user: CurrentUser
+) -> Response:
+    ensure_role(user, *MANAGING_ROLES)
+    service.remove_block(session, user, block_id)
+    return redirect(request, "/manage/blocks")
+
+
+@router.get("/manage/invoices")
+def invoices_page(
+    request: Request, session: DbSession, user: CurrentUser, status: str = "issued"
+) -> Response:
+    ensure_role(user, *MANAGING_ROLES)
+    rows = invoices.list_invoices(session, user, status=status or None)
+    orgs = _names(session, {i.organization_id for i in rows if i.organization_id})
+    context = {
+        "invoices": rows,
+        "orgs": orgs,
+        "status": status,
+        "summary": invoices.revenue_summary(session, user),
+        "today": _today(request),
+    }
+    return render(request, "booking/manage_invoices.html", context, block="invoice_list")
+
+
+@router.post("/manage/invoices/{invoice_id}/payments")
+def record_payment(
+    request: Request,
+    invoice_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    amount: Annotated[int, Form()],
+    paid_on: Annotated[str, Form()],
+    reference: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    invoices.record_payment(
+        session,
+        user,
+        invoice_id,
+        amount=amount,
+        paid_on=date.fromisoformat(paid_on),
+        reference=reference,
+    )
+    return redirect(request, "/manage/invoices")
+
+
+@router.get("/manage/reports")
+def reports_page(
+    request: Request, session: DbSession, user: CurrentUser, month: str = "", by: str = "room"
+) -> Response:
+    ensure_role(user, *MANAGING_ROLES)
+    first = _month(request, month)
+    table = reports.utilisation(session, first, _zone(request), by=by)
+    context = {
+        "month": first,
+        "by": by,
+        "table": table,
+        "no_shows": reports.no_shows_by_organization(session, first, _zone(request)),
+    }
+    return render(request, "booking/manage_reports.html", context)
+
+
+def _month(request: Request, value: str) -> date:
+    try:
+        year, month = (int(p) for p in value.split("-", 1))
+        return date(year, month, 1)
+    except ValueError:
+        today = _today(request)
+        return date(today.year, today.month, 1)
+
+
+@router.get("/manage/reports.csv")
+def reports_csv(
+    request: Request, session: DbSession, user: CurrentUser, month: str = "", by: str = "room"
+) -> Response:
+    ensure_role(user, *MANAGING_ROLES)
+    first = _month(request, month)
+    table = reports.utilisation(session, first, _zone(request), by=by)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [by, "open_hours", "booked_hours", "utilisation_percent", "bookings", "no_shows"]
+    )
+    for row in table:
+        writer.writerow(
+            [
+                row.key,
+                f"{row.open_hours:g}",
+                f"{row.booked_hours:g}",
+                f"{row.percent:.1f}",
+                row.bookings,
+                row.no_shows,
+            ]
+        )
+    # A byte-order mark so spreadsheet programs read the Korean names as UTF-8.
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="utilisation-{first:%Y-%m}-{by}.csv"'
+        },
+    )
+
+
+@router.get("/manage/outbox")
+def outbox_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
+    ensure_role(user, *MANAGING_ROLES)
+    return render(
+        request, "booking/manage_outbox.html", {"messages": notify.recent_messages(session)}
+    )
+
+
+@router.get("/manage/rooms/{room_id}/qr.svg")
+def room_qr(request: Request, room_id: int, session: DbSession, user: CurrentUser) -> Response:
+    """The room's check-in QR code (print it beside the door)."""
+    import segno
+
+    ensure_role(user, *STAFF_ROLES)
+    rooms_service.get_room(session, room_id, user)
+    from facility.booking.views import CHECKIN_SALT
+
+    token = sign_value(request.app.state.secret_key, CHECKIN_SALT, str(room_id))
+    url = f"{request.base_url}checkin/{room_id}?token={token}"
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2)
+    return Response(buffer.getvalue(), media_type="image/svg+xml")

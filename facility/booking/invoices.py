@@ -1,0 +1,224 @@
+"""Invoices with gap-free sequential numbers per year, and payments recorded by managers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, func, select
+
+from facility.booking.exceptions import InvoiceNotFound
+from facility.booking.models import (
+    Booking,
+    BookingStatus,
+    Invoice,
+    InvoiceCounter,
+    InvoiceStatus,
+    Payment,
+)
+from facility.booking.pricing import VAT_PERCENT
+from facility.core import audit
+from facility.core.auth import ensure_role
+from facility.core.db import utcnow
+from facility.core.errors import InvalidInput
+from facility.core.models import MANAGING_ROLES, User
+
+# Bank transfer within two weeks of the invoice, and in any case before the event.
+PAYMENT_TERM = timedelta(days=14)
+
+
+def next_number(session: Session, year: int) -> str:
+    """The next invoice number of the year; the counter row stays locked until commit."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(InvoiceCounter)
+        .values(year=year, last=1)
+        .on_conflict_do_update(index_elements=["year"], set_={"last": InvoiceCounter.last + 1})  # type: ignore[arg-type]
+        .returning(InvoiceCounter.last)  # type: ignore[arg-type]
+    )
+    last = session.execute(statement).scalar_one()
+    return f"{year}-{last:06d}"
+
+
+def _issue(
+    session: Session,
+    actor: User | None,
+    booking: Booking,
+    *,
+    kind: str,
+    lines: list[dict[str, Any]],
+    net: int,
+    vat: int,
+    due_on: date,
+) -> Invoice:
+    from facility.booking.service import local_zone
+
+    year = utcnow().astimezone(local_zone()).year
+    invoice = Invoice(
+        number=next_number(session, year),
+        booking_id=booking.id,  # type: ignore[arg-type]
+        organization_id=booking.organization_id,
+        kind=kind,
+        lines=lines,
+        net=net,
+        vat=vat,
+        total=net + vat,
+        due_on=due_on,
+    )
+    session.add(invoice)
+    session.flush()
+    audit.record(session, actor, "invoice.issue", "invoice", invoice.id, after=invoice)
+    return invoice
+
+
+def issue_for_booking(session: Session, actor: User | None, booking: Booking) -> Invoice:
+    """The rental invoice from the booking's frozen quote."""
+    from facility.booking.service import local_zone
+
+    quote = booking.quote
+    lines = list(quote.get("lines", []))
+    if quote.get("discount"):
+        lines.append(
+            {
+                "key": "discount",
+                "label_ko": f"감면 {quote['discount_percent']}%",
+                "label_en": f"Reduction {quote['discount_percent']}%",
+                "amount": -quote["discount"],
+            }
+        )
+    today = utcnow().astimezone(local_zone()).date()
+    due = min(today + PAYMENT_TERM, booking.starts_at.astimezone(local_zone()).date())
+    return _issue(
+        session,
+        actor,
+        booking,
+        kind="rental",
+        lines=lines,
+        net=quote.get("net", 0),
+        vat=quote.get("vat", 0),
+        due_on=max(due, today),
+    )
+
+
+def on_cancelled(session: Session, actor: User | None, booking: Booking) -> None:
+    """Void the unpaid rental invoice; bill the cancellation fee where one is due."""
+    from facility.booking.service import local_zone
+
+    for invoice in session.exec(
+        select(Invoice).where(
+            Invoice.booking_id == booking.id, Invoice.status == InvoiceStatus.issued.value
+        )
+    ):
+        before = audit.snapshot(invoice)
+        invoice.status = InvoiceStatus.void.value
+        session.add(invoice)
+        audit.record(
+            session, actor, "invoice.void", "invoice", invoice.id, before=before, after=invoice
+        )
+    if booking.cancellation_fee > 0:
+        # The fee is a share of the VAT-inclusive total; split it back into net and VAT.
+        net = booking.cancellation_fee * 100 // (100 + VAT_PERCENT)
+        vat = booking.cancellation_fee - net
+        today = utcnow().astimezone(local_zone()).date()
+        _issue(
+            session,
+            actor,
+            booking,
+            kind="cancellation",
+            lines=[
+                {
+                    "key": "cancellation",
+                    "label_ko": "취소 수수료",
+                    "label_en": "Cancellation fee",
+                    "amount": net,
+                }
+            ],
+            net=net,
+            vat=vat,
+            due_on=today + PAYMENT_TERM,
+        )
+    session.flush()
+
+
+def get_invoice(session: Session, actor: User, invoice_id: int) -> Invoice:
+    ensure_role(actor)
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None or (not actor.is_staff and invoice.organization_id != actor.organization_id):
+        raise InvoiceNotFound(invoice_id)
+    return invoice
+
+
+def list_invoices(
+    session: Session, actor: User, *, status: str | None = None, booking_id: int | None = None
+) -> list[Invoice]:
+    ensure_role(actor)
+    query = select(Invoice).order_by(col(Invoice.id).desc())
+    if not actor.is_staff:
+        query = query.where(Invoice.organization_id == actor.organization_id)
+    if status:
+        query = query.where(Invoice.status == status)
+    if booking_id is not None:
+        query = query.where(Invoice.booking_id == booking_id)
+    return list(session.exec(query.limit(500)))
+
+
+def record_payment(
+    session: Session,
+    actor: User,
+    invoice_id: int,
+    *,
+    amount: int,
+    paid_on: date,
+    method: str = "bank_transfer",
+    reference: str = "",
+) -> Payment:
+    """A manager records a bank transfer; a fully paid rental invoice confirms its booking."""
+    ensure_role(actor, *MANAGING_ROLES)
+    invoice = get_invoice(session, actor, invoice_id)
+    if invoice.status == InvoiceStatus.void.value:
+        raise InvalidInput("This invoice is void.")
+    if amount <= 0 or amount > invoice.total - invoice.paid:
+        raise InvalidInput(f"The amount must be between 1 and {invoice.total - invoice.paid} won.")
+    payment = Payment(
+        invoice_id=invoice.id,
+        amount=amount,
+        paid_on=paid_on,
+        method=method,  # type: ignore[arg-type]
+        reference=reference.strip(),
+        recorded_by_id=actor.id,
+    )
+    session.add(payment)
+    before = audit.snapshot(invoice)
+    invoice.paid += amount
+    if invoice.paid >= invoice.total:
+        invoice.status = InvoiceStatus.paid.value
+    session.add(invoice)
+    session.flush()
+    audit.record(
+        session, actor, "invoice.payment", "invoice", invoice.id, before=before, after=invoice
+    )
+    booking = session.get(Booking, invoice.booking_id)
+    if (
+        invoice.status == InvoiceStatus.paid.value
+        and invoice.kind == "rental"
+        and booking
+        and booking.status == BookingStatus.approved.value
+    ):
+        from facility.booking.service import confirm_booking
+
+        confirm_booking(session, actor, booking.id)  # type: ignore[arg-type]
+    return payment
+
+
+def revenue_summary(session: Session, actor: User) -> dict[str, int]:
+    """Invoiced, received and outstanding amounts over all non-void invoices."""
+    ensure_role(actor, *MANAGING_ROLES)
+    row = session.exec(
+        select(
+            func.coalesce(func.sum(Invoice.total), 0), func.coalesce(func.sum(Invoice.paid), 0)
+        ).where(Invoice.status != InvoiceStatus.void.value)
+    ).one()
+    invoiced, received = int(row[0]), int(row[1])
+    return {"invoiced": invoiced, "received": received, "outstanding": invoiced - received}

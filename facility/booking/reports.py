@@ -1,0 +1,115 @@
+"""Utilisation and no-show reports by room, kind or building for a local month."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, func, select
+
+from facility.booking import availability, rules
+from facility.booking.models import Booking, BookingStatus
+from facility.booking.service import USED_STATUSES
+from facility.core.models import Organization
+from facility.rooms.models import Building, Room
+
+
+@dataclass
+class UsageRow:
+    key: str
+    open_hours: float = 0.0
+    booked_hours: float = 0.0
+    bookings: int = 0
+    no_shows: int = 0
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.booked_hours / self.open_hours if self.open_hours else 0.0
+
+
+def _month_bounds(first: date, zone: ZoneInfo) -> tuple[datetime, datetime, date]:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    start = datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(following, time(0), tzinfo=zone).astimezone(UTC)
+    return start, end, following
+
+
+def utilisation(
+    session: Session, first: date, zone: ZoneInfo, *, by: str = "room"
+) -> list[UsageRow]:
+    """Open hours (opening hours less holidays and closures), booked hours and no-shows."""
+    start, end, following = _month_bounds(first, zone)
+    rooms = list(
+        session.exec(select(Room).where(col(Room.bookable_external).is_(True)).order_by(Room.code))
+    )
+    buildings = {b.id: b.code for b in session.exec(select(Building))}
+    campus = availability.Campus.load(session)
+    closed = rules.closed_days(session, first, following - timedelta(days=1))
+
+    def key_of(room: Room) -> str:
+        if by == "kind":
+            return room.kind
+        if by == "building":
+            return buildings.get(room.building_id, "?")
+        return room.code
+
+    rows: dict[str, UsageRow] = {}
+    for room in rooms:
+        row = rows.setdefault(key_of(room), UsageRow(key_of(room)))
+        day = first
+        while day < following:
+            hours = campus.hours(room, day.weekday())
+            if hours and day not in closed:
+                opens, closes = (datetime.combine(day, t) for t in hours)
+                row.open_hours += (closes - opens).total_seconds() / 3600
+            day += timedelta(days=1)
+    by_room = {room.id: key_of(room) for room in rooms}
+    bookings = session.exec(
+        select(Booking).where(
+            col(Booking.room_id).in_(list(by_room)),
+            Booking.starts_at >= start,
+            Booking.starts_at < end,
+            col(Booking.status).in_([s.value for s in USED_STATUSES | {BookingStatus.no_show}]),
+        )
+    )
+    for booking in bookings:
+        row = rows[by_room[booking.room_id]]
+        if booking.status == BookingStatus.no_show.value:
+            row.no_shows += 1
+            continue
+        row.bookings += 1
+        row.booked_hours += (booking.ends_at - booking.starts_at).total_seconds() / 3600
+    return sorted(rows.values(), key=lambda r: r.key)
+
+
+def no_shows_by_organization(
+    session: Session, first: date, zone: ZoneInfo
+) -> list[tuple[str, int, int]]:
+    """(organisation, no-shows this month, no-shows ever), most this month first."""
+    start, end, _ = _month_bounds(first, zone)
+    month: dict[int, int] = defaultdict(int)
+    for org_id, count in session.exec(
+        select(Booking.organization_id, func.count())
+        .where(
+            Booking.status == BookingStatus.no_show.value,
+            Booking.starts_at >= start,
+            Booking.starts_at < end,
+        )
+        .group_by(Booking.organization_id)
+    ):
+        month[org_id] = count  # type: ignore[index]
+    ever = dict(
+        session.exec(
+            select(Booking.organization_id, func.count())
+            .where(Booking.status == BookingStatus.no_show.value)
+            .group_by(Booking.organization_id)
+        ).all()
+    )
+    names = {
+        o.id: o.name
+        for o in session.exec(select(Organization).where(col(Organization.id).in_(list(ever))))
+    }
+    rows = [(names.get(org_id, "—"), month.get(org_id, 0), total) for org_id, total in ever.items()]  # type: ignore[arg-type]
+    return sorted(rows, key=lambda r: (-r[1], -r[2], r[0]))

@@ -1,0 +1,154 @@
+"""API shapes of the booking domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from facility.rooms.kinds import Layout
+from facility.rooms.schemas import RoomPublic
+
+
+class BookingCreate(BaseModel):
+    room_id: int
+    start: AwareDatetime
+    end: AwareDatetime
+    title: str = Field(min_length=1, max_length=200)
+    attendees: int = Field(default=1, ge=1, le=10_000)
+    layout: Layout | None = None
+    equipment: dict[str, int] = Field(default_factory=dict)
+    notes: str = Field(default="", max_length=2000)
+    # Hold the slot first (it expires unless submitted); otherwise submit the request at once.
+    hold: bool = False
+    # Staff booking on behalf of an organisation; renters always book for their own.
+    organization_id: int | None = None
+
+
+class BookingPublic(BaseModel):
+    id: int
+    room_id: int
+    organization_id: int | None
+    user_id: int | None
+    series_id: int | None
+    title: str
+    attendees: int
+    layout: str | None
+    notes: str
+    start: datetime
+    end: datetime
+    status: str
+    status_reason: str
+    hold_expires_at: datetime | None
+    displaced_by_block_id: int | None
+    checked_in_at: datetime | None
+    price: int
+    quote: dict[str, Any]
+    cancellation_fee: int
+    created_at: datetime
+
+
+class BookingList(BaseModel):
+    items: list[BookingPublic]
+    total: int
+
+
+class Reason(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+class BookingMove(BaseModel):
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class Slot(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class RoomAvailability(BaseModel):
+    room: RoomPublic
+    free: list[Slot]
+
+
+class AvailabilityList(BaseModel):
+    items: list[RoomAvailability]
+
+
+class BlockCreate(BaseModel):
+    room_id: int
+    start: AwareDatetime
+    end: AwareDatetime
+    reason: str = Field(min_length=1, max_length=500)
+    kind: str = Field(default="training", pattern="^(training|maintenance|closure)$")
+    source_ref: str = Field(default="", max_length=100)
+
+
+class BlockPublic(BaseModel):
+    id: int
+    room_id: int
+    kind: str
+    reason: str
+    source_ref: str
+    start: datetime
+    end: datetime
+    removed_at: datetime | None
+
+
+class BlockPlaced(BaseModel):
+    block: BlockPublic
+    displaced: list[BookingPublic]
+
+
+class QuoteRequest(BaseModel):
+    room_id: int
+    start: AwareDatetime
+    end: AwareDatetime
+    equipment: dict[str, int] = Field(default_factory=dict)
+
+
+class PaymentCreate(BaseModel):
+    amount: int = Field(gt=0)
+    paid_on: date
+    method: str = Field(default="bank_transfer", pattern="^(bank_transfer|card|cash|other)$")
+    reference: str = Field(default="", max_length=100)
+
+
+class InvoicePublic(BaseModel):
+    id: int
+    number: str
+    booking_id: int
+    organization_id: int | None
+    kind: str
+    lines: list[dict[str, Any]]
+    net: int
+    vat: int
+    total: int
+    paid: int
+    status: str
+    issued_at: datetime
+    due_on: date
+
+
+class SeriesCreate(BaseModel):
+    room_id: int
+    start: AwareDatetime
+    end: AwareDatetime
+    rrule: str = Field(min_length=5, max_length=500)
+    exdates: list[date] = Field(default_factory=list)
+    title: str = Field(min_length=1, max_length=200)
+    attendees: int = Field(default=1, ge=1, le=10_000)
+    # Preview returns the per-occurrence report without booking anything.
+    preview: bool = False
+    # Book the free occurrences and skip the conflicting ones (otherwise any conflict refuses all).
+    skip_conflicts: bool = False
+
+
+class WaitlistCreate(BaseModel):
+    room_id: int
+    start: AwareDatetime
+    end: AwareDatetime
+    title: str = Field(min_length=1, max_length=200)
+    attendees: int = Field(default=1, ge=1, le=10_000)
