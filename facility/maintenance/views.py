@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
-from facility.core.errors import InvalidInput
+from facility.core.errors import FacilityError, InvalidInput
 from facility.core.models import STAFF_ROLES, Role, User
 from facility.core.params import ObjectId
 from facility.core.web import redirect, register_nav, render
@@ -71,6 +71,12 @@ def board(
     room: int | None = None,
     assignee: int | None = None,
 ) -> Response:
+    return render(request, "maintenance/board.html", _board_context(session, user, room, assignee))
+
+
+def _board_context(
+    session: DbSession, user: User, room: int | None = None, assignee: int | None = None
+) -> dict[str, object]:
     rows, total = work_orders.list_work_orders(
         session,
         user,
@@ -81,7 +87,7 @@ def board(
         status=",".join(s.value for s in BOARD_COLUMNS),
     )
     columns = {s.value: [o for o in rows if o.status == s.value] for s in BOARD_COLUMNS}
-    context = {
+    context: dict[str, object] = {
         "columns": columns,
         "total": total,
         "now": utcnow(),
@@ -90,8 +96,9 @@ def board(
         "priorities": list(Priority),
         "low_stock": work_orders.low_stock(session),
         "people": {u.id: u for u in _staff(session)},
+        "conflicts": [],
     }
-    return render(request, "maintenance/board.html", context)
+    return context
 
 
 @router.post("/maintenance/work-orders")
@@ -125,7 +132,15 @@ def create_from_form(
         block_starts_at=_local_input(request, block_starts_at),
         block_ends_at=_local_input(request, block_ends_at),
     )
-    order = work_orders.create_work_order(session, user, data)
+    try:
+        order = work_orders.create_work_order(session, user, data)
+    except FacilityError as error:
+        if "conflicts" not in error.extra:
+            raise
+        # The room is booked then: show whose bookings, so the manager moves the work or calls them.
+        session.rollback()
+        context = _board_context(session, user) | {"conflicts": error.extra["conflicts"], "form": data}
+        return render(request, "maintenance/board.html", context, status_code=409)
     return redirect(request, f"/maintenance/work-orders/{order.id}")
 
 

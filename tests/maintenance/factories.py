@@ -89,6 +89,7 @@ def make_plan(
     kind: PlanKind = PlanKind.fixed,
     starts_at: datetime = datetime(2026, 3, 1, tzinfo=UTC),
     lead_days: int = 0,
+    threshold_hours: float | None = None,
 ) -> MaintenancePlan:
     template = template or make_template(session)
     room = room or make_room(session)
@@ -102,6 +103,7 @@ def make_plan(
         starts_at=starts_at,
         room_id=room.id,
         lead_days=lead_days,
+        threshold_hours=threshold_hours,
     )
     session.commit()
     return plan
