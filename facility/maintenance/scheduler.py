@@ -155,6 +155,8 @@ class SchedulerRunner:
         self.ticks = 0
         self._lock = threading.Lock()
         self._scheduler = BackgroundScheduler(timezone="UTC")
+        # APScheduler logs every wake-up at INFO; our own line per job run is the useful one.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
     def tick(self) -> list[str] | None:
         with self._lock:
