@@ -111,7 +111,7 @@ def report_problem(
     if recent >= REPORTS_PER_WINDOW:
         raise TooManyRequests("Too many reports from this device; please try again later.")
     report = ProblemReport(
-        asset_id=asset.id,
+        asset_id=asset.id,  # type: ignore[arg-type]
         description=description[:1000],
         reporter=reporter.strip()[:100],
         contact=contact.strip()[:100],

@@ -101,14 +101,14 @@ def _rooms(session: Session) -> dict[str, Room]:
 
 def _building_assets(assets: _Assets, session: Session, building: Building, rooms: dict[str, Room]) -> None:
     b = building.code.upper()
-    floors = list(session.exec(select(Floor).where(Floor.building_id == building.id).order_by(Floor.level)))
+    floors = list(session.exec(select(Floor).where(Floor.building_id == building.id).order_by(col(Floor.level))))
     assets.put(f"FP-{b}", AssetKind.fire_panel, building.id)  # type: ignore[arg-type]
     main = assets.put(f"EP-{b}-MAIN", AssetKind.electrical_panel, building.id, label="주배전반")  # type: ignore[arg-type]
     for floor in floors:
         assets.put(
             f"EP-{b}-{floor.label}",
             AssetKind.electrical_panel,
-            building.id,
+            building.id,  # type: ignore[arg-type]
             parent=main,
             label=floor.label,
         )  # type: ignore[arg-type]
@@ -116,7 +116,7 @@ def _building_assets(assets: _Assets, session: Session, building: Building, room
             assets.put(
                 f"EXT-{b}-{floor.label}-{n}",
                 AssetKind.extinguisher,
-                building.id,
+                building.id,  # type: ignore[arg-type]
                 label=f"{floor.label}-{n}",
             )  # type: ignore[arg-type]
     if len(floors) >= 3:
@@ -284,7 +284,7 @@ def load_demo_assets(session: Session, now: datetime | None = None) -> dict[str,
     templates = catalogue.load_templates(session)
     rooms = _rooms(session)
     assets = _Assets(session)
-    for building in session.exec(select(Building).order_by(Building.sort_order)).all():
+    for building in session.exec(select(Building).order_by(col(Building.sort_order))).all():
         _building_assets(assets, session, building, rooms)
     _plant_assets(assets, rooms)
     _room_assets(assets, session, rooms)

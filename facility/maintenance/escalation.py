@@ -31,7 +31,8 @@ def escalate_overdue(session: Session, now: datetime) -> int:
         .where(col(Inspection.escalated_at).is_(None))
     ).all()
     lines = []
-    for row in [*orders, *inspections]:
+    rows: list[WorkOrder | Inspection] = [*orders, *inspections]
+    for row in rows:
         entity = "work_order" if isinstance(row, WorkOrder) else "inspection"
         row.escalated_at = now
         session.add(row)

@@ -75,7 +75,7 @@ def list_inspections(
     if building_id is not None:
         query = query.where(Inspection.building_id == building_id)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(Inspection.due_at, Inspection.id).limit(limit).offset(offset))
+    rows = session.exec(query.order_by(col(Inspection.due_at), col(Inspection.id)).limit(limit).offset(offset))
     return [(i, t) for i, t in rows.all()], total
 
 
@@ -202,7 +202,7 @@ def _record(
     now = utcnow()
     submission = Submission(
         submission_id=data.submission_id,
-        inspection_id=inspection.id,
+        inspection_id=inspection.id,  # type: ignore[arg-type]
         corrects_id=previous.id if previous else None,
         answers=answers,
         items=template.items,
@@ -297,4 +297,4 @@ def verify_inspection(session: Session, actor: User, inspection_id: int) -> Insp
 
 def submissions_of(session: Session, inspection_id: int) -> list[Submission]:
     query = select(Submission).where(Submission.inspection_id == inspection_id)
-    return list(session.exec(query.order_by(Submission.id)))
+    return list(session.exec(query.order_by(col(Submission.id))))

@@ -58,14 +58,14 @@ def my_day(session: Session, user: User, now: datetime, zone: ZoneInfo, lang: st
     until = end_of_day(now, zone)
     stops: list[Stop] = []
     inspection_rows = session.exec(
-        select(Inspection, InspectionTemplate, Building, Floor, Room)
+        select(Inspection, InspectionTemplate, Building, Floor, Room)  # type: ignore[call-overload]
         .join(InspectionTemplate, col(InspectionTemplate.id) == Inspection.template_id)
         .outerjoin(Room, col(Room.id) == Inspection.room_id)
         .outerjoin(Floor, col(Floor.id) == Room.floor_id)
         .outerjoin(Building, col(Building.id) == Inspection.building_id)
         .where(Inspection.status == "open")
         .where(Inspection.due_at < until)
-        .where(or_(col(Inspection.assignee_id).is_(None), Inspection.assignee_id == user.id))
+        .where(or_(col(Inspection.assignee_id).is_(None), col(Inspection.assignee_id) == user.id))
         .order_by(Inspection.due_at)
         .limit(MAX_ITEMS)
     ).all()
@@ -96,14 +96,14 @@ def my_day(session: Session, user: User, now: datetime, zone: ZoneInfo, lang: st
         )
         .where(WorkOrder.assignee_id == user.id)
         .where(col(WorkOrder.status).in_(OPEN_STATUSES))
-        .order_by(col(WorkOrder.due_at).is_(None), WorkOrder.due_at)
+        .order_by(col(WorkOrder.due_at).is_(None), col(WorkOrder.due_at))
         .limit(MAX_ITEMS)
     ).all()
     for order, building, floor, room in order_rows:
         stops.append(
             Stop(
                 kind="work_order",
-                id=order.id,
+                id=order.id,  # type: ignore[arg-type]
                 title=order.title,
                 due_at=order.due_at,  # type: ignore[arg-type]
                 overdue=bool(order.due_at and order.due_at < now),

@@ -114,7 +114,7 @@ def list_work_orders(
         query = query.where(WorkOrder.asset_id == asset)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
-        query.order_by(col(WorkOrder.due_at).is_(None), WorkOrder.due_at, col(WorkOrder.id).desc())
+        query.order_by(col(WorkOrder.due_at).is_(None), col(WorkOrder.due_at), col(WorkOrder.id).desc())
         .limit(limit)
         .offset(offset)
     ).all()
@@ -161,7 +161,7 @@ def transition(
     order.updated_at = now
     session.add(order)
     if note.strip():
-        session.add(WorkOrderComment(work_order_id=order.id, author_id=actor.id, body=note.strip()))
+        session.add(WorkOrderComment(work_order_id=order.id, author_id=actor.id, body=note.strip()))  # type: ignore[arg-type]
     session.flush()
     audit.record(session, actor, f"work_order.{to.value}", "work_order", order.id, before=before, after=order)
     _after_change(session, actor, order)
@@ -199,7 +199,7 @@ def add_comment(session: Session, actor: User, order_id: int, body: str) -> Work
     order = get_work_order(session, actor, order_id)
     if not body.strip():
         raise InvalidInput("Write a comment first.")
-    comment = WorkOrderComment(work_order_id=order.id, author_id=actor.id, body=body.strip()[:2000])
+    comment = WorkOrderComment(work_order_id=order.id, author_id=actor.id, body=body.strip()[:2000])  # type: ignore[arg-type]
     session.add(comment)
     session.flush()
     audit.record(session, actor, "work_order.comment", "work_order", order.id, after=comment)
@@ -208,7 +208,7 @@ def add_comment(session: Session, actor: User, order_id: int, body: str) -> Work
 
 def list_comments(session: Session, order_id: int) -> list[WorkOrderComment]:
     query = select(WorkOrderComment).where(WorkOrderComment.work_order_id == order_id)
-    return list(session.exec(query.order_by(WorkOrderComment.id)))
+    return list(session.exec(query.order_by(col(WorkOrderComment.id))))
 
 
 def use_part(session: Session, actor: User, order_id: int, part_id: int, quantity: int) -> Part:
@@ -224,7 +224,7 @@ def use_part(session: Session, actor: User, order_id: int, part_id: int, quantit
     before = audit.snapshot(part)
     part.on_hand -= quantity
     session.add(part)
-    session.add(PartUsage(work_order_id=order.id, part_id=part.id, quantity=quantity, used_by=actor.id))
+    session.add(PartUsage(work_order_id=order.id, part_id=part.id, quantity=quantity, used_by=actor.id))  # type: ignore[arg-type]
     session.flush()
     audit.record(session, actor, "part.use", "part", part.id, before=before, after=part)
     return part
@@ -242,7 +242,7 @@ def parts_used(session: Session, order_id: int) -> list[tuple[PartUsage, Part]]:
     query = (
         select(PartUsage, Part).join(Part, col(Part.id) == PartUsage.part_id).where(PartUsage.work_order_id == order_id)
     )
-    return list(session.exec(query.order_by(PartUsage.id)).all())
+    return list(session.exec(query.order_by(col(PartUsage.id))).all())
 
 
 def managers(session: Session) -> list[User]:

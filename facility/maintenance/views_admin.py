@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlmodel import select
+from sqlmodel import col, select
 
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/maintenance/assets")
 def assets_page(request: Request, session: DbSession, user: CurrentUser, building: str = "", q: str = "") -> Response:
-    buildings = list(session.exec(select(Building).order_by(Building.sort_order)))
+    buildings = list(session.exec(select(Building).order_by(col(Building.sort_order))))
     chosen = next((b for b in buildings if b.code == building), None)
     rows, total = assets.list_assets(
         session, user, building_id=chosen.id if chosen else None, q=q[:100] or None, limit=500

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from facility.core.auth import CurrentUser, DbSession, OptionalUser, ensure_role
 from facility.core.errors import FacilityError
-from facility.core.models import STAFF_ROLES
+from facility.core.models import STAFF_ROLES, User
 from facility.core.params import ObjectId
 from facility.core.router import client_address
 from facility.core.web import is_htmx, render
@@ -25,7 +25,7 @@ def asset_url(request: Request, code: str) -> str:
     return str(request.base_url).rstrip("/") + f"/a/{code}"
 
 
-def _asset_context(request: Request, session: DbSession, viewer: object, code: str) -> dict[str, object]:
+def _asset_context(request: Request, session: DbSession, viewer: User | None, code: str) -> dict[str, object]:
     asset = assets.get_asset_by_code(session, code)
     building, room, floor = assets.location(session, asset)
     context: dict[str, object] = {
