@@ -31,7 +31,7 @@ class Stop:
     building: str
     floor: str
     room: str
-    route_key: tuple[int, int, str]
+    route_key: tuple[tuple[int, int, str], int, str]
 
 
 def end_of_day(now: datetime, zone: ZoneInfo) -> datetime:
@@ -44,8 +44,9 @@ def _place(building: Building | None, floor: Floor | None, room: Room | None, la
         "building": (building.name_en if lang == "en" else building.name_ko) if building else "",
         "floor": floor.label if floor else "",
         "room": (room.name_en if lang == "en" else room.name_ko) if room else "",
+        # Campus, then building order and code (each campus numbers its buildings from 0).
         "route_key": (
-            building.sort_order if building else 999,
+            (building.campus_id, building.sort_order, building.code) if building else (999, 0, ""),
             floor.level if floor else 99,
             room.code if room else "",
         ),
