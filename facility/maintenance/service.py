@@ -169,7 +169,9 @@ def transition(
 
 
 def _after_change(session: Session, actor: User | None, order: WorkOrder) -> None:
-    if order.room_id is not None:
+    # Only critical work moves the room's status, so a manager's own 'maintenance' mark survives
+    # ordinary work orders in that room.
+    if order.room_id is not None and order.priority == Priority.critical.value:
         sync_room_status(session, order.room_id)
     if order.needs_room:
         from facility.maintenance.integrations import sync_room_block  # it imports this module

@@ -11,6 +11,8 @@ from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import InvalidTransition
 from facility.maintenance.kinds import Priority, WorkOrderStatus
 from facility.maintenance.schemas import WorkOrderCreate
+from facility.rooms import service as rooms_service
+from facility.rooms.kinds import RoomStatus
 from facility.rooms.models import Room
 from tests.factories import make_room, make_user
 from tests.maintenance.factories import make_asset, make_part
@@ -74,6 +76,11 @@ def test_critical_work_puts_room_under_maintenance_until_closed(session: Session
     assert session.get(Room, room.id).status == "maintenance"  # type: ignore[union-attr]
     work_orders.transition(session, manager, second.id, S.cancelled)
     assert session.get(Room, room.id).status == "open"  # type: ignore[union-attr]
+    # A manager's own 'under maintenance' mark is not undone by ordinary work in the room.
+    rooms_service.set_room_status(session, manager, room.id, RoomStatus.maintenance)  # type: ignore[arg-type]
+    routine = work_orders.create_work_order(session, manager, WorkOrderCreate(title="청소", room_id=room.id))
+    work_orders.transition(session, manager, routine.id, S.cancelled)
+    assert session.get(Room, room.id).status == "maintenance"  # type: ignore[union-attr]
 
 
 def test_parts_leave_stock_and_warn_when_low(session: Session) -> None:
