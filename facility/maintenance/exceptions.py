@@ -1,0 +1,41 @@
+"""Errors of the maintenance domain, each with its HTTP status and a stable code."""
+
+from __future__ import annotations
+
+from facility.core.errors import Conflict, InvalidInput, NotFound
+
+
+class AssetNotFound(NotFound):
+    code = "asset_not_found"
+
+
+class WorkOrderNotFound(NotFound):
+    code = "work_order_not_found"
+
+
+class InspectionNotFound(NotFound):
+    code = "inspection_not_found"
+
+
+class PlanNotFound(NotFound):
+    code = "plan_not_found"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class InspectionClosed(Conflict):
+    code = "inspection_closed"
+
+
+class EvidenceLocked(Conflict):
+    code = "evidence_locked"
+
+
+class InvalidAnswers(InvalidInput):
+    code = "invalid_answers"
+
+
+class InvalidRecurrence(InvalidInput):
+    code = "invalid_rrule"

@@ -1,0 +1,300 @@
+"""Inspection occurrences: list them, submit a checklist (idempotently), verify, correct."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from facility.core import audit
+from facility.core.auth import ensure_role
+from facility.core.db import utcnow
+from facility.core.errors import Conflict
+from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
+from facility.maintenance import service as work_orders
+from facility.maintenance.exceptions import (
+    EvidenceLocked,
+    InspectionClosed,
+    InspectionNotFound,
+    InvalidAnswers,
+)
+from facility.maintenance.kinds import InspectionStatus, ItemType, Priority, WorkOrderSource
+from facility.maintenance.models import Inspection, InspectionTemplate, Submission, WorkOrder
+from facility.maintenance.photos import store_photo
+from facility.maintenance.schemas import InspectionPublic, SubmissionCreate, WorkOrderCreate
+
+CHECK_VALUES = frozenset({"pass", "fail", "na"})
+MAX_PHOTOS_PER_ITEM = 5
+# An offline tablet may report when it was filled in, but not earlier than this before arrival.
+MAX_OFFLINE_DELAY = timedelta(days=7)
+CORRECTIVE_DUE = timedelta(days=7)
+
+
+@event.listens_for(Submission, "before_update")
+@event.listens_for(Submission, "before_delete")
+def _evidence_is_append_only(*_args: Any) -> None:
+    raise EvidenceLocked("Checklist evidence cannot be changed; submit a correction instead.")
+
+
+def get_inspection(session: Session, viewer: User | None, inspection_id: int) -> Inspection:
+    ensure_role(viewer, *STAFF_ROLES)
+    inspection = session.get(Inspection, inspection_id)
+    if inspection is None:
+        raise InspectionNotFound(f"Inspection {inspection_id} not found.")
+    return inspection
+
+
+def is_overdue(inspection: Inspection, now: datetime | None = None) -> bool:
+    return inspection.status == InspectionStatus.open.value and inspection.due_at < (now or utcnow())
+
+
+def list_inspections(
+    session: Session,
+    viewer: User | None,
+    *,
+    due_before: datetime | None = None,
+    status: str | None = None,
+    building_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[tuple[Inspection, InspectionTemplate]], int]:
+    """Occurrences with their template, soonest due first; `status=overdue` is open and past due."""
+    ensure_role(viewer, *STAFF_ROLES)
+    query = select(Inspection, InspectionTemplate).join(
+        InspectionTemplate, col(InspectionTemplate.id) == Inspection.template_id
+    )
+    if due_before is not None:
+        query = query.where(Inspection.due_at < due_before)
+    if status == "overdue":
+        query = query.where(Inspection.status == "open").where(Inspection.due_at < utcnow())
+    elif status:
+        query = query.where(col(Inspection.status).in_(status.split(",")))
+    if building_id is not None:
+        query = query.where(Inspection.building_id == building_id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Inspection.due_at), col(Inspection.id)).limit(limit).offset(offset))
+    return [(i, t) for i, t in rows.all()], total
+
+
+def to_public(inspection: Inspection, template: InspectionTemplate, lang: str = "ko") -> InspectionPublic:
+    return InspectionPublic(
+        **inspection.model_dump(
+            include={
+                "id",
+                "plan_id",
+                "template_id",
+                "building_id",
+                "room_id",
+                "asset_id",
+                "due_at",
+                "status",
+                "completed_at",
+                "result",
+                "verified_at",
+            }
+        ),
+        template_code=template.code,
+        template_name=template.name_en if lang == "en" else template.name_ko,
+        law=template.law,
+        overdue=is_overdue(inspection),
+    )
+
+
+def _check_answers(
+    session: Session, actor: User, items: list[dict[str, Any]], answers: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Validate answers against the checklist; returns the stored answers and failed item keys."""
+    known = {item["key"]: item for item in items}
+    unknown = sorted(set(answers) - set(known))
+    if unknown:
+        raise InvalidAnswers(f"Unknown checklist items: {', '.join(unknown)}.")
+    stored: dict[str, Any] = {}
+    failed: list[str] = []
+    for key, item in known.items():
+        value = answers.get(key)
+        if value in (None, "", []):
+            if item["required"]:
+                raise InvalidAnswers(f"Answer '{item['ko']}' ({key}).", extra={"item": key})
+            continue
+        kind = ItemType(item["type"])
+        if kind == ItemType.check:
+            if value not in CHECK_VALUES:
+                raise InvalidAnswers(f"{key}: answer pass, fail or na.", extra={"item": key})
+            failed += [key] if value == "fail" else []
+        elif kind == ItemType.number:
+            if value == "na" and not item["required"]:
+                stored[key] = "na"
+                continue
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise InvalidAnswers(f"{key}: a number is needed.", extra={"item": key}) from None
+            low, high = item.get("min"), item.get("max")
+            if (low is not None and value < low) or (high is not None and value > high):
+                failed.append(key)
+        elif kind == ItemType.text:
+            value = str(value)[:2000]
+        else:
+            photos = value if isinstance(value, list) else [value]
+            if len(photos) > MAX_PHOTOS_PER_ITEM:
+                raise InvalidAnswers(f"{key}: at most {MAX_PHOTOS_PER_ITEM} photos.")
+            value = [store_photo(session, str(p), uploaded_by=actor.id).id for p in photos]
+        stored[key] = value
+    return stored, failed
+
+
+def _completion_time(data: SubmissionCreate, now: datetime) -> datetime:
+    if data.filled_at is None:
+        return now
+    return min(now, max(data.filled_at, now - MAX_OFFLINE_DELAY))
+
+
+def submit_checklist(session: Session, actor: User, inspection_id: int, data: SubmissionCreate) -> Submission:
+    """Record a completed checklist; the same submission id again returns the first result."""
+    ensure_role(actor, *STAFF_ROLES)
+    existing = _by_submission_id(session, data.submission_id)
+    if existing is not None:
+        return _same_inspection(existing, inspection_id)
+    inspection = get_inspection(session, actor, inspection_id)
+    if inspection.status == InspectionStatus.cancelled.value:
+        raise InspectionClosed("This inspection was cancelled.")
+    template = session.get(InspectionTemplate, inspection.template_id)
+    assert template is not None
+    try:
+        with session.begin_nested():
+            submission = _record(session, actor, inspection, template, data)
+    except IntegrityError:
+        # A resend raced the first request (PostgreSQL); the first one won.
+        existing = _by_submission_id(session, data.submission_id)
+        if existing is None:
+            raise
+        return _same_inspection(existing, inspection_id)
+    return submission
+
+
+def _by_submission_id(session: Session, submission_id: str) -> Submission | None:
+    return session.exec(select(Submission).where(Submission.submission_id == submission_id)).first()
+
+
+def _same_inspection(submission: Submission, inspection_id: int) -> Submission:
+    if submission.inspection_id != inspection_id:
+        raise Conflict("This submission id was already used for another inspection.")
+    return submission
+
+
+def _record(
+    session: Session,
+    actor: User,
+    inspection: Inspection,
+    template: InspectionTemplate,
+    data: SubmissionCreate,
+) -> Submission:
+    if not data.signature:
+        raise InvalidAnswers("Sign the checklist before submitting.", extra={"item": "signature"})
+    answers, failed = _check_answers(session, actor, template.items, data.answers)
+    signature = store_photo(session, data.signature, uploaded_by=actor.id)
+    previous = session.exec(
+        select(Submission).where(Submission.inspection_id == inspection.id).order_by(col(Submission.id).desc())
+    ).first()
+    now = utcnow()
+    submission = Submission(
+        submission_id=data.submission_id,
+        inspection_id=inspection.id,  # type: ignore[arg-type]
+        corrects_id=previous.id if previous else None,
+        answers=answers,
+        items=template.items,
+        failed_items=failed,
+        result="fail" if failed else "pass",
+        signature_photo_id=signature.id,
+        signed_by=data.signed_by or actor.full_name or actor.email,
+        note=data.note,
+        submitted_by=actor.id,
+        submitted_at=now,
+        filled_at=data.filled_at,
+        work_order_ids=_open_corrective(session, actor, inspection, template, failed),
+    )
+    session.add(submission)
+    session.flush()
+    before = audit.snapshot(inspection)
+    if previous is None:
+        inspection.status = InspectionStatus.done.value
+        inspection.completed_at = _completion_time(data, now)
+        inspection.completed_by = actor.id
+    inspection.result = submission.result
+    session.add(inspection)
+    session.flush()
+    action = "inspection.correct" if previous else "inspection.submit"
+    audit.record(session, actor, action, "inspection", inspection.id, before=before, after=inspection)
+    return submission
+
+
+def _open_corrective(
+    session: Session,
+    actor: User,
+    inspection: Inspection,
+    template: InspectionTemplate,
+    failed: list[str],
+) -> list[int]:
+    """One corrective work order per failed item, unless one is already open for it."""
+    labels = {item["key"]: item["ko"] for item in template.items}
+    created = []
+    for key in failed:
+        source_key = f"inspection:{inspection.id}:{key}"
+        open_already = session.exec(
+            select(WorkOrder.id)
+            .where(WorkOrder.source_key == source_key)
+            .where(col(WorkOrder.status).in_(work_orders.OPEN_STATUSES))
+        ).first()
+        if open_already is not None:
+            created.append(open_already)
+            continue
+        order = work_orders.create_work_order(
+            session,
+            None,
+            WorkOrderCreate(
+                title=f"[시정] {template.name_ko}: {labels.get(key, key)}",
+                description=f"{template.name_ko} 점검에서 부적합 판정된 항목입니다 (item {key}).",
+                priority=Priority.high,
+                due_at=utcnow() + CORRECTIVE_DUE,
+                asset_id=inspection.asset_id,
+                room_id=inspection.room_id,
+            ),
+            source=WorkOrderSource.inspection,
+            source_key=source_key,
+            inspection_id=inspection.id,
+        )
+        order.created_by = actor.id
+        created.append(order.id)  # type: ignore[arg-type]
+    return created
+
+
+def verify_inspection(session: Session, actor: User, inspection_id: int) -> Inspection:
+    """A manager confirms the evidence; from then on it can only be corrected by new entries."""
+    ensure_role(actor, *MANAGING_ROLES)
+    inspection = get_inspection(session, actor, inspection_id)
+    if inspection.status != InspectionStatus.done.value:
+        raise InspectionClosed("Only a completed inspection can be verified.")
+    before = audit.snapshot(inspection)
+    inspection.status = InspectionStatus.verified.value
+    inspection.verified_at = utcnow()
+    inspection.verified_by = actor.id
+    session.add(inspection)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "inspection.verify",
+        "inspection",
+        inspection.id,
+        before=before,
+        after=inspection,
+    )
+    return inspection
+
+
+def submissions_of(session: Session, inspection_id: int) -> list[Submission]:
+    query = select(Submission).where(Submission.inspection_id == inspection_id)
+    return list(session.exec(query.order_by(col(Submission.id))))

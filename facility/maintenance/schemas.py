@@ -1,0 +1,128 @@
+"""API shapes of the maintenance domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from facility.core.params import MAX_ID
+from facility.maintenance.kinds import Priority, WorkOrderStatus
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class AssetPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name_ko: str
+    name_en: str
+    kind: str
+    building_id: int
+    room_id: int | None
+    parent_id: int | None
+    make: str
+    model: str
+    serial: str
+    installed_on: date | None
+    active: bool
+
+
+class AssetList(BaseModel):
+    items: list[AssetPublic]
+    total: int
+
+
+class WorkOrderCreate(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    priority: Priority = Priority.normal
+    due_at: AwareDatetime | None = None
+    asset_id: RowId | None = None
+    room_id: RowId | None = None
+    assignee_id: RowId | None = None
+    needs_room: bool = False
+    block_starts_at: AwareDatetime | None = None
+    block_ends_at: AwareDatetime | None = None
+
+
+class WorkOrderPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str
+    status: str
+    priority: str
+    due_at: datetime | None
+    assignee_id: int | None
+    asset_id: int | None
+    room_id: int | None
+    source: str
+    inspection_id: int | None
+    needs_room: bool
+    block_id: int | None
+    minutes_spent: int
+    created_at: datetime
+    done_at: datetime | None
+    verified_at: datetime | None
+    escalated_at: datetime | None
+    overdue: bool = False
+
+
+class WorkOrderList(BaseModel):
+    items: list[WorkOrderPublic]
+    total: int
+
+
+class TransitionRequest(BaseModel):
+    to: WorkOrderStatus
+    assignee_id: RowId | None = None
+    note: str = Field(default="", max_length=2000)
+    minutes_spent: int | None = Field(default=None, ge=0, le=100_000)
+
+
+class InspectionPublic(BaseModel):
+    id: int
+    plan_id: int
+    template_id: int
+    template_code: str
+    template_name: str
+    law: str
+    building_id: int | None
+    room_id: int | None
+    asset_id: int | None
+    due_at: datetime
+    status: str
+    overdue: bool
+    completed_at: datetime | None
+    result: str
+    verified_at: datetime | None
+
+
+class InspectionList(BaseModel):
+    items: list[InspectionPublic]
+    total: int
+
+
+class SubmissionCreate(BaseModel):
+    submission_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    answers: dict[str, Any] = Field(default_factory=dict)
+    signature: str | None = Field(default=None, description="data:image/png;base64,... of the signature")
+    signed_by: str = Field(default="", max_length=100)
+    note: str = Field(default="", max_length=1000)
+    filled_at: AwareDatetime | None = None
+
+
+class SubmissionResult(BaseModel):
+    id: int
+    submission_id: str
+    inspection_id: int
+    result: str
+    failed_items: list[str]
+    corrective_work_orders: list[int]
+    submitted_at: datetime
+    correction: bool

@@ -1,0 +1,252 @@
+"""Work orders: open, assign, move through their states, log time and parts, escalate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from facility.core import audit
+from facility.core.auth import ensure_role
+from facility.core.db import utcnow
+from facility.core.errors import Forbidden, InvalidInput
+from facility.core.models import MANAGING_ROLES, STAFF_ROLES, Role, User
+from facility.maintenance.exceptions import InvalidTransition, WorkOrderNotFound
+from facility.maintenance.kinds import (
+    CLOSED_STATUSES,
+    CREW_MOVES,
+    TRANSITIONS,
+    Priority,
+    WorkOrderSource,
+    WorkOrderStatus,
+)
+from facility.maintenance.models import Asset, Part, PartUsage, WorkOrder, WorkOrderComment
+from facility.maintenance.schemas import WorkOrderCreate
+from facility.rooms import service as rooms_service
+from facility.rooms.kinds import RoomStatus
+from facility.rooms.models import Room
+
+OPEN_STATUSES = [s.value for s in WorkOrderStatus if s not in CLOSED_STATUSES]
+
+
+def is_overdue(order: WorkOrder, now: datetime | None = None) -> bool:
+    return order.due_at is not None and order.status in OPEN_STATUSES and order.due_at < (now or utcnow())
+
+
+def create_work_order(
+    session: Session,
+    actor: User | None,
+    data: WorkOrderCreate,
+    *,
+    source: WorkOrderSource = WorkOrderSource.manual,
+    source_key: str = "",
+    inspection_id: int | None = None,
+) -> WorkOrder:
+    """Staff open a work order (the scheduler and checklists open them as the system)."""
+    if actor is not None:
+        ensure_role(actor, *STAFF_ROLES)
+    room_id = data.room_id
+    if data.asset_id is not None:
+        asset = session.get(Asset, data.asset_id)
+        if asset is None:
+            raise InvalidInput(f"Asset {data.asset_id} does not exist.")
+        room_id = room_id or asset.room_id
+    if room_id is not None and session.get(Room, room_id) is None:
+        raise InvalidInput(f"Room {room_id} does not exist.")
+    if data.assignee_id is not None:
+        _check_assignee(session, data.assignee_id)
+    order = WorkOrder(
+        **data.model_dump(exclude={"room_id", "priority"}),
+        room_id=room_id,
+        priority=data.priority.value,
+        status=(WorkOrderStatus.assigned if data.assignee_id else WorkOrderStatus.open).value,
+        source=source.value,
+        source_key=source_key,
+        inspection_id=inspection_id,
+        created_by=actor.id if actor else None,
+    )
+    session.add(order)
+    session.flush()
+    audit.record(session, actor, "work_order.create", "work_order", order.id, after=order)
+    _after_change(session, actor, order)
+    return order
+
+
+def _check_assignee(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.role not in STAFF_ROLES:
+        raise InvalidInput("The assignee must be an active staff member.")
+    return user
+
+
+def get_work_order(session: Session, viewer: User | None, order_id: int) -> WorkOrder:
+    ensure_role(viewer, *STAFF_ROLES)
+    order = session.get(WorkOrder, order_id)
+    if order is None:
+        raise WorkOrderNotFound(f"Work order {order_id} not found.")
+    return order
+
+
+def list_work_orders(
+    session: Session,
+    viewer: User | None,
+    *,
+    status: str | None = None,
+    assignee: int | None = None,
+    room: int | None = None,
+    asset: int | None = None,
+    open_only: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[WorkOrder], int]:
+    """Work orders, most urgent first; staff only."""
+    ensure_role(viewer, *STAFF_ROLES)
+    query = select(WorkOrder)
+    if status:
+        query = query.where(col(WorkOrder.status).in_(status.split(",")))
+    elif open_only:
+        query = query.where(col(WorkOrder.status).in_(OPEN_STATUSES))
+    if assignee is not None:
+        query = query.where(WorkOrder.assignee_id == assignee)
+    if room is not None:
+        query = query.where(WorkOrder.room_id == room)
+    if asset is not None:
+        query = query.where(WorkOrder.asset_id == asset)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(WorkOrder.due_at).is_(None), col(WorkOrder.due_at), col(WorkOrder.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def transition(
+    session: Session,
+    actor: User,
+    order_id: int,
+    to: WorkOrderStatus,
+    *,
+    assignee_id: int | None = None,
+    note: str = "",
+    minutes_spent: int | None = None,
+) -> WorkOrder:
+    """Move a work order to another state if the state machine and the actor's role allow it."""
+    ensure_role(actor, *STAFF_ROLES)
+    order = get_work_order(session, actor, order_id)
+    current = WorkOrderStatus(order.status)
+    if to not in TRANSITIONS[current]:
+        raise InvalidTransition(
+            f"A work order cannot go from {current.value} to {to.value}.",
+            extra={"from": current.value, "allowed": sorted(s.value for s in TRANSITIONS[current])},
+        )
+    if actor.role == Role.crew and ((current, to) not in CREW_MOVES or order.assignee_id != actor.id):
+        raise Forbidden("Only a manager may make this change, or it is not your work order.")
+    before = audit.snapshot(order)
+    if to == WorkOrderStatus.assigned:
+        target = assignee_id or order.assignee_id
+        if target is None:
+            raise InvalidInput("Choose whom to assign the work order to.")
+        order.assignee_id = _check_assignee(session, target).id
+    elif to == WorkOrderStatus.open:
+        order.assignee_id = None
+    now = utcnow()
+    if to == WorkOrderStatus.done:
+        order.done_at = now
+    if to == WorkOrderStatus.verified:
+        order.verified_at = now
+    if minutes_spent is not None:
+        order.minutes_spent = minutes_spent
+    order.status = to.value
+    order.updated_at = now
+    session.add(order)
+    if note.strip():
+        session.add(WorkOrderComment(work_order_id=order.id, author_id=actor.id, body=note.strip()))  # type: ignore[arg-type]
+    session.flush()
+    audit.record(session, actor, f"work_order.{to.value}", "work_order", order.id, before=before, after=order)
+    _after_change(session, actor, order)
+    return order
+
+
+def _after_change(session: Session, actor: User | None, order: WorkOrder) -> None:
+    # Only critical work moves the room's status, so a manager's own 'maintenance' mark survives
+    # ordinary work orders in that room.
+    if order.room_id is not None and order.priority == Priority.critical.value:
+        sync_room_status(session, order.room_id)
+    if order.needs_room:
+        from facility.maintenance.integrations import sync_room_block  # it imports this module
+
+        sync_room_block(session, actor, order)
+
+
+def sync_room_status(session: Session, room_id: int) -> None:
+    """A room with open critical work is under maintenance; it reopens when the last one closes."""
+    critical = session.exec(
+        select(func.count())
+        .select_from(WorkOrder)
+        .where(WorkOrder.room_id == room_id)
+        .where(WorkOrder.priority == Priority.critical.value)
+        .where(col(WorkOrder.status).in_(OPEN_STATUSES))
+    ).one()
+    room = session.get(Room, room_id)
+    if room is None:
+        return
+    if critical and room.status == RoomStatus.open.value:
+        rooms_service.set_room_status(session, None, room_id, RoomStatus.maintenance)
+    elif not critical and room.status == RoomStatus.maintenance.value:
+        rooms_service.set_room_status(session, None, room_id, RoomStatus.open)
+
+
+def add_comment(session: Session, actor: User, order_id: int, body: str) -> WorkOrderComment:
+    order = get_work_order(session, actor, order_id)
+    if not body.strip():
+        raise InvalidInput("Write a comment first.")
+    comment = WorkOrderComment(work_order_id=order.id, author_id=actor.id, body=body.strip()[:2000])  # type: ignore[arg-type]
+    session.add(comment)
+    session.flush()
+    audit.record(session, actor, "work_order.comment", "work_order", order.id, after=comment)
+    return comment
+
+
+def list_comments(session: Session, order_id: int) -> list[WorkOrderComment]:
+    query = select(WorkOrderComment).where(WorkOrderComment.work_order_id == order_id)
+    return list(session.exec(query.order_by(col(WorkOrderComment.id))))
+
+
+def use_part(session: Session, actor: User, order_id: int, part_id: int, quantity: int) -> Part:
+    """Book parts against a work order and take them off the stock; returns the part."""
+    order = get_work_order(session, actor, order_id)
+    part = session.get(Part, part_id)
+    if part is None:
+        raise InvalidInput(f"Part {part_id} does not exist.")
+    if quantity < 1:
+        raise InvalidInput("Quantity must be at least 1.")
+    if part.on_hand < quantity:
+        raise InvalidInput(f"Only {part.on_hand} {part.unit} of {part.name_ko} in stock.")
+    before = audit.snapshot(part)
+    part.on_hand -= quantity
+    session.add(part)
+    session.add(PartUsage(work_order_id=order.id, part_id=part.id, quantity=quantity, used_by=actor.id))  # type: ignore[arg-type]
+    session.flush()
+    audit.record(session, actor, "part.use", "part", part.id, before=before, after=part)
+    return part
+
+
+def list_parts(session: Session) -> list[Part]:
+    return list(session.exec(select(Part).order_by(Part.code)))
+
+
+def low_stock(session: Session) -> list[Part]:
+    return list(session.exec(select(Part).where(Part.on_hand <= Part.min_level).order_by(Part.code)))
+
+
+def parts_used(session: Session, order_id: int) -> list[tuple[PartUsage, Part]]:
+    query = (
+        select(PartUsage, Part).join(Part, col(Part.id) == PartUsage.part_id).where(PartUsage.work_order_id == order_id)
+    )
+    return list(session.exec(query.order_by(col(PartUsage.id))).all())
+
+
+def managers(session: Session) -> list[User]:
+    query = select(User).where(col(User.role).in_([r.value for r in MANAGING_ROLES]))
+    return list(session.exec(query.where(col(User.active).is_(True))))

@@ -1,0 +1,236 @@
+"""Pages of the maintenance domain: the work-order board and detail (crew pages and the manager
+pages live beside this module and are included here, since the app picks up `views.router`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from sqlmodel import col, select
+
+from facility.core.auth import CurrentUser, DbSession
+from facility.core.db import utcnow
+from facility.core.errors import FacilityError, InvalidInput
+from facility.core.models import STAFF_ROLES, Role, User
+from facility.core.params import ObjectId
+from facility.core.web import redirect, register_nav, render
+from facility.maintenance import service as work_orders
+from facility.maintenance import (
+    texts,  # noqa: F401  (registers the UI text)
+    views_admin,
+    views_crew,
+    views_public,
+)
+from facility.maintenance.kinds import CREW_MOVES, TRANSITIONS, Priority, WorkOrderStatus
+from facility.maintenance.models import Asset, Photo
+from facility.maintenance.photos import store_photo
+from facility.maintenance.schemas import WorkOrderCreate
+from facility.rooms.models import Building, Room
+
+router = APIRouter(include_in_schema=False)
+router.include_router(views_crew.router)
+router.include_router(views_public.router)
+router.include_router(views_admin.router)
+BOARD_COLUMNS = [s for s in WorkOrderStatus if s not in (WorkOrderStatus.cancelled, WorkOrderStatus.verified)]
+BOARD_LIMIT = 300
+
+register_nav("nav.my_day", "/maintenance/my-day", roles={"crew", "manager", "admin"}, order=30)
+register_nav("nav.work_orders", "/maintenance/work-orders", roles={"crew", "manager", "admin"}, order=31)
+register_nav("nav.assets", "/maintenance/assets", roles={"crew", "manager", "admin"}, order=32)
+register_nav("nav.compliance", "/maintenance/compliance", roles={"manager", "admin"}, order=33)
+
+
+def _staff(session: DbSession) -> list[User]:
+    query = select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
+    return list(session.exec(query.where(col(User.active).is_(True)).order_by(User.full_name)))
+
+
+def _local_input(request: Request, value: str) -> datetime | None:
+    """A datetime-local form value, read in the campus time zone."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"Not a date and time: {value}") from None
+    return parsed.replace(tzinfo=request.app.state.settings.zone) if parsed.tzinfo is None else parsed
+
+
+@router.get("/maintenance")
+def maintenance_home(request: Request, user: CurrentUser) -> Response:
+    return redirect(request, "/maintenance/my-day" if user.role == Role.crew else "/maintenance/work-orders")
+
+
+@router.get("/maintenance/work-orders")
+def board(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    room: int | None = None,
+    assignee: int | None = None,
+) -> Response:
+    return render(request, "maintenance/board.html", _board_context(session, user, room, assignee))
+
+
+def _board_context(
+    session: DbSession, user: User, room: int | None = None, assignee: int | None = None
+) -> dict[str, object]:
+    rows, total = work_orders.list_work_orders(
+        session,
+        user,
+        open_only=False,
+        room=room,
+        assignee=assignee,
+        limit=BOARD_LIMIT,
+        status=",".join(s.value for s in BOARD_COLUMNS),
+    )
+    columns = {s.value: [o for o in rows if o.status == s.value] for s in BOARD_COLUMNS}
+    context: dict[str, object] = {
+        "columns": columns,
+        "total": total,
+        "now": utcnow(),
+        "staff": _staff(session),
+        "rooms": list(session.exec(select(Room).order_by(Room.code))),
+        "priorities": list(Priority),
+        "low_stock": work_orders.low_stock(session),
+        "people": {u.id: u for u in _staff(session)},
+        "conflicts": [],
+    }
+    return context
+
+
+@router.post("/maintenance/work-orders")
+def create_from_form(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    title: Annotated[str, Form(max_length=200)],
+    description: Annotated[str, Form(max_length=5000)] = "",
+    priority: Annotated[Priority, Form()] = Priority.normal,
+    room_id: Annotated[str, Form()] = "",
+    asset_code: Annotated[str, Form(max_length=60)] = "",
+    assignee_id: Annotated[str, Form()] = "",
+    due_at: Annotated[str, Form()] = "",
+    needs_room: Annotated[bool, Form()] = False,
+    block_starts_at: Annotated[str, Form()] = "",
+    block_ends_at: Annotated[str, Form()] = "",
+) -> Response:
+    asset = session.exec(select(Asset).where(Asset.code == asset_code.strip())).first() if asset_code.strip() else None
+    if asset_code.strip() and asset is None:
+        raise InvalidInput(f"No asset with code {asset_code}.")
+    data = WorkOrderCreate(
+        title=title,
+        description=description,
+        priority=priority,
+        room_id=int(room_id) if room_id.isdigit() else None,
+        asset_id=asset.id if asset else None,
+        assignee_id=int(assignee_id) if assignee_id.isdigit() else None,
+        due_at=_local_input(request, due_at),
+        needs_room=needs_room,
+        block_starts_at=_local_input(request, block_starts_at),
+        block_ends_at=_local_input(request, block_ends_at),
+    )
+    try:
+        order = work_orders.create_work_order(session, user, data)
+    except FacilityError as error:
+        if "conflicts" not in error.extra:
+            raise
+        # The room is booked then: show whose bookings, so the manager moves the work or calls them.
+        session.rollback()
+        context = _board_context(session, user) | {"conflicts": error.extra["conflicts"], "form": data}
+        return render(request, "maintenance/board.html", context, status_code=409)
+    return redirect(request, f"/maintenance/work-orders/{order.id}")
+
+
+@router.get("/maintenance/work-orders/{order_id}")
+def work_order_page(request: Request, order_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
+    order = work_orders.get_work_order(session, user, order_id)
+    current = WorkOrderStatus(order.status)
+    moves = sorted(TRANSITIONS[current], key=list(WorkOrderStatus).index)
+    if user.role == Role.crew:
+        moves = [m for m in moves if (current, m) in CREW_MOVES and order.assignee_id == user.id]
+    photos = session.exec(select(Photo.id).where(Photo.work_order_id == order.id)).all()
+    context = {
+        "order": order,
+        "moves": moves,
+        "staff": _staff(session),
+        "now": utcnow(),
+        "overdue": work_orders.is_overdue(order),
+        "room": session.get(Room, order.room_id) if order.room_id else None,
+        "asset": session.get(Asset, order.asset_id) if order.asset_id else None,
+        "assignee": session.get(User, order.assignee_id) if order.assignee_id else None,
+        "comments": work_orders.list_comments(session, order.id),  # type: ignore[arg-type]
+        "parts": work_orders.list_parts(session),
+        "used": work_orders.parts_used(session, order.id),  # type: ignore[arg-type]
+        "photos": photos,
+        "buildings": {b.id: b for b in session.exec(select(Building))},
+        "people": {u.id: u for u in _staff(session)},
+    }
+    return render(request, "maintenance/work_order.html", context)
+
+
+@router.post("/maintenance/work-orders/{order_id}/transition")
+def transition_from_form(
+    request: Request,
+    order_id: ObjectId,
+    session: DbSession,
+    user: CurrentUser,
+    to: Annotated[WorkOrderStatus, Form()],
+    assignee_id: Annotated[str, Form()] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    minutes_spent: Annotated[str, Form()] = "",
+) -> Response:
+    work_orders.transition(
+        session,
+        user,
+        order_id,
+        to,
+        assignee_id=int(assignee_id) if assignee_id.isdigit() else None,
+        note=note,
+        minutes_spent=int(minutes_spent) if minutes_spent.isdigit() else None,
+    )
+    return redirect(request, f"/maintenance/work-orders/{order_id}")
+
+
+@router.post("/maintenance/work-orders/{order_id}/comments")
+def comment_from_form(
+    request: Request,
+    order_id: ObjectId,
+    session: DbSession,
+    user: CurrentUser,
+    body: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    work_orders.add_comment(session, user, order_id, body)
+    return redirect(request, f"/maintenance/work-orders/{order_id}")
+
+
+@router.post("/maintenance/work-orders/{order_id}/parts")
+def part_from_form(
+    request: Request,
+    order_id: ObjectId,
+    session: DbSession,
+    user: CurrentUser,
+    part_id: Annotated[int, Form()],
+    quantity: Annotated[int, Form(ge=1, le=1000)] = 1,
+) -> Response:
+    work_orders.use_part(session, user, order_id, part_id, quantity)
+    return redirect(request, f"/maintenance/work-orders/{order_id}")
+
+
+@router.post("/maintenance/work-orders/{order_id}/photos")
+async def photo_from_form(
+    request: Request,
+    order_id: ObjectId,
+    session: DbSession,
+    user: CurrentUser,
+    photo: Annotated[UploadFile, File()],
+) -> Response:
+    import base64
+
+    order = work_orders.get_work_order(session, user, order_id)
+    data = await photo.read()
+    url = f"data:{photo.content_type};base64," + base64.b64encode(data).decode()
+    store_photo(session, url, uploaded_by=user.id, work_order_id=order.id)
+    return redirect(request, f"/maintenance/work-orders/{order_id}")

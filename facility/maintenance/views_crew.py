@@ -1,0 +1,52 @@
+"""Tablet pages for crews: my day, checklists (offline-capable), and the service worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from facility.core.auth import CurrentUser, DbSession
+from facility.core.db import utcnow
+from facility.core.params import ObjectId
+from facility.core.web import render, request_language
+from facility.maintenance import inspections
+from facility.maintenance.models import Asset, InspectionTemplate
+from facility.maintenance.myday import my_day
+from facility.rooms.models import Building, Room
+
+router = APIRouter(include_in_schema=False)
+SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "maintenance" / "sw.js"
+
+
+@router.get("/maintenance/sw.js")
+def service_worker() -> Response:
+    """Served from /maintenance/ so its scope covers the crew pages."""
+    return FileResponse(SERVICE_WORKER, media_type="application/javascript", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/maintenance/my-day")
+def my_day_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
+    settings = request.app.state.settings
+    stops = my_day(session, user, utcnow(), settings.zone, request_language(request))
+    return render(request, "maintenance/my_day.html", {"stops": stops, "now": utcnow()})
+
+
+@router.get("/maintenance/inspections/{inspection_id}/checklist")
+def checklist_page(request: Request, inspection_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
+    inspection = inspections.get_inspection(session, user, inspection_id)
+    template = session.get(InspectionTemplate, inspection.template_id)
+    room = session.get(Room, inspection.room_id) if inspection.room_id else None
+    building = session.get(Building, inspection.building_id) if inspection.building_id else None
+    asset = session.get(Asset, inspection.asset_id) if inspection.asset_id else None
+    context = {
+        "inspection": inspection,
+        "template": template,
+        "room": room,
+        "building": building,
+        "asset": asset,
+        "overdue": inspections.is_overdue(inspection),
+        "submissions": inspections.submissions_of(session, inspection_id),
+    }
+    return render(request, "maintenance/checklist.html", context)

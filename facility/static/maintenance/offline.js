@@ -1,0 +1,224 @@
+// Crew tablets: register the service worker, queue checklist submissions in IndexedDB, sync them.
+// Every submission goes through the queue first, with a client-made id, so a resend after a
+// dropped connection returns the first result instead of creating a duplicate.
+(function () {
+  "use strict";
+  const DB_NAME = "facility-crew", STORE = "outbox";
+  const RETRY_MS = 15000;  // how often to retry while something waits and the tablet seems online
+
+  function openDb() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id" });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+  async function tx(mode, fn) {
+    const db = await openDb();
+    return new Promise((resolve, reject) => {
+      const t = db.transaction(STORE, mode);
+      const result = fn(t.objectStore(STORE));
+      t.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+      t.onerror = () => reject(t.error);
+    });
+  }
+  const put = (entry) => tx("readwrite", (s) => s.put(entry));
+  const remove = (id) => tx("readwrite", (s) => s.delete(id));
+  const all = () => tx("readonly", (s) => s.getAll());
+
+  function newId() {
+    if (crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  function csrf() {
+    const bar = document.getElementById("sync-bar");
+    return bar ? bar.dataset.csrf : "";
+  }
+
+  async function renderBar() {
+    const bar = document.getElementById("sync-bar");
+    if (!bar) return;
+    const waiting = await all();
+    const list = bar.querySelector(".sync-list");
+    list.innerHTML = "";
+    for (const entry of waiting) {
+      const li = document.createElement("li");
+      li.textContent = entry.title + (entry.error ? " — " + entry.error : "");
+      li.dataset.submission = entry.id;
+      list.appendChild(li);
+    }
+    const state = bar.querySelector(".sync-state");
+    const parts = [];
+    if (!navigator.onLine) parts.push(bar.dataset.labelOffline);
+    if (waiting.length) parts.push(bar.dataset.labelPending + ": " + waiting.length);
+    state.textContent = parts.join(" · ");
+    bar.hidden = parts.length === 0;
+    bar.dataset.pending = String(waiting.length);
+    document.querySelectorAll("[data-stop]").forEach((el) => {
+      el.classList.toggle("queued", waiting.some((e) => "inspection-" + e.inspection === el.dataset.stop));
+    });
+  }
+
+  let syncing = false;
+  async function sync() {
+    if (syncing) return;
+    syncing = true;
+    try {
+      for (const entry of await all()) {
+        let response;
+        try {
+          response = await fetch(entry.url, {
+            method: "POST", credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRF-Token": entry.csrf || csrf() },
+            body: JSON.stringify(entry.body),
+          });
+        } catch (offline) {
+          break;  // no connection: keep everything queued
+        }
+        if (response.ok) {
+          await remove(entry.id);
+          document.dispatchEvent(new CustomEvent("crew:synced", { detail: { entry, result: await response.json() } }));
+        } else if (response.status >= 500 || response.status === 401 || response.status === 429) {
+          break;  // try again later (server trouble, or the crew must sign in again)
+        } else {
+          const body = await response.json().catch(() => ({}));
+          entry.error = body.detail || ("HTTP " + response.status);
+          await put(entry);
+          document.dispatchEvent(new CustomEvent("crew:rejected", { detail: { entry, body } }));
+        }
+      }
+    } finally {
+      syncing = false;
+      await renderBar();
+    }
+  }
+
+  function readImage(file) {
+    // Scale photos down before queuing: a full camera image would fill the tablet's storage.
+    return new Promise((resolve, reject) => {
+      const img = new Image();
+      img.onload = () => {
+        const scale = Math.min(1, 1600 / Math.max(img.width, img.height));
+        const canvas = document.createElement("canvas");
+        canvas.width = Math.round(img.width * scale);
+        canvas.height = Math.round(img.height * scale);
+        canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+        URL.revokeObjectURL(img.src);
+        resolve(canvas.toDataURL("image/jpeg", 0.8));
+      };
+      img.onerror = reject;
+      img.src = URL.createObjectURL(file);
+    });
+  }
+
+  function signaturePad(canvas) {
+    const ctx = canvas.getContext("2d");
+    ctx.lineWidth = 3; ctx.lineCap = "round"; ctx.strokeStyle = "#14243a";
+    let drawing = false;
+    canvas.dataset.signed = "";
+    const point = (e) => {
+      const r = canvas.getBoundingClientRect();
+      return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
+    };
+    canvas.addEventListener("pointerdown", (e) => { drawing = true; canvas.setPointerCapture(e.pointerId); ctx.beginPath(); ctx.moveTo(...point(e)); });
+    canvas.addEventListener("pointermove", (e) => { if (!drawing) return; ctx.lineTo(...point(e)); ctx.stroke(); canvas.dataset.signed = "1"; });
+    canvas.addEventListener("pointerup", () => { drawing = false; });
+    return () => { ctx.clearRect(0, 0, canvas.width, canvas.height); canvas.dataset.signed = ""; };
+  }
+
+  function setupChecklist(form) {
+    const photos = {};
+    const error = form.querySelector(".form-error");
+    const clear = signaturePad(form.querySelector(".signature-pad"));
+    form.querySelector("[data-clear-signature]").addEventListener("click", clear);
+    form.querySelectorAll(".item-number input").forEach((input) => {
+      input.addEventListener("input", () => {
+        const v = parseFloat(input.value), min = parseFloat(input.dataset.min), max = parseFloat(input.dataset.max);
+        const out = !isNaN(v) && ((!isNaN(min) && v < min) || (!isNaN(max) && v > max));
+        input.closest(".item").querySelector(".out-of-limits").hidden = !out;
+      });
+    });
+    form.querySelectorAll(".item-photo input[type=file]").forEach((input) => {
+      input.addEventListener("change", async () => {
+        const key = input.name;
+        photos[key] = photos[key] || [];
+        for (const file of input.files) {
+          const url = await readImage(file);
+          photos[key].push(url);
+          const img = document.createElement("img");
+          img.src = url; img.alt = "";
+          input.closest(".item").querySelector(".thumbs").appendChild(img);
+        }
+        input.value = "";
+      });
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const canvas = form.querySelector(".signature-pad");
+      if (!canvas.dataset.signed) { error.textContent = form.querySelector(".signature legend").textContent; error.hidden = false; return; }
+      error.hidden = true;
+      const answers = {};
+      form.querySelectorAll(".item[data-key]").forEach((item) => {
+        const key = item.dataset.key, type = item.dataset.type;
+        if (type === "check") { const c = item.querySelector("input:checked"); if (c) answers[key] = c.value; }
+        else if (type === "number") { const v = item.querySelector("input").value; if (v !== "") answers[key] = parseFloat(v); }
+        else if (type === "text") { const v = item.querySelector("textarea").value.trim(); if (v) answers[key] = v; }
+        else if (photos[key] && photos[key].length) answers[key] = photos[key];
+      });
+      const id = newId();
+      const inspection = form.dataset.inspection;
+      await put({
+        id, inspection, csrf: csrf(), title: document.querySelector("h1").textContent,
+        url: "/api/v1/inspections/" + inspection + "/submit", queuedAt: new Date().toISOString(),
+        body: {
+          submission_id: id, answers, signature: canvas.toDataURL("image/png"),
+          signed_by: form.querySelector("[name=__signed_by]").value,
+          note: form.querySelector("[name=__note]").value, filled_at: new Date().toISOString(),
+        },
+      });
+      form.querySelector(".submit").disabled = true;
+      const result = form.querySelector(".result");
+      result.textContent = form.dataset.labelQueued;
+      result.dataset.state = "queued";
+      await renderBar();
+      await sync();
+    });
+    document.addEventListener("crew:synced", (e) => {
+      if (String(e.detail.entry.inspection) !== form.dataset.inspection) return;
+      const result = form.querySelector(".result");
+      const outcome = e.detail.result.result;
+      result.textContent = form.dataset.labelSubmitted + " — " + (outcome === "pass" ? form.dataset.labelPass : form.dataset.labelFail);
+      result.dataset.state = "synced-" + outcome;
+    });
+    document.addEventListener("crew:rejected", (e) => {
+      if (String(e.detail.entry.inspection) !== form.dataset.inspection) return;
+      remove(e.detail.entry.id).then(renderBar);
+      error.textContent = e.detail.entry.error;
+      error.hidden = false;
+      form.querySelector(".submit").disabled = false;
+      form.querySelector(".result").textContent = "";
+    });
+  }
+
+  function precacheDay() {
+    const urls = Array.from(document.querySelectorAll("a[data-precache]"), (a) => a.href);
+    if (!urls.length || !navigator.serviceWorker) return;
+    navigator.serviceWorker.ready.then((reg) => reg.active && reg.active.postMessage({ type: "precache", urls }));
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/maintenance/sw.js", { scope: "/maintenance/" }).catch(() => {});
+    }
+    const form = document.getElementById("checklist");
+    if (form) setupChecklist(form);
+    precacheDay();
+    window.addEventListener("online", sync);
+    window.addEventListener("offline", renderBar);
+    renderBar().then(sync);
+    setInterval(() => { const bar = document.getElementById("sync-bar"); if (bar && bar.dataset.pending !== "0") sync(); }, RETRY_MS);
+  });
+  window.crewOutbox = { all, sync };
+})();

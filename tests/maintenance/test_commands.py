@@ -1,0 +1,59 @@
+"""`facility scheduler` as real processes: one tick, and two running schedulers on one database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from facility.core.db import get_engine
+from tests.test_cli import run_cli
+
+
+def test_scheduler_once_then_nothing_due(tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
+    first = run_cli("scheduler", "--once", data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "maintenance.occurrences" in first.stdout and "maintenance.escalate" in first.stdout
+    again = run_cli("scheduler", "--once", data_dir=tmp_path)
+    assert "nothing due" in again.stdout
+
+
+def test_two_scheduler_processes_share_one_schedule(tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
+    env = {**os.environ, "FACILITY_DATA_DIR": str(tmp_path)}
+    env.pop("FACILITY_DATABASE_URL", None)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "facility.cli", "scheduler", "--tick", "0.3"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    time.sleep(4)
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    logs = []
+    for proc in procs:
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+        logs.append(err)
+    # Both processes ticked about a dozen times; the 60 s job ran once, in one of them.
+    runs = [log.count("job maintenance.occurrences ran") for log in logs]
+    assert sorted(runs) == [0, 1], logs
+    engine = get_engine(f"sqlite:///{(tmp_path / 'facility.db').resolve()}")
+    with engine.connect() as connection:
+        names = connection.execute(text("SELECT name FROM mnt_scheduler_state ORDER BY name")).scalars().all()
+        escalations = connection.execute(
+            text("SELECT count(*) FROM audit_entry WHERE action LIKE '%escalate%'")
+        ).scalar()
+    assert "maintenance.occurrences" in names and "__lease__" in names
+    assert escalations == 0
