@@ -18,3 +18,5 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # amqtt logs every state-machine step of the embedded broker at INFO.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
