@@ -6,7 +6,7 @@
 - Overdue escalations go to the managers through booking's e-mail outbox.
 - Usage plans count booked hours through `booking.service.booked_hours`.
 
-Sensor alerts are not wired yet: the sensors contract was not on main by 12:15 (docs/maintenance.md).
+Sensor alerts become work orders in `alerts.py`.
 """
 
 from __future__ import annotations
