@@ -56,8 +56,12 @@ def test_published_reading_becomes_queryable(running: Gateway, mosquitto: Mosqui
     wait_until(lambda: store.count(["env-E-101"]) == 3)
     latest = {x.metric: x.value for x in store.latest(["env-E-101"])}
     assert latest == {"co2": 612.0, "temperature": 22.5, "humidity": 41.0}
-    with Session(get_engine(pg_url)) as session:
-        device = session.exec(select(Device).where(Device.code == "env-E-101")).one()
+
+    def registered() -> Device | None:  # the registry commits just after the store write
+        with Session(get_engine(pg_url)) as session:
+            return session.exec(select(Device).where(Device.code == "env-E-101")).first()
+
+    device = wait_until(registered)
     assert device.room_id is None and device.reported_room == "E-101"  # unassigned until placed
     assert device.metrics == "co2,humidity,temperature" and device.online
     client.disconnect()
