@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DataError, StatementError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facility.core.errors import FacilityError
@@ -72,14 +72,21 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers[key] = value
         return response
 
+    @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)
-    async def _overflow(request: Request, exc: OverflowError) -> Response:
-        # An id or a date beyond what the database or datetime can hold is bad input, not a fault.
-        return _respond(request, 422, "A value is out of range.", "invalid", {})
+    async def _bad_data(request: Request, exc: Exception) -> Response:
+        # The database refused a value (a NUL byte, a number out of range): the input was bad.
+        return _respond(request, 422, "A value is out of range or contains invalid characters.", "invalid", {})
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return _respond(request, 409, "The change conflicts with existing data.", "conflict", {})
 
     @app.exception_handler(StatementError)
     async def _statement(request: Request, exc: StatementError) -> Response:
-        if isinstance(exc, DataError) or isinstance(exc.orig, OverflowError | ValueError):
+        # A value the driver could not even send (a date beyond datetime's range) is bad input.
+        if isinstance(exc.orig, OverflowError | ValueError):
             return _respond(request, 422, "A value is out of range.", "invalid", {})
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
         return _respond(request, 500, "Internal error; it has been logged.", "internal", {})

@@ -13,9 +13,8 @@ def configure_logging(level: str = "INFO") -> None:
     if sys.stderr.isatty():
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     else:
-        handler.setFormatter(
-            JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"asctime": "ts", "levelname": "level"})
-        )
+        fields = "%(asctime)s %(levelname)s %(name)s %(message)s"
+        handler.setFormatter(JsonFormatter(fields, rename_fields={"asctime": "ts", "levelname": "level"}))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -19,6 +19,7 @@ from facility.core.errors import (
     error_responses,
 )
 from facility.core.models import OrgStatus
+from facility.core.params import Limit, ObjectId, Offset
 from facility.core.schemas import (
     AuditList,
     OrganizationDecision,
@@ -112,7 +113,7 @@ def list_organizations(
     responses=error_responses(Forbidden, NotFound, InvalidInput, NotAuthenticated),
 )
 def decide_organization(
-    org_id: int, body: OrganizationDecision, session: DbSession, user: CurrentUser
+    org_id: ObjectId, body: OrganizationDecision, session: DbSession, user: CurrentUser
 ) -> OrganizationPublic:
     org = accounts.decide_organization(
         session, user, org_id, approve=body.approve, reason=body.reason
@@ -127,8 +128,8 @@ def list_audit(
     entity: Annotated[str | None, Query(max_length=60)] = None,
     action: Annotated[str | None, Query(max_length=80)] = None,
     actor: Annotated[str | None, Query(max_length=254)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> AuditList:
     rows, total = audit.list_entries(
         session, user, entity=entity, action=action, actor_label=actor, limit=limit, offset=offset

@@ -12,6 +12,7 @@ from facility.core.auth import SESSION_USER_KEY, CurrentUser, DbSession, csrf_to
 from facility.core.errors import FacilityError
 from facility.core.i18n import LANG_COOKIE, LANGUAGES, translate
 from facility.core.models import OrgKind, OrgStatus
+from facility.core.params import ObjectId
 from facility.core.router import client_address
 from facility.core.web import redirect, render, request_language
 
@@ -132,7 +133,7 @@ def organizations_page(
 @router.post("/organizations/{org_id}/decision")
 def decide_organization(
     request: Request,
-    org_id: int,
+    org_id: ObjectId,
     session: DbSession,
     user: CurrentUser,
     approve: Annotated[bool, Form()],

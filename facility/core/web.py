@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import inspect
 from sqlmodel import Session
 
 from facility.core.auth import SESSION_USER_KEY, csrf_token
@@ -61,9 +61,9 @@ def is_htmx(request: Request) -> bool:
 
 def page_user(request: Request) -> Any:
     """The signed-in user for the page header, loaded once even on pages that do not need it."""
-    cached = getattr(request.state, "user", None)
-    if cached is not None and sa_inspect(cached).expired_attributes:
-        # The request's unit of work rolled back (an error page): the loaded user expired with it.
+    current = getattr(request.state, "user", None)
+    if current is not None and inspect(current).expired_attributes:
+        # A failed request rolled its session back, expiring the row: load it afresh.
         del request.state.user
     if not hasattr(request.state, "user"):
         uid = request.session.get(SESSION_USER_KEY)

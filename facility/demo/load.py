@@ -122,7 +122,7 @@ class _Loader:
             {"code": spec["code"]},
             {
                 "building_id": building.id,
-                "floor_id": floors.get(spec.get("floor")) if spec.get("floor") is not None else (parent.floor_id if parent else None),
+                "floor_id": floors.get(spec["floor"]) if "floor" in spec else (parent.floor_id if parent else None),
                 "parent_id": parent.id if parent else None,
                 "name_ko": spec["ko"],
                 "name_en": spec["en"],

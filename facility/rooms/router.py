@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from facility.core.auth import CurrentUser, DbSession, OptionalUser
 from facility.core.errors import Forbidden, NotAuthenticated, error_responses
+from facility.core.params import Limit, ObjectId, Offset
 from facility.rooms import service
 from facility.rooms.exceptions import RoomNotFound
 from facility.rooms.schemas import BuildingPublic, RoomFilters, RoomList, RoomPublic, RoomUpdate
@@ -22,13 +23,13 @@ def list_rooms(
     building: str | None = None,
     campus: str | None = None,
     kind: str | None = None,
-    min_capacity: Annotated[int | None, Query(ge=0)] = None,
+    min_capacity: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
     layout: str | None = None,
     bookable: bool | None = None,
     equipment: Annotated[list[str] | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> RoomList:
     """Rooms visitors and renters may rent; staff see every room."""
     filters = RoomFilters(
@@ -48,7 +49,7 @@ def list_rooms(
 
 
 @router.get("/rooms/{room_id}", response_model=RoomPublic, responses=error_responses(RoomNotFound))
-def read_room(room_id: int, session: DbSession, viewer: OptionalUser) -> RoomPublic:
+def read_room(room_id: ObjectId, session: DbSession, viewer: OptionalUser) -> RoomPublic:
     return service.to_public(session, [service.get_room(session, room_id, viewer)])[0]
 
 
@@ -58,7 +59,7 @@ def read_room(room_id: int, session: DbSession, viewer: OptionalUser) -> RoomPub
     responses=error_responses(RoomNotFound, Forbidden, NotAuthenticated),
 )
 def patch_room(
-    room_id: int, changes: RoomUpdate, session: DbSession, user: CurrentUser
+    room_id: ObjectId, changes: RoomUpdate, session: DbSession, user: CurrentUser
 ) -> RoomPublic:
     room = service.update_room(session, user, room_id, changes)
     return service.to_public(session, [room])[0]

@@ -246,7 +246,7 @@ def update_room(session: Session, actor: User, room_id: int, changes: RoomUpdate
     ensure_role(actor, *MANAGING_ROLES)
     room = get_room(session, room_id, actor)
     before = audit.snapshot(room)
-    for field, value in changes.model_dump(exclude_unset=True).items():
+    for field, value in changes.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(room, field, value.value if hasattr(value, "value") else value)
     session.add(room)
     session.flush()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from facility.core.auth import DbSession, OptionalUser
+from facility.core.params import ObjectId
 from facility.core.web import redirect, render
 from facility.rooms import service
 from facility.rooms.kinds import Layout, RoomKind
@@ -65,7 +66,7 @@ def catalogue(
 
 
 @router.get("/rooms/{room_id}")
-def room_detail(request: Request, room_id: int, session: DbSession, viewer: OptionalUser) -> Response:
+def room_detail(request: Request, room_id: ObjectId, session: DbSession, viewer: OptionalUser) -> Response:
     room = service.get_room(session, room_id, viewer)
     public = service.to_public(session, [room])[0]
     hours = [(day, service.opening_hours(session, room, day)) for day in range(7)]

@@ -95,3 +95,11 @@ def test_validation_error_shape(client: TestClient) -> None:
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "invalid" and body["detail"].startswith("Invalid input")
+
+
+def test_login_rate_limited_per_address(client: TestClient, session: Session) -> None:
+    victim = make_user(session)
+    for n in range(20):  # twenty different accounts guessed from one address
+        client.post("/api/v1/auth/token", data={"username": f"nobody{n}@example.kr", "password": "guess-pw"})
+    blocked = client.post("/api/v1/auth/token", data={"username": victim.email, "password": PASSWORD})
+    assert blocked.status_code == 429

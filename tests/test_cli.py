@@ -1,0 +1,80 @@
+"""The commands a newcomer and an operator type, run as real processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+
+
+def run_cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "FACILITY_DATA_DIR": str(data_dir), **env}
+    environment.pop("FACILITY_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "facility.cli", *args],
+        env=environment, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_upgrade_users_add_and_token(tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
+    added = run_cli("users", "add", "boss@example.kr", "--role", "manager", "--password", "long-enough-pw",
+                    data_dir=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert "created manager boss@example.kr" in added.stdout
+    renter = run_cli("users", "add", "r@example.kr", "--role", "renter", "--password", "long-enough-pw",
+                     "--org", "서초교사회", data_dir=tmp_path)
+    assert renter.returncode == 0, renter.stderr
+    duplicate = run_cli("users", "add", "boss@example.kr", "--role", "crew", "--password", "long-enough-pw",
+                        data_dir=tmp_path)
+    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+
+
+def test_serve_refuses_unmigrated_database(tmp_path: Path) -> None:
+    result = run_cli("serve", "--port", str(free_port()), data_dir=tmp_path)
+    assert result.returncode == 2
+    assert "facility db upgrade" in result.stderr
+
+
+def test_demo_starts_everything_on_the_embedded_default(tmp_path: Path) -> None:
+    port = free_port()
+    environment = {**os.environ, "FACILITY_DATA_DIR": str(tmp_path)}
+    for key in ("FACILITY_DATABASE_URL", "FACILITY_MQTT_URL", "FACILITY_INFLUX_URL"):
+        environment.pop(key, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "facility.cli", "demo", "--port", str(port)],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )
+    output = ""
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("facility demo did not start")
+        login = httpx.get(f"http://127.0.0.1:{port}/login")
+        assert "로그인" in login.text
+        rooms = httpx.get(f"http://127.0.0.1:{port}/api/v1/rooms?limit=1").json()
+        assert rooms["total"] > 50
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+    accounts = dict(re.findall(r"^\s+(renter|crew|manager|admin)\s+\S+@demo\.facility\.kr\s+(\S+)$", output, re.M))
+    assert set(accounts) == {"renter", "crew", "manager", "admin"}, output[-2000:]
