@@ -48,9 +48,7 @@ def conflict_error(
         extra={
             "slot": {"room_id": room.id, "start": _iso(starts_at), "end": _iso(ends_at)},
             "conflicts": in_the_way,
-            "alternatives": suggest_alternatives(
-                session, room, starts_at, ends_at, attendees, viewer
-            ),
+            "alternatives": suggest_alternatives(session, room, starts_at, ends_at, attendees, viewer),
         },
     )
 
@@ -70,9 +68,7 @@ def suggest_alternatives(
     length = ends_at - starts_at
     found: list[dict[str, Any]] = []
     campus = availability.Campus.load(session)
-    day_start = datetime.combine(
-        starts_at.astimezone(zone).date(), datetime.min.time(), tzinfo=zone
-    )
+    day_start = datetime.combine(starts_at.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
     same_room = availability.free_slots_many(
         session,
         [room],

@@ -190,10 +190,7 @@ def claims_in_window(
     if len(space_ids) < 500:
         query = query.where(col(SpaceClaim.space_id).in_(space_ids))
     if exclude_booking_id is not None:
-        query = query.where(
-            (col(SpaceClaim.booking_id).is_(None))
-            | (col(SpaceClaim.booking_id) != exclude_booking_id)
-        )
+        query = query.where((col(SpaceClaim.booking_id).is_(None)) | (col(SpaceClaim.booking_id) != exclude_booking_id))
     wanted = set(space_ids)
     rows: list[Any] = list(session.connection().execute(query).all())
     for space_id, claim_starts, claim_ends in rows:
@@ -227,10 +224,7 @@ def free_slots_many(
         respect_holidays=respect_holidays,
         campus=campus,
     )
-    return {
-        room_id: [(_moment(lo), _moment(hi)) for lo, hi in slots]
-        for room_id, slots in found.items()
-    }
+    return {room_id: [(_moment(lo), _moment(hi)) for lo, hi in slots] for room_id, slots in found.items()}
 
 
 def free_epoch_slots(
@@ -249,13 +243,9 @@ def free_epoch_slots(
     leaves = {room.id: campus.leaves(room.id) for room in rooms}  # type: ignore[arg-type]
     # Buffers reach outside the window: widen the claim read by the longest buffer.
     margin = timedelta(hours=2)
-    busy = claims_in_window(
-        session, sorted({s for ls in leaves.values() for s in ls}), start - margin, end + margin
-    )
+    busy = claims_in_window(session, sorted({s for ls in leaves.values() for s in ls}), start - margin, end + margin)
     closed = (
-        closed_days(session, start.astimezone(zone).date(), end.astimezone(zone).date())
-        if respect_holidays
-        else {}
+        closed_days(session, start.astimezone(zone).date(), end.astimezone(zone).date()) if respect_holidays else {}
     )
     window_start, window_end = _epoch(start), _epoch(end)
     step, shortest = int(SLOT.total_seconds()), int(min_length.total_seconds())

@@ -56,11 +56,7 @@ def place_block(
     spaces = rooms_service.atomic_space_ids(session, room_id)
     clashes = claims.find_clashes(session, spaces, starts_at, ends_at, share_key=0)
     booking_ids = sorted({c.booking_id for c in clashes if c.booking_id})
-    in_the_way = (
-        list(session.exec(select(Booking).where(col(Booking.id).in_(booking_ids))))
-        if booking_ids
-        else []
-    )
+    in_the_way = list(session.exec(select(Booking).where(col(Booking.id).in_(booking_ids)))) if booking_ids else []
     firm = [b for b in in_the_way if b.status in {s.value for s in FIRM_STATUSES}]
     if firm:
         raise BookingConflict(
@@ -98,15 +94,11 @@ def place_block(
         booking.displaced_by_block_id = block.id
         _touch(booking)
         session.add(booking)
-        audit.record(
-            session, actor, "booking.displace", "booking", booking.id, after={"block_id": block.id}
-        )
+        audit.record(session, actor, "booking.displace", "booking", booking.id, after={"block_id": block.id})
         notify.notify_booking(session, booking, "displaced", local_zone().key, note=block.reason)
     session.flush()
     if not claims.insert_claims(session, claims.block_claims(session, block)):
-        raise BookingConflict(
-            "A booking took this slot at the same moment; try again.", extra={"alternatives": []}
-        )
+        raise BookingConflict("A booking took this slot at the same moment; try again.", extra={"alternatives": []})
     audit.record(session, actor, "block.create", "booking_block", block.id, after=block)
     return block, displaced
 
@@ -123,9 +115,7 @@ def remove_block(session: Session, actor: User | None, block_id: int) -> None:
     claims.release_block(session, block_id)
     session.add(block)
     session.flush()
-    audit.record(
-        session, actor, "block.remove", "booking_block", block.id, before=before, after=block
-    )
+    audit.record(session, actor, "block.remove", "booking_block", block.id, before=before, after=block)
     displaced = session.exec(select(Booking).where(Booking.displaced_by_block_id == block_id))
     for booking in displaced:
         if booking.status not in {s.value for s in PENDING_STATUSES}:

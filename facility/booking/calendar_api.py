@@ -14,6 +14,7 @@ from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
 from facility.core.errors import Forbidden, NotAuthenticated, NotFound, error_responses
 from facility.core.models import Organization
+from facility.core.params import ObjectId
 from facility.core.security import sign_value, unsign_value
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Room
@@ -44,7 +45,7 @@ def _ics(body: bytes) -> Response:
 
 
 @router.get("/rooms/{room_id}/calendar.ics", responses=error_responses(NotFound))
-def room_calendar(room_id: int, token: str, request: Request, session: DbSession) -> Response:
+def room_calendar(room_id: ObjectId, token: str, request: Request, session: DbSession) -> Response:
     """The room's bookings as an iCalendar feed, behind its secret token."""
     if unsign_value(request.app.state.secret_key, ROOM_FEED_SALT, token) != str(room_id):
         raise NotFound("No such calendar.")
@@ -53,19 +54,13 @@ def room_calendar(room_id: int, token: str, request: Request, session: DbSession
         raise NotFound("No such calendar.")
 
     now = utcnow()
-    rows = service.bookings_between(
-        session, now - timedelta(days=90), now + timedelta(days=400), room_ids=[room_id]
-    )
+    rows = service.bookings_between(session, now - timedelta(days=90), now + timedelta(days=400), room_ids=[room_id])
     zone = service.local_zone().key
-    return _ics(
-        ical.calendar_bytes([(b, room) for b in rows], zone, name=f"{room.name_ko} ({room.code})")
-    )
+    return _ics(ical.calendar_bytes([(b, room) for b in rows], zone, name=f"{room.name_ko} ({room.code})"))
 
 
 @router.get("/organizations/{org_id}/calendar.ics", responses=error_responses(NotFound))
-def organization_calendar(
-    org_id: int, token: str, request: Request, session: DbSession
-) -> Response:
+def organization_calendar(org_id: ObjectId, token: str, request: Request, session: DbSession) -> Response:
     if unsign_value(request.app.state.secret_key, ORG_FEED_SALT, token) != str(org_id):
         raise NotFound("No such calendar.")
     org = session.get(Organization, org_id)
@@ -74,15 +69,10 @@ def organization_calendar(
 
     rows = list(
         session.exec(
-            select(Booking)
-            .where(Booking.organization_id == org_id)
-            .order_by(col(Booking.starts_at))
-            .limit(2000)
+            select(Booking).where(Booking.organization_id == org_id).order_by(col(Booking.starts_at)).limit(2000)
         )
     )
-    rooms = {
-        r.id: r for r in rooms_service.visible_rooms(session, None, list({b.room_id for b in rows}))
-    }
+    rooms = {r.id: r for r in rooms_service.visible_rooms(session, None, list({b.room_id for b in rows}))}
     zone = service.local_zone().key
     return _ics(ical.calendar_bytes([(b, rooms.get(b.room_id)) for b in rows], zone, name=org.name))
 
@@ -102,7 +92,5 @@ def calendar_links(
     if room_id is not None:
         if not user.is_staff:
             raise Forbidden("Room feeds are for staff.")
-        links["room"] = (
-            f"/api/v1/rooms/{room_id}/calendar.ics?token={room_feed_token(secret, room_id)}"
-        )
+        links["room"] = f"/api/v1/rooms/{room_id}/calendar.ics?token={room_feed_token(secret, room_id)}"
     return links

@@ -51,19 +51,13 @@ def check_rules(
     if not staff and not room.bookable_external:
         raise BookingRuleViolation("This room is not bookable by renters.", code="not_bookable")
     if room.status != RoomStatus.open.value:
-        raise BookingRuleViolation(
-            f"This room is {room.status} and cannot be booked.", code="room_unavailable"
-        )
+        raise BookingRuleViolation(f"This room is {room.status} and cannot be booked.", code="room_unavailable")
     kind_rules = rules.rules_for(room.kind)
     length = ends_at - starts_at
     if length < kind_rules.min_duration:
-        raise BookingRuleViolation(
-            f"A booking of this room lasts at least {_hours(kind_rules.min_duration)} h."
-        )
+        raise BookingRuleViolation(f"A booking of this room lasts at least {_hours(kind_rules.min_duration)} h.")
     if length > kind_rules.max_duration:
-        raise BookingRuleViolation(
-            f"A booking of this room lasts at most {_hours(kind_rules.max_duration)} h."
-        )
+        raise BookingRuleViolation(f"A booking of this room lasts at most {_hours(kind_rules.max_duration)} h.")
     if not staff:
         if starts_at < now + rules.MIN_LEAD:
             raise BookingRuleViolation("Book at least one day ahead.", code="lead_time")
@@ -84,9 +78,7 @@ def check_rules(
         )
     holiday = rules.holiday_name(session, local_start.date())
     if holiday and not staff:
-        raise BookingRuleViolation(
-            f"The Institute does not rent on {local_start.date()} ({holiday}).", code="holiday"
-        )
+        raise BookingRuleViolation(f"The Institute does not rent on {local_start.date()} ({holiday}).", code="holiday")
     capacity = _layout_capacity(session, room, layout)
     if attendees > capacity:
         raise BookingRuleViolation(
@@ -132,7 +124,6 @@ def check_quota(
     limit = monthly_quota_hours(session, organization_id)
     if used + wanted > limit:
         raise BookingRuleViolation(
-            f"This would bring your organisation to {used + wanted:g} h this month; "
-            f"the quota is {limit} h.",
+            f"This would bring your organisation to {used + wanted:g} h this month; the quota is {limit} h.",
             code="quota_exceeded",
         )

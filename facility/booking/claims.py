@@ -70,15 +70,9 @@ def find_clashes(
     booking_ids = {c.booking_id for c in claims if c.booking_id}
     block_ids = {c.block_id for c in claims if c.block_id}
     bookings = (
-        {b.id: b for b in session.exec(select(Booking).where(col(Booking.id).in_(booking_ids)))}
-        if booking_ids
-        else {}
+        {b.id: b for b in session.exec(select(Booking).where(col(Booking.id).in_(booking_ids)))} if booking_ids else {}
     )
-    blocks = (
-        {b.id: b for b in session.exec(select(Block).where(col(Block.id).in_(block_ids)))}
-        if block_ids
-        else {}
-    )
+    blocks = {b.id: b for b in session.exec(select(Block).where(col(Block.id).in_(block_ids)))} if block_ids else {}
     clashes = []
     for claim in claims:
         owner: Booking | Block | None = (
@@ -160,6 +154,4 @@ def release_block(session: Session, block_id: int) -> None:
 def lock_organization(session: Session, organization_id: int | None) -> None:
     """Serialise one organisation's requests on PostgreSQL, so its quota check is exact."""
     if organization_id and session.get_bind().dialect.name == "postgresql":
-        session.exec(
-            text("SELECT pg_advisory_xact_lock(4242, :org)").bindparams(org=organization_id)
-        )  # type: ignore[call-overload]
+        session.exec(text("SELECT pg_advisory_xact_lock(4242, :org)").bindparams(org=organization_id))  # type: ignore[call-overload]

@@ -42,9 +42,7 @@ def _today(request: Request) -> date:
 
 
 def _names(session, ids):  # type: ignore[no-untyped-def]
-    orgs = {
-        o.id: o for o in session.exec(select(Organization).where(col(Organization.id).in_(ids)))
-    }
+    orgs = {o.id: o for o in session.exec(select(Organization).where(col(Organization.id).in_(ids)))}
     return orgs
 
 
@@ -126,21 +124,13 @@ def manager_move(
 
 
 @router.get("/manage/grid")
-def day_grid(
-    request: Request, session: DbSession, user: CurrentUser, building: str = "", day: str = ""
-) -> Response:
+def day_grid(request: Request, session: DbSession, user: CurrentUser, building: str = "", day: str = "") -> Response:
     ensure_role(user, *STAFF_ROLES)
-    buildings = list(
-        session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code)))
-    )
+    buildings = list(session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code))))
     chosen = next((b for b in buildings if b.code == building), buildings[0] if buildings else None)
     local_day = _day(day, _today(request))
     rooms = list(
-        session.exec(
-            select(Room)
-            .where(Room.building_id == (chosen.id if chosen else -1))
-            .order_by(Room.code)
-        )
+        session.exec(select(Room).where(Room.building_id == (chosen.id if chosen else -1)).order_by(Room.code))
     )
     times, rows = grid.day_grid(session, rooms, local_day, _zone(request))
     context = {
@@ -223,31 +213,23 @@ def add_block(
             current += timedelta(days=1)
     except (FacilityError, ValueError) as error:
         session.rollback()
-        message = (
-            error.message if isinstance(error, FacilityError) else "Check the dates and times."
-        )
+        message = error.message if isinstance(error, FacilityError) else "Check the dates and times."
         conflicts = error.extra.get("conflicts", []) if isinstance(error, BookingConflict) else []
         context = _blocks_context(request, session, form=form, error=message, conflicts=conflicts)
-        return render(
-            request, "booking/manage_blocks.html", context, status_code=409 if conflicts else 422
-        )
+        return render(request, "booking/manage_blocks.html", context, status_code=409 if conflicts else 422)
     context = _blocks_context(request, session, displaced=displaced, placed=placed)
     return render(request, "booking/manage_blocks.html", context)
 
 
 @router.post("/manage/blocks/{block_id}/remove")
-def remove_block(
-    request: Request, block_id: int, session: DbSession, user: CurrentUser
-) -> Response:
+def remove_block(request: Request, block_id: int, session: DbSession, user: CurrentUser) -> Response:
     ensure_role(user, *MANAGING_ROLES)
     service.remove_block(session, user, block_id)
     return redirect(request, "/manage/blocks")
 
 
 @router.get("/manage/invoices")
-def invoices_page(
-    request: Request, session: DbSession, user: CurrentUser, status: str = "issued"
-) -> Response:
+def invoices_page(request: Request, session: DbSession, user: CurrentUser, status: str = "issued") -> Response:
     ensure_role(user, *MANAGING_ROLES)
     rows = invoices.list_invoices(session, user, status=status or None)
     orgs = _names(session, {i.organization_id for i in rows if i.organization_id})
@@ -308,17 +290,13 @@ def _month(request: Request, value: str) -> date:
 
 
 @router.get("/manage/reports.csv")
-def reports_csv(
-    request: Request, session: DbSession, user: CurrentUser, month: str = "", by: str = "room"
-) -> Response:
+def reports_csv(request: Request, session: DbSession, user: CurrentUser, month: str = "", by: str = "room") -> Response:
     ensure_role(user, *MANAGING_ROLES)
     first = _month(request, month)
     table = reports.utilisation(session, first, _zone(request), by=by)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [by, "open_hours", "booked_hours", "utilisation_percent", "bookings", "no_shows"]
-    )
+    writer.writerow([by, "open_hours", "booked_hours", "utilisation_percent", "bookings", "no_shows"])
     for row in table:
         writer.writerow(
             [
@@ -334,18 +312,14 @@ def reports_csv(
     return Response(
         "\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="utilisation-{first:%Y-%m}-{by}.csv"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="utilisation-{first:%Y-%m}-{by}.csv"'},
     )
 
 
 @router.get("/manage/outbox")
 def outbox_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
     ensure_role(user, *MANAGING_ROLES)
-    return render(
-        request, "booking/manage_outbox.html", {"messages": notify.recent_messages(session)}
-    )
+    return render(request, "booking/manage_outbox.html", {"messages": notify.recent_messages(session)})
 
 
 @router.get("/manage/rooms/{room_id}/qr.svg")

@@ -85,9 +85,7 @@ class GridRow:
     conflicting: set[int] = field(default_factory=set)
 
 
-def day_grid(
-    session: Session, rooms: list[Room], day: date, zone: ZoneInfo
-) -> tuple[list[time], list[GridRow]]:
+def day_grid(session: Session, rooms: list[Room], day: date, zone: ZoneInfo) -> tuple[list[time], list[GridRow]]:
     """Every booking and block of the rooms on a local day, per half-hour; a cell with two or more
     occupants (a displaced request under a block) is a conflict to resolve."""
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
@@ -132,10 +130,7 @@ def day_grid(
             ),
         )
         for b in bookings
-    ] + [
-        (k.room_id, Occupant("block", k.id or 0, k.reason, k.kind, k.starts_at, k.ends_at))
-        for k in blocks
-    ]
+    ] + [(k.room_id, Occupant("block", k.id or 0, k.reason, k.kind, k.starts_at, k.ends_at)) for k in blocks]
     times = slot_times()
     rows = []
     for room in rooms:

@@ -36,11 +36,7 @@ def _event(booking: Booking, room: Room | None, zone_name: str) -> Event:
         "status",
         "CANCELLED"
         if cancelled
-        else (
-            "TENTATIVE"
-            if booking.status in {BookingStatus.held, BookingStatus.requested}
-            else "CONFIRMED"
-        ),
+        else ("TENTATIVE" if booking.status in {BookingStatus.held, BookingStatus.requested} else "CONFIRMED"),
     )
     event.add("description", f"status: {booking.status}")
     return event

@@ -19,6 +19,7 @@ from facility.core.errors import (
     NotFound,
     error_responses,
 )
+from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
 
 # Included by `router` under its /api/v1 prefix.
@@ -32,16 +33,11 @@ def invoice_public(invoice: Invoice) -> InvoicePublic:
     return InvoicePublic.model_validate(invoice, from_attributes=True)
 
 
-@router.get(
-    "/invoices", response_model=list[InvoicePublic], responses=error_responses(NotAuthenticated)
-)
+@router.get("/invoices", response_model=list[InvoicePublic], responses=error_responses(NotAuthenticated))
 def list_invoices(
     session: DbSession, user: CurrentUser, status: str | None = None, booking_id: int | None = None
 ) -> list[InvoicePublic]:
-    return [
-        invoice_public(i)
-        for i in invoices.list_invoices(session, user, status=status, booking_id=booking_id)
-    ]
+    return [invoice_public(i) for i in invoices.list_invoices(session, user, status=status, booking_id=booking_id)]
 
 
 @router.get(
@@ -49,7 +45,7 @@ def list_invoices(
     response_model=InvoicePublic,
     responses=error_responses(InvoiceNotFound),
 )
-def read_invoice(invoice_id: int, session: DbSession, user: CurrentUser) -> InvoicePublic:
+def read_invoice(invoice_id: ObjectId, session: DbSession, user: CurrentUser) -> InvoicePublic:
     return invoice_public(invoices.get_invoice(session, user, invoice_id))
 
 
@@ -59,9 +55,7 @@ def read_invoice(invoice_id: int, session: DbSession, user: CurrentUser) -> Invo
     status_code=201,
     responses=error_responses(InvoiceNotFound, Forbidden, InvalidInput),
 )
-def record_payment(
-    invoice_id: int, body: PaymentCreate, session: DbSession, user: CurrentUser
-) -> InvoicePublic:
+def record_payment(invoice_id: ObjectId, body: PaymentCreate, session: DbSession, user: CurrentUser) -> InvoicePublic:
     invoices.record_payment(session, user, invoice_id, **body.model_dump())
     return invoice_public(invoices.get_invoice(session, user, invoice_id))
 
@@ -95,6 +89,6 @@ def list_waitlist(session: DbSession, user: CurrentUser) -> list[dict[str, Any]]
 
 
 @router.delete("/waitlist/{entry_id}", status_code=204, responses=error_responses(NotFound))
-def leave_waitlist(entry_id: int, session: DbSession, user: CurrentUser) -> Response:
+def leave_waitlist(entry_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
     waitlist.leave_waitlist(session, user, entry_id)
     return Response(status_code=204)

@@ -107,16 +107,12 @@ def on_cancelled(session: Session, actor: User | None, booking: Booking) -> None
     from facility.booking.service import local_zone
 
     for invoice in session.exec(
-        select(Invoice).where(
-            Invoice.booking_id == booking.id, Invoice.status == InvoiceStatus.issued.value
-        )
+        select(Invoice).where(Invoice.booking_id == booking.id, Invoice.status == InvoiceStatus.issued.value)
     ):
         before = audit.snapshot(invoice)
         invoice.status = InvoiceStatus.void.value
         session.add(invoice)
-        audit.record(
-            session, actor, "invoice.void", "invoice", invoice.id, before=before, after=invoice
-        )
+        audit.record(session, actor, "invoice.void", "invoice", invoice.id, before=before, after=invoice)
     if booking.cancellation_fee > 0:
         # The fee is a share of the VAT-inclusive total; split it back into net and VAT.
         net = booking.cancellation_fee * 100 // (100 + VAT_PERCENT)
@@ -196,9 +192,7 @@ def record_payment(
         invoice.status = InvoiceStatus.paid.value
     session.add(invoice)
     session.flush()
-    audit.record(
-        session, actor, "invoice.payment", "invoice", invoice.id, before=before, after=invoice
-    )
+    audit.record(session, actor, "invoice.payment", "invoice", invoice.id, before=before, after=invoice)
     booking = session.get(Booking, invoice.booking_id)
     if (
         invoice.status == InvoiceStatus.paid.value
@@ -216,9 +210,9 @@ def revenue_summary(session: Session, actor: User) -> dict[str, int]:
     """Invoiced, received and outstanding amounts over all non-void invoices."""
     ensure_role(actor, *MANAGING_ROLES)
     row = session.exec(
-        select(
-            func.coalesce(func.sum(Invoice.total), 0), func.coalesce(func.sum(Invoice.paid), 0)
-        ).where(Invoice.status != InvoiceStatus.void.value)
+        select(func.coalesce(func.sum(Invoice.total), 0), func.coalesce(func.sum(Invoice.paid), 0)).where(
+            Invoice.status != InvoiceStatus.void.value
+        )
     ).one()
     invoiced, received = int(row[0]), int(row[1])
     return {"invoiced": invoiced, "received": received, "outstanding": invoiced - received}

@@ -59,18 +59,14 @@ def send_via_smtp(email: EmailMessage, settings: MailSettings) -> None:
         smtp.send_message(email)
 
 
-def send_pending(
-    session: Session, now: datetime, settings: MailSettings | None = None, transport=send_via_smtp
-) -> int:  # type: ignore[no-untyped-def]
+def send_pending(session: Session, now: datetime, settings: MailSettings | None = None, transport=send_via_smtp) -> int:  # type: ignore[no-untyped-def]
     """Send due messages; a failure is retried with exponential back-off. Returns how many sent."""
     settings = settings or MailSettings()
     if not settings.host:
         return 0
     query = (
         select(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.pending.value, OutboxMessage.next_attempt_at <= now
-        )
+        .where(OutboxMessage.status == OutboxStatus.pending.value, OutboxMessage.next_attempt_at <= now)
         .order_by(col(OutboxMessage.id))
         .limit(BATCH)
     )

@@ -181,9 +181,7 @@ class FeeSchedule(SQLModel, table=True):
     weekend_percent: int = Field(default=120, ge=0)
     evening_percent: int = Field(default=130, ge=0, description="hours from 18:00 local")
     deposit: int = Field(default=0, ge=0)
-    equipment_fees: dict[str, int] = Field(
-        default_factory=dict, sa_column=Column(JSON, nullable=False)
-    )
+    equipment_fees: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class OrganizationQuota(SQLModel, table=True):
@@ -228,9 +226,7 @@ class Invoice(SQLModel, table=True):
     booking_id: int = Field(foreign_key="booking.id", index=True)
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
     kind: str = Field(default="rental", max_length=20)
-    lines: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
+    lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     net: int = Field(default=0)
     vat: int = Field(default=0)
     total: int = Field(default=0)

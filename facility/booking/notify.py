@@ -30,9 +30,7 @@ EVENT_TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-def enqueue_email(
-    session: Session, *, to: str, subject: str, body: str, ics: bytes | None = None
-) -> OutboxMessage:
+def enqueue_email(session: Session, *, to: str, subject: str, body: str, ics: bytes | None = None) -> OutboxMessage:
     """Queue one e-mail in the caller's transaction; the outbox job sends it after commit."""
     message = OutboxMessage(to=to.strip(), subject=subject[:300], body=body, ics=ics)
     session.add(message)
@@ -61,10 +59,7 @@ def notify_booking(
     room = session.get(Room, booking.room_id)
     ko, en = EVENT_TEXT.get(event, (event, event))
     zone = ZoneInfo(zone_name)
-    when = (
-        f"{booking.starts_at.astimezone(zone):%Y-%m-%d %H:%M}–"
-        f"{booking.ends_at.astimezone(zone):%H:%M} ({zone_name})"
-    )
+    when = f"{booking.starts_at.astimezone(zone):%Y-%m-%d %H:%M}–{booking.ends_at.astimezone(zone):%H:%M} ({zone_name})"
     where = f"{room.name_ko} / {room.name_en} ({room.code})" if room else ""
     body = "\n".join(
         line
@@ -82,16 +77,12 @@ def notify_booking(
     )
     ics = booking_invite(booking, room, zone_name)
     return [
-        enqueue_email(
-            session, to=to, subject=f"[연수원 대관] {ko}: {booking.title}", body=body, ics=ics
-        )
+        enqueue_email(session, to=to, subject=f"[연수원 대관] {ko}: {booking.title}", body=body, ics=ics)
         for to in recipients(session, booking)
     ]
 
 
-def recent_messages(
-    session: Session, *, limit: int = 100, since: datetime | None = None
-) -> list[OutboxMessage]:
+def recent_messages(session: Session, *, limit: int = 100, since: datetime | None = None) -> list[OutboxMessage]:
     query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
     if since is not None:
         query = query.where(OutboxMessage.created_at >= since)

@@ -32,9 +32,7 @@ CANCELLATION_SCHEDULE: tuple[tuple[int, int], ...] = ((7, 0), (3, 20), (1, 50), 
 def schedule_for(session: Session, room: Room) -> FeeSchedule | None:
     """The room's own fee schedule, else its kind's."""
     own = session.exec(select(FeeSchedule).where(FeeSchedule.room_id == room.id)).first()
-    return (
-        own or session.exec(select(FeeSchedule).where(FeeSchedule.room_kind == room.kind)).first()
-    )
+    return own or session.exec(select(FeeSchedule).where(FeeSchedule.room_kind == room.kind)).first()
 
 
 def _line(key: str, label_ko: str, label_en: str, amount: int) -> dict[str, Any]:
@@ -99,11 +97,7 @@ def compute_quote(
     evening = _evening_hours(start, end)
     if evening and schedule.evening_percent > 100:
         extra = round(schedule.hourly * evening * (schedule.evening_percent - 100) / 100)
-        lines.append(
-            _line(
-                "evening", f"야간 가산 {evening:g}시간", f"Evening surcharge, {evening:g} h", extra
-            )
-        )
+        lines.append(_line("evening", f"야간 가산 {evening:g}시간", f"Evening surcharge, {evening:g} h", extra))
     for code, quantity in sorted((equipment or {}).items()):
         fee = schedule.equipment_fees.get(code)
         if fee is not None and quantity > 0:

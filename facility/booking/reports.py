@@ -36,14 +36,10 @@ def _month_bounds(first: date, zone: ZoneInfo) -> tuple[datetime, datetime, date
     return start, end, following
 
 
-def utilisation(
-    session: Session, first: date, zone: ZoneInfo, *, by: str = "room"
-) -> list[UsageRow]:
+def utilisation(session: Session, first: date, zone: ZoneInfo, *, by: str = "room") -> list[UsageRow]:
     """Open hours (opening hours less holidays and closures), booked hours and no-shows."""
     start, end, following = _month_bounds(first, zone)
-    rooms = list(
-        session.exec(select(Room).where(col(Room.bookable_external).is_(True)).order_by(Room.code))
-    )
+    rooms = list(session.exec(select(Room).where(col(Room.bookable_external).is_(True)).order_by(Room.code)))
     buildings = {b.id: b.code for b in session.exec(select(Building))}
     campus = availability.Campus.load(session)
     closed = rules.closed_days(session, first, following - timedelta(days=1))
@@ -84,9 +80,7 @@ def utilisation(
     return sorted(rows.values(), key=lambda r: r.key)
 
 
-def no_shows_by_organization(
-    session: Session, first: date, zone: ZoneInfo
-) -> list[tuple[str, int, int]]:
+def no_shows_by_organization(session: Session, first: date, zone: ZoneInfo) -> list[tuple[str, int, int]]:
     """(organisation, no-shows this month, no-shows ever), most this month first."""
     start, end, _ = _month_bounds(first, zone)
     month: dict[int, int] = defaultdict(int)
@@ -107,9 +101,6 @@ def no_shows_by_organization(
             .group_by(col(Booking.organization_id))
         ).all()
     )
-    names = {
-        o.id: o.name
-        for o in session.exec(select(Organization).where(col(Organization.id).in_(list(ever))))
-    }
+    names = {o.id: o.name for o in session.exec(select(Organization).where(col(Organization.id).in_(list(ever))))}
     rows = [(names.get(org_id, "—"), month.get(org_id, 0), total) for org_id, total in ever.items()]  # type: ignore[arg-type]
     return sorted(rows, key=lambda r: (-r[1], -r[2], r[0]))

@@ -52,6 +52,7 @@ from facility.core.errors import (
     error_responses,
 )
 from facility.core.models import MANAGING_ROLES, Organization
+from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
 from facility.rooms.models import Building, Room
@@ -95,9 +96,7 @@ def _slots(intervals: list[tuple[Any, Any]]) -> list[Slot]:
     return [Slot(start=lo.astimezone(zone), end=hi.astimezone(zone)) for lo, hi in intervals]
 
 
-@router.get(
-    "/availability", response_model=AvailabilityList, responses=error_responses(InvalidInput)
-)
+@router.get("/availability", response_model=AvailabilityList, responses=error_responses(InvalidInput))
 def search_availability(
     session: DbSession,
     viewer: OptionalUser,
@@ -129,18 +128,14 @@ def search_availability(
     )
     rooms, total = rooms_service.search_rooms(session, viewer, filters)
     while len(rooms) < total:  # the catalogue pages by 500; a campus may have more rooms
-        more, _ = rooms_service.search_rooms(
-            session, viewer, filters.model_copy(update={"offset": len(rooms)})
-        )
+        more, _ = rooms_service.search_rooms(session, viewer, filters.model_copy(update={"offset": len(rooms)}))
         if not more:
             break
         rooms += more
     zone = service.local_zone()
     if rrule:
         return _recurring_availability(session, rooms, start, end, rrule, only_free)
-    free = availability.free_epoch_slots(
-        session, rooms, *window, zone, min_length=timedelta(minutes=min_free_minutes)
-    )
+    free = availability.free_epoch_slots(session, rooms, *window, zone, min_length=timedelta(minutes=min_free_minutes))
     buildings = {b.id: b.code for b in session.exec(select(Building))}
     # Many rooms share slot boundaries (opening times): format each instant once.
     iso: dict[int, str] = {}
@@ -215,7 +210,7 @@ def _recurring_availability(
     responses=error_responses(RoomNotFound, InvalidInput),
 )
 def room_availability(
-    room_id: int, session: DbSession, viewer: OptionalUser, start: AwareDatetime, end: AwareDatetime
+    room_id: ObjectId, session: DbSession, viewer: OptionalUser, start: AwareDatetime, end: AwareDatetime
 ) -> RoomAvailability:
     window = _window(start, end)
     room = rooms_service.get_room(session, room_id, viewer)
@@ -230,9 +225,7 @@ def room_availability(
     "/bookings",
     response_model=BookingPublic,
     status_code=201,
-    responses=error_responses(
-        BookingConflict, BookingRuleViolation, RoomNotFound, NotAuthenticated
-    ),
+    responses=error_responses(BookingConflict, BookingRuleViolation, RoomNotFound, NotAuthenticated),
 )
 def create_booking(body: BookingCreate, session: DbSession, user: CurrentUser) -> BookingPublic:
     """Hold or request a room; 409 with `alternatives` when the slot is taken."""
@@ -292,41 +285,31 @@ def list_bookings(
     response_model=BookingPublic,
     responses=error_responses(BookingNotFound),
 )
-def read_booking(booking_id: int, session: DbSession, user: CurrentUser) -> BookingPublic:
+def read_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
     return booking_public(service.get_booking(session, user, booking_id))
 
 
 _LIFECYCLE_ERRORS = error_responses(BookingNotFound, InvalidTransition, Forbidden, NotAuthenticated)
 
 
-@router.post(
-    "/bookings/{booking_id}/submit", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS
-)
-def submit_booking(booking_id: int, session: DbSession, user: CurrentUser) -> BookingPublic:
+@router.post("/bookings/{booking_id}/submit", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+def submit_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
     return booking_public(service.submit_hold(session, user, booking_id))
 
 
-@router.post(
-    "/bookings/{booking_id}/approve", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS
-)
-def approve_booking(booking_id: int, session: DbSession, user: CurrentUser) -> BookingPublic:
+@router.post("/bookings/{booking_id}/approve", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+def approve_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
     return booking_public(service.approve_booking(session, user, booking_id))
 
 
-@router.post(
-    "/bookings/{booking_id}/reject", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS
-)
-def reject_booking(
-    booking_id: int, body: Reason, session: DbSession, user: CurrentUser
-) -> BookingPublic:
+@router.post("/bookings/{booking_id}/reject", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+def reject_booking(booking_id: ObjectId, body: Reason, session: DbSession, user: CurrentUser) -> BookingPublic:
     return booking_public(service.reject_booking(session, user, booking_id, body.reason))
 
 
-@router.post(
-    "/bookings/{booking_id}/cancel", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS
-)
+@router.post("/bookings/{booking_id}/cancel", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
 def cancel_booking(
-    booking_id: int,
+    booking_id: ObjectId,
     session: DbSession,
     user: CurrentUser,
     body: Reason | None = None,
@@ -337,17 +320,13 @@ def cancel_booking(
     return booking_public(service.get_booking(session, user, booking_id))
 
 
-@router.post(
-    "/bookings/{booking_id}/check-in", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS
-)
-def check_in_booking(booking_id: int, session: DbSession, user: CurrentUser) -> BookingPublic:
+@router.post("/bookings/{booking_id}/check-in", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+def check_in_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
     return booking_public(service.check_in(session, user, booking_id))
 
 
-@router.post(
-    "/bookings/{booking_id}/confirm", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS
-)
-def confirm_booking(booking_id: int, session: DbSession, user: CurrentUser) -> BookingPublic:
+@router.post("/bookings/{booking_id}/confirm", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+def confirm_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
     service.get_booking(session, user, booking_id)
     return booking_public(service.confirm_booking(session, user, booking_id))
 
@@ -355,12 +334,10 @@ def confirm_booking(booking_id: int, session: DbSession, user: CurrentUser) -> B
 @router.post(
     "/bookings/{booking_id}/move",
     response_model=BookingPublic,
-    responses=error_responses(
-        BookingNotFound, BookingConflict, BookingRuleViolation, InvalidTransition
-    ),
+    responses=error_responses(BookingNotFound, BookingConflict, BookingRuleViolation, InvalidTransition),
 )
 def move_booking(
-    booking_id: int,
+    booking_id: ObjectId,
     body: BookingMove,
     session: DbSession,
     user: CurrentUser,
@@ -389,9 +366,7 @@ def move_booking(
     status_code=201,
     responses=error_responses(BookingConflict, BookingRuleViolation, RoomNotFound, InvalidInput),
 )
-def create_series(
-    body: SeriesCreate, response: Response, session: DbSession, user: CurrentUser
-) -> dict[str, Any]:
+def create_series(body: SeriesCreate, response: Response, session: DbSession, user: CurrentUser) -> dict[str, Any]:
     """A recurring request; `preview` returns the per-occurrence report and books nothing."""
     if body.preview:
         response.status_code = 200
@@ -405,7 +380,7 @@ def create_series(
 
 
 @router.get("/series/{series_id}", responses=error_responses(NotFound))
-def read_series(series_id: int, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+def read_series(series_id: ObjectId, session: DbSession, user: CurrentUser) -> dict[str, Any]:
     found, bookings = series.get_series(session, user, series_id)
     return {"series": found.model_dump(), "bookings": [booking_public(b) for b in bookings]}
 
@@ -422,9 +397,7 @@ def list_blocks(
     end: AwareDatetime | None = None,
 ) -> list[BlockPublic]:
     ensure_role(user, "crew", *MANAGING_ROLES)
-    rows = service.list_blocks(
-        session, room_ids=[room_id] if room_id else None, start=start, end=end
-    )
+    rows = service.list_blocks(session, room_ids=[room_id] if room_id else None, start=start, end=end)
     return [block_public(b) for b in rows]
 
 
@@ -449,10 +422,8 @@ def create_block(body: BlockCreate, session: DbSession, user: CurrentUser) -> Bl
     return BlockPlaced(block=block_public(block), displaced=[booking_public(b) for b in displaced])
 
 
-@router.delete(
-    "/blocks/{block_id}", status_code=204, responses=error_responses(BlockNotFound, Forbidden)
-)
-def delete_block(block_id: int, session: DbSession, user: CurrentUser) -> Response:
+@router.delete("/blocks/{block_id}", status_code=204, responses=error_responses(BlockNotFound, Forbidden))
+def delete_block(block_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
     service.remove_block(session, user, block_id)
     return Response(status_code=204)
 

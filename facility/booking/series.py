@@ -74,10 +74,7 @@ def _occurrences(data: SeriesCreate) -> tuple[list[datetime], timedelta]:
     length = data.end.astimezone(zone) - first
     if length <= timedelta(0):
         raise InvalidInput("The end must be after the start.")
-    exdates = [
-        occurrence_key(datetime.combine(d, first.timetz().replace(tzinfo=None)))
-        for d in data.exdates
-    ]
+    exdates = [occurrence_key(datetime.combine(d, first.timetz().replace(tzinfo=None))) for d in data.exdates]
     return expand(data.rrule, first, exdates=exdates), length
 
 
@@ -140,9 +137,7 @@ def conflict_report(session: Session, actor: User, data: SeriesCreate) -> list[d
     return report
 
 
-def _quota_report(
-    session: Session, organization_id: int, report: list[dict[str, Any]], length: timedelta
-) -> None:
+def _quota_report(session: Session, organization_id: int, report: list[dict[str, Any]], length: timedelta) -> None:
     zone = service.local_zone()
     limit = service.monthly_quota_hours(session, organization_id)
     extra_by_month: dict[tuple[int, int], float] = {}
@@ -153,9 +148,7 @@ def _quota_report(
         month = (local.year, local.month)
         if month not in extra_by_month:
             first = datetime(local.year, local.month, 1, tzinfo=zone)
-            following = datetime(
-                local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=zone
-            )
+            following = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=zone)
             used = sum(
                 (b.ends_at - b.starts_at).total_seconds() / 3600
                 for b in service.bookings_between(session, first, following)
@@ -184,9 +177,7 @@ def create_series(
             extra={"occurrences": report, "alternatives": []},
         )
     if len(blocked) == len(report):
-        raise BookingConflict(
-            "No occurrence can be booked.", extra={"occurrences": report, "alternatives": []}
-        )
+        raise BookingConflict("No occurrence can be booked.", extra={"occurrences": report, "alternatives": []})
     zone = service.local_zone()
     first = data.start.astimezone(zone)
     length = data.end.astimezone(zone) - first
@@ -199,10 +190,7 @@ def create_series(
         rrule=data.rrule.strip(),
         first_starts_at=first.astimezone(UTC),
         duration_minutes=int(length.total_seconds() // 60),
-        exdates=[
-            occurrence_key(datetime.combine(d, first.timetz().replace(tzinfo=None)))
-            for d in data.exdates
-        ],
+        exdates=[occurrence_key(datetime.combine(d, first.timetz().replace(tzinfo=None))) for d in data.exdates],
     )
     session.add(series)
     session.flush()
@@ -231,29 +219,21 @@ def create_series(
     return series, bookings, report
 
 
-def get_series(
-    session: Session, actor: User, series_id: int
-) -> tuple[BookingSeries, list[Booking]]:
+def get_series(session: Session, actor: User, series_id: int) -> tuple[BookingSeries, list[Booking]]:
     ensure_role(actor)
     series = session.get(BookingSeries, series_id)
     if series is None or (not actor.is_staff and series.organization_id != actor.organization_id):
         raise NotFound("No such series.")
-    rows = session.exec(
-        select(Booking).where(Booking.series_id == series_id).order_by(col(Booking.starts_at))
-    ).all()
+    rows = session.exec(select(Booking).where(Booking.series_id == series_id).order_by(col(Booking.starts_at))).all()
     return series, list(rows)
 
 
-def _scope_bookings(
-    session: Session, actor: User, booking_id: int, scope: Scope
-) -> tuple[Booking, list[Booking]]:
+def _scope_bookings(session: Session, actor: User, booking_id: int, scope: Scope) -> tuple[Booking, list[Booking]]:
     booking = service.get_booking(session, actor, booking_id)
     if scope == Scope.one or booking.series_id is None:
         return booking, [booking]
     _series, rows = get_series(session, actor, booking.series_id)
-    active = {
-        s.value for s in ACTIVE_STATUSES - {BookingStatus.checked_in, BookingStatus.completed}
-    }
+    active = {s.value for s in ACTIVE_STATUSES - {BookingStatus.checked_in, BookingStatus.completed}}
     rows = [b for b in rows if b.status in active]
     if scope == Scope.following:
         rows = [b for b in rows if b.starts_at >= booking.starts_at]
@@ -263,9 +243,7 @@ def _scope_bookings(
     return booking, rows
 
 
-def cancel(
-    session: Session, actor: User, booking_id: int, scope: Scope, reason: str = ""
-) -> list[Booking]:
+def cancel(session: Session, actor: User, booking_id: int, scope: Scope, reason: str = "") -> list[Booking]:
     """Cancel one occurrence (it stays deleted), this and following, or all future ones."""
     booking, targets = _scope_bookings(session, actor, booking_id, scope)
     cancelled = []
@@ -304,11 +282,7 @@ def cancel(
 
 
 def _with_until(rule: str, until_local: datetime) -> str:
-    parts = [
-        p
-        for p in rule.removeprefix("RRULE:").split(";")
-        if p and not p.upper().startswith(("UNTIL=", "COUNT="))
-    ]
+    parts = [p for p in rule.removeprefix("RRULE:").split(";") if p and not p.upper().startswith(("UNTIL=", "COUNT="))]
     parts.append(f"UNTIL={until_local.replace(tzinfo=None):%Y%m%dT%H%M%S}")
     return ";".join(parts)
 
@@ -331,11 +305,7 @@ def move(
     zone = service.local_zone()
     moved = []
     for target in targets:
-        local_day = (
-            day
-            if (day is not None and target.id == booking.id)
-            else target.starts_at.astimezone(zone).date()
-        )
+        local_day = day if (day is not None and target.id == booking.id) else target.starts_at.astimezone(zone).date()
         start = datetime.combine(local_day, start_time, tzinfo=zone)
         end = datetime.combine(local_day, end_time, tzinfo=zone)
         try:

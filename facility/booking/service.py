@@ -70,9 +70,7 @@ def claim_slot(session: Session, room: Room, booking: Booking, viewer: User | No
         clashes = claims.find_clashes(
             session, spaces, start, end, share_key=booking.id or -1, exclude_booking_id=booking.id
         )
-    raise conflict_error(
-        session, room, booking.starts_at, booking.ends_at, booking.attendees, clashes, viewer=viewer
-    )
+    raise conflict_error(session, room, booking.starts_at, booking.ends_at, booking.attendees, clashes, viewer=viewer)
 
 
 def request_booking(
@@ -158,9 +156,7 @@ def request_booking(
     spaces = rooms_service.atomic_space_ids(session, room.id)  # type: ignore[arg-type]
     clashes = claims.find_clashes(session, spaces, start, end, share_key=-1)
     if clashes:
-        raise conflict_error(
-            session, room, starts_at, ends_at, data.attendees, clashes, viewer=actor
-        )
+        raise conflict_error(session, room, starts_at, ends_at, data.attendees, clashes, viewer=actor)
     session.add(booking)
     session.flush()
     claim_slot(session, room, booking, actor)
@@ -209,9 +205,7 @@ def list_bookings(
     if end is not None:
         query = query.where(Booking.starts_at < end)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(Booking.starts_at), col(Booking.id)).limit(limit).offset(offset)
-    )
+    rows = session.exec(query.order_by(col(Booking.starts_at), col(Booking.id)).limit(limit).offset(offset))
     return list(rows), total
 
 
@@ -237,9 +231,7 @@ def _transition(
         claims.release_booking(session, booking.id)  # type: ignore[arg-type]
     session.add(booking)
     session.flush()
-    audit.record(
-        session, actor, f"booking.{to.value}", "booking", booking.id, before=before, after=booking
-    )
+    audit.record(session, actor, f"booking.{to.value}", "booking", booking.id, before=before, after=booking)
     notify.notify_booking(session, booking, event or to.value, local_zone().key, note=reason)
     if free:
         from facility.booking import waitlist
@@ -248,9 +240,7 @@ def _transition(
     return booking
 
 
-def submit_hold(
-    session: Session, actor: User, booking_id: int, *, now: datetime | None = None
-) -> Booking:
+def submit_hold(session: Session, actor: User, booking_id: int, *, now: datetime | None = None) -> Booking:
     """A renter turns their hold into a request before it expires."""
     booking = get_booking(session, actor, booking_id)
     now = now or utcnow()
@@ -284,9 +274,7 @@ def reject_booking(session: Session, actor: User, booking_id: int, reason: str) 
         raise InvalidInput("Give a reason for the rejection.")
     booking = get_booking(session, actor, booking_id)
     booking.decided_at = utcnow()
-    return _transition(
-        session, actor, booking, S.rejected, [S.requested, S.held], reason=reason.strip(), free=True
-    )
+    return _transition(session, actor, booking, S.rejected, [S.requested, S.held], reason=reason.strip(), free=True)
 
 
 def confirm_booking(session: Session, actor: User | None, booking_id: int) -> Booking:
@@ -333,9 +321,7 @@ def cancel_booking(
     return booking
 
 
-def check_in(
-    session: Session, actor: User, booking_id: int, *, now: datetime | None = None
-) -> Booking:
+def check_in(session: Session, actor: User, booking_id: int, *, now: datetime | None = None) -> Booking:
     """The renter (from the room's QR page) or staff marks the booking as started."""
     booking = get_booking(session, actor, booking_id)
     now = now or utcnow()
@@ -387,9 +373,7 @@ def move_booking(
     session.add(booking)
     session.flush()
     claim_slot(session, room, booking, actor)
-    audit.record(
-        session, actor, "booking.move", "booking", booking.id, before=before, after=booking
-    )
+    audit.record(session, actor, "booking.move", "booking", booking.id, before=before, after=booking)
     notify.notify_booking(session, booking, "moved", local_zone().key)
     from facility.booking import waitlist
 
@@ -411,9 +395,7 @@ def expire_holds(session: Session, now: datetime, *, limit: int = 200) -> int:
     """Holds past their expiry free their slot."""
     due = _lock_candidates(
         session,
-        select(Booking)
-        .where(Booking.status == S.held.value, col(Booking.hold_expires_at) < now)
-        .limit(limit),
+        select(Booking).where(Booking.status == S.held.value, col(Booking.hold_expires_at) < now).limit(limit),
     )
     for booking in due:
         _transition(session, None, booking, S.expired, [S.held], free=True)
@@ -439,18 +421,14 @@ def release_no_shows(session: Session, now: datetime, *, limit: int = 200) -> in
 def complete_finished(session: Session, now: datetime) -> int:
     due = _lock_candidates(
         session,
-        select(Booking)
-        .where(Booking.status == S.checked_in.value, Booking.ends_at <= now)
-        .limit(500),
+        select(Booking).where(Booking.status == S.checked_in.value, Booking.ends_at <= now).limit(500),
     )
     for booking in due:
         before = audit.snapshot(booking)
         booking.status = S.completed.value
         _touch(booking)
         session.add(booking)
-        audit.record(
-            session, None, "booking.completed", "booking", booking.id, before=before, after=booking
-        )
+        audit.record(session, None, "booking.completed", "booking", booking.id, before=before, after=booking)
     session.flush()
     return len(due)
 
@@ -467,9 +445,7 @@ def housekeeping(session: Session, now: datetime) -> None:
 
 def no_show_count(session: Session, organization_id: int) -> int:
     return session.exec(
-        select(func.count()).where(
-            Booking.organization_id == organization_id, Booking.status == S.no_show.value
-        )
+        select(func.count()).where(Booking.organization_id == organization_id, Booking.status == S.no_show.value)
     ).one()
 
 
@@ -499,9 +475,7 @@ def booked_hours(session: Session, room_id: int, since: datetime, until: datetim
     space with), clipped to [since, until): for usage-based maintenance plans."""
     related = rooms_service.related_room_ids(session, room_id)
     total = 0.0
-    for booking in bookings_between(
-        session, since, until, room_ids=related, statuses=USED_STATUSES
-    ):
+    for booking in bookings_between(session, since, until, room_ids=related, statuses=USED_STATUSES):
         overlap = min(booking.ends_at, until) - max(booking.starts_at, since)
         total += max(overlap.total_seconds(), 0.0)
     return total / 3600

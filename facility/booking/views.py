@@ -110,9 +110,7 @@ def search_page(
 
 
 @router.get("/book/rooms/{room_id}")
-def room_week(
-    request: Request, room_id: int, session: DbSession, viewer: OptionalUser, week: str = ""
-) -> Response:
+def room_week(request: Request, room_id: int, session: DbSession, viewer: OptionalUser, week: str = "") -> Response:
     room = rooms_service.get_room(session, room_id, viewer)
     monday = grid.monday_of(parse_day(week, today(request) + timedelta(days=7)))
     week_grid = grid.week_grid(session, room, monday, request.app.state.settings.zone)
@@ -127,16 +125,12 @@ def room_week(
 
 
 @router.get("/book/buildings/{code}")
-def building_week(
-    request: Request, code: str, session: DbSession, viewer: OptionalUser, week: str = ""
-) -> Response:
+def building_week(request: Request, code: str, session: DbSession, viewer: OptionalUser, week: str = "") -> Response:
     """A building's rentable rooms over a week: free hours per day, each linking to the room."""
     buildings = {b.code: b for b in rooms_service.list_buildings(session, viewer)}
     if code not in buildings:
         raise NotFound("No such building.")
-    rooms, _total = rooms_service.search_rooms(
-        session, viewer, RoomFilters(building=code, bookable=True, limit=500)
-    )
+    rooms, _total = rooms_service.search_rooms(session, viewer, RoomFilters(building=code, bookable=True, limit=500))
     monday = grid.monday_of(parse_day(week, today(request) + timedelta(days=7)))
     days, rows = grid.building_week(session, rooms, monday, request.app.state.settings.zone)
     context = {
@@ -209,9 +203,7 @@ def request_form(
         "notes": "",
         "equipment": [],
     }
-    return render(
-        request, "booking/request.html", _form_context(request, session, room, viewer, form)
-    )
+    return render(request, "booking/request.html", _form_context(request, session, room, viewer, form))
 
 
 @router.post("/book/rooms/{room_id}/quote")
@@ -415,9 +407,7 @@ def join_waitlist(
 @router.get("/my/bookings")
 def my_bookings(request: Request, session: DbSession, user: CurrentUser) -> Response:
     rows, _total = service.list_bookings(session, user, limit=500)
-    rooms = {
-        r.id: r for r in rooms_service.visible_rooms(session, user, list({b.room_id for b in rows}))
-    }
+    rooms = {r.id: r for r in rooms_service.visible_rooms(session, user, list({b.room_id for b in rows}))}
     feed = None
     if user.organization_id:
         feed = (
@@ -435,9 +425,7 @@ def my_bookings(request: Request, session: DbSession, user: CurrentUser) -> Resp
 
 
 @router.get("/my/bookings/{booking_id}")
-def booking_detail(
-    request: Request, booking_id: int, session: DbSession, user: CurrentUser
-) -> Response:
+def booking_detail(request: Request, booking_id: int, session: DbSession, user: CurrentUser) -> Response:
     booking = service.get_booking(session, user, booking_id)
     return render(request, "booking/detail.html", _detail_context(session, user, booking))
 
@@ -448,9 +436,7 @@ def _detail_context(session: Session, user: User, booking: Booking) -> dict[str,
         "booking": booking,
         "room": room,
         "invoices": invoices.list_invoices(session, user, booking_id=booking.id),
-        "org": session.get(Organization, booking.organization_id)
-        if booking.organization_id
-        else None,
+        "org": session.get(Organization, booking.organization_id) if booking.organization_id else None,
     }
 
 
@@ -469,26 +455,20 @@ def cancel(
 
 
 @router.post("/my/bookings/{booking_id}/submit")
-def submit_hold(
-    request: Request, booking_id: int, session: DbSession, user: CurrentUser
-) -> Response:
+def submit_hold(request: Request, booking_id: int, session: DbSession, user: CurrentUser) -> Response:
     service.submit_hold(session, user, booking_id)
     return redirect(request, f"/my/bookings/{booking_id}")
 
 
 @router.get("/invoices/{invoice_id}")
-def invoice_page(
-    request: Request, invoice_id: int, session: DbSession, user: CurrentUser
-) -> Response:
+def invoice_page(request: Request, invoice_id: int, session: DbSession, user: CurrentUser) -> Response:
     invoice: Invoice = invoices.get_invoice(session, user, invoice_id)
     booking = session.get(Booking, invoice.booking_id)
     context = {
         "invoice": invoice,
         "booking": booking,
         "room": session.get(Room, booking.room_id) if booking else None,
-        "org": session.get(Organization, invoice.organization_id)
-        if invoice.organization_id
-        else None,
+        "org": session.get(Organization, invoice.organization_id) if invoice.organization_id else None,
     }
     return render(request, "booking/invoice.html", context)
 
@@ -513,9 +493,7 @@ def _todays(request: Request, session: Session, user: User, room: Room) -> list[
 
 
 @router.get("/checkin/{room_id}")
-def checkin_page(
-    request: Request, room_id: int, token: str, session: DbSession, user: CurrentUser
-) -> Response:
+def checkin_page(request: Request, room_id: int, token: str, session: DbSession, user: CurrentUser) -> Response:
     room = _checkin_room(request, session, room_id, token)
     context = {
         "room": room,

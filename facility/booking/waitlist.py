@@ -65,9 +65,7 @@ def list_entries(session: Session, actor: User) -> list[WaitlistEntry]:
     return list(session.exec(query))
 
 
-def offer_freed_slot(
-    session: Session, room_id: int, starts_at: datetime, ends_at: datetime
-) -> None:
+def offer_freed_slot(session: Session, room_id: int, starts_at: datetime, ends_at: datetime) -> None:
     """Give the first waiting renter whose slot is now free a hold, and tell them."""
     from facility.booking import notify, service
 

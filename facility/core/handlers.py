@@ -85,6 +85,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StatementError)
     async def _statement(request: Request, exc: StatementError) -> Response:
+        # A value the driver could not even send (a date beyond datetime's range) is bad input.
         if isinstance(exc.orig, OverflowError | ValueError):
             return _respond(request, 422, "A value is out of range.", "invalid", {})
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)

@@ -39,7 +39,7 @@ def test_search_request_approve_invoice(live_server: str, live_settings: Setting
         viewport={"width": 1280, "height": 800}, locale="ko-KR", timezone_id="Asia/Seoul"
     )
     page = renter_context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     _sign_in(page, live_server, renter.email)
     page.goto(f"{live_server}/book?day={day.isoformat()}&min_capacity=30&building=edu")
     assert page.locator("[data-room=E-201]").count() == 1
@@ -83,7 +83,7 @@ def test_search_request_approve_invoice(live_server: str, live_settings: Setting
         viewport=DESKTOP_VIEWPORT, locale="ko-KR", timezone_id="Asia/Seoul"
     )
     console = manager_context.new_page()
-    console.set_default_timeout(10_000)
+    console.set_default_timeout(20_000)
     _sign_in(console, live_server, manager.email)
     console.goto(f"{live_server}/manage/bookings")
     console.click(f"[data-testid=approve-{booking_id}]")
@@ -161,6 +161,7 @@ def test_manager_day_grid_highlights_conflicts(
         )
         session.commit()
         del pending
+    page.set_default_timeout(20_000)  # a loaded CI machine renders more slowly
     page.set_viewport_size(DESKTOP_VIEWPORT)
     _sign_in(page, live_server, manager.email)
     page.goto(f"{live_server}/manage/grid?building=welf&day={day.isoformat()}")
