@@ -4,6 +4,9 @@ One open work order per rule and room (or device, for unplaced devices): a new a
 rule and room while one is open, or within DEBOUNCE of the last one, opens nothing. The job keeps
 its place in the alert table as a cursor row in `mnt_scheduler_state`, so a restart neither skips
 nor repeats alerts. Info-level alerts are for the board only.
+
+Condition-based plans (`PlanKind.condition`, with `alert_rule` and optionally a room) get an
+inspection due now when a matching alert arrives, unless one of theirs is still open (the debounce).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from sqlmodel import Session, col, select
 from facility.core.config import Settings
 from facility.core.db import session_scope
 from facility.core.jobs import Job
+from facility.maintenance import plans
 from facility.maintenance import service as work_orders
-from facility.maintenance.kinds import Priority, WorkOrderSource
-from facility.maintenance.models import SchedulerState, WorkOrder
+from facility.maintenance.kinds import PlanKind, Priority, WorkOrderSource
+from facility.maintenance.models import MaintenancePlan, SchedulerState, WorkOrder
 from facility.maintenance.schemas import WorkOrderCreate
 from facility.sensors import service as sensors
 from facility.sensors.models import Alert
@@ -51,12 +55,25 @@ def _already_handled(session: Session, key: str, now: datetime) -> bool:
     return session.exec(query).first() is not None
 
 
+def _trigger_condition_plans(session: Session, alert: Alert, now: datetime) -> None:
+    query = (
+        select(MaintenancePlan)
+        .where(col(MaintenancePlan.active).is_(True))
+        .where(MaintenancePlan.kind == PlanKind.condition.value)
+        .where(MaintenancePlan.alert_rule == alert.rule)
+        .where(or_(col(MaintenancePlan.room_id).is_(None), MaintenancePlan.room_id == alert.room_id))
+    )
+    for plan in session.exec(query).all():
+        plans.open_usage_occurrence(session, plan, now)
+
+
 def open_work_orders_for_alerts(session: Session, now: datetime) -> int:
     """Open a work order for each new warning or critical alert not already being handled."""
     state = session.get(SchedulerState, CURSOR_ROW) or SchedulerState(name=CURSOR_ROW, cursor=0)
     opened = 0
     for alert in sensors.list_alerts(session, since_id=state.cursor, limit=BATCH):
         state.cursor = alert.id or state.cursor
+        _trigger_condition_plans(session, alert, now)
         priority = PRIORITY.get(alert.severity)
         key = alert_key(alert)
         if priority is None or _already_handled(session, key, now):

@@ -52,3 +52,25 @@ def test_new_alert_after_work_is_closed_and_debounce_passed(session: Session) ->
     assert open_work_orders_for_alerts(session, start + DEBOUNCE + timedelta(minutes=1)) == 1
     session.commit()
     assert len(_orders(session)) == 2
+
+
+def test_condition_plan_gets_one_open_inspection_per_matching_alert(session: Session) -> None:
+    from facility.maintenance.models import Inspection, MaintenancePlan
+    from tests.maintenance.factories import make_template
+
+    pool = make_room(session, kind="pool")
+    elsewhere = make_room(session)
+    template = make_template(session)
+    plan = MaintenancePlan(name="수질 재검사", kind="condition", template_id=template.id, room_id=pool.id,
+                           alert_rule="pool_chlorine")
+    session.add(plan)
+    session.commit()
+    make_alert(session, room=elsewhere, rule="pool_chlorine")  # another room: not this plan
+    make_alert(session, room=pool, rule="co2_high")  # another rule
+    make_alert(session, room=pool, rule="pool_chlorine")
+    make_alert(session, room=pool, rule="pool_chlorine")  # debounced: the first is still open
+    open_work_orders_for_alerts(session, utcnow())
+    session.commit()
+    session.expire_all()
+    inspections = session.exec(select(Inspection).where(Inspection.plan_id == plan.id)).all()
+    assert len(inspections) == 1 and inspections[0].status == "open"
