@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select, update
 
 from facility.booking.models import Block, Booking, SpaceClaim
@@ -94,6 +94,15 @@ def is_exclusion_violation(error: IntegrityError) -> bool:
     return EXCLUSION_CONSTRAINT in str(error.orig) or "exclusion" in str(error.orig).lower()
 
 
+# PostgreSQL's deadlock and serialisation failures: two requests raced for the same space and the
+# database chose this one to lose, which is a conflict for the caller, not a fault.
+LOST_RACE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def lost_race(error: OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in LOST_RACE_SQLSTATES
+
+
 def insert_claims(session: Session, claims: Sequence[SpaceClaim]) -> bool:
     """Add the claims in a savepoint; False (nothing added) when the database refuses an overlap."""
     try:
@@ -102,6 +111,10 @@ def insert_claims(session: Session, claims: Sequence[SpaceClaim]) -> bool:
             session.flush()
     except IntegrityError as error:
         if not is_exclusion_violation(error):
+            raise
+        return False
+    except OperationalError as error:
+        if not lost_race(error):
             raise
         return False
     return True

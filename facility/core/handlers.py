@@ -16,6 +16,8 @@ from facility.core.errors import FacilityError
 from facility.core.web import render
 
 log = logging.getLogger(__name__)
+# PostgreSQL deadlock and serialisation failures: the request lost a race, it did not break anything.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 def _wants_json(request: Request) -> bool:
@@ -88,6 +90,8 @@ def install_error_handlers(app: FastAPI) -> None:
         # A value the driver could not even send (a date beyond datetime's range) is bad input.
         if isinstance(exc.orig, OverflowError | ValueError):
             return _respond(request, 422, "A value is out of range.", "invalid", {})
+        if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            return _respond(request, 409, "The request collided with another one; try again.", "conflict", {})
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
         return _respond(request, 500, "Internal error; it has been logged.", "internal", {})
 
