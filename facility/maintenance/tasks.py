@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from facility.core.config import Settings
 from facility.core.db import session_scope
 from facility.core.jobs import Job
-from facility.maintenance import alerts, escalation, integrations, plans
+from facility.maintenance import alerts, escalation, integrations, meters, plans
 
 
 def create_occurrences(engine: Engine, _settings: Settings, now: datetime) -> int:
@@ -27,4 +27,5 @@ JOBS: list[Job] = [
     Job("maintenance.escalate", every_seconds=300, run=escalate_overdue),
     *integrations.JOBS,
     *alerts.JOBS,
+    *meters.JOBS,
 ]

@@ -66,6 +66,8 @@ METRICS: dict[str, Metric] = {
             "equipment_status", "state", 0, 2,
             states={"ok": 0.0, "warning": 1.0, "fault": 2.0}, integer=True,
         ),
+        # Plant equipment on/off, for running-hour maintenance plans.
+        Metric("running", "bool", 0, 1, states={**_BOOL, "running": 1.0, "stopped": 0.0}),
         Metric("ph", "pH", 0, 14),
         Metric("free_chlorine", "mg/L", 0, 20, {"ppm": _same, "mg/l": _same}),
         Metric("water_leak", "bool", 0, 1, states={**_BOOL, "wet": 1.0, "dry": 0.0}),

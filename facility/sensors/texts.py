@@ -42,6 +42,7 @@ i18n.register(
         "metric.free_chlorine": ("유리잔류염소", "Free chlorine"),
         "metric.water_leak": ("누수", "Water leak"),
         "metric.ups_load": ("UPS 부하", "UPS load"),
+        "metric.running": ("가동 여부", "Running"),
         "sensors.room.window": ("기간", "Window"),
         "sensors.room.latest": ("최근 측정값", "Latest values"),
         "sensors.room.charts": ("추이", "Trends"),
