@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -114,9 +115,9 @@ def live_settings(tmp_path: Path) -> Settings:
     return Settings(database_url=url, data_dir=tmp_path, secret_key="live-secret")
 
 
-@pytest.fixture
-def live_server(live_settings: Settings) -> Iterator[str]:
-    """The real app served by uvicorn on a free loopback port; yields its base URL."""
+@contextmanager
+def serve_app(settings: Settings) -> Iterator[str]:
+    """The real app served by uvicorn in a thread on a free loopback port; yields its base URL."""
     import threading
     import time
 
@@ -124,7 +125,7 @@ def live_server(live_settings: Settings) -> Iterator[str]:
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(live_settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -133,9 +134,18 @@ def live_server(live_settings: Settings) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("live server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(live_settings: Settings) -> Iterator[str]:
+    """The app over a fresh SQLite database, for browser tests."""
+    with serve_app(live_settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
