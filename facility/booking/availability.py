@@ -6,6 +6,7 @@ with one query, then slots are computed in memory.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,9 +14,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, and_, cast, func, or_
+from sqlalchemy import BigInteger, Integer, cast, func, or_
 from sqlmodel import Session, col, select
 
+from facility.booking.claims import overlapping
 from facility.booking.models import SpaceClaim
 from facility.booking.rules import SLOT_MINUTES, closed_days, rules_for
 from facility.rooms.kinds import RoomStatus
@@ -146,6 +148,8 @@ def _epoch_column(column: Any, dialect: str) -> Any:
     """Seconds since the epoch, computed by the database (no datetime objects per row)."""
     if dialect == "postgresql":
         return cast(func.extract("epoch", column), BigInteger)
+    if sqlite3.sqlite_version_info >= (3, 38):
+        return func.unixepoch(column)  # a third of strftime's cost over a week of a large campus
     return cast(func.strftime("%s", column), Integer)
 
 
@@ -174,21 +178,16 @@ def claims_in_window(
         columns = [func.array_agg(starts), func.array_agg(ends)]
     else:
         columns = [func.group_concat(starts), func.group_concat(ends)]
+    # Past a few hundred spaces a filter costs more than it saves: read all and keep the wanted.
+    filtered = space_ids if len(space_ids) < 500 else None
+    # Grouped by `space_id + 0`, not the bare column: SQLite would otherwise walk the whole space
+    # index for its order instead of reading the window through the period indexes.
+    space = col(SpaceClaim.space_id) + 0
     query = (
-        select(SpaceClaim.space_id, *columns)
-        .where(
-            col(SpaceClaim.active).is_(True),
-            or_(
-                *[
-                    and_(SpaceClaim.starts_at < hi, SpaceClaim.ends_at > lo)  # type: ignore[arg-type]
-                    for lo, hi in (windows or [(start, end)])
-                ]
-            ),
-        )
-        .group_by(col(SpaceClaim.space_id))
+        select(space, *columns)
+        .where(or_(*[overlapping(lo, hi, filtered) for lo, hi in (windows or [(start, end)])]))
+        .group_by(space)
     )
-    if len(space_ids) < 500:
-        query = query.where(col(SpaceClaim.space_id).in_(space_ids))
     if exclude_booking_id is not None:
         query = query.where((col(SpaceClaim.booking_id).is_(None)) | (col(SpaceClaim.booking_id) != exclude_booking_id))
     wanted = set(space_ids)
@@ -197,8 +196,8 @@ def claims_in_window(
         if space_id not in wanted:
             continue
         if isinstance(claim_starts, str):  # SQLite: comma-separated, in the same order
-            claim_starts, claim_ends = claim_starts.split(","), claim_ends.split(",")
-        busy[space_id] = [(int(a), int(b)) for a, b in zip(claim_starts, claim_ends, strict=True)]
+            claim_starts, claim_ends = map(int, claim_starts.split(",")), map(int, claim_ends.split(","))
+        busy[space_id] = list(zip(claim_starts, claim_ends, strict=True))
     return busy
 
 

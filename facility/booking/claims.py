@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, text
+from sqlalchemy import ColumnElement, and_, literal_column, or_, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select, update
 
-from facility.booking.models import Block, Booking, SpaceClaim
+from facility.booking.models import LONG_CLAIM, Block, Booking, SpaceClaim, claim_seconds
 from facility.booking.rules import rules_for
+from facility.core.db import rare
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Room
 
@@ -40,6 +41,34 @@ def buffered_range(room: Room, starts_at: datetime, ends_at: datetime) -> tuple[
     return starts_at - rules.buffer_before, ends_at + rules.buffer_after
 
 
+def is_long() -> ColumnElement[bool]:
+    """Claims longer than LONG_CLAIM (a minute's slack for SQLite's float days), as
+    `ix_space_claim_long` can answer it. The bound is inline, not a bound float: PostgreSQL would
+    cast the numeric length to float8 to compare, and the cast no longer matches the index."""
+    return rare(claim_seconds() > literal_column(str(int(LONG_CLAIM.total_seconds()) - 60)))
+
+
+def overlapping(lo: datetime, hi: datetime, space_ids: Sequence[int] | None = None) -> ColumnElement[bool]:
+    """Active claims overlapping [lo, hi) (on these spaces), phrased so indexes find them without
+    walking the past.
+
+    `starts_at < hi AND ends_at > lo` alone makes a btree visit every claim that started before
+    `hi`: years of history. A claim no longer than LONG_CLAIM that overlaps must start after
+    `lo - LONG_CLAIM`, a narrow range of `ix_space_claim_period` (or of `ix_space_claim_space_period`
+    per space); the rare longer ones (multi-day blocks) are found by their length,
+    `ix_space_claim_long`.
+    """
+    starts, ends, space = col(SpaceClaim.starts_at), col(SpaceClaim.ends_at), col(SpaceClaim.space_id)
+    recent = and_(starts >= lo - LONG_CLAIM, starts < hi, ends > lo)
+    old_and_long = and_(is_long(), starts < lo - LONG_CLAIM, ends > lo)
+    if space_ids is not None:
+        recent = and_(space.in_(space_ids), recent)
+        # `+ 0` keeps SQLite from reading this branch through the space index (every claim each
+        # space ever had) instead of the length index.
+        old_and_long = and_((space + 0).in_(space_ids), old_and_long)
+    return and_(col(SpaceClaim.active).is_(True), or_(recent, old_and_long))
+
+
 def find_clashes(
     session: Session,
     space_ids: Sequence[int],
@@ -50,12 +79,7 @@ def find_clashes(
     exclude_booking_id: int | None = None,
 ) -> list[Clash]:
     """Active claims on these spaces overlapping [starts_at, ends_at) that would be refused."""
-    query = select(SpaceClaim).where(
-        col(SpaceClaim.space_id).in_(space_ids),
-        col(SpaceClaim.active).is_(True),
-        SpaceClaim.starts_at < ends_at,
-        SpaceClaim.ends_at > starts_at,
-    )
+    query = select(SpaceClaim).where(overlapping(starts_at, ends_at, space_ids))
     if share_key == 0:
         # Blocks may overlap blocks; only bookings are in their way.
         query = query.where(SpaceClaim.share_key != 0)

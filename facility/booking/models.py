@@ -3,11 +3,12 @@ series, waitlist, fees, invoices, payments and the e-mail outbox."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, String
+from sqlalchemy import JSON, Column, Float, FunctionElement, Index, LargeBinary, String
+from sqlalchemy.ext.compiler import compiles
 from sqlmodel import Field, SQLModel
 
 from facility.core.db import utc_field, utcnow
@@ -122,6 +123,29 @@ class Block(SQLModel, table=True):
     removed_at: datetime | None = utc_field(default=None, nullable=True)
 
 
+# Claims longer than this are "long" (multi-day blocks); every booking's claim is shorter. Window
+# reads treat the two apart (claims.overlapping).
+LONG_CLAIM = timedelta(days=1)
+
+
+class claim_seconds(FunctionElement[float]):  # noqa: N801 (an SQL function, named like one)
+    """A claim's length in seconds: one spelling for the index `ix_space_claim_long` and the queries
+    that must match it (SQLite's julianday keeps milliseconds in a float: compare with slack)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(claim_seconds, "postgresql")
+def _claim_seconds_postgresql(_element: claim_seconds, _compiler: Any, **_kw: Any) -> str:
+    return "extract(epoch from (ends_at - starts_at))"
+
+
+@compiles(claim_seconds, "sqlite")
+def _claim_seconds_sqlite(_element: claim_seconds, _compiler: Any, **_kw: Any) -> str:
+    return "((julianday(ends_at) - julianday(starts_at)) * 86400)"
+
+
 class SpaceClaim(SQLModel, table=True):
     """One atomic space held for a buffered time range by a booking or a block.
 
@@ -131,7 +155,12 @@ class SpaceClaim(SQLModel, table=True):
     """
 
     __tablename__ = "space_claim"
-    __table_args__ = (Index("ix_space_claim_space_period", "space_id", "starts_at", "ends_at"),)
+    __table_args__ = (
+        Index("ix_space_claim_space_period", "space_id", "starts_at", "ends_at"),
+        # Window reads (see claims.overlapping and migration 0006).
+        Index("ix_space_claim_period", "starts_at", "ends_at", "space_id", "active"),
+        Index("ix_space_claim_long", claim_seconds()),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     space_id: int = Field(foreign_key="room.id")
@@ -141,7 +170,7 @@ class SpaceClaim(SQLModel, table=True):
     share_key: int = Field(default=0)
     starts_at: datetime = utc_field(nullable=False)
     ends_at: datetime = utc_field(nullable=False)
-    active: bool = Field(default=True, index=True)
+    active: bool = Field(default=True)
 
 
 class WaitlistStatus(StrEnum):

@@ -12,8 +12,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Request
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, FunctionElement, event
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, create_engine
 
@@ -60,6 +61,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class rare(FunctionElement[bool]):  # noqa: N801 (an SQL function, named like one)
+    """A condition the caller knows is rarely true. SQLite keeps no value histograms, so without
+    the hint it may prefer another index for a term that selects almost nothing (`unlikely()`);
+    PostgreSQL has the statistics and gets the bare condition. (Untyped: a Boolean type would make
+    SQLite render `unlikely(...) = 1`, which no index matches.)"""
+
+    inherit_cache = True
+
+
+@compiles(rare)
+def _rare_default(element: rare, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)  # type: ignore[no-any-return]
+
+
+@compiles(rare, "sqlite")
+def _rare_sqlite(element: rare, compiler: Any, **kw: Any) -> str:
+    return f"unlikely({compiler.process(element.clauses, **kw)})"
 
 
 def utc_field(**kwargs: Any) -> Any:
