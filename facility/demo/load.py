@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlmodel import Session, SQLModel, delete, select
+from sqlmodel import Session, SQLModel, col, delete, select
 
 from facility.rooms.kinds import RoomCategory, RoomStatus
 from facility.rooms.models import (
@@ -107,7 +107,7 @@ class _Loader:
     def _hours(self, building: Building, hours: dict[str, str | None] | None) -> None:
         if not hours:
             return
-        self.session.exec(delete(OpeningHours).where(OpeningHours.building_id == building.id))  # type: ignore[call-overload]
+        self.session.exec(delete(OpeningHours).where(col(OpeningHours.building_id) == building.id))  # type: ignore[call-overload]
         days = {d: hours.get("weekday") for d in range(5)} | {5: hours.get("saturday"), 6: hours.get("sunday")}
         for weekday, spec in days.items():
             opens, closes = _parse_hours(spec)

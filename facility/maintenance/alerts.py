@@ -61,7 +61,7 @@ def _trigger_condition_plans(session: Session, alert: Alert, now: datetime) -> N
         .where(col(MaintenancePlan.active).is_(True))
         .where(MaintenancePlan.kind == PlanKind.condition.value)
         .where(MaintenancePlan.alert_rule == alert.rule)
-        .where(or_(col(MaintenancePlan.room_id).is_(None), MaintenancePlan.room_id == alert.room_id))
+        .where(or_(col(MaintenancePlan.room_id).is_(None), col(MaintenancePlan.room_id) == alert.room_id))
     )
     for plan in session.exec(query).all():
         plans.open_usage_occurrence(session, plan, now)

@@ -138,7 +138,8 @@ def to_public(session: Session, rooms: Sequence[Room]) -> list[RoomPublic]:
     for part_id, parent_id in session.exec(
         select(Room.id, Room.parent_id).where(col(Room.parent_id).in_(ids))
     ):
-        parts[parent_id].append(part_id)  # type: ignore[index]
+        if part_id is not None and parent_id is not None:
+            parts[parent_id].append(part_id)
     result = []
     for room in rooms:
         building = buildings[room.building_id]
@@ -167,7 +168,7 @@ def list_buildings(session: Session, viewer: User | None) -> list[BuildingPublic
         ).all()
     )
     floors: dict[int, list[str]] = defaultdict(list)
-    for floor in session.exec(select(Floor).order_by(Floor.level)):
+    for floor in session.exec(select(Floor).order_by(col(Floor.level))):
         floors[floor.building_id].append(floor.label)
     return [
         BuildingPublic(
@@ -179,7 +180,7 @@ def list_buildings(session: Session, viewer: User | None) -> list[BuildingPublic
             floors=floors.get(b.id, []),  # type: ignore[arg-type]
             room_count=counts.get(b.id, 0),
         )
-        for b in session.exec(select(Building).order_by(Building.sort_order, Building.code))
+        for b in session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code)))
         if counts.get(b.id, 0)
     ]
 
