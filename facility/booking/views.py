@@ -16,8 +16,5 @@ from facility.booking import (
 )
 
 router = APIRouter(include_in_schema=False)
-router.include_router(console.router)
-router.include_router(views_search.router)
-router.include_router(views_request.router)
-router.include_router(views_my_bookings.router)
-router.include_router(views_checkin.router)
+for pages in (console, views_search, views_request, views_my_bookings, views_checkin):
+    router.include_router(pages.router)

@@ -8,6 +8,7 @@ from datetime import UTC, date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -16,7 +17,7 @@ from facility.booking.exceptions import BookingConflict
 from facility.booking.page_dates import local_range, local_time, parse_day, today
 from facility.booking.schemas import SeriesCreate
 from facility.core.auth import CurrentUser, DbSession, OptionalUser
-from facility.core.errors import FacilityError, InvalidInput
+from facility.core.errors import FacilityError
 from facility.core.models import Organization, User
 from facility.core.web import redirect, render
 from facility.rooms import service as rooms_service
@@ -46,20 +47,34 @@ class BookingForm:
         self.equipment = self.equipment or []
 
     def require_event(self) -> None:
-        """Submitting needs a title and a head count; the price and the previews do not."""
-        if not self.title or not self.attendees:
-            raise InvalidInput("Enter the event's title and the number of attendees.")
+        """Submitting needs a title and a head count (the price and the previews do not): the same
+        422 FastAPI gives for a missing required field."""
+        missing = [name for name in ("title", "attendees") if not getattr(self, name)]
+        if missing:
+            raise RequestValidationError(
+                [{"type": "missing", "loc": ("body", name), "msg": "Field required", "input": None} for name in missing]
+            )
+
+
+@dataclass
+class SeriesForm(BookingForm):
+    """The same form with its recurring-request fields, for the series posts."""
+
+    repeat: Annotated[str, Form()] = "weekly"
+    count: Annotated[int, Form()] = 4
+    skip_conflicts: Annotated[bool, Form()] = False
 
 
 PostedForm = Annotated[BookingForm, Depends()]
+PostedSeries = Annotated[SeriesForm, Depends()]
 
 
 def _form_context(
-    request: Request, session: Session, room: Room, user: User | None, form: BookingForm, **shown: Any
+    request: Request, session: Session, room: Room, user: User | None, form: BookingForm
 ) -> dict[str, Any]:
     return {
         "room": rooms_service.to_public(session, [room])[0],
-        "form": {**asdict(form), **shown},
+        "form": asdict(form),
         "quote": _quote(request, session, room, user, form),
         "fees": pricing.schedule_for(session, room),
         "error": None,
@@ -147,34 +162,26 @@ def submit_request(request: Request, room_id: int, session: DbSession, user: Cur
     return redirect(request, f"/my/bookings/{booking.id}?created=1")
 
 
-def _series_body(
-    request: Request, room_id: int, form: BookingForm, repeat: str, count: int, skip_conflicts: bool = False
-) -> SeriesCreate:
+def _series_body(request: Request, room_id: int, form: SeriesForm) -> SeriesCreate:
     first_start, first_end = local_range(request, form.day, form.start, form.end)
     return SeriesCreate(
         room_id=room_id,
         start=first_start,
         end=first_end,
-        rrule=f"{REPEATS.get(repeat, REPEATS['weekly'])};COUNT={max(2, min(count, 52))}",
+        rrule=f"{REPEATS.get(form.repeat, REPEATS['weekly'])};COUNT={max(2, min(form.count, 52))}",
         title=form.title.strip() or "정기 대관",
         attendees=int(form.attendees) if form.attendees.isdigit() else 1,
-        skip_conflicts=skip_conflicts,
+        skip_conflicts=form.skip_conflicts,
     )
 
 
 @router.post("/book/rooms/{room_id}/series/preview")
 def series_preview(
-    request: Request,
-    room_id: int,
-    session: DbSession,
-    user: CurrentUser,
-    form: PostedForm,
-    repeat: Annotated[str, Form()] = "weekly",
-    count: Annotated[int, Form()] = 4,
+    request: Request, room_id: int, session: DbSession, user: CurrentUser, form: PostedSeries
 ) -> Response:
     """The per-occurrence report, before the renter submits a recurring request."""
     room = rooms_service.get_room(session, room_id, user)
-    body = _series_body(request, room_id, form, repeat, count)
+    body = _series_body(request, room_id, form)
     context = _form_context(request, session, room, user, form)
     context["report"] = series.conflict_report(session, user, body)
     return render(request, "booking/request.html", context, block="series_report")
@@ -182,25 +189,18 @@ def series_preview(
 
 @router.post("/book/rooms/{room_id}/series")
 def series_submit(
-    request: Request,
-    room_id: int,
-    session: DbSession,
-    user: CurrentUser,
-    form: PostedForm,
-    repeat: Annotated[str, Form()] = "weekly",
-    count: Annotated[int, Form()] = 4,
-    skip_conflicts: Annotated[bool, Form()] = False,
+    request: Request, room_id: int, session: DbSession, user: CurrentUser, form: PostedSeries
 ) -> Response:
     form.require_event()
     room = rooms_service.get_room(session, room_id, user)
-    body = _series_body(request, room_id, form, repeat, count, skip_conflicts)
+    body = _series_body(request, room_id, form)
     try:
         series.create_series(session, user, body)
     except FacilityError as error:
         session.rollback()
         # A series books no equipment and keeps no notes: the form shows it without them.
         shown = replace(form, notes="", equipment=[])
-        context = _form_context(request, session, room, user, shown, repeat=repeat, count=count)
+        context = _form_context(request, session, room, user, shown)
         context.update(error=error.message, report=error.extra.get("occurrences"))
         return render(request, "booking/request.html", context, status_code=error.status_code)
     return redirect(request, "/my/bookings")
