@@ -44,6 +44,7 @@ class BookingForm:
     equipment: Annotated[list[str] | None, Form()] = None
 
     def __post_init__(self) -> None:
+        # A form with no box ticked posts no `equipment` at all; the template tests `in form.equipment`.
         self.equipment = self.equipment or []
 
     def require_event(self) -> None:
