@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from facility.booking import grid, invoices, notify, reports, service
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import Block, Booking, BookingStatus
+from facility.booking.views_checkin import CHECKIN_SALT
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import FacilityError, InvalidInput
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, Organization
@@ -329,8 +330,6 @@ def room_qr(request: Request, room_id: int, session: DbSession, user: CurrentUse
 
     ensure_role(user, *STAFF_ROLES)
     rooms_service.get_room(session, room_id, user)
-    from facility.booking.views import CHECKIN_SALT
-
     token = sign_value(request.app.state.secret_key, CHECKIN_SALT, str(room_id))
     url = f"{request.base_url}checkin/{room_id}?token={token}"
     buffer = io.BytesIO()

@@ -1,4 +1,4 @@
-"""API shapes of the booking domain."""
+"""API shapes of the booking domain, and `booking_public`, which turns a booking into its shape."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from facility.booking.common import local_zone
+from facility.booking.models import Booking
 from facility.rooms.kinds import Layout
 from facility.rooms.schemas import RoomPublic
 
@@ -172,3 +174,14 @@ class WaitlistCreate(BaseModel):
     end: AwareDatetime
     title: str = Field(min_length=1, max_length=200)
     attendees: int = Field(default=1, ge=1, le=10_000)
+
+
+def booking_public(booking: Booking) -> BookingPublic:
+    """A booking as the API shows it: times in the campus zone, its total as `price`."""
+    zone = local_zone()
+    return BookingPublic(
+        **booking.model_dump(exclude={"starts_at", "ends_at", "price_total"}),
+        start=booking.starts_at.astimezone(zone),
+        end=booking.ends_at.astimezone(zone),
+        price=booking.price_total,
+    )

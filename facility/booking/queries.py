@@ -1,0 +1,95 @@
+"""Reading bookings: one or a page of them for an actor, and the queries other domains use
+(bookings in a window, hours of use, a renter's no-shows)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from facility.booking.exceptions import BookingNotFound
+from facility.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
+from facility.core.auth import ensure_role
+from facility.core.models import User
+from facility.rooms import service as rooms_service
+
+S = BookingStatus
+# Statuses that count as use of a room (maintenance plans by hours of use, utilisation).
+USED_STATUSES = frozenset({S.approved, S.confirmed, S.checked_in, S.completed})
+
+
+def get_booking(session: Session, actor: User, booking_id: int) -> Booking:
+    """A booking the actor may see: staff see all, renters their organisation's (else 404)."""
+    ensure_role(actor)
+    booking = session.get(Booking, booking_id)
+    if booking is None or (not actor.is_staff and booking.organization_id != actor.organization_id):
+        raise BookingNotFound(booking_id)
+    return booking
+
+
+def list_bookings(
+    session: Session,
+    actor: User,
+    *,
+    status: Sequence[str] | None = None,
+    room_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    organization_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Booking], int]:
+    ensure_role(actor)
+    query = select(Booking)
+    if not actor.is_staff:
+        query = query.where(Booking.organization_id == actor.organization_id)
+    elif organization_id is not None:
+        query = query.where(Booking.organization_id == organization_id)
+    if status:
+        query = query.where(col(Booking.status).in_(list(status)))
+    if room_id is not None:
+        query = query.where(Booking.room_id == room_id)
+    if start is not None:
+        query = query.where(Booking.ends_at > start)
+    if end is not None:
+        query = query.where(Booking.starts_at < end)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Booking.starts_at), col(Booking.id)).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def bookings_between(
+    session: Session,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    room_ids: Sequence[int] | None = None,
+    statuses: Iterable[str] | None = None,
+) -> list[Booking]:
+    """Bookings overlapping [starts_at, ends_at), active ones unless statuses are given."""
+    wanted = [str(s) for s in (statuses if statuses is not None else ACTIVE_STATUSES)]
+    query = select(Booking).where(
+        Booking.starts_at < ends_at, Booking.ends_at > starts_at, col(Booking.status).in_(wanted)
+    )
+    if room_ids is not None:
+        query = query.where(col(Booking.room_id).in_(list(room_ids)))
+    return list(session.exec(query.order_by(col(Booking.starts_at), col(Booking.id))))
+
+
+def booked_hours(session: Session, room_id: int, since: datetime, until: datetime) -> float:
+    """Hours the room was in use (its own bookings and those of the halls or parts it shares
+    space with), clipped to [since, until): for usage-based maintenance plans."""
+    related = rooms_service.related_room_ids(session, room_id)
+    total = 0.0
+    for booking in bookings_between(session, since, until, room_ids=related, statuses=USED_STATUSES):
+        overlap = min(booking.ends_at, until) - max(booking.starts_at, since)
+        total += max(overlap.total_seconds(), 0.0)
+    return total / 3600
+
+
+def no_show_count(session: Session, organization_id: int) -> int:
+    return session.exec(
+        select(func.count()).where(Booking.organization_id == organization_id, Booking.status == S.no_show.value)
+    ).one()

@@ -1,0 +1,43 @@
+"""JSON API of recurring bookings: a series request (or its preview) and reading a series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from facility.booking import series
+from facility.booking.exceptions import BookingConflict, BookingRuleViolation
+from facility.booking.schemas import SeriesCreate, booking_public
+from facility.core.auth import CurrentUser, DbSession
+from facility.core.errors import InvalidInput, NotFound, error_responses
+from facility.core.params import ObjectId
+from facility.rooms.exceptions import RoomNotFound
+
+# Included by `router`, which gives the /api/v1 prefix and the booking tag.
+router = APIRouter()
+
+
+@router.post(
+    "/series",
+    status_code=201,
+    responses=error_responses(BookingConflict, BookingRuleViolation, RoomNotFound, InvalidInput),
+)
+def create_series(body: SeriesCreate, response: Response, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+    """A recurring request; `preview` returns the per-occurrence report and books nothing."""
+    if body.preview:
+        response.status_code = 200
+        return {"occurrences": series.conflict_report(session, user, body)}
+    created, bookings, report = series.create_series(session, user, body)
+    return {
+        "series": created.model_dump(),
+        "bookings": [booking_public(b) for b in bookings],
+        "occurrences": report,
+    }
+
+
+@router.get("/series/{series_id}", responses=error_responses(NotFound))
+def read_series(series_id: ObjectId, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+    found, bookings = series.get_series(session, user, series_id)
+    return {"series": found.model_dump(), "bookings": [booking_public(b) for b in bookings]}

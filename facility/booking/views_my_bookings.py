@@ -1,0 +1,90 @@
+"""A renter's own bookings: the list (with invoices, waitlist and calendar feed), a booking's detail,
+cancelling and submitting a hold, and the printable invoice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from facility.booking import invoices, series, service, waitlist
+from facility.booking.calendar_api import org_feed_token
+from facility.booking.models import Booking, Invoice
+from facility.core.auth import CurrentUser, DbSession
+from facility.core.models import Organization, User
+from facility.core.web import redirect, render
+from facility.rooms import service as rooms_service
+from facility.rooms.models import Room
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/my/bookings")
+def my_bookings(request: Request, session: DbSession, user: CurrentUser) -> Response:
+    rows, _total = service.list_bookings(session, user, limit=500)
+    rooms = {r.id: r for r in rooms_service.visible_rooms(session, user, list({b.room_id for b in rows}))}
+    feed = None
+    if user.organization_id:
+        feed = (
+            f"/api/v1/organizations/{user.organization_id}/calendar.ics"
+            f"?token={org_feed_token(request.app.state.secret_key, user.organization_id)}"
+        )
+    context = {
+        "bookings": sorted(rows, key=lambda b: b.starts_at, reverse=True),
+        "rooms": rooms,
+        "feed": feed,
+        "waitlist": waitlist.list_entries(session, user),
+        "invoices": invoices.list_invoices(session, user),
+    }
+    return render(request, "booking/my_bookings.html", context)
+
+
+@router.get("/my/bookings/{booking_id}")
+def booking_detail(request: Request, booking_id: int, session: DbSession, user: CurrentUser) -> Response:
+    booking = service.get_booking(session, user, booking_id)
+    return render(request, "booking/detail.html", _detail_context(session, user, booking))
+
+
+def _detail_context(session: Session, user: User, booking: Booking) -> dict[str, Any]:
+    room = session.get(Room, booking.room_id)
+    return {
+        "booking": booking,
+        "room": room,
+        "invoices": invoices.list_invoices(session, user, booking_id=booking.id),
+        "org": session.get(Organization, booking.organization_id) if booking.organization_id else None,
+    }
+
+
+@router.post("/my/bookings/{booking_id}/cancel")
+def cancel(
+    request: Request,
+    booking_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    reason: Annotated[str, Form(max_length=500)] = "",
+    scope: Annotated[series.Scope, Form()] = series.Scope.one,
+) -> Response:
+    """Cancel a booking; for an occurrence of a series, this one, the following, or all."""
+    series.cancel(session, user, booking_id, scope, reason)
+    return redirect(request, f"/my/bookings/{booking_id}")
+
+
+@router.post("/my/bookings/{booking_id}/submit")
+def submit_hold(request: Request, booking_id: int, session: DbSession, user: CurrentUser) -> Response:
+    service.submit_hold(session, user, booking_id)
+    return redirect(request, f"/my/bookings/{booking_id}")
+
+
+@router.get("/invoices/{invoice_id}")
+def invoice_page(request: Request, invoice_id: int, session: DbSession, user: CurrentUser) -> Response:
+    invoice: Invoice = invoices.get_invoice(session, user, invoice_id)
+    booking = session.get(Booking, invoice.booking_id)
+    context = {
+        "invoice": invoice,
+        "booking": booking,
+        "room": session.get(Room, booking.room_id) if booking else None,
+        "org": session.get(Organization, invoice.organization_id) if invoice.organization_id else None,
+    }
+    return render(request, "booking/invoice.html", context)

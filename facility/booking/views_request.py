@@ -1,0 +1,222 @@
+"""The request form of a room: the live price, a single request, a recurring one (preview, then
+submit) and joining the waitlist. Every post reads the same form through `BookingForm`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from facility.booking import pricing, rules, series, service, waitlist
+from facility.booking.exceptions import BookingConflict
+from facility.booking.page_dates import local_range, local_time, parse_day, today
+from facility.booking.schemas import SeriesCreate
+from facility.core.auth import CurrentUser, DbSession, OptionalUser
+from facility.core.errors import FacilityError
+from facility.core.models import Organization, User
+from facility.core.web import redirect, render
+from facility.rooms import service as rooms_service
+from facility.rooms.models import Room
+
+router = APIRouter(include_in_schema=False)
+REPEATS = {
+    "weekly": "FREQ=WEEKLY",
+    "biweekly": "FREQ=WEEKLY;INTERVAL=2",
+    "monthly": "FREQ=MONTHLY",
+}
+
+
+@dataclass
+class BookingForm:
+    """The fields of `booking/request.html`, under the names it posts; a dependency of every post."""
+
+    day: Annotated[str, Form()]
+    start: Annotated[str, Form()]
+    end: Annotated[str, Form()]
+    title: Annotated[str, Form(max_length=200)] = ""
+    attendees: Annotated[str, Form()] = ""
+    notes: Annotated[str, Form(max_length=2000)] = ""
+    equipment: Annotated[list[str] | None, Form()] = None
+
+    def __post_init__(self) -> None:
+        # A form with no box ticked posts no `equipment` at all; the template tests `in form.equipment`.
+        self.equipment = self.equipment or []
+
+    def require_event(self) -> None:
+        """Submitting needs a title and a head count (the price and the previews do not): the same
+        422 FastAPI gives for a missing required field."""
+        missing = [name for name in ("title", "attendees") if not getattr(self, name)]
+        if missing:
+            raise RequestValidationError(
+                [{"type": "missing", "loc": ("body", name), "msg": "Field required", "input": None} for name in missing]
+            )
+
+
+@dataclass
+class SeriesForm(BookingForm):
+    """The same form with its recurring-request fields, for the series posts."""
+
+    repeat: Annotated[str, Form()] = "weekly"
+    count: Annotated[int, Form()] = 4
+    skip_conflicts: Annotated[bool, Form()] = False
+
+
+PostedForm = Annotated[BookingForm, Depends()]
+PostedSeries = Annotated[SeriesForm, Depends()]
+
+
+def _form_context(
+    request: Request, session: Session, room: Room, user: User | None, form: BookingForm
+) -> dict[str, Any]:
+    return {
+        "room": rooms_service.to_public(session, [room])[0],
+        "form": asdict(form),
+        "quote": _quote(request, session, room, user, form),
+        "fees": pricing.schedule_for(session, room),
+        "error": None,
+        "alternatives": [],
+        "report": None,
+    }
+
+
+def _quote(
+    request: Request, session: Session, room: Room, user: User | None, form: BookingForm
+) -> dict[str, Any] | None:
+    try:
+        day = date.fromisoformat(form.day)
+        start, end = local_time(request, day, form.start), local_time(request, day, form.end)
+    except ValueError:
+        return None
+    if end <= start:
+        return None
+    org = session.get(Organization, user.organization_id) if user and user.organization_id else None
+    zone = request.app.state.settings.zone
+    equipment = {code: 1 for code in form.equipment or []}
+    return pricing.compute_quote(
+        session,
+        room,
+        org,
+        start.astimezone(UTC),
+        end.astimezone(UTC),
+        zone,
+        equipment=equipment,
+        is_holiday=rules.holiday_name(session, day) is not None,
+    )
+
+
+@router.get("/book/rooms/{room_id}/new")
+def request_form(
+    request: Request,
+    room_id: int,
+    session: DbSession,
+    viewer: OptionalUser,
+    day: str = "",
+    start: str = "10:00",
+    end: str = "12:00",
+) -> Response:
+    room = rooms_service.get_room(session, room_id, viewer)
+    form = BookingForm(day=parse_day(day, today(request) + timedelta(days=7)).isoformat(), start=start, end=end)
+    return render(request, "booking/request.html", _form_context(request, session, room, viewer, form))
+
+
+@router.post("/book/rooms/{room_id}/quote")
+def live_quote(request: Request, room_id: int, session: DbSession, viewer: OptionalUser, form: PostedForm) -> Response:
+    room = rooms_service.get_room(session, room_id, viewer)
+    context = _form_context(request, session, room, viewer, form)
+    return render(request, "booking/request.html", context, block="price")
+
+
+@router.post("/book/rooms/{room_id}/new")
+def submit_request(request: Request, room_id: int, session: DbSession, user: CurrentUser, form: PostedForm) -> Response:
+    form.require_event()
+    room = rooms_service.get_room(session, room_id, user)
+    context = _form_context(request, session, room, user, form)
+    try:
+        local_day = date.fromisoformat(form.day)
+        booking = service.request_booking(
+            session,
+            user,
+            {
+                "room_id": room_id,
+                "start": local_time(request, local_day, form.start),
+                "end": local_time(request, local_day, form.end),
+                "title": form.title,
+                "attendees": int(form.attendees) if form.attendees.strip().isdigit() else 0,
+                "notes": form.notes,
+                "equipment": {code: 1 for code in form.equipment or []},
+            },
+        )
+    except BookingConflict as error:
+        session.rollback()
+        context.update(error=error.message, alternatives=error.extra.get("alternatives", []))
+        return render(request, "booking/request.html", context, status_code=409)
+    except (FacilityError, ValueError) as error:
+        session.rollback()
+        message = error.message if isinstance(error, FacilityError) else "Check the date and times."
+        context.update(error=message)
+        return render(request, "booking/request.html", context, status_code=422)
+    return redirect(request, f"/my/bookings/{booking.id}?created=1")
+
+
+def _series_body(request: Request, room_id: int, form: SeriesForm) -> SeriesCreate:
+    first_start, first_end = local_range(request, form.day, form.start, form.end)
+    return SeriesCreate(
+        room_id=room_id,
+        start=first_start,
+        end=first_end,
+        rrule=f"{REPEATS.get(form.repeat, REPEATS['weekly'])};COUNT={max(2, min(form.count, 52))}",
+        title=form.title.strip() or "정기 대관",
+        attendees=int(form.attendees) if form.attendees.isdigit() else 1,
+        skip_conflicts=form.skip_conflicts,
+    )
+
+
+@router.post("/book/rooms/{room_id}/series/preview")
+def series_preview(
+    request: Request, room_id: int, session: DbSession, user: CurrentUser, form: PostedSeries
+) -> Response:
+    """The per-occurrence report, before the renter submits a recurring request."""
+    room = rooms_service.get_room(session, room_id, user)
+    body = _series_body(request, room_id, form)
+    context = _form_context(request, session, room, user, form)
+    context["report"] = series.conflict_report(session, user, body)
+    return render(request, "booking/request.html", context, block="series_report")
+
+
+@router.post("/book/rooms/{room_id}/series")
+def series_submit(
+    request: Request, room_id: int, session: DbSession, user: CurrentUser, form: PostedSeries
+) -> Response:
+    form.require_event()
+    room = rooms_service.get_room(session, room_id, user)
+    body = _series_body(request, room_id, form)
+    try:
+        series.create_series(session, user, body)
+    except FacilityError as error:
+        session.rollback()
+        # A series books no equipment and keeps no notes: the form shows it without them.
+        shown = replace(form, notes="", equipment=[])
+        context = _form_context(request, session, room, user, shown)
+        context.update(error=error.message, report=error.extra.get("occurrences"))
+        return render(request, "booking/request.html", context, status_code=error.status_code)
+    return redirect(request, "/my/bookings")
+
+
+@router.post("/book/rooms/{room_id}/waitlist")
+def join_waitlist(request: Request, room_id: int, session: DbSession, user: CurrentUser, form: PostedForm) -> Response:
+    starts_at, ends_at = local_range(request, form.day, form.start, form.end)
+    waitlist.join_waitlist(
+        session,
+        user,
+        room_id=room_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        title=form.title or "대기 신청",
+        attendees=int(form.attendees) if form.attendees.isdigit() else 1,
+    )
+    return redirect(request, "/my/bookings?waitlisted=1")
