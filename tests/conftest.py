@@ -125,7 +125,8 @@ def serve_app(settings: Settings) -> Iterator[str]:
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        # Access lines land in the captured log, shown only when a test fails.
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="info")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -144,7 +144,9 @@ def test_gateway_killed_mid_stream_loses_and_duplicates_nothing(
         # a documented limit (docs/sensors.md) that stays a small share of one burst.
         bare = store.count(["env-bare"])
         assert half <= bare <= half * 1.05
-        assert len(messages) <= spooled() <= len(messages) + (bare - half)
+        # The same redelivery puts a message back in the spool whether or not it has a ts (the
+        # store then keeps a ts reading once): the spool holds everything, plus those few.
+        assert len(messages) <= spooled() <= len(messages) * 1.05
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
