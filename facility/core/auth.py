@@ -32,9 +32,13 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def optional_user(
-    request: Request, session: Annotated[Session, Depends(get_session)]
-) -> User | None:
+# The unit of work ends with the endpoint ("function" scope), before the response is sent: a
+# client told 201 or redirected must find what it created, and a failed commit fails the request.
+# (FastAPI's default would commit after the response had gone out.)
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def optional_user(request: Request, session: DbSession) -> User | None:
     """The signed-in user, or None; a bad bearer token is an error, not anonymity."""
     settings = request.app.state.settings
     token = _bearer(request)
@@ -62,7 +66,6 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
-DbSession = Annotated[Session, Depends(get_session)]
 
 
 def csrf_token(request: Request) -> str:
