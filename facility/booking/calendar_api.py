@@ -20,7 +20,7 @@ from facility.rooms import service as rooms_service
 from facility.rooms.models import Room
 
 # Included by `router` under its /api/v1 prefix.
-router = APIRouter(tags=["booking"])
+router = APIRouter()  # included by booking.router, which tags it
 ROOM_FEED_SALT = "room-calendar"
 ORG_FEED_SALT = "org-calendar"
 

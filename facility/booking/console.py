@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from facility.booking import grid, invoices, notify, reports, service
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import Block, Booking, BookingStatus
+from facility.booking.page_dates import parse_day, today
 from facility.booking.views_checkin import CHECKIN_SALT
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import FacilityError, InvalidInput
@@ -29,17 +30,6 @@ router = APIRouter(include_in_schema=False)
 
 def _zone(request: Request):  # type: ignore[no-untyped-def]
     return request.app.state.settings.zone
-
-
-def _day(value: str, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
-
-
-def _today(request: Request) -> date:
-    return datetime.now(_zone(request)).date()
 
 
 def _names(session, ids):  # type: ignore[no-untyped-def]
@@ -129,7 +119,7 @@ def day_grid(request: Request, session: DbSession, user: CurrentUser, building: 
     ensure_role(user, *STAFF_ROLES)
     buildings = list(session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code))))
     chosen = next((b for b in buildings if b.code == building), buildings[0] if buildings else None)
-    local_day = _day(day, _today(request))
+    local_day = parse_day(day, today(request))
     rooms = list(
         session.exec(select(Room).where(Room.building_id == (chosen.id if chosen else -1)).order_by(Room.code))
     )
@@ -165,7 +155,7 @@ def _blocks_context(request: Request, session, **extra):  # type: ignore[no-unty
         "error": None,
         "displaced": [],
         "placed": None,
-        "default_day": (_today(request) + timedelta(days=1)).isoformat(),
+        "default_day": (today(request) + timedelta(days=1)).isoformat(),
         **extra,
     }
 
@@ -239,7 +229,7 @@ def invoices_page(request: Request, session: DbSession, user: CurrentUser, statu
         "orgs": orgs,
         "status": status,
         "summary": invoices.revenue_summary(session, user),
-        "today": _today(request),
+        "today": today(request),
     }
     return render(request, "booking/manage_invoices.html", context, block="invoice_list")
 
@@ -259,7 +249,7 @@ def record_payment(
         user,
         invoice_id,
         amount=amount,
-        paid_on=_day(paid_on, _today(request)),
+        paid_on=parse_day(paid_on, today(request)),
         reference=reference,
     )
     return redirect(request, "/manage/invoices")
@@ -286,8 +276,8 @@ def _month(request: Request, value: str) -> date:
         year, month = (int(p) for p in value.split("-", 1))
         return date(year, month, 1)
     except ValueError:
-        today = _today(request)
-        return date(today.year, today.month, 1)
+        now = today(request)
+        return date(now.year, now.month, 1)
 
 
 @router.get("/manage/reports.csv")

@@ -23,7 +23,7 @@ from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
 
 # Included by `router` under its /api/v1 prefix.
-router = APIRouter(tags=["booking"])
+router = APIRouter()  # included by booking.router, which tags it
 
 
 # --- invoices -------------------------------------------------------------------------------
