@@ -8,11 +8,11 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from facility.booking.models import FeeSchedule
 from facility.core.models import Organization, OrgKind
-from facility.rooms.models import Room
+from facility.rooms.models import Equipment, Room
 
 VAT_PERCENT = 10
 HALF_DAY_HOURS = 4
@@ -58,6 +58,15 @@ def base_charge(schedule: FeeSchedule, hours: float) -> int:
     return min(positive) if positive else 0
 
 
+def equipment_names(session: Session, codes: list[str]) -> dict[str, tuple[str, str]]:
+    """Korean and English names of equipment codes, for forms and quote lines (renters read names,
+    not codes); a code the catalogue lacks is left out."""
+    if not codes:
+        return {}
+    rows = session.exec(select(Equipment).where(col(Equipment.code).in_(codes)))
+    return {e.code: (e.name_ko, e.name_en) for e in rows}
+
+
 def compute_quote(
     session: Session,
     room: Room,
@@ -98,17 +107,13 @@ def compute_quote(
     if evening and schedule.evening_percent > 100:
         extra = round(schedule.hourly * evening * (schedule.evening_percent - 100) / 100)
         lines.append(_line("evening", f"야간 가산 {evening:g}시간", f"Evening surcharge, {evening:g} h", extra))
+    names = equipment_names(session, list(equipment or {}))
     for code, quantity in sorted((equipment or {}).items()):
         fee = schedule.equipment_fees.get(code)
         if fee is not None and quantity > 0:
-            lines.append(
-                _line(
-                    f"equipment:{code}",
-                    f"장비 {code} × {quantity}",
-                    f"Equipment {code} × {quantity}",
-                    fee * quantity,
-                )
-            )
+            name_ko, name_en = names.get(code, (code, code))
+            amount = fee * quantity
+            lines.append(_line(f"equipment:{code}", f"{name_ko} × {quantity}", f"{name_en} × {quantity}", amount))
     subtotal = sum(line["amount"] for line in lines)
     percent = DISCOUNT_PERCENT.get(organization.kind if organization else "", 0)
     discount = subtotal * percent // 100

@@ -73,11 +73,13 @@ PostedSeries = Annotated[SeriesForm, Depends()]
 def _form_context(
     request: Request, session: Session, room: Room, user: User | None, form: BookingForm
 ) -> dict[str, Any]:
+    fees = pricing.schedule_for(session, room)
     return {
         "room": rooms_service.to_public(session, [room])[0],
         "form": asdict(form),
         "quote": _quote(request, session, room, user, form),
-        "fees": pricing.schedule_for(session, room),
+        "fees": fees,
+        "equipment_names": pricing.equipment_names(session, list(fees.equipment_fees) if fees else []),
         "error": None,
         "alternatives": [],
         "report": None,

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from facility.booking import service
 from facility.booking.models import Booking, FeeSchedule
 from facility.core.models import Role
+from facility.rooms.models import Equipment
 from tests.booking.helpers import next_weekday, seoul
 from tests.factories import browser_login, csrf_from, make_room, make_user
 
@@ -17,8 +18,9 @@ from tests.factories import browser_login, csrf_from, make_room, make_user
 def test_renter_search_week_request_and_my_bookings(client: TestClient, session: Session) -> None:
     room = make_room(session, code="L-101")
     session.add(
-        FeeSchedule(room_kind="lecture_room", hourly=30_000, equipment_fees={"beam": 20_000})
+        FeeSchedule(room_kind="lecture_room", hourly=30_000, equipment_fees={"beam": 20_000, "odd": 1_000})
     )
+    session.add(Equipment(code="beam", name_ko="빔프로젝터", name_en="Projector"))
     session.commit()
     renter = make_user(session)
     browser_login(client, renter)
@@ -34,6 +36,8 @@ def test_renter_search_week_request_and_my_bookings(client: TestClient, session:
         params={"day": day.isoformat(), "start": "10:00", "end": "12:00"},
     )
     assert "66,000원" in form.text  # 2 h × 30,000 + VAT
+    # Renters read equipment by name; a code the catalogue lacks shows as itself.
+    assert "빔프로젝터 (+20,000원)" in form.text and "odd (+1,000원)" in form.text
     token = csrf_from(client, "/book")
     price = client.post(
         f"/book/rooms/{room.id}/quote",
@@ -41,6 +45,7 @@ def test_renter_search_week_request_and_my_bookings(client: TestClient, session:
         data={"day": day.isoformat(), "start": "10:00", "end": "13:00", "equipment": "beam"},
     )
     assert "121,000원" in price.text and "<html" not in price.text  # (90,000 + 20,000) + VAT
+    assert "빔프로젝터 × 1" in price.text
     created = client.post(
         f"/book/rooms/{room.id}/new",
         data={
