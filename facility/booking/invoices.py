@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
+from facility.booking.common import local_zone
 from facility.booking.exceptions import InvoiceNotFound
 from facility.booking.models import (
     Booking,
@@ -53,8 +54,6 @@ def _issue(
     vat: int,
     due_on: date,
 ) -> Invoice:
-    from facility.booking.service import local_zone
-
     year = utcnow().astimezone(local_zone()).year
     invoice = Invoice(
         number=next_number(session, year),
@@ -75,8 +74,6 @@ def _issue(
 
 def issue_for_booking(session: Session, actor: User | None, booking: Booking) -> Invoice:
     """The rental invoice from the booking's frozen quote."""
-    from facility.booking.service import local_zone
-
     quote = booking.quote
     lines = list(quote.get("lines", []))
     if quote.get("discount"):
@@ -104,8 +101,6 @@ def issue_for_booking(session: Session, actor: User | None, booking: Booking) ->
 
 def on_cancelled(session: Session, actor: User | None, booking: Booking) -> None:
     """Void the unpaid rental invoice; bill the cancellation fee where one is due."""
-    from facility.booking.service import local_zone
-
     for invoice in session.exec(
         select(Invoice).where(Invoice.booking_id == booking.id, Invoice.status == InvoiceStatus.issued.value)
     ):
@@ -200,7 +195,7 @@ def record_payment(
         and booking
         and booking.status == BookingStatus.approved.value
     ):
-        from facility.booking.service import confirm_booking
+        from facility.booking.lifecycle import confirm_booking  # lifecycle issues invoices: a cycle
 
         confirm_booking(session, actor, booking.id)  # type: ignore[arg-type]
     return payment
