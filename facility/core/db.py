@@ -105,6 +105,17 @@ def _prepare_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _prepare_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # psycopg prepares a statement after five runs, and PostgreSQL then settles on a generic
+        # plan blind to the parameters. For time-window reads the values are the whole story: a
+        # week's claim read went from 8 to 18 ms on its generic plan. Plan each run for its values.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_connection.commit()
+
+
 def _ensure_sqlite_dir(url: str) -> None:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -124,9 +135,8 @@ def get_engine(url: str) -> Engine:
             )
             _prepare_sqlite(engine)
         else:
-            engine = create_engine(
-                url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
-            )
+            engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+            _prepare_postgresql(engine)
         _engines[url] = engine
     return engine
 

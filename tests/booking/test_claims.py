@@ -88,3 +88,10 @@ def test_window_reads_use_the_period_and_length_indexes_on_sqlite(
     plan = _plan(session, select(SpaceClaim.space_id).where(overlapping(lo, lo + timedelta(days=7), spaces)))
     assert "ix_space_claim_long" in plan and "SCAN space_claim" not in plan, plan
     assert ("ix_space_claim_space_period" if spaces else "ix_space_claim_period") in plan, plan
+
+
+def test_postgresql_plans_window_reads_for_their_values(session: Session) -> None:
+    """psycopg prepares repeated statements; a generic plan cannot see how narrow a window is."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite plans every statement for its values")
+    assert session.exec(text("SHOW plan_cache_mode")).one()[0] == "force_custom_plan"  # type: ignore[call-overload]
