@@ -73,7 +73,11 @@ class BookingSeries(SQLModel, table=True):
 
 class Booking(SQLModel, table=True):
     __tablename__ = "booking"
-    __table_args__ = (Index("ix_booking_room_period", "room_id", "starts_at", "ends_at"),)
+    __table_args__ = (
+        Index("ix_booking_room_period", "room_id", "starts_at", "ends_at"),
+        # Housekeeping reads "approved or confirmed, started before ..." (migration 0007).
+        Index("ix_booking_status_start", "status", "starts_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     room_id: int = Field(foreign_key="room.id", index=True)
@@ -88,7 +92,7 @@ class Booking(SQLModel, table=True):
     notes: str = Field(default="", max_length=2000)
     starts_at: datetime = utc_field(nullable=False, index=True)
     ends_at: datetime = utc_field(nullable=False, index=True)
-    status: str = Field(default=BookingStatus.requested.value, sa_type=String(20), index=True)
+    status: str = Field(default=BookingStatus.requested.value, sa_type=String(20))
     status_reason: str = Field(default="", max_length=500)
     hold_expires_at: datetime | None = utc_field(default=None, nullable=True)
     # Set while an Institute block displaced this pending booking (its claim is suspended).

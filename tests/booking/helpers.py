@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
+from sqlmodel import Session
+
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
@@ -26,3 +29,14 @@ def seoul(day: date, hour: int, minute: int = 0) -> datetime:
 
 def slot(day: date, start_hour: int, end_hour: int) -> dict[str, str]:
     return {"start": seoul(day, start_hour).isoformat(), "end": seoul(day, end_hour).isoformat()}
+
+
+def query_plan(session: Session, statement: object) -> str:
+    """The plan the database would use, as text; PostgreSQL is kept off sequential scans, which an
+    empty test table always favours, to show which indexes can answer at all."""
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})  # type: ignore[attr-defined]
+    if connection.dialect.name == "sqlite":
+        return "\n".join(str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    connection.execute(text("SET LOCAL enable_seqscan = off"))
+    return "\n".join(row[0] for row in connection.execute(text(f"EXPLAIN {compiled}")))

@@ -14,7 +14,7 @@ from facility.booking.claims import is_long, overlapping
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import SpaceClaim
 from facility.core.models import Role
-from tests.booking.helpers import SEOUL, next_weekday, seoul
+from tests.booking.helpers import SEOUL, next_weekday, query_plan, seoul
 from tests.factories import make_room, make_user
 
 
@@ -62,19 +62,9 @@ def test_a_short_claim_just_before_the_window_still_counts(session: Session) -> 
     ]
 
 
-def _plan(session: Session, statement: object) -> str:
-    connection = session.connection()
-    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})  # type: ignore[attr-defined]
-    if connection.dialect.name == "sqlite":
-        return "\n".join(str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
-    # An empty table is cheapest to scan; forbidding that shows which indexes can answer at all.
-    connection.execute(text("SET LOCAL enable_seqscan = off"))
-    return "\n".join(row[0] for row in connection.execute(text(f"EXPLAIN {compiled}")))
-
-
 def test_long_claims_are_read_through_their_index(session: Session) -> None:
     """The length expression must match the index's word for word, or no database uses it."""
-    assert "ix_space_claim_long" in _plan(session, select(SpaceClaim.space_id).where(is_long()))
+    assert "ix_space_claim_long" in query_plan(session, select(SpaceClaim.space_id).where(is_long()))
 
 
 @pytest.mark.parametrize("spaces", [None, [1, 2]])
@@ -85,7 +75,7 @@ def test_window_reads_use_the_period_and_length_indexes_on_sqlite(
     if session.get_bind().dialect.name != "sqlite":
         pytest.skip("PostgreSQL plans by its statistics; bench/availability.py shows it at scale")
     lo = datetime(2026, 12, 7, tzinfo=UTC)
-    plan = _plan(session, select(SpaceClaim.space_id).where(overlapping(lo, lo + timedelta(days=7), spaces)))
+    plan = query_plan(session, select(SpaceClaim.space_id).where(overlapping(lo, lo + timedelta(days=7), spaces)))
     assert "ix_space_claim_long" in plan and "SCAN space_claim" not in plan, plan
     assert ("ix_space_claim_space_period" if spaces else "ix_space_claim_period") in plan, plan
 

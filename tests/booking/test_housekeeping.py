@@ -11,12 +11,12 @@ from icalendar import Calendar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from facility.booking import mailer, service, tasks, waitlist
+from facility.booking import housekeeping, mailer, service, tasks, waitlist
 from facility.booking.models import Booking, OutboxMessage, WaitlistEntry
 from facility.core.config import Settings
 from facility.core.models import Role
 from facility.core.security import sign_value
-from tests.booking.helpers import next_weekday, seoul
+from tests.booking.helpers import next_weekday, query_plan, seoul
 from tests.factories import browser_login, csrf_from, make_room, make_user, token_headers
 
 
@@ -106,6 +106,14 @@ def test_no_show_released_and_counted(session: Session, engine: Engine, settings
     assert service.no_show_count(session, renter.organization_id) == 1  # type: ignore[arg-type]
     # The slot is free again.
     assert _book(session, make_user(session), room, day, 11, 12).status == "requested"
+
+
+def test_due_no_shows_are_read_without_walking_future_bookings(session: Session) -> None:
+    """Every booking request runs this; a year of confirmed bookings must not be read for it."""
+    plan = query_plan(session, housekeeping.due_no_shows(datetime(2026, 12, 7, tzinfo=UTC)))
+    assert "ix_booking_status_start" in plan, plan
+    if session.get_bind().dialect.name == "sqlite":
+        assert "starts_at<?" in plan, plan
 
 
 def test_check_in_through_the_qr_page(client: TestClient, session: Session) -> None:
