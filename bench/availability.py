@@ -43,9 +43,7 @@ from facility.demo.load import load_demo_campus  # noqa: E402
 from facility.rooms.models import Building, Room  # noqa: E402
 
 SEOUL = ZoneInfo("Asia/Seoul")
-PG_ADMIN_URL = os.environ.get(
-    "FACILITY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("FACILITY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SECRET = "bench-secret"
 # Three bookings a day per room, far enough apart for any buffer.
 DAILY_SLOTS = ((9, 11), (13, 15), (18, 20))
@@ -137,9 +135,7 @@ def seed(url: str, bookings: int, rooms: int) -> tuple[int, list[str], date]:
                     break
                 day = first_day + timedelta(days=n // len(DAILY_SLOTS))
                 start_h, end_h = DAILY_SLOTS[n % len(DAILY_SLOTS)]
-                start = datetime(day.year, day.month, day.day, start_h, tzinfo=SEOUL).astimezone(
-                    UTC
-                )
+                start = datetime(day.year, day.month, day.day, start_h, tzinfo=SEOUL).astimezone(UTC)
                 end = datetime(day.year, day.month, day.day, end_h, tzinfo=SEOUL).astimezone(UTC)
                 booking_id += 1
                 status = "completed" if start < now else "confirmed"
@@ -251,9 +247,7 @@ def measure(client: httpx.Client, path: str, params: dict[str, str], requests: i
     return samples
 
 
-def contention(
-    base: str, tokens: list[str], week: date, room_ids: list[int], seconds: float
-) -> dict[str, float]:
+def contention(base: str, tokens: list[str], week: date, room_ids: list[int], seconds: float) -> dict[str, float]:
     """Renters race for a few rooms' slots for a fixed time; counts outcomes."""
     outcomes: Counter[int] = Counter()
     lock = threading.Lock()
@@ -262,9 +256,7 @@ def contention(
 
     def renter(token: str, seed_value: int) -> None:
         chooser = random.Random(seed_value)
-        with httpx.Client(
-            base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}
-        ) as client:
+        with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
             while time.monotonic() < stop_at:
                 day, hour = chooser.choice(slots)
                 start = datetime(day.year, day.month, day.day, hour, tzinfo=SEOUL)
@@ -315,12 +307,7 @@ def run(backend: str, args: argparse.Namespace) -> None:
         with Session(get_engine(url)) as session:
             room_count = len(session.exec(select(Room.id)).all())
             small = list(
-                session.exec(
-                    select(Room.id)
-                    .where(col(Room.kind) == "seminar_room")
-                    .order_by(Room.id)
-                    .limit(4)
-                )
+                session.exec(select(Room.id).where(col(Room.kind) == "seminar_room").order_by(Room.id).limit(4))
             )
         print(
             f"\n[{backend}] seeded {args.bookings:,} bookings over {room_count} rooms "
@@ -343,8 +330,7 @@ def run(backend: str, args: argparse.Namespace) -> None:
             ):
                 p50, p95 = percentiles(samples)
                 print(
-                    f"[{backend}] {name:34} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms"
-                    f"   (n={len(samples)})",
+                    f"[{backend}] {name:34} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (n={len(samples)})",
                     flush=True,
                 )
             if backend == "postgresql" and args.contention > 0:
@@ -375,9 +361,7 @@ def run(backend: str, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--bookings", type=int, default=100_000)
     parser.add_argument("--rooms", type=int, default=0, help="add plain rooms up to this many")

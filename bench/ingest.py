@@ -62,8 +62,14 @@ def connect(url: str, client_id: str, **kwargs: object):  # type: ignore[no-unty
     return client
 
 
-def publish(url: str, seconds: float, rate: float, counter: mp.Value, start_at: float,  # type: ignore[type-arg]
-            publisher: int = 0) -> None:
+def publish(
+    url: str,
+    seconds: float,
+    rate: float,
+    counter: mp.Value,
+    start_at: float,  # type: ignore[type-arg]
+    publisher: int = 0,
+) -> None:
     """Publish QoS 1 for `seconds`, flat out (rate 0) or paced at `rate` per second."""
     client = connect(url, f"bench-publisher-{os.getpid()}")
     acked = [0]  # PUBACKs received (paho calls on_publish from its network thread)
@@ -107,8 +113,7 @@ def count_messages(url: str, counter: mp.Value, ready: mp.Event) -> None:  # typ
 
 def influx_count(url: str, db: str) -> int:
     try:
-        body = httpx.get(f"{url}/query", params={"db": db, "q": "SELECT count(value) FROM reading"},
-                         timeout=30).json()
+        body = httpx.get(f"{url}/query", params={"db": db, "q": "SELECT count(value) FROM reading"}, timeout=30).json()
         return int(body["results"][0]["series"][0]["values"][0][1])
     except (KeyError, IndexError, httpx.HTTPError, ValueError):
         return 0
@@ -132,9 +137,14 @@ def measure_latency(broker_url: str, influx_url: str, db: str, seconds: float) -
             client.publish("facility/bench/R-PROBE/probe/co2", json.dumps({"value": 500, "ts": ts}), qos=1)
             sent[micros] = time.time()
             next_probe += 0.05
-        body = http.get(f"{influx_url}/query", params={
-            "db": db, "epoch": "u",
-            "q": "SELECT value FROM reading WHERE device = 'probe' AND time > now() - 2m"}).json()
+        body = http.get(
+            f"{influx_url}/query",
+            params={
+                "db": db,
+                "epoch": "u",
+                "q": "SELECT value FROM reading WHERE device = 'probe' AND time > now() - 2m",
+            },
+        ).json()
         seen = time.time()
         series = body.get("results", [{}])[0].get("series", [])
         for row in series[0]["values"] if series else []:
@@ -152,13 +162,21 @@ def measure_latency(broker_url: str, influx_url: str, db: str, seconds: float) -
 def start_gateway(root: Path, broker: Mosquitto, influxd: Influxd, db: str) -> subprocess.Popen[bytes]:
     sqlite_url = f"sqlite:///{root / 'facility.db'}"
     upgrade_database(sqlite_url)
-    env = {**os.environ, "FACILITY_DATABASE_URL": sqlite_url, "FACILITY_DATA_DIR": str(root),
-           "FACILITY_MQTT_URL": broker.url, "FACILITY_INFLUX_URL": influxd.url,
-           "FACILITY_INFLUX_DB": db, "FACILITY_SECRET_KEY": "bench",
-           "FACILITY_GATEWAY_CLIENT_ID": "bench-gateway", "FACILITY_GATEWAY_SHARE_GROUP": ""}
+    env = {
+        **os.environ,
+        "FACILITY_DATABASE_URL": sqlite_url,
+        "FACILITY_DATA_DIR": str(root),
+        "FACILITY_MQTT_URL": broker.url,
+        "FACILITY_INFLUX_URL": influxd.url,
+        "FACILITY_INFLUX_DB": db,
+        "FACILITY_SECRET_KEY": "bench",
+        "FACILITY_GATEWAY_CLIENT_ID": "bench-gateway",
+        "FACILITY_GATEWAY_SHARE_GROUP": "",
+    }
     log = (root / "gateway.log").open("ab")
-    return subprocess.Popen([sys.executable, "-m", "facility.cli", "gateway"], cwd=REPO, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "facility.cli", "gateway"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
 
 
 def run(duration: float, rate: float, latency_seconds: float, publishers: int) -> None:
@@ -176,8 +194,10 @@ def run(duration: float, rate: float, latency_seconds: float, publishers: int) -
         print(f"throughput: {publishers} publishers flat out for {duration:.0f} s, {DEVICES} devices, QoS 1")
         counters = [mp.Value("q", 0) for _ in range(publishers)]
         start_at = time.time() + 1
-        procs = [mp.Process(target=publish, args=(broker.simulator_url, duration, 0, c, start_at, n))
-                 for n, c in enumerate(counters)]
+        procs = [
+            mp.Process(target=publish, args=(broker.simulator_url, duration, 0, c, start_at, n))
+            for n, c in enumerate(counters)
+        ]
         for proc in procs:
             proc.start()
         time.sleep(max(0.0, start_at - time.time()))
@@ -200,8 +220,7 @@ def run(duration: float, rate: float, latency_seconds: float, publishers: int) -
         print(f"latency: paced at {rate:.0f} readings/s for {latency_seconds:.0f} s")
         sent = mp.Value("q", 0)
         start_at = time.time() + 1
-        publisher = mp.Process(
-            target=publish, args=(broker.simulator_url, latency_seconds, rate, sent, start_at, 9))
+        publisher = mp.Process(target=publish, args=(broker.simulator_url, latency_seconds, rate, sent, start_at, 9))
         publisher.start()
         time.sleep(max(0.0, start_at - time.time()) + 2)  # let the paced load settle
         latencies = measure_latency(broker.simulator_url, influxd.url, "bench", latency_seconds - 4)
@@ -210,8 +229,10 @@ def run(duration: float, rate: float, latency_seconds: float, publishers: int) -
         p50 = statistics.median(latencies)
         p99 = latencies[int(len(latencies) * 0.99) - 1]
         print(f"  background load {sent.value / latency_seconds:.0f} readings/s; {len(latencies)} probes")
-        print(f"  publish -> queryable  p50 {p50 * 1000:.0f} ms   p99 {p99 * 1000:.0f} ms"
-              f"   max {latencies[-1] * 1000:.0f} ms")
+        print(
+            f"  publish -> queryable  p50 {p50 * 1000:.0f} ms   p99 {p99 * 1000:.0f} ms"
+            f"   max {latencies[-1] * 1000:.0f} ms"
+        )
     finally:
         gateway.terminate()
         gateway.wait(30)

@@ -50,9 +50,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.secret_key = settings.resolved_secret_key()
 
     @app.middleware("http")
-    async def _request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         token = audit.client_ip.set(request.client.host if request.client else "")
         try:
@@ -60,9 +58,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         finally:
             audit.client_ip.reset(token)
         route = request.scope.get("route")
-        observe_request(
-            request.method, getattr(route, "path", "unmatched"), response.status_code, started
-        )
+        observe_request(request.method, getattr(route, "path", "unmatched"), response.status_code, started)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -85,8 +85,13 @@ def cmd_users_add(args: argparse.Namespace) -> None:
                     session, None, name=args.org, approved=True, contact_email=args.email
                 ).id
             user = accounts.create_user(
-                session, None, email=args.email, password=args.password, role=role,
-                full_name=args.name or "", organization_id=org_id,
+                session,
+                None,
+                email=args.email,
+                password=args.password,
+                role=role,
+                full_name=args.name or "",
+                organization_id=org_id,
             )
             print(f"created {user.role} {user.email} (id {user.id})")
     except FacilityError as error:
@@ -109,12 +114,22 @@ def ensure_demo_accounts(settings: Settings) -> dict[str, tuple[str, str]]:
                 org_id = None
                 if role == Role.renter:
                     org_id = accounts.create_organization(
-                        session, None, name="서초교육봉사단 (demo)", kind=accounts.OrgKind.nonprofit,
-                        business_number="214-82-00001", contact_email=email, approved=True,
+                        session,
+                        None,
+                        name="서초교육봉사단 (demo)",
+                        kind=accounts.OrgKind.nonprofit,
+                        business_number="214-82-00001",
+                        contact_email=email,
+                        approved=True,
                     ).id
                 accounts.create_user(
-                    session, None, email=email, password=password, role=role,
-                    full_name=f"Demo {role.value}", organization_id=org_id,
+                    session,
+                    None,
+                    email=email,
+                    password=password,
+                    role=role,
+                    full_name=f"Demo {role.value}",
+                    organization_id=org_id,
                 )
             else:
                 user.password_hash = hash_password(password)
@@ -166,8 +181,7 @@ def cmd_gateway(_args: argparse.Namespace) -> None:
 
     settings = _settings()
     if not settings.mqtt_url:
-        print("error: set FACILITY_MQTT_URL (e.g. mqtt://facility-gateway:PW@127.0.0.1:1883)",
-              file=sys.stderr)
+        print("error: set FACILITY_MQTT_URL (e.g. mqtt://facility-gateway:PW@127.0.0.1:1883)", file=sys.stderr)
         raise SystemExit(2)
     try:
         run_gateway(settings)
@@ -186,9 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(dest="db", required=True)
-    db.add_parser("upgrade", help="bring the database to the newest schema").set_defaults(
-        func=cmd_db_upgrade
-    )
+    db.add_parser("upgrade", help="bring the database to the newest schema").set_defaults(func=cmd_db_upgrade)
     revision = db.add_parser("revision", help="(developers) autogenerate a migration")
     revision.add_argument("-m", "--message", required=True)
     revision.add_argument("--head", default="head")
@@ -197,9 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     revision.add_argument("--rev-id", default=None)
     revision.set_defaults(func=cmd_db_revision)
 
-    commands.add_parser("demo-data", help="load the demo campus (idempotent)").set_defaults(
-        func=cmd_demo_data
-    )
+    commands.add_parser("demo-data", help="load the demo campus (idempotent)").set_defaults(func=cmd_demo_data)
 
     users = commands.add_parser("users", help="accounts").add_subparsers(dest="users", required=True)
     add = users.add_parser("add", help="create a user")
@@ -215,9 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=DEMO_PORT)
     demo.set_defaults(func=cmd_demo)
 
-    commands.add_parser(
-        "gateway", help="MQTT gateway: broker -> durable spool -> reading store"
-    ).set_defaults(func=cmd_gateway)
+    commands.add_parser("gateway", help="MQTT gateway: broker -> durable spool -> reading store").set_defaults(
+        func=cmd_gateway
+    )
 
     from facility.domains import domain_modules
 

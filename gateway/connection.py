@@ -44,8 +44,14 @@ class AuthenticationFailed(RuntimeError):
 
 class BrokerConnection:
     def __init__(
-        self, url: str, client_id: str, spool: Spool, *, subscription: str,
-        status_topic: str, max_spool_bytes: int = 512 * 2**20,
+        self,
+        url: str,
+        client_id: str,
+        spool: Spool,
+        *,
+        subscription: str,
+        status_topic: str,
+        max_spool_bytes: int = 512 * 2**20,
         on_spooled: Callable[[], None] | None = None,
     ) -> None:
         self.url = url
@@ -85,7 +91,10 @@ class BrokerConnection:
             props.SessionExpiryInterval = SESSION_EXPIRY_S
             props.ReceiveMaximum = RECEIVE_MAXIMUM
             self.client.connect_async(
-                self.address.host, self.address.port, KEEPALIVE_S, clean_start=False,
+                self.address.host,
+                self.address.port,
+                KEEPALIVE_S,
+                clean_start=False,
                 properties=props,
             )
         else:
@@ -103,8 +112,7 @@ class BrokerConnection:
 
     # --- callbacks (paho's network thread) ---------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any,
-                    _props: Any = None) -> None:
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any = None) -> None:
         if reason.is_failure:
             text = str(reason)
             log.error("broker refused the connection: %s", text)
@@ -118,11 +126,17 @@ class BrokerConnection:
         # Resubscribe on every connect: the session may be new (expired, or a fresh broker).
         client.subscribe(self.subscription, qos=1)
         client.publish(self.status_topic, b"online", qos=1, retain=True)
-        log.info("connected to %s:%s as %s, subscribed to %s", self.address.host,
-                 self.address.port, self.client_id, self.subscription)
+        log.info(
+            "connected to %s:%s as %s, subscribed to %s",
+            self.address.host,
+            self.address.port,
+            self.client_id,
+            self.subscription,
+        )
 
-    def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any,
-                       _props: Any = None) -> None:
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any = None
+    ) -> None:
         self.connected.clear()
         metrics.CONNECTED.set(0)
         if not self._stopping.is_set() and self.failure is None:
@@ -136,8 +150,14 @@ class BrokerConnection:
             return now
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        incoming = Incoming(message.topic, bytes(message.payload), self._receive_time_us(),
-                            message.mid, bool(message.dup), self._generation)
+        incoming = Incoming(
+            message.topic,
+            bytes(message.payload),
+            self._receive_time_us(),
+            message.mid,
+            bool(message.dup),
+            self._generation,
+        )
         self._inbox.put((self._generation, incoming, message.qos))
 
     # --- the spooler thread ------------------------------------------------------------------
@@ -159,8 +179,7 @@ class BrokerConnection:
         if self.spool.pending_bytes < self.max_spool_bytes:
             return
         metrics.SPOOL_FULL.set(1)
-        log.error("spool full (%d bytes); holding acknowledgements until the store drains it",
-                  self.spool.pending_bytes)
+        log.error("spool full (%d bytes); holding acknowledgements until the store drains it", self.spool.pending_bytes)
         while self.spool.pending_bytes >= self.max_spool_bytes and not self._stopping.is_set():
             time.sleep(0.5)
         metrics.SPOOL_FULL.set(0)

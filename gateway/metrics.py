@@ -9,7 +9,8 @@ RECEIVED = Counter("facility_gateway_messages_total", "MQTT messages received an
 DUPLICATES = Counter("facility_gateway_redeliveries_total", "Redelivered messages already spooled")
 STORED = Counter("facility_gateway_readings_stored_total", "Readings written to the reading store")
 DEAD_LETTERS = Counter(
-    "facility_gateway_dead_letters_total", "Messages that could not become readings, by reason",
+    "facility_gateway_dead_letters_total",
+    "Messages that could not become readings, by reason",
     ["reason"],
 )
 SPOOL_BYTES = Gauge("facility_gateway_spool_bytes", "Payload bytes in the spool not yet stored")
@@ -18,6 +19,7 @@ SPOOL_FULL = Gauge("facility_gateway_spool_full", "1 while the spool is full and
 STORE_FAILURES = Counter("facility_gateway_store_failures_total", "Failed batch writes (retried)")
 CONNECTED = Gauge("facility_gateway_connected", "1 while connected to the broker")
 BATCH_SECONDS = Histogram(
-    "facility_gateway_batch_seconds", "Time to write one batch to the store",
+    "facility_gateway_batch_seconds",
+    "Time to write one batch to the store",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )

@@ -30,7 +30,10 @@ def spool_path(data_dir: Path, client_id: str) -> Path:
 
 class Gateway:
     def __init__(
-        self, settings: Settings, sensor_settings: SensorSettings | None = None, *,
+        self,
+        settings: Settings,
+        sensor_settings: SensorSettings | None = None,
+        *,
         store: ReadingStore | None = None,
     ) -> None:
         sensor_settings = sensor_settings or get_sensor_settings()
@@ -39,14 +42,15 @@ class Gateway:
         self.client_id = sensor_settings.gateway_client_id
         self.spool = Spool(spool_path(settings.data_dir, self.client_id))
         self.store = store or open_store(settings)
-        self.writer = SpoolWriter(
-            self.spool, self.store, get_engine(settings.sqlalchemy_url), self.client_id
-        )
+        self.writer = SpoolWriter(self.spool, self.store, get_engine(settings.sqlalchemy_url), self.client_id)
         self.connection = BrokerConnection(
-            settings.mqtt_url, self.client_id, self.spool,
+            settings.mqtt_url,
+            self.client_id,
+            self.spool,
             subscription=subscription_for(sensor_settings.gateway_share_group),
             status_topic=STATUS_TOPIC.format(client_id=self.client_id),
-            max_spool_bytes=sensor_settings.spool_max_mb * 2**20, on_spooled=self.writer.wake,
+            max_spool_bytes=sensor_settings.spool_max_mb * 2**20,
+            on_spooled=self.writer.wake,
         )
 
     def start(self) -> None:

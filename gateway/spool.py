@@ -105,13 +105,11 @@ class Spool:
             cursor.execute("BEGIN IMMEDIATE")
             try:
                 if self._acked_ids:
-                    cursor.executemany("UPDATE message SET acked = 1 WHERE id = ?",
-                                       [(i,) for i in self._acked_ids])
+                    cursor.executemany("UPDATE message SET acked = 1 WHERE id = ?", [(i,) for i in self._acked_ids])
                 checking = time.monotonic() < self._resume_until
                 if not checking and self._stale:
                     # The window is over: rows left unacknowledged will not come back.
-                    cursor.execute("UPDATE message SET acked = 1 WHERE acked = 0 AND conn < ?",
-                                   (self._conn,))
+                    cursor.execute("UPDATE message SET acked = 1 WHERE acked = 0 AND conn < ?", (self._conn,))
                     self._stale = False
                 ids: list[int | None] = []
                 for message in messages:
@@ -119,10 +117,8 @@ class Spool:
                         ids.append(None)
                         continue
                     cursor.execute(
-                        "INSERT INTO message (topic, payload, received_us, mid, conn) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (message.topic, message.payload, message.received_us, message.mid,
-                         message.conn),
+                        "INSERT INTO message (topic, payload, received_us, mid, conn) VALUES (?, ?, ?, ?, ?)",
+                        (message.topic, message.payload, message.received_us, message.mid, message.conn),
                     )
                     ids.append(int(cursor.lastrowid or 0))
                     self._pending_bytes += len(message.payload)
@@ -152,8 +148,7 @@ class Spool:
         """The oldest messages not yet written to the store."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, topic, payload, received_us FROM message WHERE written = 0 "
-                "ORDER BY id LIMIT ?",
+                "SELECT id, topic, payload, received_us FROM message WHERE written = 0 ORDER BY id LIMIT ?",
                 (limit,),
             ).fetchall()
         return [Spooled(r[0], r[1], bytes(r[2]), r[3]) for r in rows]

@@ -46,19 +46,16 @@ def parse_batch(
         try:
             parsed = parse_message(message.topic, message.payload, received)
         except Rejection as rejection:
-            dead.append(DeadLetterIn(message.topic, message.payload, rejection.reason,
-                                     rejection.detail, received))
+            dead.append(DeadLetterIn(message.topic, message.payload, rejection.reason, rejection.detail, received))
             continue
         except Exception as error:  # noqa: BLE001 - one bad message never stops the gateway
-            dead.append(DeadLetterIn(message.topic, message.payload, "internal_error",
-                                     repr(error)[:200], received))
+            dead.append(DeadLetterIn(message.topic, message.payload, "internal_error", repr(error)[:200], received))
             continue
         readings.extend(parsed.readings)
         if parsed.status is not None:
             statuses.append(parsed.status)
         for partial in parsed.rejections:
-            dead.append(DeadLetterIn(message.topic, message.payload, partial.reason,
-                                     partial.detail, received))
+            dead.append(DeadLetterIn(message.topic, message.payload, partial.reason, partial.detail, received))
     return readings, statuses, dead
 
 
@@ -107,8 +104,13 @@ class SpoolWriter:
                 metrics.STORE_FAILURES.inc()
                 # The store being down is worth waiting for; any other error may be one bad message.
                 failures = 0 if isinstance(error, StoreUnavailable) else failures + 1
-                log.warning("batch of %d not stored (%s); %d bytes spooled, retrying in %.1fs",
-                            len(batch), str(error)[:200], self.spool.pending_bytes, delay)
+                log.warning(
+                    "batch of %d not stored (%s); %d bytes spooled, retrying in %.1fs",
+                    len(batch),
+                    str(error)[:200],
+                    self.spool.pending_bytes,
+                    delay,
+                )
                 self._stopping.wait(delay)
                 delay = min(RETRY_MAX_S, delay * 2)
                 continue
@@ -125,13 +127,17 @@ class SpoolWriter:
             except StoreUnavailable:
                 raise
             except Exception as error:  # noqa: BLE001 - this message is the poison
-                letter = DeadLetterIn(message.topic, message.payload, "internal_error",
-                                      repr(error)[:200], _received_at(message.received_us))
+                letter = DeadLetterIn(
+                    message.topic,
+                    message.payload,
+                    "internal_error",
+                    repr(error)[:200],
+                    _received_at(message.received_us),
+                )
                 with session_scope(self.engine) as session:
                     service.record_dead_letters(session, [letter], self.gateway_id)
                 metrics.DEAD_LETTERS.labels("internal_error").inc()
-                log.error("message on %s could not be stored, dead-lettered: %r",
-                          message.topic[:100], error)
+                log.error("message on %s could not be stored, dead-lettered: %r", message.topic[:100], error)
 
     def write_batch(self, batch: list[Spooled]) -> None:
         readings, statuses, dead = parse_batch(batch)
@@ -144,5 +150,4 @@ class SpoolWriter:
         metrics.STORED.inc(len(readings))
         for letter in dead:
             metrics.DEAD_LETTERS.labels(letter.reason).inc()
-            log.info("dead letter (%s) on %s: %r", letter.reason, letter.topic[:100],
-                     letter.payload[:80])
+            log.info("dead letter (%s) on %s: %r", letter.reason, letter.topic[:100], letter.payload[:80])

@@ -16,7 +16,10 @@ _seq = itertools.count(1)
 
 
 def make_organization(
-    session: Session, *, name: str = "", status: OrgStatus = OrgStatus.approved,
+    session: Session,
+    *,
+    name: str = "",
+    status: OrgStatus = OrgStatus.approved,
     kind: OrgKind = OrgKind.private,
 ) -> Organization:
     org = Organization(name=name or f"Org {next(_seq)}", status=status.value, kind=kind.value)
@@ -26,7 +29,11 @@ def make_organization(
 
 
 def make_user(
-    session: Session, *, role: Role = Role.renter, email: str = "", password: str = PASSWORD,
+    session: Session,
+    *,
+    role: Role = Role.renter,
+    email: str = "",
+    password: str = PASSWORD,
     organization: Organization | None = None,
 ) -> User:
     if role == Role.renter and organization is None:
@@ -49,23 +56,32 @@ def make_building(session: Session, *, code: str = "") -> Building:
         campus = Campus(code="main", name_ko="본원", name_en="Main")
         session.add(campus)
         session.flush()
-    building = Building(
-        campus_id=campus.id, code=code or f"b{next(_seq)}", name_ko="교육동", name_en="Education"
-    )
+    building = Building(campus_id=campus.id, code=code or f"b{next(_seq)}", name_ko="교육동", name_en="Education")
     session.add(building)
     session.commit()
     return building
 
 
 def make_room(
-    session: Session, *, kind: str = "lecture_room", capacity: int = 36, code: str = "",
-    building: Building | None = None, bookable_external: bool = True, parent: Room | None = None,
+    session: Session,
+    *,
+    kind: str = "lecture_room",
+    capacity: int = 36,
+    code: str = "",
+    building: Building | None = None,
+    bookable_external: bool = True,
+    parent: Room | None = None,
     equipment: dict[str, int] | None = None,
 ) -> Room:
     building = building or session.exec(select(Building)).first() or make_building(session)
     room = Room(
-        code=code or f"R-{next(_seq)}", building_id=building.id, name_ko=f"강의실 {code}",
-        name_en=f"Room {code}", kind=kind, capacity=capacity, bookable_external=bookable_external,
+        code=code or f"R-{next(_seq)}",
+        building_id=building.id,
+        name_ko=f"강의실 {code}",
+        name_en=f"Room {code}",
+        kind=kind,
+        capacity=capacity,
+        bookable_external=bookable_external,
         parent_id=parent.id if parent else None,
     )
     session.add(room)

@@ -28,8 +28,9 @@ def test_no_server_errors(app: FastAPI, session: Session) -> None:
         checked += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def call(case: schemathesis.Case) -> None:
             response = case.call(headers=headers)
             if response.status_code >= 500:

@@ -20,21 +20,36 @@ def run_cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProce
     environment.pop("FACILITY_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "facility.cli", *args],
-        env=environment, capture_output=True, text=True, timeout=120,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_upgrade_users_add_and_token(tmp_path: Path) -> None:
     assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
-    added = run_cli("users", "add", "boss@example.kr", "--role", "manager", "--password", "long-enough-pw",
-                    data_dir=tmp_path)
+    added = run_cli(
+        "users", "add", "boss@example.kr", "--role", "manager", "--password", "long-enough-pw", data_dir=tmp_path
+    )
     assert added.returncode == 0, added.stderr
     assert "created manager boss@example.kr" in added.stdout
-    renter = run_cli("users", "add", "r@example.kr", "--role", "renter", "--password", "long-enough-pw",
-                     "--org", "서초교사회", data_dir=tmp_path)
+    renter = run_cli(
+        "users",
+        "add",
+        "r@example.kr",
+        "--role",
+        "renter",
+        "--password",
+        "long-enough-pw",
+        "--org",
+        "서초교사회",
+        data_dir=tmp_path,
+    )
     assert renter.returncode == 0, renter.stderr
-    duplicate = run_cli("users", "add", "boss@example.kr", "--role", "crew", "--password", "long-enough-pw",
-                        data_dir=tmp_path)
+    duplicate = run_cli(
+        "users", "add", "boss@example.kr", "--role", "crew", "--password", "long-enough-pw", data_dir=tmp_path
+    )
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
 
 
@@ -51,7 +66,10 @@ def test_demo_starts_everything_on_the_embedded_default(tmp_path: Path) -> None:
         environment.pop(key, None)
     process = subprocess.Popen(
         [sys.executable, "-m", "facility.cli", "demo", "--port", str(port)],
-        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     output = ""

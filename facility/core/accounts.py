@@ -186,9 +186,7 @@ def sign_up_renter(
     )
 
 
-def list_organizations(
-    session: Session, actor: User, *, status: OrgStatus | None = None
-) -> list[Organization]:
+def list_organizations(session: Session, actor: User, *, status: OrgStatus | None = None) -> list[Organization]:
     ensure_role(actor, *MANAGING_ROLES)
     query = select(Organization).order_by(col(Organization.created_at).desc())
     if status:
@@ -196,9 +194,7 @@ def list_organizations(
     return list(session.exec(query).all())
 
 
-def decide_organization(
-    session: Session, actor: User, org_id: int, *, approve: bool, reason: str = ""
-) -> Organization:
+def decide_organization(session: Session, actor: User, org_id: int, *, approve: bool, reason: str = "") -> Organization:
     """A manager approves an organisation (it may then book) or rejects it with a reason."""
     ensure_role(actor, *MANAGING_ROLES)
     org = session.get(Organization, org_id)

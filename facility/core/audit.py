@@ -85,7 +85,5 @@ def list_entries(
     if actor_label:
         query = query.where(col(AuditEntry.actor_label).contains(actor_label))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(AuditEntry.id).desc()).limit(limit).offset(offset)
-    ).all()
+    rows = session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit).offset(offset)).all()
     return list(rows), total

@@ -91,9 +91,7 @@ async def csrf_protect(request: Request) -> None:
     expected = request.session.get(SESSION_CSRF_KEY)
     sent = request.headers.get("x-csrf-token")
     content_type = request.headers.get("content-type", "")
-    if not sent and content_type.startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    if not sent and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         sent = str((await request.form()).get("csrf_token") or "")
     if not expected or not sent or not secrets.compare_digest(str(expected), sent):
         raise Forbidden(

@@ -65,8 +65,4 @@ class TooManyRequests(FacilityError):
 
 def error_responses(*errors: type[FacilityError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the errors a route may raise."""
-    return {
-        error.status_code: {"description": error.__name__, "model": ErrorBody}
-        for error in errors
-    }
-
+    return {error.status_code: {"description": error.__name__, "model": ErrorBody} for error in errors}

@@ -21,9 +21,7 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
-        "accept", ""
-    ).split(",")[0]
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "").split(",")[0]
 
 
 def _respond(request: Request, status: int, detail: str, code: str, extra: dict[str, Any]) -> Response:
@@ -60,8 +58,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": e.get("type")}
-            for e in exc.errors()
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": e.get("type")} for e in exc.errors()
         ]
         return _respond(request, 422, _validation_message(exc), "invalid", {"errors": errors})
 
@@ -99,4 +96,3 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _respond(request, 500, "Internal error; it has been logged.", "internal", {})
-

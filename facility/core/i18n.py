@@ -59,7 +59,10 @@ register(
         "login.password": ("비밀번호", "Password"),
         "login.submit": ("로그인", "Sign in"),
         "login.failed": ("이메일 또는 비밀번호가 올바르지 않습니다.", "Wrong e-mail or password."),
-        "login.no_account": ("대관을 원하는 기관은 회원가입하세요.", "Organisations that want to rent space can sign up."),
+        "login.no_account": (
+            "대관을 원하는 기관은 회원가입하세요.",
+            "Organisations that want to rent space can sign up.",
+        ),
         "signup.title": ("대관 회원가입", "Renter sign-up"),
         "signup.intro": (
             "기관 정보를 등록하면 담당자가 확인 후 승인합니다. 승인 후 대관을 신청할 수 있습니다.",
@@ -71,7 +74,10 @@ register(
         "signup.org_kind": ("기관 유형", "Organisation type"),
         "signup.phone": ("연락처", "Phone"),
         "signup.submit": ("가입 신청", "Sign up"),
-        "signup.done": ("가입되었습니다. 기관 승인 후 대관 신청이 가능합니다.", "Signed up. You can book once your organisation is approved."),
+        "signup.done": (
+            "가입되었습니다. 기관 승인 후 대관 신청이 가능합니다.",
+            "Signed up. You can book once your organisation is approved.",
+        ),
         "orgkind.public": ("공공기관", "Public body"),
         "orgkind.education": ("교육기관", "Education body"),
         "orgkind.nonprofit": ("비영리단체", "Non-profit"),

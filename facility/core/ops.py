@@ -17,12 +17,11 @@ from facility.core.db import pending_migrations
 router = APIRouter(tags=["operations"])
 
 HTTP_REQUESTS = Counter(
-    "facility_http_requests_total", "HTTP requests by method, route and status",
+    "facility_http_requests_total",
+    "HTTP requests by method, route and status",
     ["method", "route", "status"],
 )
-HTTP_LATENCY = Histogram(
-    "facility_http_request_seconds", "HTTP request duration by route", ["method", "route"]
-)
+HTTP_LATENCY = Histogram("facility_http_request_seconds", "HTTP request duration by route", ["method", "route"])
 # Readiness probes must answer quickly even when a dependency hangs.
 PROBE_TIMEOUT_S = 2.0
 

@@ -115,9 +115,7 @@ def list_organizations(
 def decide_organization(
     org_id: ObjectId, body: OrganizationDecision, session: DbSession, user: CurrentUser
 ) -> OrganizationPublic:
-    org = accounts.decide_organization(
-        session, user, org_id, approve=body.approve, reason=body.reason
-    )
+    org = accounts.decide_organization(session, user, org_id, approve=body.approve, reason=body.reason)
     return OrganizationPublic.model_validate(org, from_attributes=True)
 
 

@@ -117,9 +117,7 @@ def signup(
 
 
 @router.get("/organizations")
-def organizations_page(
-    request: Request, session: DbSession, user: CurrentUser, status: str = "pending"
-) -> Response:
+def organizations_page(request: Request, session: DbSession, user: CurrentUser, status: str = "pending") -> Response:
     chosen = OrgStatus(status) if status in OrgStatus.__members__ else None
     orgs = accounts.list_organizations(session, user, status=chosen)
     return render(

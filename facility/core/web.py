@@ -99,9 +99,7 @@ def render(
     }
     base.update(context or {})
     if block and is_htmx(request):
-        return templates.TemplateResponse(
-            request, template, base, block_name=block, status_code=status_code
-        )
+        return templates.TemplateResponse(request, template, base, block_name=block, status_code=status_code)
     return templates.TemplateResponse(request, template, base, status_code=status_code)
 
 

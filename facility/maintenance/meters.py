@@ -27,8 +27,9 @@ from facility.sensors.store.base import ReadingStore
 HOUR = timedelta(hours=1)
 
 
-def running_hours(session: Session, store: ReadingStore, room_id: int, metric: str,
-                  since: datetime, until: datetime) -> float:
+def running_hours(
+    session: Session, store: ReadingStore, room_id: int, metric: str, since: datetime, until: datetime
+) -> float:
     devices = sensors.room_device_codes(session, room_id)
     if not devices or until <= since:
         return 0.0

@@ -58,9 +58,7 @@ def read_room(room_id: ObjectId, session: DbSession, viewer: OptionalUser) -> Ro
     response_model=RoomPublic,
     responses=error_responses(RoomNotFound, Forbidden, NotAuthenticated),
 )
-def patch_room(
-    room_id: ObjectId, changes: RoomUpdate, session: DbSession, user: CurrentUser
-) -> RoomPublic:
+def patch_room(room_id: ObjectId, changes: RoomUpdate, session: DbSession, user: CurrentUser) -> RoomPublic:
     room = service.update_room(session, user, room_id, changes)
     return service.to_public(session, [room])[0]
 

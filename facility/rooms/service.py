@@ -43,17 +43,13 @@ def _visible_to(query, viewer: User | None):  # type: ignore[no-untyped-def]
     return query
 
 
-def search_rooms(
-    session: Session, viewer: User | None, filters: RoomFilters
-) -> tuple[list[Room], int]:
+def search_rooms(session: Session, viewer: User | None, filters: RoomFilters) -> tuple[list[Room], int]:
     """Rooms matching the filters, ordered by building then code, with the total count."""
     query = _visible_to(select(Room).join(Building, col(Building.id) == Room.building_id), viewer)
     if filters.building:
         query = query.where(Building.code == filters.building)
     if filters.campus:
-        query = query.join(Campus, col(Campus.id) == Building.campus_id).where(
-            Campus.code == filters.campus
-        )
+        query = query.join(Campus, col(Campus.id) == Building.campus_id).where(Campus.code == filters.campus)
     if filters.kind:
         query = query.where(Room.kind == filters.kind)
     if filters.bookable is not None:
@@ -89,9 +85,7 @@ def search_rooms(
 
 def get_room(session: Session, room_id: int, viewer: User | None = None) -> Room:
     room = session.get(Room, room_id)
-    if room is None or (
-        (viewer is None or not viewer.is_staff) and not room.bookable_external
-    ):
+    if room is None or ((viewer is None or not viewer.is_staff) and not room.bookable_external):
         raise RoomNotFound(room_id)
     return room
 
@@ -115,9 +109,7 @@ def to_public(session: Session, rooms: Sequence[Room]) -> list[RoomPublic]:
     buildings = {b.id: b for b in session.exec(select(Building)).all()}
     campuses = {c.id: c for c in session.exec(select(Campus)).all()}
     floor_ids = {r.floor_id for r in rooms if r.floor_id}
-    floors = {
-        f.id: f for f in session.exec(select(Floor).where(col(Floor.id).in_(floor_ids))).all()
-    }
+    floors = {f.id: f for f in session.exec(select(Floor).where(col(Floor.id).in_(floor_ids))).all()}
     layouts: dict[int, dict[str, int]] = defaultdict(dict)
     for layout in session.exec(select(RoomLayout).where(col(RoomLayout.room_id).in_(ids))):
         layouts[layout.room_id][layout.layout] = layout.capacity
@@ -130,14 +122,10 @@ def to_public(session: Session, rooms: Sequence[Room]) -> list[RoomPublic]:
     )
     for link, item in rows:
         equipment[link.room_id].append(
-            EquipmentPublic(
-                code=item.code, name_ko=item.name_ko, name_en=item.name_en, quantity=link.quantity
-            )
+            EquipmentPublic(code=item.code, name_ko=item.name_ko, name_en=item.name_en, quantity=link.quantity)
         )
     parts: dict[int, list[int]] = defaultdict(list)
-    for part_id, parent_id in session.exec(
-        select(Room.id, Room.parent_id).where(col(Room.parent_id).in_(ids))
-    ):
+    for part_id, parent_id in session.exec(select(Room.id, Room.parent_id).where(col(Room.parent_id).in_(ids))):
         if part_id is not None and parent_id is not None:
             parts[parent_id].append(part_id)
     result = []
@@ -163,9 +151,7 @@ def to_public(session: Session, rooms: Sequence[Room]) -> list[RoomPublic]:
 def list_buildings(session: Session, viewer: User | None) -> list[BuildingPublic]:
     campuses = {c.id: c.code for c in session.exec(select(Campus)).all()}
     counts = dict(
-        session.exec(
-            _visible_to(select(Room.building_id, func.count()), viewer).group_by(Room.building_id)
-        ).all()
+        session.exec(_visible_to(select(Room.building_id, func.count()), viewer).group_by(Room.building_id)).all()
     )
     floors: dict[int, list[str]] = defaultdict(list)
     for floor in session.exec(select(Floor).order_by(col(Floor.level))):
@@ -200,9 +186,7 @@ def atomic_space_ids(session: Session, room_id: int) -> list[int]:
     booking one half collides with a booking of the whole.
     """
     children: dict[int | None, list[int]] = defaultdict(list)
-    for child_id, parent_id in session.exec(
-        select(Room.id, Room.parent_id).where(col(Room.parent_id).is_not(None))
-    ):
+    for child_id, parent_id in session.exec(select(Room.id, Room.parent_id).where(col(Room.parent_id).is_not(None))):
         children[parent_id].append(child_id)  # type: ignore[arg-type]
     leaves, stack = [], [room_id]
     while stack:

@@ -37,9 +37,7 @@ class Rule:
     only_when_booked: bool = False
 
     def breached(self, value: float) -> bool:
-        return (self.above is not None and value > self.above) or (
-            self.below is not None and value < self.below
-        )
+        return (self.above is not None and value > self.above) or (self.below is not None and value < self.below)
 
     def cleared(self, value: float) -> bool:
         high_ok = self.above is None or value <= self.above - self.hysteresis
@@ -49,28 +47,85 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     # 실내공기질관리법: CO2 1,000 ppm is the indoor limit for public-use facilities.
-    Rule("co2_high", "co2", "warning", "CO2 above 1,000 ppm for 10 minutes: ventilate",
-         above=1000, hysteresis=100, min_duration=timedelta(minutes=10)),
-    Rule("comfort_temperature", "temperature", "info", "Temperature outside 18-28 °C during a booking",
-         above=28, below=18, hysteresis=0.5, min_duration=timedelta(minutes=15),
-         room_kinds=frozenset({"lecture_room", "hybrid_lecture_hall", "hybrid_classroom",
-                               "smart_classroom", "seminar_room", "computer_lab", "auditorium",
-                               "convention_hall", "multipurpose_hall", "workshop", "studio"}),
-         only_when_booked=True),
+    Rule(
+        "co2_high",
+        "co2",
+        "warning",
+        "CO2 above 1,000 ppm for 10 minutes: ventilate",
+        above=1000,
+        hysteresis=100,
+        min_duration=timedelta(minutes=10),
+    ),
+    Rule(
+        "comfort_temperature",
+        "temperature",
+        "info",
+        "Temperature outside 18-28 °C during a booking",
+        above=28,
+        below=18,
+        hysteresis=0.5,
+        min_duration=timedelta(minutes=15),
+        room_kinds=frozenset(
+            {
+                "lecture_room",
+                "hybrid_lecture_hall",
+                "hybrid_classroom",
+                "smart_classroom",
+                "seminar_room",
+                "computer_lab",
+                "auditorium",
+                "convention_hall",
+                "multipurpose_hall",
+                "workshop",
+                "studio",
+            }
+        ),
+        only_when_booked=True,
+    ),
     Rule("water_leak", "water_leak", "critical", "Water leak detected", above=0.5, hysteresis=0.5),
-    Rule("server_room_temperature", "temperature", "critical", "Server room above 27 °C",
-         above=27, hysteresis=1, min_duration=timedelta(minutes=5),
-         room_kinds=frozenset({"server_room"})),
+    Rule(
+        "server_room_temperature",
+        "temperature",
+        "critical",
+        "Server room above 27 °C",
+        above=27,
+        hysteresis=1,
+        min_duration=timedelta(minutes=5),
+        room_kinds=frozenset({"server_room"}),
+    ),
     # 수영장 수질기준 (체육시설법 시행규칙): free chlorine 0.4-1.0 mg/L, pH 5.8-8.6.
-    Rule("pool_chlorine", "free_chlorine", "warning", "Pool free chlorine outside 0.4-1.0 mg/L",
-         above=1.0, below=0.4, hysteresis=0.05, min_duration=timedelta(minutes=5),
-         room_kinds=frozenset({"pool"})),
-    Rule("pool_ph", "ph", "warning", "Pool pH outside 5.8-8.6", above=8.6, below=5.8,
-         hysteresis=0.1, min_duration=timedelta(minutes=5), room_kinds=frozenset({"pool"})),
-    Rule("equipment_fault", "equipment_status", "warning", "Equipment reports a fault",
-         above=1.5, hysteresis=0.5),
-    Rule("ups_overload", "ups_load", "critical", "UPS load above 80 %", above=80, hysteresis=5,
-         min_duration=timedelta(minutes=2)),
+    Rule(
+        "pool_chlorine",
+        "free_chlorine",
+        "warning",
+        "Pool free chlorine outside 0.4-1.0 mg/L",
+        above=1.0,
+        below=0.4,
+        hysteresis=0.05,
+        min_duration=timedelta(minutes=5),
+        room_kinds=frozenset({"pool"}),
+    ),
+    Rule(
+        "pool_ph",
+        "ph",
+        "warning",
+        "Pool pH outside 5.8-8.6",
+        above=8.6,
+        below=5.8,
+        hysteresis=0.1,
+        min_duration=timedelta(minutes=5),
+        room_kinds=frozenset({"pool"}),
+    ),
+    Rule("equipment_fault", "equipment_status", "warning", "Equipment reports a fault", above=1.5, hysteresis=0.5),
+    Rule(
+        "ups_overload",
+        "ups_load",
+        "critical",
+        "UPS load above 80 %",
+        above=80,
+        hysteresis=5,
+        min_duration=timedelta(minutes=2),
+    ),
 )
 
 
@@ -79,10 +134,7 @@ _BY_METRIC = {m: tuple(r for r in RULES if r.metric == m) for m in RULE_METRICS}
 
 
 def rules_for(metric: str, room_kind: str | None) -> list[Rule]:
-    return [
-        rule for rule in _BY_METRIC.get(metric, ())
-        if rule.room_kinds is None or room_kind in rule.room_kinds
-    ]
+    return [rule for rule in _BY_METRIC.get(metric, ()) if rule.room_kinds is None or room_kind in rule.room_kinds]
 
 
 WatchKey = tuple[str, int, str]
@@ -110,16 +162,15 @@ class _State:
         row = self.row
         decided = (row.breached_since, row.alert_id) != (self.breached_since, self.alert_id)
         # last_ts alone only guards against late arrivals: refresh it once a minute, not per batch.
-        stale = self.last_ts is not None and (
-            row.last_ts is None or self.last_ts - row.last_ts >= LAST_TS_REFRESH)
+        stale = self.last_ts is not None and (row.last_ts is None or self.last_ts - row.last_ts >= LAST_TS_REFRESH)
         if row.id is None or decided or stale:
-            row.breached_since, row.alert_id, row.last_ts = (
-                self.breached_since, self.alert_id, self.last_ts)
+            row.breached_since, row.alert_id, row.last_ts = (self.breached_since, self.alert_id, self.last_ts)
             session.add(row)
 
 
-def _state(cache: dict[WatchKey, AlertWatch], states: dict[WatchKey, _State], rule: Rule,
-           device: Device, metric: str) -> _State:
+def _state(
+    cache: dict[WatchKey, AlertWatch], states: dict[WatchKey, _State], rule: Rule, device: Device, metric: str
+) -> _State:
     key = (rule.name, device.id or 0, metric)
     state = states.get(key)
     if state is None:
@@ -137,7 +188,9 @@ def _applies_now(session: Session, rule: Rule, device: Device, ts: datetime) -> 
 
 
 def evaluate(
-    session: Session, readings: Iterable[Reading], devices: dict[str, Device],
+    session: Session,
+    readings: Iterable[Reading],
+    devices: dict[str, Device],
     room_kinds: dict[int, str],
 ) -> list[Alert]:
     """Advance every rule's watch with the batch; returns alerts raised or cleared."""
@@ -166,8 +219,7 @@ def evaluate(
     return changed
 
 
-def _advance(session: Session, rule: Rule, watch: _State, device: Device,
-             reading: Reading) -> Alert | None:
+def _advance(session: Session, rule: Rule, watch: _State, device: Device, reading: Reading) -> Alert | None:
     if watch.alert_id is not None:
         if rule.cleared(reading.value):
             alert = session.get(Alert, watch.alert_id)
@@ -184,8 +236,14 @@ def _advance(session: Session, rule: Rule, watch: _State, device: Device,
     if reading.ts - watch.breached_since < rule.min_duration:
         return None
     alert = Alert(
-        rule=rule.name, room_id=device.room_id, device_id=device.id, metric=reading.metric,
-        severity=rule.severity, message=rule.message, value=reading.value, raised_at=reading.ts,
+        rule=rule.name,
+        room_id=device.room_id,
+        device_id=device.id,
+        metric=reading.metric,
+        severity=rule.severity,
+        message=rule.message,
+        value=reading.value,
+        raised_at=reading.ts,
     )
     session.add(alert)
     session.flush()

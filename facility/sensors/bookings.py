@@ -52,8 +52,9 @@ def rooms_in_use(session: Session, at: datetime) -> set[int]:
 
 def _occupancy_devices(session: Session) -> dict[int, list[str]]:
     rows = session.exec(
-        select(Device.room_id, Device.code).where(col(Device.room_id).is_not(None),
-                                                 col(Device.metrics).contains("occupancy"))
+        select(Device.room_id, Device.code).where(
+            col(Device.room_id).is_not(None), col(Device.metrics).contains("occupancy")
+        )
     )
     found: dict[int, list[str]] = {}
     for room_id, code in rows:
@@ -68,8 +69,7 @@ def _active(session: Session, rule: str, room_id: int) -> Alert | None:
 
 
 def _raise(session: Session, rule: str, room_id: int, message: str, now: datetime) -> Alert:
-    alert = Alert(rule=rule, room_id=room_id, metric="occupancy", severity="info", message=message,
-                  raised_at=now)
+    alert = Alert(rule=rule, room_id=room_id, metric="occupancy", severity="info", message=message, raised_at=now)
     session.add(alert)
     session.flush()
     return alert
@@ -87,8 +87,9 @@ def flag_bookings_against_occupancy(session: Session, store: ReadingStore, now: 
     if not sensed:
         return []
     raised: list[Alert] = []
-    bookings = booking_service.bookings_between(session, now - timedelta(seconds=1), now,
-                                                room_ids=list(sensed), statuses=IN_USE)
+    bookings = booking_service.bookings_between(
+        session, now - timedelta(seconds=1), now, room_ids=list(sensed), statuses=IN_USE
+    )
     booked_rooms = {b.room_id for b in bookings}
     for booking in bookings:
         existing = _active(session, "likely_no_show", booking.room_id)
@@ -97,9 +98,16 @@ def flag_bookings_against_occupancy(session: Session, store: ReadingStore, now: 
             continue
         points = store.series(sensed[booking.room_id], "occupancy", booking.starts_at, now, None)
         if points and not any(p.value >= 0.5 for p in points) and existing is None:
-            raised.append(_raise(session, "likely_no_show", booking.room_id,
-                                 f"Booking {booking.id} ({booking.title[:80]}): nobody present "
-                                 f"{int(NO_SHOW_AFTER.total_seconds() // 60)} minutes after the start", now))
+            raised.append(
+                _raise(
+                    session,
+                    "likely_no_show",
+                    booking.room_id,
+                    f"Booking {booking.id} ({booking.title[:80]}): nobody present "
+                    f"{int(NO_SHOW_AFTER.total_seconds() // 60)} minutes after the start",
+                    now,
+                )
+            )
         elif points and any(p.value >= 0.5 for p in points):
             _clear(existing, now, session)
     for alert in session.exec(select(Alert).where(Alert.rule == "likely_no_show", Alert.state == "active")):
@@ -112,8 +120,9 @@ def flag_bookings_against_occupancy(session: Session, store: ReadingStore, now: 
         existing = _active(session, "occupied_unbooked", room_id)
         unbooked = room_id not in booked_rooms and not (occupied and room_in_use(session, room_id, now))
         if occupied and unbooked and existing is None:
-            raised.append(_raise(session, "occupied_unbooked", room_id,
-                                 "People present with no booking or Institute block", now))
+            raised.append(
+                _raise(session, "occupied_unbooked", room_id, "People present with no booking or Institute block", now)
+            )
         elif not (occupied and unbooked):
             _clear(existing, now, session)
     session.flush()
@@ -139,18 +148,20 @@ def notify_managers(session: Session, alerts: Sequence[Alert]) -> int:
     if not raised:
         return 0
     managers = session.exec(
-        select(User.email).where(col(User.role).in_([r.value for r in MANAGING_ROLES]),
-                                 col(User.active).is_(True))
+        select(User.email).where(col(User.role).in_([r.value for r in MANAGING_ROLES]), col(User.active).is_(True))
     ).all()
-    rooms = {r.id: r for r in session.exec(
-        select(Room).where(col(Room.id).in_({a.room_id for a in raised if a.room_id})))}
+    rooms = {
+        r.id: r for r in session.exec(select(Room).where(col(Room.id).in_({a.room_id for a in raised if a.room_id})))
+    }
     sent = 0
     for alert in raised:
         room = rooms.get(alert.room_id) if alert.room_id else None
         where = f"{room.name_ko} ({room.code})" if room else "미배치 장치 / unassigned device"
         subject = f"[시설 경보 {alert.severity}] {where}: {alert.message}"
-        body = (f"{alert.message}\n공간 / Room: {where}\n값 / Value: {alert.value}\n"
-                f"발생 / Raised: {alert.raised_at.isoformat()}\n\n/sensors/alerts")
+        body = (
+            f"{alert.message}\n공간 / Room: {where}\n값 / Value: {alert.value}\n"
+            f"발생 / Raised: {alert.raised_at.isoformat()}\n\n/sensors/alerts"
+        )
         for email in managers:
             booking_notify.enqueue_email(session, to=email, subject=subject, body=body)
             sent += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -24,22 +25,30 @@ class BrokerAddress:
         parts = urlsplit(url)
         tls = parts.scheme == "mqtts"
         return cls(
-            host=parts.hostname or "127.0.0.1", port=parts.port or (8883 if tls else 1883),
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (8883 if tls else 1883),
             username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None, tls=tls,
+            password=unquote(parts.password) if parts.password else None,
+            tls=tls,
             protocol="3.1.1" if "protocol=3.1.1" in parts.query else "5",
         )
 
 
-def make_client(url: str, client_id: str, **kwargs: object) -> mqtt.Client:
+def make_client(url: str, client_id: str, **kwargs: Any) -> mqtt.Client:
     """A paho 2.x client (callback API v2) with the URL's protocol, credentials and TLS applied."""
     address = BrokerAddress.parse(url)
     if address.protocol == "5":
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                             protocol=MQTTProtocolVersion.MQTTv5, **kwargs)  # type: ignore[arg-type]
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5, **kwargs
+        )
     else:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
-                             protocol=MQTTProtocolVersion.MQTTv311, **kwargs)  # type: ignore[arg-type]
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=MQTTProtocolVersion.MQTTv311,
+            **kwargs,
+        )
     if address.username:
         client.username_pw_set(address.username, address.password)
     if address.tls:

@@ -45,10 +45,19 @@ METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
         Metric(
-            "temperature", "°C", -40, 100,
-            {"c": _same, "degc": _same, "celsius": _same,
-             "f": lambda v: (v - 32) * 5 / 9, "°f": lambda v: (v - 32) * 5 / 9,
-             "degf": lambda v: (v - 32) * 5 / 9, "k": lambda v: v - 273.15},
+            "temperature",
+            "°C",
+            -40,
+            100,
+            {
+                "c": _same,
+                "degc": _same,
+                "celsius": _same,
+                "f": lambda v: (v - 32) * 5 / 9,
+                "°f": lambda v: (v - 32) * 5 / 9,
+                "degf": lambda v: (v - 32) * 5 / 9,
+                "k": lambda v: v - 273.15,
+            },
         ),
         Metric("water_temperature", "°C", 0, 60, {"c": _same, "degc": _same}),
         Metric("humidity", "%", 0, 100, {"%rh": _same, "rh": _same}),
@@ -63,8 +72,12 @@ METRICS: dict[str, Metric] = {
         Metric("energy", "kWh", 0, 1_000_000_000, {"wh": _scale(0.001), "mwh": _scale(1000)}),
         Metric("door", "bool", 0, 1, states={**_BOOL, "open": 1.0, "closed": 0.0}),
         Metric(
-            "equipment_status", "state", 0, 2,
-            states={"ok": 0.0, "warning": 1.0, "fault": 2.0}, integer=True,
+            "equipment_status",
+            "state",
+            0,
+            2,
+            states={"ok": 0.0, "warning": 1.0, "fault": 2.0},
+            integer=True,
         ),
         # Plant equipment on/off, for running-hour maintenance plans.
         Metric("running", "bool", 0, 1, states={**_BOOL, "running": 1.0, "stopped": 0.0}),

@@ -21,7 +21,12 @@ def _fmt(value: float) -> str:
 
 
 def line_chart(
-    points: Sequence[Point], start: datetime, end: datetime, zone: ZoneInfo, *, metric: str,
+    points: Sequence[Point],
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    *,
+    metric: str,
     label: str,
 ) -> Markup:
     """An SVG with the series, min/max labels, time ticks and the metric's guide lines."""
@@ -45,17 +50,21 @@ def line_chart(
         f'<rect x="{PAD_LEFT}" y="{PAD_TOP}" width="{inner_w}" height="{inner_h}" class="plot"/>',
     ]
     for guide in guides:
-        parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(guide):.1f}" '
-                     f'y2="{y(guide):.1f}" class="guide"/>')
+        parts.append(
+            f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(guide):.1f}" y2="{y(guide):.1f}" class="guide"/>'
+        )
     for value in (low, high):
-        parts.append(f'<text x="{PAD_LEFT - 6}" y="{y(value) + 4:.1f}" class="axis" '
-                     f'text-anchor="end">{_fmt(value)}</text>')
+        parts.append(
+            f'<text x="{PAD_LEFT - 6}" y="{y(value) + 4:.1f}" class="axis" text-anchor="end">{_fmt(value)}</text>'
+        )
     for i in range(5):
         ts = start + (end - start) * i / 4
         fmt = "%H:%M" if span <= 2 * 86400 else "%m-%d"
         anchor = "start" if i == 0 else "end" if i == 4 else "middle"
-        parts.append(f'<text x="{x(ts):.1f}" y="{HEIGHT - 8}" class="axis" text-anchor="{anchor}">'
-                     f'{ts.astimezone(zone).strftime(fmt)}</text>')
+        parts.append(
+            f'<text x="{x(ts):.1f}" y="{HEIGHT - 8}" class="axis" text-anchor="{anchor}">'
+            f"{ts.astimezone(zone).strftime(fmt)}</text>"
+        )
     if points:
         path = " ".join(f"{x(p.ts):.1f},{y(p.value):.1f}" for p in points)
         parts.append(f'<polyline points="{path}" class="series"/>')

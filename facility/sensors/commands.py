@@ -24,8 +24,9 @@ def cmd_simulate(args: argparse.Namespace) -> None:
         devices = demo_devices(session)
     if not devices:
         raise SystemExit("error: no rooms: run `facility demo-data` first")
-    simulator = Simulator(devices, interval_s=args.interval, bad_rate=args.bad_rate,
-                          fault_rate=args.fault_rate, seed=args.seed)
+    simulator = Simulator(
+        devices, interval_s=args.interval, bad_rate=args.bad_rate, fault_rate=args.fault_rate, seed=args.seed
+    )
     busy = None if args.timetable else busy_rooms_reader(get_engine(settings.sqlalchemy_url))
     runner = SimulatorRunner(url, simulator, client_id=args.client_id, busy_rooms=busy)
     stop = threading.Event()
@@ -43,16 +44,19 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     simulate = commands.add_parser("simulate", help="publish demo sensor readings over MQTT")
     simulate.add_argument("--url", help="broker URL (default: FACILITY_MQTT_URL)")
-    simulate.add_argument("--interval", type=float, default=10.0,
-                          help="seconds between two reports of one device (default 10)")
-    simulate.add_argument("--bad-rate", type=float, default=0.002,
-                          help="share of messages sent malformed (default 0.002)")
-    simulate.add_argument("--fault-rate", type=float, default=0.0005,
-                          help="chance per report that equipment starts a 10-minute fault")
+    simulate.add_argument(
+        "--interval", type=float, default=10.0, help="seconds between two reports of one device (default 10)"
+    )
+    simulate.add_argument(
+        "--bad-rate", type=float, default=0.002, help="share of messages sent malformed (default 0.002)"
+    )
+    simulate.add_argument(
+        "--fault-rate", type=float, default=0.0005, help="chance per report that equipment starts a 10-minute fault"
+    )
     simulate.add_argument("--seed", type=int, default=None)
-    simulate.add_argument("--timetable", action="store_true",
-                          help="occupancy from a fixed class timetable instead of the bookings")
+    simulate.add_argument(
+        "--timetable", action="store_true", help="occupancy from a fixed class timetable instead of the bookings"
+    )
     simulate.add_argument("--client-id", default="facility-simulator")
-    simulate.add_argument("--place", action="store_true",
-                          help="also place the demo devices in their rooms")
+    simulate.add_argument("--place", action="store_true", help="also place the demo devices in their rooms")
     simulate.set_defaults(func=cmd_simulate)

@@ -10,8 +10,7 @@ from facility.core.db import utcnow
 from facility.rooms.models import Building, Room
 from facility.sensors.models import Device
 
-ENV = ("temperature", "humidity", "co2", "pm25", "pm10", "illuminance", "noise", "occupancy",
-       "people_count")
+ENV = ("temperature", "humidity", "co2", "pm25", "pm10", "illuminance", "noise", "occupancy", "people_count")
 NO_ENV = frozenset({"outdoor", "parking", "plant_room"})
 EXTRA: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "pool": (("pool", ("ph", "free_chlorine", "water_temperature")),),
@@ -38,18 +37,20 @@ class DemoDevice:
 def demo_devices(session: Session) -> list[DemoDevice]:
     """Every sensor of the demo campus, derived from its rooms (parts of a divided hall share the whole's)."""
     rows = session.exec(
-        select(Room, Building.code).join(Building, col(Building.id) == Room.building_id)
-        .where(col(Room.parent_id).is_(None)).order_by(Room.code)
+        select(Room, Building.code)
+        .join(Building, col(Building.id) == Room.building_id)
+        .where(col(Room.parent_id).is_(None))
+        .order_by(Room.code)
     )
     devices = []
     for room, building in rows:
         if room.kind not in NO_ENV:
             env = ENV if room.kind != "dorm_room" else ENV[:3]
-            devices.append(DemoDevice(f"env-{room.code}", building, room.code, room.id, room.kind,
-                                      room.capacity, env))
+            devices.append(DemoDevice(f"env-{room.code}", building, room.code, room.id, room.kind, room.capacity, env))
         for prefix, extra in EXTRA.get(room.kind, ()):
-            devices.append(DemoDevice(f"{prefix}-{room.code}", building, room.code, room.id,
-                                      room.kind, room.capacity, extra))
+            devices.append(
+                DemoDevice(f"{prefix}-{room.code}", building, room.code, room.id, room.kind, room.capacity, extra)
+            )
     for building, room_code, code in UNPLACED:
         devices.append(DemoDevice(code, building, room_code, None, "lobby", 0, ENV[:3]))
     return devices
@@ -64,8 +65,13 @@ def place_demo_devices(session: Session) -> int:
             continue
         device = known.get(spec.code)
         if device is None:
-            device = Device(code=spec.code, reported_building=spec.building,
-                            reported_room=spec.room_code, online=False, placed_at=utcnow())
+            device = Device(
+                code=spec.code,
+                reported_building=spec.building,
+                reported_room=spec.room_code,
+                online=False,
+                placed_at=utcnow(),
+            )
         device.room_id = spec.room_id
         device.label = device.label or spec.code
         session.add(device)

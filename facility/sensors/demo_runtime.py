@@ -23,8 +23,12 @@ def start(settings: Settings) -> Callable[[], None]:
         place_demo_devices(session)
         devices = demo_devices(session)
     simulator = Simulator(devices, interval_s=get_sensor_settings().simulate_interval_s)
-    runner = SimulatorRunner(settings.mqtt_url, simulator, client_id="facility-demo-simulator",
-                             busy_rooms=busy_rooms_reader(get_engine(settings.sqlalchemy_url)))
+    runner = SimulatorRunner(
+        settings.mqtt_url,
+        simulator,
+        client_id="facility-demo-simulator",
+        busy_rooms=busy_rooms_reader(get_engine(settings.sqlalchemy_url)),
+    )
     runner.start()
     log.info("simulating %d sensors every %.0f s", len(devices), simulator.interval_s)
     return runner.stop

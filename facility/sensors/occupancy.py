@@ -32,7 +32,11 @@ class Utilisation:
 
 
 def measured_utilisation(
-    session: Session, store: ReadingStore, viewer: User | None, room_id: int, start: datetime,
+    session: Session,
+    store: ReadingStore,
+    viewer: User | None,
+    room_id: int,
+    start: datetime,
     end: datetime,
 ) -> Utilisation:
     """Share of 15-minute slots with anyone present (slots without readings are not counted)."""
@@ -42,7 +46,10 @@ def measured_utilisation(
     slots = guard_store(lambda: store.series(codes, "occupancy", start, end, SLOT))
     people = guard_store(lambda: store.series(codes, "people_count", start, end, SLOT))
     return Utilisation(
-        room_id=room_id, start=start, end=end, slots_measured=len(slots),
+        room_id=room_id,
+        start=start,
+        end=end,
+        slots_measured=len(slots),
         slots_occupied=sum(1 for p in slots if p.value >= 0.5),
         peak_people=round(max(p.value for p in people)) if people else None,
     )

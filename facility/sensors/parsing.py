@@ -140,7 +140,7 @@ def _json(text: str) -> Any:
 
 def _single(path: list[str], text: str, received_at: datetime) -> Parsed:
     building, room, device, metric = path
-    body = _json(text) if text[:1] in "{[\"" or text in ("true", "false") else None
+    body = _json(text) if text[:1] in '{["' or text in ("true", "false") else None
     if body is None:
         try:
             raw: Any = float(text)
@@ -160,7 +160,7 @@ def _multi(path: list[str], text: str, received_at: datetime) -> Parsed:
     building, room, device = path
     body = _json(text)
     if not isinstance(body, dict) or not isinstance(body.get("metrics"), dict) or not body["metrics"]:
-        raise Rejection("bad_json", "expected {\"metrics\": {...}}")
+        raise Rejection("bad_json", 'expected {"metrics": {...}}')
     ts = parse_ts(body.get("ts"), received_at)
     parsed = Parsed()
     for name, raw in body["metrics"].items():

@@ -61,8 +61,9 @@ def parse_every(text: str | None) -> timedelta | None:
 def _window(start: datetime | None, end: datetime | None, default: timedelta) -> tuple[datetime, datetime]:
     for value in (start, end):
         if value is not None and (value.tzinfo is None or not EARLIEST <= value <= LATEST):
-            raise InvalidInput("start and end need a UTC offset and a year from 2000 to 2100, "
-                               "e.g. 2026-11-25T09:00:00+09:00")
+            raise InvalidInput(
+                "start and end need a UTC offset and a year from 2000 to 2100, e.g. 2026-11-25T09:00:00+09:00"
+            )
     end = end or utcnow()
     start = start or end - default
     if start >= end:
@@ -76,8 +77,11 @@ def device_public(device: Device) -> DevicePublic:
     return DevicePublic(**data)
 
 
-@router.get("/rooms/{room_id}/readings/latest", response_model=dict[str, LatestValue],
-            responses=error_responses(RoomNotFound, ReadingStoreDown) | COMMON)
+@router.get(
+    "/rooms/{room_id}/readings/latest",
+    response_model=dict[str, LatestValue],
+    responses=error_responses(RoomNotFound, ReadingStoreDown) | COMMON,
+)
 def latest_readings(
     room_id: ObjectId, request: Request, session: DbSession, user: CurrentUser
 ) -> dict[str, LatestValue]:
@@ -85,33 +89,50 @@ def latest_readings(
     latest = service.room_latest(session, reading_store(request), user, room_id)
     return {
         metric: LatestValue(value=item.value, unit=METRICS[metric].unit, ts=item.ts)
-        for metric, item in latest.items() if metric in METRICS
+        for metric, item in latest.items()
+        if metric in METRICS
     }
 
 
-@router.get("/rooms/{room_id}/readings", response_model=Series,
-            responses=error_responses(RoomNotFound, UnknownMetric, ReadingStoreDown) | COMMON)
+@router.get(
+    "/rooms/{room_id}/readings",
+    response_model=Series,
+    responses=error_responses(RoomNotFound, UnknownMetric, ReadingStoreDown) | COMMON,
+)
 def room_readings(
-    room_id: ObjectId, request: Request, session: DbSession, user: CurrentUser,
+    room_id: ObjectId,
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
     metric: Annotated[str, Query(max_length=40)],
-    start: datetime | None = None, end: datetime | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
     every: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Series:
     """One metric over [start, end) (default: the last 24 hours), averaged per `every`."""
     start, end = _window(start, end, timedelta(hours=24))
     step = parse_every(every) or service.default_every(start, end)
-    points = service.room_series(session, reading_store(request), user, room_id, metric,
-                                 start, end, step)
-    return Series(metric=metric, unit=METRICS[metric].unit,
-                  every_seconds=int(step.total_seconds()) if step else None,
-                  points=[SeriesPoint(ts=p.ts, value=p.value) for p in points])
+    points = service.room_series(session, reading_store(request), user, room_id, metric, start, end, step)
+    return Series(
+        metric=metric,
+        unit=METRICS[metric].unit,
+        every_seconds=int(step.total_seconds()) if step else None,
+        points=[SeriesPoint(ts=p.ts, value=p.value) for p in points],
+    )
 
 
-@router.get("/rooms/{room_id}/occupancy", response_model=UtilisationPublic,
-            responses=error_responses(RoomNotFound, ReadingStoreDown) | COMMON)
+@router.get(
+    "/rooms/{room_id}/occupancy",
+    response_model=UtilisationPublic,
+    responses=error_responses(RoomNotFound, ReadingStoreDown) | COMMON,
+)
 def room_occupancy(
-    room_id: ObjectId, request: Request, session: DbSession, user: CurrentUser,
-    start: datetime | None = None, end: datetime | None = None,
+    room_id: ObjectId,
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> UtilisationPublic:
     """Measured use of a room over [start, end) (default: the last 7 days), in 15-minute slots."""
     start, end = _window(start, end, timedelta(days=7))
@@ -125,31 +146,38 @@ def list_devices(session: DbSession, user: CurrentUser, unassigned: bool | None 
     return [device_public(d) for d in service.list_devices(session, user, unassigned=unassigned)]
 
 
-@router.patch("/devices/{device_id}", response_model=DevicePublic,
-              responses=error_responses(DeviceNotFound, RoomNotFound) | COMMON)
-def place_device(device_id: ObjectId, placement: DevicePlacement, session: DbSession,
-                 user: CurrentUser) -> DevicePublic:
+@router.patch(
+    "/devices/{device_id}",
+    response_model=DevicePublic,
+    responses=error_responses(DeviceNotFound, RoomNotFound) | COMMON,
+)
+def place_device(
+    device_id: ObjectId, placement: DevicePlacement, session: DbSession, user: CurrentUser
+) -> DevicePublic:
     """A manager places a device in a room (room_id null takes it out); audited."""
     return device_public(service.place_device(session, user, device_id, placement.room_id))
 
 
 @router.get("/alerts", response_model=list[AlertPublic], responses=COMMON)
 def list_alerts(
-    session: DbSession, user: CurrentUser, active: bool | None = None,
+    session: DbSession,
+    user: CurrentUser,
+    active: bool | None = None,
     since_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     room_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlertPublic]:
     """Alerts oldest first; `active=true` for open ones, `since_id` to follow new ones."""
     ensure_role(user, *STAFF_ROLES)
-    alerts = service.list_alerts(session, active=active, since_id=since_id, room_id=room_id,
-                                 limit=limit)
+    alerts = service.list_alerts(session, active=active, since_id=since_id, room_id=room_id, limit=limit)
     return [AlertPublic.model_validate(a) for a in alerts]
 
 
 @router.get("/dead-letters", response_model=list[DeadLetterPublic], responses=COMMON)
 def list_dead_letters(
-    session: DbSession, user: CurrentUser, reason: Annotated[str | None, Query(max_length=40)] = None,
+    session: DbSession,
+    user: CurrentUser,
+    reason: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeadLetterPublic]:
     """Recent messages that could not become readings, newest first (managers)."""
@@ -161,7 +189,6 @@ def list_dead_letters(
 def metric_catalogue() -> list[MetricPublic]:
     """The metric catalogue: canonical unit, accepted units and plausible range."""
     return [
-        MetricPublic(name=m.name, unit=m.unit, low=m.low, high=m.high, units=sorted(m.units),
-                     states=sorted(m.states))
+        MetricPublic(name=m.name, unit=m.unit, low=m.low, high=m.high, units=sorted(m.units), states=sorted(m.states))
         for m in METRICS.values()
     ]

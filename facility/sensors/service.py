@@ -40,6 +40,7 @@ class DeadLetterIn:
 
 # --- ingest (called by the gateway's writer) ----------------------------------------------------
 
+
 def register_devices(
     session: Session, readings: Sequence[Reading], statuses: Sequence[StatusUpdate], now: datetime
 ) -> dict[str, Device]:
@@ -53,22 +54,28 @@ def register_devices(
         seen.setdefault(s.device, (s.building, s.room, set(), s.ts))
     if not seen:
         return {}
-    devices = {
-        d.code: d for d in session.exec(select(Device).where(col(Device.code).in_(list(seen))))
-    }
+    devices = {d.code: d for d in session.exec(select(Device).where(col(Device.code).in_(list(seen))))}
     touched = []
     for code, (building, room, metrics, last) in seen.items():
         device = devices.get(code)
         if device is None:
-            device = Device(code=code, reported_building=building, reported_room=room,
-                            metrics=",".join(sorted(metrics))[:500], first_seen_at=min(now, last),
-                            last_seen_at=now)
+            device = Device(
+                code=code,
+                reported_building=building,
+                reported_room=room,
+                metrics=",".join(sorted(metrics))[:500],
+                first_seen_at=min(now, last),
+                last_seen_at=now,
+            )
             devices[code] = device
             session.add(device)
             continue
         known = set(filter(None, device.metrics.split(",")))
-        if (metrics <= known and (device.reported_building, device.reported_room) == (building, room)
-                and (device.online or not metrics)):
+        if (
+            metrics <= known
+            and (device.reported_building, device.reported_room) == (building, room)
+            and (device.online or not metrics)
+        ):
             touched.append(code)  # only last seen changes: one UPDATE for all of these below
             continue
         device.metrics = ",".join(sorted(known | metrics))[:500]
@@ -78,7 +85,9 @@ def register_devices(
         session.add(device)
     if touched:
         session.execute(  # type: ignore[call-overload]
-            update(Device).where(col(Device.code).in_(touched)).values(last_seen_at=now)
+            update(Device)
+            .where(col(Device.code).in_(touched))
+            .values(last_seen_at=now)
             .execution_options(synchronize_session=False)
         )
     for status in sorted(statuses, key=lambda s: s.ts):
@@ -88,7 +97,9 @@ def register_devices(
 
 
 def record_batch(
-    session: Session, readings: Sequence[Reading], statuses: Sequence[StatusUpdate] = (),
+    session: Session,
+    readings: Sequence[Reading],
+    statuses: Sequence[StatusUpdate] = (),
     now: datetime | None = None,
 ) -> list[Alert]:
     """After the batch is in the store: update the registry and run the alert rules on it.
@@ -113,16 +124,21 @@ def _printable(text: str, limit: int) -> str:
 
 def record_dead_letters(session: Session, letters: Sequence[DeadLetterIn], gateway: str) -> None:
     for letter in letters:
-        session.add(DeadLetter(
-            received_at=letter.received_at, topic=_printable(letter.topic, 300),
-            payload=_printable(letter.payload[:2000].decode("utf-8", "replace"), 2000),
-            reason=letter.reason[:40], detail=_printable(letter.detail, 300),
-            gateway=gateway[:100],
-        ))
+        session.add(
+            DeadLetter(
+                received_at=letter.received_at,
+                topic=_printable(letter.topic, 300),
+                payload=_printable(letter.payload[:2000].decode("utf-8", "replace"), 2000),
+                reason=letter.reason[:40],
+                detail=_printable(letter.detail, 300),
+                gateway=gateway[:100],
+            )
+        )
     session.flush()
 
 
 # --- devices ------------------------------------------------------------------------------------
+
 
 def list_devices(session: Session, actor: User, *, unassigned: bool | None = None) -> list[Device]:
     ensure_role(actor, *STAFF_ROLES)
@@ -155,6 +171,7 @@ def room_device_codes(session: Session, room_id: int) -> list[str]:
 
 # --- readings people look at --------------------------------------------------------------------
 
+
 def guard_store(call):  # type: ignore[no-untyped-def]
     """Run a store read; an unreachable store becomes a 503 for the API and pages."""
     try:
@@ -181,8 +198,14 @@ def default_every(start: datetime, end: datetime) -> timedelta | None:
 
 
 def room_series(
-    session: Session, store: ReadingStore, viewer: User | None, room_id: int, metric: str,
-    start: datetime, end: datetime, every: timedelta | None,
+    session: Session,
+    store: ReadingStore,
+    viewer: User | None,
+    room_id: int,
+    metric: str,
+    start: datetime,
+    end: datetime,
+    every: timedelta | None,
 ) -> list[Point]:
     ensure_role(viewer, *STAFF_ROLES)
     if get_metric(metric) is None:
@@ -204,7 +227,11 @@ class BoardRoom:
 
 
 def board(
-    session: Session, store: ReadingStore, viewer: User, *, building: str | None = None,
+    session: Session,
+    store: ReadingStore,
+    viewer: User,
+    *,
+    building: str | None = None,
     floor: str | None = None,
 ) -> list[BoardRoom]:
     """Every room with a placed device, its latest values and active alert count."""
@@ -242,9 +269,14 @@ def board(
 
 # --- alerts and dead letters --------------------------------------------------------------------
 
+
 def list_alerts(
-    session: Session, *, active: bool | None = None, since_id: int | None = None,
-    room_id: int | None = None, limit: int = 500,
+    session: Session,
+    *,
+    active: bool | None = None,
+    since_id: int | None = None,
+    room_id: int | None = None,
+    limit: int = 500,
 ) -> list[Alert]:
     """Alerts oldest first (so pollers can follow `since_id`); active=True for the open ones."""
     query = select(Alert)

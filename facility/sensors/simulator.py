@@ -29,8 +29,13 @@ from facility.sensors.demo_devices import DemoDevice
 log = logging.getLogger(__name__)
 SEOUL = ZoneInfo("Asia/Seoul")
 OUTDOOR_CO2 = 420.0
-BAD_PAYLOADS = (b"{\"metrics\": {\"temperature\": ", b"\xff\xfe\x00", b"{\"metrics\": {\"co2\": -40}}",
-                b"{\"metrics\": {\"radon\": 12}}", b"NaN")
+BAD_PAYLOADS = (
+    b'{"metrics": {"temperature": ',
+    b"\xff\xfe\x00",
+    b'{"metrics": {"co2": -40}}',
+    b'{"metrics": {"radon": 12}}',
+    b"NaN",
+)
 
 
 @dataclass
@@ -51,8 +56,15 @@ def in_class(device: DemoDevice, local: datetime) -> bool:
 
 
 class Simulator:
-    def __init__(self, devices: list[DemoDevice], *, interval_s: float = 10.0,
-                 bad_rate: float = 0.002, fault_rate: float = 0.0005, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        devices: list[DemoDevice],
+        *,
+        interval_s: float = 10.0,
+        bad_rate: float = 0.002,
+        fault_rate: float = 0.0005,
+        seed: int | None = None,
+    ) -> None:
         self.devices = devices
         self.interval_s = interval_s
         self.bad_rate = bad_rate
@@ -128,8 +140,14 @@ class Simulator:
 class SimulatorRunner:
     """Publishes every device once per interval, spread evenly, until stopped."""
 
-    def __init__(self, url: str, simulator: Simulator, *, client_id: str = "facility-simulator",
-                 busy_rooms: Callable[[], set[int]] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        simulator: Simulator,
+        *,
+        client_id: str = "facility-simulator",
+        busy_rooms: Callable[[], set[int]] | None = None,
+    ) -> None:
         self.simulator = simulator
         self.busy_rooms = busy_rooms
         self.client = make_client(url, client_id)

@@ -24,8 +24,7 @@ from facility.sensors.charts import line_chart
 from facility.sensors.router import reading_store
 
 router = APIRouter(include_in_schema=False)
-WINDOWS = {"6h": timedelta(hours=6), "24h": timedelta(hours=24), "7d": timedelta(days=7),
-           "30d": timedelta(days=30)}
+WINDOWS = {"6h": timedelta(hours=6), "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 STALE_AFTER = timedelta(minutes=10)
 STAFF = {r.value for r in STAFF_ROLES}
 
@@ -49,28 +48,33 @@ def _helpers() -> dict[str, object]:
 
 
 @router.get("/sensors")
-def board_page(request: Request, session: DbSession, user: CurrentUser, building: str = "",
-               floor: str = "") -> Response:
+def board_page(
+    request: Request, session: DbSession, user: CurrentUser, building: str = "", floor: str = ""
+) -> Response:
     ensure_role(user, *STAFF_ROLES)
-    tiles = service.board(session, reading_store(request), user, building=building or None,
-                          floor=floor or None)
+    tiles = service.board(session, reading_store(request), user, building=building or None, floor=floor or None)
     buildings = session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code))).all()
     floor_query = select(Floor.label, Floor.level).distinct().order_by(col(Floor.level))
     if building:
-        floor_query = floor_query.join(Building, col(Building.id) == Floor.building_id).where(
-            Building.code == building)
+        floor_query = floor_query.join(Building, col(Building.id) == Floor.building_id).where(Building.code == building)
     floors = list(dict.fromkeys(label for label, _ in session.exec(floor_query)))
     context = {
-        "tiles": tiles, "buildings": buildings, "floors": floors, "building": building,
-        "floor": floor, "board_metrics": bands.BOARD_METRICS,
-        "query": urlencode({"building": building, "floor": floor}), **_helpers(),
+        "tiles": tiles,
+        "buildings": buildings,
+        "floors": floors,
+        "building": building,
+        "floor": floor,
+        "board_metrics": bands.BOARD_METRICS,
+        "query": urlencode({"building": building, "floor": floor}),
+        **_helpers(),
     }
     return render(request, "sensors/board.html", context, block="board")
 
 
 @router.get("/sensors/rooms/{room_id}")
-def room_page(request: Request, room_id: ObjectId, session: DbSession, user: CurrentUser,
-              window: str = "24h") -> Response:
+def room_page(
+    request: Request, room_id: ObjectId, session: DbSession, user: CurrentUser, window: str = "24h"
+) -> Response:
     store = reading_store(request)
     latest = service.room_latest(session, store, user, room_id)
     room = rooms_service.get_room(session, room_id, user)
@@ -85,10 +89,14 @@ def room_page(request: Request, room_id: ObjectId, session: DbSession, user: Cur
         points = service.room_series(session, store, user, room_id, metric, start, end, every)
         charts.append((metric, line_chart(points, start, end, zone, metric=metric, label=metric)))
     context = {
-        "room": rooms_service.to_public(session, [room])[0], "latest": latest, "charts": charts,
-        "window": window if window in WINDOWS else "24h", "windows": list(WINDOWS),
+        "room": rooms_service.to_public(session, [room])[0],
+        "latest": latest,
+        "charts": charts,
+        "window": window if window in WINDOWS else "24h",
+        "windows": list(WINDOWS),
         "devices": service.list_devices_in_room(session, room_id),
-        "alerts": service.list_alerts(session, room_id=room_id, active=True), **_helpers(),
+        "alerts": service.list_alerts(session, room_id=room_id, active=True),
+        **_helpers(),
     }
     return render(request, "sensors/room.html", context, block="charts")
 
@@ -99,9 +107,11 @@ def _devices_context(session: DbSession, user: CurrentUser) -> dict[str, object]
     return {
         "unassigned": [d for d in devices if d.room_id is None],
         "placed": [d for d in devices if d.room_id is not None],
-        "rooms": rooms, "room_by_id": {r.id: r for r in rooms},
+        "rooms": rooms,
+        "room_by_id": {r.id: r for r in rooms},
         "room_by_code": {r.code: r.id for r in rooms},
-        "can_place": user.role in {r.value for r in MANAGING_ROLES}, **_helpers(),
+        "can_place": user.role in {r.value for r in MANAGING_ROLES},
+        **_helpers(),
     }
 
 
@@ -111,8 +121,9 @@ def devices_page(request: Request, session: DbSession, user: CurrentUser) -> Res
 
 
 @router.post("/sensors/devices/{device_id}/place")
-def place_device(request: Request, device_id: ObjectId, session: DbSession, user: CurrentUser,
-                 room_id: Annotated[str, Form()] = "") -> Response:
+def place_device(
+    request: Request, device_id: ObjectId, session: DbSession, user: CurrentUser, room_id: Annotated[str, Form()] = ""
+) -> Response:
     target = int(room_id) if room_id.isdigit() and len(room_id) < 10 else None
     service.place_device(session, user, device_id, target)
     if request.headers.get("hx-request") == "true":
@@ -132,9 +143,7 @@ def alerts_page(request: Request, session: DbSession, user: CurrentUser) -> Resp
 
 
 @router.get("/sensors/dead-letters")
-def dead_letters_page(request: Request, session: DbSession, user: CurrentUser,
-                      reason: str = "") -> Response:
+def dead_letters_page(request: Request, session: DbSession, user: CurrentUser, reason: str = "") -> Response:
     letters = service.list_dead_letters(session, user, reason=reason or None)
-    context = {"letters": letters, "reasons": service.dead_letter_reasons(session),
-               "reason": reason}
+    context = {"letters": letters, "reasons": service.dead_letter_reasons(session), "reason": reason}
     return render(request, "sensors/dead_letters.html", context, block="letters")

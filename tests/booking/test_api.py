@@ -43,14 +43,10 @@ def test_conflict_is_409_with_slot_and_alternatives(client: TestClient, session:
     first, second = make_user(session), make_user(session)
     day = next_weekday()
     assert (
-        client.post(
-            "/api/v1/bookings", json=_body(room.id, day), headers=token_headers(client, first)
-        ).status_code
+        client.post("/api/v1/bookings", json=_body(room.id, day), headers=token_headers(client, first)).status_code
         == 201
     )
-    response = client.post(
-        "/api/v1/bookings", json=_body(room.id, day, 11, 13), headers=token_headers(client, second)
-    )
+    response = client.post("/api/v1/bookings", json=_body(room.id, day, 11, 13), headers=token_headers(client, second))
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "conflict" and body["detail"]
@@ -94,9 +90,7 @@ def test_renter_sees_only_own_organisation(client: TestClient, session: Session)
     room = make_room(session)
     mine, theirs = make_user(session), make_user(session)
     day = next_weekday()
-    own = client.post(
-        "/api/v1/bookings", json=_body(room.id, day, 9, 10), headers=token_headers(client, mine)
-    ).json()
+    own = client.post("/api/v1/bookings", json=_body(room.id, day, 9, 10), headers=token_headers(client, mine)).json()
     other = client.post(
         "/api/v1/bookings", json=_body(room.id, day, 14, 15), headers=token_headers(client, theirs)
     ).json()
@@ -122,16 +116,10 @@ def test_lifecycle_approve_reject_cancel_check_in(client: TestClient, session: S
     assert client.post(f"/api/v1/bookings/{a['id']}/approve", headers=r_headers).status_code == 403
     approved = client.post(f"/api/v1/bookings/{a['id']}/approve", headers=m_headers)
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
-    no_reason = client.post(
-        f"/api/v1/bookings/{b['id']}/reject", json={"reason": ""}, headers=m_headers
-    )
+    no_reason = client.post(f"/api/v1/bookings/{b['id']}/reject", json={"reason": ""}, headers=m_headers)
     assert no_reason.status_code == 422
-    rejected = client.post(
-        f"/api/v1/bookings/{b['id']}/reject", json={"reason": "시설 점검"}, headers=m_headers
-    )
-    assert (
-        rejected.json()["status"] == "rejected" and rejected.json()["status_reason"] == "시설 점검"
-    )
+    rejected = client.post(f"/api/v1/bookings/{b['id']}/reject", json={"reason": "시설 점검"}, headers=m_headers)
+    assert rejected.json()["status"] == "rejected" and rejected.json()["status_reason"] == "시설 점검"
     again = client.post(f"/api/v1/bookings/{b['id']}/approve", headers=m_headers)
     assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
     invoices = client.get("/api/v1/invoices", headers=r_headers).json()
@@ -155,9 +143,7 @@ def test_hold_then_submit(client: TestClient, session: Session) -> None:
     room = make_room(session)
     renter = make_user(session)
     headers = token_headers(client, renter)
-    held = client.post(
-        "/api/v1/bookings", json=_body(room.id, next_weekday(), hold=True), headers=headers
-    ).json()
+    held = client.post("/api/v1/bookings", json=_body(room.id, next_weekday(), hold=True), headers=headers).json()
     assert held["status"] == "held" and held["hold_expires_at"]
     submitted = client.post(f"/api/v1/bookings/{held['id']}/submit", headers=headers)
     assert submitted.json()["status"] == "requested"
@@ -168,9 +154,7 @@ def test_availability_search_and_room_slots(client: TestClient, session: Session
     make_room(session, capacity=10, code="SMALL")
     renter = make_user(session)
     day = next_weekday()
-    client.post(
-        "/api/v1/bookings", json=_body(big.id, day, 10, 12), headers=token_headers(client, renter)
-    )
+    client.post("/api/v1/bookings", json=_body(big.id, day, 10, 12), headers=token_headers(client, renter))
     params = {
         "start": seoul(day, 0).isoformat(),
         "end": seoul(day + timedelta(days=1), 0).isoformat(),
@@ -211,9 +195,7 @@ def test_out_of_range_values_are_422_not_500(client: TestClient, session: Sessio
     headers = token_headers(client, manager)
     huge = 10**20
     assert client.get(f"/api/v1/bookings/{huge}", headers=headers).status_code == 422
-    response = client.get(
-        "/api/v1/bookings", headers=headers, params={"start": "0001-01-01T00:00:00+09:00"}
-    )
+    response = client.get("/api/v1/bookings", headers=headers, params={"start": "0001-01-01T00:00:00+09:00"})
     assert response.status_code == 422, response.text
     far = client.post(
         "/api/v1/bookings",

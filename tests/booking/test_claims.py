@@ -68,9 +68,7 @@ def test_long_claims_are_read_through_their_index(session: Session) -> None:
 
 
 @pytest.mark.parametrize("spaces", [None, [1, 2]])
-def test_window_reads_use_the_period_and_length_indexes_on_sqlite(
-    session: Session, spaces: list[int] | None
-) -> None:
+def test_window_reads_use_the_period_and_length_indexes_on_sqlite(session: Session, spaces: list[int] | None) -> None:
     """SQLite plans without statistics: this is the plan it will use on a large table too."""
     if session.get_bind().dialect.name != "sqlite":
         pytest.skip("PostgreSQL plans by its statistics; bench/availability.py shows it at scale")

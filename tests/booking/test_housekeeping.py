@@ -37,9 +37,7 @@ def _book(session: Session, user, room, day, start, end, **extra):  # type: igno
     return booking
 
 
-def test_hold_expiry_frees_slot_for_the_waitlist(
-    session: Session, engine: Engine, settings: Settings
-) -> None:
+def test_hold_expiry_frees_slot_for_the_waitlist(session: Session, engine: Engine, settings: Settings) -> None:
     room = make_room(session)
     first, second = make_user(session), make_user(session)
     day = next_weekday()
@@ -61,11 +59,7 @@ def test_hold_expiry_frees_slot_for_the_waitlist(
     offered = session.get(WaitlistEntry, entry.id)
     assert offered is not None and offered.status == "offered"
     offer = session.get(Booking, offered.booking_id)
-    assert (
-        offer is not None
-        and offer.status == "held"
-        and offer.organization_id == second.organization_id
-    )
+    assert offer is not None and offer.status == "held" and offer.organization_id == second.organization_id
     assert session.exec(select(OutboxMessage).where(OutboxMessage.subject.contains("대기"))).first()  # type: ignore[attr-defined]
 
 
@@ -169,20 +163,12 @@ def test_calendar_feeds_behind_tokens(client: TestClient, session: Session) -> N
     token = sign_value("test-secret-key", "room-calendar", str(room.id))
     room_feed = client.get(f"/api/v1/rooms/{room.id}/calendar.ics", params={"token": token})
     assert b"BEGIN:VEVENT" in room_feed.content
-    assert (
-        client.get(f"/api/v1/rooms/{room.id}/calendar.ics", params={"token": "x"}).status_code
-        == 404
-    )
+    assert client.get(f"/api/v1/rooms/{room.id}/calendar.ics", params={"token": "x"}).status_code == 404
     other = sign_value("test-secret-key", "room-calendar", str(room.id + 1))
-    assert (
-        client.get(f"/api/v1/rooms/{room.id}/calendar.ics", params={"token": other}).status_code
-        == 404
-    )
+    assert client.get(f"/api/v1/rooms/{room.id}/calendar.ics", params={"token": other}).status_code == 404
 
 
-def test_reminders_and_outbox_with_retry(
-    session: Session, engine: Engine, settings: Settings
-) -> None:
+def test_reminders_and_outbox_with_retry(session: Session, engine: Engine, settings: Settings) -> None:
     room = make_room(session)
     renter = make_user(session)
     manager = make_user(session, role=Role.manager)
@@ -213,9 +199,7 @@ def test_reminders_and_outbox_with_retry(
     session.rollback()  # end the read snapshot
     session.expire_all()
     first = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
-    assert (
-        first is not None and first.status == "pending" and first.attempts == 1 and first.last_error
-    )
+    assert first is not None and first.status == "pending" and first.attempts == 1 and first.last_error
     with Session(engine) as work:
         count = mailer.send_pending(work, now + timedelta(minutes=5), config, transport=flaky)
         work.commit()

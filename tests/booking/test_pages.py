@@ -17,9 +17,7 @@ from tests.factories import browser_login, csrf_from, make_room, make_user
 
 def test_renter_search_week_request_and_my_bookings(client: TestClient, session: Session) -> None:
     room = make_room(session, code="L-101")
-    session.add(
-        FeeSchedule(room_kind="lecture_room", hourly=30_000, equipment_fees={"beam": 20_000, "odd": 1_000})
-    )
+    session.add(FeeSchedule(room_kind="lecture_room", hourly=30_000, equipment_fees={"beam": 20_000, "odd": 1_000}))
     session.add(Equipment(code="beam", name_ko="빔프로젝터", name_en="Projector"))
     session.commit()
     renter = make_user(session)
@@ -189,9 +187,7 @@ def test_series_preview_and_submit_from_the_form(client: TestClient, session: Se
         "repeat": "weekly",
         "count": "4",
     }
-    preview = client.post(
-        f"/book/rooms/{room.id}/series/preview", data=form, headers={"HX-Request": "true"}
-    )
+    preview = client.post(f"/book/rooms/{room.id}/series/preview", data=form, headers={"HX-Request": "true"})
     assert preview.status_code == 200 and preview.text.count("<li") == 4
     assert preview.text.count("✗") == 1 and "<html" not in preview.text
     refused = client.post(f"/book/rooms/{room.id}/series", data=form)
@@ -230,9 +226,7 @@ def test_building_week_shows_free_hours(client: TestClient, session: Session) ->
     assert client.get("/book/buildings/nope").status_code == 404
 
 
-def test_cancel_this_and_following_from_the_detail_page(
-    client: TestClient, session: Session
-) -> None:
+def test_cancel_this_and_following_from_the_detail_page(client: TestClient, session: Session) -> None:
     room = make_room(session)
     renter = make_user(session)
     day = next_weekday(weeks=3)
@@ -256,9 +250,7 @@ def test_cancel_this_and_following_from_the_detail_page(
     assert len(bookings) == 3
     detail = client.get(f"/my/bookings/{bookings[1].id}")
     assert 'data-testid="cancel-scope"' in detail.text
-    client.post(
-        f"/my/bookings/{bookings[1].id}/cancel", data={"csrf_token": token, "scope": "following"}
-    )
+    client.post(f"/my/bookings/{bookings[1].id}/cancel", data={"csrf_token": token, "scope": "following"})
     session.rollback()  # end this session's read snapshot
     session.expire_all()
     statuses = [b.status for b in session.exec(select(Booking).order_by(Booking.starts_at))]

@@ -33,9 +33,7 @@ def test_base_charge_takes_the_cheapest_rate() -> None:
 
 def test_weekend_evening_equipment_discount_vat(session: Session) -> None:
     room = make_room(session, kind="auditorium")
-    schedule = FeeSchedule(
-        room_id=room.id, **SCHEDULE.model_dump(exclude={"id", "room_id", "room_kind"})
-    )
+    schedule = FeeSchedule(room_id=room.id, **SCHEDULE.model_dump(exclude={"id", "room_id", "room_kind"}))
     session.add(schedule)
     session.commit()
     public = make_organization(session, kind=OrgKind.public)

@@ -175,17 +175,11 @@ def test_bookings_between_and_booked_hours(session: Session) -> None:
     session.commit()
     found = service.bookings_between(session, seoul(day, 0), seoul(day + timedelta(days=1), 0))
     assert {b.id for b in found} == {whole.id, whole.id + 1}
-    assert service.booked_hours(session, part.id, seoul(day, 0), seoul(day, 11)) == pytest.approx(
-        1.0
-    )
-    assert service.booked_hours(session, hall.id, seoul(day, 0), seoul(day, 23)) == pytest.approx(
-        2.0
-    )
+    assert service.booked_hours(session, part.id, seoul(day, 0), seoul(day, 11)) == pytest.approx(1.0)
+    assert service.booked_hours(session, hall.id, seoul(day, 0), seoul(day, 23)) == pytest.approx(2.0)
 
 
 def test_enqueue_email(session: Session) -> None:
-    message = enqueue_email(
-        session, to="crew@example.kr", subject="점검", body="본문", ics=b"BEGIN"
-    )
+    message = enqueue_email(session, to="crew@example.kr", subject="점검", body="본문", ics=b"BEGIN")
     session.commit()
     assert message.id and message.status == "pending"

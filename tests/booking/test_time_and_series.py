@@ -55,9 +55,7 @@ def test_quota_counts_the_local_month_at_month_ends(session: Session) -> None:
     _request(session, renter, room, seoul(date(2027, 4, 1), 7), seoul(date(2027, 4, 1), 9), now)
     _request(session, renter, room, seoul(date(2027, 3, 31), 20), seoul(date(2027, 3, 31), 22), now)
     with pytest.raises(BookingRuleViolation, match="quota"):
-        _request(
-            session, renter, room, seoul(date(2027, 4, 30), 10), seoul(date(2027, 4, 30), 11), now
-        )
+        _request(session, renter, room, seoul(date(2027, 4, 30), 10), seoul(date(2027, 4, 30), 11), now)
 
 
 def test_availability_across_a_month_end(client: TestClient, session: Session) -> None:
@@ -173,9 +171,7 @@ def test_series_across_year_end_report_create_cancel_edit(
 
     # Cancel the second occurrence only: it stays deleted.
     second = bookings[1]
-    response = client.post(
-        f"/api/v1/bookings/{second['id']}/cancel?scope=one", json={}, headers=headers
-    )
+    response = client.post(f"/api/v1/bookings/{second['id']}/cancel?scope=one", json={}, headers=headers)
     assert response.json()["status"] == "cancelled"
     # Move this and following (from the fourth) to 14:00-16:00.
     fourth = bookings[2]
@@ -201,13 +197,8 @@ def test_series_across_year_end_report_create_cancel_edit(
     assert f"{(first + timedelta(days=7)).isoformat()}T10:00" in series.exdates
     statuses = [
         b.status
-        for b in session.exec(
-            select(Booking).where(Booking.series_id == series_id).order_by(Booking.starts_at)
-        )
+        for b in session.exec(select(Booking).where(Booking.series_id == series_id).order_by(Booking.starts_at))
     ]
     assert statuses == ["requested", "cancelled", "cancelled", "cancelled"]
     # A renter cannot read another organisation's series.
-    assert (
-        client.get(f"/api/v1/series/{series_id}", headers=token_headers(client, other)).status_code
-        == 404
-    )
+    assert client.get(f"/api/v1/series/{series_id}", headers=token_headers(client, other)).status_code == 404

@@ -53,22 +53,16 @@ def test_search_request_approve_invoice(live_server: str, live_settings: Setting
     page.wait_for_selector("[data-testid=week-grid]")
     label = page.inner_text("[data-testid=week-label]")
     page.click("[data-testid=next-week]")  # htmx swaps only the grid
-    page.wait_for_function(
-        f"() => document.querySelector('[data-testid=week-label]').innerText !== '{label}'"
-    )
+    page.wait_for_function(f"() => document.querySelector('[data-testid=week-label]').innerText !== '{label}'")
     page.click("[data-testid=prev-week]")
-    page.wait_for_function(
-        f"() => document.querySelector('[data-testid=week-label]').innerText === '{label}'"
-    )
+    page.wait_for_function(f"() => document.querySelector('[data-testid=week-label]').innerText === '{label}'")
     screenshot(page, "booking-2-week")
     page.click(f"[data-slot='{day.isoformat()}T10:00']")
     page.wait_for_selector("[data-testid=request-form]")
     before = page.inner_text("[data-testid=price-total]")
     page.fill("[data-testid=req-end]", "17:00")
     page.dispatch_event("[data-testid=req-end]", "change")
-    page.wait_for_function(
-        f"() => document.querySelector('[data-testid=price-total]').innerText !== '{before}'"
-    )
+    page.wait_for_function(f"() => document.querySelector('[data-testid=price-total]').innerText !== '{before}'")
     # 7 h lecture room: day rate 130,000 (not 7 × 20,000), education −30% = 91,000, + VAT.
     assert page.inner_text("[data-testid=price-total]") == "100,100원"
     page.fill("[data-testid=req-title]", "학부모 독서 연수")
@@ -79,17 +73,13 @@ def test_search_request_approve_invoice(live_server: str, live_settings: Setting
     assert page.inner_text("[data-testid=booking-status]") == "승인 대기"
     booking_id = int(page.url.split("/my/bookings/", 1)[1].split("?", 1)[0])
 
-    manager_context = browser.new_context(
-        viewport=DESKTOP_VIEWPORT, locale="ko-KR", timezone_id="Asia/Seoul"
-    )
+    manager_context = browser.new_context(viewport=DESKTOP_VIEWPORT, locale="ko-KR", timezone_id="Asia/Seoul")
     console = manager_context.new_page()
     console.set_default_timeout(20_000)
     _sign_in(console, live_server, manager.email)
     console.goto(f"{live_server}/manage/bookings")
     console.click(f"[data-testid=approve-{booking_id}]")
-    console.wait_for_function(
-        f"() => document.querySelector('#booking-{booking_id} .badge').innerText === '승인'"
-    )
+    console.wait_for_function(f"() => document.querySelector('#booking-{booking_id} .badge').innerText === '승인'")
     screenshot(console, "booking-4-approved")
     console.goto(f"{live_server}/manage/invoices")
     assert "100,100" in console.inner_text("[data-testid=revenue]")
@@ -107,9 +97,7 @@ def test_search_request_approve_invoice(live_server: str, live_settings: Setting
     manager_context.close()
 
 
-def test_manager_day_grid_highlights_conflicts(
-    live_server: str, live_settings: Settings, page
-) -> None:  # type: ignore[no-untyped-def]
+def test_manager_day_grid_highlights_conflicts(live_server: str, live_settings: Settings, page) -> None:  # type: ignore[no-untyped-def]
     day = next_weekday(10)
     with Session(get_engine(live_settings.sqlalchemy_url), expire_on_commit=False) as session:
         load_demo_campus(session)
@@ -121,8 +109,7 @@ def test_manager_day_grid_highlights_conflicts(
             r.code: r
             for r in session.exec(
                 select(Room).where(
-                    Room.building_id
-                    == select(Room.building_id).where(Room.code == "W-CONV").scalar_subquery()
+                    Room.building_id == select(Room.building_id).where(Room.code == "W-CONV").scalar_subquery()
                 )
             )
         }

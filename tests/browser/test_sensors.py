@@ -86,8 +86,11 @@ def test_board_room_charts_and_devices(live_server: str, live_settings: Settings
     page.goto(f"{live_server}/sensors?building=edu")
     _viewport_shot(page, "sensors-board-tablet")
     with Session(get_engine(live_settings.sqlalchemy_url)) as session:
-        session.add(Device(code="env-new-01", reported_building="edu", reported_room="E-101",
-                           metrics="co2,humidity,temperature"))
+        session.add(
+            Device(
+                code="env-new-01", reported_building="edu", reported_room="E-101", metrics="co2,humidity,temperature"
+            )
+        )
         session.commit()
     page.goto(f"{live_server}/sensors/devices")
     card = page.locator("[data-testid=unassigned] [data-device=env-new-01]")
@@ -110,11 +113,26 @@ def test_alerts_and_dead_letters_pages(live_server: str, live_settings: Settings
         start = utcnow() - timedelta(minutes=30)
         for minute in range(0, 31, 5):  # a stuffy lecture room, a leak in the kitchen
             ts = start + timedelta(minutes=minute)
-            record_batch(session, [Reading("env-E-101", "edu", "E-101", "co2", 1350, ts),
-                                   Reading("leak-W-KITCHEN", "welf", "W-KITCHEN", "water_leak", 1, ts)],
-                         now=ts)
-        session.add(Alert(rule="pool_ph", metric="ph", severity="warning", state="cleared",
-                          message="", value=8.9, raised_at=start, cleared_at=utcnow()))
+            record_batch(
+                session,
+                [
+                    Reading("env-E-101", "edu", "E-101", "co2", 1350, ts),
+                    Reading("leak-W-KITCHEN", "welf", "W-KITCHEN", "water_leak", 1, ts),
+                ],
+                now=ts,
+            )
+        session.add(
+            Alert(
+                rule="pool_ph",
+                metric="ph",
+                severity="warning",
+                state="cleared",
+                message="",
+                value=8.9,
+                raised_at=start,
+                cleared_at=utcnow(),
+            )
+        )
         for topic, payload, reason in (
             ("facility/edu/E-101/env-E-101", '{"metrics": {"temperature": ', "bad_json"),
             ("facility/edu/E-101/env-E-101/co2", "-40", "out_of_range"),

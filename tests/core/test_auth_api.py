@@ -36,12 +36,14 @@ def test_login_rate_limited_per_account(client: TestClient, session: Session) ->
     assert "Too many" in blocked.json()["detail"]
 
 
-def test_signup_creates_pending_org_then_manager_approves(
-    client: TestClient, session: Session
-) -> None:
+def test_signup_creates_pending_org_then_manager_approves(client: TestClient, session: Session) -> None:
     body = {
-        "email": "Renter@Example.kr", "password": "long-enough-pw", "full_name": "김대관",
-        "org_name": "서초교사모임", "business_number": "1234567890", "org_kind": "education",
+        "email": "Renter@Example.kr",
+        "password": "long-enough-pw",
+        "full_name": "김대관",
+        "org_name": "서초교사모임",
+        "business_number": "1234567890",
+        "org_kind": "education",
     }
     created = client.post("/api/v1/signup", json=body)
     assert created.status_code == 201, created.text
@@ -54,9 +56,7 @@ def test_signup_creates_pending_org_then_manager_approves(
 
     manager = make_user(session, role=Role.manager)
     headers = token_headers(client, manager)
-    decided = client.post(
-        f"/api/v1/organizations/{org.id}/decision", json={"approve": True}, headers=headers
-    )
+    decided = client.post(f"/api/v1/organizations/{org.id}/decision", json={"approve": True}, headers=headers)
     assert decided.status_code == 200 and decided.json()["status"] == "approved"
     # The decision was committed and audited: a later request sees both.
     listed = client.get("/api/v1/organizations?status=approved", headers=headers)
@@ -71,9 +71,7 @@ def test_signup_creates_pending_org_then_manager_approves(
 def test_rejection_needs_reason(client: TestClient, session: Session) -> None:
     org = make_organization(session, status=OrgStatus.pending)
     headers = token_headers(client, make_user(session, role=Role.manager))
-    response = client.post(
-        f"/api/v1/organizations/{org.id}/decision", json={"approve": False}, headers=headers
-    )
+    response = client.post(f"/api/v1/organizations/{org.id}/decision", json={"approve": False}, headers=headers)
     assert response.status_code == 422
     assert "reason" in response.json()["detail"]
 

@@ -57,7 +57,9 @@ def test_cli_bad_setting_exits_with_message(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "facility.cli", "db", "upgrade"],
         env={"FACILITY_DATABASE_URL": "mysql://x", "FACILITY_DATA_DIR": str(tmp_path), "PATH": "/usr/bin"},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: invalid setting FACILITY_DATABASE_URL")

@@ -19,8 +19,13 @@ MATRIX = [
     ("GET", "/api/v1/organizations", None, MANAGERS, 200),
     ("POST", "/api/v1/organizations/{org}/decision", {"approve": True}, MANAGERS, 200),
     ("PATCH", "/api/v1/rooms/{room}", {"capacity": 40}, MANAGERS, 200),
-    ("POST", "/api/v1/users", {"email": "new-{role}@example.kr", "password": "long-enough-pw", "role": "crew"},
-     {Role.admin}, 201),
+    (
+        "POST",
+        "/api/v1/users",
+        {"email": "new-{role}@example.kr", "password": "long-enough-pw", "role": "crew"},
+        {Role.admin},
+        201,
+    ),
 ]
 
 

@@ -23,8 +23,14 @@ def test_audit_page_filters_in_place(client: TestClient, session: Session) -> No
 def test_signup_page_creates_pending_renter(client: TestClient, session: Session) -> None:
     token = csrf_from(client, "/signup")
     form = {
-        "csrf_token": token, "email": "new@org.kr", "password": "long-enough-pw", "full_name": "이대관",
-        "org_name": "방배교사연구회", "org_kind": "education", "business_number": "", "contact_phone": "010",
+        "csrf_token": token,
+        "email": "new@org.kr",
+        "password": "long-enough-pw",
+        "full_name": "이대관",
+        "org_name": "방배교사연구회",
+        "org_kind": "education",
+        "business_number": "",
+        "contact_phone": "010",
     }
     response = client.post("/signup", data=form, follow_redirects=False)
     assert response.status_code == 303

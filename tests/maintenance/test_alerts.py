@@ -26,7 +26,8 @@ def test_alert_opens_one_work_order_per_rule_and_room(session: Session) -> None:
     session.commit()
     orders = _orders(session)
     assert [o.source_key for o in orders] == [
-        f"alert:server_room_temperature:room:{room.id}", f"alert:co2_high:room:{other.id}",
+        f"alert:server_room_temperature:room:{room.id}",
+        f"alert:co2_high:room:{other.id}",
     ]
     assert all(o.source == "alert" and o.priority == "high" and o.room_id for o in orders)
     # The cursor moved on: running again opens nothing, and nothing is doubled.
@@ -61,8 +62,9 @@ def test_condition_plan_gets_one_open_inspection_per_matching_alert(session: Ses
     pool = make_room(session, kind="pool")
     elsewhere = make_room(session)
     template = make_template(session)
-    plan = MaintenancePlan(name="수질 재검사", kind="condition", template_id=template.id, room_id=pool.id,
-                           alert_rule="pool_chlorine")
+    plan = MaintenancePlan(
+        name="수질 재검사", kind="condition", template_id=template.id, room_id=pool.id, alert_rule="pool_chlorine"
+    )
     session.add(plan)
     session.commit()
     make_alert(session, room=elsewhere, rule="pool_chlorine")  # another room: not this plan

@@ -20,9 +20,15 @@ def test_pump_running_hours_trigger_one_inspection(session: Session, engine: Eng
     # Running (1) for six whole hours, stopped (0) for the other four, a reading every 15 minutes.
     points = [(start + timedelta(minutes=15 * i), 1.0 if i < 24 else 0.0) for i in range(40)]
     write_readings(engine, pump, {"running": points})
-    plan = MaintenancePlan(name="펌프 정비", kind="usage_meter", template_id=make_template(session).id,
-                           room_id=plant.id, meter_metric="running", threshold_hours=5,
-                           starts_at=start)
+    plan = MaintenancePlan(
+        name="펌프 정비",
+        kind="usage_meter",
+        template_id=make_template(session).id,
+        room_id=plant.id,
+        meter_metric="running",
+        threshold_hours=5,
+        starts_at=start,
+    )
     session.add(plan)
     session.commit()
     store = SqlStore(engine)

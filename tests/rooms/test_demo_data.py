@@ -33,8 +33,20 @@ def test_demo_campus_matches_the_report(session: Session) -> None:
         assert code in main_buildings
 
     by_code = {r.code: r for r in session.exec(select(Room)).all()}
-    named_spaces = ("E-VH1", "E-HYB", "E-SMART", "E-VR", "A-ST1", "A-VSTUDIO", "W-CONV", "H-AUD", "W-DINING",
-                    "D-GYM", "P-POOL", "A-DRC")
+    named_spaces = (
+        "E-VH1",
+        "E-HYB",
+        "E-SMART",
+        "E-VR",
+        "A-ST1",
+        "A-VSTUDIO",
+        "W-CONV",
+        "H-AUD",
+        "W-DINING",
+        "D-GYM",
+        "P-POOL",
+        "A-DRC",
+    )
     for named in named_spaces:
         assert named in by_code
     hall = by_code["W-CONV"]

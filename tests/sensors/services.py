@@ -48,10 +48,10 @@ class Influxd:
             f"""reporting-disabled = true
 bind-address = "127.0.0.1:{free_port()}"
 [meta]
-  dir = "{root / 'meta'}"
+  dir = "{root / "meta"}"
 [data]
-  dir = "{root / 'data'}"
-  wal-dir = "{root / 'wal'}"
+  dir = "{root / "data"}"
+  wal-dir = "{root / "wal"}"
   query-log-enabled = false
   wal-fsync-delay = "0s"
 [coordinator]
@@ -77,7 +77,8 @@ bind-address = "127.0.0.1:{free_port()}"
         log = (self.root / "influxd.log").open("ab")
         self.process = subprocess.Popen(
             [shutil.which("influxd") or "influxd", "-config", str(self.config)],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -128,9 +129,7 @@ class Mosquitto:
 
     def start(self) -> None:
         log = (self.root / "mosquitto.log").open("ab")
-        self.process = subprocess.Popen(
-            ["mosquitto", "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
-        )
+        self.process = subprocess.Popen(["mosquitto", "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT)
         wait_for_port(self.port)
 
     def stop(self) -> None:

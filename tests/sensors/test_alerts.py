@@ -103,8 +103,9 @@ def test_dead_letters_with_nul_bytes_are_stored(session: Session) -> None:
     from facility.sensors.models import DeadLetter
     from facility.sensors.service import DeadLetterIn, record_dead_letters
 
-    record_dead_letters(session, [DeadLetterIn("facility/a/b/c", b'{"metrics": \x00}', "bad_json",
-                                               '{"metrics": \x00', T0)], "gw")
+    record_dead_letters(
+        session, [DeadLetterIn("facility/a/b/c", b'{"metrics": \x00}', "bad_json", '{"metrics": \x00', T0)], "gw"
+    )
     session.commit()
     (letter,) = session.exec(select(DeadLetter)).all()
     assert "\x00" not in letter.payload and letter.payload.startswith('{"metrics": ')

@@ -18,8 +18,9 @@ def test_latest_readings_of_a_room(client: TestClient, session: Session, engine:
     room = make_room(session)
     now = utcnow().replace(microsecond=0)
     device = make_device(session, room=room)
-    write_readings(engine, device, {"co2": [(now - timedelta(minutes=1), 700), (now, 820)],
-                                    "temperature": [(now, 22.5)]})
+    write_readings(
+        engine, device, {"co2": [(now - timedelta(minutes=1), 700), (now, 820)], "temperature": [(now, 22.5)]}
+    )
     stray = make_device(session)  # unassigned: its readings are kept but not the room's
     write_readings(engine, stray, {"co2": [(now, 5000)]})
     headers = token_headers(client, make_user(session, role=Role.crew))
@@ -36,8 +37,12 @@ def test_series_downsampled_over_a_window(client: TestClient, session: Session, 
     headers = token_headers(client, make_user(session, role=Role.manager))
     response = client.get(
         f"/api/v1/rooms/{room.id}/readings",
-        params={"metric": "co2", "start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat(),
-                "every": "10m"},
+        params={
+            "metric": "co2",
+            "start": start.isoformat(),
+            "end": (start + timedelta(hours=1)).isoformat(),
+            "every": "10m",
+        },
         headers=headers,
     )
     assert response.status_code == 200, response.text
@@ -115,7 +120,10 @@ def test_measured_occupancy_of_a_room(client: TestClient, session: Session, engi
     people = [(start + timedelta(minutes=5 * i), 20.0 + i if i < 12 else 0.0) for i in range(24)]
     write_readings(engine, device, {"occupancy": occupied, "people_count": people})
     headers = token_headers(client, make_user(session, role=Role.manager))
-    body = client.get(f"/api/v1/rooms/{room.id}/occupancy", headers=headers, params={
-        "start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}).json()
+    body = client.get(
+        f"/api/v1/rooms/{room.id}/occupancy",
+        headers=headers,
+        params={"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()},
+    ).json()
     assert (body["slots_measured"], body["slots_occupied"], body["occupied_share"]) == (8, 4, 0.5)
     assert body["peak_people"] == 30  # the 15-minute mean of 29, 30, 31

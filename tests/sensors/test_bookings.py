@@ -23,9 +23,13 @@ NOW = utcnow().replace(second=0, microsecond=0)
 
 
 def make_booking(session: Session, room: Room, *, minutes_ago: int, status: str = "confirmed") -> Booking:
-    booking = Booking(room_id=room.id, title="교원 연수", status=status,  # type: ignore[arg-type]
-                      starts_at=NOW - timedelta(minutes=minutes_ago),
-                      ends_at=NOW + timedelta(hours=2))
+    booking = Booking(
+        room_id=room.id,
+        title="교원 연수",
+        status=status,  # type: ignore[arg-type]
+        starts_at=NOW - timedelta(minutes=minutes_ago),
+        ends_at=NOW + timedelta(hours=2),
+    )
     session.add(booking)
     session.commit()
     return booking
@@ -62,12 +66,21 @@ def test_likely_no_show_is_flagged_once_and_clears_when_people_arrive(session: S
 
 def test_occupied_without_booking_is_flagged_unless_a_block_holds_the_room(session: Session, engine: Engine) -> None:
     unbooked, blocked = make_room(session), make_room(session)
-    session.add(Block(room_id=blocked.id, kind="training", starts_at=NOW - timedelta(hours=1),  # type: ignore[arg-type]
-                      ends_at=NOW + timedelta(hours=1)))
+    session.add(
+        Block(
+            room_id=blocked.id,
+            kind="training",
+            starts_at=NOW - timedelta(hours=1),  # type: ignore[arg-type]
+            ends_at=NOW + timedelta(hours=1),
+        )
+    )
     session.commit()
     for room in (unbooked, blocked):
-        write_readings(engine, make_device(session, room=room, metrics="occupancy"),
-                       {"occupancy": [(NOW - timedelta(minutes=2), 1)]})
+        write_readings(
+            engine,
+            make_device(session, room=room, metrics="occupancy"),
+            {"occupancy": [(NOW - timedelta(minutes=2), 1)]},
+        )
     (flag,) = flag_bookings_against_occupancy(session, SqlStore(engine), NOW)
     assert (flag.rule, flag.room_id) == ("occupied_unbooked", unbooked.id)
     assert rooms_in_use(session, NOW) == {blocked.id}
@@ -106,7 +119,8 @@ def test_the_scheduler_job_flags_through_the_configured_store(session: Session, 
 
     job = next(j for j in JOBS if j.name == "sensors.bookings_vs_occupancy")
     room = make_room(session)
-    write_readings(engine, make_device(session, room=room, metrics="occupancy"),
-                   {"occupancy": [(NOW - timedelta(minutes=1), 1)]})
+    write_readings(
+        engine, make_device(session, room=room, metrics="occupancy"), {"occupancy": [(NOW - timedelta(minutes=1), 1)]}
+    )
     assert job.run(engine, settings, NOW) == 1
     assert [a.rule for a in service.list_alerts(session, active=True)] == ["occupied_unbooked"]

@@ -17,8 +17,14 @@ from tests.sensors.services import REPO, Mosquitto
 
 
 def run_cli(*args: str, env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "facility.cli", *args], cwd=REPO, capture_output=True,
-                          text=True, env={**os.environ, **env}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "facility.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=timeout,
+    )
 
 
 def test_gateway_without_a_broker_url_says_what_to_set(tmp_path: Path) -> None:
@@ -27,8 +33,10 @@ def test_gateway_without_a_broker_url_says_what_to_set(tmp_path: Path) -> None:
 
 
 def test_gateway_with_a_wrong_password_exits_with_a_clear_message(tmp_path: Path, mosquitto: Mosquitto) -> None:
-    result = run_cli("gateway", env={"FACILITY_DATA_DIR": str(tmp_path),
-                                     "FACILITY_MQTT_URL": mosquitto.url.replace("test-secret", "nope")})
+    result = run_cli(
+        "gateway",
+        env={"FACILITY_DATA_DIR": str(tmp_path), "FACILITY_MQTT_URL": mosquitto.url.replace("test-secret", "nope")},
+    )
     assert result.returncode == 3 and "authentication failed" in result.stderr
 
 
@@ -52,13 +60,28 @@ def test_simulate_publishes_realistic_readings_for_the_demo_campus(
     watcher.loop_start()
     env = {**os.environ, "FACILITY_DATABASE_URL": url, "FACILITY_DATA_DIR": str(tmp_path)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "facility.cli", "simulate", "--url", mosquitto.simulator_url,
-         "--interval", "2", "--bad-rate", "0", "--seed", "1"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "facility.cli",
+            "simulate",
+            "--url",
+            mosquitto.simulator_url,
+            "--interval",
+            "2",
+            "--bad-rate",
+            "0",
+            "--seed",
+            "1",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         # Every sensor reports once per interval (2 s), spread across it.
-        wait_until(lambda: len({t.split("/")[3] for t, _ in received if not t.endswith("/status")}) > 220,
-                   timeout=30)
+        wait_until(lambda: len({t.split("/")[3] for t, _ in received if not t.endswith("/status")}) > 220, timeout=30)
     finally:
         process.terminate()
         process.wait(timeout=20)

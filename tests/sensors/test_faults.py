@@ -52,10 +52,12 @@ def own_influxd(tmp_path: Path) -> Iterator[Influxd]:
     server.stop()
 
 
-def make_gateway(tmp_path: Path, pg_url: str, mqtt_url: str, influx_url: str, db: str,
-                 client_id: str = "gw-fault") -> Gateway:
-    settings = Settings(database_url=pg_url, data_dir=tmp_path, secret_key="x", mqtt_url=mqtt_url,
-                        influx_url=influx_url, influx_db=db)
+def make_gateway(
+    tmp_path: Path, pg_url: str, mqtt_url: str, influx_url: str, db: str, client_id: str = "gw-fault"
+) -> Gateway:
+    settings = Settings(
+        database_url=pg_url, data_dir=tmp_path, secret_key="x", mqtt_url=mqtt_url, influx_url=influx_url, influx_db=db
+    )
     gateway = Gateway(settings, SensorSettings(gateway_client_id=client_id))
     gateway.start()
     wait_until(gateway.connection.connected.is_set)
@@ -96,15 +98,23 @@ def test_influxdb_down_for_30_seconds_loses_nothing(
     client.disconnect()
 
 
-def _gateway_process(tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd,
-                     db: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "FACILITY_DATABASE_URL": pg_url, "FACILITY_DATA_DIR": str(tmp_path),
-           "FACILITY_MQTT_URL": mosquitto.url, "FACILITY_INFLUX_URL": influxd.url,
-           "FACILITY_INFLUX_DB": db, "FACILITY_GATEWAY_CLIENT_ID": "gw-killed",
-           "FACILITY_SECRET_KEY": "x"}
+def _gateway_process(
+    tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd, db: str
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "FACILITY_DATABASE_URL": pg_url,
+        "FACILITY_DATA_DIR": str(tmp_path),
+        "FACILITY_MQTT_URL": mosquitto.url,
+        "FACILITY_INFLUX_URL": influxd.url,
+        "FACILITY_INFLUX_DB": db,
+        "FACILITY_GATEWAY_CLIENT_ID": "gw-killed",
+        "FACILITY_SECRET_KEY": "x",
+    }
     log = (tmp_path / "gateway.log").open("ab")
-    return subprocess.Popen([sys.executable, "-m", "facility.cli", "gateway"], cwd=REPO, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "facility.cli", "gateway"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
 
 
 def test_gateway_killed_mid_stream_loses_and_duplicates_nothing(
@@ -118,8 +128,11 @@ def test_gateway_killed_mid_stream_loses_and_duplicates_nothing(
     client = publisher(mosquitto.simulator_url)
     # Half carry their own ts; half get the receive time, so a redelivery must not store twice.
     half = 3000
-    messages = [m for i in range(half) for m in (
-        timed("env-killed", i), ("facility/edu/E-101/env-bare/co2", str(400 + i % 500).encode()))]
+    messages = [
+        m
+        for i in range(half)
+        for m in (timed("env-killed", i), ("facility/edu/E-101/env-bare/co2", str(400 + i % 500).encode()))
+    ]
     infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
 
     def spooled() -> int:

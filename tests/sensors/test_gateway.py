@@ -31,8 +31,9 @@ def pg_url(database_urls: dict[str, str]) -> str:
 
 
 def gateway_settings(tmp_path: Path, db_url: str, mqtt_url: str, influxd: Influxd, db: str) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path, secret_key="x", mqtt_url=mqtt_url,
-                    influx_url=influxd.url, influx_db=db)
+    return Settings(
+        database_url=db_url, data_dir=tmp_path, secret_key="x", mqtt_url=mqtt_url, influx_url=influxd.url, influx_db=db
+    )
 
 
 @pytest.fixture
@@ -49,9 +50,13 @@ def running(tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd)
 
 def test_published_reading_becomes_queryable(running: Gateway, mosquitto: Mosquitto, pg_url: str) -> None:
     client = publisher(mosquitto.simulator_url)
-    publish_all(client, [("facility/edu/E-101/env-E-101/co2", b"612"),
-                         ("facility/edu/E-101/env-E-101", json.dumps(
-                             {"metrics": {"temperature": 22.5, "humidity": 41}}).encode())])
+    publish_all(
+        client,
+        [
+            ("facility/edu/E-101/env-E-101/co2", b"612"),
+            ("facility/edu/E-101/env-E-101", json.dumps({"metrics": {"temperature": 22.5, "humidity": 41}}).encode()),
+        ],
+    )
     store: InfluxV1Store = running.store  # type: ignore[assignment]
     wait_until(lambda: store.count(["env-E-101"]) == 3)
     latest = {x.metric: x.value for x in store.latest(["env-E-101"])}
@@ -77,12 +82,19 @@ def test_bad_payloads_are_dead_lettered_while_good_ones_flow(
 
     before = counted("bad_topic")
     client = publisher(mosquitto.simulator_url)
-    good = [("facility/edu/E-102/env-E-102/temperature", json.dumps(
-        {"value": 20 + i / 10, "ts": datetime.now(UTC).isoformat()}).encode()) for i in range(5)]
-    bad = [("facility/edu/E-102/env-E-102/temperature", b"hot"),
-           ("facility/edu/E-102/env-E-102/flux", b"1"),
-           ("facility/edu/E-102/env-E-102/co2", b"-5"),
-           ("facility/edu/E 102/x/co2", b"1")]
+    good = [
+        (
+            "facility/edu/E-102/env-E-102/temperature",
+            json.dumps({"value": 20 + i / 10, "ts": datetime.now(UTC).isoformat()}).encode(),
+        )
+        for i in range(5)
+    ]
+    bad = [
+        ("facility/edu/E-102/env-E-102/temperature", b"hot"),
+        ("facility/edu/E-102/env-E-102/flux", b"1"),
+        ("facility/edu/E-102/env-E-102/co2", b"-5"),
+        ("facility/edu/E 102/x/co2", b"1"),
+    ]
     interleaved = [good[0], bad[0], good[1], bad[1], good[2], bad[2], good[3], bad[3], good[4]]
     publish_all(client, interleaved)
     store: InfluxV1Store = running.store  # type: ignore[assignment]
@@ -99,11 +111,13 @@ def test_bad_payloads_are_dead_lettered_while_good_ones_flow(
     client.disconnect()
 
 
-def test_wrong_password_stops_with_a_clear_message(tmp_path: Path, pg_url: str, mosquitto: Mosquitto,
-                                                    influxd: Influxd) -> None:
+def test_wrong_password_stops_with_a_clear_message(
+    tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd
+) -> None:
     url = mosquitto.url.replace(":test-secret@", ":wrong@")
-    gateway = Gateway(gateway_settings(tmp_path, pg_url, url, influxd, "unused"),
-                      SensorSettings(gateway_client_id="gw-badauth"))
+    gateway = Gateway(
+        gateway_settings(tmp_path, pg_url, url, influxd, "unused"), SensorSettings(gateway_client_id="gw-badauth")
+    )
     gateway.start()
     import threading
 

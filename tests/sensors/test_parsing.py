@@ -19,7 +19,10 @@ def test_bare_number_gets_receive_time_to_the_microsecond() -> None:
     parsed = parse_message(TOPIC, b"22.5", NOW)
     (reading,) = parsed.readings
     assert (reading.device, reading.building, reading.room, reading.metric) == (
-        "env-E-101", "edu", "E-101", "temperature"
+        "env-E-101",
+        "edu",
+        "E-101",
+        "temperature",
     )
     assert reading.value == 22.5 and reading.ts == NOW and reading.ts.microsecond == 123456
 
@@ -33,15 +36,18 @@ def test_json_with_rfc3339_ts_and_unit_is_converted() -> None:
 
 def test_json_with_epoch_millis() -> None:
     millis = int(NOW.timestamp() * 1000)
-    (reading,) = parse_message(TOPIC.replace("temperature", "power"),
-                               json.dumps({"value": 1.5, "unit": "kW", "ts": millis}).encode(), NOW).readings
+    (reading,) = parse_message(
+        TOPIC.replace("temperature", "power"), json.dumps({"value": 1.5, "unit": "kW", "ts": millis}).encode(), NOW
+    ).readings
     assert reading.value == 1500.0
     assert reading.ts == NOW.replace(microsecond=123000)
 
 
 def test_multi_metric_keeps_good_metrics_and_reports_bad_ones() -> None:
-    body = {"ts": NOW.isoformat(), "metrics": {"temperature": 21.0, "co2": {"value": 640, "unit": "ppm"},
-                                               "humidity": 140, "flux": 3}}
+    body = {
+        "ts": NOW.isoformat(),
+        "metrics": {"temperature": 21.0, "co2": {"value": 640, "unit": "ppm"}, "humidity": 140, "flux": 3},
+    }
     parsed = parse_message("facility/edu/E-101/env-E-101", json.dumps(body).encode(), NOW)
     assert sorted((r.metric, r.value) for r in parsed.readings) == [("co2", 640.0), ("temperature", 21.0)]
     assert sorted(r.reason for r in parsed.rejections) == ["out_of_range", "unknown_metric"]
@@ -98,8 +104,13 @@ json_values = st.recursive(
     max_leaves=12,
 )
 json_bodies = st.fixed_dictionaries(
-    {}, optional={"value": json_values, "ts": json_values, "unit": json_values,
-                  "metrics": st.dictionaries(metric, json_values, max_size=4) | json_values},
+    {},
+    optional={
+        "value": json_values,
+        "ts": json_values,
+        "unit": json_values,
+        "metrics": st.dictionaries(metric, json_values, max_size=4) | json_values,
+    },
 )
 payloads = st.one_of(
     st.binary(max_size=64),
@@ -110,7 +121,7 @@ payloads = st.one_of(
 
 
 @settings(max_examples=400, deadline=None)
-@given(topic=topics, payload=payloads, offset=st.integers(-10**6, 10**6))
+@given(topic=topics, payload=payloads, offset=st.integers(-(10**6), 10**6))
 def test_parser_never_raises_anything_but_a_rejection(topic: str, payload: bytes, offset: int) -> None:
     received = NOW + timedelta(seconds=offset)
     try:

@@ -19,8 +19,9 @@ def test_redelivery_of_an_unacknowledged_message_is_not_spooled_twice(tmp_path: 
     spool = Spool(tmp_path / "s.sqlite")
     conn = spool.connection_started()
     # Redelivered with its packet id - with or without the DUP flag, brokers differ.
-    ids = spool.append([incoming(1, b"500", conn=conn), incoming(2, b"501", conn=conn, dup=True),
-                        incoming(3, b"502", conn=conn)])
+    ids = spool.append(
+        [incoming(1, b"500", conn=conn), incoming(2, b"501", conn=conn, dup=True), incoming(3, b"502", conn=conn)]
+    )
     assert ids[:2] == [None, None] and ids[2] is not None
     assert [m.payload for m in spool.take(10)] == [b"500", b"501", b"502"]
     assert spool.duplicates == 2
@@ -81,8 +82,12 @@ def test_a_poison_message_is_isolated_and_dead_lettered(tmp_path: Path, database
     writer_module.parse_batch = parse_and_choke
     writer_module.RETRY_MIN_S = 0.01
     try:
-        spool.append([Incoming("facility/edu/E-1/d/co2", p, 10**15 + i, i, False)
-                      for i, p in enumerate([b"500", b"poison", b"510"], start=1)])
+        spool.append(
+            [
+                Incoming("facility/edu/E-1/d/co2", p, 10**15 + i, i, False)
+                for i, p in enumerate([b"500", b"poison", b"510"], start=1)
+            ]
+        )
         writer = SpoolWriter(spool, SqlStore(engine), engine, "gw-test")
         writer.start()
         wait_until(lambda: spool.pending_count() == 0, timeout=20)

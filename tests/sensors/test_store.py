@@ -40,10 +40,14 @@ def test_same_series_and_ts_overwrites_while_microseconds_apart_do_not(store: Re
 
 
 def test_latest_per_device_and_metric(store: ReadingStore) -> None:
-    store.write([
-        reading("d1", "co2", 500, T0), reading("d1", "co2", 900, T0 + timedelta(minutes=5)),
-        reading("d1", "temperature", 21.5, T0), reading("d2", "co2", 1200, T0),
-    ])
+    store.write(
+        [
+            reading("d1", "co2", 500, T0),
+            reading("d1", "co2", 900, T0 + timedelta(minutes=5)),
+            reading("d1", "temperature", 21.5, T0),
+            reading("d2", "co2", 1200, T0),
+        ]
+    )
     latest = {(x.device, x.metric): (x.value, x.ts) for x in store.latest(["d1"])}
     assert latest == {("d1", "co2"): (900, T0 + timedelta(minutes=5)), ("d1", "temperature"): (21.5, T0)}
 
@@ -70,8 +74,9 @@ def test_influx_down_raises_store_unavailable() -> None:
 
 def test_influx_v1_creates_retention_and_rollup(influx_store: InfluxV1Store, influxd: Influxd) -> None:
     influx_store.write([reading("d1", "co2", 1, T0)])
-    policies = httpx.get(f"{influxd.url}/query", params={
-        "q": f'SHOW RETENTION POLICIES ON "{influx_store.database}"'}).json()
+    policies = httpx.get(
+        f"{influxd.url}/query", params={"q": f'SHOW RETENTION POLICIES ON "{influx_store.database}"'}
+    ).json()
     names = {row[0]: row for row in policies["results"][0]["series"][0]["values"]}
     assert names["raw"][1] == "168h0m0s" and names["raw"][-1] is True
     assert "rollup" in names

@@ -15,8 +15,7 @@ from tests.factories import browser_login, csrf_from, make_room, make_user
 from tests.sensors.factories import make_alert, make_device, write_readings
 
 
-def test_board_colours_rooms_and_polls_with_its_filters(client: TestClient, session: Session,
-                                                         engine: Engine) -> None:
+def test_board_colours_rooms_and_polls_with_its_filters(client: TestClient, session: Session, engine: Engine) -> None:
     stuffy, fresh = make_room(session, code="E-301"), make_room(session, code="E-302")
     now = utcnow()
     write_readings(engine, make_device(session, room=stuffy), {"co2": [(now, 1450)], "temperature": [(now, 23)]})
@@ -29,7 +28,7 @@ def test_board_colours_rooms_and_polls_with_its_filters(client: TestClient, sess
     assert 'data-room="E-302" data-band="good"' in page.text
     assert "경보 1건" in page.text
     fragment = client.get("/sensors?building=nowhere", headers={"HX-Request": "true"})
-    assert fragment.text.lstrip().startswith("<div id=\"board\"")
+    assert fragment.text.lstrip().startswith('<div id="board"')
     assert 'hx-get="/sensors?building=nowhere&amp;floor="' in fragment.text
     assert "E-301" not in fragment.text
 
@@ -37,13 +36,15 @@ def test_board_colours_rooms_and_polls_with_its_filters(client: TestClient, sess
 def test_room_page_draws_a_chart_per_metric(client: TestClient, session: Session, engine: Engine) -> None:
     room = make_room(session)
     now = utcnow()
-    write_readings(engine, make_device(session, room=room), {
-        "co2": [(now - timedelta(minutes=i * 10), 500 + i * 30) for i in range(12)],
-        "temperature": [(now, 21.0)]})
+    write_readings(
+        engine,
+        make_device(session, room=room),
+        {"co2": [(now - timedelta(minutes=i * 10), 500 + i * 30) for i in range(12)], "temperature": [(now, 21.0)]},
+    )
     browser_login(client, make_user(session, role=Role.manager))
     page = client.get(f"/sensors/rooms/{room.id}?window=6h")
     assert page.status_code == 200
-    assert page.text.count("<svg class=\"chart\"") == 2 and "<polyline" in page.text
+    assert page.text.count('<svg class="chart"') == 2 and "<polyline" in page.text
     assert 'data-window="6h"' in page.text
 
 
@@ -57,8 +58,11 @@ def test_manager_places_device_with_the_form(client: TestClient, session: Sessio
     page = client.get("/sensors/devices")
     assert f'<option value="{room.id}" selected>' in page.text  # the reported room is suggested
     token = csrf_from(client, "/sensors/devices")
-    response = client.post(f"/sensors/devices/{device.id}/place", data={"room_id": str(room.id), "csrf_token": token},
-                           follow_redirects=False)
+    response = client.post(
+        f"/sensors/devices/{device.id}/place",
+        data={"room_id": str(room.id), "csrf_token": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     session.refresh(device)
     assert session.get(Device, device.id).room_id == room.id  # type: ignore[union-attr]
@@ -87,18 +91,46 @@ def test_every_label_is_translated(client: TestClient, session: Session, engine:
     room = make_room(session, kind="pool")
     device = make_device(session, room=room)
     now = utcnow()
-    write_readings(engine, device, {m: [(now, 1.0)] for m in (
-        "temperature", "water_temperature", "humidity", "co2", "pm25", "pm10", "illuminance", "noise",
-        "people_count", "occupancy", "power", "energy", "door", "equipment_status", "ph",
-        "free_chlorine", "water_leak", "ups_load")})
+    write_readings(
+        engine,
+        device,
+        {
+            m: [(now, 1.0)]
+            for m in (
+                "temperature",
+                "water_temperature",
+                "humidity",
+                "co2",
+                "pm25",
+                "pm10",
+                "illuminance",
+                "noise",
+                "people_count",
+                "occupancy",
+                "power",
+                "energy",
+                "door",
+                "equipment_status",
+                "ph",
+                "free_chlorine",
+                "water_leak",
+                "ups_load",
+            )
+        },
+    )
     for rule in ("co2_high", "water_leak", "pool_ph", "pool_chlorine", "equipment_fault"):
         make_alert(session, room=room, rule=rule)
     session.add(DeadLetter(topic="t", payload="p", reason="bad_json"))
     session.commit()
     browser_login(client, make_user(session, role=Role.manager))
     for lang in ("ko", "en"):
-        for path in ("/sensors", f"/sensors/rooms/{room.id}", "/sensors/devices", "/sensors/alerts",
-                     "/sensors/dead-letters"):
+        for path in (
+            "/sensors",
+            f"/sensors/rooms/{room.id}",
+            "/sensors/devices",
+            "/sensors/alerts",
+            "/sensors/dead-letters",
+        ):
             text = client.get(f"{path}?lang={lang}" if "?" not in path else path).text
             for prefix in ("metric.", "sensors.", "devices.", "alerts.", "rule.", "severity.", "band.", "window."):
                 assert f">{prefix}" not in text and f"{prefix}" + "co2" not in text, (lang, path, prefix)

@@ -23,7 +23,9 @@ def open_store(settings: Settings) -> ReadingStore:
 
     if settings.influx_api == "v2":
         return InfluxV2Store(
-            settings.influx_url, token=settings.influx_token, org=settings.influx_org,
+            settings.influx_url,
+            token=settings.influx_token,
+            org=settings.influx_org,
             bucket=settings.influx_bucket,
         )
     parts = urlsplit(settings.influx_url)
@@ -31,7 +33,10 @@ def open_store(settings: Settings) -> ReadingStore:
     netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
     bare = f"{parts.scheme}://{netloc}{parts.path}"
     return InfluxV1Store(
-        bare, settings.influx_db, retention_days=sensor_settings.readings_retention_days,
-        rollup_days=sensor_settings.readings_rollup_days, username=parts.username or "",
+        bare,
+        settings.influx_db,
+        retention_days=sensor_settings.readings_retention_days,
+        rollup_days=sensor_settings.readings_rollup_days,
+        username=parts.username or "",
         password=parts.password or "",
     )

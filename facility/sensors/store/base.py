@@ -38,7 +38,11 @@ class ReadingStore(Protocol):
         """The newest value per device and metric."""
 
     def series(
-        self, devices: Sequence[str], metric: str, start: datetime, end: datetime,
+        self,
+        devices: Sequence[str],
+        metric: str,
+        start: datetime,
+        end: datetime,
         every: timedelta | None,
     ) -> list[Point]:
         """Points of one metric in [start, end), averaged per `every` when given."""

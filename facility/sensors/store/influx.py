@@ -33,8 +33,10 @@ def to_line(reading: Reading) -> str:
     tags = ",".join(
         f"{key}={value.translate(_ESCAPE)}"
         for key, value in (
-            ("building", reading.building), ("device", reading.device),
-            ("metric", reading.metric), ("room", reading.room),
+            ("building", reading.building),
+            ("device", reading.device),
+            ("metric", reading.metric),
+            ("room", reading.room),
         )
     )
     micros = (reading.ts - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
@@ -90,9 +92,7 @@ class InfluxQLReader:
             where += " AND " + _device_filter(devices)
         wanted = set(devices)
         found = []
-        for series in self.query(
-            f"SELECT last(value) FROM {MEASUREMENT} WHERE {where} GROUP BY device, metric"
-        ):
+        for series in self.query(f"SELECT last(value) FROM {MEASUREMENT} WHERE {where} GROUP BY device, metric"):
             tags = series.get("tags", {})
             if tags.get("device") in wanted:
                 ts, value = series["values"][0][:2]
@@ -100,7 +100,11 @@ class InfluxQLReader:
         return found
 
     def series(
-        self, devices: Sequence[str], metric: str, start: datetime, end: datetime,
+        self,
+        devices: Sequence[str],
+        metric: str,
+        start: datetime,
+        end: datetime,
         every: timedelta | None,
     ) -> list[Point]:
         if not devices:
@@ -113,8 +117,7 @@ class InfluxQLReader:
             seconds = max(1, int(every.total_seconds()))
             # Buckets start at `start`, as the SQL store's do, not at the epoch.
             offset = int(start.timestamp()) % seconds
-            q = (f"SELECT mean(value) FROM {MEASUREMENT} WHERE {where} "
-                 f"GROUP BY time({seconds}s, {offset}s) fill(none)")
+            q = f"SELECT mean(value) FROM {MEASUREMENT} WHERE {where} GROUP BY time({seconds}s, {offset}s) fill(none)"
         else:
             q = f"SELECT value FROM {MEASUREMENT} WHERE {where}"
         points = []
@@ -137,8 +140,14 @@ class InfluxV1Store(InfluxQLReader):
     """InfluxDB 1.x: `/write` with line protocol; creates the database and policies it needs."""
 
     def __init__(
-        self, url: str, database: str, *, retention_days: int = 30, rollup_days: int = 0,
-        username: str = "", password: str = "",
+        self,
+        url: str,
+        database: str,
+        *,
+        retention_days: int = 30,
+        rollup_days: int = 0,
+        username: str = "",
+        password: str = "",
     ) -> None:
         auth = httpx.BasicAuth(username, password) if username else None
         super().__init__(url, database)
@@ -151,7 +160,7 @@ class InfluxV1Store(InfluxQLReader):
     def _ensure_database(self) -> None:
         db = self.database
         self.query(f'CREATE DATABASE "{db}"', method="POST")
-        policy = f'DURATION {self.retention_days}d REPLICATION 1 DEFAULT'
+        policy = f"DURATION {self.retention_days}d REPLICATION 1 DEFAULT"
         try:
             self.query(f'CREATE RETENTION POLICY "raw" ON "{db}" {policy}', method="POST")
         except StoreUnavailable:
@@ -171,11 +180,11 @@ class InfluxV1Store(InfluxQLReader):
 
     def _create_rollup_query(self, db: str) -> None:
         self.query(
-                f'CREATE CONTINUOUS QUERY "rollup_5m" ON "{db}" BEGIN SELECT mean(value) AS value '
-                f'INTO "{db}"."rollup".{MEASUREMENT} FROM "{db}"."raw".{MEASUREMENT} '
-                "GROUP BY time(5m), * END",
-                method="POST",
-            )
+            f'CREATE CONTINUOUS QUERY "rollup_5m" ON "{db}" BEGIN SELECT mean(value) AS value '
+            f'INTO "{db}"."rollup".{MEASUREMENT} FROM "{db}"."raw".{MEASUREMENT} '
+            "GROUP BY time(5m), * END",
+            method="POST",
+        )
 
     def write(self, readings: Sequence[Reading]) -> None:
         if not readings:
@@ -185,7 +194,8 @@ class InfluxV1Store(InfluxQLReader):
         body = "\n".join(to_line(r) for r in readings)
         try:
             response = self.http.post(
-                f"{self.url}/write", params={"db": self.database, "precision": "u"},
+                f"{self.url}/write",
+                params={"db": self.database, "precision": "u"},
                 content=body.encode(),
             )
         except httpx.HTTPError as error:
@@ -214,7 +224,9 @@ class InfluxV2Store(InfluxQLReader):
             return
         try:
             self.write_api.write(
-                bucket=self.bucket, org=self.org, record=[to_line(r) for r in readings],
+                bucket=self.bucket,
+                org=self.org,
+                record=[to_line(r) for r in readings],
                 write_precision=WritePrecision.US,  # type: ignore[arg-type]
             )
         except Exception as error:  # noqa: BLE001 - client raises urllib3 and API errors alike

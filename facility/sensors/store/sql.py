@@ -29,8 +29,12 @@ class SqlStore:
             return
         rows = {
             (r.device, r.metric, r.ts): {
-                "device": r.device, "metric": r.metric, "building": r.building, "room": r.room,
-                "value": r.value, "ts": r.ts,
+                "device": r.device,
+                "metric": r.metric,
+                "building": r.building,
+                "room": r.room,
+                "value": r.value,
+                "ts": r.ts,
             }
             for r in readings
         }
@@ -45,10 +49,9 @@ class SqlStore:
             key = (r.device, r.metric)
             if key not in latest or r.ts >= latest[key].ts:
                 latest[key] = r
-        newest = insert(LATEST).values([
-            {"device": r.device, "metric": r.metric, "value": r.value, "ts": r.ts}
-            for r in latest.values()
-        ])
+        newest = insert(LATEST).values(
+            [{"device": r.device, "metric": r.metric, "value": r.value, "ts": r.ts} for r in latest.values()]
+        )
         newest = newest.on_conflict_do_update(
             index_elements=["device", "metric"],
             set_={"value": newest.excluded.value, "ts": newest.excluded.ts},
@@ -72,7 +75,11 @@ class SqlStore:
         return [Latest(r.device, r.metric, r.value, r.ts) for r in rows]
 
     def series(
-        self, devices: Sequence[str], metric: str, start: datetime, end: datetime,
+        self,
+        devices: Sequence[str],
+        metric: str,
+        start: datetime,
+        end: datetime,
         every: timedelta | None,
     ) -> list[Point]:
         if not devices:
@@ -103,4 +110,3 @@ class SqlStore:
 
     def close(self) -> None:
         """Every write commits before returning, so nothing is buffered here."""
-
