@@ -52,6 +52,7 @@ i18n.register(
         "window.24h": ("24시간", "24 hours"),
         "window.7d": ("7일", "7 days"),
         "window.30d": ("30일", "30 days"),
+        "window.1y": ("1년", "1 year"),
         "devices.title": ("센서 장치", "Devices"),
         "devices.intro": (
             "게이트웨이가 수신한 모든 장치입니다. 미배치 장치는 공간을 지정하세요.",

@@ -24,7 +24,14 @@ from facility.sensors.charts import line_chart
 from facility.sensors.router import reading_store
 
 router = APIRouter(include_in_schema=False)
-WINDOWS = {"6h": timedelta(hours=6), "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+# A year reads InfluxDB's 5-minute rollup past the raw retention; the SQL store keeps what it keeps.
+WINDOWS = {
+    "6h": timedelta(hours=6),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "1y": timedelta(days=365),
+}
 STALE_AFTER = timedelta(minutes=10)
 STAFF = {r.value for r in STAFF_ROLES}
 

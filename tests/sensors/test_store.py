@@ -72,6 +72,24 @@ def test_influx_down_raises_store_unavailable() -> None:
     store.close()
 
 
+def test_influx_v1_charts_past_raw_retention_from_the_rollup(influx_store: InfluxV1Store, influxd: Influxd) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    influx_store.write([reading("d1", "co2", 600, now - timedelta(hours=1))])  # raw keeps 7 days here
+    # A 5-minute mean the continuous query wrote three weeks ago, when raw still had its points.
+    old = now - timedelta(days=21)
+    written = httpx.post(
+        f"{influxd.url}/write",
+        params={"db": influx_store.database, "rp": "rollup", "precision": "u"},
+        content=to_line(reading("d1", "co2", 450, old)).encode(),
+    )
+    assert written.status_code == 204, written.text
+    daily = influx_store.series(["d1"], "co2", now - timedelta(days=30), now, timedelta(days=1))
+    assert [p.value for p in daily] == [450.0, 600.0]
+    assert daily[0].ts <= old < daily[0].ts + timedelta(days=1)
+    # Fine-grained windows stay on raw points.
+    assert [p.value for p in influx_store.series(["d1"], "co2", now - timedelta(days=2), now, None)] == [600.0]
+
+
 def test_influx_v1_creates_retention_and_rollup(influx_store: InfluxV1Store, influxd: Influxd) -> None:
     influx_store.write([reading("d1", "co2", 1, T0)])
     policies = httpx.get(

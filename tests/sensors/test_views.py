@@ -46,6 +46,8 @@ def test_room_page_draws_a_chart_per_metric(client: TestClient, session: Session
     assert page.status_code == 200
     assert page.text.count('<svg class="chart"') == 2 and "<polyline" in page.text
     assert 'data-window="6h"' in page.text
+    year = client.get(f"/sensors/rooms/{room.id}?window=1y", headers={"HX-Request": "true"})
+    assert 'data-window="1y"' in year.text and "1년" in year.text and year.text.count('<svg class="chart"') == 2
 
 
 def test_manager_places_device_with_the_form(client: TestClient, session: Session) -> None:

@@ -25,6 +25,8 @@ HTTP_TIMEOUT_S = 10.0
 MAX_REGEX_DEVICES = 200
 # `latest` looks back this far; older values are not "live" any more.
 LATEST_WINDOW = "30d"
+# The continuous query's bucket: charts this coarse or coarser can read the rollup policy.
+ROLLUP_EVERY = timedelta(minutes=5)
 _ESCAPE = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 
 
@@ -106,20 +108,26 @@ class InfluxQLReader:
         start: datetime,
         end: datetime,
         every: timedelta | None,
+        *,
+        policy: str = "",
+        align: datetime | None = None,
     ) -> list[Point]:
+        """Points of [start, end), raw or as `every`-long means; from one retention policy if named
+        (else the default), with buckets counted from `align` (else `start`)."""
         if not devices:
             return []
         where = (
             f"{_device_filter(devices)} AND metric = {_quote(metric)} "
             f"AND time >= '{_rfc3339(start)}' AND time < '{_rfc3339(end)}'"
         )
+        source = f'"{self.database}"."{policy}".{MEASUREMENT}' if policy else MEASUREMENT
         if every:
             seconds = max(1, int(every.total_seconds()))
             # Buckets start at `start`, as the SQL store's do, not at the epoch.
-            offset = int(start.timestamp()) % seconds
-            q = f"SELECT mean(value) FROM {MEASUREMENT} WHERE {where} GROUP BY time({seconds}s, {offset}s) fill(none)"
+            offset = int((align or start).timestamp()) % seconds
+            q = f"SELECT mean(value) FROM {source} WHERE {where} GROUP BY time({seconds}s, {offset}s) fill(none)"
         else:
-            q = f"SELECT value FROM {MEASUREMENT} WHERE {where}"
+            q = f"SELECT value FROM {source} WHERE {where}"
         points = []
         for series in self.query(q):
             for ts, value in (row[:2] for row in series["values"]):
@@ -185,6 +193,30 @@ class InfluxV1Store(InfluxQLReader):
             "GROUP BY time(5m), * END",
             method="POST",
         )
+
+    def series(
+        self,
+        devices: Sequence[str],
+        metric: str,
+        start: datetime,
+        end: datetime,
+        every: timedelta | None,
+        *,
+        policy: str = "",
+        align: datetime | None = None,
+    ) -> list[Point]:
+        """Raw points while the raw policy keeps them; coarse buckets older than that come from
+        the 5-minute rollup, so a year's chart is a year long, not the last 30 days."""
+        cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
+        if policy or not (self.rollup_days and every and every >= ROLLUP_EVERY and start < cutoff):
+            return super().series(devices, metric, start, end, every, policy=policy, align=align)
+        old = super().series(devices, metric, start, min(end, cutoff), every, policy="rollup", align=start)
+        recent = super().series(devices, metric, cutoff, end, every, policy="raw", align=start) if end > cutoff else []
+        # The bucket holding the cutoff gets a mean from each side: average the two.
+        merged: dict[datetime, list[float]] = {}
+        for point in old + recent:
+            merged.setdefault(point.ts, []).append(point.value)
+        return [Point(ts, sum(values) / len(values)) for ts, values in sorted(merged.items())]
 
     def write(self, readings: Sequence[Reading]) -> None:
         if not readings:
