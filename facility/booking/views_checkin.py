@@ -9,10 +9,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from facility.booking import service
+from facility.booking import rules, service
 from facility.booking.models import Booking
 from facility.booking.page_dates import today
 from facility.core.auth import CurrentUser, DbSession
+from facility.core.db import utcnow
 from facility.core.errors import NotFound
 from facility.core.models import User
 from facility.core.security import unsign_value
@@ -34,9 +35,12 @@ def _checkin_room(request: Request, session: Session, room_id: int, token: str) 
 
 
 def _todays(request: Request, session: Session, user: User, room: Room) -> list[Booking]:
+    """Today's bookings of the room, and any whose check-in has opened: at 23:50 a booking at
+    00:10 is already checkable and must be on the page."""
     zone = request.app.state.settings.zone
     start = datetime.combine(today(request), time(0), tzinfo=zone).astimezone(UTC)
-    found = service.bookings_between(session, start, start + timedelta(days=1), room_ids=[room.id])  # type: ignore[list-item]
+    end = max(start + timedelta(days=1), utcnow() + rules.CHECK_IN_EARLY)
+    found = service.bookings_between(session, start, end, room_ids=[room.id])  # type: ignore[list-item]
     return [b for b in found if user.is_staff or b.organization_id == user.organization_id]
 
 
