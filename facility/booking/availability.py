@@ -27,6 +27,8 @@ from facility.rooms.service import DEFAULT_HOURS
 Interval = tuple[datetime, datetime]
 T = TypeVar("T", int, datetime)
 SLOT = timedelta(minutes=SLOT_MINUTES)
+# Buffers reach outside a window: claim reads are widened by more than the longest buffer.
+BUFFER_MARGIN = timedelta(hours=2)
 
 
 @dataclass
@@ -201,6 +203,14 @@ def claims_in_window(
     return busy
 
 
+def _blocked(room: Room, spaces: Sequence[int], busy: dict[int, list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """Where this room's bookings may not reach: a claim [s, e) on any of its spaces keeps them
+    from starting before e + buffer_before and from ending after s - buffer_after."""
+    rules = rules_for(room.kind)
+    before, after = int(rules.buffer_before.total_seconds()), int(rules.buffer_after.total_seconds())
+    return [(start - after, end + before) for space in spaces for start, end in busy.get(space, ())]
+
+
 def free_slots_many(
     session: Session,
     rooms: Sequence[Room],
@@ -240,9 +250,8 @@ def free_epoch_slots(
     """free_slots_many in epoch seconds: a week of 200 rooms with thousands of claims stays fast."""
     campus = campus or Campus.load(session)
     leaves = {room.id: campus.leaves(room.id) for room in rooms}  # type: ignore[arg-type]
-    # Buffers reach outside the window: widen the claim read by the longest buffer.
-    margin = timedelta(hours=2)
-    busy = claims_in_window(session, sorted({s for ls in leaves.values() for s in ls}), start - margin, end + margin)
+    spaces = sorted({s for ls in leaves.values() for s in ls})
+    busy = claims_in_window(session, spaces, start - BUFFER_MARGIN, end + BUFFER_MARGIN)
     closed = (
         closed_days(session, start.astimezone(zone).date(), end.astimezone(zone).date()) if respect_holidays else {}
     )
@@ -255,18 +264,7 @@ def free_epoch_slots(
         if room.status != RoomStatus.open.value:
             result[room.id] = []  # type: ignore[index]
             continue
-        rules = rules_for(room.kind)
-        before, after = (
-            int(rules.buffer_before.total_seconds()),
-            int(rules.buffer_after.total_seconds()),
-        )
-        # A claim [s, e) keeps this room's bookings from starting before e + buffer_before and
-        # from ending after s - buffer_after.
-        blocked = [
-            (claim_start - after, claim_end + before)
-            for space in leaves[room.id]  # type: ignore[index]
-            for claim_start, claim_end in busy.get(space, ())
-        ]
+        blocked = _blocked(room, leaves[room.id], busy)  # type: ignore[index]
         source = campus.hours_source(room)
         opening = opening_by_source.get(source)
         if opening is None:
@@ -291,13 +289,12 @@ def occurrences_free(
     """Per room, whether each occurrence of a recurring slot could be booked (one claim read)."""
     campus = Campus.load(session)
     leaves = {room.id: campus.leaves(room.id) for room in rooms}  # type: ignore[arg-type]
-    margin = timedelta(hours=2)
     busy = claims_in_window(
         session,
         sorted({s for ls in leaves.values() for s in ls}),
         occurrences[0][0],
         occurrences[-1][1],
-        windows=[(lo - margin, hi + margin) for lo, hi in occurrences],
+        windows=[(lo - BUFFER_MARGIN, hi + BUFFER_MARGIN) for lo, hi in occurrences],
     )
     closed = closed_days(
         session,
@@ -311,16 +308,7 @@ def occurrences_free(
         if room.status != RoomStatus.open.value:
             result[room.id] = [False] * len(wanted)  # type: ignore[index]
             continue
-        rules = rules_for(room.kind)
-        before, after = (
-            int(rules.buffer_before.total_seconds()),
-            int(rules.buffer_after.total_seconds()),
-        )
-        blocked = [
-            (claim_start - after, claim_end + before)
-            for space in leaves[room.id]  # type: ignore[index]
-            for claim_start, claim_end in busy.get(space, ())
-        ]
+        blocked = _blocked(room, leaves[room.id], busy)  # type: ignore[index]
         result[room.id] = [  # type: ignore[index]
             open_intervals(campus, room, lo, hi, zone, closed, cache) == [(lo, hi)]
             and not any(b_lo < hi and b_hi > lo for b_lo, b_hi in blocked)
