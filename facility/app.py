@@ -13,12 +13,13 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from facility.core import audit
+from facility.core import audit, i18n
 from facility.core.auth import csrf_protect
 from facility.core.config import Settings, get_settings
 from facility.core.db import SQLiteWriteGate, get_engine, pending_migrations
 from facility.core.handlers import install_error_handlers
 from facility.core.ops import observe_request
+from facility.core.web import request_language
 from facility.domains import domain_modules, import_all_models
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,11 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         token = audit.client_ip.set(request.client.host if request.client else "")
+        lang_token = i18n.current_language.set(request_language(request))
         try:
             response = await call_next(request)
         finally:
+            i18n.current_language.reset(lang_token)
             audit.client_ip.reset(token)
         route = request.scope.get("route")
         observe_request(request.method, getattr(route, "path", "unmatched"), response.status_code, started)
