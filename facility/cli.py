@@ -13,6 +13,8 @@ from facility.core.logging import configure_logging
 from facility.core.models import Role
 
 DEMO_HOST, DEMO_PORT = "127.0.0.1", 8000
+# The demo's scheduler ticks faster so generated work shows up while someone is looking.
+DEMO_TICK_SECONDS = 5
 
 
 def _settings() -> Settings:
@@ -139,13 +141,17 @@ def ensure_demo_accounts(settings: Settings) -> dict[str, tuple[str, str]]:
 
 
 def demo_background_services(settings: Settings) -> list[Callable[[], None]]:
-    """Start whatever the domains run beside the web app in the demo; returns their stoppers."""
-    from facility.domains import domain_modules
+    """Start what the domains and the scheduler run beside the web app in the demo; returns their stoppers."""
+    from facility.booking import demo_runtime as booking_demo
+    from facility.domains import JOBS
+    from facility.maintenance import demo_runtime as maintenance_demo
+    from facility.scheduler import SchedulerRunner
+    from facility.sensors import demo_runtime as sensors_demo
 
-    stoppers = []
-    for module in domain_modules("demo_runtime"):
-        stoppers.append(module.start(settings))
-    return stoppers
+    stoppers = [booking_demo.start(settings), sensors_demo.start(settings), maintenance_demo.start(settings)]
+    runner = SchedulerRunner(settings, JOBS, tick_seconds=DEMO_TICK_SECONDS)
+    runner.start()
+    return [*stoppers, runner.stop]
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -190,6 +196,30 @@ def cmd_gateway(_args: argparse.Namespace) -> None:
         raise SystemExit(3) from None
 
 
+def cmd_scheduler(args: argparse.Namespace) -> None:
+    """The one process that runs every domain's scheduled jobs (see facility/scheduler.py)."""
+    import signal
+    import threading
+
+    # Listen before the (slow) imports, so a stop sent during start-up still ends cleanly.
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+
+    from facility.domains import JOBS
+    from facility.scheduler import SchedulerRunner, run_tick
+
+    settings = _settings()
+    if args.once:
+        ran = run_tick(get_engine(settings.sqlalchemy_url), settings, jobs=JOBS)
+        print("another scheduler holds the lock" if ran is None else f"ran: {', '.join(ran) or 'nothing due'}")
+        return
+    runner = SchedulerRunner(settings, JOBS, tick_seconds=args.tick)
+    runner.start()
+    stopped.wait()
+    runner.stop()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facility", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -229,10 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_gateway
     )
 
-    from facility.domains import domain_modules
+    scheduler = commands.add_parser("scheduler", help="run scheduled jobs (exactly one acts at a time)")
+    scheduler.add_argument("--once", action="store_true", help="run one tick and exit")
+    scheduler.add_argument("--tick", type=float, default=15.0, help="seconds between ticks")
+    scheduler.set_defaults(func=cmd_scheduler)
 
-    for module in domain_modules("commands"):
-        module.register(commands)
+    from facility.sensors import commands as sensors_commands
+
+    sensors_commands.register(commands)
     return parser
 
 

@@ -1,29 +1,37 @@
-"""The domain packages, in dependency order, and the optional modules each may provide.
+"""The domains in dependency order, written out: the modules that hold their tables, and their jobs.
 
-The app factory, the CLI and Alembic find routers, pages, tables and jobs here, so adding a
-domain's module needs no edit elsewhere.
+The app factory includes each domain's routers by name (`facility/app.py`) and the CLI names
+each domain's commands (`facility/cli.py`); a new domain is added here and there, by hand.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from types import ModuleType
 
-DOMAINS = ("rooms", "booking", "sensors", "maintenance")
+from facility.booking import models as booking_models
+from facility.booking import tasks as booking_tasks
+from facility.core import jobs as core_jobs
+from facility.core import models as core_models
+from facility.core.jobs import Job
+from facility.maintenance import models as maintenance_models
+from facility.maintenance import tasks as maintenance_tasks
+from facility.rooms import models as rooms_models
+from facility.sensors import models as sensors_models
+from facility.sensors import tasks as sensors_tasks
+
+TABLE_MODULES: tuple[ModuleType, ...] = (
+    core_models,
+    core_jobs,
+    rooms_models,
+    booking_models,
+    sensors_models,
+    maintenance_models,
+)
+
+# Every scheduled job, in dependency order: what `facility scheduler` runs.
+JOBS: tuple[Job, ...] = (*booking_tasks.JOBS, *sensors_tasks.JOBS, *maintenance_tasks.JOBS)
 
 
-def domain_modules(name: str) -> list[ModuleType]:
-    """Import `facility.<domain>.<name>` for every domain that has it, in dependency order."""
-    found = []
-    for domain in DOMAINS:
-        module_name = f"facility.{domain}.{name}"
-        if importlib.util.find_spec(f"facility.{domain}") and importlib.util.find_spec(module_name):
-            found.append(importlib.import_module(module_name))
-    return found
-
-
-def import_all_models() -> None:
-    """Register every table on SQLModel.metadata (for Alembic and for test clean-up)."""
-    importlib.import_module("facility.core.models")
-    domain_modules("models")
+def import_all_models() -> tuple[ModuleType, ...]:
+    """The modules whose import registered every table on SQLModel.metadata (for Alembic and tests)."""
+    return TABLE_MODULES

@@ -2,7 +2,7 @@
 
 One open work order per rule and room (or device, for unplaced devices): a new alert for the same
 rule and room while one is open, or within DEBOUNCE of the last one, opens nothing. The job keeps
-its place in the alert table as a cursor row in `mnt_scheduler_state`, so a restart neither skips
+its place in the alert table as a cursor row in `scheduler_state`, so a restart neither skips
 nor repeats alerts. Info-level alerts are for the board only.
 
 Condition-based plans (`PlanKind.condition`, with `alert_rule` and optionally a room) get an
@@ -19,11 +19,11 @@ from sqlmodel import Session, col, select
 
 from facility.core.config import Settings
 from facility.core.db import session_scope
-from facility.core.jobs import Job
+from facility.core.jobs import Job, SchedulerState
 from facility.maintenance import plans
 from facility.maintenance import service as work_orders
 from facility.maintenance.kinds import PlanKind, Priority, WorkOrderSource
-from facility.maintenance.models import MaintenancePlan, SchedulerState, WorkOrder
+from facility.maintenance.models import MaintenancePlan, WorkOrder
 from facility.maintenance.schemas import WorkOrderCreate
 from facility.sensors import service as sensors
 from facility.sensors.models import Alert

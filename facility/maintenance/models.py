@@ -213,15 +213,3 @@ class PartUsage(SQLModel, table=True):
     quantity: int = Field(ge=1)
     used_by: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
-
-
-class SchedulerState(SQLModel, table=True):
-    """One row per job (its last run) plus the 'lease' row that elects the acting scheduler."""
-
-    __tablename__ = "mnt_scheduler_state"
-
-    name: str = Field(primary_key=True, max_length=80)
-    last_run_at: datetime | None = utc_field(default=None, nullable=True)
-    holder: str = Field(default="", max_length=100)
-    lease_until: datetime | None = utc_field(default=None, nullable=True)
-    cursor: int = Field(default=0)

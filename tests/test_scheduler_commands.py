@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +25,12 @@ def test_scheduler_once_then_nothing_due(tmp_path: Path) -> None:
     assert "nothing due" in again.stdout
 
 
+def _read_lines(proc: subprocess.Popen[str], lines: list[str]) -> None:
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        lines.append(line)
+
+
 def test_two_scheduler_processes_share_one_schedule(tmp_path: Path) -> None:
     assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
     env = {**os.environ, "FACILITY_DATA_DIR": str(tmp_path)}
@@ -38,20 +45,27 @@ def test_two_scheduler_processes_share_one_schedule(tmp_path: Path) -> None:
         )
         for _ in range(2)
     ]
+    logs: list[list[str]] = [[], []]
+    readers = [threading.Thread(target=_read_lines, args=pair) for pair in zip(procs, logs, strict=True)]
+    for reader in readers:
+        reader.start()
+    # Start-up takes seconds on a busy machine: count the four seconds from when both run.
+    deadline = time.monotonic() + 90
+    while not all(any("started" in line for line in lines) for lines in logs) and time.monotonic() < deadline:
+        time.sleep(0.1)
     time.sleep(4)
     for proc in procs:
         proc.send_signal(signal.SIGTERM)
-    logs = []
-    for proc in procs:
-        _, err = proc.communicate(timeout=20)
-        assert proc.returncode == 0, err
-        logs.append(err)
+    for proc, reader in zip(procs, readers, strict=True):
+        proc.wait(timeout=20)
+        reader.join(timeout=20)
+        assert proc.returncode == 0, logs
     # Both processes ticked about a dozen times; the 60 s job ran once, in one of them.
-    runs = [log.count("job maintenance.occurrences ran") for log in logs]
+    runs = ["".join(lines).count("job maintenance.occurrences ran") for lines in logs]
     assert sorted(runs) == [0, 1], logs
     engine = get_engine(f"sqlite:///{(tmp_path / 'facility.db').resolve()}")
     with engine.connect() as connection:
-        names = connection.execute(text("SELECT name FROM mnt_scheduler_state ORDER BY name")).scalars().all()
+        names = connection.execute(text("SELECT name FROM scheduler_state ORDER BY name")).scalars().all()
         escalations = connection.execute(
             text("SELECT count(*) FROM audit_entry WHERE action LIKE '%escalate%'")
         ).scalar()

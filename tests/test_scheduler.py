@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from facility.booking import service as booking_service
+from facility.booking.models import Booking
 from facility.core.config import Settings
 from facility.core.jobs import Job
-from facility.maintenance import scheduler
 from facility.maintenance.kinds import PlanKind
 from facility.maintenance.models import Inspection
-from facility.maintenance.scheduler import SchedulerRunner, run_tick
 from facility.maintenance.tasks import JOBS
+from facility.scheduler import SchedulerRunner, run_tick
+from tests.booking.helpers import next_weekday, seoul
+from tests.factories import make_room, make_user
 from tests.maintenance.factories import make_plan
 
 DAY = timedelta(days=1)
@@ -113,13 +119,10 @@ def test_floating_plan_waits_for_completion(session: Session, engine: Engine, se
     assert len(dues) == 2 and dues[1] - (T0 + 30 * DAY) < timedelta(days=8)
 
 
-def test_real_apscheduler_runner_ticks_and_a_second_runner_stands_aside(
-    engine: Engine, settings: Settings, monkeypatch: object
-) -> None:
+def test_real_apscheduler_runner_ticks_and_a_second_runner_stands_aside(engine: Engine, settings: Settings) -> None:
     counted: list[str] = []
     job = Job("test.count", every_seconds=3600, run=lambda *_: counted.append("x"))
-    monkeypatch.setattr(scheduler, "all_jobs", lambda: [job])  # type: ignore[attr-defined]
-    runners = [SchedulerRunner(settings, tick_seconds=0.2) for _ in range(2)]
+    runners = [SchedulerRunner(settings, [job], tick_seconds=0.2) for _ in range(2)]
     for runner in runners:
         runner.start()
     deadline = time.monotonic() + 5
@@ -130,5 +133,49 @@ def test_real_apscheduler_runner_ticks_and_a_second_runner_stands_aside(
     assert sum(r.ticks for r in runners) >= 6
     assert counted == ["x"]
     with engine.connect() as connection:
-        row = connection.execute(text("SELECT last_run_at FROM mnt_scheduler_state WHERE name = 'test.count'")).one()
+        row = connection.execute(text("SELECT last_run_at FROM scheduler_state WHERE name = 'test.count'")).one()
     assert row[0] is not None
+
+
+# Booking's jobs need only core and the scheduler: a campus without maintenance (or sensors)
+# still expires holds and sends its e-mail.
+BOOKING_ALONE = """
+import sys
+from datetime import datetime
+
+sys.modules["facility.maintenance"] = None  # type: ignore[assignment]  # as if not installed
+sys.modules["facility.sensors"] = None  # type: ignore[assignment]
+from facility.booking.tasks import JOBS
+from facility.booking import service as booking_service
+from facility.booking.models import Booking
+from facility.core.config import Settings
+from facility.core.db import get_engine
+from facility.scheduler import run_tick
+
+settings = Settings(database_url=sys.argv[1], data_dir=sys.argv[2], secret_key="test")
+ran = run_tick(get_engine(settings.sqlalchemy_url), settings, datetime.fromisoformat(sys.argv[3]), jobs=JOBS)
+print(",".join(ran or []))
+"""
+
+
+def test_booking_jobs_run_without_maintenance_installed(
+    session: Session, db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    room, renter = make_room(session), make_user(session)
+    day = next_weekday()
+    slot = {"room_id": room.id, "start": seoul(day, 10), "end": seoul(day, 12), "title": "행사", "attendees": 5}
+    held = booking_service.request_booking(session, renter, {**slot, "hold": True})
+    session.commit()
+    assert held.hold_expires_at is not None
+    after_expiry = (held.hold_expires_at + timedelta(seconds=1)).isoformat()
+    result = subprocess.run(
+        [sys.executable, "-c", BOOKING_ALONE, db_url, str(tmp_path), after_expiry],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "booking.expire_holds" in result.stdout.split(",")
+    session.rollback()
+    session.expire_all()
+    assert session.get(Booking, held.id).status == "expired"  # type: ignore[union-attr]

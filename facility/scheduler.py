@@ -1,8 +1,10 @@
-"""The scheduler: one process at a time acts, running every domain's jobs when they fall due.
+"""The scheduler: one process at a time acts, running the jobs it is given when they fall due.
 
-Job schedules live in `mnt_scheduler_state` (one row per job with its last run), so a restart
-picks up where the last run left off. Exactly one scheduler acts per tick: on PostgreSQL it holds
-an advisory lock for the tick; on SQLite it holds a lease row updated under BEGIN IMMEDIATE.
+It knows no domain: `facility scheduler` (cli.py) hands it every domain's jobs, as
+`facility/domains.py` lists them. Job schedules live in `scheduler_state` (one row per job with
+its last run), so a restart picks up where the last run left off. Exactly one scheduler acts
+per tick: on PostgreSQL it holds an advisory lock for the tick; on SQLite it holds a lease row
+updated under BEGIN IMMEDIATE.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -23,9 +25,7 @@ from sqlmodel import select
 
 from facility.core.config import Settings
 from facility.core.db import get_engine, session_scope, utcnow
-from facility.core.jobs import Job
-from facility.domains import domain_modules
-from facility.maintenance.models import SchedulerState
+from facility.core.jobs import Job, SchedulerState
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +40,6 @@ TICK_SECONDS = 15
 
 def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def all_jobs() -> list[Job]:
-    """Every domain's JOBS, in dependency order."""
-    return [job for module in domain_modules("tasks") for job in module.JOBS]
 
 
 @contextmanager
@@ -71,7 +66,7 @@ def scheduler_lock(engine: Engine, holder: str, now: datetime) -> Iterator[bool]
             with session_scope(engine) as session:
                 session.connection().execute(
                     text(
-                        "UPDATE mnt_scheduler_state SET holder = '', lease_until = NULL "
+                        "UPDATE scheduler_state SET holder = '', lease_until = NULL "
                         "WHERE name = :name AND holder = :holder"
                     ),
                     {"name": LEASE_ROW, "holder": holder},
@@ -95,7 +90,7 @@ def _take_lease(engine: Engine, holder: str, now: datetime) -> bool:
     return True
 
 
-def _due_jobs(engine: Engine, jobs: list[Job], now: datetime) -> list[Job]:
+def _due_jobs(engine: Engine, jobs: Sequence[Job], now: datetime) -> list[Job]:
     with session_scope(engine, write=False) as session:
         last = {
             row.name: row.last_run_at
@@ -120,13 +115,12 @@ def run_tick(
     settings: Settings,
     now: datetime | None = None,
     *,
+    jobs: Sequence[Job],
     holder: str | None = None,
-    jobs: list[Job] | None = None,
 ) -> list[str] | None:
     """Run the jobs that are due; returns their names, or None when another scheduler acts."""
     now = now or utcnow()
     holder = holder or default_holder()
-    jobs = all_jobs() if jobs is None else jobs
     ran: list[str] = []
     with scheduler_lock(engine, holder, now) as acquired:
         if not acquired:
@@ -147,8 +141,9 @@ def run_tick(
 class SchedulerRunner:
     """APScheduler (3.x) wakes this up every TICK_SECONDS; the tick decides what to run."""
 
-    def __init__(self, settings: Settings, *, tick_seconds: float = TICK_SECONDS) -> None:
+    def __init__(self, settings: Settings, jobs: Sequence[Job], *, tick_seconds: float = TICK_SECONDS) -> None:
         self.settings = settings
+        self.jobs = list(jobs)
         self.engine = get_engine(settings.sqlalchemy_url)
         self.holder = default_holder()
         self.tick_seconds = tick_seconds
@@ -162,7 +157,7 @@ class SchedulerRunner:
         with self._lock:
             self.ticks += 1
             try:
-                return run_tick(self.engine, self.settings, holder=self.holder)
+                return run_tick(self.engine, self.settings, jobs=self.jobs, holder=self.holder)
             except Exception:
                 log.exception("scheduler tick failed")
                 return None
