@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -16,7 +15,6 @@ from facility.core.errors import Conflict
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import (
-    EvidenceLocked,
     InspectionClosed,
     InspectionNotFound,
     InvalidAnswers,
@@ -31,12 +29,6 @@ MAX_PHOTOS_PER_ITEM = 5
 # An offline tablet may report when it was filled in, but not earlier than this before arrival.
 MAX_OFFLINE_DELAY = timedelta(days=7)
 CORRECTIVE_DUE = timedelta(days=7)
-
-
-@event.listens_for(Submission, "before_update")
-@event.listens_for(Submission, "before_delete")
-def _evidence_is_append_only(*_args: Any) -> None:
-    raise EvidenceLocked("Checklist evidence cannot be changed; submit a correction instead.")
 
 
 def get_inspection(session: Session, viewer: User | None, inspection_id: int) -> Inspection:

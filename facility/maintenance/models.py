@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, String, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from facility.core.db import utc_field, utcnow
+from facility.maintenance.exceptions import EvidenceLocked
 
 
 class Asset(SQLModel, table=True):
@@ -149,6 +150,13 @@ class Submission(SQLModel, table=True):
     submitted_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     # When the crew filled it in (offline submissions arrive later than that).
     filled_at: datetime | None = utc_field(default=None, nullable=True)
+
+
+# Evidence is append-only wherever a Submission is loaded, so the guard lives with the table.
+@event.listens_for(Submission, "before_update")
+@event.listens_for(Submission, "before_delete")
+def _evidence_is_append_only(*_args: Any) -> None:
+    raise EvidenceLocked("Checklist evidence cannot be changed; submit a correction instead.")
 
 
 class Photo(SQLModel, table=True):

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -151,3 +153,40 @@ def test_cancelled_inspection_takes_no_submission(session: Session) -> None:
     session.commit()
     with pytest.raises(InspectionClosed):
         inspections.submit_checklist(session, crew, inspection.id, _submit(passing_answers()))  # type: ignore[arg-type]
+
+
+# A process that loads evidence through the models alone, as an export or a script would.
+EDIT_EVIDENCE_WITHOUT_INSPECTIONS = """
+import sys
+
+from sqlmodel import Session
+
+from facility.core.db import get_engine
+from facility.maintenance.exceptions import EvidenceLocked
+from facility.maintenance.models import Submission
+
+with Session(get_engine(sys.argv[1])) as session:
+    row = session.get(Submission, int(sys.argv[2]))
+    row.note = "tampered"
+    session.add(row)
+    try:
+        session.flush()
+    except EvidenceLocked:
+        print("locked")
+print("inspections imported" if "facility.maintenance.inspections" in sys.modules else "models alone")
+"""
+
+
+def test_evidence_guard_is_active_without_importing_inspections(session: Session, db_url: str) -> None:
+    crew = make_user(session, role=Role.crew)
+    inspection = make_inspection(session)
+    submission = inspections.submit_checklist(session, crew, inspection.id, _submit(passing_answers()))  # type: ignore[arg-type]
+    session.commit()
+    result = subprocess.run(
+        [sys.executable, "-c", EDIT_EVIDENCE_WITHOUT_INSPECTIONS, db_url, str(submission.id)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["locked", "models", "alone"]
