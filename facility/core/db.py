@@ -141,12 +141,6 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
-def dispose_engines() -> None:
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()
-
-
 class SQLiteWriteGate:
     """ASGI middleware: on SQLite, one state-changing request at a time per process.
 

@@ -97,10 +97,6 @@ def visible_rooms(session: Session, viewer: User | None, room_ids: Sequence[int]
     return list(session.exec(query.order_by(Room.code)).all())
 
 
-def get_room_by_code(session: Session, code: str) -> Room | None:
-    return session.exec(select(Room).where(Room.code == code)).first()
-
-
 def to_public(session: Session, rooms: Sequence[Room]) -> list[RoomPublic]:
     """Public shapes for many rooms with one query per related table, not per room."""
     if not rooms:
@@ -173,10 +169,6 @@ def list_buildings(session: Session, viewer: User | None) -> list[BuildingPublic
 
 def list_equipment(session: Session) -> list[Equipment]:
     return list(session.exec(select(Equipment).order_by(Equipment.code)).all())
-
-
-def list_floors(session: Session, building_id: int) -> list[Floor]:
-    return list(session.exec(select(Floor).where(Floor.building_id == building_id)).all())
 
 
 def atomic_space_ids(session: Session, room_id: int) -> list[int]:

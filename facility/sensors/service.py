@@ -3,7 +3,6 @@ and the readings people look at."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -308,13 +307,6 @@ def rooms_by_id(session: Session, room_ids: set[int]) -> dict[int, Room]:
     if not room_ids:
         return {}
     return {r.id: r for r in session.exec(select(Room).where(col(Room.id).in_(room_ids)))}  # type: ignore[misc]
-
-
-def group_by_room(devices: Sequence[Device]) -> dict[int | None, list[Device]]:
-    grouped: dict[int | None, list[Device]] = defaultdict(list)
-    for device in devices:
-        grouped[device.room_id].append(device)
-    return grouped
 
 
 def list_devices_in_room(session: Session, room_id: int) -> list[Device]:
