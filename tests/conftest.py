@@ -114,17 +114,26 @@ def live_settings(tmp_path: Path) -> Settings:
 
 
 @contextmanager
-def serve_app(settings: Settings) -> Iterator[str]:
-    """The real app served by uvicorn in a thread on a free loopback port; yields its base URL."""
+def serve_app(settings: Settings, *, threads: int | None = None) -> Iterator[str]:
+    """The real app served by uvicorn in a thread on a free loopback port; yields its base URL.
+    `threads` bounds the worker threads that run endpoints (anyio's default limiter)."""
     import threading
     import time
 
+    import anyio.to_thread
     import uvicorn
 
+    app = create_app(settings)
+    if threads is not None:
+
+        def _limit_threads() -> None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+
+        app.router.on_startup.append(_limit_threads)
     port = free_port()
     server = uvicorn.Server(
         # Access lines land in the captured log, shown only when a test fails.
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="info")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

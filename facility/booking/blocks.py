@@ -21,6 +21,7 @@ from facility.core import audit
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Forbidden, InvalidInput
+from facility.core.i18n import gettext as _
 from facility.core.models import STAFF_ROLES, User
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
@@ -43,7 +44,7 @@ def place_block(
     if actor is not None:
         ensure_role(actor, *STAFF_ROLES)
         if kind != BlockKind.maintenance.value and not actor.is_manager:
-            raise Forbidden("Only managers enter training and closure blocks.")
+            raise Forbidden(_("Only managers enter training and closure blocks."))
     kind = BlockKind(kind).value
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise InvalidInput("Block times need a time zone.")
@@ -107,9 +108,12 @@ def remove_block(session: Session, actor: User | None, block_id: int) -> None:
     """Lift a block; requests it displaced get their slot back where it is still free."""
     if actor is not None:
         ensure_role(actor, *STAFF_ROLES)
-    block = session.get(Block, block_id)
+    block = session.get(Block, block_id, with_for_update=True, populate_existing=True)
     if block is None or block.removed_at is not None:
         raise BlockNotFound(block_id)
+    # Crews lift the maintenance blocks their work placed; the rest is the managers' calendar.
+    if actor is not None and not actor.is_manager and block.kind != BlockKind.maintenance.value:
+        raise Forbidden(_("Only managers remove training and closure blocks."))
     before = audit.snapshot(block)
     block.removed_at = utcnow()
     claims.release_block(session, block_id)

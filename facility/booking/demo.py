@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from facility.booking import blocks, common, flows
 from facility.booking.models import FeeSchedule
 
 EQUIPMENT_FEES = {
@@ -59,7 +60,7 @@ def load_demo_bookings(session: Session) -> int:
     manager = get_user_by_email(session, "manager@demo.facility.kr")
     if renter is None or manager is None or session.exec(select(Booking)).first() is not None:
         return 0
-    zone = service.local_zone()
+    zone = common.local_zone()
     today = datetime.now(zone).date()
     monday = today + timedelta(days=7 - today.weekday())
     rooms = {r.code: r for r in session.exec(select(Room))}
@@ -91,7 +92,7 @@ def load_demo_bookings(session: Session) -> int:
                     },
                 )
                 if approve:
-                    service.approve_booking(session, manager, booking.id)  # type: ignore[arg-type]
+                    flows.approve_booking(session, manager, booking.id)  # type: ignore[arg-type]
             made += 1
         except FacilityError:
             continue
@@ -99,7 +100,7 @@ def load_demo_bookings(session: Session) -> int:
         for day in range(5):
             try:
                 with session.begin_nested():
-                    service.place_block(
+                    blocks.place_block(
                         session,
                         manager,
                         room_id=rooms["E-301"].id,  # type: ignore[arg-type]

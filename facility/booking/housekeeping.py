@@ -1,7 +1,7 @@
 """Housekeeping: expired holds and no-shows free their slots, finished bookings complete.
 
-The scheduler runs these as jobs; the request path also runs a small batch lazily, so a slot frees
-on time even before the scheduler's next tick.
+The scheduler runs these as jobs (`tasks.py`); no renter's request runs them, so one renter's
+request never changes or notifies another renter's booking.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from facility.booking import rules
-from facility.booking.common import touch as _touch
-from facility.booking.lifecycle import transition
+from facility.booking import lifecycle, notify, rules
+from facility.booking.common import local_zone
+from facility.booking.exceptions import InvalidTransition
 from facility.booking.models import Booking, BookingStatus
-from facility.core import audit
 
 S = BookingStatus
 
@@ -33,9 +32,7 @@ def expire_holds(session: Session, now: datetime, *, limit: int = 200) -> int:
         session,
         select(Booking).where(Booking.status == S.held.value, col(Booking.hold_expires_at) < now).limit(limit),
     )
-    for booking in due:
-        transition(session, None, booking, S.expired, [S.held], free=True)
-    return len(due)
+    return _move_all(session, due, S.expired)
 
 
 def due_no_shows(now: datetime) -> Any:
@@ -56,9 +53,7 @@ def due_no_shows(now: datetime) -> Any:
 def release_no_shows(session: Session, now: datetime, *, limit: int = 200) -> int:
     """Approved or confirmed bookings not checked in within the grace period are released."""
     due = _lock_candidates(session, due_no_shows(now).limit(limit))
-    for booking in due:
-        transition(session, None, booking, S.no_show, [S.approved, S.confirmed], free=True)
-    return len(due)
+    return _move_all(session, due, S.no_show)
 
 
 def complete_finished(session: Session, now: datetime) -> int:
@@ -66,21 +61,19 @@ def complete_finished(session: Session, now: datetime) -> int:
         session,
         select(Booking).where(Booking.status == S.checked_in.value, Booking.ends_at <= now).limit(500),
     )
+    return _move_all(session, due, S.completed, tell=False)
+
+
+def _move_all(session: Session, due: list[Booking], to: BookingStatus, *, tell: bool = True) -> int:
+    """Move each booking (skipping one a person changed meanwhile) and tell its renter."""
+    moved = 0
     for booking in due:
-        before = audit.snapshot(booking)
-        booking.status = S.completed.value
-        _touch(booking)
-        session.add(booking)
-        audit.record(session, None, "booking.completed", "booking", booking.id, before=before, after=booking)
+        try:
+            lifecycle.apply(session, None, booking, to)
+        except InvalidTransition:
+            continue
+        if tell:
+            notify.notify_booking(session, booking, to.value, local_zone().key)
+        moved += 1
     session.flush()
-    return len(due)
-
-
-# The request path does a little housekeeping only; the scheduler's jobs take larger batches.
-LAZY_BATCH = 20
-
-
-def housekeeping(session: Session, now: datetime) -> None:
-    """Expire holds and release no-shows now, rather than wait for the scheduler's next tick."""
-    expire_holds(session, now, limit=LAZY_BATCH)
-    release_no_shows(session, now, limit=LAZY_BATCH)
+    return moved

@@ -13,7 +13,6 @@ from facility.booking.common import local_zone
 from facility.booking.exceptions import InvoiceNotFound
 from facility.booking.models import (
     Booking,
-    BookingStatus,
     Invoice,
     InvoiceCounter,
     InvoiceStatus,
@@ -24,6 +23,7 @@ from facility.core import audit
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import InvalidInput
+from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, User
 
 # Bank transfer within two weeks of the invoice, and in any case before the event.
@@ -155,7 +155,7 @@ def list_invoices(
     return list(session.exec(query.limit(500)))
 
 
-def record_payment(
+def add_payment(
     session: Session,
     actor: User,
     invoice_id: int,
@@ -164,14 +164,18 @@ def record_payment(
     paid_on: date,
     method: str = "bank_transfer",
     reference: str = "",
-) -> Payment:
-    """A manager records a bank transfer; a fully paid rental invoice confirms its booking."""
+) -> tuple[Payment, Invoice]:
+    """Record a bank transfer against an invoice locked for the purpose: the paid total is the sum
+    of its payment rows, read under that lock, so racing payments add up and never pass the total."""
     ensure_role(actor, *MANAGING_ROLES)
-    invoice = get_invoice(session, actor, invoice_id)
+    get_invoice(session, actor, invoice_id)
+    invoice = session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
+    assert invoice is not None
     if invoice.status == InvoiceStatus.void.value:
-        raise InvalidInput("This invoice is void.")
-    if amount <= 0 or amount > invoice.total - invoice.paid:
-        raise InvalidInput(f"The amount must be between 1 and {invoice.total - invoice.paid} won.")
+        raise InvalidInput(_("This invoice is void."))
+    paid = paid_total(session, invoice_id)
+    if amount <= 0 or amount > invoice.total - paid:
+        raise InvalidInput(_("The amount must be between 1 and {most} won.", most=invoice.total - paid))
     payment = Payment(
         invoice_id=invoice_id,
         amount=amount,
@@ -182,23 +186,19 @@ def record_payment(
     )
     session.add(payment)
     before = audit.snapshot(invoice)
-    invoice.paid += amount
+    invoice.paid = paid + amount
     if invoice.paid >= invoice.total:
         invoice.status = InvoiceStatus.paid.value
     session.add(invoice)
     session.flush()
     audit.record(session, actor, "invoice.payment", "invoice", invoice.id, before=before, after=invoice)
-    booking = session.get(Booking, invoice.booking_id)
-    if (
-        invoice.status == InvoiceStatus.paid.value
-        and invoice.kind == "rental"
-        and booking
-        and booking.status == BookingStatus.approved.value
-    ):
-        from facility.booking.lifecycle import confirm_booking  # lifecycle issues invoices: a cycle
+    return payment, invoice
 
-        confirm_booking(session, actor, booking.id)  # type: ignore[arg-type]
-    return payment
+
+def paid_total(session: Session, invoice_id: int) -> int:
+    """What the payment rows of an invoice add up to: the one source of its `paid` column."""
+    total = session.exec(select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == invoice_id))
+    return int(total.one())
 
 
 def revenue_summary(session: Session, actor: User) -> dict[str, int]:

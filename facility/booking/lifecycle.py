@@ -1,151 +1,77 @@
-"""A booking's life after the request: submitted, approved, rejected, confirmed, cancelled, checked in.
+"""A booking's status as a state machine: the allowed moves as data, applied atomically.
 
-Every change goes through `transition`: it checks the move is allowed, audits it, tells the people
-concerned and, when the booking ends early, frees its claims and offers the slot to the waitlist.
+`apply` is the one way a booking's status changes. It is a conditional update (`UPDATE booking
+SET status = :to WHERE id = :id AND status IN (:allowed)`), so of several requests racing to move
+the same booking exactly one wins and the others get a 409, on PostgreSQL (the row lock makes the
+losers re-read the status) and on SQLite (one writer at a time). It frees the claims of a booking
+that leaves the calendar and writes the audit row. Side effects (invoices, e-mail, the waitlist)
+are the flows' business (`flows.py`), not this module's: it imports nothing above the tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, update
 
-from facility.booking import claims, notify, pricing, rules
-from facility.booking.common import local_zone
-from facility.booking.common import touch as _touch
-from facility.booking.exceptions import BookingNotFound, InvalidTransition
+from facility.booking import claims
+from facility.booking.exceptions import InvalidTransition
 from facility.booking.models import Booking, BookingStatus
-from facility.booking.queries import get_booking
 from facility.core import audit
-from facility.core.auth import ensure_role
 from facility.core.db import utcnow
-from facility.core.errors import Forbidden, InvalidInput
-from facility.core.models import MANAGING_ROLES, User
+from facility.core.i18n import gettext as _
+from facility.core.models import User
 
 S = BookingStatus
 
+# Each status and the statuses it may move to; a status missing here is final.
+TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
+    S.held: frozenset({S.requested, S.approved, S.rejected, S.cancelled, S.expired}),
+    S.requested: frozenset({S.approved, S.rejected, S.cancelled}),
+    S.approved: frozenset({S.confirmed, S.checked_in, S.cancelled, S.no_show}),
+    S.confirmed: frozenset({S.checked_in, S.cancelled, S.no_show}),
+    S.checked_in: frozenset({S.completed}),
+}
+# A booking moving to one of these leaves the calendar: its space claims are released.
+FREES_SLOT = frozenset({S.rejected, S.cancelled, S.expired, S.no_show})
 
-def transition(
+
+def sources(to: BookingStatus) -> frozenset[BookingStatus]:
+    """The statuses from which a booking may move to `to`."""
+    return frozenset(status for status, targets in TRANSITIONS.items() if to in targets)
+
+
+def apply(
     session: Session,
     actor: User | None,
     booking: Booking,
     to: BookingStatus,
-    allowed_from: Iterable[BookingStatus],
     *,
-    reason: str = "",
-    event: str | None = None,
-    free: bool = False,
+    only_from: Iterable[BookingStatus] | None = None,
+    action: str | None = None,
+    **changes: Any,
 ) -> Booking:
-    """Change the status if `allowed_from` permits it; `free` releases the claims and offers the slot."""
-    if booking.status not in {s.value for s in allowed_from}:
-        raise InvalidTransition(f"A {booking.status} booking cannot become {to.value}.")
+    """Move `booking` to `to` if the database still has it in an allowed status, with `changes` to
+    other columns in the same statement; InvalidTransition (409) otherwise."""
+    allowed = sources(to) if only_from is None else sources(to) & frozenset(only_from)
     before = audit.snapshot(booking)
-    booking.status = to.value
-    if reason:
-        booking.status_reason = reason
-    _touch(booking)
-    if free:
-        claims.release_booking(session, booking.id)  # type: ignore[arg-type]
-    session.add(booking)
-    session.flush()
-    audit.record(session, actor, f"booking.{to.value}", "booking", booking.id, before=before, after=booking)
-    notify.notify_booking(session, booking, event or to.value, local_zone().key, note=reason)
-    if free:
-        from facility.booking import waitlist
-
-        waitlist.offer_freed_slot(session, booking.room_id, booking.starts_at, booking.ends_at)
-    return booking
-
-
-def submit_hold(session: Session, actor: User, booking_id: int, *, now: datetime | None = None) -> Booking:
-    """A renter turns their hold into a request before it expires."""
-    booking = get_booking(session, actor, booking_id)
-    now = now or utcnow()
-    if booking.status == S.held and booking.hold_expires_at and booking.hold_expires_at < now:
-        transition(session, None, booking, S.expired, [S.held], free=True)
-        raise InvalidTransition("The hold has expired; search again.")
-    booking.hold_expires_at = None
-    return transition(session, actor, booking, S.requested, [S.held])
-
-
-def approve_booking(session: Session, actor: User, booking_id: int) -> Booking:
-    """A manager approves a request; the invoice is issued (a free booking is confirmed at once)."""
-    ensure_role(actor, *MANAGING_ROLES)
-    booking = get_booking(session, actor, booking_id)
-    if booking.displaced_by_block_id is not None:
-        raise InvalidTransition("An Institute block displaced this request: move it first.")
-    booking.decided_at = utcnow()
-    transition(session, actor, booking, S.approved, [S.requested, S.held])
-    from facility.booking import invoices
-
-    if booking.price_total > 0:
-        invoices.issue_for_booking(session, actor, booking)
-    else:
-        transition(session, actor, booking, S.confirmed, [S.approved])
-    return booking
-
-
-def reject_booking(session: Session, actor: User, booking_id: int, reason: str) -> Booking:
-    ensure_role(actor, *MANAGING_ROLES)
-    if not reason.strip():
-        raise InvalidInput("Give a reason for the rejection.")
-    booking = get_booking(session, actor, booking_id)
-    booking.decided_at = utcnow()
-    return transition(session, actor, booking, S.rejected, [S.requested, S.held], reason=reason.strip(), free=True)
-
-
-def confirm_booking(session: Session, actor: User | None, booking_id: int) -> Booking:
-    """Approved and paid (or confirmed by a manager): the booking is firm."""
-    if actor is not None:
-        ensure_role(actor, *MANAGING_ROLES)
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise BookingNotFound(booking_id)
-    return transition(session, actor, booking, S.confirmed, [S.approved])
-
-
-def cancel_booking(
-    session: Session, actor: User, booking_id: int, reason: str = "", *, now: datetime | None = None
-) -> Booking:
-    """Renters cancel their organisation's bookings (fees by schedule); managers give a reason."""
-    booking = get_booking(session, actor, booking_id)
-    now = now or utcnow()
-    manager = actor.is_manager
-    if manager and not reason.strip() and booking.user_id != actor.id:
-        raise InvalidInput("Give a reason for cancelling a renter's booking.")
-    if not manager and actor.is_staff:
-        raise Forbidden("Only managers and the renter may cancel a booking.")
-    if booking.ends_at <= now and booking.status in {S.checked_in, S.completed}:
-        raise InvalidTransition("A booking that has taken place cannot be cancelled.")
-    fee = 0
-    if not manager and booking.status in {S.approved, S.confirmed}:
-        percent = pricing.cancellation_percent(booking.starts_at, now, local_zone())
-        fee = booking.price_total * percent // 100
-    booking.cancellation_fee = fee
-    booking.cancelled_at = now
-    transition(
-        session,
-        actor,
-        booking,
-        S.cancelled,
-        [S.held, S.requested, S.approved, S.confirmed],
-        reason=reason.strip(),
-        free=True,
+    values: dict[str, Any] = {"status": to.value, "updated_at": utcnow(), **changes}
+    result = session.execute(
+        update(Booking)
+        .where(col(Booking.id) == booking.id, col(Booking.status).in_([s.value for s in allowed]))
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
-    from facility.booking import invoices
-
-    invoices.on_cancelled(session, actor, booking)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(booking)
+        raise InvalidTransition(
+            _("A {current} booking cannot become {target}.", current=booking.status, target=to.value)
+        )
+    for name, value in values.items():
+        set_committed_value(booking, name, value)
+    if to in FREES_SLOT:
+        claims.release_booking(session, booking.id)  # type: ignore[arg-type]
+    audit.record(session, actor, action or f"booking.{to.value}", "booking", booking.id, before=before, after=booking)
     return booking
-
-
-def check_in(session: Session, actor: User, booking_id: int, *, now: datetime | None = None) -> Booking:
-    """The renter (from the room's QR page) or staff marks the booking as started."""
-    booking = get_booking(session, actor, booking_id)
-    now = now or utcnow()
-    if now < booking.starts_at - rules.CHECK_IN_EARLY:
-        raise InvalidTransition("Check-in opens 30 minutes before the start.")
-    if now >= booking.ends_at:
-        raise InvalidTransition("The booking has ended.")
-    booking.checked_in_at = now
-    return transition(session, actor, booking, S.checked_in, [S.approved, S.confirmed])

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, FunctionElement, Index, LargeBinary, String
+from sqlalchemy import JSON, Column, Float, FunctionElement, Index, LargeBinary, String, text
 from sqlalchemy.ext.compiler import compiles
 from sqlmodel import Field, SQLModel
 
@@ -251,8 +251,22 @@ class InvoiceCounter(SQLModel, table=True):
     last: int = Field(default=0)
 
 
+# One live (not void) invoice per booking and kind: racing approvals cannot bill twice.
+LIVE_INVOICE = text("status <> 'void'")
+
+
 class Invoice(SQLModel, table=True):
     __tablename__ = "invoice"
+    __table_args__ = (
+        Index(
+            "uq_invoice_live_kind",
+            "booking_id",
+            "kind",
+            unique=True,
+            postgresql_where=LIVE_INVOICE,
+            sqlite_where=LIVE_INVOICE,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True, index=True)

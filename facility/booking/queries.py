@@ -20,10 +20,14 @@ S = BookingStatus
 USED_STATUSES = frozenset({S.approved, S.confirmed, S.checked_in, S.completed})
 
 
-def get_booking(session: Session, actor: User, booking_id: int) -> Booking:
-    """A booking the actor may see: staff see all, renters their organisation's (else 404)."""
+def get_booking(session: Session, actor: User, booking_id: int, *, lock: bool = False) -> Booking:
+    """A booking the actor may see: staff see all, renters their organisation's (else 404).
+
+    `lock` reads it `FOR UPDATE` (PostgreSQL; SQLite's writer already holds the database): a flow
+    that decides on the status (a fee, an invoice) then decides on the current one, not a stale one.
+    """
     ensure_role(actor)
-    booking = session.get(Booking, booking_id)
+    booking = session.get(Booking, booking_id, with_for_update=lock or None, populate_existing=lock)
     if booking is None or (not actor.is_staff and booking.organization_id != actor.organization_id):
         raise BookingNotFound(booking_id)
     return booking

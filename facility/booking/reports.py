@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from facility.booking import availability, rules
 from facility.booking.models import Booking, BookingStatus
-from facility.booking.service import USED_STATUSES
+from facility.booking.queries import USED_STATUSES
 from facility.core.models import Organization
 from facility.rooms.models import Building, Room
 

@@ -15,7 +15,7 @@ from typing import Any
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 from sqlmodel import Session, col, select
 
-from facility.booking import claims, service
+from facility.booking import claims, common, flows, queries, rules, service
 from facility.booking.common import iso
 from facility.booking.exceptions import BookingConflict, InvalidTransition
 from facility.booking.models import ACTIVE_STATUSES, Booking, BookingSeries, BookingStatus
@@ -69,7 +69,7 @@ def expand(rule: str, first_local: datetime, *, exdates: list[str] | None = None
 
 
 def _occurrences(data: SeriesCreate) -> tuple[list[datetime], timedelta]:
-    zone = service.local_zone()
+    zone = common.local_zone()
     first = data.start.astimezone(zone)
     length = data.end.astimezone(zone) - first
     if length <= timedelta(0):
@@ -100,7 +100,7 @@ def conflict_report(session: Session, actor: User, data: SeriesCreate) -> list[d
             "detail": "",
         }
         try:
-            service.check_rules(
+            rules.check_rules(
                 session,
                 actor,
                 room,
@@ -138,8 +138,8 @@ def conflict_report(session: Session, actor: User, data: SeriesCreate) -> list[d
 
 
 def _quota_report(session: Session, organization_id: int, report: list[dict[str, Any]], length: timedelta) -> None:
-    zone = service.local_zone()
-    limit = service.monthly_quota_hours(session, organization_id)
+    zone = common.local_zone()
+    limit = rules.monthly_quota_hours(session, organization_id)
     extra_by_month: dict[tuple[int, int], float] = {}
     for entry in report:
         if not entry["ok"]:
@@ -151,7 +151,7 @@ def _quota_report(session: Session, organization_id: int, report: list[dict[str,
             following = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=zone)
             used = sum(
                 (b.ends_at - b.starts_at).total_seconds() / 3600
-                for b in service.bookings_between(session, first, following)
+                for b in queries.bookings_between(session, first, following)
                 if b.organization_id == organization_id and b.starts_at >= first
             )
             extra_by_month[month] = used
@@ -178,7 +178,7 @@ def create_series(
         )
     if len(blocked) == len(report):
         raise BookingConflict("No occurrence can be booked.", extra={"occurrences": report, "alternatives": []})
-    zone = service.local_zone()
+    zone = common.local_zone()
     first = data.start.astimezone(zone)
     length = data.end.astimezone(zone) - first
     series = BookingSeries(
@@ -229,7 +229,7 @@ def get_series(session: Session, actor: User, series_id: int) -> tuple[BookingSe
 
 
 def _scope_bookings(session: Session, actor: User, booking_id: int, scope: Scope) -> tuple[Booking, list[Booking]]:
-    booking = service.get_booking(session, actor, booking_id)
+    booking = queries.get_booking(session, actor, booking_id)
     if scope == Scope.one or booking.series_id is None:
         return booking, [booking]
     _series, rows = get_series(session, actor, booking.series_id)
@@ -249,7 +249,7 @@ def cancel(session: Session, actor: User, booking_id: int, scope: Scope, reason:
     cancelled = []
     for target in targets:
         if target.status in {s.value for s in ACTIVE_STATUSES}:
-            cancelled.append(service.cancel_booking(session, actor, target.id, reason))  # type: ignore[arg-type]
+            cancelled.append(flows.cancel_booking(session, actor, target.id, reason))  # type: ignore[arg-type]
     if booking.series_id is not None:
         series = session.get(BookingSeries, booking.series_id)
         assert series is not None
@@ -263,7 +263,7 @@ def cancel(session: Session, actor: User, booking_id: int, scope: Scope, reason:
             original = (
                 datetime.fromisoformat(booking.occurrence_key)
                 if booking.occurrence_key
-                else booking.starts_at.astimezone(service.local_zone())
+                else booking.starts_at.astimezone(common.local_zone())
             )
             until = original - timedelta(minutes=1)
             series.rrule = _with_until(series.rrule, until)
@@ -302,7 +302,7 @@ def move(
     booking, targets = _scope_bookings(session, actor, booking_id, scope)
     if scope != Scope.one and day is not None:
         raise InvalidInput("Only a single occurrence can move to another day.")
-    zone = service.local_zone()
+    zone = common.local_zone()
     moved = []
     for target in targets:
         local_day = day if (day is not None and target.id == booking.id) else target.starts_at.astimezone(zone).date()

@@ -1,10 +1,8 @@
 """Bookings: the one request path and moving a booking (which re-runs its rules and claims).
 
-The service's other parts live beside it and are re-exported here, since other domains, the API
-and the tests call them as `service.*`: the lifecycle in `lifecycle`, holds and no-shows in
-`housekeeping`, reads in `queries`. The rules a request must meet are in `checks`, Institute blocks
-in `blocks`, the friendly 409 in `alternatives`; the database decides conflicts (see `claims`).
-Services flush, never commit.
+The rules a request must meet are in `rules`, Institute blocks in `blocks`, the friendly 409 in
+`alternatives`, status changes in `lifecycle` and `flows`; the database decides conflicts (see
+`claims`). Services flush, never commit.
 """
 
 from __future__ import annotations
@@ -15,72 +13,23 @@ from typing import Any
 from sqlmodel import Session
 
 from facility.booking import claims, notify, pricing, rules
-from facility.booking.alternatives import conflict_error, suggest_alternatives
-from facility.booking.blocks import list_blocks, place_block, remove_block
-from facility.booking.checks import check_quota, check_rules, monthly_quota_hours
+from facility.booking.alternatives import conflict_error
 from facility.booking.common import local_zone
 from facility.booking.common import touch as _touch
 from facility.booking.exceptions import InvalidTransition
-from facility.booking.housekeeping import LAZY_BATCH, complete_finished, expire_holds, housekeeping, release_no_shows
-from facility.booking.lifecycle import (
-    approve_booking,
-    cancel_booking,
-    check_in,
-    confirm_booking,
-    reject_booking,
-    submit_hold,
-)
 from facility.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
-from facility.booking.queries import (
-    USED_STATUSES,
-    booked_hours,
-    bookings_between,
-    get_booking,
-    list_bookings,
-    no_show_count,
-)
+from facility.booking.queries import get_booking
+from facility.booking.rules import check_rules
 from facility.booking.schemas import BookingCreate
 from facility.core import audit
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Forbidden, InvalidInput
+from facility.core.i18n import gettext as _
 from facility.core.models import Organization, User
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
 from facility.rooms.models import Room
-
-# Part of this module's interface (other domains and the API call them as service.*).
-__all__ = [
-    "LAZY_BATCH",
-    "USED_STATUSES",
-    "approve_booking",
-    "booked_hours",
-    "bookings_between",
-    "cancel_booking",
-    "check_in",
-    "check_quota",
-    "check_rules",
-    "claim_slot",
-    "complete_finished",
-    "confirm_booking",
-    "conflict_error",
-    "expire_holds",
-    "get_booking",
-    "housekeeping",
-    "list_blocks",
-    "list_bookings",
-    "local_zone",
-    "monthly_quota_hours",
-    "move_booking",
-    "no_show_count",
-    "place_block",
-    "reject_booking",
-    "release_no_shows",
-    "remove_block",
-    "request_booking",
-    "submit_hold",
-    "suggest_alternatives",
-]
 
 S = BookingStatus
 
@@ -111,15 +60,12 @@ def request_booking(
     series_id: int | None = None,
     occurrence_key: str | None = None,
     notify_people: bool = True,
-    housekeep: bool = True,
     hold_ttl: timedelta = rules.HOLD_TTL,
 ) -> Booking:
     """Hold or request a room (renters), or book it directly (staff): the one path to a booking."""
     ensure_role(actor)
     data = data if isinstance(data, BookingCreate) else BookingCreate.model_validate(data)
     now = now or utcnow()
-    if housekeep:
-        housekeeping(session, now)
     room = session.get(Room, data.room_id)
     if room is None:
         raise RoomNotFound(data.room_id)
@@ -128,7 +74,7 @@ def request_booking(
     if staff:
         organization_id = data.organization_id
         if organization_id is not None and session.get(Organization, organization_id) is None:
-            raise InvalidInput("No such organisation.")
+            raise InvalidInput(_("No such organisation."))
     else:
         organization_id = actor.organization_id
     claims.lock_organization(session, organization_id)
@@ -204,12 +150,15 @@ def move_booking(
     *,
     now: datetime | None = None,
 ) -> Booking:
-    """Move a booking to a new time (a manager moving a displaced request, or a series edit)."""
-    booking = get_booking(session, actor, booking_id)
+    """Move a booking to a new time (a manager moving a displaced request, a renter their pending
+    request, or a series edit). The slot it leaves reaches the waitlist through its job."""
+    if actor.is_staff and not actor.is_manager:
+        raise Forbidden(_("Only managers and the renter may move a booking."))
+    booking = get_booking(session, actor, booking_id, lock=True)
     if booking.status not in {s.value for s in ACTIVE_STATUSES - {S.checked_in, S.completed}}:
-        raise InvalidTransition(f"A {booking.status} booking cannot be moved.")
+        raise InvalidTransition(_("A {status} booking cannot be moved.", status=booking.status))
     if not actor.is_manager and booking.status not in {S.held, S.requested}:
-        raise Forbidden("Ask the Institute to move an approved booking.")
+        raise Forbidden(_("Ask the Institute to move an approved booking."))
     now = now or utcnow()
     room = session.get(Room, booking.room_id)
     assert room is not None
@@ -227,7 +176,6 @@ def move_booking(
         exclude_booking_id=booking.id,
     )
     before = audit.snapshot(booking)
-    old = (booking.starts_at, booking.ends_at)
     claims.release_booking(session, booking.id)  # type: ignore[arg-type]
     booking.starts_at, booking.ends_at = starts_at, ends_at
     booking.displaced_by_block_id = None
@@ -237,7 +185,4 @@ def move_booking(
     claim_slot(session, room, booking, actor)
     audit.record(session, actor, "booking.move", "booking", booking.id, before=before, after=booking)
     notify.notify_booking(session, booking, "moved", local_zone().key)
-    from facility.booking import waitlist
-
-    waitlist.offer_freed_slot(session, booking.room_id, *old)
     return booking

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from facility.booking import mailer, notify, service
+from facility.booking import housekeeping, mailer, notify, waitlist
 from facility.booking.models import Booking, BookingStatus
 from facility.core.config import Settings
 from facility.core.db import session_scope
@@ -16,13 +16,13 @@ from facility.core.jobs import Job
 
 def expire_holds(engine: Engine, _settings: Settings, now: datetime) -> int:
     with session_scope(engine) as session:
-        return service.expire_holds(session, now)
+        return housekeeping.expire_holds(session, now)
 
 
 def release_no_shows(engine: Engine, _settings: Settings, now: datetime) -> int:
     with session_scope(engine) as session:
-        released = service.release_no_shows(session, now)
-        service.complete_finished(session, now)
+        released = housekeeping.release_no_shows(session, now)
+        housekeeping.complete_finished(session, now)
         return released
 
 
@@ -49,6 +49,11 @@ def remind(session: Session, now: datetime, zone_name: str) -> int:
     return len(due)
 
 
+def offer_freed_slots(engine: Engine, _settings: Settings, now: datetime) -> int:
+    with session_scope(engine) as session:
+        return waitlist.offer_freed_slots(session, now)
+
+
 def send_reminders(engine: Engine, settings: Settings, now: datetime) -> int:
     with session_scope(engine) as session:
         return remind(session, now, settings.timezone)
@@ -65,6 +70,7 @@ def send_outbox(engine: Engine, settings: Settings, now: datetime) -> int:
 JOBS = [
     Job("booking.expire_holds", 60, expire_holds),
     Job("booking.release_no_shows", 120, release_no_shows),
+    Job("booking.offer_freed_slots", 60, offer_freed_slots),
     Job("booking.send_reminders", 900, send_reminders),
     Job("booking.send_outbox", 30, send_outbox),
 ]

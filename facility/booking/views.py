@@ -1,20 +1,13 @@
-"""Renter pages: search and the week grids, the request form with a live price, my bookings and
-invoices, and the QR check-in page; each lives in a `views_*` module beside this one, and the manager
-console in `console`. The app picks up `views.router`, which includes them all."""
+"""The booking domain's pages: one module per page in `pages/` (renter search, request form, my
+bookings, QR check-in, and the manager console), included here. A new page goes in `pages/`."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from facility.booking import (
-    console,
-    texts,  # noqa: F401  (registers the pages' text and navigation)
-    views_checkin,
-    views_my_bookings,
-    views_request,
-    views_search,
-)
+from facility.booking import texts  # noqa: F401  (registers the pages' text and navigation)
+from facility.booking.pages import checkin, console, my_bookings, request, search
 
 router = APIRouter(include_in_schema=False)
-for pages in (console, views_search, views_request, views_my_bookings, views_checkin):
+for pages in (console, search, request, my_bookings, checkin):
     router.include_router(pages.router)

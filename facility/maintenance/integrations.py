@@ -16,8 +16,9 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from facility.booking import blocks as booking_blocks
 from facility.booking import notify as booking_notify
-from facility.booking import service as booking
+from facility.booking import queries as booking_queries
 from facility.core.config import Settings
 from facility.core.db import session_scope
 from facility.core.errors import InvalidInput
@@ -35,14 +36,14 @@ def sync_room_block(session: Session, actor: User | None, order: WorkOrder) -> N
         return
     closed = order.status not in work_orders.OPEN_STATUSES
     if order.block_id is not None and closed:
-        booking.remove_block(session, actor, order.block_id)
+        booking_blocks.remove_block(session, actor, order.block_id)
         order.block_id = None
         session.add(order)
         session.flush()
     elif order.block_id is None and not closed:
         if order.block_starts_at is None or order.block_ends_at is None:
             raise InvalidInput("Give the time the room is needed (block start and end).")
-        block, _ = booking.place_block(
+        block, _ = booking_blocks.place_block(
             session,
             actor,
             room_id=order.room_id,
@@ -73,7 +74,7 @@ def check_usage_plans(session: Session, now: datetime) -> int:
     opened = 0
     for plan in due:
         since = plan.usage_since or plan.starts_at
-        hours = booking.booked_hours(session, plan.room_id, since, now)  # type: ignore[arg-type]
+        hours = booking_queries.booked_hours(session, plan.room_id, since, now)  # type: ignore[arg-type]
         if hours >= (plan.threshold_hours or 0) and plans.open_usage_occurrence(session, plan, now):
             opened += 1
     return opened

@@ -79,9 +79,11 @@ def _check_assignee(session: Session, user_id: int) -> User:
     return user
 
 
-def get_work_order(session: Session, viewer: User | None, order_id: int) -> WorkOrder:
+def get_work_order(session: Session, viewer: User | None, order_id: int, *, lock: bool = False) -> WorkOrder:
+    """A work order for staff; `lock` reads it FOR UPDATE, so a change decides on its current state
+    and racing changes take turns (the loser then meets the new state: 409)."""
     ensure_role(viewer, *STAFF_ROLES)
-    order = session.get(WorkOrder, order_id)
+    order = session.get(WorkOrder, order_id, with_for_update=lock or None, populate_existing=lock)
     if order is None:
         raise WorkOrderNotFound(f"Work order {order_id} not found.")
     return order
@@ -133,7 +135,7 @@ def transition(
 ) -> WorkOrder:
     """Move a work order to another state if the state machine and the actor's role allow it."""
     ensure_role(actor, *STAFF_ROLES)
-    order = get_work_order(session, actor, order_id)
+    order = get_work_order(session, actor, order_id, lock=True)
     current = WorkOrderStatus(order.status)
     if to not in TRANSITIONS[current]:
         raise InvalidTransition(
@@ -216,7 +218,7 @@ def list_comments(session: Session, order_id: int) -> list[WorkOrderComment]:
 def use_part(session: Session, actor: User, order_id: int, part_id: int, quantity: int) -> Part:
     """Book parts against a work order and take them off the stock; returns the part."""
     order = get_work_order(session, actor, order_id)
-    part = session.get(Part, part_id)
+    part = session.get(Part, part_id, with_for_update=True, populate_existing=True)
     if part is None:
         raise InvalidInput(f"Part {part_id} does not exist.")
     if quantity < 1:

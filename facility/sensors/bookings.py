@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from facility.booking import blocks as booking_blocks
 from facility.booking import notify as booking_notify
-from facility.booking import service as booking_service
+from facility.booking import queries as booking_queries
 from facility.booking.models import BookingStatus
 from facility.core.config import Settings
 from facility.core.db import session_scope
@@ -35,16 +36,16 @@ def room_in_use(session: Session, room_id: int, ts: datetime) -> bool:
     """A firm booking or an Institute block holds the room (or a hall it is part of) at `ts`."""
     related = rooms_service.related_room_ids(session, room_id)
     end = ts + timedelta(seconds=1)
-    if booking_service.bookings_between(session, ts, end, room_ids=related, statuses=IN_USE):
+    if booking_queries.bookings_between(session, ts, end, room_ids=related, statuses=IN_USE):
         return True
-    return bool(booking_service.list_blocks(session, room_ids=related, start=ts, end=end))
+    return bool(booking_blocks.list_blocks(session, room_ids=related, start=ts, end=end))
 
 
 def rooms_in_use(session: Session, at: datetime) -> set[int]:
     """Rooms held at `at` by a firm booking or a block (for the simulator's occupancy)."""
     end = at + timedelta(seconds=1)
-    held = {b.room_id for b in booking_service.bookings_between(session, at, end, statuses=IN_USE)}
-    held |= {b.room_id for b in booking_service.list_blocks(session, start=at, end=end)}
+    held = {b.room_id for b in booking_queries.bookings_between(session, at, end, statuses=IN_USE)}
+    held |= {b.room_id for b in booking_blocks.list_blocks(session, start=at, end=end)}
     for room_id in list(held):  # booking a whole hall fills its parts
         held.update(rooms_service.atomic_space_ids(session, room_id))
     return held
@@ -87,7 +88,7 @@ def flag_bookings_against_occupancy(session: Session, store: ReadingStore, now: 
     if not sensed:
         return []
     raised: list[Alert] = []
-    bookings = booking_service.bookings_between(
+    bookings = booking_queries.bookings_between(
         session, now - timedelta(seconds=1), now, room_ids=list(sensed), statuses=IN_USE
     )
     booked_rooms = {b.room_id for b in bookings}

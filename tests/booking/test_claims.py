@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from facility.booking import availability, service
+from facility.booking import availability, blocks, service
 from facility.booking.claims import is_long, overlapping
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import SpaceClaim
@@ -31,7 +31,7 @@ def test_a_multi_day_block_is_found_from_its_middle(session: Session) -> None:
     room, neighbour = make_room(session), make_room(session)
     day = next_weekday(days_ahead=10)
     # Two days of refurbishment: it began long before any window read on `day`.
-    service.place_block(
+    blocks.place_block(
         session,
         manager,
         room_id=room.id,

@@ -11,7 +11,7 @@ from icalendar import Calendar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from facility.booking import housekeeping, mailer, service, tasks, waitlist
+from facility.booking import flows, housekeeping, mailer, queries, service, tasks, waitlist
 from facility.booking.models import Booking, OutboxMessage, WaitlistEntry
 from facility.core.config import Settings
 from facility.core.models import Role
@@ -52,10 +52,17 @@ def test_hold_expiry_frees_slot_for_the_waitlist(session: Session, engine: Engin
         attendees=5,
     )
     session.commit()
-    assert tasks.expire_holds(engine, settings, held.hold_expires_at + timedelta(seconds=1)) == 1  # type: ignore[operator]
+    later = held.hold_expires_at + timedelta(seconds=1)  # type: ignore[operator]
+    assert tasks.expire_holds(engine, settings, later) == 1
     session.rollback()  # end the read snapshot
     session.expire_all()
     assert session.get(Booking, held.id).status == "expired"  # type: ignore[union-attr]
+    # The freed slot reaches the waitlist through its own job, not inside the expiry.
+    assert session.get(WaitlistEntry, entry.id).status == "waiting"  # type: ignore[union-attr]
+    assert tasks.offer_freed_slots(engine, settings, later) == 1
+    assert tasks.offer_freed_slots(engine, settings, later) == 0
+    session.rollback()
+    session.expire_all()
     offered = session.get(WaitlistEntry, entry.id)
     assert offered is not None and offered.status == "offered"
     offer = session.get(Booking, offered.booking_id)
@@ -63,21 +70,44 @@ def test_hold_expiry_frees_slot_for_the_waitlist(session: Session, engine: Engin
     assert session.exec(select(OutboxMessage).where(OutboxMessage.subject.contains("대기"))).first()  # type: ignore[attr-defined]
 
 
-def test_lazy_housekeeping_on_the_next_request(session: Session) -> None:
-    room = make_room(session)
-    first, second = make_user(session), make_user(session)
-    day = next_weekday()
+def test_one_renters_request_never_touches_another_renters_booking(
+    session: Session, engine: Engine, settings: Settings
+) -> None:
+    """An expired hold, a due no-show and a waiting entry belong to others: a renter's request
+    leaves them alone (and tells nobody else); only the jobs move them."""
+    room, other_room = make_room(session), make_room(session)
+    first, second, waiting = make_user(session), make_user(session), make_user(session)
+    manager = make_user(session, role=Role.manager)
+    day = next_weekday(weeks=2)
     held = _book(session, first, room, day, 10, 12, hold=True)
-    later = held.hold_expires_at + timedelta(minutes=1)  # type: ignore[operator]
-    booking = service.request_booking(
-        session,
-        second,
-        {"room_id": room.id, "start": seoul(day, 10), "end": seoul(day, 12), "title": "t"},
-        now=later,
+    due = _book(session, first, other_room, day, 14, 16)
+    flows.approve_booking(session, manager, due.id)  # type: ignore[arg-type]
+    entry = waitlist.join_waitlist(
+        session, waiting, room_id=room.id, starts_at=seoul(day, 10), ends_at=seoul(day, 12), title="w", attendees=1
     )
     session.commit()
-    assert booking.status == "requested"
-    assert session.get(Booking, held.id).status == "expired"  # type: ignore[union-attr]
+    later = seoul(day, 14, 45).astimezone(UTC)  # the hold has expired and the no-show is due
+    next_week = day + timedelta(days=7)
+    mail_before = len(session.exec(select(OutboxMessage)).all())
+    before = {b.id: (b.status, b.updated_at) for b in session.exec(select(Booking))}
+    with Session(engine, expire_on_commit=False) as other:
+        mine = service.request_booking(
+            other,
+            second,
+            {"room_id": other_room.id, "start": seoul(next_week, 17), "end": seoul(next_week, 18), "title": "t"},
+            now=later,
+        )
+        other.commit()
+    session.expire_all()
+    after = {b.id: (b.status, b.updated_at) for b in session.exec(select(Booking)) if b.id != mine.id}
+    assert after == before
+    assert session.get(WaitlistEntry, entry.id).status == "waiting"  # type: ignore[union-attr]
+    recipients = {m.to for m in session.exec(select(OutboxMessage)).all()[mail_before:]}
+    assert recipients <= {second.email}
+    # The jobs then do it.
+    assert tasks.expire_holds(engine, settings, later) == 1
+    assert tasks.release_no_shows(engine, settings, later) == 1
+    assert held.id is not None
 
 
 def test_no_show_released_and_counted(session: Session, engine: Engine, settings: Settings) -> None:
@@ -86,7 +116,7 @@ def test_no_show_released_and_counted(session: Session, engine: Engine, settings
     manager = make_user(session, role=Role.manager)
     day = next_weekday()
     booking = _book(session, renter, room, day, 10, 12)
-    service.approve_booking(session, manager, booking.id)  # type: ignore[arg-type]
+    flows.approve_booking(session, manager, booking.id)  # type: ignore[arg-type]
     session.commit()
     tasks.release_no_shows(engine, settings, seoul(day, 10, 20).astimezone(UTC))
     session.rollback()  # end the read snapshot
@@ -97,7 +127,7 @@ def test_no_show_released_and_counted(session: Session, engine: Engine, settings
     session.rollback()  # end the read snapshot
     session.expire_all()
     assert session.get(Booking, booking.id).status == "no_show"  # type: ignore[union-attr]
-    assert service.no_show_count(session, renter.organization_id) == 1  # type: ignore[arg-type]
+    assert queries.no_show_count(session, renter.organization_id) == 1  # type: ignore[arg-type]
     # The slot is free again.
     assert _book(session, make_user(session), room, day, 11, 12).status == "requested"
 
@@ -174,7 +204,7 @@ def test_reminders_and_outbox_with_retry(session: Session, engine: Engine, setti
     manager = make_user(session, role=Role.manager)
     day = next_weekday()
     booking = _book(session, renter, room, day, 10, 12)
-    service.approve_booking(session, manager, booking.id)  # type: ignore[arg-type]
+    flows.approve_booking(session, manager, booking.id)  # type: ignore[arg-type]
     session.commit()
     eve = seoul(day - timedelta(days=1), 9).astimezone(UTC)
     assert tasks.send_reminders(engine, settings, eve) == 1

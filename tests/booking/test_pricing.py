@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from facility.booking import pricing, service
+from facility.booking import flows, pricing, service
 from facility.booking.invoices import next_number
 from facility.booking.models import FeeSchedule, Invoice
 from facility.core.models import OrgKind, Role
@@ -78,10 +78,10 @@ def test_cancelling_an_approved_booking_bills_the_fee(session: Session) -> None:
         renter,
         {"room_id": room.id, "start": seoul(day, 10), "end": seoul(day, 12), "title": "t"},
     )
-    service.approve_booking(session, manager, booking.id)  # type: ignore[arg-type]
+    flows.approve_booking(session, manager, booking.id)  # type: ignore[arg-type]
     session.commit()
     four_days_before = seoul(day - timedelta(days=4), 9).astimezone(UTC)
-    service.cancel_booking(session, renter, booking.id, now=four_days_before)  # type: ignore[arg-type]
+    flows.cancel_booking(session, renter, booking.id, now=four_days_before)  # type: ignore[arg-type]
     session.commit()
     assert booking.cancellation_fee == 22_000  # 20% of 110,000
     invoices = session.exec(select(Invoice).order_by(Invoice.id)).all()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from facility.booking import service
+from facility.booking import blocks, flows, queries, service
 from facility.booking.exceptions import BookingConflict, BookingRuleViolation
 from facility.booking.models import Booking, BookingStatus, OutboxMessage, SpaceClaim
 from facility.booking.notify import enqueue_email
@@ -74,7 +74,7 @@ def test_buffers_keep_a_gap_and_cancel_frees(session: Session) -> None:
     session.rollback()
     alternatives = error.value.extra["alternatives"]
     assert alternatives and alternatives[0]["room_id"] == room.id
-    service.cancel_booking(session, renter, first.id)
+    flows.cancel_booking(session, renter, first.id)
     session.commit()
     assert _request(session, other, room, day, 12, 13).status == BookingStatus.requested
 
@@ -122,9 +122,9 @@ def test_block_displaces_pending_and_refuses_firm(session: Session) -> None:
     day = next_weekday()
     pending = _request(session, renter, room, day, 10, 12)
     firm = _request(session, renter, room, day, 14, 16)
-    service.approve_booking(session, manager, firm.id)
+    flows.approve_booking(session, manager, firm.id)
     session.commit()
-    block, displaced = service.place_block(
+    block, displaced = blocks.place_block(
         session,
         manager,
         room_id=room.id,
@@ -137,7 +137,7 @@ def test_block_displaces_pending_and_refuses_firm(session: Session) -> None:
     assert [b.id for b in displaced] == [pending.id]
     assert session.get(Booking, pending.id).displaced_by_block_id == block.id  # type: ignore[union-attr]
     with pytest.raises(BookingConflict) as error:
-        service.place_block(
+        blocks.place_block(
             session,
             None,
             room_id=room.id,
@@ -149,7 +149,7 @@ def test_block_displaces_pending_and_refuses_firm(session: Session) -> None:
     session.rollback()
     assert error.value.extra["conflicts"][0]["booking_id"] == firm.id
     # Blocks may overlap blocks (maintenance during a training blackout).
-    service.place_block(
+    blocks.place_block(
         session,
         None,
         room_id=room.id,
@@ -158,7 +158,7 @@ def test_block_displaces_pending_and_refuses_firm(session: Session) -> None:
         reason="filter change",
     )
     session.commit()
-    service.remove_block(session, manager, block.id)
+    blocks.remove_block(session, manager, block.id)
     session.commit()
     assert session.get(Booking, pending.id).displaced_by_block_id is None  # type: ignore[union-attr]
 
@@ -170,13 +170,13 @@ def test_bookings_between_and_booked_hours(session: Session) -> None:
     part = make_room(session, kind="seminar_room", capacity=50, parent=hall)
     day = next_weekday()
     whole = _request(session, renter, hall, day, 10, 12)
-    service.approve_booking(session, manager, whole.id)
+    flows.approve_booking(session, manager, whole.id)
     _request(session, renter, part, day, 14, 15)  # requested: not yet use
     session.commit()
-    found = service.bookings_between(session, seoul(day, 0), seoul(day + timedelta(days=1), 0))
+    found = queries.bookings_between(session, seoul(day, 0), seoul(day + timedelta(days=1), 0))
     assert {b.id for b in found} == {whole.id, whole.id + 1}
-    assert service.booked_hours(session, part.id, seoul(day, 0), seoul(day, 11)) == pytest.approx(1.0)
-    assert service.booked_hours(session, hall.id, seoul(day, 0), seoul(day, 23)) == pytest.approx(2.0)
+    assert queries.booked_hours(session, part.id, seoul(day, 0), seoul(day, 11)) == pytest.approx(1.0)
+    assert queries.booked_hours(session, hall.id, seoul(day, 0), seoul(day, 23)) == pytest.approx(2.0)
 
 
 def test_enqueue_email(session: Session) -> None:

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from facility.booking import service
+from facility.booking import queries, service
 from facility.booking.exceptions import BookingRuleViolation
 from facility.booking.models import Booking, BookingSeries, OrganizationQuota
 from facility.booking.series import expand
@@ -40,9 +40,9 @@ def test_leap_day_is_stored_in_utc_and_shown_in_seoul(session: Session) -> None:
     # 08:00 in Seoul on the leap day is 23:00 UTC on the 28th.
     assert stored.starts_at == datetime(2028, 2, 28, 23, 0, tzinfo=UTC)
     assert stored.starts_at.astimezone(SEOUL).date() == leap
-    found = service.bookings_between(session, seoul(leap, 0), seoul(date(2028, 3, 1), 0))
+    found = queries.bookings_between(session, seoul(leap, 0), seoul(date(2028, 3, 1), 0))
     assert [b.id for b in found] == [booking.id]
-    assert service.bookings_between(session, seoul(date(2028, 2, 28), 0), seoul(leap, 0)) == []
+    assert queries.bookings_between(session, seoul(date(2028, 2, 28), 0), seoul(leap, 0)) == []
 
 
 def test_quota_counts_the_local_month_at_month_ends(session: Session) -> None:

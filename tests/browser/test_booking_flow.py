@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from facility.booking import service
+from facility.booking import blocks, flows, service
 from facility.booking.demo import load_demo_fees
 from facility.core.config import Settings
 from facility.core.db import get_engine
@@ -135,9 +135,9 @@ def test_manager_day_grid_highlights_conflicts(live_server: str, live_settings: 
                 "attendees": 100,
             },
         )
-        service.approve_booking(session, manager, firm.id)  # type: ignore[arg-type]
+        flows.approve_booking(session, manager, firm.id)  # type: ignore[arg-type]
         # A training blackout over the whole convention centre in the morning displaces the request.
-        service.place_block(
+        blocks.place_block(
             session,
             manager,
             room_id=rooms["W-CONV"].id,

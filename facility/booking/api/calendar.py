@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from facility.booking import ical, service
+from facility.booking import common, ical, queries
 from facility.booking.models import Booking
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
@@ -54,8 +54,8 @@ def room_calendar(room_id: ObjectId, token: str, request: Request, session: DbSe
         raise NotFound("No such calendar.")
 
     now = utcnow()
-    rows = service.bookings_between(session, now - timedelta(days=90), now + timedelta(days=400), room_ids=[room_id])
-    zone = service.local_zone().key
+    rows = queries.bookings_between(session, now - timedelta(days=90), now + timedelta(days=400), room_ids=[room_id])
+    zone = common.local_zone().key
     return _ics(ical.calendar_bytes([(b, room) for b in rows], zone, name=f"{room.name_ko} ({room.code})"))
 
 
@@ -73,7 +73,7 @@ def organization_calendar(org_id: ObjectId, token: str, request: Request, sessio
         )
     )
     rooms = {r.id: r for r in rooms_service.visible_rooms(session, None, list({b.room_id for b in rows}))}
-    zone = service.local_zone().key
+    zone = common.local_zone().key
     return _ics(ical.calendar_bytes([(b, rooms.get(b.room_id)) for b in rows], zone, name=org.name))
 
 

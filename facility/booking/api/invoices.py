@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from facility.booking import invoices, waitlist
+from facility.booking import flows, invoices, waitlist
 from facility.booking.exceptions import InvoiceNotFound
 from facility.booking.models import Invoice
 from facility.booking.schemas import InvoicePublic, PaymentCreate, WaitlistCreate
@@ -56,7 +56,7 @@ def read_invoice(invoice_id: ObjectId, session: DbSession, user: CurrentUser) ->
     responses=error_responses(InvoiceNotFound, Forbidden, InvalidInput),
 )
 def record_payment(invoice_id: ObjectId, body: PaymentCreate, session: DbSession, user: CurrentUser) -> InvoicePublic:
-    invoices.record_payment(session, user, invoice_id, **body.model_dump())
+    flows.record_payment(session, user, invoice_id, **body.model_dump())
     return invoice_public(invoices.get_invoice(session, user, invoice_id))
 
 

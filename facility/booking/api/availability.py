@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime
 from sqlmodel import Session, select
 
-from facility.booking import availability, series, service
+from facility.booking import availability, common, series
 from facility.booking.schemas import AvailabilityList, RoomAvailability, Slot
 from facility.core.auth import DbSession, OptionalUser
 from facility.core.errors import InvalidInput, error_responses
@@ -38,7 +38,7 @@ def _window(start: AwareDatetime, end: AwareDatetime) -> tuple[Any, Any]:
 
 
 def _slots(intervals: list[tuple[Any, Any]]) -> list[Slot]:
-    zone = service.local_zone()
+    zone = common.local_zone()
     return [Slot(start=lo.astimezone(zone), end=hi.astimezone(zone)) for lo, hi in intervals]
 
 
@@ -78,7 +78,7 @@ def search_availability(
         if not more:
             break
         rooms += more
-    zone = service.local_zone()
+    zone = common.local_zone()
     if rrule:
         return _recurring_availability(session, rooms, start, end, rrule, only_free)
     free = availability.free_epoch_slots(session, rooms, *window, zone, min_length=timedelta(minutes=min_free_minutes))
@@ -123,7 +123,7 @@ def _room_summary(room: Room, buildings: dict[int | None, str]) -> dict[str, Any
 def _recurring_availability(
     session: Session, rooms: list[Room], start: datetime, end: datetime, rule: str, only_free: bool
 ) -> Response:
-    zone = service.local_zone()
+    zone = common.local_zone()
     first = start.astimezone(zone)
     length = end.astimezone(zone) - first
     occurrences = [(s, s + length) for s in series.expand(rule, first)]
@@ -160,7 +160,7 @@ def room_availability(
 ) -> RoomAvailability:
     window = _window(start, end)
     room = rooms_service.get_room(session, room_id, viewer)
-    free = availability.free_slots_many(session, [room], *window, service.local_zone())
+    free = availability.free_slots_many(session, [room], *window, common.local_zone())
     return RoomAvailability(
         room=rooms_service.to_public(session, [room])[0],
         free=_slots(free[room.id]),  # type: ignore[index]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from facility.booking import availability, grid, rules
-from facility.booking.page_dates import parse_day, today
+from facility.booking.pages.dates import parse_day, today
 from facility.core.auth import DbSession, OptionalUser
 from facility.core.errors import NotFound
 from facility.core.web import render

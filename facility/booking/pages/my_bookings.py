@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from facility.booking import invoices, series, service, waitlist
-from facility.booking.calendar_api import org_feed_token
+from facility.booking import flows, invoices, queries, series, waitlist
+from facility.booking.api.calendar import org_feed_token
 from facility.booking.models import Booking, Invoice
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.models import Organization, User
@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/my/bookings")
 def my_bookings(request: Request, session: DbSession, user: CurrentUser) -> Response:
-    rows, _total = service.list_bookings(session, user, limit=500)
+    rows, _total = queries.list_bookings(session, user, limit=500)
     rooms = {r.id: r for r in rooms_service.visible_rooms(session, user, list({b.room_id for b in rows}))}
     feed = None
     if user.organization_id:
@@ -43,7 +43,7 @@ def my_bookings(request: Request, session: DbSession, user: CurrentUser) -> Resp
 
 @router.get("/my/bookings/{booking_id}")
 def booking_detail(request: Request, booking_id: int, session: DbSession, user: CurrentUser) -> Response:
-    booking = service.get_booking(session, user, booking_id)
+    booking = queries.get_booking(session, user, booking_id)
     return render(request, "booking/detail.html", _detail_context(session, user, booking))
 
 
@@ -73,7 +73,7 @@ def cancel(
 
 @router.post("/my/bookings/{booking_id}/submit")
 def submit_hold(request: Request, booking_id: int, session: DbSession, user: CurrentUser) -> Response:
-    service.submit_hold(session, user, booking_id)
+    flows.submit_hold(session, user, booking_id)
     return redirect(request, f"/my/bookings/{booking_id}")
 
 

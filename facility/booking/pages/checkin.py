@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from facility.booking import rules, service
+from facility.booking import flows, queries, rules
 from facility.booking.models import Booking
-from facility.booking.page_dates import today
+from facility.booking.pages.dates import today
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
 from facility.core.errors import NotFound
@@ -40,7 +40,7 @@ def _todays(request: Request, session: Session, user: User, room: Room) -> list[
     zone = request.app.state.settings.zone
     start = datetime.combine(today(request), time(0), tzinfo=zone).astimezone(UTC)
     end = max(start + timedelta(days=1), utcnow() + rules.CHECK_IN_EARLY)
-    found = service.bookings_between(session, start, end, room_ids=[room.id])  # type: ignore[list-item]
+    found = queries.bookings_between(session, start, end, room_ids=[room.id])  # type: ignore[list-item]
     return [b for b in found if user.is_staff or b.organization_id == user.organization_id]
 
 
@@ -66,7 +66,7 @@ def checkin(
     booking_id: Annotated[int, Form()],
 ) -> Response:
     room = _checkin_room(request, session, room_id, token)
-    booking = service.check_in(session, user, booking_id)
+    booking = flows.check_in(session, user, booking_id)
     if booking.room_id != room.id:
         raise NotFound("This booking is not in this room.")
     context = {

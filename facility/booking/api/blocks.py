@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 
-from facility.booking import service
+from facility.booking import blocks, common
 from facility.booking.exceptions import BlockNotFound, BookingConflict
 from facility.booking.models import Block
 from facility.booking.schemas import BlockCreate, BlockPlaced, BlockPublic, booking_public
@@ -21,7 +21,7 @@ router = APIRouter()
 
 
 def block_public(block: Block) -> BlockPublic:
-    zone = service.local_zone()
+    zone = common.local_zone()
     return BlockPublic(
         **block.model_dump(exclude={"starts_at", "ends_at"}),
         start=block.starts_at.astimezone(zone),
@@ -38,7 +38,7 @@ def list_blocks(
     end: AwareDatetime | None = None,
 ) -> list[BlockPublic]:
     ensure_role(user, "crew", *MANAGING_ROLES)
-    rows = service.list_blocks(session, room_ids=[room_id] if room_id else None, start=start, end=end)
+    rows = blocks.list_blocks(session, room_ids=[room_id] if room_id else None, start=start, end=end)
     return [block_public(b) for b in rows]
 
 
@@ -50,7 +50,7 @@ def list_blocks(
 )
 def create_block(body: BlockCreate, session: DbSession, user: CurrentUser) -> BlockPlaced:
     """A manager's blackout (training course, closure) or maintenance block."""
-    block, displaced = service.place_block(
+    block, displaced = blocks.place_block(
         session,
         user,
         room_id=body.room_id,
@@ -65,5 +65,5 @@ def create_block(body: BlockCreate, session: DbSession, user: CurrentUser) -> Bl
 
 @router.delete("/blocks/{block_id}", status_code=204, responses=error_responses(BlockNotFound, Forbidden))
 def delete_block(block_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
-    service.remove_block(session, user, block_id)
+    blocks.remove_block(session, user, block_id)
     return Response(status_code=204)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from facility.booking import pricing, rules, series, service, waitlist
 from facility.booking.exceptions import BookingConflict
-from facility.booking.page_dates import local_range, local_time, parse_day, today
+from facility.booking.pages.dates import local_range, local_time, parse_day, today
 from facility.booking.schemas import SeriesCreate
 from facility.core.auth import CurrentUser, DbSession, OptionalUser
 from facility.core.errors import FacilityError

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from facility.booking import grid, invoices, notify, reports, service
+from facility.booking import blocks, flows, grid, invoices, notify, queries, reports, service
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import Block, Booking, BookingStatus
-from facility.booking.page_dates import parse_day, today
-from facility.booking.views_checkin import CHECKIN_SALT
+from facility.booking.pages.checkin import CHECKIN_SALT
+from facility.booking.pages.dates import parse_day, today
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import FacilityError, InvalidInput
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, Organization
@@ -40,10 +40,10 @@ def _names(session, ids):  # type: ignore[no-untyped-def]
 @router.get("/manage/bookings")
 def queue(request: Request, session: DbSession, user: CurrentUser) -> Response:
     ensure_role(user, *MANAGING_ROLES)
-    pending, _ = service.list_bookings(
+    pending, _ = queries.list_bookings(
         session, user, status=[BookingStatus.requested.value, BookingStatus.held.value], limit=500
     )
-    upcoming, _ = service.list_bookings(
+    upcoming, _ = queries.list_bookings(
         session,
         user,
         status=[BookingStatus.approved.value, BookingStatus.confirmed.value],
@@ -66,9 +66,9 @@ def decide(
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     if approve:
-        booking = service.approve_booking(session, user, booking_id)
+        booking = flows.approve_booking(session, user, booking_id)
     else:
-        booking = service.reject_booking(session, user, booking_id, reason)
+        booking = flows.reject_booking(session, user, booking_id, reason)
     rooms = {booking.room_id: session.get(Room, booking.room_id)}
     orgs = _names(session, {booking.organization_id})
     return render(
@@ -88,7 +88,7 @@ def manager_cancel(
     reason: Annotated[str, Form(max_length=500)],
 ) -> Response:
     ensure_role(user, *MANAGING_ROLES)
-    service.cancel_booking(session, user, booking_id, reason)
+    flows.cancel_booking(session, user, booking_id, reason)
     return redirect(request, "/manage/bookings")
 
 
@@ -145,10 +145,10 @@ def blocks_page(request: Request, session: DbSession, user: CurrentUser) -> Resp
 
 
 def _blocks_context(request: Request, session, **extra):  # type: ignore[no-untyped-def]
-    blocks = service.list_blocks(session, start=datetime.now(UTC) - timedelta(days=1))
+    current = blocks.list_blocks(session, start=datetime.now(UTC) - timedelta(days=1))
     rooms = {r.id: r for r in session.exec(select(Room).order_by(Room.code))}
     return {
-        "blocks": blocks,
+        "blocks": current,
         "rooms": rooms,
         "room_list": list(rooms.values()),
         "form": {},
@@ -190,7 +190,7 @@ def add_block(
         current = first
         # A training course blacks out the same hours on each day of the course.
         while current <= final and len(placed) < 62:
-            block, moved = service.place_block(
+            block, moved = blocks.place_block(
                 session,
                 user,
                 room_id=room_id,
@@ -215,7 +215,7 @@ def add_block(
 @router.post("/manage/blocks/{block_id}/remove")
 def remove_block(request: Request, block_id: int, session: DbSession, user: CurrentUser) -> Response:
     ensure_role(user, *MANAGING_ROLES)
-    service.remove_block(session, user, block_id)
+    blocks.remove_block(session, user, block_id)
     return redirect(request, "/manage/blocks")
 
 
@@ -244,7 +244,7 @@ def record_payment(
     paid_on: Annotated[str, Form()],
     reference: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    invoices.record_payment(
+    flows.record_payment(
         session,
         user,
         invoice_id,

@@ -1,0 +1,154 @@
+"""What each lifecycle action does besides moving the status: approve issues the invoice, cancel
+voids it or bills the fee, a full payment confirms, and every change tells the people concerned.
+
+Each flow locks the booking, checks who may act, moves the status through `lifecycle.apply` (the
+atomic, audited step) and then runs its side effects in the same transaction, importing only
+downwards. Freed slots reach the waitlist through a job (`waitlist.offer_freed_slots`), never
+inside the request of the renter who freed them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from facility.booking import invoices, lifecycle, notify, pricing, rules
+from facility.booking.common import local_zone
+from facility.booking.exceptions import BookingNotFound, InvalidTransition
+from facility.booking.models import Booking, BookingStatus, InvoiceStatus, Payment
+from facility.booking.queries import get_booking
+from facility.core.auth import ensure_role
+from facility.core.db import utcnow
+from facility.core.errors import Forbidden, InvalidInput
+from facility.core.i18n import gettext as _
+from facility.core.models import MANAGING_ROLES, User
+
+S = BookingStatus
+
+
+def _tell(session: Session, booking: Booking, event: str, note: str = "") -> None:
+    notify.notify_booking(session, booking, event, local_zone().key, note=note)
+
+
+def submit_hold(session: Session, actor: User, booking_id: int, *, now: datetime | None = None) -> Booking:
+    """A renter turns their hold into a request before it expires."""
+    booking = get_booking(session, actor, booking_id, lock=True)
+    now = now or utcnow()
+    if booking.status == S.held and booking.hold_expires_at and booking.hold_expires_at < now:
+        raise InvalidTransition(_("The hold has expired; search again."))
+    lifecycle.apply(session, actor, booking, S.requested, hold_expires_at=None)
+    _tell(session, booking, S.requested.value)
+    return booking
+
+
+def approve_booking(session: Session, actor: User, booking_id: int) -> Booking:
+    """A manager approves a request; the invoice is issued (a free booking is confirmed at once)."""
+    ensure_role(actor, *MANAGING_ROLES)
+    booking = get_booking(session, actor, booking_id, lock=True)
+    if booking.displaced_by_block_id is not None:
+        raise InvalidTransition(_("An Institute block displaced this request: move it first."))
+    lifecycle.apply(session, actor, booking, S.approved, only_from=[S.requested, S.held], decided_at=utcnow())
+    _tell(session, booking, S.approved.value)
+    if booking.price_total > 0:
+        invoices.issue_for_booking(session, actor, booking)
+    else:
+        lifecycle.apply(session, actor, booking, S.confirmed)
+        _tell(session, booking, S.confirmed.value)
+    return booking
+
+
+def reject_booking(session: Session, actor: User, booking_id: int, reason: str) -> Booking:
+    ensure_role(actor, *MANAGING_ROLES)
+    if not reason.strip():
+        raise InvalidInput(_("Give a reason for the rejection."))
+    booking = get_booking(session, actor, booking_id, lock=True)
+    lifecycle.apply(
+        session,
+        actor,
+        booking,
+        S.rejected,
+        only_from=[S.requested, S.held],
+        decided_at=utcnow(),
+        status_reason=reason.strip(),
+    )
+    _tell(session, booking, S.rejected.value, reason.strip())
+    return booking
+
+
+def confirm_booking(session: Session, actor: User, booking_id: int) -> Booking:
+    """A manager confirms an approved booking without waiting for its payment."""
+    ensure_role(actor, *MANAGING_ROLES)
+    booking = get_booking(session, actor, booking_id, lock=True)
+    lifecycle.apply(session, actor, booking, S.confirmed)
+    _tell(session, booking, S.confirmed.value)
+    return booking
+
+
+def cancel_booking(
+    session: Session, actor: User, booking_id: int, reason: str = "", *, now: datetime | None = None
+) -> Booking:
+    """Renters cancel their organisation's bookings (fees by schedule); managers give a reason."""
+    booking = get_booking(session, actor, booking_id, lock=True)
+    now = now or utcnow()
+    manager = actor.is_manager
+    if not manager and actor.is_staff:
+        raise Forbidden(_("Only managers and the renter may cancel a booking."))
+    if manager and not reason.strip() and booking.user_id != actor.id:
+        raise InvalidInput(_("Give a reason for cancelling a renter's booking."))
+    if booking.ends_at <= now and booking.status in {S.checked_in, S.completed}:
+        raise InvalidTransition(_("A booking that has taken place cannot be cancelled."))
+    fee = 0
+    if not manager and booking.status in {S.approved, S.confirmed}:
+        fee = booking.price_total * pricing.cancellation_percent(booking.starts_at, now, local_zone()) // 100
+    lifecycle.apply(
+        session,
+        actor,
+        booking,
+        S.cancelled,
+        cancellation_fee=fee,
+        cancelled_at=now,
+        status_reason=reason.strip() or booking.status_reason,
+    )
+    invoices.on_cancelled(session, actor, booking)
+    _tell(session, booking, S.cancelled.value, reason.strip())
+    return booking
+
+
+def check_in(session: Session, actor: User, booking_id: int, *, now: datetime | None = None) -> Booking:
+    """The renter (from the room's QR page) or staff marks the booking as started."""
+    booking = get_booking(session, actor, booking_id, lock=True)
+    now = now or utcnow()
+    if now < booking.starts_at - rules.CHECK_IN_EARLY:
+        raise InvalidTransition(_("Check-in opens 30 minutes before the start."))
+    if now >= booking.ends_at:
+        raise InvalidTransition(_("The booking has ended."))
+    lifecycle.apply(session, actor, booking, S.checked_in, checked_in_at=now)
+    _tell(session, booking, S.checked_in.value)
+    return booking
+
+
+def record_payment(
+    session: Session,
+    actor: User,
+    invoice_id: int,
+    *,
+    amount: int,
+    paid_on: date,
+    method: str = "bank_transfer",
+    reference: str = "",
+) -> Payment:
+    """A manager records a bank transfer; the payment that settles a rental invoice confirms its
+    booking."""
+    payment, invoice = invoices.add_payment(
+        session, actor, invoice_id, amount=amount, paid_on=paid_on, method=method, reference=reference
+    )
+    if invoice.status != InvoiceStatus.paid.value or invoice.kind != "rental":
+        return payment
+    booking = session.get(Booking, invoice.booking_id, with_for_update=True, populate_existing=True)
+    if booking is None:
+        raise BookingNotFound(invoice.booking_id)
+    if booking.status == S.approved.value:
+        lifecycle.apply(session, actor, booking, S.confirmed)
+        _tell(session, booking, S.confirmed.value)
+    return payment

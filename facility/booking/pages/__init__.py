@@ -1,0 +1,1 @@
+"""htmx pages, one module per page; `booking.views` includes them."""
