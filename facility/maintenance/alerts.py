@@ -22,7 +22,7 @@ from facility.core.db import session_scope
 from facility.core.jobs import Job, SchedulerState
 from facility.maintenance import plans
 from facility.maintenance import service as work_orders
-from facility.maintenance.kinds import PlanKind, Priority, WorkOrderSource
+from facility.maintenance.kinds import OPEN_STATUSES, PlanKind, Priority, WorkOrderSource
 from facility.maintenance.models import MaintenancePlan, WorkOrder
 from facility.maintenance.schemas import WorkOrderCreate
 from facility.sensors import service as sensors
@@ -47,7 +47,7 @@ def _already_handled(session: Session, key: str, now: datetime) -> bool:
         .where(WorkOrder.source_key == key)
         .where(
             or_(
-                col(WorkOrder.status).in_(work_orders.OPEN_STATUSES),
+                col(WorkOrder.status).in_(OPEN_STATUSES),
                 col(WorkOrder.created_at) >= now - DEBOUNCE,
             )
         )

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from facility.booking import notify as booking_notify
 from facility.core import audit
 from facility.core.models import User
 from facility.maintenance import service as work_orders
+from facility.maintenance.kinds import OPEN_STATUSES
 from facility.maintenance.models import Inspection, WorkOrder
 
-# Extra channels beside booking's e-mail outbox; each gets (session, managers, subject, body).
-notifiers: list[Callable[[Session, list[User], str, str], None]] = []
+# How the managers hear of it: (session, managers, subject, body).
+Notifier = Callable[[Session, list[User], str, str], None]
 
 
-def escalate_overdue(session: Session, now: datetime) -> int:
+def email_managers(session: Session, managers: list[User], subject: str, body: str) -> None:
+    for manager in managers:
+        booking_notify.enqueue_email(session, to=manager.email, subject=subject, body=body)
+
+
+def escalate_overdue(session: Session, now: datetime, *, notifiers: Sequence[Notifier] = (email_managers,)) -> int:
     """Mark overdue work orders and inspections as escalated and tell managers; returns count."""
     orders = session.exec(
         select(WorkOrder)
-        .where(col(WorkOrder.status).in_(work_orders.OPEN_STATUSES))
+        .where(col(WorkOrder.status).in_(OPEN_STATUSES))
         .where(col(WorkOrder.due_at) < now)
         .where(col(WorkOrder.escalated_at).is_(None))
     ).all()
@@ -43,8 +50,6 @@ def escalate_overdue(session: Session, now: datetime) -> int:
     if lines:
         managers = work_orders.managers(session)
         subject = f"[시설] 기한 경과 {len(lines)}건 / {len(lines)} overdue"
-        from facility.maintenance.integrations import email_managers  # it imports this module
-
-        for notify in [email_managers, *notifiers]:
+        for notify in notifiers:
             notify(session, managers, subject, "\n".join(lines))
     return len(lines)

@@ -19,7 +19,7 @@ from facility.maintenance.exceptions import (
     InspectionNotFound,
     InvalidAnswers,
 )
-from facility.maintenance.kinds import InspectionStatus, ItemType, Priority, WorkOrderSource
+from facility.maintenance.kinds import OPEN_STATUSES, InspectionStatus, ItemType, Priority, WorkOrderSource
 from facility.maintenance.models import Inspection, InspectionTemplate, Submission, WorkOrder
 from facility.maintenance.photos import store_photo
 from facility.maintenance.schemas import InspectionPublic, SubmissionCreate, WorkOrderCreate
@@ -238,7 +238,7 @@ def _open_corrective(
         open_already = session.exec(
             select(WorkOrder.id)
             .where(WorkOrder.source_key == source_key)
-            .where(col(WorkOrder.status).in_(work_orders.OPEN_STATUSES))
+            .where(col(WorkOrder.status).in_(OPEN_STATUSES))
         ).first()
         if open_already is not None:
             created.append(open_already)

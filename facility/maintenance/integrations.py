@@ -3,7 +3,6 @@
 - A work order that needs its room places a maintenance block through booking's service, and
   removes it when the work closes; existing bookings make `place_block` raise BookingConflict (409)
   with the bookings in `extra`, so the manager sees them and decides.
-- Overdue escalations go to the managers through booking's e-mail outbox.
 - Usage plans count booked hours through `booking.service.booked_hours`.
 
 Sensor alerts become work orders in `alerts.py`.
@@ -17,7 +16,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from facility.booking import blocks as booking_blocks
-from facility.booking import notify as booking_notify
 from facility.booking import queries as booking_queries
 from facility.core.config import Settings
 from facility.core.db import session_scope
@@ -25,8 +23,7 @@ from facility.core.errors import InvalidInput
 from facility.core.jobs import Job
 from facility.core.models import User
 from facility.maintenance import plans
-from facility.maintenance import service as work_orders
-from facility.maintenance.kinds import PlanKind
+from facility.maintenance.kinds import OPEN_STATUSES, PlanKind
 from facility.maintenance.models import MaintenancePlan, WorkOrder
 
 
@@ -34,7 +31,7 @@ def sync_room_block(session: Session, actor: User | None, order: WorkOrder) -> N
     """Place the room block when the work needs the room; remove it once the work is closed."""
     if order.room_id is None:
         return
-    closed = order.status not in work_orders.OPEN_STATUSES
+    closed = order.status not in OPEN_STATUSES
     if order.block_id is not None and closed:
         booking_blocks.remove_block(session, actor, order.block_id)
         order.block_id = None
@@ -56,11 +53,6 @@ def sync_room_block(session: Session, actor: User | None, order: WorkOrder) -> N
         order.block_id = block.id
         session.add(order)
         session.flush()
-
-
-def email_managers(session: Session, managers: list[User], subject: str, body: str) -> None:
-    for manager in managers:
-        booking_notify.enqueue_email(session, to=manager.email, subject=subject, body=body)
 
 
 def check_usage_plans(session: Session, now: datetime) -> int:

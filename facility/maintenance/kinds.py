@@ -41,6 +41,7 @@ class WorkOrderStatus(StrEnum):
 
 
 CLOSED_STATUSES = frozenset({WorkOrderStatus.done, WorkOrderStatus.verified, WorkOrderStatus.cancelled})
+OPEN_STATUSES = [s.value for s in WorkOrderStatus if s not in CLOSED_STATUSES]
 
 # Which state may follow which; anything else is refused with a 409.
 TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {

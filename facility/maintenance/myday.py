@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from facility.core.auth import ensure_role
 from facility.core.models import STAFF_ROLES, User
+from facility.maintenance.kinds import OPEN_STATUSES
 from facility.maintenance.models import Asset, Inspection, InspectionTemplate, WorkOrder
-from facility.maintenance.service import OPEN_STATUSES
 from facility.rooms.models import Building, Floor, Room
 
 # A day's list is meant for one walk: the most urgent this many of each kind; the board has the rest.

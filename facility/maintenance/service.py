@@ -12,9 +12,10 @@ from facility.core.db import utcnow
 from facility.core.errors import Forbidden, InvalidInput
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, Role, User
 from facility.maintenance.exceptions import InvalidTransition, WorkOrderNotFound
+from facility.maintenance.integrations import sync_room_block
 from facility.maintenance.kinds import (
-    CLOSED_STATUSES,
     CREW_MOVES,
+    OPEN_STATUSES,
     TRANSITIONS,
     Priority,
     WorkOrderSource,
@@ -25,8 +26,6 @@ from facility.maintenance.schemas import WorkOrderCreate
 from facility.rooms import service as rooms_service
 from facility.rooms.kinds import RoomStatus
 from facility.rooms.models import Room
-
-OPEN_STATUSES = [s.value for s in WorkOrderStatus if s not in CLOSED_STATUSES]
 
 
 def is_overdue(order: WorkOrder, now: datetime | None = None) -> bool:
@@ -176,8 +175,6 @@ def _after_change(session: Session, actor: User | None, order: WorkOrder) -> Non
     if order.room_id is not None and order.priority == Priority.critical.value:
         sync_room_status(session, order.room_id)
     if order.needs_room:
-        from facility.maintenance.integrations import sync_room_block  # it imports this module
-
         sync_room_block(session, actor, order)
 
 

@@ -101,11 +101,8 @@ def test_overdue_work_escalates_once_to_managers(session: Session) -> None:
     )
     work_orders.create_work_order(session, manager, WorkOrderCreate(title="later", due_at=utcnow() + timedelta(days=1)))
     sent: list[tuple[list[str], str]] = []
-    escalation.notifiers.append(lambda _s, managers, subject, body: sent.append(([m.email for m in managers], body)))
-    try:
-        assert escalation.escalate_overdue(session, utcnow()) == 1
-        assert escalation.escalate_overdue(session, utcnow()) == 0
-    finally:
-        escalation.notifiers.pop()
+    notifiers = [lambda _s, managers, subject, body: sent.append(([m.email for m in managers], body))]
+    assert escalation.escalate_overdue(session, utcnow(), notifiers=notifiers) == 1
+    assert escalation.escalate_overdue(session, utcnow(), notifiers=notifiers) == 0
     assert order.escalated_at is not None
     assert sent and sent[0][0] == [manager.email] and "점검" in sent[0][1]
