@@ -14,7 +14,7 @@ from facility.core.i18n import LANG_COOKIE, LANGUAGES, translate
 from facility.core.models import OrgKind, OrgStatus
 from facility.core.params import ObjectId
 from facility.core.router import client_address
-from facility.core.web import redirect, render, request_language
+from facility.core.web import form_savepoint, redirect, render, request_language
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE_SIZE = 50
@@ -96,18 +96,18 @@ def signup(
         "contact_phone": contact_phone,
     }
     try:
-        user = accounts.sign_up_renter(
-            session,
-            email=email,
-            password=password,
-            full_name=full_name,
-            org_name=org_name,
-            business_number=business_number or None,
-            org_kind=org_kind,
-            contact_phone=contact_phone,
-        )
+        with form_savepoint(session):
+            user = accounts.sign_up_renter(
+                session,
+                email=email,
+                password=password,
+                full_name=full_name,
+                org_name=org_name,
+                business_number=business_number or None,
+                org_kind=org_kind,
+                contact_phone=contact_phone,
+            )
     except FacilityError as error:
-        session.rollback()
         context = {"kinds": list(OrgKind), "form": form, "error": error.message}
         return render(request, "core/signup.html", context, status_code=error.status_code)
     request.session.clear()

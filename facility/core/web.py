@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 from sqlalchemy import inspect
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from facility.core.auth import SESSION_USER_KEY, csrf_token
@@ -101,6 +102,15 @@ def render(
     if block and is_htmx(request):
         return templates.TemplateResponse(request, template, base, block_name=block, status_code=status_code)
     return templates.TemplateResponse(request, template, base, status_code=status_code)
+
+
+def form_savepoint(session: Session) -> SessionTransaction:
+    """Run a form's service call under a savepoint: a failure undoes its writes and propagates.
+
+    The page then re-renders the form with the message; only the request's unit of work commits
+    or rolls back (`with form_savepoint(session): service.call(...)` inside the `try`).
+    """
+    return session.begin_nested()
 
 
 def redirect(request: Request, url: str) -> Response:

@@ -65,8 +65,13 @@ def get_asset(session: Session, asset_id: int) -> Asset:
     return asset
 
 
+def find_asset_by_code(session: Session, code: str) -> Asset | None:
+    """The asset with this code, in service or retired."""
+    return session.exec(select(Asset).where(Asset.code == code)).first()
+
+
 def get_asset_by_code(session: Session, code: str) -> Asset:
-    asset = session.exec(select(Asset).where(Asset.code == code)).first()
+    asset = find_asset_by_code(session, code)
     if asset is None or not asset.active:
         raise AssetNotFound(f"Asset {code} not found.")
     return asset

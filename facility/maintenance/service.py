@@ -21,7 +21,7 @@ from facility.maintenance.kinds import (
     WorkOrderSource,
     WorkOrderStatus,
 )
-from facility.maintenance.models import Asset, Part, PartUsage, WorkOrder, WorkOrderComment
+from facility.maintenance.models import Asset, Part, PartUsage, Photo, WorkOrder, WorkOrderComment
 from facility.maintenance.schemas import WorkOrderCreate
 from facility.rooms import service as rooms_service
 from facility.rooms.kinds import RoomStatus
@@ -244,6 +244,25 @@ def parts_used(session: Session, order_id: int) -> list[tuple[PartUsage, Part]]:
         select(PartUsage, Part).join(Part, col(Part.id) == PartUsage.part_id).where(PartUsage.work_order_id == order_id)
     )
     return list(session.exec(query.order_by(col(PartUsage.id))).all())
+
+
+def staff(session: Session) -> list[User]:
+    """Active staff by name: who work can be assigned to."""
+    query = select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
+    return list(session.exec(query.where(col(User.active).is_(True)).order_by(User.full_name)))
+
+
+def named_in(session: Session, order: WorkOrder) -> dict[str, Room | Asset | User | None]:
+    """The room, asset and assignee a work order names, by those names (for its page)."""
+    return {
+        "room": session.get(Room, order.room_id) if order.room_id else None,
+        "asset": session.get(Asset, order.asset_id) if order.asset_id else None,
+        "assignee": session.get(User, order.assignee_id) if order.assignee_id else None,
+    }
+
+
+def photo_ids(session: Session, order_id: int) -> list[int]:
+    return list(session.exec(select(Photo.id).where(Photo.work_order_id == order_id)).all())  # type: ignore[arg-type]
 
 
 def managers(session: Session) -> list[User]:

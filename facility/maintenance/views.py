@@ -8,26 +8,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
 from facility.core.errors import FacilityError, InvalidInput
-from facility.core.models import STAFF_ROLES, Role, User
+from facility.core.models import Role, User
 from facility.core.params import ObjectId
-from facility.core.web import redirect, register_nav, render
-from facility.maintenance import service as work_orders
+from facility.core.web import form_savepoint, redirect, register_nav, render
 from facility.maintenance import (
+    assets,
     texts,  # noqa: F401  (registers the UI text)
     views_admin,
     views_crew,
     views_public,
 )
+from facility.maintenance import service as work_orders
 from facility.maintenance.kinds import CREW_MOVES, TRANSITIONS, Priority, WorkOrderStatus
-from facility.maintenance.models import Asset, Photo
 from facility.maintenance.photos import store_photo
 from facility.maintenance.schemas import WorkOrderCreate
-from facility.rooms.models import Building, Room
+from facility.rooms import service as rooms_service
 
 router = APIRouter(include_in_schema=False)
 router.include_router(views_crew.router)
@@ -40,11 +39,6 @@ register_nav("nav.my_day", "/maintenance/my-day", roles={"crew", "manager", "adm
 register_nav("nav.work_orders", "/maintenance/work-orders", roles={"crew", "manager", "admin"}, order=31)
 register_nav("nav.assets", "/maintenance/assets", roles={"crew", "manager", "admin"}, order=32)
 register_nav("nav.compliance", "/maintenance/compliance", roles={"manager", "admin"}, order=33)
-
-
-def _staff(session: DbSession) -> list[User]:
-    query = select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
-    return list(session.exec(query.where(col(User.active).is_(True)).order_by(User.full_name)))
 
 
 def _local_input(request: Request, value: str) -> datetime | None:
@@ -91,11 +85,11 @@ def _board_context(
         "columns": columns,
         "total": total,
         "now": utcnow(),
-        "staff": _staff(session),
-        "rooms": list(session.exec(select(Room).order_by(Room.code))),
+        "staff": work_orders.staff(session),
+        "rooms": rooms_service.all_rooms(session),
         "priorities": list(Priority),
         "low_stock": work_orders.low_stock(session),
-        "people": {u.id: u for u in _staff(session)},
+        "people": {u.id: u for u in work_orders.staff(session)},
         "conflicts": [],
     }
     return context
@@ -117,7 +111,7 @@ def create_from_form(
     block_starts_at: Annotated[str, Form()] = "",
     block_ends_at: Annotated[str, Form()] = "",
 ) -> Response:
-    asset = session.exec(select(Asset).where(Asset.code == asset_code.strip())).first() if asset_code.strip() else None
+    asset = assets.find_asset_by_code(session, asset_code.strip()) if asset_code.strip() else None
     if asset_code.strip() and asset is None:
         raise InvalidInput(f"No asset with code {asset_code}.")
     data = WorkOrderCreate(
@@ -133,12 +127,12 @@ def create_from_form(
         block_ends_at=_local_input(request, block_ends_at),
     )
     try:
-        order = work_orders.create_work_order(session, user, data)
+        with form_savepoint(session):
+            order = work_orders.create_work_order(session, user, data)
     except FacilityError as error:
         if "conflicts" not in error.extra:
             raise
         # The room is booked then: show whose bookings, so the manager moves the work or calls them.
-        session.rollback()
         context = _board_context(session, user) | {"conflicts": error.extra["conflicts"], "form": data}
         return render(request, "maintenance/board.html", context, status_code=409)
     return redirect(request, f"/maintenance/work-orders/{order.id}")
@@ -151,22 +145,20 @@ def work_order_page(request: Request, order_id: ObjectId, session: DbSession, us
     moves = sorted(TRANSITIONS[current], key=list(WorkOrderStatus).index)
     if user.role == Role.crew:
         moves = [m for m in moves if (current, m) in CREW_MOVES and order.assignee_id == user.id]
-    photos = session.exec(select(Photo.id).where(Photo.work_order_id == order.id)).all()
+    photos = work_orders.photo_ids(session, order.id)  # type: ignore[arg-type]
     context = {
         "order": order,
         "moves": moves,
-        "staff": _staff(session),
+        "staff": work_orders.staff(session),
         "now": utcnow(),
         "overdue": work_orders.is_overdue(order),
-        "room": session.get(Room, order.room_id) if order.room_id else None,
-        "asset": session.get(Asset, order.asset_id) if order.asset_id else None,
-        "assignee": session.get(User, order.assignee_id) if order.assignee_id else None,
+        **work_orders.named_in(session, order),
         "comments": work_orders.list_comments(session, order.id),  # type: ignore[arg-type]
         "parts": work_orders.list_parts(session),
         "used": work_orders.parts_used(session, order.id),  # type: ignore[arg-type]
         "photos": photos,
-        "buildings": {b.id: b for b in session.exec(select(Building))},
-        "people": {u.id: u for u in _staff(session)},
+        "buildings": {b.id: b for b in rooms_service.all_buildings(session)},
+        "people": {u.id: u for u in work_orders.staff(session)},
     }
     return render(request, "maintenance/work_order.html", context)
 

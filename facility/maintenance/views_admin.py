@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
@@ -17,19 +16,19 @@ from facility.core.web import redirect, render, request_language
 from facility.maintenance import assets, catalogue, compliance, inspections, plans
 from facility.maintenance.kinds import Priority
 from facility.maintenance.views_public import asset_url
-from facility.rooms.models import Building, Room
+from facility.rooms import service as rooms_service
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/maintenance/assets")
 def assets_page(request: Request, session: DbSession, user: CurrentUser, building: str = "", q: str = "") -> Response:
-    buildings = list(session.exec(select(Building).order_by(col(Building.sort_order))))
+    buildings = rooms_service.all_buildings(session)
     chosen = next((b for b in buildings if b.code == building), None)
     rows, total = assets.list_assets(
         session, user, building_id=chosen.id if chosen else None, q=q[:100] or None, limit=500
     )
-    rooms = {r.id: r for r in session.exec(select(Room))}
+    rooms = {r.id: r for r in rooms_service.all_rooms(session)}
     context = {
         "assets": rows,
         "total": total,
@@ -44,7 +43,7 @@ def assets_page(request: Request, session: DbSession, user: CurrentUser, buildin
 @router.get("/maintenance/assets/labels")
 def labels_page(request: Request, session: DbSession, user: CurrentUser, building: str) -> Response:
     """A printable sheet of QR labels for one building."""
-    chosen = session.exec(select(Building).where(Building.code == building)).first()
+    chosen = next((b for b in rooms_service.all_buildings(session) if b.code == building), None)
     rows, _ = assets.list_assets(session, user, building_id=chosen.id if chosen else -1, limit=2000)
     labels = [(a, assets.qr_svg(asset_url(request, a.code), scale=3)) for a in rows]
     return render(request, "maintenance/labels.html", {"labels": labels, "building": chosen})

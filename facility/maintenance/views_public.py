@@ -12,7 +12,7 @@ from facility.core.errors import FacilityError
 from facility.core.models import STAFF_ROLES, User
 from facility.core.params import ObjectId
 from facility.core.router import client_address
-from facility.core.web import is_htmx, render
+from facility.core.web import form_savepoint, is_htmx, render
 from facility.maintenance import assets
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import AssetNotFound
@@ -68,11 +68,11 @@ def report_problem(
 ) -> Response:
     key = assets.source_key(client_address(request), request.app.state.secret_key)
     try:
-        assets.report_problem(session, code, description=description, reporter=reporter, contact=contact, key=key)
+        with form_savepoint(session):
+            assets.report_problem(session, code, description=description, reporter=reporter, contact=contact, key=key)
     except AssetNotFound:
         raise
     except FacilityError as error:
-        session.rollback()
         context = _asset_context(request, session, viewer, code) | {"error": error.message}
         # htmx drops 4xx bodies, so the form with its message comes back as a 200 fragment.
         status = 200 if is_htmx(request) else error.status_code

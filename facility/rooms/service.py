@@ -171,6 +171,24 @@ def list_equipment(session: Session) -> list[Equipment]:
     return list(session.exec(select(Equipment).order_by(Equipment.code)).all())
 
 
+def all_rooms(session: Session) -> list[Room]:
+    """Every room by code, for staff: pick lists and the pages that place things in rooms."""
+    return list(session.exec(select(Room).order_by(Room.code)).all())
+
+
+def all_buildings(session: Session) -> list[Building]:
+    """Every building in the campus's own order."""
+    return list(session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code))).all())
+
+
+def floor_labels(session: Session, building_code: str | None = None) -> list[str]:
+    """Floor labels from the lowest level up: one building's, or every building's without repeats."""
+    query = select(Floor.label, Floor.level).distinct().order_by(col(Floor.level))
+    if building_code:
+        query = query.join(Building, col(Building.id) == Floor.building_id).where(Building.code == building_code)
+    return list(dict.fromkeys(label for label, _ in session.exec(query)))
+
+
 def atomic_space_ids(session: Session, room_id: int) -> list[int]:
     """The indivisible spaces a booking of this room occupies: its leaf parts, or itself.
 

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 import facility.sensors.texts  # noqa: F401 - registers the pages' UI text
 from facility.core.auth import CurrentUser, DbSession, ensure_role
@@ -17,7 +16,6 @@ from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
 from facility.core.web import redirect, register_nav, render
 from facility.rooms import service as rooms_service
-from facility.rooms.models import Building, Floor, Room
 from facility.sensors import bands, service
 from facility.sensors.catalogue import DISPLAY_UNITS, METRICS
 from facility.sensors.charts import line_chart
@@ -60,11 +58,8 @@ def board_page(
 ) -> Response:
     ensure_role(user, *STAFF_ROLES)
     tiles = service.board(session, reading_store(request), user, building=building or None, floor=floor or None)
-    buildings = session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code))).all()
-    floor_query = select(Floor.label, Floor.level).distinct().order_by(col(Floor.level))
-    if building:
-        floor_query = floor_query.join(Building, col(Building.id) == Floor.building_id).where(Building.code == building)
-    floors = list(dict.fromkeys(label for label, _ in session.exec(floor_query)))
+    buildings = rooms_service.all_buildings(session)
+    floors = rooms_service.floor_labels(session, building or None)
     context = {
         "tiles": tiles,
         "buildings": buildings,
@@ -110,7 +105,7 @@ def room_page(
 
 def _devices_context(session: DbSession, user: CurrentUser) -> dict[str, object]:
     devices = service.list_devices(session, user)
-    rooms = session.exec(select(Room).order_by(Room.code)).all()
+    rooms = rooms_service.all_rooms(session)
     return {
         "unassigned": [d for d in devices if d.room_id is None],
         "placed": [d for d in devices if d.room_id is not None],

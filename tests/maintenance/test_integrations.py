@@ -138,3 +138,6 @@ def test_board_form_shows_the_bookings_in_the_way(client: TestClient, session: S
     assert response.status_code == 409
     assert 'data-testid="conflicts"' in response.text and "교원 연수" in response.text
     assert 'value="도장 작업"' in response.text
+    # The page rendered and its unit of work committed, yet the work order went with the savepoint.
+    session.rollback()
+    assert session.exec(select(WorkOrder).where(WorkOrder.title == "도장 작업")).first() is None
