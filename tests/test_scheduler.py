@@ -146,8 +146,6 @@ from datetime import datetime
 sys.modules["facility.maintenance"] = None  # type: ignore[assignment]  # as if not installed
 sys.modules["facility.sensors"] = None  # type: ignore[assignment]
 from facility.booking.tasks import JOBS
-from facility.booking import service as booking_service
-from facility.booking.models import Booking
 from facility.core.config import Settings
 from facility.core.db import get_engine
 from facility.scheduler import run_tick

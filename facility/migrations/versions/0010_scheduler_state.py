@@ -4,7 +4,7 @@ The scheduler now stands beside the app and the CLI and runs every domain's jobs
 carries no domain's prefix. Rows (each job's last run, the lease, job cursors) are kept.
 
 Revision ID: 0010_scheduler_state
-Revises: 0007_booking_status_start_index
+Revises: 0008_live_invoice_unique
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0010_scheduler_state"
-down_revision: str | Sequence[str] | None = "0007_booking_status_start_index"
+down_revision: str | Sequence[str] | None = "0008_live_invoice_unique"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
