@@ -12,6 +12,8 @@ from facility.booking import models as booking_models
 from facility.booking import tasks as booking_tasks
 from facility.core import jobs as core_jobs
 from facility.core import models as core_models
+from facility.core import outbox as core_outbox
+from facility.core import tasks as core_tasks
 from facility.core.jobs import Job
 from facility.maintenance import models as maintenance_models
 from facility.maintenance import tasks as maintenance_tasks
@@ -22,6 +24,7 @@ from facility.sensors import tasks as sensors_tasks
 TABLE_MODULES: tuple[ModuleType, ...] = (
     core_models,
     core_jobs,
+    core_outbox,
     rooms_models,
     booking_models,
     sensors_models,
@@ -29,7 +32,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
 )
 
 # Every scheduled job, in dependency order: what `facility scheduler` runs.
-JOBS: tuple[Job, ...] = (*booking_tasks.JOBS, *sensors_tasks.JOBS, *maintenance_tasks.JOBS)
+JOBS: tuple[Job, ...] = (*core_tasks.JOBS, *booking_tasks.JOBS, *sensors_tasks.JOBS, *maintenance_tasks.JOBS)
 
 
 def import_all_models() -> tuple[ModuleType, ...]:

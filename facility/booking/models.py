@@ -1,5 +1,5 @@
 """Tables of the booking domain: bookings, the space claims that forbid double booking, blocks,
-series, waitlist, fees, invoices, payments and the e-mail outbox."""
+series, waitlist, fees, invoices and payments (the e-mail outbox is core's)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, FunctionElement, Index, LargeBinary, String, text
+from sqlalchemy import JSON, Column, Float, FunctionElement, Index, String, text
 from sqlalchemy.ext.compiler import compiles
 from sqlmodel import Field, SQLModel
 
@@ -294,27 +294,3 @@ class Payment(SQLModel, table=True):
     reference: str = Field(default="", max_length=100)
     recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
-
-
-class OutboxStatus(StrEnum):
-    pending = "pending"
-    sent = "sent"
-    failed = "failed"
-
-
-class OutboxMessage(SQLModel, table=True):
-    """An e-mail waiting for the sending job (or, in the demo, shown in the UI instead)."""
-
-    __tablename__ = "outbox_message"
-
-    id: int | None = Field(default=None, primary_key=True)
-    to: str = Field(max_length=254, index=True)
-    subject: str = Field(max_length=300)
-    body: str
-    ics: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
-    status: str = Field(default=OutboxStatus.pending.value, sa_type=String(20), index=True)
-    attempts: int = Field(default=0)
-    next_attempt_at: datetime = utc_field(default_factory=utcnow, nullable=False, index=True)
-    last_error: str = Field(default="", max_length=1000)
-    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
-    sent_at: datetime | None = utc_field(default=None, nullable=True)

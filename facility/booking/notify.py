@@ -1,14 +1,13 @@
-"""Notifications: an outbox row per e-mail, sent later by a job (or shown in the demo's UI)."""
+"""Booking's notifications: what a booking's change says, queued as e-mail in core's outbox."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from facility.booking.ical import booking_invite
-from facility.booking.models import Booking, OutboxMessage
+from facility.booking.models import Booking
 from facility.core.models import Organization, User
+from facility.core.outbox import OutboxMessage, enqueue_email
 from facility.rooms.models import Room
 
 # Subject and first line per booking event, Korean first (the renters' language), then English.
@@ -28,14 +27,6 @@ EVENT_TEXT: dict[str, tuple[str, str]] = {
     "reminder": ("내일 대관 안내", "Reminder: your booking is tomorrow"),
     "waitlist_offer": ("대기 순번 도래: 임시 예약", "Your waitlisted slot is free: held for you"),
 }
-
-
-def enqueue_email(session: Session, *, to: str, subject: str, body: str, ics: bytes | None = None) -> OutboxMessage:
-    """Queue one e-mail in the caller's transaction; the outbox job sends it after commit."""
-    message = OutboxMessage(to=to.strip(), subject=subject[:300], body=body, ics=ics)
-    session.add(message)
-    session.flush()
-    return message
 
 
 def recipients(session: Session, booking: Booking) -> list[str]:
@@ -80,10 +71,3 @@ def notify_booking(
         enqueue_email(session, to=to, subject=f"[연수원 대관] {ko}: {booking.title}", body=body, ics=ics)
         for to in recipients(session, booking)
     ]
-
-
-def recent_messages(session: Session, *, limit: int = 100, since: datetime | None = None) -> list[OutboxMessage]:
-    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
-    if since is not None:
-        query = query.where(OutboxMessage.created_at >= since)
-    return list(session.exec(query))

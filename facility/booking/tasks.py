@@ -1,4 +1,4 @@
-"""The booking domain's scheduled jobs: hold expiry, no-shows, completion, reminders, e-mail."""
+"""The booking domain's scheduled jobs: hold expiry, no-shows, completion, reminders."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from facility.booking import housekeeping, mailer, notify, waitlist
+from facility.booking import housekeeping, notify, waitlist
 from facility.booking.models import Booking, BookingStatus
 from facility.core.config import Settings
 from facility.core.db import session_scope
@@ -59,18 +59,9 @@ def send_reminders(engine: Engine, settings: Settings, now: datetime) -> int:
         return remind(session, now, settings.timezone)
 
 
-def send_outbox(engine: Engine, settings: Settings, now: datetime) -> int:
-    # In the demo the outbox is shown in the UI instead of sent.
-    if settings.demo:
-        return 0
-    with session_scope(engine) as session:
-        return mailer.send_pending(session, now)
-
-
 JOBS = [
     Job("booking.expire_holds", 60, expire_holds),
     Job("booking.release_no_shows", 120, release_no_shows),
     Job("booking.offer_freed_slots", 60, offer_freed_slots),
     Job("booking.send_reminders", 900, send_reminders),
-    Job("booking.send_outbox", 30, send_outbox),
 ]

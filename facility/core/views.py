@@ -1,4 +1,4 @@
-"""Pages of the shell: sign-in, renter sign-up, language, organisation approval, audit log."""
+"""Pages of the shell: sign-in, renter sign-up, language, organisation approval, audit log, outbox."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from facility.core import accounts, audit
-from facility.core.auth import SESSION_USER_KEY, CurrentUser, DbSession, csrf_token
+from facility.core import accounts, audit, outbox
+from facility.core.auth import SESSION_USER_KEY, CurrentUser, DbSession, csrf_token, ensure_role
 from facility.core.errors import FacilityError
 from facility.core.i18n import LANG_COOKIE, LANGUAGES, translate
-from facility.core.models import OrgKind, OrgStatus
+from facility.core.models import MANAGING_ROLES, OrgKind, OrgStatus
 from facility.core.params import ObjectId
 from facility.core.router import client_address
 from facility.core.web import form_savepoint, redirect, render, request_language
@@ -168,3 +168,10 @@ def audit_page(
         "filters": {"entity": entity, "action": action, "actor": actor},
     }
     return render(request, "core/audit.html", context, block="entries")
+
+
+@router.get("/manage/outbox")
+def outbox_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
+    """Every queued notification, newest first (in the demo, instead of sending it)."""
+    ensure_role(user, *MANAGING_ROLES)
+    return render(request, "core/outbox.html", {"messages": outbox.recent_messages(session)})

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from facility.booking import notify as booking_notify
-from facility.core import audit
+from facility.core import audit, channels
 from facility.core.models import User
 from facility.maintenance import service as work_orders
 from facility.maintenance.kinds import OPEN_STATUSES
@@ -19,8 +18,7 @@ Notifier = Callable[[Session, list[User], str, str], None]
 
 
 def email_managers(session: Session, managers: list[User], subject: str, body: str) -> None:
-    for manager in managers:
-        booking_notify.enqueue_email(session, to=manager.email, subject=subject, body=body)
+    channels.notify_staff(session, [manager.email for manager in managers], subject=subject, body=body)
 
 
 def escalate_overdue(session: Session, now: datetime, *, notifiers: Sequence[Notifier] = (email_managers,)) -> int:

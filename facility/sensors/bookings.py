@@ -1,5 +1,5 @@
 """Bookings meet sensors: comfort rules only during bookings, likely no-shows, rooms occupied
-without a booking, and managers told of alerts by e-mail (through booking's outbox)."""
+without a booking, and managers told of alerts by e-mail (through core's outbox)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from facility.booking import blocks as booking_blocks
-from facility.booking import notify as booking_notify
 from facility.booking import queries as booking_queries
 from facility.booking.models import BookingStatus
+from facility.core import channels
 from facility.core.config import Settings
 from facility.core.db import session_scope
 from facility.core.models import MANAGING_ROLES, User
@@ -163,7 +163,5 @@ def notify_managers(session: Session, alerts: Sequence[Alert]) -> int:
             f"{alert.message}\n공간 / Room: {where}\n값 / Value: {alert.value}\n"
             f"발생 / Raised: {alert.raised_at.isoformat()}\n\n/sensors/alerts"
         )
-        for email in managers:
-            booking_notify.enqueue_email(session, to=email, subject=subject, body=body)
-            sent += 1
+        sent += len(channels.notify_staff(session, managers, subject=subject, body=body))
     return sent

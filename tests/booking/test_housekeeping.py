@@ -11,10 +11,13 @@ from icalendar import Calendar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from facility.booking import flows, housekeeping, mailer, queries, service, tasks, waitlist
-from facility.booking.models import Booking, OutboxMessage, WaitlistEntry
+from facility.booking import flows, housekeeping, queries, service, tasks, waitlist
+from facility.booking.models import Booking, WaitlistEntry
+from facility.core import channels, outbox
+from facility.core import tasks as core_tasks
 from facility.core.config import Settings
 from facility.core.models import Role
+from facility.core.outbox import OutboxMessage
 from facility.core.security import sign_value
 from tests.booking.helpers import next_weekday, query_plan, seoul
 from tests.factories import browser_login, csrf_from, make_room, make_user, token_headers
@@ -221,21 +224,21 @@ def test_reminders_and_outbox_with_retry(session: Session, engine: Engine, setti
         sent.append(email["To"])
         assert email.get_content_type() == "multipart/mixed"
 
-    config = mailer.MailSettings(host="127.0.0.1")
+    email = channels.EmailChannel(channels.MailSettings(host="127.0.0.1"), transport=flaky)
     now = datetime.now(UTC)
     with Session(engine) as work:
-        mailer.send_pending(work, now, config, transport=flaky)
+        outbox.send_pending(work, now, [email])
         work.commit()
     session.rollback()  # end the read snapshot
     session.expire_all()
     first = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
     assert first is not None and first.status == "pending" and first.attempts == 1 and first.last_error
     with Session(engine) as work:
-        count = mailer.send_pending(work, now + timedelta(minutes=5), config, transport=flaky)
+        count = outbox.send_pending(work, now + timedelta(minutes=5), [email])
         work.commit()
     session.rollback()  # end the read snapshot
     session.expire_all()
     assert count == 1 and len(sent) == len(pending) + 1  # the retried one, after the others
     assert all(m.status == "sent" for m in session.exec(select(OutboxMessage)))
     # In the demo nothing is sent: the outbox is shown in the UI.
-    assert tasks.send_outbox(engine, settings.model_copy(update={"demo": True}), now) == 0
+    assert core_tasks.send_outbox(engine, settings.model_copy(update={"demo": True}), now) == 0

@@ -9,9 +9,9 @@ from sqlmodel import Session, select
 
 from facility.booking import blocks, flows, queries, service
 from facility.booking.exceptions import BookingConflict, BookingRuleViolation
-from facility.booking.models import Booking, BookingStatus, OutboxMessage, SpaceClaim
-from facility.booking.notify import enqueue_email
+from facility.booking.models import Booking, BookingStatus, SpaceClaim
 from facility.core.models import Role
+from facility.core.outbox import OutboxMessage, enqueue_email
 from tests.booking.helpers import next_weekday, seoul
 from tests.factories import make_room, make_user
 

@@ -10,9 +10,10 @@ from sqlmodel import Session, select
 
 from facility.booking import service as booking_service
 from facility.booking.exceptions import BookingConflict
-from facility.booking.models import Block, OutboxMessage
+from facility.booking.models import Block
 from facility.core.db import utcnow
 from facility.core.models import Role, User
+from facility.core.outbox import OutboxMessage
 from facility.maintenance import escalation, integrations
 from facility.maintenance import service as work_orders
 from facility.maintenance.kinds import PlanKind, WorkOrderStatus

@@ -1,5 +1,5 @@
 """Bookings meet sensors: comfort rules during bookings, likely no-shows, rooms occupied without
-a booking, and managers e-mailed about alerts (through booking's outbox)."""
+a booking, and managers e-mailed about alerts (through core's outbox)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from facility.booking.models import Block, Booking, OutboxMessage
+from facility.booking.models import Block, Booking
 from facility.core.db import utcnow
 from facility.core.models import Role
+from facility.core.outbox import OutboxMessage
 from facility.rooms.models import Room
 from facility.sensors import service
 from facility.sensors.bookings import flag_bookings_against_occupancy, rooms_in_use

@@ -1,5 +1,5 @@
 """The manager console: approval queue, building day grid, blackouts, invoices and payments,
-reports with CSV, the demo outbox, and room QR codes."""
+reports with CSV, and room QR codes (the outbox page is core's)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from facility.booking import blocks, flows, grid, invoices, notify, queries, reports, service
+from facility.booking import blocks, flows, grid, invoices, queries, reports, service
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import Block, Booking, BookingStatus
 from facility.booking.pages.checkin import CHECKIN_SALT
@@ -305,12 +305,6 @@ def reports_csv(request: Request, session: DbSession, user: CurrentUser, month: 
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="utilisation-{first:%Y-%m}-{by}.csv"'},
     )
-
-
-@router.get("/manage/outbox")
-def outbox_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
-    ensure_role(user, *MANAGING_ROLES)
-    return render(request, "booking/manage_outbox.html", {"messages": notify.recent_messages(session)})
 
 
 @router.get("/manage/rooms/{room_id}/qr.svg")

@@ -1,0 +1,129 @@
+"""The outbox's channels: e-mail through SMTP, and a webhook (POST JSON to a configured URL).
+
+A campus that talks in a messenger points FACILITY_WEBHOOK_URL at a small bridge of its choice;
+staff notifications then arrive there as well as by e-mail. Both channels share the outbox's
+retries and back-off (`facility/core/outbox.py`).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Callable, Iterable
+from email.message import EmailMessage
+
+import httpx
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlmodel import Session
+
+from facility.core.outbox import EMAIL, WEBHOOK, Channel, DeliveryFailed, OutboxMessage, enqueue, enqueue_email
+
+
+class MailSettings(BaseSettings):
+    """FACILITY_SMTP_HOST and friends; no host means e-mail waits in the outbox."""
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_SMTP_", extra="ignore")
+
+    host: str = ""
+    port: int = 587
+    user: str = ""
+    password: str = ""
+    sender: str = "noreply@facility.example"
+    starttls: bool = True
+    timeout_s: float = 15.0
+
+
+class WebhookSettings(BaseSettings):
+    """FACILITY_WEBHOOK_URL (and an optional bearer token); no URL means no webhook messages."""
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_WEBHOOK_", extra="ignore")
+
+    url: str = ""
+    token: str = ""
+    timeout_s: float = 10.0
+
+
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to
+    email["Subject"] = message.subject
+    email.set_content(message.body)
+    if message.ics:
+        email.add_attachment(
+            message.ics,
+            maintype="text",
+            subtype="calendar",
+            filename="booking.ics",
+            params={"method": "PUBLISH"},
+        )
+    return email
+
+
+def send_via_smtp(email: EmailMessage, settings: MailSettings) -> None:
+    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s) as smtp:
+        if settings.starttls:
+            smtp.starttls()
+        if settings.user:
+            smtp.login(settings.user, settings.password)
+        smtp.send_message(email)
+
+
+class EmailChannel:
+    name = EMAIL
+
+    def __init__(
+        self,
+        settings: MailSettings | None = None,
+        transport: Callable[[EmailMessage, MailSettings], None] = send_via_smtp,
+    ) -> None:
+        self.settings = settings or MailSettings()
+        self.transport = transport
+
+    def ready(self) -> bool:
+        return bool(self.settings.host)
+
+    def deliver(self, message: OutboxMessage) -> None:
+        try:
+            self.transport(build_email(message, self.settings.sender), self.settings)
+        except (OSError, smtplib.SMTPException) as error:
+            raise DeliveryFailed(str(error)) from error
+
+
+class WebhookChannel:
+    name = WEBHOOK
+
+    def __init__(self, settings: WebhookSettings | None = None) -> None:
+        self.settings = settings or WebhookSettings()
+
+    def ready(self) -> bool:
+        return bool(self.settings.url)
+
+    def deliver(self, message: OutboxMessage) -> None:
+        payload = {
+            "id": message.id,
+            "to": message.to,
+            "subject": message.subject,
+            "body": message.body,
+            "created_at": message.created_at.isoformat(),
+        }
+        headers = {"Authorization": f"Bearer {self.settings.token}"} if self.settings.token else {}
+        try:
+            response = httpx.post(self.settings.url, json=payload, headers=headers, timeout=self.settings.timeout_s)
+        except httpx.HTTPError as error:
+            raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
+        if not response.is_success:
+            raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}")
+
+
+def configured_channels() -> list[Channel]:
+    """Every channel, configured from the environment (an unconfigured one sends nothing)."""
+    return [EmailChannel(), WebhookChannel()]
+
+
+def notify_staff(session: Session, emails: Iterable[str], *, subject: str, body: str) -> list[OutboxMessage]:
+    """E-mail each staff member once, and post one copy to the campus webhook when one is set."""
+    addresses = list(dict.fromkeys(emails))
+    queued = [enqueue_email(session, to=address, subject=subject, body=body) for address in addresses]
+    if WebhookSettings().url:
+        queued.append(enqueue(session, channel=WEBHOOK, to=", ".join(addresses), subject=subject, body=body))
+    return queued
