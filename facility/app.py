@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from facility.booking import router as booking_api
 from facility.booking import views as booking_pages
-from facility.core import audit, i18n, ops
+from facility.core import audit, i18n, ops, web
 from facility.core import router as core_api
 from facility.core import views as core_pages
 from facility.core.auth import csrf_protect
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
 
     for router in ROUTERS:
         app.include_router(router)
+    app.state.nav = (*web.NAV, *rooms_pages.NAV, *booking_pages.NAV, *sensors_pages.NAV, *maintenance_pages.NAV)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     tune_garbage_collector()
     return app

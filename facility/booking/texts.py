@@ -1,9 +1,8 @@
-"""Korean and English text of the booking pages, and their navigation entries."""
+"""Korean and English text of the booking pages."""
 
 from __future__ import annotations
 
 from facility.core import i18n
-from facility.core.web import register_nav
 
 i18n.register(
     {
@@ -143,8 +142,3 @@ i18n.register(
         "reports.csv": ("CSV 내려받기", "Download CSV"),
     }
 )
-
-register_nav("nav.book", "/book", order=20)
-register_nav("nav.my_bookings", "/my/bookings", roles={"renter"}, order=30)
-register_nav("nav.manage", "/manage/bookings", roles={"manager", "admin"}, order=40)
-register_nav("nav.grid", "/manage/grid", roles={"manager", "admin", "crew"}, order=45)

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from facility.booking import texts  # noqa: F401  (registers the pages' text and navigation)
+from facility.booking import texts  # noqa: F401  (registers the pages' text)
 from facility.booking.pages import checkin, console, my_bookings, request, search
+from facility.core.web import NavItem
 
 router = APIRouter(include_in_schema=False)
+NAV = (
+    NavItem("nav.book", "/book", order=20),
+    NavItem("nav.my_bookings", "/my/bookings", frozenset({"renter"}), order=30),
+    NavItem("nav.manage", "/manage/bookings", frozenset({"manager", "admin"}), order=40),
+    NavItem("nav.grid", "/manage/grid", frozenset({"manager", "admin", "crew"}), order=45),
+)
 for pages in (console, search, request, my_bookings, checkin):
     router.include_router(pages.router)

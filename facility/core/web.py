@@ -24,23 +24,25 @@ templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
 
 @dataclass(frozen=True)
 class NavItem:
+    """One entry of the top navigation; each domain's pages module lists its own as `NAV`."""
+
     label_key: str
     href: str
-    roles: frozenset[str] | None  # None: everyone, signed in or not
-    order: int
+    roles: frozenset[str] | None = None  # None: everyone, signed in or not
+    order: int = 50
 
 
-_nav: dict[str, NavItem] = {}
+# The shell's own pages; the app factory puts every domain's NAV beside these.
+NAV = (
+    NavItem("nav.orgs", "/organizations", frozenset({"manager", "admin"}), order=80),
+    NavItem("nav.audit", "/audit", frozenset({"manager", "admin"}), order=90),
+)
 
 
-def register_nav(label_key: str, href: str, *, roles: set[str] | None = None, order: int = 50) -> None:
-    """A domain adds its pages to the top navigation, shown to the given roles."""
-    _nav[href] = NavItem(label_key, href, frozenset(roles) if roles else None, order)
-
-
-def nav_for(user: Any) -> list[NavItem]:
+def nav_for(request: Request, user: Any) -> list[NavItem]:
+    """The entries this user may see, in order (the app factory sets `app.state.nav`)."""
     role = getattr(user, "role", None)
-    items = [i for i in _nav.values() if i.roles is None or role in i.roles]
+    items = [i for i in request.app.state.nav if i.roles is None or role in i.roles]
     return sorted(items, key=lambda i: i.order)
 
 
@@ -95,7 +97,7 @@ def render(
         "csrf": csrf_token(request),
         "local": lambda value, fmt="%Y-%m-%d %H:%M": local_time(request, value, fmt),
         "settings": request.app.state.settings,
-        "nav": nav_for(user),
+        "nav": nav_for(request, user),
         "path": request.url.path,
     }
     base.update(context or {})
@@ -118,8 +120,3 @@ def redirect(request: Request, url: str) -> Response:
     if request.headers.get("hx-request") == "true":
         return Response(status_code=200, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
-
-
-register_nav("nav.rooms", "/rooms", order=10)
-register_nav("nav.orgs", "/organizations", roles={"manager", "admin"}, order=80)
-register_nav("nav.audit", "/audit", roles={"manager", "admin"}, order=90)

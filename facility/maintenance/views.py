@@ -14,7 +14,7 @@ from facility.core.db import utcnow
 from facility.core.errors import FacilityError, InvalidInput
 from facility.core.models import Role, User
 from facility.core.params import ObjectId
-from facility.core.web import form_savepoint, redirect, register_nav, render
+from facility.core.web import NavItem, form_savepoint, redirect, render
 from facility.maintenance import (
     assets,
     texts,  # noqa: F401  (registers the UI text)
@@ -35,10 +35,13 @@ router.include_router(views_admin.router)
 BOARD_COLUMNS = [s for s in WorkOrderStatus if s not in (WorkOrderStatus.cancelled, WorkOrderStatus.verified)]
 BOARD_LIMIT = 300
 
-register_nav("nav.my_day", "/maintenance/my-day", roles={"crew", "manager", "admin"}, order=30)
-register_nav("nav.work_orders", "/maintenance/work-orders", roles={"crew", "manager", "admin"}, order=31)
-register_nav("nav.assets", "/maintenance/assets", roles={"crew", "manager", "admin"}, order=32)
-register_nav("nav.compliance", "/maintenance/compliance", roles={"manager", "admin"}, order=33)
+STAFF = frozenset({"crew", "manager", "admin"})
+NAV = (
+    NavItem("nav.my_day", "/maintenance/my-day", STAFF, order=30),
+    NavItem("nav.work_orders", "/maintenance/work-orders", STAFF, order=31),
+    NavItem("nav.assets", "/maintenance/assets", STAFF, order=32),
+    NavItem("nav.compliance", "/maintenance/compliance", frozenset({"manager", "admin"}), order=33),
+)
 
 
 def _local_input(request: Request, value: str) -> datetime | None:

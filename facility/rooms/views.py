@@ -9,12 +9,13 @@ from fastapi.responses import Response
 
 from facility.core.auth import DbSession, OptionalUser
 from facility.core.params import ObjectId
-from facility.core.web import redirect, render
+from facility.core.web import NavItem, redirect, render
 from facility.rooms import service
 from facility.rooms.kinds import Layout, RoomKind
 from facility.rooms.schemas import RoomFilters
 
 router = APIRouter(include_in_schema=False)
+NAV = (NavItem("nav.rooms", "/rooms", order=10),)
 PAGE_SIZE = 24
 
 

@@ -14,7 +14,7 @@ from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
-from facility.core.web import redirect, register_nav, render
+from facility.core.web import NavItem, redirect, render
 from facility.rooms import service as rooms_service
 from facility.sensors import bands, service
 from facility.sensors.catalogue import DISPLAY_UNITS, METRICS
@@ -33,7 +33,7 @@ WINDOWS = {
 STALE_AFTER = timedelta(minutes=10)
 STAFF = {r.value for r in STAFF_ROLES}
 
-register_nav("nav.sensors", "/sensors", roles=STAFF, order=50)
+NAV = (NavItem("nav.sensors", "/sensors", frozenset(STAFF), order=50),)
 
 
 def unit_of(metric: str) -> str:

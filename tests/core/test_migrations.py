@@ -11,6 +11,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlmodel import SQLModel
 
@@ -58,3 +59,9 @@ def test_downgrade_to_nothing_and_up_again_on_postgresql() -> None:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_the_migrations_have_one_head(tmp_path: Path) -> None:
+    # Two helpers' migrations on one parent would leave two heads: re-chain onto main's head.
+    script = ScriptDirectory.from_config(alembic_config(f"sqlite:///{tmp_path / 'heads.db'}"))
+    assert len(script.get_heads()) == 1, script.get_heads()

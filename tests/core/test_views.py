@@ -1,3 +1,5 @@
+import re
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -43,3 +45,26 @@ def test_signup_page_creates_pending_renter(client: TestClient, session: Session
     client.cookies.clear()
     browser_login(client, manager)
     assert "방배교사연구회" in client.get("/organizations?status=pending").text
+
+
+def _nav_links(html: str) -> list[str]:
+    menu = html.split('<nav class="mainnav"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'href="([^"]+)"', menu)
+
+
+def test_the_navigation_is_what_the_app_factory_lists_per_role(client: TestClient, session: Session) -> None:
+    assert _nav_links(client.get("/rooms").text) == ["/rooms", "/book"]
+    browser_login(client, make_user(session, role=Role.manager))
+    assert _nav_links(client.get("/rooms").text) == [
+        "/rooms",
+        "/book",
+        "/maintenance/my-day",
+        "/maintenance/work-orders",
+        "/maintenance/assets",
+        "/maintenance/compliance",
+        "/manage/bookings",
+        "/manage/grid",
+        "/sensors",
+        "/organizations",
+        "/audit",
+    ]
