@@ -16,9 +16,8 @@ from facility.sensors.bookings import room_in_use as booked_now
 from facility.sensors.models import Alert, AlertWatch, Device
 from facility.sensors.parsing import Reading
 
-# Is this room booked at this moment? Set by facility.sensors.bookings (tests replace it).
+# Is this room booked at this moment? Bookings answer it; a test passes its own answer.
 RoomInUse = Callable[[Session, int, datetime], bool]
-room_in_use: RoomInUse | None = booked_now
 
 INDOOR = None  # every room kind
 
@@ -179,10 +178,10 @@ def _state(
     return state
 
 
-def _applies_now(session: Session, rule: Rule, device: Device, ts: datetime) -> bool:
+def _applies_now(session: Session, rule: Rule, device: Device, ts: datetime, room_in_use: RoomInUse) -> bool:
     if not rule.only_when_booked:
         return True
-    if room_in_use is None or device.room_id is None:
+    if device.room_id is None:
         return False
     return room_in_use(session, device.room_id, ts)
 
@@ -192,6 +191,8 @@ def evaluate(
     readings: Iterable[Reading],
     devices: dict[str, Device],
     room_kinds: dict[int, str],
+    *,
+    room_in_use: RoomInUse = booked_now,
 ) -> list[Alert]:
     """Advance every rule's watch with the batch; returns alerts raised or cleared."""
     changed: list[Alert] = []
@@ -210,7 +211,7 @@ def evaluate(
             if state.last_ts is not None and reading.ts < state.last_ts:
                 continue  # late arrival: the newer value already decided
             state.last_ts = reading.ts
-            alert = _advance(session, rule, state, device, reading)
+            alert = _advance(session, rule, state, device, reading, room_in_use)
             if alert is not None:
                 changed.append(alert)
     for state in states.values():
@@ -219,7 +220,9 @@ def evaluate(
     return changed
 
 
-def _advance(session: Session, rule: Rule, watch: _State, device: Device, reading: Reading) -> Alert | None:
+def _advance(
+    session: Session, rule: Rule, watch: _State, device: Device, reading: Reading, room_in_use: RoomInUse
+) -> Alert | None:
     if watch.alert_id is not None:
         if rule.cleared(reading.value):
             alert = session.get(Alert, watch.alert_id)
@@ -229,7 +232,7 @@ def _advance(session: Session, rule: Rule, watch: _State, device: Device, readin
                 session.add(alert)
                 return alert
         return None
-    if not (rule.breached(reading.value) and _applies_now(session, rule, device, reading.ts)):
+    if not (rule.breached(reading.value) and _applies_now(session, rule, device, reading.ts, room_in_use)):
         watch.breached_since = None
         return None
     watch.breached_since = watch.breached_since or reading.ts

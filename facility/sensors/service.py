@@ -17,6 +17,8 @@ from facility.rooms import service as rooms_service
 from facility.rooms.models import Building, Floor, Room
 from facility.sensors import alerts as alert_rules
 from facility.sensors import bands
+from facility.sensors.bookings import notify_managers
+from facility.sensors.bookings import room_in_use as booked_now
 from facility.sensors.catalogue import get_metric
 from facility.sensors.exceptions import DeviceNotFound, ReadingStoreDown, UnknownMetric
 from facility.sensors.models import Alert, DeadLetter, Device
@@ -100,6 +102,8 @@ def record_batch(
     readings: Sequence[Reading],
     statuses: Sequence[StatusUpdate] = (),
     now: datetime | None = None,
+    *,
+    room_in_use: alert_rules.RoomInUse = booked_now,
 ) -> list[Alert]:
     """After the batch is in the store: update the registry and run the alert rules on it.
 
@@ -109,9 +113,7 @@ def record_batch(
     devices = register_devices(session, readings, statuses, now or utcnow())
     room_ids = {d.room_id for d in devices.values() if d.room_id}
     kinds = dict(session.exec(select(Room.id, Room.kind).where(col(Room.id).in_(room_ids))).all())
-    changed = alert_rules.evaluate(session, readings, devices, kinds)  # type: ignore[arg-type]
-    from facility.sensors.bookings import notify_managers
-
+    changed = alert_rules.evaluate(session, readings, devices, kinds, room_in_use=room_in_use)  # type: ignore[arg-type]
     notify_managers(session, changed)
     return changed
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from facility.sensors import alerts, service
+from facility.sensors import service
+from facility.sensors.alerts import RoomInUse
 from facility.sensors.parsing import Reading
 from tests.factories import make_room
 from tests.sensors.factories import make_device
@@ -14,11 +15,11 @@ from tests.sensors.factories import make_device
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
 
-def feed(session: Session, device_code: str, metric: str, values: list[tuple[int, float]]) -> None:
+def feed(session: Session, device_code: str, metric: str, values: list[tuple[int, float]], **seams: RoomInUse) -> None:
     """Readings at minute offsets, one batch each, as the gateway writes them."""
     for minute, value in values:
         reading = Reading(device_code, "edu", "X", metric, value, T0 + timedelta(minutes=minute))
-        service.record_batch(session, [reading], now=reading.ts)
+        service.record_batch(session, [reading], now=reading.ts, **seams)
         session.commit()
 
 
@@ -69,12 +70,7 @@ def test_comfort_band_only_during_a_booking(session: Session) -> None:
     device = make_device(session, room=make_room(session))
     feed(session, device.code, "temperature", [(0, 31), (20, 31)])
     assert service.list_alerts(session) == []  # no booking hook: not in use
-    original = alerts.room_in_use
-    alerts.room_in_use = lambda _session, _room_id, _ts: True
-    try:
-        feed(session, device.code, "temperature", [(21, 31), (40, 31)])
-    finally:
-        alerts.room_in_use = original
+    feed(session, device.code, "temperature", [(21, 31), (40, 31)], room_in_use=lambda _session, _room_id, _ts: True)
     assert [a.rule for a in service.list_alerts(session, active=True)] == ["comfort_temperature"]
 
 
