@@ -3,8 +3,8 @@
 For each database: a fresh schema, the demo campus, N existing bookings (default 100,000), the app
 served by uvicorn in its own process on a loopback port; then p50/p95 of
 `GET /api/v1/availability` for every demo room over one week (as a manager, who sees all rooms),
-beside `GET /healthz` of the same app in the same run. On PostgreSQL also booking creation under
-contention: many renters, few rooms, for a fixed time.
+beside `GET /healthz` of the same app in the same run. Booking under contention is measured by
+bench/contention.py.
 
     .venv/bin/python bench/availability.py                       # both databases, 100,000 bookings
     .venv/bin/python bench/availability.py --backends postgresql --rooms 1000 --bookings 1000000
@@ -14,25 +14,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import create_engine, insert, text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from contention import Server  # noqa: E402 (bench/, this script's directory)
 
 from facility.booking.demo import load_demo_fees  # noqa: E402
 from facility.booking.models import Booking, SpaceClaim  # noqa: E402
@@ -47,14 +45,6 @@ PG_ADMIN_URL = os.environ.get("FACILITY_TEST_PG", "postgresql+psycopg://postgres
 SECRET = "bench-secret"
 # Three bookings a day per room, far enough apart for any buffer.
 DAILY_SLOTS = ((9, 11), (13, 15), (18, 20))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def add_rooms(session: Session, count: int) -> None:
@@ -186,50 +176,6 @@ def seed(url: str, bookings: int, rooms: int) -> tuple[int, list[str], date]:
         return manager.id, tokens, week  # type: ignore[return-value]
 
 
-class Server:
-    """The app under uvicorn in a child process, as in production."""
-
-    def __init__(self, url: str, data_dir: str) -> None:
-        self.port = free_port()
-        env = {
-            **os.environ,
-            "FACILITY_DATABASE_URL": url,
-            "FACILITY_SECRET_KEY": SECRET,
-            "FACILITY_DATA_DIR": data_dir,
-            "PYTHONPATH": str(ROOT),
-        }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "facility.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
-        self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
-
-
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
@@ -247,49 +193,6 @@ def measure(client: httpx.Client, path: str, params: dict[str, str], requests: i
     return samples
 
 
-def contention(base: str, tokens: list[str], week: date, room_ids: list[int], seconds: float) -> dict[str, float]:
-    """Renters race for a few rooms' slots for a fixed time; counts outcomes."""
-    outcomes: Counter[int] = Counter()
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-    slots = [(week + timedelta(days=d), h) for d in range(5) for h in (8, 10, 12, 14, 16, 18, 20)]
-
-    def renter(token: str, seed_value: int) -> None:
-        chooser = random.Random(seed_value)
-        with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
-            while time.monotonic() < stop_at:
-                day, hour = chooser.choice(slots)
-                start = datetime(day.year, day.month, day.day, hour, tzinfo=SEOUL)
-                body = {
-                    "room_id": chooser.choice(room_ids),
-                    "start": start.isoformat(),
-                    "end": (start + timedelta(hours=2)).isoformat(),
-                    "title": "race",
-                    "attendees": 5,
-                }
-                status = client.post("/api/v1/bookings", json=body).status_code
-                with lock:
-                    outcomes[status] += 1
-
-    threads = [threading.Thread(target=renter, args=(t, i)) for i, t in enumerate(tokens)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    total = sum(outcomes.values())
-    return {
-        "seconds": elapsed,
-        "requests": total,
-        "per_second": total / elapsed,
-        "created": outcomes[201],
-        "conflicts": outcomes[409],
-        "other": total - outcomes[201] - outcomes[409],
-        "server_errors": sum(v for k, v in outcomes.items() if k >= 500),
-    }
-
-
 def run(backend: str, args: argparse.Namespace) -> None:
     data_dir = tempfile.mkdtemp(prefix="bench-")
     pg_name = None
@@ -303,12 +206,9 @@ def run(backend: str, args: argparse.Namespace) -> None:
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{pg_name}"
     try:
         started = time.perf_counter()
-        manager_id, tokens, week = seed(url, args.bookings, args.rooms)
+        manager_id, _tokens, week = seed(url, args.bookings, args.rooms)
         with Session(get_engine(url)) as session:
             room_count = len(session.exec(select(Room.id)).all())
-            small = list(
-                session.exec(select(Room.id).where(col(Room.kind) == "seminar_room").order_by(Room.id).limit(4))
-            )
         print(
             f"\n[{backend}] seeded {args.bookings:,} bookings over {room_count} rooms "
             f"in {time.perf_counter() - started:.0f} s; week of {week}",
@@ -333,23 +233,6 @@ def run(backend: str, args: argparse.Namespace) -> None:
                     f"[{backend}] {name:34} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (n={len(samples)})",
                     flush=True,
                 )
-            if backend == "postgresql" and args.contention > 0:
-                # A week past the seeded bookings, so the renters race only each other.
-                result = contention(
-                    server.base,
-                    tokens[: args.renters],
-                    week + timedelta(weeks=30),
-                    small,
-                    args.contention,
-                )
-                print(
-                    f"[{backend}] contention: {args.renters} renters, {len(small)} rooms, "
-                    f"{result['seconds']:.0f} s: {result['requests']:.0f} requests "
-                    f"({result['per_second']:.0f}/s), {result['created']:.0f} created "
-                    f"({result['created'] / result['seconds']:.1f}/s), {result['conflicts']:.0f} "
-                    f"conflicts, {result['other']:.0f} other, {result['server_errors']:.0f} 5xx",
-                    flush=True,
-                )
         finally:
             server.stop()
     finally:
@@ -366,8 +249,6 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=100_000)
     parser.add_argument("--rooms", type=int, default=0, help="add plain rooms up to this many")
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--contention", type=float, default=20.0, help="seconds (PostgreSQL)")
-    parser.add_argument("--renters", type=int, default=32)
     args = parser.parse_args()
     for backend in args.backends.split(","):
         run(backend.strip(), args)

@@ -18,6 +18,7 @@ from facility.booking import views as booking_pages
 from facility.core import audit, i18n, ops, web
 from facility.core import router as core_api
 from facility.core import views as core_pages
+from facility.core.admission import Admission
 from facility.core.auth import csrf_protect
 from facility.core.config import Settings, get_settings
 from facility.core.db import SQLiteWriteGate, get_engine, pending_migrations
@@ -62,7 +63,7 @@ class NotMigrated(RuntimeError):
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
     settings = settings or get_settings()
     import_all_models()
-    engine = get_engine(settings.sqlalchemy_url)
+    engine = get_engine(settings.sqlalchemy_url, settings.database_limits)
     if check_migrations and pending_migrations(engine):
         raise NotMigrated("the database is not migrated: run `facility db upgrade` first")
 
@@ -75,6 +76,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.settings = settings
     app.state.engine = engine
     app.state.secret_key = settings.resolved_secret_key()
+
+    # Innermost of our middleware: a request shed here is still counted and translated above.
+    app.add_middleware(Admission, limits=settings.admission_limits)
 
     @app.middleware("http")
     async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

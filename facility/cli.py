@@ -36,7 +36,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     except NotMigrated as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        proxy_headers=True,
+        # On SIGTERM, requests still running after this long are cancelled: a stop never hangs.
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
+    )
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> None:

@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class SettingsError(Exception):
     """A setting is invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class DatabaseLimits:
+    """How long a request may wait for the database, and how many connections it may hold.
+
+    PostgreSQL enforces the three timeouts on every connection; the pool enforces the rest. A
+    wait that runs out is answered 503 with Retry-After (facility/core/handlers.py), never a hang.
+    """
+
+    lock_timeout_ms: int = 3_000
+    statement_timeout_ms: int = 30_000
+    idle_in_transaction_timeout_ms: int = 15_000
+    pool_size: int = 20
+    pool_timeout_s: float = 3.0
+
+
+@dataclass(frozen=True)
+class AdmissionLimits:
+    """How many requests the app serves at once and how long the rest wait in line (core/admission.py)."""
+
+    concurrent_requests: int = 12
+    wait_ms: int = 8_000
+    worker_threads: int = 40
 
 
 class Settings(BaseSettings):
@@ -34,6 +59,15 @@ class Settings(BaseSettings):
     influx_bucket: str = "facility"
     # Demo mode shows the e-mail outbox in the UI instead of sending it.
     demo: bool = False
+    db_lock_timeout_ms: int = DatabaseLimits.lock_timeout_ms
+    db_statement_timeout_ms: int = DatabaseLimits.statement_timeout_ms
+    db_idle_in_transaction_timeout_ms: int = DatabaseLimits.idle_in_transaction_timeout_ms
+    db_pool_size: int = DatabaseLimits.pool_size
+    db_pool_timeout_s: float = DatabaseLimits.pool_timeout_s
+    max_concurrent_requests: int = AdmissionLimits.concurrent_requests
+    admission_wait_ms: int = AdmissionLimits.wait_ms
+    worker_threads: int = AdmissionLimits.worker_threads
+    shutdown_grace_s: int = 5
 
     @field_validator("timezone")
     @classmethod
@@ -64,6 +98,49 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator(
+        "db_lock_timeout_ms",
+        "db_statement_timeout_ms",
+        "db_idle_in_transaction_timeout_ms",
+        "db_pool_size",
+        "db_pool_timeout_s",
+        "max_concurrent_requests",
+        "admission_wait_ms",
+        "worker_threads",
+    )
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        # PostgreSQL reads 0 as "no timeout": exactly the hang these settings exist to prevent.
+        if value <= 0:
+            raise ValueError("must be greater than 0")
+        return value
+
+    @model_validator(mode="after")
+    def _admission_below_pool_and_threads(self) -> Settings:
+        if self.max_concurrent_requests > self.db_pool_size:
+            raise ValueError("FACILITY_MAX_CONCURRENT_REQUESTS must not exceed FACILITY_DB_POOL_SIZE")
+        if self.max_concurrent_requests >= self.worker_threads:
+            raise ValueError("FACILITY_MAX_CONCURRENT_REQUESTS must be below FACILITY_WORKER_THREADS")
+        return self
+
+    @property
+    def database_limits(self) -> DatabaseLimits:
+        return DatabaseLimits(
+            lock_timeout_ms=self.db_lock_timeout_ms,
+            statement_timeout_ms=self.db_statement_timeout_ms,
+            idle_in_transaction_timeout_ms=self.db_idle_in_transaction_timeout_ms,
+            pool_size=self.db_pool_size,
+            pool_timeout_s=self.db_pool_timeout_s,
+        )
+
+    @property
+    def admission_limits(self) -> AdmissionLimits:
+        return AdmissionLimits(
+            concurrent_requests=self.max_concurrent_requests,
+            wait_ms=self.admission_wait_ms,
+            worker_threads=self.worker_threads,
+        )
 
     @property
     def zone(self) -> ZoneInfo:

@@ -18,6 +18,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, create_engine
 
+from facility.core.config import DatabaseLimits
+
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -26,17 +28,16 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+DEFAULT_LIMITS = DatabaseLimits()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Writers wait this long for SQLite's single write lock instead of failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# Sync endpoints and the session dependency's clean-up share Starlette's thread pool (40
-# threads). With fewer pooled connections than threads, a burst of requests can fill every thread
-# with waiters for a connection that only a clean-up (needing a thread) would return: a deadlock
-# until the pool timeout. So each engine may open at least as many connections as there are threads.
-POOL_SIZE, POOL_OVERFLOW = 10, 40
+# A little room above the pool for the odd job or probe beside the admitted requests; the
+# admission limit (facility/core/admission.py) keeps requests within pool_size itself.
+POOL_OVERFLOW = 4
 
-_engines: dict[str, Engine] = {}
+_engines: dict[tuple[str, DatabaseLimits], Engine] = {}
 
 
 def utcnow() -> datetime:
@@ -121,23 +122,29 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
-def get_engine(url: str) -> Engine:
-    """One engine per URL for the life of the process."""
-    engine = _engines.get(url)
+def postgresql_options(limits: DatabaseLimits) -> str:
+    """Session settings sent with each new PostgreSQL connection (libpq `options`)."""
+    return (
+        f"-c lock_timeout={limits.lock_timeout_ms} -c statement_timeout={limits.statement_timeout_ms} "
+        f"-c idle_in_transaction_session_timeout={limits.idle_in_transaction_timeout_ms}"
+    )
+
+
+def get_engine(url: str, limits: DatabaseLimits = DEFAULT_LIMITS) -> Engine:
+    """One engine per URL and limits for the life of the process."""
+    engine = _engines.get((url, limits))
     if engine is None:
+        pool = {"pool_size": limits.pool_size, "max_overflow": POOL_OVERFLOW, "pool_timeout": limits.pool_timeout_s}
         if url.startswith("sqlite"):
             _ensure_sqlite_dir(url)
-            engine = create_engine(
-                url,
-                connect_args={"check_same_thread": False, "timeout": 30},
-                pool_size=POOL_SIZE,
-                max_overflow=POOL_OVERFLOW,
-            )
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
             _prepare_sqlite(engine)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+            engine = create_engine(
+                url, pool_pre_ping=True, connect_args={"options": postgresql_options(limits)}, **pool
+            )
             _prepare_postgresql(engine)
-        _engines[url] = engine
+        _engines[(url, limits)] = engine
     return engine
 
 

@@ -9,15 +9,23 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DataError, IntegrityError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facility.core.errors import FacilityError
+from facility.core.i18n import gettext as _
 from facility.core.web import render
 
 log = logging.getLogger(__name__)
 # PostgreSQL deadlock and serialisation failures: the request lost a race, it did not break anything.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+# The database ran out of patience: lock_timeout (55P03), statement_timeout or a cancel (57014),
+# idle_in_transaction_session_timeout (25P03). Nothing was decided; the same request may succeed
+# in a moment, so it is 503 with Retry-After rather than a 500.
+BUSY_SQLSTATES = frozenset({"55P03", "57014", "25P03"})
+# Seconds a client is asked to wait before retrying a request the server was too busy for.
+RETRY_AFTER_S = 1
 
 
 def _wants_json(request: Request) -> bool:
@@ -40,6 +48,14 @@ def _respond(request: Request, status: int, detail: str, code: str, extra: dict[
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(f"/login?next={target}", status_code=303)
     return render(request, "error.html", {"message": detail, "status": status}, status_code=status)
+
+
+def busy_response(request: Request) -> Response:
+    """503 with Retry-After: the server could not get a slot, a connection or a lock in time."""
+    message = _("The server is busy; please try again in a moment.")
+    response = _respond(request, 503, message, "busy", {})
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -87,10 +103,19 @@ def install_error_handlers(app: FastAPI) -> None:
         # A value the driver could not even send (a date beyond datetime's range) is bad input.
         if isinstance(exc.orig, OverflowError | ValueError):
             return _respond(request, 422, "A value is out of range.", "invalid", {})
-        if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate in BUSY_SQLSTATES or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+            log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+            return busy_response(request)
+        if sqlstate in RETRYABLE_SQLSTATES:
             return _respond(request, 409, "The request collided with another one; try again.", "conflict", {})
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
         return _respond(request, 500, "Internal error; it has been logged.", "internal", {})
+
+    @app.exception_handler(PoolTimeout)
+    async def _no_connection(request: Request, exc: PoolTimeout) -> Response:
+        log.warning("no database connection in time on %s %s", request.method, request.url.path)
+        return busy_response(request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,305 @@
+"""Benchmark: booking requests under contention on PostgreSQL, beside /healthz of the same app.
+
+A fresh PostgreSQL database with the demo campus and one renter organisation per client; the app
+runs as `facility serve` in its own process, as in production. For each client count (50, 100, 200
+by default) every client, in a closed loop for a fixed time, asks for a two-hour slot in one of a
+few rooms of a fresh week (many lose: 409); then the same clients call `GET /healthz` for the same
+time. Prints requests per second, p50/p99 and counts by status.
+
+    .venv/bin/python bench/contention.py
+    .venv/bin/python bench/contention.py --clients 120 --seconds 5 --orgs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, col, select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from facility.booking.demo import load_demo_fees  # noqa: E402
+from facility.core.db import get_engine, upgrade_database  # noqa: E402
+from facility.core.models import Organization, User  # noqa: E402
+from facility.core.security import hash_password, issue_token  # noqa: E402
+from facility.demo.load import load_demo_campus  # noqa: E402
+from facility.rooms.models import Room  # noqa: E402
+
+SEOUL = ZoneInfo("Asia/Seoul")
+PG_ADMIN_URL = os.environ.get("FACILITY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SECRET = "bench-secret"
+# Two-hour slots a renter may ask for, every weekday of the week raced for.
+SLOT_HOURS = (8, 10, 12, 14, 16, 18, 20)
+TIMEOUT = "timeout"
+# A request unanswered this long counts as a timeout (the hang this bench was written to catch).
+REQUEST_TIMEOUT_S = 30
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new, migrated PostgreSQL database, dropped afterwards."""
+    name = f"facility_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade_database(url)
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def seed(url: str, orgs: int, rooms: int) -> tuple[list[str], list[int]]:
+    """The demo campus and `orgs` approved renter organisations; returns renter tokens and rooms."""
+    with Session(get_engine(url)) as session:
+        load_demo_campus(session)
+        load_demo_fees(session)
+        password = hash_password("bench-password")
+        renters = []
+        for i in range(orgs):
+            org = Organization(name=f"renter org {i}", status="approved")
+            session.add(org)
+            session.flush()
+            renter = User(email=f"renter{i}@bench.kr", password_hash=password, role="renter", organization_id=org.id)
+            session.add(renter)
+            renters.append(renter)
+        session.commit()
+        room_ids = list(
+            session.exec(select(Room.id).where(col(Room.kind) == "seminar_room").order_by(Room.id).limit(rooms))
+        )
+        return [issue_token(SECRET, r.id) for r in renters], room_ids  # type: ignore[arg-type]
+
+
+class Server:
+    """`facility serve` in a child process."""
+
+    def __init__(self, url: str, data_dir: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "facility.cli", "serve", "--port", str(self.port)],
+            env={
+                **os.environ,
+                "FACILITY_DATABASE_URL": url,
+                "FACILITY_SECRET_KEY": SECRET,
+                "FACILITY_DATA_DIR": data_dir,
+                "PYTHONPATH": str(ROOT),
+                **(env or {}),
+            },
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.process.kill()
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> float:
+        """SIGTERM; the seconds it took to exit."""
+        started = time.monotonic()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return time.monotonic() - started
+
+
+@dataclass
+class Outcome:
+    """What a phase's requests got back and how long each took."""
+
+    seconds: float = 0.0
+    statuses: Counter[int | str] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000 if ordered else 0.0
+
+    def server_errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if isinstance(status, int) and status >= 500)
+
+
+def booking_body(chooser: random.Random, week: date, room_ids: list[int]) -> dict[str, object]:
+    day = week + timedelta(days=chooser.randrange(5))
+    start = datetime(day.year, day.month, day.day, chooser.choice(SLOT_HOURS), tzinfo=SEOUL)
+    return {
+        "room_id": chooser.choice(room_ids),
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=2)).isoformat(),
+        "title": "race",
+        "attendees": 5,
+    }
+
+
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client: the load generator must cost far less than the server
+    it measures (an httpx client per task spends more CPU on set-up than a /healthz costs)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        fields = dict(
+            line.split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line
+        )  # a bench-only parse: no chunked bodies here
+        length = int({k.strip().lower(): v for k, v in fields.items()}.get(b"content-length", b"0"))
+        await self.reader.readexactly(length)
+        if b"connection: close" in head.lower():
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+Request = Callable[[Connection, int, random.Random], Awaitable[int]]
+
+
+async def closed_loop(base: str, clients: int, seconds: float, request: Request) -> Outcome:
+    """`clients` connections, each sending its next request when the last one is answered."""
+    host, port = base.removeprefix("http://").split(":")
+    outcome = Outcome()
+    stop_at = time.monotonic() + seconds
+
+    async def one_client(n: int) -> None:
+        chooser = random.Random(n)
+        connection = Connection(host, int(port))
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            try:
+                status: int | str = await asyncio.wait_for(request(connection, n, chooser), REQUEST_TIMEOUT_S)
+            except (TimeoutError, OSError, asyncio.IncompleteReadError):
+                status = TIMEOUT
+                connection.close()
+            outcome.latencies.append(time.perf_counter() - started)
+            outcome.statuses[status] += 1
+        connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client(n) for n in range(clients)))
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def run_bookings(base: str, tokens: list[str], clients: int, seconds: float, week: date, rooms: list[int]) -> Outcome:
+    async def book(connection: Connection, n: int, chooser: random.Random) -> int:
+        headers = {"Authorization": f"Bearer {tokens[n % len(tokens)]}", "Content-Type": "application/json"}
+        body = json.dumps(booking_body(chooser, week, rooms)).encode()
+        return await connection.request("POST", "/api/v1/bookings", headers, body)
+
+    return asyncio.run(closed_loop(base, clients, seconds, book))
+
+
+def run_health(base: str, clients: int, seconds: float) -> Outcome:
+    async def health(connection: Connection, _n: int, _chooser: random.Random) -> int:
+        return await connection.request("GET", "/healthz", {})
+
+    return asyncio.run(closed_loop(base, clients, seconds, health))
+
+
+def statuses(outcome: Outcome) -> str:
+    return " ".join(f"{status}:{n}" for status, n in sorted(outcome.statuses.items(), key=lambda kv: str(kv[0])))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", default="50,100,200", help="comma-separated client counts")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
+    parser.add_argument("--orgs", type=int, default=200, help="renter organisations (clients share them)")
+    parser.add_argument("--rooms", type=int, default=4, help="rooms raced for")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.clients.split(",")]
+    with fresh_database() as url:
+        tokens, rooms = seed(url, args.orgs, args.rooms)
+        today = datetime.now(SEOUL).date()
+        first_week = today + timedelta(days=21 - today.weekday())
+        server = Server(url, tempfile.mkdtemp(prefix="bench-"))
+        rows = []
+        try:
+            for i, clients in enumerate(counts):
+                week = first_week + timedelta(weeks=i)
+                bookings = run_bookings(server.base, tokens, clients, args.seconds, week, rooms)
+                health = run_health(server.base, clients, args.seconds)
+                rows.append((clients, bookings, health))
+                print(
+                    f"{clients} clients: bookings {bookings.per_second:.0f}/s [{statuses(bookings)}], "
+                    f"healthz {health.per_second:.0f}/s [{statuses(health)}]",
+                    flush=True,
+                )
+        finally:
+            stopped = server.stop()
+    print(f"\n{len(tokens)} renter organisations, {len(rooms)} rooms, {args.seconds:.0f} s per phase")
+    print("| clients | bookings/s | p50 ms | p99 ms | 201 | 409 | 503 | other | 5xx | /healthz/s | share |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for clients, bookings, health in rows:
+        other = bookings.count - sum(bookings.statuses[s] for s in (201, 409, 503))
+        print(
+            f"| {clients} | {bookings.per_second:.0f} | {bookings.percentile(0.5):.0f} | "
+            f"{bookings.percentile(0.99):.0f} | {bookings.statuses[201]} | {bookings.statuses[409]} | "
+            f"{bookings.statuses[503]} | {other} | {bookings.server_errors()} | {health.per_second:.0f} | "
+            f"{bookings.per_second / health.per_second:.0%} |"
+        )
+    print(f"SIGTERM to exit: {stopped:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
