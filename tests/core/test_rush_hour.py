@@ -255,11 +255,11 @@ def test_a_burst_of_bookings_has_one_winner_per_slot_and_no_failure_but_503(
 
 
 @contextmanager
-def facility_serve(db_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def facility_serve(db_url: str, tmp_path: Path, **settings: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`facility serve` in its own process, as in production."""
     port = free_port()
     env = {**os.environ, "FACILITY_DATABASE_URL": db_url, "FACILITY_SECRET_KEY": SECRET}
-    env["FACILITY_DATA_DIR"] = str(tmp_path)
+    env |= {"FACILITY_DATA_DIR": str(tmp_path)} | {f"FACILITY_{k.upper()}": v for k, v in settings.items()}
     process = subprocess.Popen(
         [sys.executable, "-m", "facility.cli", "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL
     )
@@ -283,13 +283,19 @@ def facility_serve(db_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Pop
 
 @pytest.mark.slow
 @ON_POSTGRESQL
-def test_sigterm_stops_the_server_within_ten_seconds_under_load(db_url: str, tmp_path: Path, session: Session) -> None:
+def test_sigterm_stops_the_server_within_ten_seconds_under_load(
+    db_url: str, tmp_path: Path, session: Session, engine: Engine
+) -> None:
     users = renters(session, 2)
     room = make_room(session)
     day = bookable_days(session, 1)[0]
     requests = [(bearer(users[n % 2]), booking_body(room.id, day, 9, 30 * (n % 3))) for n in range(2000)]  # type: ignore[arg-type]
+    stuck_org = users[0].organization_id
     session.commit()
-    with facility_serve(db_url, tmp_path) as (process, base):
+    # A minute's lock timeout, and the first organisation's lock held here: its requests sit in the
+    # database through the stop, the other's keep flowing.
+    with facility_serve(db_url, tmp_path, db_lock_timeout_ms="60000") as (process, base), engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_xact_lock(4242, :org)"), {"org": stuck_org})
         load = threading.Thread(target=lambda: asyncio.run(fire_until_refused(base, requests)), daemon=True)
         load.start()
         time.sleep(3)
@@ -298,6 +304,7 @@ def test_sigterm_stops_the_server_within_ten_seconds_under_load(db_url: str, tmp
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
         assert time.monotonic() - started < 10
+        holder.rollback()
         load.join(timeout=30)
 
 
