@@ -265,7 +265,8 @@ def facility_serve(db_url: str, tmp_path: Path, **settings: str) -> Iterator[tup
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Generous: a loaded CI machine has taken over 30 s to import and start the app.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
