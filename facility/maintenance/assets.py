@@ -77,6 +77,10 @@ def get_asset_by_code(session: Session, code: str) -> Asset:
     return asset
 
 
+def parent(session: Session, asset: Asset) -> Asset | None:
+    return session.get(Asset, asset.parent_id) if asset.parent_id else None
+
+
 def children(session: Session, asset_id: int) -> list[Asset]:
     return list(session.exec(select(Asset).where(Asset.parent_id == asset_id).order_by(Asset.code)))
 

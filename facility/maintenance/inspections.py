@@ -20,9 +20,10 @@ from facility.maintenance.exceptions import (
     InvalidAnswers,
 )
 from facility.maintenance.kinds import OPEN_STATUSES, InspectionStatus, ItemType, Priority, WorkOrderSource
-from facility.maintenance.models import Inspection, InspectionTemplate, Submission, WorkOrder
+from facility.maintenance.models import Asset, Inspection, InspectionTemplate, Submission, WorkOrder
 from facility.maintenance.photos import store_photo
 from facility.maintenance.schemas import InspectionPublic, SubmissionCreate, WorkOrderCreate
+from facility.rooms.models import Building, Room
 
 CHECK_VALUES = frozenset({"pass", "fail", "na"})
 MAX_PHOTOS_PER_ITEM = 5
@@ -285,6 +286,18 @@ def verify_inspection(session: Session, actor: User, inspection_id: int) -> Insp
         after=inspection,
     )
     return inspection
+
+
+def named_in(
+    session: Session, inspection: Inspection
+) -> tuple[InspectionTemplate | None, Room | None, Building | None, Asset | None]:
+    """The template, room, building and asset an inspection names (for its checklist page)."""
+    return (
+        session.get(InspectionTemplate, inspection.template_id),
+        session.get(Room, inspection.room_id) if inspection.room_id else None,
+        session.get(Building, inspection.building_id) if inspection.building_id else None,
+        session.get(Asset, inspection.asset_id) if inspection.asset_id else None,
+    )
 
 
 def submissions_of(session: Session, inspection_id: int) -> list[Submission]:

@@ -9,11 +9,19 @@ import hashlib
 from sqlmodel import Session
 
 from facility.core.errors import InvalidInput
+from facility.maintenance.exceptions import AssetNotFound
 from facility.maintenance.models import Photo
 
 ALLOWED_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 # The tablet scales photos to ~1600 px JPEG before queuing; 4 MB leaves room for a raw one.
 MAX_PHOTO_BYTES = 4 * 1024 * 1024
+
+
+def get_photo(session: Session, photo_id: int) -> Photo:
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        raise AssetNotFound("Photo not found.")
+    return photo
 
 
 def decode_data_url(value: str) -> tuple[str, bytes]:

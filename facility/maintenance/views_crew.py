@@ -12,9 +12,7 @@ from facility.core.db import utcnow
 from facility.core.params import ObjectId
 from facility.core.web import render, request_language
 from facility.maintenance import inspections
-from facility.maintenance.models import Asset, InspectionTemplate
 from facility.maintenance.myday import my_day
-from facility.rooms.models import Building, Room
 
 router = APIRouter(include_in_schema=False)
 SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "maintenance" / "sw.js"
@@ -36,10 +34,7 @@ def my_day_page(request: Request, session: DbSession, user: CurrentUser) -> Resp
 @router.get("/maintenance/inspections/{inspection_id}/checklist")
 def checklist_page(request: Request, inspection_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
     inspection = inspections.get_inspection(session, user, inspection_id)
-    template = session.get(InspectionTemplate, inspection.template_id)
-    room = session.get(Room, inspection.room_id) if inspection.room_id else None
-    building = session.get(Building, inspection.building_id) if inspection.building_id else None
-    asset = session.get(Asset, inspection.asset_id) if inspection.asset_id else None
+    template, room, building, asset = inspections.named_in(session, inspection)
     context = {
         "inspection": inspection,
         "template": template,

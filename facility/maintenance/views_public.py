@@ -16,7 +16,7 @@ from facility.core.web import form_savepoint, is_htmx, render
 from facility.maintenance import assets
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import AssetNotFound
-from facility.maintenance.models import Photo
+from facility.maintenance.photos import get_photo
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,7 +38,7 @@ def _asset_context(request: Request, session: DbSession, viewer: User | None, co
         "error": None,
     }
     if getattr(viewer, "is_staff", False):
-        context["parent"] = session.get(type(asset), asset.parent_id) if asset.parent_id else None
+        context["parent"] = assets.parent(session, asset)
         context["children"] = assets.children(session, asset.id)  # type: ignore[arg-type]
         context["orders"] = work_orders.list_work_orders(
             session,
@@ -85,7 +85,5 @@ def report_problem(
 def photo(photo_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
     """Evidence photos and signatures, for staff only."""
     ensure_role(user, *STAFF_ROLES)
-    row = session.get(Photo, photo_id)
-    if row is None:
-        raise AssetNotFound("Photo not found.")
+    row = get_photo(session, photo_id)
     return Response(row.data, media_type=row.content_type, headers={"Cache-Control": "private, max-age=86400"})
