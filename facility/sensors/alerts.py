@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from facility.sensors.bookings import room_in_use as booked_now
+from facility.sensors.catalogue import METRICS, Limit
 from facility.sensors.models import Alert, AlertWatch, Device
 from facility.sensors.parsing import Reading
 
@@ -44,44 +45,71 @@ class Rule:
         return high_ok and low_ok
 
 
+def default_rule(
+    name: str,
+    metric: str,
+    severity: str,
+    message: str,
+    *,
+    min_duration: timedelta = timedelta(0),
+    room_kinds: frozenset[str] | None = INDOOR,
+    only_when_booked: bool = False,
+) -> Rule:
+    """A rule on the metric's default limit; `message` may name {above}, {below} and {unit}."""
+    entry = METRICS[metric]
+    limit = entry.limit or Limit()
+
+    def shown(bound: float | None) -> str:
+        return f"{bound:,g}" if bound is not None else ""
+
+    return Rule(
+        name,
+        metric,
+        severity,
+        message.format(above=shown(limit.above), below=shown(limit.below), unit=entry.unit),
+        above=limit.above,
+        below=limit.below,
+        hysteresis=limit.hysteresis,
+        min_duration=min_duration,
+        room_kinds=room_kinds,
+        only_when_booked=only_when_booked,
+    )
+
+
+LEARNING_ROOMS = frozenset(
+    {
+        "lecture_room",
+        "hybrid_lecture_hall",
+        "hybrid_classroom",
+        "smart_classroom",
+        "seminar_room",
+        "computer_lab",
+        "auditorium",
+        "convention_hall",
+        "multipurpose_hall",
+        "workshop",
+        "studio",
+    }
+)
 RULES: tuple[Rule, ...] = (
-    # 실내공기질관리법: CO2 1,000 ppm is the indoor limit for public-use facilities.
-    Rule(
+    default_rule(
         "co2_high",
         "co2",
         "warning",
-        "CO2 above 1,000 ppm for 10 minutes: ventilate",
-        above=1000,
-        hysteresis=100,
+        "CO2 above {above} {unit} for 10 minutes: ventilate",
         min_duration=timedelta(minutes=10),
     ),
-    Rule(
+    default_rule(
         "comfort_temperature",
         "temperature",
         "info",
-        "Temperature outside 18-28 °C during a booking",
-        above=28,
-        below=18,
-        hysteresis=0.5,
+        "Temperature outside {below}-{above} {unit} during a booking",
         min_duration=timedelta(minutes=15),
-        room_kinds=frozenset(
-            {
-                "lecture_room",
-                "hybrid_lecture_hall",
-                "hybrid_classroom",
-                "smart_classroom",
-                "seminar_room",
-                "computer_lab",
-                "auditorium",
-                "convention_hall",
-                "multipurpose_hall",
-                "workshop",
-                "studio",
-            }
-        ),
+        room_kinds=LEARNING_ROOMS,
         only_when_booked=True,
     ),
-    Rule("water_leak", "water_leak", "critical", "Water leak detected", above=0.5, hysteresis=0.5),
+    default_rule("water_leak", "water_leak", "critical", "Water leak detected"),
+    # The server room is held cooler than the comfort band: its own limit, not the metric's.
     Rule(
         "server_room_temperature",
         "temperature",
@@ -92,39 +120,24 @@ RULES: tuple[Rule, ...] = (
         min_duration=timedelta(minutes=5),
         room_kinds=frozenset({"server_room"}),
     ),
-    # 수영장 수질기준 (체육시설법 시행규칙): free chlorine 0.4-1.0 mg/L, pH 5.8-8.6.
-    Rule(
+    default_rule(
         "pool_chlorine",
         "free_chlorine",
         "warning",
-        "Pool free chlorine outside 0.4-1.0 mg/L",
-        above=1.0,
-        below=0.4,
-        hysteresis=0.05,
+        "Pool free chlorine outside {below}-{above} {unit}",
         min_duration=timedelta(minutes=5),
         room_kinds=frozenset({"pool"}),
     ),
-    Rule(
+    default_rule(
         "pool_ph",
         "ph",
         "warning",
-        "Pool pH outside 5.8-8.6",
-        above=8.6,
-        below=5.8,
-        hysteresis=0.1,
+        "Pool pH outside {below}-{above}",
         min_duration=timedelta(minutes=5),
         room_kinds=frozenset({"pool"}),
     ),
-    Rule("equipment_fault", "equipment_status", "warning", "Equipment reports a fault", above=1.5, hysteresis=0.5),
-    Rule(
-        "ups_overload",
-        "ups_load",
-        "critical",
-        "UPS load above 80 %",
-        above=80,
-        hysteresis=5,
-        min_duration=timedelta(minutes=2),
-    ),
+    default_rule("equipment_fault", "equipment_status", "warning", "Equipment reports a fault"),
+    default_rule("ups_overload", "ups_load", "critical", "UPS load above {above} %", min_duration=timedelta(minutes=2)),
 )
 
 

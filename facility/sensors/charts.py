@@ -8,12 +8,11 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from facility.sensors.catalogue import get_metric
 from facility.sensors.store import Point
 
 WIDTH, HEIGHT = 640, 200
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 12, 12, 28
-# Reference lines worth seeing on a chart: the CO2 limit and the comfort band.
-GUIDES = {"co2": (1000,), "temperature": (18, 28), "free_chlorine": (0.4, 1.0), "ph": (5.8, 8.6)}
 
 
 def _fmt(value: float) -> str:
@@ -32,7 +31,8 @@ def line_chart(
     """An SVG with the series, min/max labels, time ticks and the metric's guide lines."""
     inner_w, inner_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
     values = [p.value for p in points]
-    guides = [g for g in GUIDES.get(metric, ())]
+    entry = get_metric(metric)
+    guides = list(entry.guides) if entry else []
     low = min(values + guides) if values else 0.0
     high = max(values + guides) if values else 1.0
     if high - low < 1e-9:

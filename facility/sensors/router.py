@@ -187,8 +187,18 @@ def list_dead_letters(
 
 @router.get("/sensors/metrics", response_model=list[MetricPublic])
 def metric_catalogue() -> list[MetricPublic]:
-    """The metric catalogue: canonical unit, accepted units and plausible range."""
+    """The metric catalogue: label, canonical unit, accepted units, plausible range and guides."""
     return [
-        MetricPublic(name=m.name, unit=m.unit, low=m.low, high=m.high, units=sorted(m.units), states=sorted(m.states))
+        MetricPublic(
+            name=m.name,
+            label=m.title(),
+            unit=m.unit,
+            low=m.low,
+            high=m.high,
+            decimals=m.decimals,
+            units=sorted(m.units),
+            states=sorted(m.states),
+            guides=list(m.guides),
+        )
         for m in METRICS.values()
     ]

@@ -75,11 +75,15 @@ class DeadLetterPublic(BaseModel):
 
 class MetricPublic(BaseModel):
     name: str
+    label: str
     unit: str
     low: float
     high: float
+    decimals: int
     units: list[str]
     states: list[str]
+    # Chart guide lines: the default alert limit's bounds.
+    guides: list[float]
 
 
 class UtilisationPublic(BaseModel):

@@ -16,10 +16,9 @@ from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Building, Floor, Room
 from facility.sensors import alerts as alert_rules
-from facility.sensors import bands
 from facility.sensors.bookings import notify_managers
 from facility.sensors.bookings import room_in_use as booked_now
-from facility.sensors.catalogue import get_metric
+from facility.sensors.catalogue import band, get_metric, worst
 from facility.sensors.exceptions import DeviceNotFound, ReadingStoreDown, UnknownMetric
 from facility.sensors.models import Alert, DeadLetter, Device
 from facility.sensors.parsing import Reading, StatusUpdate
@@ -264,7 +263,7 @@ def board(
         if alert_room in rooms:
             rooms[alert_room].alerts = n
     for tile in rooms.values():
-        tile.band = bands.worst([bands.band(m, v.value) for m, v in tile.values.items()])
+        tile.band = worst([band(m, v.value) for m, v in tile.values.items()])
     return list(rooms.values())
 
 

@@ -16,8 +16,8 @@ from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
 from facility.core.web import NavItem, redirect, render
 from facility.rooms import service as rooms_service
-from facility.sensors import bands, service
-from facility.sensors.catalogue import DISPLAY_UNITS, METRICS
+from facility.sensors import service
+from facility.sensors.catalogue import BOARD_METRICS, METRICS, band
 from facility.sensors.charts import line_chart
 from facility.sensors.router import reading_store
 
@@ -37,19 +37,27 @@ NAV = (NavItem("nav.sensors", "/sensors", frozenset(STAFF), order=50),)
 
 
 def unit_of(metric: str) -> str:
-    unit = METRICS[metric].unit if metric in METRICS else ""
-    return DISPLAY_UNITS.get(unit, unit)
+    return METRICS[metric].display_unit if metric in METRICS else ""
 
 
 def fmt(metric: str, value: float) -> str:
-    """A value as people read it: one decimal for climate and water, whole numbers otherwise."""
-    if metric in ("temperature", "water_temperature", "humidity", "ph", "free_chlorine", "ups_load", "energy"):
-        return f"{value:,.2f}" if metric in ("ph", "free_chlorine") else f"{value:,.1f}"
-    return f"{value:,.0f}"
+    """A value as people read it, with the metric's decimals."""
+    return METRICS[metric].format(value) if metric in METRICS else f"{value:,.0f}"
+
+
+def label_of(metric: str) -> str:
+    return METRICS[metric].title() if metric in METRICS else metric
 
 
 def _helpers() -> dict[str, object]:
-    return {"unit_of": unit_of, "fmt": fmt, "band": bands.band, "now": utcnow(), "stale_after": STALE_AFTER}
+    return {
+        "unit_of": unit_of,
+        "fmt": fmt,
+        "label_of": label_of,
+        "band": band,
+        "now": utcnow(),
+        "stale_after": STALE_AFTER,
+    }
 
 
 @router.get("/sensors")
@@ -66,7 +74,7 @@ def board_page(
         "floors": floors,
         "building": building,
         "floor": floor,
-        "board_metrics": bands.BOARD_METRICS,
+        "board_metrics": BOARD_METRICS,
         "query": urlencode({"building": building, "floor": floor}),
         **_helpers(),
     }
@@ -85,11 +93,11 @@ def room_page(
     start = end - span
     every = service.default_every(start, end)
     zone = request.app.state.settings.zone
-    ordered = sorted(latest, key=lambda m: (m not in bands.BOARD_METRICS, m))
+    ordered = sorted(latest, key=lambda m: (m not in BOARD_METRICS, m))
     charts = []
     for metric in ordered:
         points = service.room_series(session, store, user, room_id, metric, start, end, every)
-        charts.append((metric, line_chart(points, start, end, zone, metric=metric, label=metric)))
+        charts.append((metric, line_chart(points, start, end, zone, metric=metric, label=label_of(metric))))
     context = {
         "room": rooms_service.to_public(session, [room])[0],
         "latest": latest,
