@@ -49,7 +49,7 @@ class BrokerConnection:
         client_id: str,
         spool: Spool,
         *,
-        subscription: str,
+        subscriptions: Callable[[], list[str]],
         status_topic: str,
         max_spool_bytes: int = 512 * 2**20,
         on_spooled: Callable[[], None] | None = None,
@@ -58,7 +58,8 @@ class BrokerConnection:
         self.address = BrokerAddress.parse(url)
         self.client_id = client_id
         self.spool = spool
-        self.subscription = subscription
+        # Asked on every connect: the profiles' filters and the topics devices announced since.
+        self.subscriptions = subscriptions
         self.status_topic = status_topic
         self.max_spool_bytes = max_spool_bytes
         self.on_spooled = on_spooled or (lambda: None)
@@ -124,15 +125,22 @@ class BrokerConnection:
         self.connected.set()
         metrics.CONNECTED.set(1)
         # Resubscribe on every connect: the session may be new (expired, or a fresh broker).
-        client.subscribe(self.subscription, qos=1)
+        topics = self.subscriptions()
+        client.subscribe([(topic, 1) for topic in topics])
         client.publish(self.status_topic, b"online", qos=1, retain=True)
         log.info(
             "connected to %s:%s as %s, subscribed to %s",
             self.address.host,
             self.address.port,
             self.client_id,
-            self.subscription,
+            ", ".join(topics),
         )
+
+    def follow(self, topics: list[str]) -> None:
+        """Subscribe now to topics a device announced; later connects include them anyway."""
+        if topics and self.connected.is_set():
+            self.client.subscribe([(topic, 1) for topic in topics])
+            log.info("following announced topics %s", ", ".join(topics)[:300])
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any = None

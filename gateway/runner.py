@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import re
 import signal
+import sys
 import threading
 from pathlib import Path
 
 from facility.core.config import Settings
 from facility.core.db import get_engine
 from facility.sensors.config import SensorSettings, get_sensor_settings
+from facility.sensors.ingest import Ingest
+from facility.sensors.profiles import ProfileConfigError, ProfileSet, Subscription, build_profiles
 from facility.sensors.store import ReadingStore, open_store
 from gateway.connection import AuthenticationFailed, BrokerConnection
 from gateway.spool import Spool
@@ -20,8 +23,9 @@ log = logging.getLogger(__name__)
 STATUS_TOPIC = "gateway/{client_id}/status"
 
 
-def subscription_for(group: str) -> str:
-    return f"$share/{group}/facility/#" if group else "facility/#"
+def subscription_filters(subscriptions: list[Subscription], group: str) -> list[str]:
+    """MQTT filters: shared through the group where a profile allows it."""
+    return [f"$share/{group}/{s.filter}" if group and s.shared else s.filter for s in subscriptions]
 
 
 def spool_path(data_dir: Path, client_id: str) -> Path:
@@ -40,18 +44,25 @@ class Gateway:
         if not settings.mqtt_url:
             raise ValueError("FACILITY_MQTT_URL is not set")
         self.client_id = sensor_settings.gateway_client_id
+        group = sensor_settings.gateway_share_group
+        # Before anything opens: an unknown profile or a bad mapping file stops the start here.
+        profiles = ProfileSet(
+            build_profiles(sensor_settings.device_profiles.split(","), sensor_settings.device_mapping_file or None)
+        )
         self.spool = Spool(spool_path(settings.data_dir, self.client_id))
         self.store = store or open_store(settings)
-        self.writer = SpoolWriter(self.spool, self.store, get_engine(settings.sqlalchemy_url), self.client_id)
+        self.ingest = Ingest(self.store, get_engine(settings.sqlalchemy_url), self.client_id, profiles)
+        self.writer = SpoolWriter(self.spool, self.ingest)
         self.connection = BrokerConnection(
             settings.mqtt_url,
             self.client_id,
             self.spool,
-            subscription=subscription_for(sensor_settings.gateway_share_group),
+            subscriptions=lambda: subscription_filters(self.ingest.subscriptions(), group),
             status_topic=STATUS_TOPIC.format(client_id=self.client_id),
             max_spool_bytes=sensor_settings.spool_max_mb * 2**20,
             on_spooled=self.writer.wake,
         )
+        profiles.on_announce = lambda found: self.connection.follow(subscription_filters(found, group))
 
     def start(self) -> None:
         self.writer.start()
@@ -76,9 +87,13 @@ def run_gateway(settings: Settings) -> None:
     from prometheus_client import start_http_server
 
     sensor_settings = get_sensor_settings()
+    try:
+        gateway = Gateway(settings, sensor_settings)
+    except ProfileConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     if sensor_settings.gateway_metrics_port:
         start_http_server(sensor_settings.gateway_metrics_port, addr="127.0.0.1")
-    gateway = Gateway(settings, sensor_settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

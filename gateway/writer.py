@@ -1,4 +1,4 @@
-"""The writer drains the spool into the reading store in batches, retrying until it succeeds."""
+"""The writer drains the spool in batches into `facility.sensors.ingest`, retrying until it succeeds."""
 
 from __future__ import annotations
 
@@ -7,13 +7,8 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.engine import Engine
-
-from facility.core.db import session_scope
-from facility.sensors import service
-from facility.sensors.parsing import Reading, Rejection, StatusUpdate, parse_message
-from facility.sensors.service import DeadLetterIn
-from facility.sensors.store import ReadingStore, StoreUnavailable
+from facility.sensors.ingest import Ingest, Message
+from facility.sensors.store import StoreUnavailable
 from gateway import metrics
 from gateway.spool import Spool, Spooled
 
@@ -34,37 +29,14 @@ def _received_at(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 
 
-def parse_batch(
-    batch: list[Spooled],
-) -> tuple[list[Reading], list[StatusUpdate], list[DeadLetterIn]]:
-    """Turn spooled messages into readings, statuses and dead letters; never raises."""
-    readings: list[Reading] = []
-    statuses: list[StatusUpdate] = []
-    dead: list[DeadLetterIn] = []
-    for message in batch:
-        received = _received_at(message.received_us)
-        try:
-            parsed = parse_message(message.topic, message.payload, received)
-        except Rejection as rejection:
-            dead.append(DeadLetterIn(message.topic, message.payload, rejection.reason, rejection.detail, received))
-            continue
-        except Exception as error:  # noqa: BLE001 - one bad message never stops the gateway
-            dead.append(DeadLetterIn(message.topic, message.payload, "internal_error", repr(error)[:200], received))
-            continue
-        readings.extend(parsed.readings)
-        if parsed.status is not None:
-            statuses.append(parsed.status)
-        for partial in parsed.rejections:
-            dead.append(DeadLetterIn(message.topic, message.payload, partial.reason, partial.detail, received))
-    return readings, statuses, dead
+def as_messages(batch: list[Spooled]) -> list[Message]:
+    return [Message(m.topic, m.payload, _received_at(m.received_us)) for m in batch]
 
 
 class SpoolWriter:
-    def __init__(self, spool: Spool, store: ReadingStore, engine: Engine, gateway_id: str) -> None:
+    def __init__(self, spool: Spool, ingest: Ingest) -> None:
         self.spool = spool
-        self.store = store
-        self.engine = engine
-        self.gateway_id = gateway_id
+        self.ingest = ingest
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gateway-writer", daemon=True)
@@ -121,33 +93,22 @@ class SpoolWriter:
     def write_one_by_one(self, batch: list[Spooled]) -> None:
         """After repeated failures not caused by the store: isolate the message at fault, which
         becomes a dead letter instead of blocking every later reading."""
-        for message in batch:
+        for spooled in batch:
             try:
-                self.write_batch([message])
+                self.write_batch([spooled])
             except StoreUnavailable:
                 raise
             except Exception as error:  # noqa: BLE001 - this message is the poison
-                letter = DeadLetterIn(
-                    message.topic,
-                    message.payload,
-                    "internal_error",
-                    repr(error)[:200],
-                    _received_at(message.received_us),
-                )
-                with session_scope(self.engine) as session:
-                    service.record_dead_letters(session, [letter], self.gateway_id)
+                (message,) = as_messages([spooled])
+                self.ingest.dead_letter(message, error)
                 metrics.DEAD_LETTERS.labels("internal_error").inc()
                 log.error("message on %s could not be stored, dead-lettered: %r", message.topic[:100], error)
 
     def write_batch(self, batch: list[Spooled]) -> None:
-        readings, statuses, dead = parse_batch(batch)
         started = time.perf_counter()
-        self.store.write(readings)
-        with session_scope(self.engine) as session:
-            service.record_batch(session, readings, statuses)
-            service.record_dead_letters(session, dead, self.gateway_id)
+        written = self.ingest.write(as_messages(batch))
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
-        metrics.STORED.inc(len(readings))
-        for letter in dead:
+        metrics.STORED.inc(len(written.readings))
+        for letter in written.dead:
             metrics.DEAD_LETTERS.labels(letter.reason).inc()
             log.info("dead letter (%s) on %s: %r", letter.reason, letter.topic[:100], letter.payload[:80])

@@ -16,8 +16,13 @@ class SensorSettings(BaseSettings):
     sql_readings_retention_days: int = 7
     # InfluxDB 1.x: also keep 5-minute means this long in the "rollup" policy (0 = no rollup).
     readings_rollup_days: int = 400
+    # Device profiles the gateway reads, comma separated (facility, zigbee2mqtt, tasmota, shelly,
+    # homeassistant or esphome, chirpstack, ttn); `all` is every built-in one.
+    device_profiles: str = "all"
+    # A YAML mapping file for devices no built-in profile knows (see facility/sensors/profiles/mapping.py).
+    device_mapping_file: str = ""
     gateway_client_id: str = "facility-gateway-1"
-    # Gateways sharing this group split the load ($share/<group>/facility/#); empty = subscribe alone.
+    # Gateways sharing this group split the load ($share/<group>/<filter>); empty = subscribe alone.
     gateway_share_group: str = "facility"
     spool_max_mb: int = 512
     gateway_metrics_port: int = 0

@@ -14,7 +14,10 @@ class Device(SQLModel, table=True):
     """Every device the gateway has seen; room_id None means unassigned (a manager places it)."""
 
     id: int | None = Field(default=None, primary_key=True)
+    # `<profile>:<the device's own id>` (friendly name, Tasmota topic, DevEUI...); bare for `facility`.
     code: str = Field(max_length=64, unique=True, index=True)
+    # The device profile that first read it (facility, zigbee2mqtt, tasmota, shelly, ...).
+    profile: str = Field(default="facility", max_length=32)
     room_id: int | None = Field(default=None, foreign_key="room.id", index=True)
     # Where the device says it is (its topic); a hint for the manager placing it.
     reported_building: str = Field(default="", max_length=64)
@@ -68,6 +71,8 @@ class DeadLetter(SQLModel, table=True):
     reason: str = Field(max_length=40, index=True)
     detail: str = Field(default="", max_length=300)
     gateway: str = Field(default="", max_length=100)
+    # The profile whose topic it was ("" when no profile's filter matched).
+    profile: str = Field(default="", max_length=32)
 
 
 class SensorReading(SQLModel, table=True):

@@ -43,6 +43,7 @@ class Reading:
     metric: str
     value: float
     ts: datetime
+    profile: str = "facility"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class StatusUpdate:
     room: str
     online: bool
     ts: datetime
+    profile: str = "facility"
 
 
 @dataclass
@@ -60,6 +62,8 @@ class Parsed:
     status: StatusUpdate | None = None
     # Metrics of a multi-metric message that were rejected while the rest were kept.
     rejections: list[Rejection] = field(default_factory=list)
+    # Topics a device announced (Home Assistant discovery) that are to be followed from now on.
+    subscribe: list[str] = field(default_factory=list)
 
 
 def _segments(topic: str) -> list[str]:
@@ -97,7 +101,8 @@ def parse_ts(raw: Any, received_at: datetime) -> datetime:
     return ts
 
 
-def _number(metric_name: str, raw: Any, unit: Any) -> float:
+def to_value(metric_name: str, raw: Any, unit: Any) -> float:
+    """A sent value (number, state word or boolean) in the metric's unit, range-checked."""
     metric = get_metric(metric_name)
     if metric is None:
         raise Rejection("unknown_metric", metric_name[:64])
@@ -122,7 +127,7 @@ def _number(metric_name: str, raw: Any, unit: Any) -> float:
     return value
 
 
-def _decode(payload: bytes) -> str:
+def decode_payload(payload: bytes) -> str:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise Rejection("too_large", f"{len(payload)} bytes")
     try:
@@ -151,7 +156,7 @@ def _single(path: list[str], text: str, received_at: datetime) -> Parsed:
         body = {"value": body}
     if "value" not in body:
         raise Rejection("bad_value", "no value")
-    value = _number(metric, body["value"], body.get("unit"))
+    value = to_value(metric, body["value"], body.get("unit"))
     ts = parse_ts(body.get("ts"), received_at)
     return Parsed(readings=[Reading(device, building, room, metric, value, ts)])
 
@@ -168,7 +173,7 @@ def _multi(path: list[str], text: str, received_at: datetime) -> Parsed:
         if isinstance(raw, dict):
             raw, unit = raw.get("value"), raw.get("unit")  # type: ignore[union-attr]
         try:
-            value = _number(str(name), raw, unit)
+            value = to_value(str(name), raw, unit)
         except Rejection as rejection:
             parsed.rejections.append(rejection)
             continue
@@ -192,7 +197,7 @@ def _status(path: list[str], text: str, received_at: datetime) -> Parsed:
 def parse_message(topic: str, payload: bytes, received_at: datetime) -> Parsed:
     """Readings or a status from one MQTT message; raises Rejection, never anything else."""
     path = _segments(topic)
-    text = _decode(payload)
+    text = decode_payload(payload)
     if not text:
         raise Rejection("empty_payload")
     if len(path) == 3:

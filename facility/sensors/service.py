@@ -36,6 +36,7 @@ class DeadLetterIn:
     reason: str
     detail: str
     received_at: datetime
+    profile: str = ""
 
 
 # --- ingest (called by the gateway's writer) ----------------------------------------------------
@@ -46,12 +47,15 @@ def register_devices(
 ) -> dict[str, Device]:
     """Record every device in the batch: first and last seen, metrics, online; new ones unassigned."""
     seen: dict[str, tuple[str, str, set[str], datetime]] = {}
+    profiles: dict[str, str] = {}
     for r in readings:
         building, room, metrics, last = seen.get(r.device, (r.building, r.room, set(), r.ts))
         metrics.add(r.metric)
         seen[r.device] = (building, room, metrics, max(last, r.ts))
+        profiles[r.device] = r.profile
     for s in statuses:
         seen.setdefault(s.device, (s.building, s.room, set(), s.ts))
+        profiles.setdefault(s.device, s.profile)
     if not seen:
         return {}
     devices = {d.code: d for d in session.exec(select(Device).where(col(Device.code).in_(list(seen))))}
@@ -61,6 +65,7 @@ def register_devices(
         if device is None:
             device = Device(
                 code=code,
+                profile=profiles[code],
                 reported_building=building,
                 reported_room=room,
                 metrics=",".join(sorted(metrics))[:500],
@@ -132,6 +137,7 @@ def record_dead_letters(session: Session, letters: Sequence[DeadLetterIn], gatew
                 reason=letter.reason[:40],
                 detail=_printable(letter.detail, 300),
                 gateway=gateway[:100],
+                profile=letter.profile[:32],
             )
         )
     session.flush()

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from facility.core.db import get_engine
 from facility.sensors.store.influx import InfluxV1Store
+from tests.conftest import clean_database
 from tests.sensors.services import Influxd, Mosquitto
 
 
@@ -36,3 +38,11 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     broker.start()
     yield broker
     broker.stop()
+
+
+@pytest.fixture
+def pg_url(database_urls: dict[str, str]) -> str:
+    """The PostgreSQL test database, emptied: gateways write through their own connections."""
+    url = database_urls["postgresql"]
+    clean_database(get_engine(url))
+    return url

@@ -18,16 +18,8 @@ from facility.sensors.models import DeadLetter, Device
 from facility.sensors.store.influx import InfluxV1Store
 from gateway.connection import AuthenticationFailed
 from gateway.runner import Gateway
-from tests.conftest import clean_database
 from tests.sensors.mqtt_helpers import publish_all, publisher, wait_until
 from tests.sensors.services import Influxd, Mosquitto
-
-
-@pytest.fixture
-def pg_url(database_urls: dict[str, str]) -> str:
-    url = database_urls["postgresql"]
-    clean_database(get_engine(url))
-    return url
 
 
 def gateway_settings(tmp_path: Path, db_url: str, mqtt_url: str, influxd: Influxd, db: str) -> Settings:

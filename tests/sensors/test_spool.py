@@ -58,10 +58,11 @@ def test_written_batches_leave_the_pending_set(tmp_path: Path) -> None:
 
 
 def test_a_poison_message_is_isolated_and_dead_lettered(tmp_path: Path, database_urls: dict[str, str]) -> None:
-    """A message the database refuses for reasons of its own must not block every later one."""
+    """A message the store refuses for reasons of its own must not block every later one."""
     from sqlmodel import Session, select
 
     from facility.core.db import get_engine
+    from facility.sensors.ingest import Ingest
     from facility.sensors.models import DeadLetter
     from facility.sensors.store.sql import SqlStore
     from gateway import writer as writer_module
@@ -72,30 +73,29 @@ def test_a_poison_message_is_isolated_and_dead_lettered(tmp_path: Path, database
     engine = get_engine(database_urls["postgresql"])
     clean_database(engine)
     spool = Spool(tmp_path / "s.sqlite")
-    original = writer_module.parse_batch
 
-    def parse_and_choke(batch):  # type: ignore[no-untyped-def]
-        if any(m.payload == b"poison" for m in batch):
-            raise RuntimeError("database says no")
-        return original(batch)
+    class ChokingStore(SqlStore):
+        def write(self, readings):  # type: ignore[no-untyped-def]
+            if any(r.value == 999 for r in readings):
+                raise RuntimeError("database says no")
+            super().write(readings)
 
-    writer_module.parse_batch = parse_and_choke
     writer_module.RETRY_MIN_S = 0.01
     try:
         spool.append(
             [
                 Incoming("facility/edu/E-1/d/co2", p, 10**15 + i, i, False)
-                for i, p in enumerate([b"500", b"poison", b"510"], start=1)
+                for i, p in enumerate([b"500", b"999", b"510"], start=1)
             ]
         )
-        writer = SpoolWriter(spool, SqlStore(engine), engine, "gw-test")
+        writer = SpoolWriter(spool, Ingest(ChokingStore(engine), engine, "gw-test"))
         writer.start()
         wait_until(lambda: spool.pending_count() == 0, timeout=20)
         writer.stop()
     finally:
-        writer_module.parse_batch = original
         writer_module.RETRY_MIN_S = 0.5
     assert SqlStore(engine).count(["d"]) == 2
     with Session(engine) as session:
         (letter,) = session.exec(select(DeadLetter)).all()
-    assert (letter.reason, letter.payload) == ("internal_error", "poison")
+    assert (letter.reason, letter.payload, letter.profile) == ("internal_error", "999", "facility")
+

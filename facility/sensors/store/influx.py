@@ -8,7 +8,6 @@ server has the points, so closing can never drop one (influxdb-client's batching
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +31,7 @@ _ESCAPE = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 
 def to_line(reading: Reading) -> str:
     """One point in line protocol with microsecond precision."""
+    # Line protocol has no empty tag values: a profile's device without a reported place has none.
     tags = ",".join(
         f"{key}={value.translate(_ESCAPE)}"
         for key, value in (
@@ -40,6 +40,7 @@ def to_line(reading: Reading) -> str:
             ("metric", reading.metric),
             ("room", reading.room),
         )
+        if value
     )
     micros = (reading.ts - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
     return f"{MEASUREMENT},{tags} value={float(reading.value)!r} {micros}"
@@ -57,8 +58,14 @@ def _from_micros(value: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(value))
 
 
+def _regex_literal(text: str) -> str:
+    # Profile device codes hold spaces, `/` and Hangul: spell every such character as \x{..},
+    # which Go's RE2 reads and InfluxQL's `/.../` literal cannot mistake for its end.
+    return "".join(c if c.isascii() and (c.isalnum() or c in "_-") else f"\\x{{{ord(c):x}}}" for c in text)
+
+
 def _device_filter(devices: Sequence[str]) -> str:
-    return "device =~ /^(" + "|".join(re.escape(d) for d in devices) + ")$/"
+    return "device =~ /^(" + "|".join(_regex_literal(d) for d in devices) + ")$/"
 
 
 class InfluxQLReader:

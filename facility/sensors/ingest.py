@@ -1,0 +1,89 @@
+"""The one ingest entry point: spooled MQTT messages in, readings stored and registered out.
+
+The gateway keeps the broker, the spool and the retry loop; everything after the spool happens
+here, in this order: the profiles parse each message (unreadable ones become dead letters), the
+readings go to the store, then one transaction updates the device registry, runs the alert rules
+and records the dead letters. A batch may be retried whole: the store overwrites the same points
+(same series and timestamp) and the transaction either happened or did not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from facility.core.db import session_scope
+from facility.sensors import service
+from facility.sensors.parsing import Reading, StatusUpdate
+from facility.sensors.profiles import ProfileSet, Subscription
+from facility.sensors.service import DeadLetterIn
+from facility.sensors.store import ReadingStore
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    payload: bytes
+    received_at: datetime
+
+
+@dataclass
+class Batch:
+    readings: list[Reading] = field(default_factory=list)
+    statuses: list[StatusUpdate] = field(default_factory=list)
+    dead: list[DeadLetterIn] = field(default_factory=list)
+
+
+class Ingest:
+    def __init__(self, store: ReadingStore, engine: Engine, source: str, profiles: ProfileSet | None = None) -> None:
+        self.store = store
+        self.engine = engine
+        self.source = source
+        self.profiles = profiles or ProfileSet.default()
+
+    def subscriptions(self) -> list[Subscription]:
+        """What the gateway subscribes to: every enabled profile's filters and announced topics."""
+        return self.profiles.subscriptions()
+
+    def parse(self, messages: Sequence[Message]) -> Batch:
+        """Readings, statuses and dead letters of the messages; never raises."""
+        batch = Batch()
+        for message in messages:
+            outcome = self.profiles.parse(message.topic, message.payload, message.received_at)
+            batch.readings.extend(outcome.readings)
+            if outcome.status is not None:
+                batch.statuses.append(outcome.status)
+            for rejection in outcome.rejections:
+                batch.dead.append(
+                    DeadLetterIn(
+                        message.topic,
+                        message.payload,
+                        rejection.reason,
+                        rejection.detail,
+                        message.received_at,
+                        outcome.profile,
+                    )
+                )
+        return batch
+
+    def write(self, messages: Sequence[Message]) -> Batch:
+        """Parse, store, then register, alert and dead-letter in one transaction; raises to retry."""
+        batch = self.parse(messages)
+        self.store.write(batch.readings)
+        with session_scope(self.engine) as session:
+            service.record_batch(session, batch.readings, batch.statuses)
+            service.record_dead_letters(session, batch.dead, self.source)
+        return batch
+
+    def dead_letter(self, message: Message, error: Exception) -> DeadLetterIn:
+        """A message whose write keeps failing for reasons of its own: kept as a dead letter."""
+        profile = self.profiles.profile_of(message.topic)
+        letter = DeadLetterIn(
+            message.topic, message.payload, "internal_error", repr(error)[:200], message.received_at, profile
+        )
+        with session_scope(self.engine) as session:
+            service.record_dead_letters(session, [letter], self.source)
+        return letter

@@ -1,0 +1,154 @@
+"""Device profiles: each turns one device family's topics and payloads into readings.
+
+`ProfileSet` routes a message to the profile whose topic filter matches it. Filters are split
+into levels once; a message costs one `split` and a few tuple comparisons, looked up first by
+exact topic (topics a device announced), then by first level, then among filters starting `+`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from facility.sensors.parsing import Reading, Rejection, StatusUpdate
+from facility.sensors.profiles.base import (
+    Profile,
+    ProfileConfigError,
+    Subscription,
+    TopicFilter,
+    compile_filter,
+    matches,
+)
+from facility.sensors.profiles.chirpstack import ChirpStackProfile
+from facility.sensors.profiles.facility import FacilityProfile
+from facility.sensors.profiles.homeassistant import HomeAssistantProfile
+from facility.sensors.profiles.mapping import MappingProfile, load_mapping
+from facility.sensors.profiles.shelly import ShellyProfile
+from facility.sensors.profiles.tasmota import TasmotaProfile
+from facility.sensors.profiles.ttn import TtnProfile
+from facility.sensors.profiles.zigbee2mqtt import Zigbee2MqttProfile
+
+__all__ = ["BUILT_IN", "Outcome", "ProfileConfigError", "ProfileSet", "Subscription", "build_profiles"]
+
+BUILT_IN = ("facility", "zigbee2mqtt", "tasmota", "shelly", "homeassistant", "chirpstack", "ttn")
+# ESPHome announces itself through Home Assistant discovery: the same profile.
+ALIASES = {"esphome": "homeassistant"}
+
+
+@dataclass
+class Outcome:
+    profile: str
+    readings: list[Reading] = field(default_factory=list)
+    status: StatusUpdate | None = None
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+class UnknownProfile(ProfileConfigError):
+    """FACILITY_DEVICE_PROFILES names a profile that does not exist."""
+
+
+def build_profiles(names: Sequence[str], mapping_file: str | None = None) -> list[Profile]:
+    """The profiles named (built-in names, `esphome`, `all`), plus the mapping file's if set."""
+    wanted = {ALIASES.get(n.strip().lower(), n.strip().lower()) for n in names if n.strip()} or {"all"}
+    unknown = wanted - set(BUILT_IN) - {"all"}
+    if unknown:
+        raise UnknownProfile(
+            f"FACILITY_DEVICE_PROFILES: unknown device profiles {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(BUILT_IN)}"
+        )
+    chosen = BUILT_IN if "all" in wanted else tuple(n for n in BUILT_IN if n in wanted)
+    makers: dict[str, Callable[[], Profile]] = {
+        "facility": FacilityProfile,
+        "zigbee2mqtt": Zigbee2MqttProfile,
+        "tasmota": TasmotaProfile,
+        "shelly": ShellyProfile,
+        "homeassistant": HomeAssistantProfile,
+        "chirpstack": ChirpStackProfile,
+        "ttn": TtnProfile,
+    }
+    profiles: list[Profile] = [makers[name]() for name in chosen]
+    if mapping_file:
+        profiles.insert(0, MappingProfile(load_mapping(mapping_file)))
+    return profiles
+
+
+OnAnnounce = Callable[[list[Subscription]], None]
+
+
+class ProfileSet:
+    def __init__(self, profiles: Sequence[Profile]) -> None:
+        self.profiles = list(profiles)
+        # Called with the topics a device announced, so the gateway subscribes to them at once
+        # (even when the batch that announced them is retried).
+        self.on_announce: OnAnnounce = lambda subscriptions: None
+        self._by_first: dict[str, list[tuple[TopicFilter, Profile]]] = {}
+        self._wildcard: list[tuple[TopicFilter, Profile]] = []
+        for profile in self.profiles:
+            for subscription in profile.subscriptions:
+                compiled = compile_filter(subscription.filter)
+                if compiled[0] in ("+", "#"):
+                    self._wildcard.append((compiled, profile))
+                else:
+                    self._by_first.setdefault(compiled[0], []).append((compiled, profile))
+        self._announced: dict[str, Profile] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def default(cls) -> ProfileSet:
+        return cls(build_profiles(["all"]))
+
+    def subscriptions(self) -> list[Subscription]:
+        with self._lock:
+            announced = [Subscription(topic) for topic in self._announced]
+        return [s for p in self.profiles for s in p.subscriptions] + announced
+
+    def _static_route(self, levels: list[str]) -> Profile | None:
+        for compiled, profile in self._by_first.get(levels[0], ()):
+            if matches(compiled, levels):
+                return profile
+        for compiled, profile in self._wildcard:
+            if matches(compiled, levels):
+                return profile
+        return None
+
+    def route(self, topic: str) -> tuple[Profile | None, list[str]]:
+        levels = topic.split("/")
+        announced = self._announced.get(topic)
+        return (announced or self._static_route(levels)), levels
+
+    def profile_of(self, topic: str) -> str:
+        profile, _ = self.route(topic)
+        return profile.name if profile else ""
+
+    def parse(self, topic: str, payload: bytes, received_at: datetime) -> Outcome:
+        """What one message says, or why it says nothing readable; never raises."""
+        profile, levels = self.route(topic)
+        if profile is None:
+            return Outcome("", rejections=[Rejection("no_profile", topic[:200])])
+        outcome = Outcome(profile.name)
+        try:
+            parsed = profile.parse(topic, levels, payload, received_at)
+        except Rejection as rejection:
+            outcome.rejections.append(rejection)
+            return outcome
+        except Exception as error:  # noqa: BLE001 - one bad message never stops the gateway
+            outcome.rejections.append(Rejection("internal_error", repr(error)[:200]))
+            return outcome
+        outcome.readings, outcome.status, outcome.rejections = parsed.readings, parsed.status, parsed.rejections
+        if parsed.subscribe:
+            self._announce(parsed.subscribe, profile)
+        return outcome
+
+    def _announce(self, topics: list[str], profile: Profile) -> None:
+        new = []
+        for topic in topics:
+            # A topic another profile already reads (Zigbee2MQTT's own discovery) stays with it.
+            if topic in self._announced or self._static_route(topic.split("/")) is not None:
+                continue
+            with self._lock:
+                self._announced[topic] = profile
+            new.append(Subscription(topic))
+        if new:
+            self.on_announce(new)

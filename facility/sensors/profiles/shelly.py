@@ -1,0 +1,83 @@
+"""Shelly Gen2+: `<prefix>/events/rpc` (NotifyStatus, NotifyFullStatus), `<prefix>/status/<component:id>`
+and `<prefix>/online` (true/false). The prefix defaults to the device id (`shellyplusht-<mac>`).
+
+Components read: `temperature:N.tC`, `humidity:N.rh`, `switch:N`/`pm1:N` `apower`, `voltage`,
+`current`, `aenergy.total` (Wh), `devicepower:N.battery.percent`, `illuminance:N.lux`. A component
+with id above 0 is its own device (`<prefix>#<id>`), so two channels do not overwrite each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from facility.sensors.parsing import Parsed, Rejection
+from facility.sensors.profiles.base import (
+    Field,
+    Subscription,
+    device_code,
+    epoch_seconds,
+    json_object,
+    online_word,
+    readings_from,
+    status,
+)
+
+COMPONENTS: dict[str, tuple[tuple[tuple[str, ...], Field], ...]] = {
+    "temperature": ((("tC",), Field("temperature")),),
+    "humidity": ((("rh",), Field("humidity")),),
+    "illuminance": ((("lux",), Field("illuminance")),),
+    "devicepower": ((("battery", "percent"), Field("battery")),),
+    "switch": (
+        (("apower",), Field("power")),
+        (("voltage",), Field("voltage")),
+        (("current",), Field("current")),
+        (("aenergy", "total"), Field("energy", unit="Wh")),
+    ),
+}
+COMPONENTS["pm1"] = COMPONENTS["switch"]
+STATUS_METHODS = frozenset({"NotifyStatus", "NotifyFullStatus"})
+
+
+def _dig(body: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = body
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+class ShellyProfile:
+    name = "shelly"
+    subscriptions = (Subscription("+/events/rpc"), Subscription("+/status/+"), Subscription("+/online"))
+
+    def _component(self, prefix: str, key: str, body: Any, ts: datetime) -> Parsed:
+        kind, _, index = key.partition(":")
+        fields = COMPONENTS.get(kind)
+        if fields is None or not isinstance(body, Mapping):
+            return Parsed()
+        own_id = prefix if index in ("", "0") else f"{prefix}#{index}"
+        found = [(spec, _dig(body, path)) for path, spec in fields]
+        return readings_from(found, device_code(self.name, own_id), ts, self.name)
+
+    def parse(self, topic: str, levels: list[str], payload: bytes, received_at: datetime) -> Parsed:
+        prefix = levels[0]
+        if levels[1] == "online":
+            return status(device_code(self.name, prefix), online_word(payload), received_at, self.name)
+        body = json_object(payload)
+        if levels[1] == "status":
+            return self._component(prefix, levels[2], body, received_at)
+        if body.get("method") not in STATUS_METHODS:
+            return Parsed()  # NotifyEvent and friends: button presses, not measurements
+        params = body.get("params")
+        if not isinstance(params, Mapping):
+            raise Rejection("bad_json", "NotifyStatus without params")
+        ts = epoch_seconds(params.get("ts"), received_at)
+        merged = Parsed()
+        for key, component in params.items():
+            part = self._component(prefix, key, component, ts)
+            merged.readings.extend(part.readings)
+            merged.rejections.extend(part.rejections)
+        return merged
