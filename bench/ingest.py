@@ -5,7 +5,8 @@ SQLite database, one `facility gateway` process, one bare subscriber process tha
 and one publisher process. Prints:
   1. sustained rate for DURATION s with the publisher flat out: published, bare subscriber
      (the ceiling for one Python client here) and readings stored in InfluxDB by the gateway;
-  2. p50/p99 publish-to-queryable latency at a paced 2,000 readings/s.
+  2. p50/p99 publish-to-queryable latency at a paced 2,000 readings/s;
+and first, without services, the spool's cost per batch as its kept history grows.
 
 Run from the repository root:  python bench/ingest.py [--duration 60] [--rate 2000]
 """
@@ -16,6 +17,8 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -33,6 +36,7 @@ from paho.mqtt.properties import Properties  # noqa: E402
 
 from facility.core.db import upgrade_database  # noqa: E402
 from facility.sensors.broker_url import BrokerAddress, make_client  # noqa: E402
+from gateway.spool import Incoming, Spool  # noqa: E402
 from tests.sensors.services import Influxd, Mosquitto  # noqa: E402
 
 DEVICES = 200
@@ -179,6 +183,42 @@ def start_gateway(root: Path, broker: Mosquitto, influxd: Influxd, db: str) -> s
     )
 
 
+def spool_batch_cost(kept: int, *, indexed: bool = True, batches: int = 30, batch_size: int = 2000) -> float:
+    """Median ms of `Spool.mark_written` per batch with `kept` written rows inside the keep window
+    (`indexed=False`: without the expiry index, as before it existed)."""
+    root = Path(tempfile.mkdtemp(prefix="facility-spool-bench-"))
+    spool = Spool(root / "spool.sqlite")
+    now_us = time.time_ns() // 1000
+    with sqlite3.connect(root / "spool.sqlite") as db:  # history: written, recent, so all kept
+        db.executemany(
+            "INSERT INTO message (topic, payload, received_us, mid, acked, written) VALUES (?, ?, ?, ?, 1, 1)",
+            ((f"facility/b/r/d-{i % 200}/co2", b"612", now_us - kept + i, i % 65535) for i in range(kept)),
+        )
+        if not indexed:
+            db.execute("DROP INDEX ix_message_written_received")
+    with sqlite3.connect(root / "spool.sqlite") as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    took = []
+    for n in range(batches + 3):
+        spool.append(
+            [Incoming("facility/b/r/d/co2", b"612", now_us + n * batch_size + i, i, False) for i in range(batch_size)]
+        )
+        batch = spool.take(batch_size)
+        started = time.perf_counter()
+        spool.mark_written(batch)
+        took.append(time.perf_counter() - started)
+    spool.close()
+    shutil.rmtree(root)
+    return statistics.median(took[3:]) * 1000
+
+
+def run_spool() -> None:
+    print("spool: Spool.mark_written per batch of 2,000 (median ms), by written rows kept for redelivery")
+    print("      kept   with expiry index   without (before)")
+    for kept in (0, 100_000, 700_000):
+        print(f"  {kept:>8,}   {spool_batch_cost(kept):10.2f}          {spool_batch_cost(kept, indexed=False):10.2f}")
+
+
 def run(duration: float, rate: float, latency_seconds: float, publishers: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="facility-bench-"))
     broker, influxd = Mosquitto(root / "mosquitto"), Influxd(root / "influxd")
@@ -247,5 +287,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=2000)
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--publishers", type=int, default=2)
+    parser.add_argument("--spool-only", action="store_true", help="only the spool's per-batch cost (no services)")
     args = parser.parse_args()
-    run(args.duration, args.rate, args.latency_seconds, args.publishers)
+    run_spool()
+    if not args.spool_only:
+        run(args.duration, args.rate, args.latency_seconds, args.publishers)

@@ -52,7 +52,12 @@ CREATE TABLE IF NOT EXISTS message (
 );
 CREATE INDEX IF NOT EXISTS ix_message_pending ON message (written, id);
 CREATE INDEX IF NOT EXISTS ix_message_mid ON message (mid, acked, conn);
+-- mark_written deletes written rows past the keep window by this range, touching only the rows it
+-- deletes: with (written, id) alone it read every kept row (60 ms a batch at 700k kept rows).
+CREATE INDEX IF NOT EXISTS ix_message_written_received ON message (written, received_us);
 """
+
+DELETE_EXPIRED = "DELETE FROM message WHERE written = 1 AND received_us < ?"
 
 
 class Spool:
@@ -163,7 +168,7 @@ class Spool:
                 (batch[0].id, batch[-1].id),
             )
             cutoff = int(time.time() * 1_000_000) - KEEP_WRITTEN_S * 1_000_000
-            self._db.execute("DELETE FROM message WHERE written = 1 AND received_us < ?", (cutoff,))
+            self._db.execute(DELETE_EXPIRED, (cutoff,))
             self._db.execute("COMMIT")
             self._pending_bytes = max(0, self._pending_bytes - sum(len(m.payload) for m in batch))
 
