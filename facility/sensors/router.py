@@ -14,7 +14,7 @@ from facility.core.errors import Forbidden, InvalidInput, NotAuthenticated, erro
 from facility.core.models import STAFF_ROLES
 from facility.core.params import MAX_ID, ObjectId
 from facility.rooms.exceptions import RoomNotFound
-from facility.sensors import occupancy, service
+from facility.sensors import occupancy, placement, service
 from facility.sensors.catalogue import METRICS
 from facility.sensors.exceptions import DeviceNotFound, ReadingStoreDown, UnknownMetric
 from facility.sensors.models import Device
@@ -25,6 +25,7 @@ from facility.sensors.schemas import (
     DevicePublic,
     LatestValue,
     MetricPublic,
+    RoomSuggestion,
     Series,
     SeriesPoint,
     UtilisationPublic,
@@ -144,6 +145,26 @@ def room_occupancy(
 def list_devices(session: DbSession, user: CurrentUser, unassigned: bool | None = None) -> list[DevicePublic]:
     """Every device the gateway has seen; `unassigned=true` for those waiting to be placed."""
     return [device_public(d) for d in service.list_devices(session, user, unassigned=unassigned)]
+
+
+@router.get(
+    "/devices/{device_id}/room-suggestions",
+    response_model=list[RoomSuggestion],
+    responses=error_responses(DeviceNotFound) | COMMON,
+)
+def room_suggestions(device_id: ObjectId, session: DbSession, user: CurrentUser) -> list[RoomSuggestion]:
+    """Rooms whose code or name match the device's own id, label or reported place, best first."""
+    return [
+        RoomSuggestion(
+            room_id=s.room.id or 0,
+            code=s.room.code,
+            name_ko=s.room.name_ko,
+            name_en=s.room.name_en,
+            score=s.score,
+            matched=s.matched,
+        )
+        for s in placement.suggest_rooms(session, user, device_id)
+    ]
 
 
 @router.patch(

@@ -30,6 +30,7 @@ class DevicePublic(BaseModel):
 
     id: int
     code: str
+    profile: str
     room_id: int | None
     reported_building: str
     reported_room: str
@@ -39,6 +40,16 @@ class DevicePublic(BaseModel):
     first_seen_at: datetime
     last_seen_at: datetime
     placed_at: datetime | None
+
+
+class RoomSuggestion(BaseModel):
+    room_id: int
+    code: str
+    name_ko: str
+    name_en: str
+    # 1.0 is an exact match of the device's id or reported room; from 0.55 up is shown.
+    score: float
+    matched: str
 
 
 class DevicePlacement(BaseModel):

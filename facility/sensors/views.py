@@ -12,11 +12,12 @@ from fastapi.responses import Response
 import facility.sensors.texts  # noqa: F401 - registers the pages' UI text
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
+from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
 from facility.core.web import NavItem, redirect, render
 from facility.rooms import service as rooms_service
-from facility.sensors import service
+from facility.sensors import placement, service
 from facility.sensors.catalogue import BOARD_METRICS, METRICS, band
 from facility.sensors.charts import line_chart
 from facility.sensors.router import reading_store
@@ -51,6 +52,7 @@ def label_of(metric: str) -> str:
 
 def _helpers() -> dict[str, object]:
     return {
+        "_": _,
         "unit_of": unit_of,
         "fmt": fmt,
         "label_of": label_of,
@@ -116,10 +118,10 @@ def _devices_context(session: DbSession, user: CurrentUser) -> dict[str, object]
     rooms = rooms_service.all_rooms(session)
     return {
         "unassigned": [d for d in devices if d.room_id is None],
+        "suggestions": placement.suggestions_for(devices, rooms),
         "placed": [d for d in devices if d.room_id is not None],
         "rooms": rooms,
         "room_by_id": {r.id: r for r in rooms},
-        "room_by_code": {r.code: r.id for r in rooms},
         "can_place": user.role in {r.value for r in MANAGING_ROLES},
         **_helpers(),
     }
