@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -97,6 +98,54 @@ bind-address = "127.0.0.1:{free_port()}"
 
     def drop_database(self, name: str) -> None:
         httpx.post(f"{self.url}/query", params={"q": f'DROP DATABASE "{name}"'}, timeout=10)
+
+
+class VictoriaMetrics:
+    """Debian's `victoria-metrics`: a real server for the InfluxDB 2.x write path (`/api/v2/write`)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        root.mkdir(parents=True, exist_ok=True)
+
+    def start(self) -> None:
+        log = (self.root / "victoria-metrics.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                shutil.which("victoria-metrics") or "victoria-metrics",
+                f"-httpListenAddr=127.0.0.1:{self.port}",
+                f"-storageDataPath={self.root / 'data'}",
+                "-retentionPeriod=100y",
+                "-search.latencyOffset=0s",
+                # InfluxDB overwrites a point with the same series and time; this makes VictoriaMetrics do so.
+                "-dedup.minScrapeInterval=1ms",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None
+
+    def points(self, **labels: str) -> list[tuple[dict[str, str], int, float]]:
+        """Every stored point of `reading_value` as (labels, ms timestamp, value), after a flush."""
+        httpx.get(f"{self.url}/internal/force_flush", timeout=10)
+        selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        response = httpx.get(
+            f"{self.url}/api/v1/export", params={"match[]": f"reading_value{{{selector}}}"}, timeout=30
+        )
+        found = []
+        for line in response.text.splitlines():
+            series = json.loads(line)
+            for ts, value in zip(series["timestamps"], series["values"], strict=True):
+                found.append((series["metric"], ts, value))
+        return found
 
 
 class Mosquitto:
