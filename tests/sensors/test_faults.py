@@ -35,6 +35,12 @@ def timed(device: str, i: int) -> tuple[str, bytes]:
     return f"facility/edu/E-101/{device}/co2", json.dumps({"value": 400 + i % 500, "ts": ts}).encode()
 
 
+def zigbee(name: str, i: int) -> tuple[str, bytes]:
+    """Profile traffic mixed in: a Zigbee2MQTT state with its own last_seen (so it is stored once)."""
+    ts = (T0 + timedelta(milliseconds=i)).isoformat()
+    return f"zigbee2mqtt/{name}", json.dumps({"co2": 400 + i % 500, "last_seen": ts, "linkquality": 90}).encode()
+
+
 @pytest.fixture
 def own_influxd(tmp_path: Path) -> Iterator[Influxd]:
     server = Influxd(tmp_path / "influxd-own")
@@ -67,6 +73,8 @@ def test_influxdb_down_for_30_seconds_loses_nothing(
         nonlocal sent
         for i in range(total):  # ~35 s at 20 readings/s, across the whole outage
             client.publish(*timed("env-outage", i), qos=1)
+            if i % 7 == 0:
+                client.publish(*zigbee("outage air", i), qos=1)
             sent += 1
             time.sleep(0.05)
         done.set()
@@ -83,6 +91,7 @@ def test_influxdb_down_for_30_seconds_loses_nothing(
     thread.join()
     store = InfluxV1Store(own_influxd.url, "outage")
     wait_until(lambda: store.count(["env-outage"]) == total, timeout=30)
+    wait_until(lambda: store.count(["zigbee2mqtt:outage air"]) == len(range(0, total, 7)))
     wait_until(lambda: gateway.spool.pending_count() == 0)
     store.close()
     gateway.stop()
@@ -124,6 +133,7 @@ def test_gateway_killed_mid_stream_loses_and_duplicates_nothing(
         for i in range(half)
         for m in (timed("env-killed", i), ("facility/edu/E-101/env-bare/co2", str(400 + i % 500).encode()))
     ]
+    messages += [zigbee("killed air", i) for i in range(0, half, 10)]  # profile traffic, own ts
     infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
 
     def spooled() -> int:
@@ -141,6 +151,7 @@ def test_gateway_killed_mid_stream_loses_and_duplicates_nothing(
     try:
         wait_until(lambda: store.count(["env-killed"]) == half, timeout=40)
         wait_until(lambda: store.count(["env-bare"]) >= half, timeout=20)
+        wait_until(lambda: store.count(["zigbee2mqtt:killed air"]) == half // 10, timeout=20)
         time.sleep(1)
         # Nothing is lost. A reading without its own ts whose acknowledgement was still in the
         # socket when SIGKILL reset the connection comes back as new (the broker resends it
@@ -175,7 +186,9 @@ def test_broker_restart_and_the_gateway_resumes(
     wait_until(gateway.connection.connected.is_set, timeout=40)
     client = publisher(mosquitto.simulator_url, "pub-after")
     publish_all(client, [timed("env-restart", i) for i in range(100, 200)])
+    publish_all(client, [zigbee("restart air", i) for i in range(50)])
     wait_until(lambda: store.count(["env-restart"]) == 200)
+    wait_until(lambda: store.count(["zigbee2mqtt:restart air"]) == 50)
     client.disconnect()
     gateway.stop()
     store.close()
@@ -191,13 +204,14 @@ def test_two_gateways_share_the_subscription_and_store_each_reading_once(
     assert "$share/facility/facility/#" in first.connection.subscriptions()
     client = publisher(mosquitto.simulator_url)
     publish_all(client, [timed(f"env-share-{i % 7}", i) for i in range(2000)])
+    publish_all(client, [zigbee(f"share air {i % 3}", i) for i in range(300)])
     store = InfluxV1Store(influxd.url, db)
-    wait_until(lambda: store.count() == 2000)
+    wait_until(lambda: store.count() == 2300)
     received = []
     for gateway in (first, second):
         with sqlite3.connect(gateway.spool.path) as spool:
             received.append(spool.execute("SELECT count(*) FROM message").fetchone()[0])
-    assert sum(received) == 2000 and min(received) > 0  # each reading reached exactly one gateway
+    assert sum(received) == 2300 and min(received) > 0  # each reading reached exactly one gateway
     client.disconnect()
     first.stop()
     second.stop()
