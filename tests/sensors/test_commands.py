@@ -32,6 +32,16 @@ def test_gateway_without_a_broker_url_says_what_to_set(tmp_path: Path) -> None:
     assert result.returncode == 2 and "FACILITY_MQTT_URL" in result.stderr
 
 
+def test_gateway_with_a_bad_mapping_file_or_profile_stops_naming_the_line(tmp_path: Path) -> None:
+    mapping = tmp_path / "devices.yaml"
+    mapping.write_text('devices:\n  - topic: "plant/{device}"\n    metrics:\n      carbon: {path: co2}\n')
+    env = {"FACILITY_DATA_DIR": str(tmp_path), "FACILITY_MQTT_URL": "mqtt://127.0.0.1:9"}
+    result = run_cli("gateway", env={**env, "FACILITY_DEVICE_MAPPING_FILE": str(mapping)})
+    assert result.returncode == 2 and f"error: {mapping}:4: unknown metric 'carbon'" in result.stderr
+    result = run_cli("gateway", env={**env, "FACILITY_DEVICE_PROFILES": "facility,zigbe2mqtt"})
+    assert result.returncode == 2 and "FACILITY_DEVICE_PROFILES: unknown device profiles zigbe2mqtt" in result.stderr
+
+
 def test_gateway_with_a_wrong_password_exits_with_a_clear_message(tmp_path: Path, mosquitto: Mosquitto) -> None:
     result = run_cli(
         "gateway",
