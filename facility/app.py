@@ -63,6 +63,7 @@ class NotMigrated(RuntimeError):
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
     settings = settings or get_settings()
     import_all_models()
+    i18n.load_catalogues()
     engine = get_engine(settings.sqlalchemy_url, settings.database_limits)
     if check_migrations and pending_migrations(engine):
         raise NotMigrated("the database is not migrated: run `facility db upgrade` first")

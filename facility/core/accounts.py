@@ -11,6 +11,7 @@ from facility.core import audit
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from facility.core.i18n import gettext as _
 from facility.core.models import (
     MANAGING_ROLES,
     LoginFailure,
@@ -33,13 +34,13 @@ BUSINESS_NUMBER_PATTERN = re.compile(r"^\d{3}-?\d{2}-?\d{5}$")
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        raise InvalidInput("Enter a valid e-mail address.")
+        raise InvalidInput(_("Enter a valid e-mail address."))
     return email
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+        raise InvalidInput(_("The password must be at least {n} characters.", n=MIN_PASSWORD_LENGTH))
 
 
 def get_user_by_email(session: Session, email: str) -> User | None:
@@ -63,7 +64,7 @@ def authenticate(session: Session, email: str, password: str, ip: str) -> User |
         _failures(session, account_key) >= MAX_FAILURES_PER_ACCOUNT
         or _failures(session, address_key) >= MAX_FAILURES_PER_ADDRESS
     ):
-        raise TooManyRequests("Too many failed sign-ins. Wait 15 minutes and try again.")
+        raise TooManyRequests(_("Too many failed sign-ins. Wait 15 minutes and try again."))
     user = get_user_by_email(session, email)
     if user is None or not verify_password(user.password_hash, password) or not user.active:
         session.add(LoginFailure(key=account_key))
@@ -92,9 +93,9 @@ def create_user(
     email = normalise_email(email)
     _check_password(password)
     if role == Role.renter and organization_id is None:
-        raise InvalidInput("A renter must belong to an organisation.")
+        raise InvalidInput(_("A renter must belong to an organisation."))
     if get_user_by_email(session, email):
-        raise Conflict("An account with this e-mail already exists.", code="email_taken")
+        raise Conflict(_("An account with this e-mail already exists."), code="email_taken")
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -122,16 +123,16 @@ def create_organization(
 ) -> Organization:
     name = name.strip()
     if not name:
-        raise InvalidInput("Enter the organisation's name.")
+        raise InvalidInput(_("Enter the organisation's name."))
     number = (business_number or "").strip() or None
     if number is not None:
         if not BUSINESS_NUMBER_PATTERN.match(number):
-            raise InvalidInput("The business registration number has the form 123-45-67890.")
+            raise InvalidInput(_("The business registration number has the form 123-45-67890."))
         digits = number.replace("-", "")
         number = f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
         if session.exec(select(Organization).where(Organization.business_number == number)).first():
             raise Conflict(
-                "An organisation with this business registration number is already registered.",
+                _("An organisation with this business registration number is already registered."),
                 code="org_taken",
             )
     org = Organization(
@@ -164,7 +165,7 @@ def sign_up_renter(
     email = normalise_email(email)
     _check_password(password)
     if get_user_by_email(session, email):
-        raise Conflict("An account with this e-mail already exists.", code="email_taken")
+        raise Conflict(_("An account with this e-mail already exists."), code="email_taken")
     org = create_organization(
         session,
         None,
@@ -199,9 +200,9 @@ def decide_organization(session: Session, actor: User, org_id: int, *, approve: 
     ensure_role(actor, *MANAGING_ROLES)
     org = session.get(Organization, org_id)
     if org is None:
-        raise NotFound("No such organisation.")
+        raise NotFound(_("No such organisation."))
     if not approve and not reason.strip():
-        raise InvalidInput("Give a reason for the rejection.")
+        raise InvalidInput(_("Give a reason for the rejection."))
     before = audit.snapshot(org)
     org.status = (OrgStatus.approved if approve else OrgStatus.rejected).value
     org.status_reason = reason.strip()

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from facility.core.db import SAFE_METHODS, get_session
 from facility.core.errors import Forbidden, NotAuthenticated
+from facility.core.i18n import gettext as _
 from facility.core.models import Role, User
 from facility.core.security import read_token
 
@@ -20,15 +21,15 @@ SESSION_CSRF_KEY = "csrf"
 def ensure_role(user: User | None, *roles: Role | str) -> User:
     """Raise unless the user is signed in, active and holds one of the roles."""
     if user is None or not user.active:
-        raise NotAuthenticated("Sign in to continue.")
+        raise NotAuthenticated(_("Sign in to continue."))
     if roles and user.role not in {str(r) for r in roles}:
-        raise Forbidden("Your role does not allow this action.")
+        raise Forbidden(_("Your role does not allow this action."))
     return user
 
 
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _space, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
@@ -45,7 +46,7 @@ def optional_user(request: Request, session: DbSession) -> User | None:
     if token is not None:
         uid = read_token(request.app.state.secret_key, token, settings.token_ttl_minutes * 60)
         if uid is None:
-            raise NotAuthenticated("The access token is invalid or has expired.")
+            raise NotAuthenticated(_("The access token is invalid or has expired."))
     else:
         uid = request.session.get(SESSION_USER_KEY)
     if uid is None:
@@ -53,7 +54,7 @@ def optional_user(request: Request, session: DbSession) -> User | None:
     user = session.get(User, uid)
     if user is None or not user.active:
         if token is not None:
-            raise NotAuthenticated("The account behind this token is disabled.")
+            raise NotAuthenticated(_("The account behind this token is disabled."))
         request.session.pop(SESSION_USER_KEY, None)
         return None
     request.state.user = user
@@ -95,6 +96,6 @@ async def csrf_protect(request: Request) -> None:
         sent = str((await request.form()).get("csrf_token") or "")
     if not expected or not sent or not secrets.compare_digest(str(expected), sent):
         raise Forbidden(
-            "The form has expired or did not come from this site; reload the page and try again.",
+            _("The form has expired or did not come from this site; reload the page and try again."),
             code="csrf",
         )

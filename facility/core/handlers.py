@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facility.core.errors import FacilityError
 from facility.core.i18n import gettext as _
+from facility.core.validation_text import translated_errors, validation_message
 from facility.core.web import render
 
 log = logging.getLogger(__name__)
@@ -58,14 +59,6 @@ def busy_response(request: Request) -> Response:
     return response
 
 
-def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
-        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
-    return "Invalid input — " + "; ".join(parts)
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FacilityError)
     async def _facility_error(request: Request, exc: FacilityError) -> Response:
@@ -73,15 +66,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": e.get("type")} for e in exc.errors()
-        ]
-        return _respond(request, 422, _validation_message(exc), "invalid", {"errors": errors})
+        errors = exc.errors()
+        return _respond(request, 422, validation_message(errors), "invalid", {"errors": translated_errors(errors)})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}
-        detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        # Starlette's own details ("Not Found") read as our sentences; any other is looked up as written.
+        details = {404: _("Not found."), 405: _("This method is not allowed here.")}
+        detail = details.get(exc.status_code) or (
+            _(exc.detail) if isinstance(exc.detail, str) else _("Request failed.")
+        )
         response = _respond(request, exc.status_code, detail, codes.get(exc.status_code, "http_error"), {})
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
@@ -91,26 +86,26 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OverflowError)
     async def _bad_data(request: Request, exc: Exception) -> Response:
         # The database refused a value (a NUL byte, a number out of range): the input was bad.
-        return _respond(request, 422, "A value is out of range or contains invalid characters.", "invalid", {})
+        return _respond(request, 422, _("A value is out of range or contains invalid characters."), "invalid", {})
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
         log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
-        return _respond(request, 409, "The change conflicts with existing data.", "conflict", {})
+        return _respond(request, 409, _("The change conflicts with existing data."), "conflict", {})
 
     @app.exception_handler(StatementError)
     async def _statement(request: Request, exc: StatementError) -> Response:
         # A value the driver could not even send (a date beyond datetime's range) is bad input.
         if isinstance(exc.orig, OverflowError | ValueError):
-            return _respond(request, 422, "A value is out of range.", "invalid", {})
+            return _respond(request, 422, _("A value is out of range."), "invalid", {})
         sqlstate = getattr(exc.orig, "sqlstate", None)
         if sqlstate in BUSY_SQLSTATES or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
             log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
             return busy_response(request)
         if sqlstate in RETRYABLE_SQLSTATES:
-            return _respond(request, 409, "The request collided with another one; try again.", "conflict", {})
+            return _respond(request, 409, _("The request collided with another one; try again."), "conflict", {})
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _respond(request, 500, "Internal error; it has been logged.", "internal", {})
+        return _respond(request, 500, _("Internal error; it has been logged."), "internal", {})
 
     @app.exception_handler(PoolTimeout)
     async def _no_connection(request: Request, exc: PoolTimeout) -> Response:
@@ -120,4 +115,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _respond(request, 500, "Internal error; it has been logged.", "internal", {})
+        return _respond(request, 500, _("Internal error; it has been logged."), "internal", {})

@@ -18,6 +18,7 @@ from facility.core.errors import (
     TooManyRequests,
     error_responses,
 )
+from facility.core.i18n import gettext as _
 from facility.core.models import OrgStatus
 from facility.core.params import Limit, ObjectId, Offset
 from facility.core.schemas import (
@@ -53,7 +54,7 @@ def issue_access_token(
     if user is None:
         # The failure must be kept although the request fails, so commit it here at the edge.
         session.commit()
-        raise NotAuthenticated("Wrong e-mail or password.", code="bad_credentials")
+        raise NotAuthenticated(_("Wrong e-mail or password."), code="bad_credentials")
     ttl = request.app.state.settings.token_ttl_minutes * 60
     return Token(access_token=issue_token(request.app.state.secret_key, user.id), expires_in=ttl)  # type: ignore[arg-type]
 

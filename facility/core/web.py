@@ -47,8 +47,30 @@ def nav_for(request: Request, user: Any) -> list[NavItem]:
 
 
 def request_language(request: Request) -> str:
-    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    """?lang= first, then the language cookie (the header's switch), then Accept-Language; Korean otherwise."""
+    for lang in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if lang in LANGUAGES:
+            return lang
+    return accepted_language(request.headers.get("accept-language", ""))
+
+
+def accepted_language(header: str) -> str:
+    """The supported language an Accept-Language header prefers (`en-US,en;q=0.9,ko;q=0.8` -> en)."""
+    best, best_q = DEFAULT_LANGUAGE, 0.0
+    for position, item in enumerate(header.split(",")[:20]):
+        tag, _, params = item.strip().partition(";")
+        lang = tag.strip().lower().split("-")[0]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        # Equal weights keep the header's order: the first listed wins.
+        q -= position / 1000
+        if lang in LANGUAGES and q > best_q:
+            best, best_q = lang, q
+    return best
 
 
 def local_time(request: Request, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

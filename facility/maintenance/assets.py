@@ -12,6 +12,7 @@ from facility.core import audit
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import InvalidInput, TooManyRequests
+from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import AssetNotFound
@@ -61,7 +62,7 @@ def list_assets(
 def get_asset(session: Session, asset_id: int) -> Asset:
     asset = session.get(Asset, asset_id)
     if asset is None:
-        raise AssetNotFound(f"Asset {asset_id} not found.")
+        raise AssetNotFound(_("Asset {asset} not found.", asset=asset_id))
     return asset
 
 
@@ -73,7 +74,7 @@ def find_asset_by_code(session: Session, code: str) -> Asset | None:
 def get_asset_by_code(session: Session, code: str) -> Asset:
     asset = find_asset_by_code(session, code)
     if asset is None or not asset.active:
-        raise AssetNotFound(f"Asset {code} not found.")
+        raise AssetNotFound(_("Asset {asset} not found.", asset=code))
     return asset
 
 
@@ -110,7 +111,7 @@ def report_problem(
     asset = get_asset_by_code(session, asset_code)
     description = description.strip()
     if len(description) < 3:
-        raise InvalidInput("Describe the problem in a few words.")
+        raise InvalidInput(_("Describe the problem in a few words."))
     recent = session.exec(
         select(func.count())
         .select_from(ProblemReport)
@@ -118,7 +119,7 @@ def report_problem(
         .where(ProblemReport.created_at > utcnow() - REPORT_WINDOW)
     ).one()
     if recent >= REPORTS_PER_WINDOW:
-        raise TooManyRequests("Too many reports from this device; please try again later.")
+        raise TooManyRequests(_("Too many reports from this device; please try again later."))
     report = ProblemReport(
         asset_id=asset.id,  # type: ignore[arg-type]
         description=description[:1000],
@@ -155,7 +156,7 @@ def triage_report(
     ensure_role(actor, *MANAGING_ROLES)
     report = session.get(ProblemReport, report_id)
     if report is None or report.status != ReportStatus.new.value:
-        raise InvalidInput("This report was already handled.")
+        raise InvalidInput(_("This report was already handled."))
     before = audit.snapshot(report)
     if accept:
         asset = get_asset(session, report.asset_id)

@@ -12,6 +12,7 @@ from facility.core import audit
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Conflict
+from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import (
@@ -36,7 +37,7 @@ def get_inspection(session: Session, viewer: User | None, inspection_id: int) ->
     ensure_role(viewer, *STAFF_ROLES)
     inspection = session.get(Inspection, inspection_id)
     if inspection is None:
-        raise InspectionNotFound(f"Inspection {inspection_id} not found.")
+        raise InspectionNotFound(_("Inspection {inspection} not found.", inspection=inspection_id))
     return inspection
 
 
@@ -103,19 +104,19 @@ def _check_answers(
     known = {item["key"]: item for item in items}
     unknown = sorted(set(answers) - set(known))
     if unknown:
-        raise InvalidAnswers(f"Unknown checklist items: {', '.join(unknown)}.")
+        raise InvalidAnswers(_("Unknown checklist items: {items}.", items=", ".join(unknown)))
     stored: dict[str, Any] = {}
     failed: list[str] = []
     for key, item in known.items():
         value = answers.get(key)
         if value in (None, "", []):
             if item["required"]:
-                raise InvalidAnswers(f"Answer '{item['ko']}' ({key}).", extra={"item": key})
+                raise InvalidAnswers(_("Answer '{item}' ({key}).", item=item["ko"], key=key), extra={"item": key})
             continue
         kind = ItemType(item["type"])
         if kind == ItemType.check:
             if value not in CHECK_VALUES:
-                raise InvalidAnswers(f"{key}: answer pass, fail or na.", extra={"item": key})
+                raise InvalidAnswers(_("{key}: answer pass, fail or na.", key=key), extra={"item": key})
             failed += [key] if value == "fail" else []
         elif kind == ItemType.number:
             if value == "na" and not item["required"]:
@@ -124,7 +125,7 @@ def _check_answers(
             try:
                 value = float(value)
             except (TypeError, ValueError):
-                raise InvalidAnswers(f"{key}: a number is needed.", extra={"item": key}) from None
+                raise InvalidAnswers(_("{key}: a number is needed.", key=key), extra={"item": key}) from None
             low, high = item.get("min"), item.get("max")
             if (low is not None and value < low) or (high is not None and value > high):
                 failed.append(key)
@@ -133,7 +134,7 @@ def _check_answers(
         else:
             photos = value if isinstance(value, list) else [value]
             if len(photos) > MAX_PHOTOS_PER_ITEM:
-                raise InvalidAnswers(f"{key}: at most {MAX_PHOTOS_PER_ITEM} photos.")
+                raise InvalidAnswers(_("{key}: at most {n} photos.", key=key, n=MAX_PHOTOS_PER_ITEM))
             value = [store_photo(session, str(p), uploaded_by=actor.id).id for p in photos]
         stored[key] = value
     return stored, failed
@@ -153,7 +154,7 @@ def submit_checklist(session: Session, actor: User, inspection_id: int, data: Su
         return _same_inspection(existing, inspection_id)
     inspection = get_inspection(session, actor, inspection_id)
     if inspection.status == InspectionStatus.cancelled.value:
-        raise InspectionClosed("This inspection was cancelled.")
+        raise InspectionClosed(_("This inspection was cancelled."))
     template = session.get(InspectionTemplate, inspection.template_id)
     assert template is not None
     try:
@@ -174,7 +175,7 @@ def _by_submission_id(session: Session, submission_id: str) -> Submission | None
 
 def _same_inspection(submission: Submission, inspection_id: int) -> Submission:
     if submission.inspection_id != inspection_id:
-        raise Conflict("This submission id was already used for another inspection.")
+        raise Conflict(_("This submission id was already used for another inspection."))
     return submission
 
 
@@ -186,7 +187,7 @@ def _record(
     data: SubmissionCreate,
 ) -> Submission:
     if not data.signature:
-        raise InvalidAnswers("Sign the checklist before submitting.", extra={"item": "signature"})
+        raise InvalidAnswers(_("Sign the checklist before submitting."), extra={"item": "signature"})
     answers, failed = _check_answers(session, actor, template.items, data.answers)
     signature = store_photo(session, data.signature, uploaded_by=actor.id)
     previous = session.exec(
@@ -269,7 +270,7 @@ def verify_inspection(session: Session, actor: User, inspection_id: int) -> Insp
     ensure_role(actor, *MANAGING_ROLES)
     inspection = get_inspection(session, actor, inspection_id)
     if inspection.status != InspectionStatus.done.value:
-        raise InspectionClosed("Only a completed inspection can be verified.")
+        raise InspectionClosed(_("Only a completed inspection can be verified."))
     before = audit.snapshot(inspection)
     inspection.status = InspectionStatus.verified.value
     inspection.verified_at = utcnow()

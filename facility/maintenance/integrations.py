@@ -20,6 +20,7 @@ from facility.booking import queries as booking_queries
 from facility.core.config import Settings
 from facility.core.db import session_scope
 from facility.core.errors import InvalidInput
+from facility.core.i18n import gettext as _
 from facility.core.jobs import Job
 from facility.core.models import User
 from facility.maintenance import plans
@@ -39,8 +40,8 @@ def sync_room_block(session: Session, actor: User | None, order: WorkOrder) -> N
         session.flush()
     elif order.block_id is None and not closed:
         if order.block_starts_at is None or order.block_ends_at is None:
-            raise InvalidInput("Give the time the room is needed (block start and end).")
-        block, _ = booking_blocks.place_block(
+            raise InvalidInput(_("Give the time the room is needed (block start and end)."))
+        block, _displaced = booking_blocks.place_block(
             session,
             actor,
             room_id=order.room_id,

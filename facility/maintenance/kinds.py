@@ -1,10 +1,8 @@
-"""Enumerations of the maintenance domain and their Korean and English names."""
+"""Enumerations of the maintenance domain (their Korean and English names are in the maintenance catalogue)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-from facility.core import i18n
 
 
 class AssetKind(StrEnum):
@@ -114,62 +112,3 @@ class ReportStatus(StrEnum):
     new = "new"
     converted = "converted"
     dismissed = "dismissed"
-
-
-i18n.register(
-    {
-        f"asset.kind.{k}": v
-        for k, v in {
-            "hvac": ("공조기", "Air handling unit"),
-            "boiler": ("보일러", "Boiler"),
-            "chiller": ("냉동기", "Chiller"),
-            "pump": ("펌프", "Pump"),
-            "lift": ("승강기", "Lift"),
-            "fire_panel": ("화재수신기", "Fire alarm panel"),
-            "extinguisher": ("소화기", "Fire extinguisher"),
-            "sprinkler": ("스프링클러 밸브", "Sprinkler valve"),
-            "electrical_panel": ("분전반", "Electrical panel"),
-            "generator": ("비상발전기", "Emergency generator"),
-            "projector": ("빔프로젝터", "Projector"),
-            "e_lectern": ("전자교탁", "E-lectern"),
-            "studio_camera": ("방송용 카메라", "Studio camera"),
-            "studio_light": ("스튜디오 조명", "Studio light"),
-            "vr_headset": ("VR 헤드셋", "VR headset"),
-            "kitchen_hood": ("주방 후드", "Kitchen hood"),
-            "pool_pump": ("수영장 순환펌프", "Pool pump"),
-            "pool_filter": ("수영장 여과기", "Pool filter"),
-            "iaq_meter": ("실내공기질 측정기", "IAQ meter"),
-            "other": ("기타", "Other"),
-        }.items()
-    }
-)
-i18n.register(
-    {
-        "wo.status.open": ("접수", "Open"),
-        "wo.status.assigned": ("배정", "Assigned"),
-        "wo.status.in_progress": ("작업 중", "In progress"),
-        "wo.status.on_hold": ("보류", "On hold"),
-        "wo.status.done": ("완료", "Done"),
-        "wo.status.verified": ("확인 완료", "Verified"),
-        "wo.status.cancelled": ("취소", "Cancelled"),
-        "priority.low": ("낮음", "Low"),
-        "priority.normal": ("보통", "Normal"),
-        "priority.high": ("높음", "High"),
-        "priority.critical": ("긴급", "Critical"),
-        "insp.status.open": ("예정", "Open"),
-        "insp.status.done": ("완료", "Done"),
-        "insp.status.verified": ("확인 완료", "Verified"),
-        "insp.status.cancelled": ("취소", "Cancelled"),
-        "insp.status.overdue": ("기한 경과", "Overdue"),
-        "wo.source.manual": ("직접 등록", "Entered by staff"),
-        "wo.source.inspection": ("점검 부적합", "Failed inspection item"),
-        "wo.source.report": ("현장 신고", "Problem report"),
-        "wo.source.alert": ("센서 경보", "Sensor alert"),
-        "wo.source.plan": ("예방 정비 계획", "Preventive plan"),
-        "plan.kind.fixed": ("정기(고정일)", "Calendar (fixed)"),
-        "plan.kind.floating": ("정기(완료일 기준)", "Calendar (from completion)"),
-        "plan.kind.usage_booked": ("사용시간(대관)", "Usage (booked hours)"),
-        "plan.kind.usage_meter": ("가동시간(계량)", "Usage (meter hours)"),
-        "plan.kind.condition": ("상태 기반(경보)", "Condition (alert)"),
-    }
-)

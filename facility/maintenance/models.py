@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from facility.core.db import utc_field, utcnow
+from facility.core.i18n import gettext as _
 from facility.maintenance.exceptions import EvidenceLocked
 
 
@@ -156,7 +157,7 @@ class Submission(SQLModel, table=True):
 @event.listens_for(Submission, "before_update")
 @event.listens_for(Submission, "before_delete")
 def _evidence_is_append_only(*_args: Any) -> None:
-    raise EvidenceLocked("Checklist evidence cannot be changed; submit a correction instead.")
+    raise EvidenceLocked(_("Checklist evidence cannot be changed; submit a correction instead."))
 
 
 class Photo(SQLModel, table=True):

@@ -9,6 +9,7 @@ import hashlib
 from sqlmodel import Session
 
 from facility.core.errors import InvalidInput
+from facility.core.i18n import gettext as _
 from facility.maintenance.exceptions import AssetNotFound
 from facility.maintenance.models import Photo
 
@@ -20,26 +21,26 @@ MAX_PHOTO_BYTES = 4 * 1024 * 1024
 def get_photo(session: Session, photo_id: int) -> Photo:
     photo = session.get(Photo, photo_id)
     if photo is None:
-        raise AssetNotFound("Photo not found.")
+        raise AssetNotFound(_("Photo not found."))
     return photo
 
 
 def decode_data_url(value: str) -> tuple[str, bytes]:
     """The content type and bytes of a base64 image data URL, or InvalidInput."""
-    header, _, payload = value.partition(",")
+    header, _comma, payload = value.partition(",")
     if not header.startswith("data:") or not header.endswith(";base64"):
-        raise InvalidInput("An image must be sent as a base64 data URL.")
+        raise InvalidInput(_("An image must be sent as a base64 data URL."))
     content_type = header[5:].removesuffix(";base64")
     if content_type not in ALLOWED_TYPES:
-        raise InvalidInput(f"Images must be JPEG, PNG or WebP, not {content_type or 'unknown'}.")
+        raise InvalidInput(_("Images must be JPEG, PNG or WebP, not {kind}.", kind=content_type or "?"))
     if len(payload) > MAX_PHOTO_BYTES * 4 // 3 + 4:
-        raise InvalidInput("The image is too large (4 MB at most).")
+        raise InvalidInput(_("The image is too large (4 MB at most)."))
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInput("The image data is not valid base64.") from None
+        raise InvalidInput(_("The image data is not valid base64.")) from None
     if not data:
-        raise InvalidInput("The image is empty.")
+        raise InvalidInput(_("The image is empty."))
     return content_type, data
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 from facility.core import audit
 from facility.core.auth import ensure_role
 from facility.core.errors import InvalidInput
+from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, User
 from facility.maintenance.exceptions import PlanNotFound
 from facility.maintenance.kinds import InspectionStatus, PlanKind, Priority
@@ -46,22 +47,22 @@ def create_plan(
         ensure_role(actor, *MANAGING_ROLES)
     if kind.value in CALENDAR_KINDS:
         if template_id is None:
-            raise InvalidInput("A calendar plan needs an inspection template.")
+            raise InvalidInput(_("A calendar plan needs an inspection template."))
         rrule = validate_rule(rrule)
     if kind in (PlanKind.usage_booked, PlanKind.usage_meter) and not threshold_hours:
-        raise InvalidInput("A usage plan needs a threshold in hours.")
+        raise InvalidInput(_("A usage plan needs a threshold in hours."))
     if template_id is not None and session.get(InspectionTemplate, template_id) is None:
-        raise InvalidInput(f"Template {template_id} does not exist.")
+        raise InvalidInput(_("Template {template} does not exist.", template=template_id))
     if asset_id is not None:
         asset = session.get(Asset, asset_id)
         if asset is None:
-            raise InvalidInput(f"Asset {asset_id} does not exist.")
+            raise InvalidInput(_("Asset {asset} does not exist.", asset=asset_id))
         room_id = room_id or asset.room_id
         building_id = building_id or asset.building_id
     if room_id is not None and building_id is None:
         room = session.get(Room, room_id)
         if room is None:
-            raise InvalidInput(f"Room {room_id} does not exist.")
+            raise InvalidInput(_("Room {room} does not exist.", room=room_id))
         building_id = room.building_id
     plan = MaintenancePlan(
         name=name,
@@ -88,7 +89,7 @@ def create_plan(
 def get_plan(session: Session, plan_id: int) -> MaintenancePlan:
     plan = session.get(MaintenancePlan, plan_id)
     if plan is None:
-        raise PlanNotFound(f"Plan {plan_id} not found.")
+        raise PlanNotFound(_("Plan {plan} not found.", plan=plan_id))
     return plan
 
 

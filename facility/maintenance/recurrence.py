@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
+from facility.core.i18n import gettext as _
 from facility.maintenance.exceptions import InvalidRecurrence
 
 CAMPUS_ZONE = ZoneInfo("Asia/Seoul")
@@ -21,9 +22,9 @@ def parse_rule(rule: str, starts_at: datetime, zone: ZoneInfo = CAMPUS_ZONE) -> 
     try:
         parsed = rrulestr(rule, dtstart=starts_at.astimezone(zone))
     except (ValueError, TypeError) as exc:
-        raise InvalidRecurrence(f"Invalid recurrence rule {rule!r}: {exc}") from None
+        raise InvalidRecurrence(_("Invalid recurrence rule {rule}: {error}", rule=repr(rule), error=exc)) from None
     if not isinstance(parsed, rrule):
-        raise InvalidRecurrence("Give one RRULE, not a set of rules.")
+        raise InvalidRecurrence(_("Give one RRULE, not a set of rules."))
     return parsed
 
 

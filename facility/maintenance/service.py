@@ -10,6 +10,7 @@ from facility.core import audit
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Forbidden, InvalidInput
+from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, Role, User
 from facility.maintenance.exceptions import InvalidTransition, WorkOrderNotFound
 from facility.maintenance.integrations import sync_room_block
@@ -48,10 +49,10 @@ def create_work_order(
     if data.asset_id is not None:
         asset = session.get(Asset, data.asset_id)
         if asset is None:
-            raise InvalidInput(f"Asset {data.asset_id} does not exist.")
+            raise InvalidInput(_("Asset {asset} does not exist.", asset=data.asset_id))
         room_id = room_id or asset.room_id
     if room_id is not None and session.get(Room, room_id) is None:
-        raise InvalidInput(f"Room {room_id} does not exist.")
+        raise InvalidInput(_("Room {room} does not exist.", room=room_id))
     if data.assignee_id is not None:
         _check_assignee(session, data.assignee_id)
     order = WorkOrder(
@@ -74,7 +75,7 @@ def create_work_order(
 def _check_assignee(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or not user.active or user.role not in STAFF_ROLES:
-        raise InvalidInput("The assignee must be an active staff member.")
+        raise InvalidInput(_("The assignee must be an active staff member."))
     return user
 
 
@@ -84,7 +85,7 @@ def get_work_order(session: Session, viewer: User | None, order_id: int, *, lock
     ensure_role(viewer, *STAFF_ROLES)
     order = session.get(WorkOrder, order_id, with_for_update=lock or None, populate_existing=lock)
     if order is None:
-        raise WorkOrderNotFound(f"Work order {order_id} not found.")
+        raise WorkOrderNotFound(_("Work order {order} not found.", order=order_id))
     return order
 
 
@@ -142,12 +143,12 @@ def transition(
             extra={"from": current.value, "allowed": sorted(s.value for s in TRANSITIONS[current])},
         )
     if actor.role == Role.crew and ((current, to) not in CREW_MOVES or order.assignee_id != actor.id):
-        raise Forbidden("Only a manager may make this change, or it is not your work order.")
+        raise Forbidden(_("Only a manager may make this change, or it is not your work order."))
     before = audit.snapshot(order)
     if to == WorkOrderStatus.assigned:
         target = assignee_id or order.assignee_id
         if target is None:
-            raise InvalidInput("Choose whom to assign the work order to.")
+            raise InvalidInput(_("Choose whom to assign the work order to."))
         order.assignee_id = _check_assignee(session, target).id
     elif to == WorkOrderStatus.open:
         order.assignee_id = None
@@ -199,7 +200,7 @@ def sync_room_status(session: Session, room_id: int) -> None:
 def add_comment(session: Session, actor: User, order_id: int, body: str) -> WorkOrderComment:
     order = get_work_order(session, actor, order_id)
     if not body.strip():
-        raise InvalidInput("Write a comment first.")
+        raise InvalidInput(_("Write a comment first."))
     comment = WorkOrderComment(work_order_id=order.id, author_id=actor.id, body=body.strip()[:2000])  # type: ignore[arg-type]
     session.add(comment)
     session.flush()
@@ -217,11 +218,13 @@ def use_part(session: Session, actor: User, order_id: int, part_id: int, quantit
     order = get_work_order(session, actor, order_id)
     part = session.get(Part, part_id, with_for_update=True, populate_existing=True)
     if part is None:
-        raise InvalidInput(f"Part {part_id} does not exist.")
+        raise InvalidInput(_("Part {part} does not exist.", part=part_id))
     if quantity < 1:
-        raise InvalidInput("Quantity must be at least 1.")
+        raise InvalidInput(_("Quantity must be at least 1."))
     if part.on_hand < quantity:
-        raise InvalidInput(f"Only {part.on_hand} {part.unit} of {part.name_ko} in stock.")
+        raise InvalidInput(
+            _("Only {quantity} {unit} of {part} in stock.", quantity=part.on_hand, unit=part.unit, part=part.name_ko)
+        )
     before = audit.snapshot(part)
     part.on_hand -= quantity
     session.add(part)

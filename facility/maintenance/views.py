@@ -12,12 +12,12 @@ from fastapi.responses import Response
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
 from facility.core.errors import FacilityError, InvalidInput
+from facility.core.i18n import gettext as _
 from facility.core.models import Role, User
 from facility.core.params import ObjectId
 from facility.core.web import NavItem, form_savepoint, redirect, render
 from facility.maintenance import (
     assets,
-    texts,  # noqa: F401  (registers the UI text)
     views_admin,
     views_crew,
     views_public,
@@ -51,7 +51,7 @@ def _local_input(request: Request, value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"Not a date and time: {value}") from None
+        raise InvalidInput(_("Not a date and time: {value}", value=value)) from None
     return parsed.replace(tzinfo=request.app.state.settings.zone) if parsed.tzinfo is None else parsed
 
 
@@ -116,7 +116,7 @@ def create_from_form(
 ) -> Response:
     asset = assets.find_asset_by_code(session, asset_code.strip()) if asset_code.strip() else None
     if asset_code.strip() and asset is None:
-        raise InvalidInput(f"No asset with code {asset_code}.")
+        raise InvalidInput(_("No asset with code {code}.", code=asset_code))
     data = WorkOrderCreate(
         title=title,
         description=description,

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from facility.core.errors import FacilityError, InvalidInput, NotFound
+from facility.core.i18n import gettext as _
 
 
 class DeviceNotFound(NotFound):
     code = "device_not_found"
 
     def __init__(self, device_id: object) -> None:
-        super().__init__(f"Device {device_id} does not exist.")
+        super().__init__(_("Device {device} does not exist.", device=device_id))
 
 
 class UnknownMetric(InvalidInput):
     code = "unknown_metric"
 
     def __init__(self, metric: str) -> None:
-        super().__init__(f"Unknown metric {metric!r}.")
+        super().__init__(_("Unknown metric {metric}.", metric=repr(metric)))
 
 
 class ReadingStoreDown(FacilityError):
@@ -24,4 +25,4 @@ class ReadingStoreDown(FacilityError):
     code = "reading_store_unavailable"
 
     def __init__(self) -> None:
-        super().__init__("The reading store is not reachable right now; try again shortly.")
+        super().__init__(_("The reading store is not reachable right now; try again shortly."))

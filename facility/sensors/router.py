@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Forbidden, InvalidInput, NotAuthenticated, error_responses
+from facility.core.i18n import gettext as _
 from facility.core.models import STAFF_ROLES
 from facility.core.params import MAX_ID, ObjectId
 from facility.rooms.exceptions import RoomNotFound
@@ -55,7 +56,7 @@ def parse_every(text: str | None) -> timedelta | None:
         return None
     match = DURATION.match(text.strip())
     if not match or int(match.group(1)) == 0:
-        raise InvalidInput("every must look like 30s, 5m, 1h or 1d")
+        raise InvalidInput(_("every must look like 30s, 5m, 1h or 1d"))
     return timedelta(seconds=int(match.group(1)) * UNIT_SECONDS[match.group(2) or "s"])
 
 
@@ -63,12 +64,12 @@ def _window(start: datetime | None, end: datetime | None, default: timedelta) ->
     for value in (start, end):
         if value is not None and (value.tzinfo is None or not EARLIEST <= value <= LATEST):
             raise InvalidInput(
-                "start and end need a UTC offset and a year from 2000 to 2100, e.g. 2026-11-25T09:00:00+09:00"
+                _("start and end need a UTC offset and a year from 2000 to 2100, e.g. 2026-11-25T09:00:00+09:00")
             )
     end = end or utcnow()
     start = start or end - default
     if start >= end:
-        raise InvalidInput("start must be before end")
+        raise InvalidInput(_("start must be before end"))
     return start, end
 
 

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-import facility.sensors.texts  # noqa: F401 - registers the pages' UI text
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
 from facility.core.i18n import gettext as _

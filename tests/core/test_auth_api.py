@@ -17,7 +17,10 @@ def test_wrong_password_is_401_with_message(client: TestClient, session: Session
     user = make_user(session)
     response = client.post("/api/v1/auth/token", data={"username": user.email, "password": "nope-nope"})
     assert response.status_code == 401
-    assert response.json() == {"detail": "Wrong e-mail or password.", "code": "bad_credentials"}
+    assert response.json() == {"detail": "이메일 또는 비밀번호가 올바르지 않습니다.", "code": "bad_credentials"}
+    data = {"username": user.email, "password": "nope-nope"}
+    english = client.post("/api/v1/auth/token", data=data, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert english.json() == {"detail": "Wrong e-mail or password.", "code": "bad_credentials"}
 
 
 def test_bad_bearer_token_is_401(client: TestClient) -> None:
@@ -33,7 +36,7 @@ def test_login_rate_limited_per_account(client: TestClient, session: Session) ->
         assert bad.status_code == 401
     blocked = client.post("/api/v1/auth/token", data={"username": user.email, "password": PASSWORD})
     assert blocked.status_code == 429
-    assert "Too many" in blocked.json()["detail"]
+    assert "15분" in blocked.json()["detail"]
 
 
 def test_signup_creates_pending_org_then_manager_approves(client: TestClient, session: Session) -> None:
@@ -73,7 +76,7 @@ def test_rejection_needs_reason(client: TestClient, session: Session) -> None:
     headers = token_headers(client, make_user(session, role=Role.manager))
     response = client.post(f"/api/v1/organizations/{org.id}/decision", json={"approve": False}, headers=headers)
     assert response.status_code == 422
-    assert "reason" in response.json()["detail"]
+    assert "반려 사유" in response.json()["detail"]
 
 
 def test_only_admin_creates_staff(client: TestClient, session: Session) -> None:
@@ -92,7 +95,10 @@ def test_validation_error_shape(client: TestClient) -> None:
     response = client.post("/api/v1/signup", json={"email": "x"})
     assert response.status_code == 422
     body = response.json()
-    assert body["code"] == "invalid" and body["detail"].startswith("Invalid input")
+    assert body["code"] == "invalid" and body["detail"].startswith("입력값이 올바르지 않습니다 — ")
+    assert "password: 필수 항목입니다" in body["detail"]
+    english = client.post("/api/v1/signup", json={"email": "x"}, headers={"Accept-Language": "en"}).json()
+    assert english["code"] == "invalid" and "password: Field required" in english["detail"]
 
 
 def test_login_rate_limited_per_address(client: TestClient, session: Session) -> None:

@@ -10,7 +10,7 @@ def test_login_form_without_csrf_token_is_refused(client: TestClient, session: S
     client.get("/login")
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 403
-    assert "reload the page" in response.text
+    assert "페이지를 새로 고친 뒤" in response.text
 
 
 def test_login_form_with_token_signs_in(client: TestClient, session: Session) -> None:

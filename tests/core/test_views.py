@@ -39,7 +39,7 @@ def test_signup_page_creates_pending_renter(client: TestClient, session: Session
     assert "이대관" in client.get("/rooms").text  # signed in straight away
     fresh = csrf_from(client, "/signup")  # signing in rotated the session and its token
     bad = client.post("/signup", data={**form, "csrf_token": fresh}, follow_redirects=False)
-    assert bad.status_code == 409 and "already exists" in bad.text
+    assert bad.status_code == 409 and "이미 있습니다" in bad.text
 
     manager = make_user(session, role=Role.manager)
     client.cookies.clear()

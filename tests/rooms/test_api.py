@@ -42,7 +42,9 @@ def test_staff_see_internal_rooms(client: TestClient, session: Session) -> None:
 def test_missing_room_is_404_with_message(client: TestClient) -> None:
     response = client.get("/api/v1/rooms/424242")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Room 424242 does not exist.", "code": "room_not_found"}
+    assert response.json() == {"detail": "424242번 공간이 없습니다.", "code": "room_not_found"}
+    english = client.get("/api/v1/rooms/424242", headers={"Accept-Language": "en"})
+    assert english.json() == {"detail": "Room 424242 does not exist.", "code": "room_not_found"}
 
 
 def test_invalid_query_is_422(client: TestClient) -> None:
