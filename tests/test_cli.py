@@ -50,7 +50,7 @@ def test_upgrade_users_add_and_token(tmp_path: Path) -> None:
     duplicate = run_cli(
         "users", "add", "boss@example.kr", "--role", "crew", "--password", "long-enough-pw", data_dir=tmp_path
     )
-    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+    assert duplicate.returncode == 1 and "이미 있습니다" in duplicate.stderr
 
 
 def test_serve_refuses_unmigrated_database(tmp_path: Path) -> None:
