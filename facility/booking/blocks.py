@@ -47,10 +47,10 @@ def place_block(
             raise Forbidden(_("Only managers enter training and closure blocks."))
     kind = BlockKind(kind).value
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise InvalidInput("Block times need a time zone.")
+        raise InvalidInput(_("Block times need a time zone."))
     starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     if ends_at <= starts_at:
-        raise InvalidInput("The end must be after the start.")
+        raise InvalidInput(_("The end must be after the start."))
     room = session.get(Room, room_id)
     if room is None:
         raise RoomNotFound(room_id)
@@ -61,7 +61,7 @@ def place_block(
     firm = [b for b in in_the_way if b.status in {s.value for s in FIRM_STATUSES}]
     if firm:
         raise BookingConflict(
-            "Approved bookings are in the way; cancel or move them first.",
+            _("Approved bookings are in the way; cancel or move them first."),
             extra={
                 "slot": {"room_id": room_id, "start": _iso(starts_at), "end": _iso(ends_at)},
                 "conflicts": [
@@ -99,7 +99,7 @@ def place_block(
         notify.notify_booking(session, booking, "displaced", local_zone().key, note=block.reason)
     session.flush()
     if not claims.insert_claims(session, claims.block_claims(session, block)):
-        raise BookingConflict("A booking took this slot at the same moment; try again.", extra={"alternatives": []})
+        raise BookingConflict(_("A booking took this slot at the same moment; try again."), extra={"alternatives": []})
     audit.record(session, actor, "block.create", "booking_block", block.id, after=block)
     return block, displaced
 

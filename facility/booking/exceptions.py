@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from facility.core.errors import Conflict, InvalidInput, NotFound
+from facility.core.i18n import gettext as _
 
 
 class BookingConflict(Conflict):
@@ -24,14 +25,14 @@ class BookingNotFound(NotFound):
     code = "booking_not_found"
 
     def __init__(self, booking_id: object) -> None:
-        super().__init__(f"Booking {booking_id} does not exist.")
+        super().__init__(_("Booking {booking} does not exist.", booking=booking_id))
 
 
 class BlockNotFound(NotFound):
     code = "block_not_found"
 
     def __init__(self, block_id: object) -> None:
-        super().__init__(f"Block {block_id} does not exist.")
+        super().__init__(_("Block {block} does not exist.", block=block_id))
 
 
 class InvalidTransition(Conflict):
@@ -42,4 +43,4 @@ class InvoiceNotFound(NotFound):
     code = "invoice_not_found"
 
     def __init__(self, invoice_id: object) -> None:
-        super().__init__(f"Invoice {invoice_id} does not exist.")
+        super().__init__(_("Invoice {invoice} does not exist.", invoice=invoice_id))

@@ -22,6 +22,7 @@ from facility.booking.models import Booking, BookingStatus
 from facility.core import audit
 from facility.core.db import utcnow
 from facility.core.i18n import gettext as _
+from facility.core.i18n import label
 from facility.core.models import User
 
 S = BookingStatus
@@ -67,7 +68,11 @@ def apply(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(booking)
         raise InvalidTransition(
-            _("A {current} booking cannot become {target}.", current=booking.status, target=to.value)
+            _(
+                "The booking is {current} and cannot become {target}.",
+                current=label(f"bstatus.{booking.status}"),
+                target=label(f"bstatus.{to.value}"),
+            )
         )
     for name, value in values.items():
         set_committed_value(booking, name, value)

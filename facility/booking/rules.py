@@ -16,6 +16,7 @@ from facility.booking.exceptions import BookingRuleViolation
 from facility.booking.models import ACTIVE_STATUSES, Booking, Closure, OrganizationQuota
 from facility.core.accounts import organization_is_approved
 from facility.core.i18n import gettext as _
+from facility.core.i18n import label
 from facility.core.models import STAFF_ROLES, User
 from facility.rooms import service as rooms_service
 from facility.rooms.kinds import RoomStatus
@@ -125,7 +126,8 @@ def check_rules(
         raise BookingRuleViolation(_("This room is not bookable by renters."), code="not_bookable")
     if room.status != RoomStatus.open.value:
         raise BookingRuleViolation(
-            _("This room is {status} and cannot be booked.", status=room.status), code="room_unavailable"
+            _("This room is {status} and cannot be booked.", status=label(f"status.{room.status}")),
+            code="room_unavailable",
         )
     kind_rules = rules_for(room.kind)
     length = ends_at - starts_at

@@ -24,6 +24,7 @@ from facility.core import audit
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import FacilityError, InvalidInput, NotFound
+from facility.core.i18n import gettext as _
 from facility.core.models import User
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
@@ -54,7 +55,7 @@ def expand(rule: str, first_local: datetime, *, exdates: list[str] | None = None
     try:
         recurrence = rrulestr(text, dtstart=naive_first, ignoretz=True)
     except (ValueError, TypeError) as error:
-        raise InvalidInput(f"The recurrence rule is not valid: {error}") from None
+        raise InvalidInput(_("The recurrence rule is not valid: {error}", error=error)) from None
     skipped = set(exdates or [])
     horizon = naive_first + MAX_SPAN
     starts: list[datetime] = []
@@ -64,7 +65,7 @@ def expand(rule: str, first_local: datetime, *, exdates: list[str] | None = None
         if occurrence_key(moment) not in skipped:
             starts.append(moment.replace(tzinfo=zone))
     if not starts:
-        raise InvalidInput("The recurrence rule gives no occurrence.")
+        raise InvalidInput(_("The recurrence rule gives no occurrence."))
     return starts
 
 
@@ -73,7 +74,7 @@ def _occurrences(data: SeriesCreate) -> tuple[list[datetime], timedelta]:
     first = data.start.astimezone(zone)
     length = data.end.astimezone(zone) - first
     if length <= timedelta(0):
-        raise InvalidInput("The end must be after the start.")
+        raise InvalidInput(_("The end must be after the start."))
     exdates = [occurrence_key(datetime.combine(d, first.timetz().replace(tzinfo=None))) for d in data.exdates]
     return expand(data.rrule, first, exdates=exdates), length
 
@@ -177,7 +178,7 @@ def create_series(
             extra={"occurrences": report, "alternatives": []},
         )
     if len(blocked) == len(report):
-        raise BookingConflict("No occurrence can be booked.", extra={"occurrences": report, "alternatives": []})
+        raise BookingConflict(_("No occurrence can be booked."), extra={"occurrences": report, "alternatives": []})
     zone = common.local_zone()
     first = data.start.astimezone(zone)
     length = data.end.astimezone(zone) - first
@@ -223,7 +224,7 @@ def get_series(session: Session, actor: User, series_id: int) -> tuple[BookingSe
     ensure_role(actor)
     series = session.get(BookingSeries, series_id)
     if series is None or (not actor.is_staff and series.organization_id != actor.organization_id):
-        raise NotFound("No such series.")
+        raise NotFound(_("No such series."))
     rows = session.exec(select(Booking).where(Booking.series_id == series_id).order_by(col(Booking.starts_at))).all()
     return series, list(rows)
 
@@ -301,7 +302,7 @@ def move(
     future ones; one conflict refuses the whole edit."""
     booking, targets = _scope_bookings(session, actor, booking_id, scope)
     if scope != Scope.one and day is not None:
-        raise InvalidInput("Only a single occurrence can move to another day.")
+        raise InvalidInput(_("Only a single occurrence can move to another day."))
     zone = common.local_zone()
     moved = []
     for target in targets:

@@ -26,6 +26,7 @@ from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Forbidden, InvalidInput
 from facility.core.i18n import gettext as _
+from facility.core.i18n import label
 from facility.core.models import Organization, User
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
@@ -156,7 +157,9 @@ def move_booking(
         raise Forbidden(_("Only managers and the renter may move a booking."))
     booking = get_booking(session, actor, booking_id, lock=True)
     if booking.status not in {s.value for s in ACTIVE_STATUSES - {S.checked_in, S.completed}}:
-        raise InvalidTransition(_("A {status} booking cannot be moved.", status=booking.status))
+        raise InvalidTransition(
+            _("The booking is {status} and cannot be moved.", status=label(f"bstatus.{booking.status}"))
+        )
     if not actor.is_manager and booking.status not in {S.held, S.requested}:
         raise Forbidden(_("Ask the Institute to move an approved booking."))
     now = now or utcnow()

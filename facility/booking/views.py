@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from facility.booking import texts  # noqa: F401  (registers the pages' text)
 from facility.booking.pages import checkin, console, my_bookings, request, search
 from facility.core.web import NavItem
 

@@ -56,21 +56,7 @@ def load_catalogues() -> None:
 
 def translate(message: str, lang: str) -> str:
     """The message in `lang`; an English message id stands for itself until it is translated."""
-    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-    text = translations(lang).get(message)
-    if text is None and message in _registered:
-        return _registered[message][1 if lang == "en" else 0]
-    return message if text is None else text
-
-
-# Transitional: (Korean, English) pairs a module still registers at import (booking's texts.py,
-# until its reorganisation lands). The catalogue wins; this only fills what it lacks.
-_registered: dict[str, tuple[str, str]] = {}
-
-
-def register(messages: dict[str, tuple[str, str]]) -> None:
-    """Deprecated: put the text in the domain's .po catalogues instead."""
-    _registered.update(messages)
+    return translations(lang if lang in LANGUAGES else DEFAULT_LANGUAGE).get(message, message)
 
 
 def gettext(message: str, /, **params: object) -> str:
@@ -81,6 +67,11 @@ def gettext(message: str, /, **params: object) -> str:
     """
     text = translate(message, current_language.get())
     return text.format(**params) if params else text
+
+
+def label(key: str) -> str:
+    """A label built from a value (`label(f"bstatus.{booking.status}")`) in the current language."""
+    return translate(key, current_language.get())
 
 
 def gettext_noop(message: str) -> str:

@@ -59,14 +59,14 @@ def test_invalid_input_is_422_with_a_message(client: TestClient, session: Sessio
     renter = make_user(session)
     room = make_room(session, capacity=10)
     private = make_room(session, bookable_external=False)
-    headers = token_headers(client, renter)
+    headers = {**token_headers(client, renter), "Accept-Language": "en"}
     day = next_weekday()
     cases = [
         (_body(room.id, day, 12, 10), "after the start"),
         (_body(room.id, day, 5, 7), "opening hours"),
         (_body(room.id, day, attendees=11), "capacity"),
         (_body(private.id, day), "not bookable"),
-        ({**_body(room.id, day), "start": "2030-01-01T10:00:00"}, "timezone"),
+        ({**_body(room.id, day), "start": "2030-01-01T10:00:00"}, "time zone"),
     ]
     for body, words in cases:
         response = client.post("/api/v1/bookings", json=body, headers=headers)

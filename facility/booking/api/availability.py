@@ -16,6 +16,7 @@ from facility.booking import availability, common, series
 from facility.booking.schemas import AvailabilityList, RoomAvailability, Slot
 from facility.core.auth import DbSession, OptionalUser
 from facility.core.errors import InvalidInput, error_responses
+from facility.core.i18n import gettext as _
 from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
@@ -31,9 +32,9 @@ MAX_SEARCH_WINDOW = timedelta(days=31)
 def _window(start: AwareDatetime, end: AwareDatetime) -> tuple[Any, Any]:
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end <= start:
-        raise InvalidInput("The end must be after the start.")
+        raise InvalidInput(_("The end must be after the start."))
     if end - start > MAX_SEARCH_WINDOW:
-        raise InvalidInput("Search at most 31 days at a time.")
+        raise InvalidInput(_("Search at most 31 days at a time."))
     return start, end
 
 
@@ -74,7 +75,7 @@ def search_availability(
     )
     rooms, total = rooms_service.search_rooms(session, viewer, filters)
     while len(rooms) < total:  # the catalogue pages by 500; a campus may have more rooms
-        more, _ = rooms_service.search_rooms(session, viewer, filters.model_copy(update={"offset": len(rooms)}))
+        more, _total = rooms_service.search_rooms(session, viewer, filters.model_copy(update={"offset": len(rooms)}))
         if not more:
             break
         rooms += more

@@ -34,6 +34,7 @@ from facility.booking.schemas import (
 )
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.errors import Forbidden, InvalidInput, NotAuthenticated, error_responses
+from facility.core.i18n import gettext as _
 from facility.core.models import Organization
 from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
@@ -61,7 +62,7 @@ def quote(body: QuoteRequest, session: DbSession, user: CurrentUser) -> dict[str
     zone = common.local_zone()
     start, end = body.start.astimezone(UTC), body.end.astimezone(UTC)
     if end <= start:
-        raise InvalidInput("The end must be after the start.")
+        raise InvalidInput(_("The end must be after the start."))
     return pricing.compute_quote(
         session,
         room,

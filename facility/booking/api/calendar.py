@@ -13,6 +13,7 @@ from facility.booking.models import Booking
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
 from facility.core.errors import Forbidden, NotAuthenticated, NotFound, error_responses
+from facility.core.i18n import gettext as _
 from facility.core.models import Organization
 from facility.core.params import ObjectId
 from facility.core.security import sign_value, unsign_value
@@ -48,10 +49,10 @@ def _ics(body: bytes) -> Response:
 def room_calendar(room_id: ObjectId, token: str, request: Request, session: DbSession) -> Response:
     """The room's bookings as an iCalendar feed, behind its secret token."""
     if unsign_value(request.app.state.secret_key, ROOM_FEED_SALT, token) != str(room_id):
-        raise NotFound("No such calendar.")
+        raise NotFound(_("No such calendar."))
     room = session.get(Room, room_id)
     if room is None:
-        raise NotFound("No such calendar.")
+        raise NotFound(_("No such calendar."))
 
     now = utcnow()
     rows = queries.bookings_between(session, now - timedelta(days=90), now + timedelta(days=400), room_ids=[room_id])
@@ -62,10 +63,10 @@ def room_calendar(room_id: ObjectId, token: str, request: Request, session: DbSe
 @router.get("/organizations/{org_id}/calendar.ics", responses=error_responses(NotFound))
 def organization_calendar(org_id: ObjectId, token: str, request: Request, session: DbSession) -> Response:
     if unsign_value(request.app.state.secret_key, ORG_FEED_SALT, token) != str(org_id):
-        raise NotFound("No such calendar.")
+        raise NotFound(_("No such calendar."))
     org = session.get(Organization, org_id)
     if org is None:
-        raise NotFound("No such calendar.")
+        raise NotFound(_("No such calendar."))
 
     rows = list(
         session.exec(
@@ -91,6 +92,6 @@ def calendar_links(
         )
     if room_id is not None:
         if not user.is_staff:
-            raise Forbidden("Room feeds are for staff.")
+            raise Forbidden(_("Room feeds are for staff."))
         links["room"] = f"/api/v1/rooms/{room_id}/calendar.ics?token={room_feed_token(secret, room_id)}"
     return links

@@ -15,6 +15,7 @@ from facility.booking.pages.dates import today
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
 from facility.core.errors import NotFound
+from facility.core.i18n import gettext as _
 from facility.core.models import User
 from facility.core.security import unsign_value
 from facility.core.web import render
@@ -27,10 +28,10 @@ CHECKIN_SALT = "room-checkin"
 
 def _checkin_room(request: Request, session: Session, room_id: int, token: str) -> Room:
     if unsign_value(request.app.state.secret_key, CHECKIN_SALT, token) != str(room_id):
-        raise NotFound("This check-in code is not valid.")
+        raise NotFound(_("This check-in code is not valid."))
     room = session.get(Room, room_id)
     if room is None:
-        raise NotFound("This check-in code is not valid.")
+        raise NotFound(_("This check-in code is not valid."))
     return room
 
 
@@ -68,7 +69,7 @@ def checkin(
     room = _checkin_room(request, session, room_id, token)
     booking = flows.check_in(session, user, booking_id)
     if booking.room_id != room.id:
-        raise NotFound("This booking is not in this room.")
+        raise NotFound(_("This booking is not in this room."))
     context = {
         "room": room,
         "token": token,

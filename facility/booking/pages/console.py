@@ -19,6 +19,7 @@ from facility.booking.pages.checkin import CHECKIN_SALT
 from facility.booking.pages.dates import parse_day, today
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import FacilityError, InvalidInput
+from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, Organization
 from facility.core.security import sign_value
 from facility.core.web import redirect, render
@@ -40,10 +41,10 @@ def _names(session, ids):  # type: ignore[no-untyped-def]
 @router.get("/manage/bookings")
 def queue(request: Request, session: DbSession, user: CurrentUser) -> Response:
     ensure_role(user, *MANAGING_ROLES)
-    pending, _ = queries.list_bookings(
+    pending, _total = queries.list_bookings(
         session, user, status=[BookingStatus.requested.value, BookingStatus.held.value], limit=500
     )
-    upcoming, _ = queries.list_bookings(
+    upcoming, _total = queries.list_bookings(
         session,
         user,
         status=[BookingStatus.approved.value, BookingStatus.confirmed.value],
@@ -109,7 +110,7 @@ def manager_move(
         starts_at = datetime.combine(local, time.fromisoformat(start), tzinfo=zone)
         ends_at = datetime.combine(local, time.fromisoformat(end), tzinfo=zone)
     except ValueError:
-        raise InvalidInput("Enter the day as YYYY-MM-DD and the times as HH:MM.") from None
+        raise InvalidInput(_("Enter the day as YYYY-MM-DD and the times as HH:MM.")) from None
     service.move_booking(session, user, booking_id, starts_at, ends_at)
     return redirect(request, "/manage/bookings")
 

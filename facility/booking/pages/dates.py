@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from fastapi import Request
 
 from facility.core.errors import InvalidInput
+from facility.core.i18n import gettext as _
 
 
 def parse_day(value: str | None, default: date) -> date:
@@ -32,4 +33,4 @@ def local_range(request: Request, day: str, start: str, end: str) -> tuple[datet
         local_day = date.fromisoformat(day)
         return local_time(request, local_day, start), local_time(request, local_day, end)
     except ValueError:
-        raise InvalidInput("Enter the day as YYYY-MM-DD and the times as HH:MM.") from None
+        raise InvalidInput(_("Enter the day as YYYY-MM-DD and the times as HH:MM.")) from None

@@ -11,6 +11,7 @@ from facility.booking import availability, grid, rules
 from facility.booking.pages.dates import parse_day, today
 from facility.core.auth import DbSession, OptionalUser
 from facility.core.errors import NotFound
+from facility.core.i18n import gettext as _
 from facility.core.web import render
 from facility.rooms import service as rooms_service
 from facility.rooms.kinds import RoomKind
@@ -80,7 +81,7 @@ def building_week(request: Request, code: str, session: DbSession, viewer: Optio
     """A building's rentable rooms over a week: free hours per day, each linking to the room."""
     buildings = {b.code: b for b in rooms_service.list_buildings(session, viewer)}
     if code not in buildings:
-        raise NotFound("No such building.")
+        raise NotFound(_("No such building."))
     rooms, _total = rooms_service.search_rooms(session, viewer, RoomFilters(building=code, bookable=True, limit=500))
     monday = grid.monday_of(parse_day(week, today(request) + timedelta(days=7)))
     days, rows = grid.building_week(session, rooms, monday, request.app.state.settings.zone)
