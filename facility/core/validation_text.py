@@ -63,6 +63,9 @@ def error_text(error: Mapping[str, Any]) -> str:
     ctx = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
     if kind in OWN_SENTENCE and ctx.get("error"):
         return ctx["error"]
+    if "expected" in ctx:
+        # pydantic words the choices in English ("'a', 'b' or 'c'"); a list reads in any language.
+        ctx["expected"] = ctx["expected"].replace("' or '", "', '")
     message = MESSAGES.get(kind)
     if message is None:
         return _("The value is not valid.")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 
 from facility.core import accounts, audit, outbox
 from facility.core.auth import SESSION_USER_KEY, CurrentUser, DbSession, csrf_token, ensure_role
@@ -18,6 +19,7 @@ from facility.core.web import form_savepoint, redirect, render, request_language
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE_SIZE = 50
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.ico"
 
 
 def _safe_next(target: str | None) -> str:
@@ -68,6 +70,12 @@ def switch_language(request: Request, code: str, next: str = "/") -> Response:
     if code in LANGUAGES:
         response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="lax")
     return response
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on every page; a 404 there fills logs and audits."""
+    return FileResponse(FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=604800"})
 
 
 @router.get("/signup")
