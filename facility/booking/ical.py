@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
 from facility.booking.models import Booking, BookingStatus
 from facility.core.db import utcnow
+from facility.core.i18n import gettext as _
+from facility.core.i18n import label
 from facility.rooms.models import Room
 
 PRODID = "-//SEN Training Institute//facility booking//KO"
 UID_DOMAIN = "facility.sen.go.kr"
+# The span each VTIMEZONE covers: before any booking kept, after the last one a renter may make.
+TIMEZONE_FIRST_DATE = date(2020, 1, 1)
+TIMEZONE_LAST_DATE = date(2040, 1, 1)
 
 
 def _event(booking: Booking, room: Room | None, zone_name: str) -> Event:
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(zone_name)
     event = Event()
     event.add("uid", f"booking-{booking.id}@{UID_DOMAIN}")
@@ -38,7 +43,11 @@ def _event(booking: Booking, room: Room | None, zone_name: str) -> Event:
         if cancelled
         else ("TENTATIVE" if booking.status in {BookingStatus.held, BookingStatus.requested} else "CONFIRMED"),
     )
-    event.add("description", f"status: {booking.status}")
+    lines = [_("Status: {status}", status=label(f"bstatus.{booking.status}"))]
+    if room is not None:
+        lines.append(_("Place: {room}", room=f"{room.name_ko} ({room.code})"))
+    lines.append(label("app.org"))
+    event.add("description", "\n".join(lines))
     return event
 
 
@@ -59,6 +68,8 @@ def calendar_bytes(
     calendar.add("x-wr-timezone", zone_name)
     for booking, room in items:
         calendar.add_component(_event(booking, room, zone_name))
+    # RFC 5545 3.2.19: every TZID needs its VTIMEZONE (Outlook refuses the file without one).
+    calendar.add_missing_timezones(TIMEZONE_FIRST_DATE, TIMEZONE_LAST_DATE)
     return bytes(calendar.to_ical())
 
 
