@@ -3,23 +3,47 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from jinja2_fragments.fastapi import Jinja2Blocks
 from sqlalchemy import inspect
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from facility.core.auth import SESSION_USER_KEY, csrf_token
-from facility.core.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES, translator
+from facility.core.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES, gettext, translator
 from facility.core.models import User
+from facility.core.wording import day_label, recurrence_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
+
+
+@pass_context
+def _day(context: Context, value: date | datetime | None, with_time: bool = False) -> str:
+    """`{{ b.starts_at | day(true) }}`: 11월 30일 (월) 09:00, with the year when it is not this year."""
+    if value is None:
+        return ""
+    zone = context["settings"].zone
+    return day_label(value, context["lang"], zone, datetime.now(zone).date(), with_time=with_time)
+
+
+@pass_context
+def _recurrence(context: Context, rule: str | None) -> str:
+    """`{{ plan.rrule | recurrence }}`: 매월 첫째 월요일 09:00."""
+    return recurrence_label(rule, context["lang"]) if rule else ""
+
+
+templates.env.filters["day"] = _day
+templates.env.filters["recurrence"] = _recurrence
+# New template text may be an English sentence, `{{ _("Nothing to do today.") }}`, like the code's.
+templates.env.globals["_"] = gettext
 
 
 @dataclass(frozen=True)
