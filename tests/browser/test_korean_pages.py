@@ -1,0 +1,46 @@
+"""Korean pages in Chromium: no 404 for the favicon, a visible focus ring, plans in words, errors in Korean."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from facility.core.config import Settings
+from facility.core.db import get_engine
+from facility.core.models import Role
+from tests.conftest import screenshot
+from tests.factories import PASSWORD, make_user
+from tests.maintenance.factories import make_plan
+
+pytestmark = pytest.mark.browser
+
+
+def test_manager_pages_in_korean(live_server: str, live_settings: Settings, page) -> None:  # type: ignore[no-untyped-def]
+    with Session(get_engine(live_settings.sqlalchemy_url), expire_on_commit=False) as session:
+        manager = make_user(session, role=Role.manager)
+        make_plan(session, rrule="FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9")
+        session.commit()
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", manager.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/rooms")
+    # The keyboard's focus ring: the brand blue on the page, a light amber on the dark top bar.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    ring = page.evaluate("() => getComputedStyle(document.activeElement).outlineColor")
+    assert ring == "rgb(255, 209, 102)", ring
+    page.focus("input[name=q]")
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineColor") == "rgb(31, 95, 168)"
+
+    page.goto(f"{live_server}/maintenance/plans")
+    assert "매월 첫째 월요일 09:00" in page.inner_text("main")
+    screenshot(page, "plans-ko-tablet")
+    page.goto(f"{live_server}/book/rooms/424242")
+    assert "424242번 공간이 없습니다." in page.inner_text("main")
+    screenshot(page, "error-ko-tablet")
+    page.goto(f"{live_server}/favicon.ico")
+    assert missing == [f"{live_server}/book/rooms/424242"], missing  # the one page that is meant to be missing
