@@ -85,10 +85,10 @@ def test_rules_give_messages(session: Session) -> None:
     closed_room = make_room(session, bookable_external=False)
     day = next_weekday()
     cases = [
-        ({"start": seoul(day, 12), "end": seoul(day, 10)}, "after the start"),
-        ({"start": seoul(day, 5), "end": seoul(day, 7)}, "opening hours"),
-        ({"attendees": 11}, "capacity"),
-        ({"start": seoul(day, 10, 15), "end": seoul(day, 11, 15)}, "grid"),
+        ({"start": seoul(day, 12), "end": seoul(day, 10)}, "시작 시각보다 뒤"),
+        ({"start": seoul(day, 5), "end": seoul(day, 7)}, "운영 시간"),
+        ({"attendees": 11}, "수용 인원"),
+        ({"start": seoul(day, 10, 15), "end": seoul(day, 11, 15)}, "분 단위"),
     ]
     for override, message in cases:
         data = {
@@ -102,7 +102,7 @@ def test_rules_give_messages(session: Session) -> None:
         with pytest.raises(BookingRuleViolation, match=message):
             service.request_booking(session, renter, data)
         session.rollback()
-    with pytest.raises(BookingRuleViolation, match="not bookable"):
+    with pytest.raises(BookingRuleViolation, match="대관할 수 없는"):
         service.request_booking(
             session,
             renter,

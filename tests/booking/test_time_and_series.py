@@ -54,7 +54,7 @@ def test_quota_counts_the_local_month_at_month_ends(session: Session) -> None:
     # 1 April 07:00 in Seoul is still 31 March in UTC: it counts for April.
     _request(session, renter, room, seoul(date(2027, 4, 1), 7), seoul(date(2027, 4, 1), 9), now)
     _request(session, renter, room, seoul(date(2027, 3, 31), 20), seoul(date(2027, 3, 31), 22), now)
-    with pytest.raises(BookingRuleViolation, match="quota"):
+    with pytest.raises(BookingRuleViolation, match="월 한도"):
         _request(session, renter, room, seoul(date(2027, 4, 30), 10), seoul(date(2027, 4, 30), 11), now)
 
 
