@@ -12,8 +12,9 @@ from sqlmodel import Session, col, select
 from facility.booking.exceptions import BookingNotFound
 from facility.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
 from facility.core.auth import ensure_role
-from facility.core.models import User
+from facility.core.models import Organization, User
 from facility.rooms import service as rooms_service
+from facility.rooms.models import Building, Room
 
 S = BookingStatus
 # Statuses that count as use of a room (maintenance plans by hours of use, utilisation).
@@ -97,3 +98,23 @@ def no_show_count(session: Session, organization_id: int) -> int:
     return session.exec(
         select(func.count()).where(Booking.organization_id == organization_id, Booking.status == S.no_show.value)
     ).one()
+
+
+def rooms_by_id(session: Session) -> dict[int, Room]:
+    """Every room by id, in code order (the console's labels and forms)."""
+    return {r.id: r for r in session.exec(select(Room).order_by(col(Room.code)))}  # type: ignore[misc]
+
+
+def buildings_in_order(session: Session) -> list[Building]:
+    return list(session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code))))
+
+
+def rooms_in_building(session: Session, building_id: int | None) -> list[Room]:
+    return list(session.exec(select(Room).where(Room.building_id == (building_id or -1)).order_by(col(Room.code))))
+
+
+def organizations_by_id(session: Session, ids: set[int]) -> dict[int, Organization]:
+    if not ids:
+        return {}
+    found = session.exec(select(Organization).where(col(Organization.id).in_(ids)))
+    return {o.id: o for o in found}  # type: ignore[misc]

@@ -249,7 +249,9 @@ def cancel(session: Session, actor: User, booking_id: int, scope: Scope, reason:
     booking, targets = _scope_bookings(session, actor, booking_id, scope)
     cancelled = []
     for target in targets:
-        if target.status in {s.value for s in ACTIVE_STATUSES}:
+        # The booking asked for must still be cancellable (a repeated cancel is a 409); the rest of
+        # its series is cancelled where it is still active.
+        if (scope == Scope.one and target.id == booking.id) or target.status in {s.value for s in ACTIVE_STATUSES}:
             cancelled.append(flows.cancel_booking(session, actor, target.id, reason))  # type: ignore[arg-type]
     if booking.series_id is not None:
         series = session.get(BookingSeries, booking.series_id)

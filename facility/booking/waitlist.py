@@ -12,7 +12,7 @@ from facility.booking.exceptions import BookingConflict
 from facility.booking.models import WaitlistEntry, WaitlistStatus
 from facility.core import audit
 from facility.core.auth import ensure_role
-from facility.core.errors import FacilityError, Forbidden, InvalidInput, NotFound
+from facility.core.errors import Conflict, FacilityError, Forbidden, InvalidInput, NotFound
 from facility.core.i18n import gettext as _
 from facility.core.models import Role, User
 from facility.rooms import service as rooms_service
@@ -53,11 +53,13 @@ def join_waitlist(
 
 def leave_waitlist(session: Session, actor: User, entry_id: int) -> WaitlistEntry:
     ensure_role(actor)
-    entry = session.get(WaitlistEntry, entry_id)
+    entry = session.get(WaitlistEntry, entry_id, with_for_update=True, populate_existing=True)
     if entry is None or (not actor.is_staff and entry.organization_id != actor.organization_id):
         raise NotFound(_("No such waitlist entry."))
     if actor.is_staff and not actor.is_manager:
         raise Forbidden(_("Only managers and the renter may change a waitlist entry."))
+    if entry.status not in {WaitlistStatus.waiting.value, WaitlistStatus.offered.value}:
+        raise Conflict(_("This waitlist entry has already ended."))
     entry.status = WaitlistStatus.cancelled.value
     session.add(entry)
     session.flush()

@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from facility.booking import blocks, flows, grid, invoices, queries, reports, service
 from facility.booking.exceptions import BookingConflict
@@ -20,22 +19,16 @@ from facility.booking.pages.dates import parse_day, today
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import FacilityError, InvalidInput
 from facility.core.i18n import gettext as _
-from facility.core.models import MANAGING_ROLES, STAFF_ROLES, Organization
+from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.security import sign_value
 from facility.core.web import redirect, render
 from facility.rooms import service as rooms_service
-from facility.rooms.models import Building, Room
 
 router = APIRouter(include_in_schema=False)
 
 
 def _zone(request: Request):  # type: ignore[no-untyped-def]
     return request.app.state.settings.zone
-
-
-def _names(session, ids):  # type: ignore[no-untyped-def]
-    orgs = {o.id: o for o in session.exec(select(Organization).where(col(Organization.id).in_(ids)))}
-    return orgs
 
 
 @router.get("/manage/bookings")
@@ -51,8 +44,8 @@ def queue(request: Request, session: DbSession, user: CurrentUser) -> Response:
         start=datetime.now(UTC),
         limit=100,
     )
-    rooms = {r.id: r for r in session.exec(select(Room))}
-    orgs = _names(session, {b.organization_id for b in pending + upcoming if b.organization_id})
+    rooms = queries.rooms_by_id(session)
+    orgs = queries.organizations_by_id(session, {b.organization_id for b in pending + upcoming if b.organization_id})
     context = {"pending": pending, "upcoming": upcoming, "rooms": rooms, "orgs": orgs}
     return render(request, "booking/manage_queue.html", context)
 
@@ -70,8 +63,8 @@ def decide(
         booking = flows.approve_booking(session, user, booking_id)
     else:
         booking = flows.reject_booking(session, user, booking_id, reason)
-    rooms = {booking.room_id: session.get(Room, booking.room_id)}
-    orgs = _names(session, {booking.organization_id})
+    rooms = {booking.room_id: rooms_service.get_room(session, booking.room_id)}
+    orgs = queries.organizations_by_id(session, {booking.organization_id} if booking.organization_id else set())
     return render(
         request,
         "booking/manage_queue.html",
@@ -118,12 +111,10 @@ def manager_move(
 @router.get("/manage/grid")
 def day_grid(request: Request, session: DbSession, user: CurrentUser, building: str = "", day: str = "") -> Response:
     ensure_role(user, *STAFF_ROLES)
-    buildings = list(session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code))))
+    buildings = queries.buildings_in_order(session)
     chosen = next((b for b in buildings if b.code == building), buildings[0] if buildings else None)
     local_day = parse_day(day, today(request))
-    rooms = list(
-        session.exec(select(Room).where(Room.building_id == (chosen.id if chosen else -1)).order_by(Room.code))
-    )
+    rooms = queries.rooms_in_building(session, chosen.id if chosen else None)
     times, rows = grid.day_grid(session, rooms, local_day, _zone(request))
     context = {
         "buildings": buildings,
@@ -147,7 +138,7 @@ def blocks_page(request: Request, session: DbSession, user: CurrentUser) -> Resp
 
 def _blocks_context(request: Request, session, **extra):  # type: ignore[no-untyped-def]
     current = blocks.list_blocks(session, start=datetime.now(UTC) - timedelta(days=1))
-    rooms = {r.id: r for r in session.exec(select(Room).order_by(Room.code))}
+    rooms = queries.rooms_by_id(session)
     return {
         "blocks": current,
         "rooms": rooms,
@@ -183,29 +174,30 @@ def add_block(
         "reason": reason,
         "kind": kind,
     }
+    placed: list[Block] = []
+    displaced: list[Booking] = []
     try:
-        first = date.fromisoformat(day)
-        final = date.fromisoformat(last_day) if last_day else first
-        placed: list[Block] = []
-        displaced: list[Booking] = []
-        current = first
-        # A training course blacks out the same hours on each day of the course.
-        while current <= final and len(placed) < 62:
-            block, moved = blocks.place_block(
-                session,
-                user,
-                room_id=room_id,
-                kind=kind,
-                reason=reason,
-                starts_at=datetime.combine(current, time.fromisoformat(start), tzinfo=zone),
-                ends_at=datetime.combine(current, time.fromisoformat(end), tzinfo=zone),
-            )
-            placed.append(block)
-            displaced.extend(moved)
-            current += timedelta(days=1)
+        # A savepoint: a refused day undoes the days placed before it, and the page says why.
+        with session.begin_nested():
+            first = date.fromisoformat(day)
+            final = date.fromisoformat(last_day) if last_day else first
+            current = first
+            # A training course blacks out the same hours on each day of the course.
+            while current <= final and len(placed) < 62:
+                block, moved = blocks.place_block(
+                    session,
+                    user,
+                    room_id=room_id,
+                    kind=kind,
+                    reason=reason,
+                    starts_at=datetime.combine(current, time.fromisoformat(start), tzinfo=zone),
+                    ends_at=datetime.combine(current, time.fromisoformat(end), tzinfo=zone),
+                )
+                placed.append(block)
+                displaced.extend(moved)
+                current += timedelta(days=1)
     except (FacilityError, ValueError) as error:
-        session.rollback()
-        message = error.message if isinstance(error, FacilityError) else "Check the dates and times."
+        message = error.message if isinstance(error, FacilityError) else _("Check the dates and times.")
         conflicts = error.extra.get("conflicts", []) if isinstance(error, BookingConflict) else []
         context = _blocks_context(request, session, form=form, error=message, conflicts=conflicts)
         return render(request, "booking/manage_blocks.html", context, status_code=409 if conflicts else 422)
@@ -224,7 +216,7 @@ def remove_block(request: Request, block_id: int, session: DbSession, user: Curr
 def invoices_page(request: Request, session: DbSession, user: CurrentUser, status: str = "issued") -> Response:
     ensure_role(user, *MANAGING_ROLES)
     rows = invoices.list_invoices(session, user, status=status or None)
-    orgs = _names(session, {i.organization_id for i in rows if i.organization_id})
+    orgs = queries.organizations_by_id(session, {i.organization_id for i in rows if i.organization_id})
     context = {
         "invoices": rows,
         "orgs": orgs,

@@ -18,6 +18,7 @@ from facility.booking.pages.dates import local_range, local_time, parse_day, tod
 from facility.booking.schemas import SeriesCreate
 from facility.core.auth import CurrentUser, DbSession, OptionalUser
 from facility.core.errors import FacilityError
+from facility.core.i18n import gettext as _
 from facility.core.models import Organization, User
 from facility.core.web import redirect, render
 from facility.rooms import service as rooms_service
@@ -140,26 +141,26 @@ def submit_request(request: Request, room_id: int, session: DbSession, user: Cur
     context = _form_context(request, session, room, user, form)
     try:
         local_day = date.fromisoformat(form.day)
-        booking = service.request_booking(
-            session,
-            user,
-            {
-                "room_id": room_id,
-                "start": local_time(request, local_day, form.start),
-                "end": local_time(request, local_day, form.end),
-                "title": form.title,
-                "attendees": int(form.attendees) if form.attendees.strip().isdigit() else 0,
-                "notes": form.notes,
-                "equipment": {code: 1 for code in form.equipment or []},
-            },
-        )
+        # A savepoint: a refused request leaves nothing behind, and the form is shown again.
+        with session.begin_nested():
+            booking = service.request_booking(
+                session,
+                user,
+                {
+                    "room_id": room_id,
+                    "start": local_time(request, local_day, form.start),
+                    "end": local_time(request, local_day, form.end),
+                    "title": form.title,
+                    "attendees": int(form.attendees) if form.attendees.strip().isdigit() else 0,
+                    "notes": form.notes,
+                    "equipment": {code: 1 for code in form.equipment or []},
+                },
+            )
     except BookingConflict as error:
-        session.rollback()
         context.update(error=error.message, alternatives=error.extra.get("alternatives", []))
         return render(request, "booking/request.html", context, status_code=409)
     except (FacilityError, ValueError) as error:
-        session.rollback()
-        message = error.message if isinstance(error, FacilityError) else "Check the date and times."
+        message = error.message if isinstance(error, FacilityError) else _("Check the date and times.")
         context.update(error=message)
         return render(request, "booking/request.html", context, status_code=422)
     return redirect(request, f"/my/bookings/{booking.id}?created=1")
@@ -198,9 +199,9 @@ def series_submit(
     room = rooms_service.get_room(session, room_id, user)
     body = _series_body(request, room_id, form)
     try:
-        series.create_series(session, user, body)
+        with session.begin_nested():
+            series.create_series(session, user, body)
     except FacilityError as error:
-        session.rollback()
         # A series books no equipment and keeps no notes: the form shows it without them.
         shown = replace(form, notes="", equipment=[])
         context = _form_context(request, session, room, user, shown)
