@@ -114,22 +114,14 @@ def live_settings(tmp_path: Path) -> Settings:
 
 
 @contextmanager
-def serve_app(settings: Settings, *, threads: int | None = None) -> Iterator[str]:
-    """The real app served by uvicorn in a thread on a free loopback port; yields its base URL.
-    `threads` bounds the worker threads that run endpoints (anyio's default limiter)."""
+def serve_app(settings: Settings) -> Iterator[str]:
+    """The real app served by uvicorn in a thread on a free loopback port; yields its base URL."""
     import threading
     import time
 
-    import anyio.to_thread
     import uvicorn
 
     app = create_app(settings)
-    if threads is not None:
-
-        def _limit_threads() -> None:
-            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-
-        app.router.on_startup.append(_limit_threads)
     port = free_port()
     server = uvicorn.Server(
         # Access lines land in the captured log, shown only when a test fails.
