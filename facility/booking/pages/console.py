@@ -21,7 +21,7 @@ from facility.core.errors import FacilityError, InvalidInput
 from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.security import sign_value
-from facility.core.web import redirect, render
+from facility.core.web import form_savepoint, redirect, render
 from facility.rooms import service as rooms_service
 
 router = APIRouter(include_in_schema=False)
@@ -177,8 +177,7 @@ def add_block(
     placed: list[Block] = []
     displaced: list[Booking] = []
     try:
-        # A savepoint: a refused day undoes the days placed before it, and the page says why.
-        with session.begin_nested():
+        with form_savepoint(session):
             first = date.fromisoformat(day)
             final = date.fromisoformat(last_day) if last_day else first
             current = first

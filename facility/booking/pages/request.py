@@ -20,7 +20,7 @@ from facility.core.auth import CurrentUser, DbSession, OptionalUser
 from facility.core.errors import FacilityError
 from facility.core.i18n import gettext as _
 from facility.core.models import Organization, User
-from facility.core.web import redirect, render
+from facility.core.web import form_savepoint, redirect, render
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Room
 
@@ -141,8 +141,7 @@ def submit_request(request: Request, room_id: int, session: DbSession, user: Cur
     context = _form_context(request, session, room, user, form)
     try:
         local_day = date.fromisoformat(form.day)
-        # A savepoint: a refused request leaves nothing behind, and the form is shown again.
-        with session.begin_nested():
+        with form_savepoint(session):
             booking = service.request_booking(
                 session,
                 user,
@@ -199,7 +198,7 @@ def series_submit(
     room = rooms_service.get_room(session, room_id, user)
     body = _series_body(request, room_id, form)
     try:
-        with session.begin_nested():
+        with form_savepoint(session):
             series.create_series(session, user, body)
     except FacilityError as error:
         # A series books no equipment and keeps no notes: the form shows it without them.
