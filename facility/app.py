@@ -12,10 +12,11 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from facility.booking import router as booking_api
 from facility.booking import views as booking_pages
-from facility.core import audit, i18n, ops, web
+from facility.core import audit, i18n, idempotency, ops, web
 from facility.core import router as core_api
 from facility.core import views as core_pages
 from facility.core.admission import Admission
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
+    idempotency.install(app)
     app.add_middleware(
         SessionMiddleware,
         secret_key=app.state.secret_key,
@@ -108,6 +110,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     )
     if engine.dialect.name == "sqlite":
         app.add_middleware(SQLiteWriteGate)
+    if settings.proxy_list:
+        # Outermost, so the limiter, the audit log and the session all see the real client.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxy_list)
     install_error_handlers(app)
 
     for router in ROUTERS:

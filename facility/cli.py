@@ -49,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         log_config=None,
-        proxy_headers=True,
+        proxy_headers=False,
         # On SIGTERM, requests still running after this long are cancelled: a stop never hangs.
         timeout_graceful_shutdown=settings.shutdown_grace_s,
     )

@@ -36,6 +36,10 @@ def _month_bounds(first: date, zone: ZoneInfo) -> tuple[datetime, datetime, date
     return start, end, following
 
 
+# What utilisation can be grouped by; the first is the default.
+GROUPINGS = ("room", "building", "kind")
+
+
 def utilisation(session: Session, first: date, zone: ZoneInfo, *, by: str = "room") -> list[UsageRow]:
     """Open hours (opening hours less holidays and closures), booked hours and no-shows."""
     start, end, following = _month_bounds(first, zone)

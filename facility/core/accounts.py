@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, select
 
-from facility.core import audit
+from facility.core import audit, throttle
 from facility.core.auth import ensure_role
-from facility.core.db import utcnow
 from facility.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from facility.core.i18n import gettext as _
 from facility.core.models import (
     MANAGING_ROLES,
-    LoginFailure,
     Organization,
     OrgKind,
     OrgStatus,
     Role,
     User,
 )
-from facility.core.security import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from facility.core.security import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    is_guessable_password,
+    needs_rehash,
+    verify_password,
+)
 
-# Five wrong passwords per account, or twenty per address, in this window block further tries.
-LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
+# Five attempts per account and twenty per address are free; then each waits a doubling delay
+# (1 s, 2 s, ... up to 5 minutes), and 15 quiet minutes start the key afresh. See README, Security.
+ACCOUNT_BUDGET = throttle.Budget(free_attempts=5)
+ADDRESS_BUDGET = throttle.Budget(free_attempts=20)
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BUSINESS_NUMBER_PATTERN = re.compile(r"^\d{3}-?\d{2}-?\d{5}$")
 
@@ -38,43 +41,69 @@ def normalise_email(email: str) -> str:
     return email
 
 
-def _check_password(password: str) -> None:
+def check_password(password: str, *context: str) -> None:
+    """NIST SP 800-63B: long enough, and not common, breached, repetitive or the account's own words."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(_("The password must be at least {n} characters.", n=MIN_PASSWORD_LENGTH))
+    if is_guessable_password(password, *context):
+        raise InvalidInput(
+            _("This password is too easy to guess: it is common, repetitive or made of your own details."),
+            code="weak_password",
+        )
 
 
 def get_user_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email.strip().lower())).first()
 
 
-def _failures(session: Session, key: str) -> int:
-    since = utcnow() - LOGIN_WINDOW
-    query = select(func.count()).where(LoginFailure.key == key, LoginFailure.at >= since)
-    return session.exec(query).one()
+def _throttle_keys(email: str, ip: str, device: str | None) -> tuple[str, str]:
+    # A browser that signed in to this account before counts on its own key, so an attacker
+    # hammering the account cannot keep its owner out (OWASP's "device cookie").
+    account = email.strip().lower()
+    account_key = f"device:{account}:{device}" if device else f"account:{account}"
+    return account_key, f"address:{ip}"
 
 
-def authenticate(session: Session, email: str, password: str, ip: str) -> User | None:
-    """The user for these credentials, or None after recording the failure.
+def admit_sign_in(session: Session, email: str, ip: str, device: str | None = None) -> None:
+    """Count this attempt against the account (or this known device) and the address; 429 while
+    either must wait."""
+    account_key, address_key = _throttle_keys(email, ip, device)
+    wait = max(
+        throttle.take_attempt(session, account_key, ACCOUNT_BUDGET),
+        throttle.take_attempt(session, address_key, ADDRESS_BUDGET),
+    )
+    if wait:
+        seconds = throttle.retry_after(wait)
+        raise TooManyRequests(
+            _("Too many sign-in attempts. Try again in {seconds} seconds.", seconds=seconds),
+            headers={"Retry-After": str(seconds)},
+        )
 
-    Raises TooManyRequests while the account or the address is over its failure budget.
+
+def authenticate(session: Session, email: str, password: str, ip: str, device: str | None = None) -> User | None:
+    """The user for these credentials, or None. Call after `admit_sign_in` has counted the attempt.
+
+    An unknown e-mail costs one Argon2 verification like a known one, so timing does not tell
+    whether an account exists.
     """
-    email = email.strip().lower()
-    account_key, address_key = f"account:{email}", f"address:{ip}"
-    if (
-        _failures(session, account_key) >= MAX_FAILURES_PER_ACCOUNT
-        or _failures(session, address_key) >= MAX_FAILURES_PER_ADDRESS
-    ):
-        raise TooManyRequests(_("Too many failed sign-ins. Wait 15 minutes and try again."))
     user = get_user_by_email(session, email)
-    if user is None or not verify_password(user.password_hash, password) or not user.active:
-        session.add(LoginFailure(key=account_key))
-        session.add(LoginFailure(key=address_key))
-        session.flush()
+    matched = verify_password(user.password_hash if user else None, password)
+    if user is None or not matched or not user.active:
         return None
-    session.exec(delete(LoginFailure).where(col(LoginFailure.key) == account_key))
+    account_key, address_key = _throttle_keys(email, ip, device)
+    throttle.forget(session, account_key)
+    throttle.refund_attempt(session, address_key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def sign_out(session: Session, user: User) -> None:
+    """End every session and token of this user: their session version moves on."""
+    user.session_version += 1
+    session.add(user)
+    session.flush()
+    audit.record(session, user, "user.sign_out", "user", user.id)
 
 
 def create_user(
@@ -91,7 +120,7 @@ def create_user(
     if actor is not None:
         ensure_role(actor, Role.admin)
     email = normalise_email(email)
-    _check_password(password)
+    check_password(password, email.split("@")[0], full_name)
     if role == Role.renter and organization_id is None:
         raise InvalidInput(_("A renter must belong to an organisation."))
     if get_user_by_email(session, email):
@@ -163,7 +192,7 @@ def sign_up_renter(
 ) -> User:
     """A renter registers themselves and their organisation; the organisation waits for approval."""
     email = normalise_email(email)
-    _check_password(password)
+    check_password(password, email.split("@")[0], full_name, org_name)
     if get_user_by_email(session, email):
         raise Conflict(_("An account with this e-mail already exists."), code="email_taken")
     org = create_organization(

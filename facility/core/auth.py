@@ -15,6 +15,7 @@ from facility.core.models import Role, User
 from facility.core.security import read_token
 
 SESSION_USER_KEY = "uid"
+SESSION_VERSION_KEY = "sv"
 SESSION_CSRF_KEY = "csrf"
 
 
@@ -43,22 +44,34 @@ def optional_user(request: Request, session: DbSession) -> User | None:
     """The signed-in user, or None; a bad bearer token is an error, not anonymity."""
     settings = request.app.state.settings
     token = _bearer(request)
+    uid: int | None
+    version: int | None
     if token is not None:
-        uid = read_token(request.app.state.secret_key, token, settings.token_ttl_minutes * 60)
-        if uid is None:
+        claims = read_token(request.app.state.secret_key, token, settings.token_ttl_minutes * 60)
+        if claims is None:
             raise NotAuthenticated(_("The access token is invalid or has expired."))
+        uid, version = claims
     else:
-        uid = request.session.get(SESSION_USER_KEY)
+        uid, version = request.session.get(SESSION_USER_KEY), request.session.get(SESSION_VERSION_KEY)
     if uid is None:
         return None
     user = session.get(User, uid)
-    if user is None or not user.active:
+    # A signed-out session or token carries an older version than the user's: it is revoked.
+    if user is None or not user.active or version != user.session_version:
         if token is not None:
-            raise NotAuthenticated(_("The account behind this token is disabled."))
-        request.session.pop(SESSION_USER_KEY, None)
+            raise NotAuthenticated(_("The access token has been revoked or its account is disabled."))
+        request.session.clear()
         return None
     request.state.user = user
     return user
+
+
+def start_session(request: Request, user: User) -> None:
+    """A fresh browser session for this user, so a planted session id or token cannot carry over."""
+    request.session.clear()
+    request.session[SESSION_USER_KEY] = user.id
+    request.session[SESSION_VERSION_KEY] = user.session_version
+    csrf_token(request)
 
 
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:

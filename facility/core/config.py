@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -68,6 +69,11 @@ class Settings(BaseSettings):
     admission_wait_ms: int = AdmissionLimits.wait_ms
     worker_threads: int = AdmissionLimits.worker_threads
     shutdown_grace_s: int = 5
+    # `/metrics` answers only a request bearing this token; unset, it answers 404 to everyone.
+    metrics_token: str = ""
+    # Addresses or networks of the reverse proxies allowed to set X-Forwarded-For/-Proto,
+    # comma-separated ("10.0.0.5,10.1.0.0/16"). None by default: the peer's address is the client's.
+    trusted_proxies: str = ""
 
     @field_validator("timezone")
     @classmethod
@@ -141,6 +147,20 @@ class Settings(BaseSettings):
             wait_ms=self.admission_wait_ms,
             worker_threads=self.worker_threads,
         )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{part!r} is not an IP address or network") from exc
+        return value
+
+    @property
+    def proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def zone(self) -> ZoneInfo:

@@ -23,6 +23,7 @@ class FacilityError(Exception):
         status_code: int | None = None,
         code: str | None = None,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -31,6 +32,8 @@ class FacilityError(Exception):
         if code is not None:
             self.code = code
         self.extra = extra or {}
+        # Sent with the error response, e.g. `Retry-After` on a 429.
+        self.headers = headers or {}
 
 
 class NotFound(FacilityError):

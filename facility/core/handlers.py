@@ -62,7 +62,9 @@ def busy_response(request: Request) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FacilityError)
     async def _facility_error(request: Request, exc: FacilityError) -> Response:
-        return _respond(request, exc.status_code, exc.message, exc.code, exc.extra)
+        response = _respond(request, exc.status_code, exc.message, exc.code, exc.extra)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import JSON, Column, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from facility.core.db import utc_field, utcnow
@@ -64,6 +64,9 @@ class User(SQLModel, table=True):
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
     active: bool = Field(default=True)
     locale: str = Field(default="ko", max_length=5)
+    # Every session cookie and API token carries the version it was issued under; signing out
+    # (or an admin disabling the account) bumps it, so copies of old cookies and tokens stop working.
+    session_version: int = Field(default=0)
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
     @property
@@ -92,11 +95,49 @@ class AuditEntry(SQLModel, table=True):
     ip: str = Field(default="", max_length=64)
 
 
-class LoginFailure(SQLModel, table=True):
-    """Recent failed sign-ins, keyed by account and by address, for rate limiting."""
+class SignInThrottle(SQLModel, table=True):
+    """Sign-in attempts per account or address; one row per key, updated by one atomic upsert.
 
-    __tablename__ = "login_failure"
+    Times are epoch seconds so the growing delay is plain arithmetic in SQL on both databases.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    key: str = Field(max_length=300, primary_key=True)
+    attempts: int = Field(default=0)
+    delay_s: float = Field(default=0)
+    last_attempt_s: float = Field(default=0)
+    blocked_until_s: float = Field(default=0)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A client's `Idempotency-Key` and the first answer given to it (see core/idempotency.py)."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=300, index=True)
-    at: datetime = utc_field(default_factory=utcnow, nullable=False, index=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
+    key: str = Field(max_length=255)
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=500)
+    request_hash: str = Field(max_length=64)
+    status_code: int | None = Field(default=None)
+    content_type: str = Field(default="", max_length=100)
+    response_body: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False, index=True)
+
+
+class FeedToken(SQLModel, table=True):
+    """A secret URL token for a calendar feed; only its SHA-256 is stored. Rotating revokes the
+    previous token and issues a new one; revoking leaves the feed without a token."""
+
+    __tablename__ = "feed_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # What the token opens, e.g. "organization:12" or "room:5"; core does not interpret it.
+    scope: str = Field(max_length=80, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+    revoked_at: datetime | None = utc_field(default=None, nullable=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import time
 from urllib.parse import urlsplit
@@ -13,6 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy import text
 
 from facility.core.db import pending_migrations
+from facility.core.errors import NotFound
+from facility.core.i18n import gettext as _
 
 router = APIRouter(tags=["operations"])
 
@@ -81,7 +84,15 @@ def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
-def metrics() -> Response:
-    """Prometheus text format."""
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus text format, for a scraper holding FACILITY_METRICS_TOKEN as its bearer token."""
+    expected = request.app.state.settings.metrics_token
+    if not expected:
+        raise NotFound(_("Not found."))
+    scheme, _space, sent = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(sent.strip().encode(), expected.encode()):
+        # A plain 401 for the scraper, not the sign-in redirect a browser would get.
+        message = _("The metrics need the scraper's bearer token.")
+        return Response(message, status_code=401, media_type="text/plain", headers={"WWW-Authenticate": "Bearer"})
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

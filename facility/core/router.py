@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from facility.core import accounts, audit
@@ -31,6 +31,7 @@ from facility.core.schemas import (
     UserPublic,
 )
 from facility.core.security import issue_token
+from facility.core.signin import known_device, sign_in
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -50,13 +51,18 @@ def issue_access_token(
     session: DbSession,
 ) -> Token:
     """OAuth2 password flow: form fields `username` (the e-mail) and `password`."""
-    user = accounts.authenticate(session, form.username, form.password, client_address(request))
-    if user is None:
-        # The failure must be kept although the request fails, so commit it here at the edge.
-        session.commit()
-        raise NotAuthenticated(_("Wrong e-mail or password."), code="bad_credentials")
+    device = known_device(request, form.username)
+    user = sign_in(session, form.username, form.password, client_address(request), device)
     ttl = request.app.state.settings.token_ttl_minutes * 60
-    return Token(access_token=issue_token(request.app.state.secret_key, user.id), expires_in=ttl)  # type: ignore[arg-type]
+    token = issue_token(request.app.state.secret_key, user.id, user.session_version)  # type: ignore[arg-type]
+    return Token(access_token=token, expires_in=ttl)
+
+
+@router.post("/auth/logout", status_code=204, responses=error_responses(NotAuthenticated))
+def revoke_access_tokens(session: DbSession, user: CurrentUser) -> Response:
+    """Sign out everywhere: this token, the user's other tokens and their browser sessions stop working."""
+    accounts.sign_out(session, user)
+    return Response(status_code=204)
 
 
 @router.get("/users/me", response_model=UserPublic, responses=error_responses(NotAuthenticated))

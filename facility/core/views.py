@@ -9,12 +9,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from facility.core import accounts, audit, outbox
-from facility.core.auth import SESSION_USER_KEY, CurrentUser, DbSession, csrf_token, ensure_role
+from facility.core.auth import CurrentUser, DbSession, OptionalUser, ensure_role, start_session
 from facility.core.errors import FacilityError
 from facility.core.i18n import LANG_COOKIE, LANGUAGES, translate
 from facility.core.models import MANAGING_ROLES, OrgKind, OrgStatus
 from facility.core.params import ObjectId
 from facility.core.router import client_address
+from facility.core.signin import known_device, remember_device, sign_in
 from facility.core.web import form_savepoint, redirect, render, request_language
 
 router = APIRouter(include_in_schema=False)
@@ -42,24 +43,25 @@ def login(
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    lang = request_language(request)
     try:
-        user = accounts.authenticate(session, email, password, client_address(request))
+        user = sign_in(session, email, password, client_address(request), known_device(request, email))
     except FacilityError as error:
-        context = {"next": _safe_next(next), "error": error.message, "email": email}
-        return render(request, "core/login.html", context, status_code=error.status_code)
-    if user is None:
-        context = {"next": _safe_next(next), "error": translate("login.failed", lang), "email": email}
-        return render(request, "core/login.html", context, status_code=401)
-    # A fresh session on sign-in, so a planted session id or token cannot be carried over.
-    request.session.clear()
-    request.session[SESSION_USER_KEY] = user.id
-    csrf_token(request)
-    return redirect(request, _safe_next(next))
+        message = translate("login.failed", request_language(request)) if error.status_code == 401 else error.message
+        context = {"next": _safe_next(next), "error": message, "email": email}
+        response = render(request, "core/login.html", context, status_code=error.status_code)
+        response.headers.update(error.headers)
+        return response
+    start_session(request, user)
+    response = redirect(request, _safe_next(next))
+    remember_device(request, response, user)
+    return response
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, session: DbSession, user: OptionalUser) -> Response:
+    """Sign out here and everywhere else this account is signed in (see README, Security)."""
+    if user is not None:
+        accounts.sign_out(session, user)
     request.session.clear()
     return redirect(request, "/login")
 
@@ -118,9 +120,7 @@ def signup(
     except FacilityError as error:
         context = {"kinds": list(OrgKind), "form": form, "error": error.message}
         return render(request, "core/signup.html", context, status_code=error.status_code)
-    request.session.clear()
-    request.session[SESSION_USER_KEY] = user.id
-    csrf_token(request)
+    start_session(request, user)
     return redirect(request, "/rooms?welcome=1")
 
 

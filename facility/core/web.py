@@ -16,7 +16,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
-from facility.core.auth import SESSION_USER_KEY, csrf_token
+from facility.core.auth import SESSION_USER_KEY, SESSION_VERSION_KEY, csrf_token
 from facility.core.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES, gettext, translator
 from facility.core.models import User
 from facility.core.wording import day_label, recurrence_label
@@ -120,7 +120,8 @@ def page_user(request: Request) -> Any:
         if uid is not None:
             with Session(request.app.state.engine) as session:
                 user = session.get(User, uid)
-        request.state.user = user if user is not None and user.active else None
+        current = user is not None and user.active and user.session_version == request.session.get(SESSION_VERSION_KEY)
+        request.state.user = user if current else None
     return request.state.user
 
 

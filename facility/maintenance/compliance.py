@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -137,13 +135,10 @@ def totals_by_law(rows: list[ComplianceRow]) -> dict[str, dict[str, int]]:
     return dict(totals)
 
 
-def to_csv(rows: list[ComplianceRow], zone: ZoneInfo, since: datetime, until: datetime) -> str:
-    """UTF-8 with BOM so Excel on Korean Windows opens the Hangul correctly."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(["기간", f"{since.astimezone(zone):%Y-%m-%d}", f"{until.astimezone(zone):%Y-%m-%d}"])
-    writer.writerow(
+def csv_rows(rows: list[ComplianceRow], zone: ZoneInfo, since: datetime, until: datetime) -> list[list[object]]:
+    """The report as CSV rows (period, header, one row per inspection and building)."""
+    table: list[list[object]] = [
+        ["기간", f"{since.astimezone(zone):%Y-%m-%d}", f"{until.astimezone(zone):%Y-%m-%d}"],
         [
             "법령",
             "점검",
@@ -155,11 +150,11 @@ def to_csv(rows: list[ComplianceRow], zone: ZoneInfo, since: datetime, until: da
             "이행률",
             "법적 근거",
             "법령 확인 필요",
-        ]
-    )
+        ],
+    ]
     for row in rows:
         rate = f"{row.rate:.0%}" if row.rate is not None else ""
-        writer.writerow(
+        table.append(
             [
                 row.law,
                 row.template_name,
@@ -173,4 +168,4 @@ def to_csv(rows: list[ComplianceRow], zone: ZoneInfo, since: datetime, until: da
                 "예" if row.verify_regulation else "",
             ]
         )
-    return buffer.getvalue()
+    return table

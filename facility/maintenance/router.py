@@ -15,6 +15,7 @@ from facility.core.errors import (
     NotAuthenticated,
     error_responses,
 )
+from facility.core.idempotency import IDEMPOTENT
 from facility.core.params import MAX_ID, Limit, ObjectId, Offset
 from facility.maintenance import assets, inspections
 from facility.maintenance import service as work_orders
@@ -94,6 +95,7 @@ def list_work_orders(
     response_model=WorkOrderPublic,
     status_code=201,
     responses=error_responses(*AUTH_ERRORS, InvalidInput, Conflict),
+    dependencies=[IDEMPOTENT],
 )
 def create_work_order(body: WorkOrderCreate, session: DbSession, user: CurrentUser) -> WorkOrderPublic:
     """Open a work order; one that needs its room also blocks it in the booking calendar."""

@@ -193,12 +193,13 @@ def test_calendar_feeds_behind_tokens(client: TestClient, session: Session) -> N
     assert str(event.decoded("dtstart").tzinfo) in {"Asia/Seoul", "KST"} or event.decoded(
         "dtstart"
     ).utcoffset() == timedelta(hours=9)
-    token = sign_value("test-secret-key", "room-calendar", str(room.id))
-    room_feed = client.get(f"/api/v1/rooms/{room.id}/calendar.ics", params={"token": token})
-    assert b"BEGIN:VEVENT" in room_feed.content
+    staff = token_headers(client, make_user(session, role=Role.manager))
+    room_link = client.get("/api/v1/calendar-links", params={"room_id": room.id}, headers=staff).json()["room"]
+    assert b"BEGIN:VEVENT" in client.get(room_link).content
     assert client.get(f"/api/v1/rooms/{room.id}/calendar.ics", params={"token": "x"}).status_code == 404
-    other = sign_value("test-secret-key", "room-calendar", str(room.id + 1))
-    assert client.get(f"/api/v1/rooms/{room.id}/calendar.ics", params={"token": other}).status_code == 404
+    # A room's token opens that room's feed only.
+    token = room_link.split("token=", 1)[1]
+    assert client.get(f"/api/v1/rooms/{room.id + 1}/calendar.ics", params={"token": token}).status_code == 404
 
 
 def test_reminders_and_outbox_with_retry(session: Session, engine: Engine, settings: Settings) -> None:

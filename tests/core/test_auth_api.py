@@ -1,6 +1,8 @@
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from facility.core import accounts, throttle
 from facility.core.models import AuditEntry, Organization, OrgStatus, Role
 from tests.factories import PASSWORD, make_organization, make_user, token_headers
 
@@ -29,6 +31,14 @@ def test_bad_bearer_token_is_401(client: TestClient) -> None:
     assert response.json()["code"] == "not_authenticated"
 
 
+@pytest.fixture
+def slow_delays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first delay no Argon2 verification on a loaded machine outlasts."""
+    monkeypatch.setattr(accounts, "ACCOUNT_BUDGET", throttle.Budget(free_attempts=5, first_delay_s=60))
+    monkeypatch.setattr(accounts, "ADDRESS_BUDGET", throttle.Budget(free_attempts=20, first_delay_s=60))
+
+
+@pytest.mark.usefixtures("slow_delays")
 def test_login_rate_limited_per_account(client: TestClient, session: Session) -> None:
     user = make_user(session)
     for _ in range(5):
@@ -101,6 +111,7 @@ def test_validation_error_shape(client: TestClient) -> None:
     assert english["code"] == "invalid" and "password: Field required" in english["detail"]
 
 
+@pytest.mark.usefixtures("slow_delays")
 def test_login_rate_limited_per_address(client: TestClient, session: Session) -> None:
     victim = make_user(session)
     for n in range(20):  # twenty different accounts guessed from one address

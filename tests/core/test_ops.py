@@ -4,18 +4,49 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlmodel import Session, select
 
 from facility.app import NotMigrated, create_app
 from facility.core.config import Settings, SettingsError, load_settings
+from facility.core.models import SignInThrottle
 from tests.conftest import free_port
 
 
-def test_healthz_and_metrics(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
-    client.get("/api/v1/rooms")
-    metrics = client.get("/metrics")
-    assert metrics.status_code == 200
-    assert 'facility_http_requests_total{method="GET",route="/api/v1/rooms",status="200"}' in metrics.text
+def test_healthz_and_metrics(settings: Settings) -> None:
+    with TestClient(create_app(settings.model_copy(update={"metrics_token": "scrape-me"}))) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        client.get("/api/v1/rooms")
+        metrics = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+        assert metrics.status_code == 200
+        assert 'facility_http_requests_total{method="GET",route="/api/v1/rooms",status="200"}' in metrics.text
+        for wrong in ({}, {"Authorization": "Bearer scrape-m"}, {"Authorization": "Basic scrape-me"}):
+            refused = client.get("/metrics", headers=wrong)
+            assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_metrics_are_not_served_without_a_token_setting(client: TestClient) -> None:
+    assert client.get("/metrics").status_code == 404
+    assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 404
+
+
+def test_forwarded_for_counts_only_from_a_trusted_proxy(settings: Settings, session: Session) -> None:
+    """The sign-in throttle and the audit log see the peer, unless the peer is a configured proxy."""
+    forged = {"X-Forwarded-For": "203.0.113.9"}
+    form = {"username": "nobody@example.kr", "password": "wrong-password"}
+    with TestClient(create_app(settings)) as client:
+        client.post("/api/v1/auth/token", data=form, headers=forged)
+    proxied = settings.model_copy(update={"trusted_proxies": "127.0.0.1,10.0.0.0/8"})
+    with TestClient(create_app(proxied), client=("10.1.2.3", 50000)) as client:
+        client.post("/api/v1/auth/token", data=form, headers=forged)
+    session.commit()
+    keys = {row.key for row in session.exec(select(SignInThrottle)).all()}
+    assert keys == {"account:nobody@example.kr", "address:testclient", "address:203.0.113.9"}
+
+
+def test_trusted_proxies_must_be_addresses() -> None:
+    with pytest.raises(ValidationError):
+        Settings(trusted_proxies="10.0.0.1,proxy.example")
 
 
 def test_readyz_checks_database(client: TestClient) -> None:

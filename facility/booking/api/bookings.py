@@ -35,6 +35,7 @@ from facility.booking.schemas import (
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.errors import Forbidden, InvalidInput, NotAuthenticated, error_responses
 from facility.core.i18n import gettext as _
+from facility.core.idempotency import IDEMPOTENT
 from facility.core.models import Organization
 from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
@@ -48,6 +49,7 @@ router = APIRouter()
     response_model=BookingPublic,
     status_code=201,
     responses=error_responses(BookingConflict, BookingRuleViolation, RoomNotFound, NotAuthenticated),
+    dependencies=[IDEMPOTENT],
 )
 def create_booking(body: BookingCreate, session: DbSession, user: CurrentUser) -> BookingPublic:
     """Hold or request a room; 409 with `alternatives` when the slot is taken."""

@@ -19,6 +19,7 @@ from facility.core.errors import (
     NotFound,
     error_responses,
 )
+from facility.core.idempotency import IDEMPOTENT
 from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
 
@@ -54,6 +55,7 @@ def read_invoice(invoice_id: ObjectId, session: DbSession, user: CurrentUser) ->
     response_model=InvoicePublic,
     status_code=201,
     responses=error_responses(InvoiceNotFound, Forbidden, InvalidInput),
+    dependencies=[IDEMPOTENT],
 )
 def record_payment(invoice_id: ObjectId, body: PaymentCreate, session: DbSession, user: CurrentUser) -> InvoicePublic:
     flows.record_payment(session, user, invoice_id, **body.model_dump())

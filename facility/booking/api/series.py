@@ -12,6 +12,7 @@ from facility.booking.exceptions import BookingConflict, BookingRuleViolation
 from facility.booking.schemas import SeriesCreate, booking_public
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.errors import InvalidInput, NotFound, error_responses
+from facility.core.idempotency import IDEMPOTENT
 from facility.core.params import ObjectId
 from facility.rooms.exceptions import RoomNotFound
 
@@ -23,6 +24,7 @@ router = APIRouter()
     "/series",
     status_code=201,
     responses=error_responses(BookingConflict, BookingRuleViolation, RoomNotFound, InvalidInput),
+    dependencies=[IDEMPOTENT],
 )
 def create_series(body: SeriesCreate, response: Response, session: DbSession, user: CurrentUser) -> dict[str, Any]:
     """A recurring request; `preview` returns the per-occurrence report and books nothing."""

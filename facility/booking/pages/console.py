@@ -3,7 +3,6 @@ reports with CSV, and room QR codes (the outbox page is core's)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
@@ -16,6 +15,7 @@ from facility.booking.exceptions import BookingConflict
 from facility.booking.models import Block, Booking, BookingStatus
 from facility.booking.pages.checkin import CHECKIN_SALT
 from facility.booking.pages.dates import parse_day, today
+from facility.core import exports
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import FacilityError, InvalidInput
 from facility.core.i18n import gettext as _
@@ -253,6 +253,7 @@ def reports_page(
 ) -> Response:
     ensure_role(user, *MANAGING_ROLES)
     first = _month(request, month)
+    by = exports.choice("by", by, reports.GROUPINGS)
     table = reports.utilisation(session, first, _zone(request), by=by)
     context = {
         "month": first,
@@ -264,39 +265,22 @@ def reports_page(
 
 
 def _month(request: Request, value: str) -> date:
-    try:
-        year, month = (int(p) for p in value.split("-", 1))
-        return date(year, month, 1)
-    except ValueError:
-        now = today(request)
-        return date(now.year, now.month, 1)
+    """The month asked for (`YYYY-MM`, else 422), or this month."""
+    now = today(request)
+    return exports.month("month", value) or date(now.year, now.month, 1)
 
 
 @router.get("/manage/reports.csv")
 def reports_csv(request: Request, session: DbSession, user: CurrentUser, month: str = "", by: str = "room") -> Response:
     ensure_role(user, *MANAGING_ROLES)
     first = _month(request, month)
-    table = reports.utilisation(session, first, _zone(request), by=by)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([by, "open_hours", "booked_hours", "utilisation_percent", "bookings", "no_shows"])
-    for row in table:
-        writer.writerow(
-            [
-                row.key,
-                f"{row.open_hours:g}",
-                f"{row.booked_hours:g}",
-                f"{row.percent:.1f}",
-                row.bookings,
-                row.no_shows,
-            ]
-        )
-    # A byte-order mark so spreadsheet programs read the Korean names as UTF-8.
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="utilisation-{first:%Y-%m}-{by}.csv"'},
-    )
+    by = exports.choice("by", by, reports.GROUPINGS)
+    rows = [
+        [row.key, f"{row.open_hours:g}", f"{row.booked_hours:g}", f"{row.percent:.1f}", row.bookings, row.no_shows]
+        for row in reports.utilisation(session, first, _zone(request), by=by)
+    ]
+    header = [by, "open_hours", "booked_hours", "utilisation_percent", "bookings", "no_shows"]
+    return exports.csv_response([header, *rows], filename=f"utilisation-{first:%Y-%m}-{by}.csv")
 
 
 @router.get("/manage/rooms/{room_id}/qr.svg")

@@ -3,15 +3,16 @@ cancelling and submitting a hold, and the printable invoice."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
 from facility.booking import flows, invoices, queries, series, waitlist
-from facility.booking.api.calendar import org_feed_token
+from facility.booking.api.calendar import feed_scope, org_feed_url
 from facility.booking.models import Booking, Invoice
+from facility.core import feeds
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.models import Organization, User
 from facility.core.web import redirect, render
@@ -25,20 +26,29 @@ router = APIRouter(include_in_schema=False)
 def my_bookings(request: Request, session: DbSession, user: CurrentUser) -> Response:
     rows, _total = queries.list_bookings(session, user, limit=500)
     rooms = {r.id: r for r in rooms_service.visible_rooms(session, user, list({b.room_id for b in rows}))}
-    feed = None
-    if user.organization_id:
-        feed = (
-            f"/api/v1/organizations/{user.organization_id}/calendar.ics"
-            f"?token={org_feed_token(request.app.state.secret_key, user.organization_id)}"
-        )
+    feed = org_feed_url(session, request.app.state.secret_key, user) if user.organization_id else None
     context = {
         "bookings": sorted(rows, key=lambda b: b.starts_at, reverse=True),
         "rooms": rooms,
         "feed": feed,
+        "has_org": bool(user.organization_id),
         "waitlist": waitlist.list_entries(session, user),
         "invoices": invoices.list_invoices(session, user),
     }
     return render(request, "booking/my_bookings.html", context)
+
+
+@router.post("/my/calendar-feed")
+def change_calendar_feed(
+    request: Request, session: DbSession, user: CurrentUser, action: Annotated[Literal["rotate", "revoke"], Form()]
+) -> Response:
+    """A new secret link for the organisation's calendar feed, or none (the old one stops working)."""
+    scope = feed_scope(user, "organization", None)
+    if action == "rotate":
+        feeds.rotate(session, request.app.state.secret_key, scope, user)
+    else:
+        feeds.revoke(session, scope, user)
+    return redirect(request, "/my/bookings")
 
 
 @router.get("/my/bookings/{booking_id}")

@@ -1,0 +1,283 @@
+"""docs/roles.md is the route x role matrix; this test calls every API operation (from the OpenAPI
+schema) and every page (GET) as each role and holds the app to the document.
+
+One database: who may call what is decided in Python (the route's dependencies and the services'
+`ensure_role` and ownership checks) before any dialect-specific SQL, so SQLite and PostgreSQL give
+the same matrix; the data-level guarantees have their own tests on both.
+
+`ROLES_MATRIX_PRINT=1` prints the observed table, to paste into docs/roles.md after review.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner
+from sqlmodel import Session
+
+from facility import app as app_module
+from facility.booking.models import FeeSchedule
+from facility.core.auth import SESSION_USER_KEY, SESSION_VERSION_KEY
+from facility.core.models import Role, User
+from facility.core.security import issue_token
+from facility.rooms.models import Building
+from tests.booking.helpers import next_weekday, seoul
+from tests.factories import make_organization, make_room, make_user
+from tests.maintenance.factories import make_asset, make_inspection
+from tests.sensors.factories import make_device
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "roles.md"
+ROLES = ("anonymous", "other renter", "crew", "manager", "admin")
+DENIED = {"401", "403", "404"}
+# Operations whose documented cell the code does not meet yet, each with who fixes it.
+PENDING: dict[tuple[str, str, str], str] = {}
+UNKNOWN_ID = 999_999
+
+
+def _documented() -> dict[tuple[str, str], dict[str, str]]:
+    """(method, path) -> role -> expected cell, from the tables of docs/roles.md."""
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 + len(ROLES) and cells[0] in {"GET", "POST", "PATCH", "PUT", "DELETE"}:
+            rows[(cells[0], cells[1])] = dict(zip(ROLES, cells[2:], strict=True))
+    return rows
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+class World:
+    """One of everything, owned by organisation A, and a user per role (renter B is 'other renter')."""
+
+    def __init__(self, session: Session, client: TestClient, app: FastAPI) -> None:
+        self.app, self.client = app, client
+        self.day = next_weekday(days_ahead=10)
+        self.room = make_room(session, kind="lecture_room", capacity=40)
+        session.add(FeeSchedule(room_id=self.room.id, hourly=50_000))  # so approval issues an invoice
+        session.commit()
+        self.asset = make_asset(session, room=self.room)
+        self.device = make_device(session, room=self.room)
+        self.building_code = session.get(Building, self.room.building_id).code  # type: ignore[union-attr]
+        self.fresh_hour = 6
+        self.inspection = make_inspection(session)
+        org_a = make_organization(session, name="기관 A")
+        self.renter_a = make_user(session, role=Role.renter, organization=org_a)
+        self.users: dict[str, User | None] = {
+            "anonymous": None,
+            "other renter": make_user(session, role=Role.renter),
+            "crew": make_user(session, role=Role.crew),
+            "manager": make_user(session, role=Role.manager),
+            "admin": make_user(session, role=Role.admin),
+        }
+        manager = self.headers("manager")
+        self.org_id = org_a.id
+        booking = self._create("/api/v1/bookings", self.renter_a, self._slot(10, 12, title="A의 강의"))
+        self.booking_id = booking["id"]
+        self.client.post(f"/api/v1/bookings/{self.booking_id}/approve", headers=manager)
+        self.invoice_id = self.client.get("/api/v1/invoices", headers=manager).json()[0]["id"]
+        series = self._slot(16, 17, title="A의 연속 강의", rrule="FREQ=WEEKLY;COUNT=2")
+        self.series_id = self._create("/api/v1/series", self.renter_a, series)["series"]["id"]
+        placed = self._create("/api/v1/blocks", self.users["manager"], self._slot(14, 15, reason="연수"))
+        self.block_id = placed["block"]["id"]
+        self.entry_id = self._create("/api/v1/waitlist", self.renter_a, self._slot(10, 12, title="대기"))["id"]
+        self.order_id = self._create("/api/v1/work-orders", self.users["manager"], {"title": "조명"})["id"]
+
+    def _slot(self, start: int, end: int, *, days_later: int = 0, **extra: object) -> dict[str, object]:
+        day = self.day + timedelta(days=days_later)
+        times = {"start": seoul(day, start).isoformat(), "end": seoul(day, end).isoformat()}
+        return {"room_id": self.room.id, **times, **extra}
+
+    def _create(self, path: str, user: User | None, body: dict[str, object]) -> dict[str, Any]:
+        response = self.client.post(path, json=body, headers=self._token(user))
+        assert response.status_code == 201, (path, response.text)
+        return dict(response.json())
+
+    def _token(self, user: User | None) -> dict[str, str]:
+        if user is None:
+            return {}
+        return {"Authorization": f"Bearer {issue_token('test-secret-key', user.id, user.session_version)}"}  # type: ignore[arg-type]
+
+    def renew(self, path: str) -> None:
+        """A fresh block or waitlist entry before each role's DELETE, so each meets one to remove."""
+        self.fresh_hour += 1
+        hour = self.fresh_hour
+        if "{block_id}" in path:
+            body = self._slot(hour, hour + 1, days_later=1, reason="연수")
+            self.block_id = self._create("/api/v1/blocks", self.users["manager"], body)["block"]["id"]
+        elif "{entry_id}" in path:
+            self.entry_id = self._create("/api/v1/waitlist", self.renter_a, self._slot(10, 12, title=f"대기 {hour}"))[
+                "id"
+            ]
+
+    def headers(self, role: str) -> dict[str, str]:
+        return self._token(self.users[role])
+
+    def path_value(self, name: str) -> object:
+        values = {
+            "room_id": self.room.id,
+            "booking_id": self.booking_id,
+            "series_id": self.series_id,
+            "code": self.asset.code,
+            "invoice_id": self.invoice_id,
+            "block_id": self.block_id,
+            "entry_id": self.entry_id,
+            "org_id": self.org_id,
+            "order_id": self.order_id,
+            "inspection_id": self.inspection.id,
+            "device_id": self.device.id,
+            "asset_id": self.asset.id,
+        }
+        return values.get(name, UNKNOWN_ID)
+
+    def sample(self, spec: dict[str, Any], schema: dict[str, Any], name: str = "") -> Any:
+        """A value the schema accepts, shaped like a real request where the name says what it is."""
+        schema = _resolve(spec, schema)
+        if name in ("start", "starts_at"):
+            return seoul(self.day + timedelta(days=7), 9).isoformat()
+        if name in ("end", "ends_at"):
+            return seoul(self.day + timedelta(days=7), 11).isoformat()
+        if name.endswith("_id") and name != "submission_id":
+            return self.path_value(name)
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                options = [o for o in schema[key] if o.get("type") != "null"]
+                return self.sample(spec, options[0], name)
+        if "enum" in schema:
+            return schema["enum"][0]
+        if "default" in schema and schema["default"] is not None and schema.get("type") != "object":
+            return schema["default"]
+        kind = schema.get("type")
+        if kind == "object":
+            required = schema.get("required", [])
+            properties = schema.get("properties", {})
+            return {key: self.sample(spec, properties[key], key) for key in required}
+        if kind == "array":
+            return [self.sample(spec, schema.get("items", {}))] if schema.get("minItems") else []
+        if kind == "integer":
+            return max(1, int(schema.get("minimum", schema.get("exclusiveMinimum", 0)) + 1))
+        if kind == "number":
+            return 1
+        if kind == "boolean":
+            return True
+        if schema.get("format") == "date":
+            return (date.today() + timedelta(days=1)).isoformat()
+        if schema.get("format") == "date-time":
+            return seoul(self.day, 9).isoformat()
+        if schema.get("format") == "email" or name in ("email", "username"):
+            return "matrix@example.kr"
+        if name == "rrule":
+            return "FREQ=WEEKLY;COUNT=2"
+        if "pattern" in schema and name == "submission_id":
+            return "matrix-0001"
+        return "x" * max(int(schema.get("minLength", 1)), 12)
+
+
+def _api_call(world: World, spec: dict[str, Any], method: str, path: str, role: str) -> str:
+    operation = spec["paths"][path][method.lower()]
+    url = re.sub(r"\{(\w+)\}", lambda m: str(world.path_value(m.group(1))), path)
+    query = {
+        p["name"]: world.sample(spec, p.get("schema", {}), p["name"])
+        for p in operation.get("parameters", [])
+        if p["in"] == "query" and p.get("required")
+    }
+    kwargs: dict[str, Any] = {"params": query, "headers": world.headers(role)}
+    content = operation.get("requestBody", {}).get("content", {})
+    if "application/json" in content:
+        kwargs["json"] = world.sample(spec, content["application/json"]["schema"])
+    elif "application/x-www-form-urlencoded" in content:
+        kwargs["data"] = world.sample(spec, content["application/x-www-form-urlencoded"]["schema"])
+    return _outcome(world.client.request(method, url, **kwargs).status_code)
+
+
+def _routes(routes: list[Any], prefix: str = "") -> list[tuple[str, str]]:
+    """(method, path) of every route, through included routers too."""
+    found = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found += [(method, prefix + route.path) for method in sorted(route.methods)]
+        elif hasattr(route, "original_router"):
+            found += _routes(route.original_router.routes, prefix + route.include_context.prefix)
+    return found
+
+
+def _page_routes(api: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Every GET route the OpenAPI schema leaves out: the pages (their forms post to the same services)."""
+    every = {r for router in app_module.ROUTERS for r in _routes(router.routes)}
+    return sorted(r for r in every - set(api) if r[0] == "GET")
+
+
+def _browser(app: FastAPI, user: User | None) -> TestClient:
+    """A browser with the session the sign-in page would give the user (without Argon2's cost)."""
+    browser = TestClient(app)
+    if user is not None:
+        data = {SESSION_USER_KEY: user.id, SESSION_VERSION_KEY: user.session_version, "csrf": "matrix"}
+        payload = base64.b64encode(json.dumps(data).encode())
+        browser.cookies.set("facility_session", TimestampSigner(app.state.secret_key).sign(payload).decode())
+    return browser
+
+
+def _page_call(world: World, browser: TestClient, path: str) -> str:
+    url = re.sub(r"\{(\w+)\}", lambda m: str(world.path_value(m.group(1))), path)
+    if path.startswith(("/book/buildings/", "/maintenance/assets/labels")):
+        url = url.replace(str(world.asset.code), world.building_code)
+    params = {"building": world.building_code} if path == "/maintenance/assets/labels" else {}
+    response = browser.get(url, params=params, follow_redirects=False)
+    return _outcome(response.status_code, response.headers.get("location", ""))
+
+
+def _outcome(status: int, location: str = "") -> str:
+    """`ok`, a refusal's status, or `login` for a page that sends the visitor to sign in."""
+    if status in (302, 303) and location.startswith("/login"):
+        return "login"
+    return str(status) if str(status) in DENIED else "ok"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_route_as_every_role(client: TestClient, session: Session, app: FastAPI, db_url: str) -> None:
+    world = World(session, client, app)
+    spec = app.openapi()
+    documented = _documented()
+    api = [(m.upper(), p) for p, item in spec["paths"].items() for m in item]
+    # Pages, then API reads, writes, deletions, and signing out (it revokes the tokens) last, so an
+    # allowed role's change disturbs little after it.
+    order = {"GET": 0, "PATCH": 1, "POST": 1, "PUT": 1, "DELETE": 2}
+    api.sort(key=lambda op: 3 if op == ("POST", "/api/v1/auth/logout") else order[op[0]])
+    observed: dict[tuple[str, str], dict[str, str]] = {}
+    browsers = {role: _browser(app, world.users[role]) for role in ROLES}
+    for method, path in _page_routes(api):
+        observed[(method, path)] = {role: _page_call(world, browsers[role], path) for role in ROLES}
+    for method, path in api:
+        outcomes = {}
+        for role in ROLES:
+            if method == "DELETE":
+                world.renew(path)
+            outcomes[role] = _api_call(world, spec, method, path, role)
+        observed[(method, path)] = outcomes
+    if os.environ.get("ROLES_MATRIX_PRINT"):
+        for (method, path), by_role in sorted(observed.items(), key=lambda item: (item[0][1], item[0][0])):
+            print(f"| {method} | `{path}` | " + " | ".join(by_role[r] for r in ROLES) + " |")
+    missing = sorted(set(observed) - set(documented))
+    assert not missing, f"routes missing from docs/roles.md: {missing}"
+    stale = sorted(set(documented) - set(observed))
+    assert not stale, f"docs/roles.md lists routes the app no longer has: {stale}"
+    wrong = []
+    for key, by_role in observed.items():
+        for role, outcome in by_role.items():
+            expected = documented[key][role]
+            if outcome != expected and (*key, role) not in PENDING:
+                wrong.append(f"{key[0]} {key[1]} as {role}: documented {expected}, got {outcome}")
+    assert not wrong, "\n".join(wrong)
