@@ -18,7 +18,6 @@ from facility.core.errors import (
     TooManyRequests,
     error_responses,
 )
-from facility.core.i18n import gettext as _
 from facility.core.models import OrgStatus
 from facility.core.params import Limit, ObjectId, Offset
 from facility.core.schemas import (

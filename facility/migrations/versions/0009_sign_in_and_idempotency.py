@@ -5,7 +5,7 @@ one row per account or address that a single upsert updates: concurrent attempts
 slip through between a count and an insert. Recent failures are not carried over.
 
 Revision ID: 0009_sign_in_and_idempotency
-Revises: 0010_outbox_channel
+Revises: 0012_device_profile
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 import facility.core.db
 
 revision: str = "0009_sign_in_and_idempotency"
-down_revision: str | Sequence[str] | None = "0010_outbox_channel"
+down_revision: str | Sequence[str] | None = "0012_device_profile"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
