@@ -46,7 +46,7 @@ def test_login_rate_limited_per_account(client: TestClient, session: Session) ->
         assert bad.status_code == 401
     blocked = client.post("/api/v1/auth/token", data={"username": user.email, "password": PASSWORD})
     assert blocked.status_code == 429
-    assert "15분" in blocked.json()["detail"]
+    assert "초 후에 다시 시도하세요" in blocked.json()["detail"] and blocked.headers["Retry-After"]
 
 
 def test_signup_creates_pending_org_then_manager_approves(client: TestClient, session: Session) -> None:
