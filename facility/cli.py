@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import secrets
 import sys
-import threading
-import time
 from collections.abc import Callable
 
 from facility.core.config import Settings, SettingsError, load_settings
@@ -17,10 +13,6 @@ from facility.core.logging import configure_logging
 from facility.core.models import Role
 
 DEMO_HOST, DEMO_PORT = "127.0.0.1", 8000
-# After the server has stopped, a worker thread may still sit in a database call (a long report,
-# up to the statement timeout). Its transaction is uncommitted and dies with the connection, so
-# past this many seconds the process leaves without it rather than hold the stop.
-THREAD_EXIT_GRACE_S = 2.0
 # The demo's scheduler ticks faster so generated work shows up while someone is looking.
 DEMO_TICK_SECONDS = 5
 
@@ -53,21 +45,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # On SIGTERM, requests still running after this long are cancelled: a stop never hangs.
         timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
-    _exit_past_busy_threads()
-
-
-def _exit_past_busy_threads() -> None:
-    deadline = time.monotonic() + THREAD_EXIT_GRACE_S
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    for thread in others:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    busy = [thread for thread in others if thread.is_alive()]
-    if busy:
-        logging.getLogger(__name__).warning("stopping with %d worker threads still busy", len(busy))
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> None:
