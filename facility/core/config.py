@@ -28,7 +28,8 @@ class DatabaseLimits:
 
     lock_timeout_ms: int = 3_000
     statement_timeout_ms: int = 30_000
-    idle_in_transaction_timeout_ms: int = 15_000
+    # A backstop, not a pace: a job may sit between statements for a whole SMTP send (15 s).
+    idle_in_transaction_timeout_ms: int = 60_000
     pool_size: int = 20
     pool_timeout_s: float = 3.0
 
