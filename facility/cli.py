@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from facility.core.config import Settings, SettingsError, load_settings
-from facility.core.db import get_engine, session_scope, upgrade_database
+from facility.core.db import get_engine, session_scope
 from facility.core.logging import configure_logging
 from facility.core.models import Role
 
@@ -48,9 +48,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> None:
+    from facility.content import upgrade_and_seed
+
     settings = _settings()
-    upgrade_database(settings.sqlalchemy_url)
+    seeded = upgrade_and_seed(settings.sqlalchemy_url)
     print(f"database at head: {settings.sqlalchemy_url.split('@')[-1]}")
+    print("content: " + ", ".join(f"{k} {v}" for k, v in seeded.items()))
 
 
 def cmd_db_revision(args: argparse.Namespace) -> None:
@@ -71,12 +74,15 @@ def cmd_db_revision(args: argparse.Namespace) -> None:
 
 
 def cmd_demo_data(_args: argparse.Namespace) -> None:
-    from facility.demo.load import load_demo_campus
+    from facility.demo.load import load_whole_demo
 
     settings = _settings()
+    accounts_ = ensure_demo_accounts(settings)
     with session_scope(get_engine(settings.sqlalchemy_url)) as session:
-        counts = load_demo_campus(session)
-    print("demo campus loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        counts = load_whole_demo(session)
+    print("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for role, (email, password) in accounts_.items():
+        print(f"  {role:8} {email:32} {password}")
 
 
 def cmd_users_add(args: argparse.Namespace) -> None:
@@ -166,13 +172,14 @@ def cmd_demo(args: argparse.Namespace) -> None:
     import uvicorn
 
     from facility.app import create_app
-    from facility.demo.load import load_demo_campus
+    from facility.content import upgrade_and_seed
+    from facility.demo.load import load_whole_demo
 
     settings = _settings().model_copy(update={"demo": True})
-    upgrade_database(settings.sqlalchemy_url)
-    with session_scope(get_engine(settings.sqlalchemy_url)) as session:
-        counts = load_demo_campus(session)
+    upgrade_and_seed(settings.sqlalchemy_url)
     accounts_ = ensure_demo_accounts(settings)
+    with session_scope(get_engine(settings.sqlalchemy_url)) as session:
+        counts = load_whole_demo(session)
     print("\nfacility demo: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(f"open http://{args.host}:{args.port}/ and sign in as:")
     for role, (email, password) in accounts_.items():

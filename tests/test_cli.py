@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 
+from facility.core.db import get_engine
 from tests.conftest import free_port
 
 
@@ -96,3 +98,25 @@ def test_demo_starts_everything_on_the_embedded_default(tmp_path: Path) -> None:
             output, _ = process.communicate()
     accounts = dict(re.findall(r"^\s+(renter|crew|manager|admin)\s+\S+@demo\.facility\.kr\s+(\S+)$", output, re.M))
     assert set(accounts) == {"renter", "crew", "manager", "admin"}, output[-2000:]
+
+
+def test_upgrade_seeds_content_and_demo_data_loads_the_whole_demo_twice(tmp_path: Path) -> None:
+    upgraded = run_cli("db", "upgrade", data_dir=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "inspection templates 13" in upgraded.stdout
+    first = run_cli("demo-data", data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    second = run_cli("demo-data", data_dir=tmp_path)
+    assert second.returncode == 0, second.stderr
+    loaded = [line for line in first.stdout.splitlines() if line.startswith("demo loaded")][0]
+    assert "plans_created" in loaded and "plans_created 0" not in loaded
+    again = [line for line in second.stdout.splitlines() if line.startswith("demo loaded")][0]
+    assert "plans_created 0" in again and "bookings made 0" in again
+    engine = get_engine(f"sqlite:///{(tmp_path / 'facility.db').resolve()}")
+    with engine.connect() as connection:
+        counts = {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("mnt_asset", "mnt_plan", "fee_schedule", "device", "booking", "booking_block")
+        }
+    engine.dispose()
+    assert all(counts.values()), counts

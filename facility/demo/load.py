@@ -1,4 +1,5 @@
-"""Load the demo campus from campus.yaml; running it again updates rather than duplicates."""
+"""Load the demo campus from campus.yaml, and the whole demo on it; running it again updates rather
+than duplicates."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 import yaml
 from sqlmodel import Session, SQLModel, col, delete, select
 
+from facility.booking.demo import load_demo_bookings, load_demo_fees
+from facility.maintenance.demo import load_demo_assets
 from facility.rooms.kinds import RoomCategory, RoomStatus
 from facility.rooms.models import (
     Building,
@@ -20,6 +23,7 @@ from facility.rooms.models import (
     RoomEquipment,
     RoomLayout,
 )
+from facility.sensors.demo_devices import place_demo_devices
 
 CAMPUS_FILE = Path(__file__).with_name("campus.yaml")
 INVENTED_FIELDS = ("capacity", "area", "floor", "equipment")
@@ -152,3 +156,14 @@ def load_demo_campus(session: Session, path: Path = CAMPUS_FILE) -> dict[str, in
     """Create or update the demo campus; returns how many campuses, buildings and rooms it holds."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return _Loader(session, data).run()
+
+
+def load_whole_demo(session: Session) -> dict[str, int]:
+    """Everything `facility demo` shows: campus, fees, assets and plans with their history, sensors,
+    and (once the demo accounts exist) a few bookings and a training block. Idempotent."""
+    counts = load_demo_campus(session)
+    counts["fee schedules"] = load_demo_fees(session)
+    counts.update(load_demo_assets(session))
+    counts["devices"] = place_demo_devices(session)
+    counts["bookings made"] = load_demo_bookings(session)
+    return counts

@@ -21,6 +21,10 @@ class PlanNotFound(NotFound):
     code = "plan_not_found"
 
 
+class TemplateNotFound(NotFound):
+    code = "template_not_found"
+
+
 class InvalidTransition(Conflict):
     code = "invalid_transition"
 

@@ -14,6 +14,7 @@ from facility.core.db import utcnow
 from facility.core.errors import Conflict
 from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
+from facility.maintenance import catalogue
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import (
     InspectionClosed,
@@ -188,7 +189,8 @@ def _record(
 ) -> Submission:
     if not data.signature:
         raise InvalidAnswers(_("Sign the checklist before submitting."), extra={"item": "signature"})
-    answers, failed = _check_answers(session, actor, template.items, data.answers)
+    items = catalogue.items_of_version(session, template, inspection.template_version)
+    answers, failed = _check_answers(session, actor, items, data.answers)
     signature = store_photo(session, data.signature, uploaded_by=actor.id)
     previous = session.exec(
         select(Submission).where(Submission.inspection_id == inspection.id).order_by(col(Submission.id).desc())
@@ -199,7 +201,8 @@ def _record(
         inspection_id=inspection.id,  # type: ignore[arg-type]
         corrects_id=previous.id if previous else None,
         answers=answers,
-        items=template.items,
+        items=items,
+        template_version=inspection.template_version,
         failed_items=failed,
         result="fail" if failed else "pass",
         signature_photo_id=signature.id,

@@ -78,6 +78,27 @@ class InspectionTemplate(SQLModel, table=True):
     source: str = Field(default="", max_length=300)
     statutory: bool = Field(default=True)
     items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The current version; each change of wording or items adds a `mnt_template_version` row.
+    version: int = Field(default=1, ge=1)
+    # Changed by someone on site: seeding the shipped content leaves it alone from then on.
+    customised: bool = Field(default=False)
+
+
+class InspectionTemplateVersion(SQLModel, table=True):
+    """One version of a template's checklist: occurrences and evidence point at the one they used."""
+
+    __tablename__ = "mnt_template_version"
+    __table_args__ = (UniqueConstraint("template_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="mnt_template.id", index=True)
+    version: int = Field(ge=1)
+    name_ko: str = Field(max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    legal_basis: str = Field(default="", max_length=300)
+    cadence: str = Field(default="", max_length=300)
+    items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class MaintenancePlan(SQLModel, table=True):
@@ -114,6 +135,8 @@ class Inspection(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="mnt_plan.id", index=True)
     template_id: int = Field(foreign_key="mnt_template.id", index=True)
+    # The template's version when the occurrence was created: its checklist is that version's.
+    template_version: int = Field(default=1)
     building_id: int | None = Field(default=None, foreign_key="building.id", index=True)
     room_id: int | None = Field(default=None, foreign_key="room.id", index=True)
     asset_id: int | None = Field(default=None, foreign_key="mnt_asset.id", index=True)
@@ -141,6 +164,7 @@ class Submission(SQLModel, table=True):
     corrects_id: int | None = Field(default=None, foreign_key="mnt_submission.id")
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    template_version: int = Field(default=1)
     failed_items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     work_order_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     result: str = Field(max_length=10)

@@ -128,6 +128,9 @@ def insert_occurrences(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert occurrences, skipping any (plan, due time) already there; returns new count."""
     if not rows:
         return 0
+    # Each occurrence keeps the checklist version current at its creation (catalogue.py).
+    versions = dict(session.exec(select(InspectionTemplate.id, InspectionTemplate.version)).all())
+    rows = [{**row, "template_version": versions.get(row["template_id"], 1)} for row in rows]
     dialect = session.get_bind().dialect.name
     table = Inspection.__table__  # type: ignore[attr-defined]
     maker: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -17,7 +17,7 @@ from facility.core.errors import (
 )
 from facility.core.idempotency import IDEMPOTENT
 from facility.core.params import MAX_ID, Limit, ObjectId, Offset
-from facility.maintenance import assets, inspections
+from facility.maintenance import assets, inspections, templates_api
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import (
     InspectionClosed,
@@ -181,3 +181,6 @@ def submit_inspection(
 ) -> SubmissionResult:
     """Submit a checklist; resending the same `submission_id` returns the first result unchanged."""
     return submission_result(inspections.submit_checklist(session, user, inspection_id, body))
+
+
+router.include_router(templates_api.router)

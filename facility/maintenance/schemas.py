@@ -126,3 +126,54 @@ class SubmissionResult(BaseModel):
     corrective_work_orders: list[int]
     submitted_at: datetime
     correction: bool
+
+
+class ChecklistItem(BaseModel):
+    key: str = Field(min_length=1, max_length=60)
+    type: str = Field(default="check", pattern="^(check|number|text|photo)$")
+    ko: str = Field(default="", max_length=300)
+    en: str = Field(default="", max_length=300)
+    unit: str = Field(default="", max_length=20)
+    min: float | None = None
+    max: float | None = None
+    required: bool | None = None
+
+
+class TemplatePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name_ko: str
+    name_en: str
+    law: str
+    legal_basis: str
+    cadence: str
+    rrule: str
+    statutory: bool
+    verify_regulation: bool
+    version: int
+    customised: bool
+    items: list[dict[str, Any]]
+
+
+class TemplateUpdate(BaseModel):
+    """Fields a manager may change; wording or items start a new version."""
+
+    name_ko: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
+    legal_basis: str | None = Field(default=None, max_length=300)
+    cadence: str | None = Field(default=None, max_length=300)
+    rrule: str | None = Field(default=None, max_length=200)
+    items: list[ChecklistItem] | None = Field(default=None, min_length=1, max_length=100)
+
+
+class TemplateCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name_ko: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    law: str = Field(default="", max_length=100)
+    legal_basis: str = Field(default="", max_length=300)
+    cadence: str = Field(default="", max_length=300)
+    rrule: str = Field(default="", max_length=200)
+    statutory: bool = False
+    items: list[ChecklistItem] = Field(min_length=1, max_length=100)

@@ -11,7 +11,7 @@ from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
 from facility.core.params import ObjectId
 from facility.core.web import render, request_language
-from facility.maintenance import inspections
+from facility.maintenance import catalogue, inspections
 from facility.maintenance.myday import my_day
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +38,7 @@ def checklist_page(request: Request, inspection_id: ObjectId, session: DbSession
     context = {
         "inspection": inspection,
         "template": template,
+        "items": catalogue.items_of_version(session, template, inspection.template_version) if template else [],
         "room": room,
         "building": building,
         "asset": asset,
