@@ -279,8 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler.add_argument("--tick", type=float, default=15.0, help="seconds between ticks")
     scheduler.set_defaults(func=cmd_scheduler)
 
+    from facility.imports import commands as import_commands
     from facility.sensors import commands as sensors_commands
 
+    import_commands.register(commands)
     sensors_commands.register(commands)
     return parser
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlmodel import Session, SQLModel, col, delete, select
+from sqlmodel import Session, SQLModel, col, delete
 
 from facility.booking.demo import load_demo_bookings, load_demo_fees
+from facility.imports.rows import upsert
 from facility.maintenance.demo import load_demo_assets
 from facility.rooms.kinds import RoomCategory, RoomStatus
 from facility.rooms.models import (
@@ -34,18 +35,7 @@ def floor_label(level: int) -> str:
 
 
 def _upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values: dict[str, Any]) -> Any:
-    query = select(model)
-    for column, value in key.items():
-        query = query.where(getattr(model, column) == value)
-    row = session.exec(query).first()
-    if row is None:
-        row = model(**key, **values)
-    else:
-        for column, value in values.items():
-            setattr(row, column, value)
-    session.add(row)
-    session.flush()
-    return row
+    return upsert(session, model, key, values)[0]
 
 
 def _parse_hours(spec: str | None) -> tuple[time | None, time | None]:

@@ -28,9 +28,20 @@ class Asset(SQLModel, table=True):
     model: str = Field(default="", max_length=100)
     serial: str = Field(default="", max_length=100)
     installed_on: date | None = Field(default=None)
+    warranty_until: date | None = Field(default=None)
     active: bool = Field(default=True)
     notes: str = Field(default="", max_length=2000)
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+
+
+class StaffProfile(SQLModel, table=True):
+    """A staff member's trade and the buildings they look after (crews see these first)."""
+
+    __tablename__ = "mnt_staff_profile"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    trade: str = Field(default="", max_length=40)
+    building_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class Part(SQLModel, table=True):

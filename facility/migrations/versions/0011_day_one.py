@@ -1,10 +1,12 @@
-"""Inspection templates keep their versions; occurrences and evidence point at the one they used
+"""Inspection templates keep their versions; assets their warranty; staff their trade and buildings
 
 An updated template applies to occurrences created after the change; a submission keeps the
 checklist it was done against. `customised` marks a template edited on site, which the seeding
 step that `facility db upgrade` runs then leaves alone. Existing templates become version 1.
+Assets gain `warranty_until`; `mnt_staff_profile` holds a staff member's trade and buildings (both
+come in through `facility import`).
 
-Revision ID: 0011_template_versions
+Revision ID: 0011_day_one
 Revises: 0007_booking_status_start_index
 """
 
@@ -16,7 +18,7 @@ from alembic import op
 
 import facility.core.db
 
-revision: str = "0011_template_versions"
+revision: str = "0011_day_one"
 down_revision: str | Sequence[str] | None = "0007_booking_status_start_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -49,6 +51,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("mnt_template_version") as batch_op:
         batch_op.create_index(batch_op.f("ix_mnt_template_version_template_id"), ["template_id"], unique=False)
+    with op.batch_alter_table("mnt_asset") as batch_op:
+        batch_op.add_column(sa.Column("warranty_until", sa.Date(), nullable=True))
+    op.create_table(
+        "mnt_staff_profile",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("trade", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("building_ids", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_mnt_staff_profile_user_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_mnt_staff_profile")),
+    )
     # Version 1 of every template already here is what it says now.
     op.execute(
         "INSERT INTO mnt_template_version (template_id, version, name_ko, name_en, legal_basis, cadence, items, created_at)"
@@ -57,6 +71,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("mnt_staff_profile")
+    with op.batch_alter_table("mnt_asset") as batch_op:
+        batch_op.drop_column("warranty_until")
     with op.batch_alter_table("mnt_template_version") as batch_op:
         batch_op.drop_index(batch_op.f("ix_mnt_template_version_template_id"))
     op.drop_table("mnt_template_version")

@@ -1,0 +1,73 @@
+"""What every kind of import provides: its columns, the key a row is matched by, and how a row is
+written or a table exported."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sqlmodel import Session
+
+from facility.core.i18n import gettext as _
+from facility.core.models import User
+from facility.imports.rows import Column, Row
+
+
+class Importer:
+    kind: ClassVar[str]
+    columns: ClassVar[tuple[Column, ...]]
+    # Rows are matched on this column: an existing row with the same value is updated.
+    key_column: ClassVar[str] = "code"
+    # Where a refusal from a service (not tied to one cell) is reported.
+    error_column: ClassVar[str] = "code"
+
+    def __init__(self, session: Session, actor: User | None, notes: list[str]) -> None:
+        self.session = session
+        self.actor = actor
+        self.notes = notes
+
+    def key(self, row: Row) -> str:
+        return row.values.get(self.key_column, "").strip()
+
+    def apply(self, row: Row) -> str:
+        """Write one checked row; returns 'created', 'updated' or 'unchanged'."""
+        raise NotImplementedError
+
+    def export_rows(self) -> list[dict[str, str]]:
+        raise NotImplementedError
+
+
+def fmt_hours(pair: tuple[object, object] | None) -> str:
+    if pair is None:
+        return ""
+    opens, closes = pair
+    if opens is None or closes is None:
+        return "closed"
+    return f"{opens:%H:%M}-{closes:%H:%M}"  # type: ignore[str-format]
+
+
+def fmt_number(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def fmt_bool(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def parse_pairs(row: Row, column: str) -> dict[str, int] | None:
+    """`projector:2; wireless_mic` -> {"projector": 2, "wireless_mic": 1} (`=` works for `:`)."""
+    value = row.text(column, max_length=2000)
+    result: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in value.split(";"))):
+        name, _sep, amount = part.replace("=", ":").partition(":")
+        try:
+            result[name.strip()] = int(amount.strip().replace(",", "")) if amount.strip() else 1
+        except ValueError:
+            row.problem(column, _("'{part}': the amount is not a whole number.", part=part))
+            return None
+    return result
+
+
+def fmt_pairs(pairs: dict[str, int], *, always_amount: bool = False) -> str:
+    return "; ".join(f"{k}:{v}" if always_amount or v != 1 else k for k, v in sorted(pairs.items()))

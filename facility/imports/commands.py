@@ -1,0 +1,58 @@
+"""`facility import KIND FILE [--dry-run]` and `facility export KIND [FILE]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from facility.core.config import SettingsError, load_settings
+from facility.core.db import get_engine, session_scope
+from facility.imports import service
+
+
+def _url() -> str:
+    try:
+        return load_settings().sqlalchemy_url
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    data = Path(args.file).read_bytes()
+    with session_scope(get_engine(_url())) as session:
+        report = service.run_import(session, None, args.kind, data, dry_run=args.dry_run, filename=args.file)
+    for line in service.problem_lines(report):
+        print(line, file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}")
+    counts = ", ".join(f"{k} {v}" for k, v in report.summary().items())
+    if not report.ok:
+        print(f"{args.kind}: {len(report.problems)} problem(s); nothing imported ({counts})", file=sys.stderr)
+        raise SystemExit(1)
+    print(f"{args.kind}: {'dry run, nothing changed' if args.dry_run else 'imported'} ({counts})")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    xlsx = bool(args.file) and args.file.lower().endswith(".xlsx")
+    with session_scope(get_engine(_url()), write=False) as session:
+        data = service.export_file(session, None, args.kind, xlsx=xlsx)
+    if args.file:
+        Path(args.file).write_bytes(data)
+        print(f"{args.kind}: written to {args.file}")
+    else:
+        sys.stdout.buffer.write(data)
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the import and export commands to the CLI."""
+    imp = commands.add_parser("import", help="import a CSV or XLSX file of one kind, all or nothing")
+    imp.add_argument("kind", choices=service.KINDS)
+    imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
+    imp.set_defaults(func=cmd_import)
+    exp = commands.add_parser("export", help="export one kind as CSV (UTF-8 with BOM) or XLSX (by the file name)")
+    exp.add_argument("kind", choices=service.KINDS)
+    exp.add_argument("file", nargs="?", help="FILE.csv or FILE.xlsx; standard output (CSV) when omitted")
+    exp.set_defaults(func=cmd_export)

@@ -1,0 +1,242 @@
+"""Assets (matched by code) and users: staff with role, trade and buildings, renters with their
+organisation (matched by e-mail)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+
+from sqlmodel import col, select
+
+from facility.core import accounts
+from facility.core.i18n import gettext as _
+from facility.core.models import Organization, OrgKind, Role, User
+from facility.imports.base import Importer, fmt_bool
+from facility.imports.rows import Column, Row, codes, upsert
+from facility.maintenance.kinds import AssetKind
+from facility.maintenance.models import Asset, StaffProfile
+from facility.rooms.models import Building, Room
+
+
+class Trade(StrEnum):
+    """The crafts a maintenance crew is organised by."""
+
+    general = "general"
+    electrical = "electrical"
+    mechanical = "mechanical"
+    fire = "fire"
+    av = "av"
+    it = "it"
+    cleaning = "cleaning"
+    security = "security"
+
+
+class AssetImporter(Importer):
+    kind = "assets"
+    columns = (
+        Column("code", True, "unique; printed on the QR label"),
+        Column("kind", True, "projector, boiler, lift, extinguisher ... (docs/import.md)"),
+        Column("name_ko", True),
+        Column("name_en"),
+        Column("building", True, "building code"),
+        Column("room", help="room code"),
+        Column("maker"),
+        Column("model"),
+        Column("serial"),
+        Column("installed_on", help="YYYY-MM-DD"),
+        Column("warranty_until", help="YYYY-MM-DD"),
+        Column("parent", help="code of the asset this one belongs to (a pump of a boiler)"),
+        Column("active", help="yes (default)/no"),
+        Column("notes"),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.buildings = codes(self.session, Building)
+        self.rooms = {r.code: r for r in self.session.exec(select(Room))}
+        self.assets = codes(self.session, Asset)
+
+    def apply(self, row: Row) -> str:
+        code = row.text("code", required=True, max_length=60)
+        building_id = row.lookup("building", self.buildings, "building", required=True)
+        room_id = row.lookup("room", {c: int(r.id) for c, r in self.rooms.items()}, "room")  # type: ignore[arg-type]
+        if room_id is not None and building_id is not None and self.rooms[row.text("room")].building_id != building_id:
+            row.problem("room", _("The room is not in building '{building}'.", building=row.text("building")))
+        parent_id = row.lookup("parent", self.assets, "asset")
+        if row.text("parent") == code:
+            row.problem("parent", _("An asset cannot be part of itself."))
+        name_ko = row.text("name_ko", required=True)
+        values = {
+            "kind": row.choice("kind", AssetKind, required=True),
+            "name_ko": name_ko,
+            "name_en": row.text("name_en") or name_ko,
+            "room_id": room_id,
+            "parent_id": parent_id,
+            "make": row.text("maker", max_length=100),
+            "model": row.text("model", max_length=100),
+            "serial": row.text("serial", max_length=100),
+            "installed_on": row.day("installed_on"),
+            "warranty_until": row.day("warranty_until"),
+            "active": row.boolean("active", default=True),
+            "notes": row.text("notes", max_length=2000),
+        }
+        if not row.ok:
+            return ""
+        asset, outcome = upsert(self.session, Asset, {"code": code}, {**values, "building_id": building_id})
+        self.assets[code] = int(asset.id)
+        return outcome
+
+    def export_rows(self) -> list[dict[str, str]]:
+        buildings = {id_: code for code, id_ in self.buildings.items()}
+        rooms = {int(r.id): code for code, r in self.rooms.items()}  # type: ignore[arg-type]
+        assets = list(self.session.exec(select(Asset).order_by(col(Asset.code))))
+        by_id = {a.id: a.code for a in assets}
+        # Parents before their parts, so the file imports back in one pass.
+        depth = {a.id: _depth(a, {x.id: x for x in assets}) for a in assets}
+        assets.sort(key=lambda a: (depth[a.id], a.code))
+        return [
+            {
+                "code": a.code,
+                "kind": a.kind,
+                "name_ko": a.name_ko,
+                "name_en": a.name_en,
+                "building": buildings[a.building_id],
+                "room": rooms.get(a.room_id, "") if a.room_id else "",
+                "maker": a.make,
+                "model": a.model,
+                "serial": a.serial,
+                "installed_on": a.installed_on.isoformat() if a.installed_on else "",
+                "warranty_until": a.warranty_until.isoformat() if a.warranty_until else "",
+                "parent": by_id.get(a.parent_id, "") if a.parent_id else "",
+                "active": fmt_bool(a.active),
+                "notes": a.notes,
+            }
+            for a in assets
+        ]
+
+
+def _depth(asset: Asset, by_id: dict[int | None, Asset]) -> int:
+    depth, seen = 0, {asset.id}
+    while asset.parent_id is not None and asset.parent_id in by_id and asset.parent_id not in seen:
+        asset = by_id[asset.parent_id]
+        seen.add(asset.id)
+        depth += 1
+    return depth
+
+
+class UserImporter(Importer):
+    kind = "users"
+    key_column = "email"
+    error_column = "email"
+    columns = (
+        Column("email", True, "unique; the sign-in name"),
+        Column("role", True, "renter, crew, manager or admin"),
+        Column("full_name"),
+        Column("trade", help="staff: general, electrical, mechanical, fire, av, it, cleaning, security"),
+        Column("buildings", help="staff: building codes they look after, e.g. edu;admin"),
+        Column("organisation", help="renters: the organisation's name (created approved when new)"),
+        Column("org_kind", help="renters' organisation: public, education, nonprofit, private"),
+        Column("active", help="yes (default)/no"),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.buildings = codes(self.session, Building)
+
+    def key(self, row: Row) -> str:
+        return row.values.get("email", "").strip().lower()
+
+    def apply(self, row: Row) -> str:
+        email = row.text("email", required=True, max_length=254).lower()
+        role = row.choice("role", Role, required=True)
+        full_name = row.text("full_name", max_length=100)
+        trade = row.choice("trade", Trade)
+        building_ids = self._building_ids(row)
+        org_name = row.text("organisation")
+        org_kind = row.choice("org_kind", OrgKind, default=OrgKind.private.value)
+        active = row.boolean("active", default=True)
+        if role == Role.renter.value and not org_name:
+            row.problem("organisation", _("A renter needs an organisation."))
+        if role != Role.renter.value and org_name:
+            row.problem("organisation", _("Only renters belong to an organisation."))
+        if role == Role.renter.value and (trade or row.text("buildings")):
+            row.problem("trade", _("Trade and buildings are for staff."))
+        if not row.ok:
+            return ""
+        org_id = self._organisation(org_name, org_kind) if org_name else None
+        user = accounts.get_user_by_email(self.session, email)
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            user = accounts.create_user(
+                self.session,
+                self.actor,
+                email=email,
+                password=password,
+                role=Role(role),
+                full_name=full_name,
+                organization_id=org_id,
+            )
+            user.active = active
+            self.session.add(user)
+            self.notes.append(_("New account {email}: first password {password}", email=email, password=password))
+            outcome = "created"
+        else:
+            _same, outcome = upsert(
+                self.session,
+                User,
+                {"email": email},
+                {"role": role, "full_name": full_name, "organization_id": org_id, "active": active},
+            )
+        if role != Role.renter.value:
+            _profile, profile_outcome = upsert(
+                self.session,
+                StaffProfile,
+                {"user_id": user.id},
+                {"trade": trade, "building_ids": building_ids},
+            )
+            if outcome == "unchanged" and profile_outcome != "unchanged":
+                outcome = "updated"
+        return outcome
+
+    def _building_ids(self, row: Row) -> list[int]:
+        ids = []
+        for code in filter(None, (c.strip() for c in row.text("buildings", max_length=1000).split(";"))):
+            if code in self.buildings:
+                ids.append(self.buildings[code])
+            else:
+                row.problem("buildings", _("Unknown building '{value}'.", value=code))
+        return sorted(ids)
+
+    def _organisation(self, name: str, kind: str) -> int:
+        org = self.session.exec(select(Organization).where(Organization.name == name)).first()
+        if org is None:
+            org = accounts.create_organization(self.session, self.actor, name=name, kind=OrgKind(kind), approved=True)
+            self.notes.append(_("New organisation '{name}', approved.", name=name))
+        elif org.kind != kind:
+            org.kind = kind
+            self.session.add(org)
+        return int(org.id)  # type: ignore[arg-type]
+
+    def export_rows(self) -> list[dict[str, str]]:
+        buildings = {id_: code for code, id_ in self.buildings.items()}
+        orgs = {o.id: o for o in self.session.exec(select(Organization))}
+        profiles = {p.user_id: p for p in self.session.exec(select(StaffProfile))}
+        rows = []
+        for user in self.session.exec(select(User).order_by(col(User.email))):
+            org = orgs.get(user.organization_id)
+            profile = profiles.get(int(user.id))  # type: ignore[arg-type]
+            rows.append(
+                {
+                    "email": user.email,
+                    "role": user.role,
+                    "full_name": user.full_name,
+                    "trade": profile.trade if profile else "",
+                    "buildings": ";".join(buildings[i] for i in profile.building_ids if i in buildings)
+                    if profile
+                    else "",
+                    "organisation": org.name if org else "",
+                    "org_kind": org.kind if org else "",
+                    "active": fmt_bool(user.active),
+                }
+            )
+        return rows

@@ -1,0 +1,187 @@
+"""One row of an import: typed reads of its cells, each problem named by row and column."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session, SQLModel, select
+
+from facility.core.i18n import gettext as _
+
+TRUE_WORDS = {"1", "y", "yes", "true", "o", "예", "네", "가능"}
+FALSE_WORDS = {"0", "n", "no", "false", "x", "아니오", "아니요", "불가"}
+HOURS = re.compile(r"^(\d{1,2}:\d{2})\s*[-~]\s*(\d{1,2}:\d{2})$")
+CLOSED_WORDS = {"closed", "휴관", "-"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool = False
+    help: str = ""
+
+
+class Row:
+    """The cells of one data row; reads record a Problem instead of raising."""
+
+    def __init__(self, number: int, values: Mapping[str, str], problems: list[Problem]) -> None:
+        self.number = number
+        self.values = values
+        self.problems = problems
+        self.ok = True
+
+    def problem(self, column: str, message: str) -> None:
+        self.ok = False
+        self.problems.append(Problem(self.number, column, message))
+
+    def text(self, column: str, *, required: bool = False, max_length: int = 200) -> str:
+        value = self.values.get(column, "").strip()
+        if required and not value:
+            self.problem(column, _("A value is required."))
+        elif len(value) > max_length:
+            self.problem(column, _("At most {n} characters.", n=max_length))
+        return value
+
+    def integer(self, column: str, *, required: bool = False, default: int = 0) -> int:
+        value = self.text(column, required=required).replace(",", "")
+        if not value:
+            return default
+        try:
+            number = int(float(value)) if re.fullmatch(r"-?\d+(\.0+)?", value) else int(value)
+        except ValueError:
+            self.problem(column, _("'{value}' is not a whole number.", value=value))
+            return default
+        if number < 0:
+            self.problem(column, _("'{value}' is negative.", value=value))
+        return number
+
+    def decimal(self, column: str) -> float | None:
+        value = self.text(column).replace(",", "")
+        if not value:
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            self.problem(column, _("'{value}' is not a number.", value=value))
+            return None
+
+    def boolean(self, column: str, *, default: bool) -> bool:
+        value = self.text(column).lower()
+        if not value:
+            return default
+        if value in TRUE_WORDS:
+            return True
+        if value in FALSE_WORDS:
+            return False
+        self.problem(column, _("'{value}' is not yes or no.", value=value))
+        return default
+
+    def day(self, column: str, *, required: bool = False) -> date | None:
+        value = self.text(column, required=required)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value.replace(".", "-").replace("/", "-"))
+        except ValueError:
+            self.problem(column, _("'{value}' is not a date (YYYY-MM-DD).", value=value))
+            return None
+
+    def clock(self, column: str, *, required: bool = False) -> time | None:
+        value = self.text(column, required=required)
+        if not value:
+            return None
+        try:
+            return time.fromisoformat(value.zfill(5) if len(value) == 4 else value)
+        except ValueError:
+            self.problem(column, _("'{value}' is not a time (HH:MM).", value=value))
+            return None
+
+    def moment(self, column: str, zone: Any, *, required: bool = False) -> datetime | None:
+        """A local date and time (YYYY-MM-DD HH:MM) as an aware datetime in the campus zone."""
+        value = self.text(column, required=required)
+        if not value:
+            return None
+        try:
+            return datetime.fromisoformat(value.replace("T", " ")).replace(tzinfo=zone)
+        except ValueError:
+            self.problem(column, _("'{value}' is not a date and time (YYYY-MM-DD HH:MM).", value=value))
+            return None
+
+    def hours(self, column: str) -> tuple[time | None, time | None] | None:
+        """Opening hours `08:00-22:00`; `closed` for a closed day; empty when not given."""
+        value = self.text(column)
+        if not value:
+            return None
+        if value.lower() in CLOSED_WORDS:
+            return (None, None)
+        match = HOURS.match(value)
+        try:
+            if match is None:
+                raise ValueError
+            opens, closes = (time.fromisoformat(part.zfill(5)) for part in match.groups())
+        except ValueError:
+            self.problem(column, _("'{value}' is not opening hours like 08:00-22:00 or closed.", value=value))
+            return None
+        if closes <= opens:
+            self.problem(column, _("'{value}' closes before it opens.", value=value))
+            return None
+        return (opens, closes)
+
+    def choice(self, column: str, options: type[StrEnum], *, required: bool = False, default: str = "") -> str:
+        value = self.text(column, required=required)
+        if not value:
+            return default
+        if value not in {o.value for o in options}:
+            allowed = ", ".join(o.value for o in options)
+            self.problem(column, _("'{value}' is not one of: {allowed}.", value=value, allowed=allowed))
+            return default
+        return value
+
+    def lookup(self, column: str, known: Mapping[str, int], what: str, *, required: bool = False) -> int | None:
+        """The id behind a code in `known`; an unknown code is a problem naming what it should be."""
+        value = self.text(column, required=required)
+        if not value:
+            return None
+        if value not in known:
+            self.problem(column, _("Unknown {what} '{value}'.", what=what, value=value))
+            return None
+        return known[value]
+
+
+def codes(session: Session, model: type[SQLModel], column: str = "code") -> dict[str, int]:
+    """code -> id of every row of a table."""
+    return {code: id_ for code, id_ in session.exec(select(getattr(model, column), model.id))}  # type: ignore[attr-defined]
+
+
+def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values: dict[str, Any]) -> tuple[Any, str]:
+    """Create or update the row matched by `key`; says 'created', 'updated' or 'unchanged'."""
+    query = select(model)
+    for column, value in key.items():
+        query = query.where(getattr(model, column) == value)
+    row = session.exec(query).first()
+    if row is None:
+        row = model(**key, **values)
+        outcome = "created"
+    else:
+        changed = {c: v for c, v in values.items() if getattr(row, c) != v}
+        for column, value in changed.items():
+            setattr(row, column, value)
+        outcome = "updated" if changed else "unchanged"
+    session.add(row)
+    session.flush()
+    return row, outcome
