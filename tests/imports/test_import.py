@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, func, select
 
+from facility.booking import flows
 from facility.booking import service as booking
 from facility.booking.models import Block
 from facility.content import seed_content
@@ -120,7 +121,7 @@ def test_timetable_blocks_take_precedence_and_show_their_clashes(session: Sessio
     firm = booking.request_booking(
         session, renter, {"room_id": room.id, "start": seoul(day, 14), "end": seoul(day, 16), "title": "확정 대관"}
     )
-    booking.approve_booking(session, manager, firm.id)  # type: ignore[arg-type]
+    flows.approve_booking(session, manager, firm.id)  # type: ignore[arg-type]
     session.commit()
     header = "course,title,room,first_day,last_day,weekdays,starts,ends\n"
     whole_day = f"C-1,교원 연수,EDU-202,{day},{day},MO,09:00,17:00\n"
