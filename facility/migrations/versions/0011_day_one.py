@@ -7,7 +7,7 @@ Assets gain `warranty_until`; `mnt_staff_profile` holds a staff member's trade a
 come in through `facility import`).
 
 Revision ID: 0011_day_one
-Revises: 0007_booking_status_start_index
+Revises: 0008_live_invoice_unique, 0010_scheduler_state (and so joins main's two heads into one)
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from alembic import op
 import facility.core.db
 
 revision: str = "0011_day_one"
-down_revision: str | Sequence[str] | None = "0007_booking_status_start_index"
+down_revision: str | Sequence[str] | None = ("0008_live_invoice_unique", "0010_scheduler_state")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
