@@ -27,6 +27,7 @@ from facility.core.handlers import install_error_handlers
 from facility.core.ops import observe_request
 from facility.core.web import request_language
 from facility.domains import import_all_models
+from facility.imports import views as import_pages
 from facility.maintenance import router as maintenance_api
 from facility.maintenance import views as maintenance_pages
 from facility.rooms import router as rooms_api
@@ -54,6 +55,7 @@ ROUTERS = (
     booking_pages.router,
     sensors_pages.router,
     maintenance_pages.router,
+    import_pages.router,
 )
 
 

@@ -119,8 +119,8 @@ def run_import(
             row.problem(cls.key_column, _("Duplicate: the same as row {n}.", n=first_seen[key]))
         elif key:
             first_seen[key] = row.number
-        if row.ok:
-            preview.outcome = _apply_row(session, importer, row)
+        # A duplicate is still read, so every problem of its cells is listed too (nothing is written).
+        preview.outcome = _apply_row(session, importer, row)
         report.rows.append(preview)
         report.problems.extend(preview.problems)
         if preview.outcome:

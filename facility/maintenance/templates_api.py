@@ -19,7 +19,8 @@ AUTH_ERRORS = (NotAuthenticated, Forbidden)
 
 
 def _values(body: BaseModel, *, partial: bool) -> dict[str, Any]:
-    values = body.model_dump(exclude_unset=partial)
+    # An explicit null in a partial update means "leave as is", like an absent field.
+    values = {k: v for k, v in body.model_dump(exclude_unset=partial).items() if v is not None}
     if "items" in values:
         values["items"] = [{k: v for k, v in item.items() if v is not None} for item in values["items"]]
     return values
