@@ -119,7 +119,14 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
 
     for router in ROUTERS:
         app.include_router(router)
-    app.state.nav = (*web.NAV, *rooms_pages.NAV, *booking_pages.NAV, *sensors_pages.NAV, *maintenance_pages.NAV)
+    app.state.nav = (
+        *web.NAV,
+        *rooms_pages.NAV,
+        *booking_pages.NAV,
+        *sensors_pages.NAV,
+        *maintenance_pages.NAV,
+        *import_pages.NAV,
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     tune_garbage_collector()
     return app

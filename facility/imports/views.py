@@ -13,10 +13,11 @@ from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import InvalidInput
 from facility.core.i18n import gettext, register
 from facility.core.models import Role
-from facility.core.web import redirect, register_nav, render
+from facility.core.web import NavItem, redirect, render
 from facility.imports import service
 
 router = APIRouter(include_in_schema=False)
+NAV = (NavItem("nav.import", "/admin/import", frozenset({"admin"}), order=95),)
 PAGE = "imports/import.html"
 # Campus files are a few thousand rows; anything far larger is a mistake, not a campus.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -77,4 +78,3 @@ def confirm(
 register(
     {"nav.import": ("데이터 가져오기", "Import")},
 )
-register_nav("nav.import", "/admin/import", roles={"admin"}, order=95)
