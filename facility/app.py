@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from facility.booking import router as booking_api
 from facility.booking import views as booking_pages
+from facility.booking.api import fees as booking_fees_api
 from facility.core import audit, i18n, idempotency, ops, web
 from facility.core import router as core_api
 from facility.core import views as core_pages
@@ -49,6 +50,7 @@ ROUTERS = (
     core_pages.router,
     rooms_api.router,
     booking_api.router,
+    booking_fees_api.router,
     sensors_api.router,
     maintenance_api.router,
     rooms_pages.router,

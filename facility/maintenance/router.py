@@ -17,7 +17,7 @@ from facility.core.errors import (
 )
 from facility.core.idempotency import IDEMPOTENT
 from facility.core.params import MAX_ID, Limit, ObjectId, Offset
-from facility.maintenance import assets, inspections, templates_api
+from facility.maintenance import admin_api, assets, inspections, templates_api
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import (
     InspectionClosed,
@@ -184,3 +184,4 @@ def submit_inspection(
 
 
 router.include_router(templates_api.router)
+router.include_router(admin_api.router)

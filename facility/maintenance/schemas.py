@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from facility.core.params import MAX_ID
-from facility.maintenance.kinds import Priority, WorkOrderStatus
+from facility.maintenance.kinds import AssetKind, PlanKind, Priority, WorkOrderStatus
 
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
@@ -29,6 +29,7 @@ class AssetPublic(BaseModel):
     serial: str
     installed_on: date | None
     active: bool
+    warranty_until: date | None = None
 
 
 class AssetList(BaseModel):
@@ -177,3 +178,76 @@ class TemplateCreate(BaseModel):
     rrule: str = Field(default="", max_length=200)
     statutory: bool = False
     items: list[ChecklistItem] = Field(min_length=1, max_length=100)
+
+
+class AssetCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: AssetKind
+    name_ko: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    building_id: RowId
+    room_id: RowId | None = None
+    parent_id: RowId | None = None
+    make: str = Field(default="", max_length=100)
+    model: str = Field(default="", max_length=100)
+    serial: str = Field(default="", max_length=100)
+    installed_on: date | None = None
+    warranty_until: date | None = None
+    notes: str = Field(default="", max_length=2000)
+
+
+class AssetUpdate(BaseModel):
+    """Fields of an asset a manager may change; all optional."""
+
+    name_ko: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
+    room_id: RowId | None = None
+    parent_id: RowId | None = None
+    make: str | None = Field(default=None, max_length=100)
+    model: str | None = Field(default=None, max_length=100)
+    serial: str | None = Field(default=None, max_length=100)
+    installed_on: date | None = None
+    warranty_until: date | None = None
+    active: bool | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class PlanCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    kind: PlanKind = PlanKind.fixed
+    template: str | None = Field(default=None, max_length=60, description="template code")
+    rrule: str = Field(default="", max_length=200, description="defaults to the template's")
+    starts_at: AwareDatetime
+    building_id: RowId | None = None
+    room_id: RowId | None = None
+    asset_id: RowId | None = None
+    lead_days: int = Field(default=7, ge=0, le=365)
+    threshold_hours: float | None = Field(default=None, gt=0, le=1_000_000)
+    priority: Priority = Priority.normal
+
+
+class PlanUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    rrule: str | None = Field(default=None, min_length=1, max_length=200)
+    lead_days: int | None = Field(default=None, ge=0, le=365)
+    threshold_hours: float | None = Field(default=None, gt=0, le=1_000_000)
+    priority: Priority | None = None
+    active: bool | None = None
+
+
+class PlanPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: str
+    template_id: int | None
+    building_id: int | None
+    room_id: int | None
+    asset_id: int | None
+    rrule: str
+    starts_at: datetime
+    lead_days: int
+    threshold_hours: float | None
+    priority: str
+    active: bool

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from facility.core.auth import CurrentUser, DbSession, OptionalUser
 from facility.core.errors import Forbidden, NotAuthenticated, error_responses
 from facility.core.params import Limit, ObjectId, Offset
-from facility.rooms import service
+from facility.rooms import admin_api, service
 from facility.rooms.exceptions import RoomNotFound
 from facility.rooms.schemas import BuildingPublic, RoomFilters, RoomList, RoomPublic, RoomUpdate
 
@@ -66,3 +66,6 @@ def patch_room(room_id: ObjectId, changes: RoomUpdate, session: DbSession, user:
 @router.get("/buildings", response_model=list[BuildingPublic])
 def list_buildings(session: DbSession, viewer: OptionalUser) -> list[BuildingPublic]:
     return service.list_buildings(session, viewer)
+
+
+router.include_router(admin_api.router)

@@ -77,3 +77,51 @@ class RoomFilters(BaseModel):
     q: str | None = None
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
+
+
+Code = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class BuildingCreate(BaseModel):
+    code: str = Code
+    campus: str = Field(min_length=1, max_length=40, description="campus code")
+    name_ko: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    sort_order: int = Field(default=0, ge=0, le=10_000)
+
+
+class BuildingUpdate(BaseModel):
+    name_ko: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
+    sort_order: int | None = Field(default=None, ge=0, le=10_000)
+
+
+class RoomCreate(BaseModel):
+    code: str = Code
+    building: str = Field(min_length=1, max_length=40, description="building code")
+    name_ko: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    kind: RoomKind
+    capacity: int = Field(default=0, ge=0, le=10_000)
+    area_m2: float | None = Field(default=None, ge=0, le=1_000_000)
+    bookable_external: bool = False
+    status: RoomStatus = RoomStatus.open
+    description: str = Field(default="", max_length=2000)
+
+
+class EquipmentItem(BaseModel):
+    id: int
+    code: str
+    name_ko: str
+    name_en: str
+
+
+class EquipmentCreate(BaseModel):
+    code: str = Code
+    name_ko: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(default="", max_length=200)
+
+
+class EquipmentUpdate(BaseModel):
+    name_ko: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
