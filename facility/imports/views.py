@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import InvalidInput
-from facility.core.i18n import gettext, register
+from facility.core.i18n import gettext
 from facility.core.models import Role
 from facility.core.web import NavItem, redirect, render
 from facility.imports import service
@@ -73,8 +73,3 @@ def confirm(
     return redirect(
         request, f"/admin/import?kind={kind}&done={counts['created']}-{counts['updated']}-{counts['unchanged']}"
     )
-
-
-register(
-    {"nav.import": ("데이터 가져오기", "Import")},
-)
