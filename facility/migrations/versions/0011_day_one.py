@@ -7,7 +7,7 @@ Assets gain `warranty_until`; `mnt_staff_profile` holds a staff member's trade a
 come in through `facility import`).
 
 Revision ID: 0011_day_one
-Revises: 0012_device_profile
+Revises: 0009_sign_in_and_idempotency
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from alembic import op
 import facility.core.db
 
 revision: str = "0011_day_one"
-down_revision: str | Sequence[str] | None = "0012_device_profile"
+down_revision: str | Sequence[str] | None = "0009_sign_in_and_idempotency"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
