@@ -33,6 +33,8 @@ def _tell(session: Session, booking: Booking, event: str, note: str = "") -> Non
 
 def submit_hold(session: Session, actor: User, booking_id: int, *, now: datetime | None = None) -> Booking:
     """A renter turns their hold into a request before it expires."""
+    if actor.is_staff and not actor.is_manager:
+        raise Forbidden(_("Only managers and the renter may change a booking."))
     booking = get_booking(session, actor, booking_id, lock=True)
     now = now or utcnow()
     if booking.status == S.held and booking.hold_expires_at and booking.hold_expires_at < now:

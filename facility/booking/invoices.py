@@ -24,7 +24,7 @@ from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import InvalidInput
 from facility.core.i18n import gettext as _
-from facility.core.models import MANAGING_ROLES, User
+from facility.core.models import MANAGING_ROLES, Role, User
 
 # Bank transfer within two weeks of the invoice, and in any case before the event.
 PAYMENT_TERM = timedelta(days=14)
@@ -133,8 +133,12 @@ def on_cancelled(session: Session, actor: User | None, booking: Booking) -> None
     session.flush()
 
 
+# Invoices are the renter's and the managers' business, not the crews'.
+INVOICE_ROLES = (Role.renter, *MANAGING_ROLES)
+
+
 def get_invoice(session: Session, actor: User, invoice_id: int) -> Invoice:
-    ensure_role(actor)
+    ensure_role(actor, *INVOICE_ROLES)
     invoice = session.get(Invoice, invoice_id)
     if invoice is None or (not actor.is_staff and invoice.organization_id != actor.organization_id):
         raise InvoiceNotFound(invoice_id)
@@ -144,7 +148,7 @@ def get_invoice(session: Session, actor: User, invoice_id: int) -> Invoice:
 def list_invoices(
     session: Session, actor: User, *, status: str | None = None, booking_id: int | None = None
 ) -> list[Invoice]:
-    ensure_role(actor)
+    ensure_role(actor, *INVOICE_ROLES)
     query = select(Invoice).order_by(col(Invoice.id).desc())
     if not actor.is_staff:
         query = query.where(Invoice.organization_id == actor.organization_id)

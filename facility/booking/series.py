@@ -170,6 +170,7 @@ def create_series(
 ) -> tuple[BookingSeries, list[Booking], list[dict[str, Any]]]:
     """Request every occurrence; any unavailable one refuses the whole series unless
     `skip_conflicts`, in which case only the free occurrences are requested."""
+    ensure_role(actor, *service.BOOKING_ROLES)
     report = conflict_report(session, actor, data)
     blocked = [e for e in report if not e["ok"]]
     if blocked and not data.skip_conflicts:

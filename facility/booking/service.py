@@ -27,12 +27,14 @@ from facility.core.db import utcnow
 from facility.core.errors import Forbidden, InvalidInput
 from facility.core.i18n import gettext as _
 from facility.core.i18n import label
-from facility.core.models import Organization, User
+from facility.core.models import MANAGING_ROLES, Organization, Role, User
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
 from facility.rooms.models import Room
 
 S = BookingStatus
+# Renters book for their organisation, managers on the Institute's behalf; crews work on maintenance.
+BOOKING_ROLES = (Role.renter, *MANAGING_ROLES)
 
 
 def claim_slot(session: Session, room: Room, booking: Booking, viewer: User | None) -> None:
@@ -64,7 +66,7 @@ def request_booking(
     hold_ttl: timedelta = rules.HOLD_TTL,
 ) -> Booking:
     """Hold or request a room (renters), or book it directly (staff): the one path to a booking."""
-    ensure_role(actor)
+    ensure_role(actor, *BOOKING_ROLES)
     data = data if isinstance(data, BookingCreate) else BookingCreate.model_validate(data)
     now = now or utcnow()
     room = session.get(Room, data.room_id)
