@@ -3,10 +3,15 @@ VAT). The amounts are demo values, not the Institute's published fees."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from sqlmodel import Session, select
 
-from facility.booking import blocks, common, flows
-from facility.booking.models import FeeSchedule
+from facility.booking import blocks, common, flows, service
+from facility.booking.models import Booking, FeeSchedule
+from facility.core.accounts import get_user_by_email
+from facility.core.errors import FacilityError
+from facility.rooms.models import Room
 
 EQUIPMENT_FEES = {
     "projector": 10_000,
@@ -48,14 +53,6 @@ def load_demo_fees(session: Session) -> int:
 def load_demo_bookings(session: Session) -> int:
     """A few requests, an approved booking and a training blackout next week, so the console
     has something to show; only on a database with no bookings yet. Returns how many made."""
-    from datetime import datetime, time, timedelta
-
-    from facility.booking import service
-    from facility.booking.models import Booking
-    from facility.core.accounts import get_user_by_email
-    from facility.core.errors import FacilityError
-    from facility.rooms.models import Room
-
     renter = get_user_by_email(session, "renter@demo.facility.kr")
     manager = get_user_by_email(session, "manager@demo.facility.kr")
     if renter is None or manager is None or session.exec(select(Booking)).first() is not None:
