@@ -52,6 +52,26 @@ WORKER_THREADS = 40
 SLOT_HOURS = (9, 13, 17)
 
 
+def run_apart(coroutine: Any) -> Any:
+    """`asyncio.run` in a thread of its own: the session's browser fixture keeps an event loop
+    running in the main thread once a browser test has run, and asyncio.run refuses to nest."""
+    result: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
 def rush_settings(db_url: str, tmp_path: Path, **limits: Any) -> Settings:
     return Settings(database_url=db_url, data_dir=tmp_path, secret_key=SECRET, worker_threads=WORKER_THREADS, **limits)
 
@@ -187,7 +207,7 @@ def test_admission_sheds_a_request_that_waits_too_long_but_never_the_liveness_pr
             release.set()
             return (await first).status_code, second, probe.status_code
 
-    first, second, probe = asyncio.run(scenario())
+    first, second, probe = run_apart(scenario())
     assert (first, probe) == (200, 200)
     assert_busy(second)
 
@@ -236,7 +256,7 @@ def test_a_burst_of_bookings_has_one_winner_per_slot_and_no_failure_but_503(
     session.commit()  # no transaction of ours idles (and times out) through the burst
     clients = 3 * WORKER_THREADS
     with serve_app(rush_settings(db_url, tmp_path)) as base:
-        answers = asyncio.run(fire(base, [(h, b) for h, b, _ in requests], clients))
+        answers = run_apart(fire(base, [(h, b) for h, b, _ in requests], clients))
         started = time.monotonic()
         assert httpx.get(f"{base}/healthz", timeout=1).status_code == 200
         assert time.monotonic() - started < 1
