@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from facility import home
 from facility.booking import router as booking_api
 from facility.booking import views as booking_pages
 from facility.booking.api import fees as booking_fees_api
@@ -58,6 +59,7 @@ ROUTERS = (
     sensors_pages.router,
     maintenance_pages.router,
     import_pages.router,
+    home.router,
 )
 
 

@@ -118,3 +118,9 @@ def organizations_by_id(session: Session, ids: set[int]) -> dict[int, Organizati
         return {}
     found = session.exec(select(Organization).where(col(Organization.id).in_(ids)))
     return {o.id: o for o in found}  # type: ignore[misc]
+
+
+def booking_contact(session: Session, booking: Booking) -> tuple[Organization | None, User | None]:
+    """The renter organisation and the person who asked for the booking (the manager calls them)."""
+    org = session.get(Organization, booking.organization_id) if booking.organization_id else None
+    return org, session.get(User, booking.user_id) if booking.user_id else None

@@ -25,11 +25,12 @@ from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import FacilityError, InvalidInput, NotFound
 from facility.core.i18n import gettext as _
-from facility.core.models import User
+from facility.core.models import MANAGING_ROLES, User
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
 from facility.rooms.models import Room
 
+S = BookingStatus
 # A series may not run past this many occurrences or this far ahead.
 MAX_OCCURRENCES = 104
 MAX_SPAN = timedelta(days=366)
@@ -321,3 +322,36 @@ def move(
         except InvalidTransition:
             continue
     return moved
+
+
+def decide_series(session: Session, actor: User, series_id: int, *, approve: bool, reason: str = "") -> list[Booking]:
+    """Approve or reject every occurrence still waiting for a decision, in one transaction.
+
+    The series row is locked first, so of several managers deciding at once one acts and the
+    others find nothing pending (409). A request an Institute block displaced is left for a move
+    when approving; rejecting takes it too.
+    """
+    ensure_role(actor, *MANAGING_ROLES)
+    if not approve and not reason.strip():
+        raise InvalidInput(_("Give a reason for the rejection."))
+    found = session.get(BookingSeries, series_id, with_for_update=True, populate_existing=True)
+    if found is None:
+        raise NotFound(_("No such series."))
+    rows = session.exec(
+        select(Booking)
+        .where(Booking.series_id == series_id, col(Booking.status).in_([S.requested.value, S.held.value]))
+        .order_by(col(Booking.starts_at))
+        .execution_options(populate_existing=True)
+    ).all()
+    waiting = [b for b in rows if not (approve and b.displaced_by_block_id is not None)]
+    if not waiting:
+        raise InvalidTransition(_("No occurrence of this series is waiting for a decision."))
+    decided = [
+        flows.approve_booking(session, actor, b.id)  # type: ignore[arg-type]
+        if approve
+        else flows.reject_booking(session, actor, b.id, reason)  # type: ignore[arg-type]
+        for b in waiting
+    ]
+    action = "series.approve" if approve else "series.reject"
+    audit.record(session, actor, action, "booking_series", series_id, after={"bookings": [b.id for b in decided]})
+    return decided

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from facility.booking.pages import checkin, console, my_bookings, request, search
+from facility.booking.pages import checkin, console, manage_booking, my_bookings, request, search
 from facility.core.web import NavItem
 
 router = APIRouter(include_in_schema=False)
@@ -15,5 +15,5 @@ NAV = (
     NavItem("nav.manage", "/manage/bookings", frozenset({"manager", "admin"}), order=40),
     NavItem("nav.grid", "/manage/grid", frozenset({"manager", "admin", "crew"}), order=45),
 )
-for pages in (console, search, request, my_bookings, checkin):
+for pages in (manage_booking, console, search, request, my_bookings, checkin):
     router.include_router(pages.router)

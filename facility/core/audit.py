@@ -70,6 +70,7 @@ def list_entries(
     actor: User,
     *,
     entity: str | None = None,
+    entity_id: object | None = None,
     action: str | None = None,
     actor_label: str | None = None,
     limit: int = 50,
@@ -80,6 +81,8 @@ def list_entries(
     query = select(AuditEntry)
     if entity:
         query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == str(entity_id))
     if action:
         query = query.where(col(AuditEntry.action).contains(action))
     if actor_label:

@@ -125,6 +125,23 @@ def page_user(request: Request) -> Any:
     return request.state.user
 
 
+FLASH_KEY = "flash"
+# A session cookie carries the queued confirmations; a handful is all a redirect chain produces.
+FLASH_LIMIT = 4
+
+
+def flash(request: Request, message: str, level: str = "ok") -> None:
+    """Queue a confirmation for the next page this browser renders (after a redirect, or now)."""
+    queued = [*request.session.get(FLASH_KEY, []), [level, message[:300]]]
+    request.session[FLASH_KEY] = queued[-FLASH_LIMIT:]
+
+
+def _pop_flash(request: Request) -> list[tuple[str, str]]:
+    if "session" not in request.scope or FLASH_KEY not in request.session:
+        return []
+    return [(level, message) for level, message in request.session.pop(FLASH_KEY)]
+
+
 def render(
     request: Request,
     template: str,
@@ -146,10 +163,17 @@ def render(
         "settings": request.app.state.settings,
         "nav": nav_for(request, user),
         "path": request.url.path,
+        "toasts": _pop_flash(request),
     }
     base.update(context or {})
     if block and is_htmx(request):
-        return templates.TemplateResponse(request, template, base, block_name=block, status_code=status_code)
+        response = templates.TemplateResponse(request, template, base, block_name=block, status_code=status_code)
+        if base["toasts"]:
+            # The fragment carries its confirmations out of band, into the page's live region.
+            oob = templates.get_template("toast.html").render({**base, "oob": True}).encode()
+            response.body = bytes(response.body) + oob
+            response.headers["content-length"] = str(len(response.body))
+        return response
     return templates.TemplateResponse(request, template, base, status_code=status_code)
 
 

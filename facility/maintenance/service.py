@@ -271,3 +271,11 @@ def photo_ids(session: Session, order_id: int) -> list[int]:
 def managers(session: Session) -> list[User]:
     query = select(User).where(col(User.role).in_([r.value for r in MANAGING_ROLES]))
     return list(session.exec(query.where(col(User.active).is_(True))))
+
+
+def count_overdue(session: Session, viewer: User | None, now: datetime | None = None) -> int:
+    """Open work orders past their due time; staff only (the manager's today page)."""
+    ensure_role(viewer, *STAFF_ROLES)
+    query = select(func.count()).select_from(WorkOrder)
+    query = query.where(col(WorkOrder.status).in_(OPEN_STATUSES), col(WorkOrder.due_at) < (now or utcnow()))
+    return session.exec(query).one()

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from facility.core.auth import DbSession, OptionalUser
 from facility.core.params import ObjectId
-from facility.core.web import NavItem, redirect, render
+from facility.core.web import NavItem, render
 from facility.rooms import service
 from facility.rooms.kinds import Layout, RoomKind
 from facility.rooms.schemas import RoomFilters
@@ -21,11 +21,6 @@ PAGE_SIZE = 24
 
 def _int_or_none(value: str | None) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
-
-
-@router.get("/")
-def home(request: Request) -> Response:
-    return redirect(request, "/rooms")
 
 
 @router.get("/rooms")

@@ -323,3 +323,8 @@ def list_devices_in_room(session: Session, room_id: int) -> list[Device]:
 def recent_cleared_alerts(session: Session, *, limit: int = 50) -> list[Alert]:
     query = select(Alert).where(Alert.state == "cleared").order_by(col(Alert.id).desc()).limit(limit)
     return list(session.exec(query).all())
+
+
+def count_open_alerts(session: Session) -> int:
+    """Alerts still active (the manager's today page shows the number)."""
+    return session.exec(select(func.count()).select_from(Alert).where(Alert.state == "active")).one()

@@ -14,8 +14,9 @@ import httpx
 import pytest
 from sqlmodel import Session, col, func, select
 
-from facility.booking import flows, service
+from facility.booking import flows, series, service
 from facility.booking.models import Block, Booking, FeeSchedule, Invoice, Payment, SpaceClaim, WaitlistEntry
+from facility.booking.schemas import SeriesCreate
 from facility.core.config import Settings
 from facility.core.models import AuditEntry, Role, User
 from facility.core.security import issue_token
@@ -239,6 +240,26 @@ def test_series_requests_for_the_same_dates(session: Session, served: str) -> No
     assert won(race(served, [("POST", "/api/v1/series", body, r) for r in renters]), 201) == 1
     session.expire_all()
     assert session.exec(select(func.count()).select_from(Booking)).one() == 4
+
+
+def test_bulk_series_approvals_approve_once(session: Session, served: str) -> None:
+    room = make_room(session)
+    session.add(FeeSchedule(room_id=room.id, hourly=50_000))
+    session.commit()
+    day = next_weekday(weeks=4)
+    body = SeriesCreate(
+        room_id=room.id, start=seoul(day, 10), end=seoul(day, 12), rrule="FREQ=WEEKLY;COUNT=3", title="정기"
+    )
+    created, _bookings, _report = series.create_series(session, make_user(session), body)
+    session.commit()
+    path = f"/api/v1/series/{created.id}/approve"
+    assert won(race(served, [("POST", path, None, m) for m in _managers(session)])) == 1
+    session.expire_all()
+    rows = session.exec(select(Booking).where(Booking.series_id == created.id)).all()
+    assert [b.status for b in rows] == ["approved"] * 3
+    assert len(session.exec(select(Invoice).where(col(Invoice.booking_id).in_([b.id for b in rows]))).all()) == 3
+    decisions = select(func.count()).where(col(AuditEntry.action) == "series.approve")
+    assert session.exec(decisions).one() == 1
 
 
 def test_a_waitlist_offer_is_taken_once(session: Session, served: str) -> None:

@@ -21,7 +21,7 @@ from facility.core.errors import FacilityError, InvalidInput
 from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.security import sign_value
-from facility.core.web import form_savepoint, redirect, render
+from facility.core.web import flash, form_savepoint, redirect, render
 from facility.rooms import service as rooms_service
 
 router = APIRouter(include_in_schema=False)
@@ -58,11 +58,16 @@ def decide(
     user: CurrentUser,
     approve: Annotated[bool, Form()],
     reason: Annotated[str, Form(max_length=500)] = "",
+    back: Annotated[bool, Form()] = False,
 ) -> Response:
     if approve:
         booking = flows.approve_booking(session, user, booking_id)
+        flash(request, _("Approved: {title}", title=booking.title))
     else:
         booking = flows.reject_booking(session, user, booking_id, reason)
+        flash(request, _("Rejected: {title}", title=booking.title))
+    if back:
+        return redirect(request, f"/manage/bookings/{booking_id}")
     rooms = {booking.room_id: rooms_service.get_room(session, booking.room_id)}
     orgs = queries.organizations_by_id(session, {booking.organization_id} if booking.organization_id else set())
     return render(
@@ -80,10 +85,12 @@ def manager_cancel(
     session: DbSession,
     user: CurrentUser,
     reason: Annotated[str, Form(max_length=500)],
+    back: Annotated[bool, Form()] = False,
 ) -> Response:
     ensure_role(user, *MANAGING_ROLES)
-    flows.cancel_booking(session, user, booking_id, reason)
-    return redirect(request, "/manage/bookings")
+    booking = flows.cancel_booking(session, user, booking_id, reason)
+    flash(request, _("Cancelled: {title}", title=booking.title))
+    return redirect(request, f"/manage/bookings/{booking_id}" if back else "/manage/bookings")
 
 
 @router.post("/manage/bookings/{booking_id}/move")
@@ -95,6 +102,7 @@ def manager_move(
     day: Annotated[str, Form()],
     start: Annotated[str, Form()],
     end: Annotated[str, Form()],
+    back: Annotated[bool, Form()] = False,
 ) -> Response:
     ensure_role(user, *MANAGING_ROLES)
     zone = _zone(request)
@@ -104,8 +112,9 @@ def manager_move(
         ends_at = datetime.combine(local, time.fromisoformat(end), tzinfo=zone)
     except ValueError:
         raise InvalidInput(_("Enter the day as YYYY-MM-DD and the times as HH:MM.")) from None
-    service.move_booking(session, user, booking_id, starts_at, ends_at)
-    return redirect(request, "/manage/bookings")
+    booking = service.move_booking(session, user, booking_id, starts_at, ends_at)
+    flash(request, _("Moved: {title}", title=booking.title))
+    return redirect(request, f"/manage/bookings/{booking_id}" if back else "/manage/bookings")
 
 
 @router.get("/manage/grid")
@@ -208,6 +217,7 @@ def add_block(
 def remove_block(request: Request, block_id: int, session: DbSession, user: CurrentUser) -> Response:
     ensure_role(user, *MANAGING_ROLES)
     blocks.remove_block(session, user, block_id)
+    flash(request, _("Block removed."))
     return redirect(request, "/manage/blocks")
 
 
@@ -235,8 +245,9 @@ def record_payment(
     amount: Annotated[int, Form()],
     paid_on: Annotated[str, Form()],
     reference: Annotated[str, Form(max_length=100)] = "",
+    back: Annotated[int | None, Form()] = None,
 ) -> Response:
-    flows.record_payment(
+    payment = flows.record_payment(
         session,
         user,
         invoice_id,
@@ -244,7 +255,9 @@ def record_payment(
         paid_on=parse_day(paid_on, today(request)),
         reference=reference,
     )
-    return redirect(request, "/manage/invoices")
+    paid = format(payment.amount, ",")
+    flash(request, _("Payment of {amount} won recorded.", amount=paid))
+    return redirect(request, f"/manage/bookings/{back}" if back else "/manage/invoices")
 
 
 @router.get("/manage/reports")
