@@ -28,7 +28,7 @@ from facility.core.db import SQLiteWriteGate, get_engine, pending_migrations
 from facility.core.handlers import install_error_handlers
 from facility.core.ops import observe_request
 from facility.core.web import request_language
-from facility.domains import import_all_models
+from facility.domains import connect_domains, import_all_models
 from facility.imports import views as import_pages
 from facility.maintenance import router as maintenance_api
 from facility.maintenance import views as maintenance_pages
@@ -70,6 +70,7 @@ class NotMigrated(RuntimeError):
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
     settings = settings or get_settings()
     import_all_models()
+    connect_domains()
     i18n.load_catalogues()
     engine = get_engine(settings.sqlalchemy_url, settings.database_limits)
     if check_migrations and pending_migrations(engine):

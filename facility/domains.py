@@ -15,9 +15,11 @@ from facility.core import models as core_models
 from facility.core import outbox as core_outbox
 from facility.core import tasks as core_tasks
 from facility.core.jobs import Job
+from facility.maintenance import alerts as maintenance_alerts
 from facility.maintenance import models as maintenance_models
 from facility.maintenance import tasks as maintenance_tasks
 from facility.rooms import models as rooms_models
+from facility.sensors import alert_work
 from facility.sensors import models as sensors_models
 from facility.sensors import tasks as sensors_tasks
 
@@ -38,3 +40,9 @@ JOBS: tuple[Job, ...] = (*core_tasks.JOBS, *booking_tasks.JOBS, *sensors_tasks.J
 def import_all_models() -> tuple[ModuleType, ...]:
     """The modules whose import registered every table on SQLModel.metadata (for Alembic and tests)."""
     return TABLE_MODULES
+
+
+def connect_domains() -> None:
+    """Callbacks a lower domain calls into a higher one: sensors' alert pages ask maintenance for
+    each alert's work order without importing it."""
+    alert_work.register_work_order_lookup(maintenance_alerts.work_orders_by_alert)

@@ -12,6 +12,7 @@ from facility.core.errors import Conflict, InvalidInput, NotFound, TooManyReques
 from facility.core.i18n import gettext as _
 from facility.core.models import (
     MANAGING_ROLES,
+    STAFF_ROLES,
     Organization,
     OrgKind,
     OrgStatus,
@@ -245,3 +246,9 @@ def decide_organization(session: Session, actor: User, org_id: int, *, approve: 
 def organization_is_approved(session: Session, organization_id: int | None) -> bool:
     org = session.get(Organization, organization_id) if organization_id else None
     return org is not None and org.status == OrgStatus.approved.value
+
+
+def active_staff(session: Session) -> list[User]:
+    """Active staff by name: whom work and alerts can be assigned to."""
+    query = select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
+    return list(session.exec(query.where(col(User.active).is_(True)).order_by(User.full_name)))

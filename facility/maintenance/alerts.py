@@ -11,21 +11,31 @@ inspection due now when a matching alert arrives, unless one of theirs is still 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from facility.core import audit
+from facility.core.auth import ensure_role
 from facility.core.config import Settings
-from facility.core.db import session_scope
+from facility.core.db import session_scope, utcnow
+from facility.core.i18n import gettext as _
+from facility.core.i18n import label
 from facility.core.jobs import Job, SchedulerState
+from facility.core.models import STAFF_ROLES, User
 from facility.maintenance import plans
 from facility.maintenance import service as work_orders
+from facility.maintenance.assignment import TRADE_OF_RULE
+from facility.maintenance.exceptions import AlertHasWorkOrder
 from facility.maintenance.kinds import OPEN_STATUSES, PlanKind, Priority, WorkOrderSource
 from facility.maintenance.models import MaintenancePlan, WorkOrder
 from facility.maintenance.schemas import WorkOrderCreate
+from facility.sensors import alert_work
 from facility.sensors import service as sensors
+from facility.sensors.exceptions import AlertAlreadyHandled
 from facility.sensors.models import Alert
 
 CURSOR_ROW = "maintenance.alerts.cursor"
@@ -34,6 +44,7 @@ DEBOUNCE = timedelta(minutes=30)
 BATCH = 500
 PRIORITY = {"critical": Priority.critical, "warning": Priority.high}
 RESPONSE_TIME = {Priority.critical: timedelta(hours=4), Priority.high: timedelta(hours=24)}
+DEFAULT_RESPONSE = timedelta(days=3)
 
 
 def alert_key(alert: Alert) -> str:
@@ -67,6 +78,18 @@ def _trigger_condition_plans(session: Session, alert: Alert, now: datetime) -> N
         plans.open_usage_occurrence(session, plan, now)
 
 
+def _work_order_for(alert: Alert, now: datetime, priority: Priority) -> WorkOrderCreate:
+    return WorkOrderCreate(
+        title=f"[경보/Alert] {label(f'rule.{alert.rule}')}: {alert.message}"[:200],
+        description=f"{alert_work.describe(alert)}\nrule {alert.rule}, metric {alert.metric}, value {alert.value}, "
+        f"raised {alert.raised_at.isoformat()} (alert #{alert.id})",
+        priority=priority,
+        room_id=alert.room_id,
+        due_at=now + RESPONSE_TIME.get(priority, DEFAULT_RESPONSE),
+        trade=TRADE_OF_RULE.get(alert.rule, "general"),
+    )
+
+
 def open_work_orders_for_alerts(session: Session, now: datetime) -> int:
     """Open a work order for each new warning or critical alert not already being handled."""
     state = session.get(SchedulerState, CURSOR_ROW) or SchedulerState(name=CURSOR_ROW, cursor=0)
@@ -76,22 +99,53 @@ def open_work_orders_for_alerts(session: Session, now: datetime) -> int:
         _trigger_condition_plans(session, alert, now)
         priority = PRIORITY.get(alert.severity)
         key = alert_key(alert)
-        if priority is None or _already_handled(session, key, now):
+        if priority is None or alert.resolved_at is not None or _already_handled(session, key, now):
             continue
-        data = WorkOrderCreate(
-            title=f"[경보/Alert] {alert.message}"[:200],
-            description=f"rule {alert.rule}, metric {alert.metric}, value {alert.value}, "
-            f"raised {alert.raised_at.isoformat()} (alert #{alert.id})",
-            priority=priority,
-            room_id=alert.room_id,
-            due_at=now + RESPONSE_TIME[priority],
+        work_orders.create_work_order(
+            session,
+            None,
+            _work_order_for(alert, now, priority),
+            source=WorkOrderSource.alert,
+            source_key=key,
+            alert_id=alert.id,
         )
-        work_orders.create_work_order(session, None, data, source=WorkOrderSource.alert, source_key=key)
         opened += 1
     state.last_run_at = now
     session.add(state)
     session.flush()
     return opened
+
+
+def open_for_alert(session: Session, actor: User, alert_id: int) -> WorkOrder:
+    """Staff turn an alert into a work order by hand (409 when it already has an open one)."""
+    ensure_role(actor, *STAFF_ROLES)
+    alert = alert_work.get_alert(session, actor, alert_id)
+    existing = session.exec(
+        select(WorkOrder).where(WorkOrder.alert_id == alert.id, col(WorkOrder.status).in_(OPEN_STATUSES))
+    ).first()
+    if existing is not None:
+        raise AlertHasWorkOrder(
+            _("This alert already has work order #{order}.", order=existing.id), extra={"work_order_id": existing.id}
+        )
+    if alert.resolved_at is not None:
+        raise AlertAlreadyHandled(_("This alert was already resolved."))
+    now = utcnow()
+    data = _work_order_for(alert, now, PRIORITY.get(alert.severity, Priority.normal))
+    order = work_orders.create_work_order(
+        session, actor, data, source=WorkOrderSource.alert, source_key=alert_key(alert), alert_id=alert.id
+    )
+    audit.record(session, actor, "alert.work_order", "alert", alert.id, after={"work_order_id": order.id})
+    return order
+
+
+def work_orders_by_alert(session: Session, alert_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+    """Each alert's newest work order and its status (registered with sensors by the app)."""
+    rows = session.exec(
+        select(WorkOrder.alert_id, WorkOrder.id, WorkOrder.status)
+        .where(col(WorkOrder.alert_id).in_(list(alert_ids)))
+        .order_by(col(WorkOrder.id))
+    ).all()
+    return {alert: (order, status) for alert, order, status in rows if alert is not None and order is not None}
 
 
 def _alerts_job(engine: Engine, _settings: Settings, now: datetime) -> int:

@@ -43,3 +43,13 @@ class InvalidAnswers(InvalidInput):
 
 class InvalidRecurrence(InvalidInput):
     code = "invalid_rrule"
+
+
+class CompletionIncomplete(InvalidInput):
+    """Done was asked for without what completing needs; `extra["fields"]` says which and why."""
+
+    code = "completion_incomplete"
+
+
+class AlertHasWorkOrder(Conflict):
+    code = "alert_has_work_order"

@@ -16,6 +16,7 @@ from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
 from facility.maintenance import catalogue
 from facility.maintenance import service as work_orders
+from facility.maintenance.completion import name_matches
 from facility.maintenance.exceptions import (
     InspectionClosed,
     InspectionNotFound,
@@ -187,11 +188,16 @@ def _record(
     template: InspectionTemplate,
     data: SubmissionCreate,
 ) -> Submission:
-    if not data.signature:
-        raise InvalidAnswers(_("Sign the checklist before submitting."), extra={"item": "signature"})
+    if not data.signature and not name_matches(actor, data.confirm_name):
+        message = (
+            _("The typed name does not match your name ({name}).", name=actor.full_name)
+            if data.confirm_name.strip()
+            else _("Sign, or type your name to confirm.")
+        )
+        raise InvalidAnswers(message, extra={"item": "signature"})
     items = catalogue.items_of_version(session, template, inspection.template_version)
     answers, failed = _check_answers(session, actor, items, data.answers)
-    signature = store_photo(session, data.signature, uploaded_by=actor.id)
+    signature = store_photo(session, data.signature, uploaded_by=actor.id) if data.signature else None
     previous = session.exec(
         select(Submission).where(Submission.inspection_id == inspection.id).order_by(col(Submission.id).desc())
     ).first()
@@ -205,8 +211,8 @@ def _record(
         template_version=inspection.template_version,
         failed_items=failed,
         result="fail" if failed else "pass",
-        signature_photo_id=signature.id,
-        signed_by=data.signed_by or actor.full_name or actor.email,
+        signature_photo_id=signature.id if signature else None,
+        signed_by=(" ".join(data.confirm_name.split()) or data.signed_by or actor.full_name or actor.email)[:100],
         note=data.note,
         submitted_by=actor.id,
         submitted_at=now,

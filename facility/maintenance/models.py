@@ -230,6 +230,15 @@ class WorkOrder(SQLModel, table=True):
     block_ends_at: datetime | None = utc_field(default=None, nullable=True)
     block_id: int | None = Field(default=None)  # booking's block; no FK across in-flight domains
     minutes_spent: int = Field(default=0, ge=0)
+    # The sensor alert it was opened for (sensors never reads this table; maintenance shows the link).
+    alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
+    # The craft it needs; with the building it picks the default assignee (`mnt_assignment_rule`).
+    trade: str = Field(default="", max_length=40)
+    # Completing asks for a note, the time spent and a signature or typed name; parts when asked.
+    needs_parts: bool = Field(default=False)
+    # The photo row points back here (`mnt_photo.work_order_id`); no FK this way, or the two tables cycle.
+    signature_photo_id: int | None = Field(default=None)
+    signed_by: str = Field(default="", max_length=100)
     created_by: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False, index=True)
     updated_at: datetime = utc_field(default_factory=utcnow, nullable=False)
@@ -256,4 +265,17 @@ class PartUsage(SQLModel, table=True):
     part_id: int = Field(foreign_key="mnt_part.id", index=True)
     quantity: int = Field(ge=1)
     used_by: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+
+
+class AssignmentRule(SQLModel, table=True):
+    """Who gets a building's work of one trade by default (an empty trade: any other trade)."""
+
+    __tablename__ = "mnt_assignment_rule"
+    __table_args__ = (UniqueConstraint("building_id", "trade"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    building_id: int = Field(foreign_key="building.id", index=True)
+    trade: str = Field(default="", max_length=40)
+    assignee_id: int = Field(foreign_key="user_account.id", index=True)
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)

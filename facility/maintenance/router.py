@@ -17,9 +17,12 @@ from facility.core.errors import (
 )
 from facility.core.idempotency import IDEMPOTENT
 from facility.core.params import MAX_ID, Limit, ObjectId, Offset
-from facility.maintenance import admin_api, assets, inspections, templates_api
+from facility.maintenance import admin_api, assets, assignment, inspections, templates_api
+from facility.maintenance import alerts as alert_orders
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import (
+    AlertHasWorkOrder,
+    CompletionIncomplete,
     InspectionClosed,
     InspectionNotFound,
     InvalidAnswers,
@@ -30,14 +33,18 @@ from facility.maintenance.models import Submission, WorkOrder
 from facility.maintenance.schemas import (
     AssetList,
     AssetPublic,
+    AssignmentRulePublic,
+    AssignmentRuleSet,
     InspectionList,
     SubmissionCreate,
     SubmissionResult,
     TransitionRequest,
+    WorkOrderAssign,
     WorkOrderCreate,
     WorkOrderList,
     WorkOrderPublic,
 )
+from facility.sensors.exceptions import AlertAlreadyHandled, AlertNotFound
 
 router = APIRouter(prefix="/api/v1", tags=["maintenance"])
 AUTH_ERRORS = (NotAuthenticated, Forbidden)
@@ -114,7 +121,7 @@ def read_work_order(order_id: ObjectId, session: DbSession, user: CurrentUser) -
 @router.post(
     "/work-orders/{order_id}/transition",
     response_model=WorkOrderPublic,
-    responses=error_responses(*AUTH_ERRORS, WorkOrderNotFound, InvalidTransition, InvalidInput),
+    responses=error_responses(*AUTH_ERRORS, WorkOrderNotFound, InvalidTransition, InvalidInput, CompletionIncomplete),
 )
 def transition_work_order(
     order_id: ObjectId, body: TransitionRequest, session: DbSession, user: CurrentUser
@@ -128,8 +135,50 @@ def transition_work_order(
         assignee_id=body.assignee_id,
         note=body.note,
         minutes_spent=body.minutes_spent,
+        signature=body.signature,
+        confirm_name=body.confirm_name,
     )
     return _order_public(order)
+
+
+@router.post(
+    "/work-orders/{order_id}/assign",
+    response_model=WorkOrderPublic,
+    responses=error_responses(*AUTH_ERRORS, WorkOrderNotFound, InvalidTransition, InvalidInput),
+)
+def assign_work_order(
+    order_id: ObjectId, body: WorkOrderAssign, session: DbSession, user: CurrentUser
+) -> WorkOrderPublic:
+    """A manager assigns (or reassigns) open work; the assignee is notified."""
+    return _order_public(work_orders.assign_work_order(session, user, order_id, body.assignee_id))
+
+
+@router.post(
+    "/alerts/{alert_id}/work-order",
+    response_model=WorkOrderPublic,
+    status_code=201,
+    responses=error_responses(*AUTH_ERRORS, AlertNotFound, AlertHasWorkOrder, AlertAlreadyHandled),
+)
+def open_work_order_for_alert(alert_id: ObjectId, session: DbSession, user: CurrentUser) -> WorkOrderPublic:
+    """Crew or a manager opens a work order for an alert, linked both ways (409 if it has one)."""
+    return _order_public(alert_orders.open_for_alert(session, user, alert_id))
+
+
+@router.get("/assignment-rules", response_model=list[AssignmentRulePublic], responses=error_responses(*AUTH_ERRORS))
+def list_assignment_rules(session: DbSession, user: CurrentUser) -> list[AssignmentRulePublic]:
+    """Who gets each building's work of each trade by default (staff)."""
+    return [AssignmentRulePublic.model_validate(r) for r in assignment.list_rules(session, user)]
+
+
+@router.put(
+    "/assignment-rules",
+    response_model=AssignmentRulePublic,
+    responses=error_responses(*AUTH_ERRORS, InvalidInput),
+)
+def set_assignment_rule(body: AssignmentRuleSet, session: DbSession, user: CurrentUser) -> AssignmentRulePublic:
+    """A manager sets who gets a building's work of a trade (an empty trade: all others); audited."""
+    rule = assignment.set_rule(session, user, body.building_id, body.trade, body.assignee_id)
+    return AssignmentRulePublic.model_validate(rule)
 
 
 @router.get("/inspections", response_model=InspectionList, responses=error_responses(*AUTH_ERRORS))

@@ -48,6 +48,8 @@ class WorkOrderCreate(BaseModel):
     needs_room: bool = False
     block_starts_at: AwareDatetime | None = None
     block_ends_at: AwareDatetime | None = None
+    trade: str = Field(default="", max_length=40)
+    needs_parts: bool = False
 
 
 class WorkOrderPublic(BaseModel):
@@ -67,6 +69,10 @@ class WorkOrderPublic(BaseModel):
     needs_room: bool
     block_id: int | None
     minutes_spent: int
+    alert_id: int | None = None
+    trade: str = ""
+    needs_parts: bool = False
+    signed_by: str = ""
     created_at: datetime
     done_at: datetime | None
     verified_at: datetime | None
@@ -84,6 +90,27 @@ class TransitionRequest(BaseModel):
     assignee_id: RowId | None = None
     note: str = Field(default="", max_length=2000)
     minutes_spent: int | None = Field(default=None, ge=0, le=100_000)
+    signature: str | None = Field(default=None, description="data:image/png;base64,... (done)")
+    confirm_name: str = Field(default="", max_length=100, description="your name typed instead of a signature")
+
+
+class WorkOrderAssign(BaseModel):
+    assignee_id: RowId
+
+
+class AssignmentRuleSet(BaseModel):
+    building_id: RowId
+    trade: str = Field(default="", max_length=40, description="empty: every trade without its own rule")
+    assignee_id: RowId
+
+
+class AssignmentRulePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    building_id: int
+    trade: str
+    assignee_id: int
 
 
 class InspectionPublic(BaseModel):
@@ -114,6 +141,7 @@ class SubmissionCreate(BaseModel):
     answers: dict[str, Any] = Field(default_factory=dict)
     signature: str | None = Field(default=None, description="data:image/png;base64,... of the signature")
     signed_by: str = Field(default="", max_length=100)
+    confirm_name: str = Field(default="", max_length=100, description="your name typed instead of a signature")
     note: str = Field(default="", max_length=1000)
     filled_at: AwareDatetime | None = None
 

@@ -6,12 +6,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from facility.core import audit
+from facility.core import accounts, audit, channels
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Forbidden, InvalidInput
 from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, Role, User
+from facility.maintenance import assignment
+from facility.maintenance.completion import Evidence, record_done
 from facility.maintenance.exceptions import InvalidTransition, WorkOrderNotFound
 from facility.maintenance.integrations import sync_room_block
 from facility.maintenance.kinds import (
@@ -27,6 +29,7 @@ from facility.maintenance.schemas import WorkOrderCreate
 from facility.rooms import service as rooms_service
 from facility.rooms.kinds import RoomStatus
 from facility.rooms.models import Room
+from facility.sensors.models import Alert
 
 
 def is_overdue(order: WorkOrder, now: datetime | None = None) -> bool:
@@ -41,41 +44,85 @@ def create_work_order(
     source: WorkOrderSource = WorkOrderSource.manual,
     source_key: str = "",
     inspection_id: int | None = None,
+    alert_id: int | None = None,
 ) -> WorkOrder:
-    """Staff open a work order (the scheduler and checklists open them as the system)."""
+    """Staff open a work order (the scheduler and checklists open them as the system).
+
+    Generated work (not manual) without an assignee gets the building's assignment rule for its
+    trade, so it lands under someone's "assigned to me" with its room.
+    """
     if actor is not None:
         ensure_role(actor, *STAFF_ROLES)
-    room_id = data.room_id
+    room_id, building_id, trade = data.room_id, None, data.trade
     if data.asset_id is not None:
         asset = session.get(Asset, data.asset_id)
         if asset is None:
             raise InvalidInput(_("Asset {asset} does not exist.", asset=data.asset_id))
         room_id = room_id or asset.room_id
-    if room_id is not None and session.get(Room, room_id) is None:
+        building_id = asset.building_id
+        trade = trade or assignment.TRADE_OF_ASSET.get(asset.kind, "general")
+    room = session.get(Room, room_id) if room_id is not None else None
+    if room_id is not None and room is None:
         raise InvalidInput(_("Room {room} does not exist.", room=room_id))
-    if data.assignee_id is not None:
-        _check_assignee(session, data.assignee_id)
+    building_id = room.building_id if room is not None else building_id
+    assignee_id = data.assignee_id
+    if assignee_id is not None:
+        _check_assignee(session, assignee_id)
+    elif source != WorkOrderSource.manual:
+        assignee_id = assignment.default_assignee(session, building_id, trade or "general")
     order = WorkOrder(
-        **data.model_dump(exclude={"room_id", "priority"}),
+        **data.model_dump(exclude={"room_id", "priority", "assignee_id", "trade"}),
         room_id=room_id,
+        assignee_id=assignee_id,
+        trade=trade,
         priority=data.priority.value,
-        status=(WorkOrderStatus.assigned if data.assignee_id else WorkOrderStatus.open).value,
+        status=(WorkOrderStatus.assigned if assignee_id else WorkOrderStatus.open).value,
         source=source.value,
         source_key=source_key,
         inspection_id=inspection_id,
+        alert_id=alert_id,
         created_by=actor.id if actor else None,
     )
     session.add(order)
     session.flush()
     audit.record(session, actor, "work_order.create", "work_order", order.id, after=order)
     _after_change(session, actor, order)
+    if assignee_id is not None:
+        _tell_assignee(session, order)
+    return order
+
+
+def _tell_assignee(session: Session, order: WorkOrder) -> None:
+    user = session.get(User, order.assignee_id) if order.assignee_id else None
+    if user is not None:
+        subject = _("Work order #{order} assigned to you: {title}", order=order.id, title=order.title)[:300]
+        channels.notify_staff(session, [user.email], subject=subject, body=f"/maintenance/work-orders/{order.id}")
+
+
+def assign_work_order(session: Session, actor: User, order_id: int, assignee_id: int) -> WorkOrder:
+    """A manager gives open work to a staff member, or hands it from one to another."""
+    ensure_role(actor, *MANAGING_ROLES)
+    order = get_work_order(session, actor, order_id, lock=True)
+    if order.status not in OPEN_STATUSES:
+        raise InvalidTransition(
+            _("A closed work order cannot be assigned."), extra={"from": order.status, "allowed": OPEN_STATUSES}
+        )
+    before = audit.snapshot(order)
+    order.assignee_id = _check_assignee(session, assignee_id).id
+    if order.status == WorkOrderStatus.open.value:
+        order.status = WorkOrderStatus.assigned.value
+    order.updated_at = utcnow()
+    session.add(order)
+    session.flush()
+    audit.record(session, actor, "work_order.assign", "work_order", order.id, before=before, after=order)
+    _tell_assignee(session, order)
     return order
 
 
 def _check_assignee(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or not user.active or user.role not in STAFF_ROLES:
-        raise InvalidInput(_("The assignee must be an active staff member."))
+        raise InvalidInput(_("The assignee must be an active staff member."), extra={"field": "assignee_id"})
     return user
 
 
@@ -132,6 +179,8 @@ def transition(
     assignee_id: int | None = None,
     note: str = "",
     minutes_spent: int | None = None,
+    signature: str | None = None,
+    confirm_name: str = "",
 ) -> WorkOrder:
     """Move a work order to another state if the state machine and the actor's role allow it."""
     ensure_role(actor, *STAFF_ROLES)
@@ -154,6 +203,7 @@ def transition(
         order.assignee_id = None
     now = utcnow()
     if to == WorkOrderStatus.done:
+        record_done(session, actor, order, Evidence(note, minutes_spent, signature, confirm_name))
         order.done_at = now
     if to == WorkOrderStatus.verified:
         order.verified_at = now
@@ -251,16 +301,16 @@ def parts_used(session: Session, order_id: int) -> list[tuple[PartUsage, Part]]:
 
 def staff(session: Session) -> list[User]:
     """Active staff by name: who work can be assigned to."""
-    query = select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
-    return list(session.exec(query.where(col(User.active).is_(True)).order_by(User.full_name)))
+    return accounts.active_staff(session)
 
 
-def named_in(session: Session, order: WorkOrder) -> dict[str, Room | Asset | User | None]:
+def named_in(session: Session, order: WorkOrder) -> dict[str, Room | Asset | User | Alert | None]:
     """The room, asset and assignee a work order names, by those names (for its page)."""
     return {
         "room": session.get(Room, order.room_id) if order.room_id else None,
         "asset": session.get(Asset, order.asset_id) if order.asset_id else None,
         "assignee": session.get(User, order.assignee_id) if order.assignee_id else None,
+        "alert": session.get(Alert, order.alert_id) if order.alert_id else None,
     }
 
 

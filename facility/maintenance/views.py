@@ -13,9 +13,11 @@ from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
 from facility.core.errors import FacilityError, InvalidInput
 from facility.core.i18n import gettext as _
+from facility.core.i18n import gettext_noop as N_
 from facility.core.models import Role, User
 from facility.core.params import ObjectId
 from facility.core.web import NavItem, form_savepoint, redirect, render
+from facility.maintenance import alerts as alert_orders
 from facility.maintenance import (
     assets,
     views_admin,
@@ -23,6 +25,7 @@ from facility.maintenance import (
     views_public,
 )
 from facility.maintenance import service as work_orders
+from facility.maintenance.exceptions import CompletionIncomplete
 from facility.maintenance.kinds import CREW_MOVES, TRANSITIONS, Priority, WorkOrderStatus
 from facility.maintenance.photos import store_photo
 from facility.maintenance.schemas import WorkOrderCreate
@@ -138,18 +141,28 @@ def create_from_form(
         # The room is booked then: show whose bookings, so the manager moves the work or calls them.
         context = _board_context(session, user) | {"conflicts": error.extra["conflicts"], "form": data}
         return render(request, "maintenance/board.html", context, status_code=409)
-    return redirect(request, f"/maintenance/work-orders/{order.id}")
+    return redirect(request, f"/maintenance/work-orders/{order.id}?done=created")
 
 
-@router.get("/maintenance/work-orders/{order_id}")
-def work_order_page(request: Request, order_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
+# What a work-order action says after its redirect: `?done=<key>`.
+DONE = {
+    "created": N_("Work order opened."),
+    "moved": N_("Work order updated."),
+    "assigned": N_("Work order assigned; the assignee has been notified."),
+    "completed": N_("Work order completed. Thank you."),
+    "comment": N_("Comment added."),
+    "part": N_("Part booked against the work order."),
+    "photo": N_("Photo added."),
+}
+
+
+def _work_order_context(session: DbSession, user: User, order_id: int) -> dict[str, object]:
     order = work_orders.get_work_order(session, user, order_id)
     current = WorkOrderStatus(order.status)
     moves = sorted(TRANSITIONS[current], key=list(WorkOrderStatus).index)
     if user.role == Role.crew:
         moves = [m for m in moves if (current, m) in CREW_MOVES and order.assignee_id == user.id]
-    photos = work_orders.photo_ids(session, order.id)  # type: ignore[arg-type]
-    context = {
+    return {
         "order": order,
         "moves": moves,
         "staff": work_orders.staff(session),
@@ -159,10 +172,20 @@ def work_order_page(request: Request, order_id: ObjectId, session: DbSession, us
         "comments": work_orders.list_comments(session, order.id),  # type: ignore[arg-type]
         "parts": work_orders.list_parts(session),
         "used": work_orders.parts_used(session, order.id),  # type: ignore[arg-type]
-        "photos": photos,
+        "photos": work_orders.photo_ids(session, order.id),  # type: ignore[arg-type]
         "buildings": {b.id: b for b in rooms_service.all_buildings(session)},
         "people": {u.id: u for u in work_orders.staff(session)},
+        "errors": {},
+        "form": {},
     }
+
+
+@router.get("/maintenance/work-orders/{order_id}")
+def work_order_page(
+    request: Request, order_id: ObjectId, session: DbSession, user: CurrentUser, done: str = ""
+) -> Response:
+    context = _work_order_context(session, user, order_id)
+    context["toast"] = _(DONE[done]) if done in DONE else ""
     return render(request, "maintenance/work_order.html", context)
 
 
@@ -176,17 +199,57 @@ def transition_from_form(
     assignee_id: Annotated[str, Form()] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
     minutes_spent: Annotated[str, Form()] = "",
+    confirm_name: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    work_orders.transition(
-        session,
-        user,
-        order_id,
-        to,
-        assignee_id=int(assignee_id) if assignee_id.isdigit() else None,
-        note=note,
-        minutes_spent=int(minutes_spent) if minutes_spent.isdigit() else None,
-    )
-    return redirect(request, f"/maintenance/work-orders/{order_id}")
+    minutes = minutes_spent.strip()
+    sent = {"note": note, "minutes_spent": minutes_spent, "confirm_name": confirm_name}
+    if minutes and (not minutes.isdigit() or len(minutes) > 6):
+        errors = {"minutes_spent": _("Enter the time spent in minutes.")}
+        return _refused(request, session, user, order_id, errors, sent)
+    try:
+        with form_savepoint(session):
+            work_orders.transition(
+                session,
+                user,
+                order_id,
+                to,
+                assignee_id=int(assignee_id) if assignee_id.isdigit() and len(assignee_id) < 10 else None,
+                note=note,
+                minutes_spent=int(minutes) if minutes else None,
+                confirm_name=confirm_name,
+            )
+    except CompletionIncomplete as error:
+        return _refused(request, session, user, order_id, error.extra["fields"], sent)
+    done = "completed" if to == WorkOrderStatus.done else "assigned" if to == WorkOrderStatus.assigned else "moved"
+    return redirect(request, f"/maintenance/work-orders/{order_id}?done={done}")
+
+
+def _refused(
+    request: Request, session: DbSession, user: User, order_id: int, errors: dict[str, str], sent: dict[str, str]
+) -> Response:
+    """The page again with each message beside its field and what was typed kept (422)."""
+    context = _work_order_context(session, user, order_id) | {"errors": errors, "form": sent}
+    return render(request, "maintenance/work_order.html", context, status_code=422)
+
+
+@router.post("/maintenance/work-orders/{order_id}/assign")
+def assign_from_form(
+    request: Request,
+    order_id: ObjectId,
+    session: DbSession,
+    user: CurrentUser,
+    assignee_id: Annotated[str, Form()] = "",
+) -> Response:
+    if not assignee_id.isdigit() or len(assignee_id) > 9:
+        raise InvalidInput(_("Choose whom to assign the work order to."))
+    work_orders.assign_work_order(session, user, order_id, int(assignee_id))
+    return redirect(request, f"/maintenance/work-orders/{order_id}?done=assigned")
+
+
+@router.post("/maintenance/alerts/{alert_id}/work-order")
+def work_order_for_alert(request: Request, alert_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
+    order = alert_orders.open_for_alert(session, user, alert_id)
+    return redirect(request, f"/maintenance/work-orders/{order.id}?done=created")
 
 
 @router.post("/maintenance/work-orders/{order_id}/comments")
@@ -198,7 +261,7 @@ def comment_from_form(
     body: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     work_orders.add_comment(session, user, order_id, body)
-    return redirect(request, f"/maintenance/work-orders/{order_id}")
+    return redirect(request, f"/maintenance/work-orders/{order_id}?done=comment")
 
 
 @router.post("/maintenance/work-orders/{order_id}/parts")
@@ -211,7 +274,7 @@ def part_from_form(
     quantity: Annotated[int, Form(ge=1, le=1000)] = 1,
 ) -> Response:
     work_orders.use_part(session, user, order_id, part_id, quantity)
-    return redirect(request, f"/maintenance/work-orders/{order_id}")
+    return redirect(request, f"/maintenance/work-orders/{order_id}?done=part")
 
 
 @router.post("/maintenance/work-orders/{order_id}/photos")
@@ -228,4 +291,4 @@ async def photo_from_form(
     data = await photo.read()
     url = f"data:{photo.content_type};base64," + base64.b64encode(data).decode()
     store_photo(session, url, uploaded_by=user.id, work_order_id=order.id)
-    return redirect(request, f"/maintenance/work-orders/{order_id}")
+    return redirect(request, f"/maintenance/work-orders/{order_id}?done=photo")

@@ -12,7 +12,7 @@ from facility.core.db import utcnow
 from facility.core.params import ObjectId
 from facility.core.web import render, request_language
 from facility.maintenance import catalogue, inspections
-from facility.maintenance.myday import my_day
+from facility.maintenance.myday import crew_day
 
 router = APIRouter(include_in_schema=False)
 SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "maintenance" / "sw.js"
@@ -25,10 +25,11 @@ def service_worker() -> Response:
 
 
 @router.get("/maintenance/my-day")
-def my_day_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
-    settings = request.app.state.settings
-    stops = my_day(session, user, utcnow(), settings.zone, request_language(request))
-    return render(request, "maintenance/my_day.html", {"stops": stops, "now": utcnow()})
+def my_day_page(request: Request, session: DbSession, user: CurrentUser, overdue: bool = False) -> Response:
+    """The crew's home: assigned to me, then today and this week; overdue counted (listed on request)."""
+    now = utcnow()
+    day = crew_day(session, user, now, request.app.state.settings.zone, request_language(request), with_overdue=overdue)
+    return render(request, "maintenance/my_day.html", {"day": day, "now": now, "show_overdue": overdue})
 
 
 @router.get("/maintenance/inspections/{inspection_id}/checklist")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from facility.core.errors import FacilityError, InvalidInput, NotFound
+from facility.core.errors import Conflict, FacilityError, InvalidInput, NotFound
 from facility.core.i18n import gettext as _
 
 
@@ -26,3 +26,16 @@ class ReadingStoreDown(FacilityError):
 
     def __init__(self) -> None:
         super().__init__(_("The reading store is not reachable right now; try again shortly."))
+
+
+class AlertNotFound(NotFound):
+    code = "alert_not_found"
+
+    def __init__(self, alert_id: object) -> None:
+        super().__init__(_("Alert {alert} does not exist.", alert=alert_id))
+
+
+class AlertAlreadyHandled(Conflict):
+    """Someone else acknowledged or resolved it first (or it is closed): the loser of a race."""
+
+    code = "alert_already_handled"

@@ -44,6 +44,15 @@ class Alert(SQLModel, table=True):
     value: float | None = Field(default=None)
     raised_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     cleared_at: datetime | None = utc_field(default=None, nullable=True)
+    # Staff work an alert: who saw it, who owns it, until when it waits, who closed it and how.
+    acknowledged_at: datetime | None = utc_field(default=None, nullable=True)
+    acknowledged_by: int | None = Field(default=None, foreign_key="user_account.id")
+    acknowledge_note: str = Field(default="", max_length=500)
+    assignee_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    snoozed_until: datetime | None = utc_field(default=None, nullable=True)
+    resolved_at: datetime | None = utc_field(default=None, nullable=True)
+    resolved_by: int | None = Field(default=None, foreign_key="user_account.id")
+    resolve_note: str = Field(default="", max_length=500)
 
 
 class AlertWatch(SQLModel, table=True):

@@ -15,12 +15,21 @@ from facility.core.i18n import gettext as _
 from facility.core.models import STAFF_ROLES
 from facility.core.params import MAX_ID, ObjectId
 from facility.rooms.exceptions import RoomNotFound
-from facility.sensors import occupancy, placement, service
+from facility.sensors import alert_work, occupancy, placement, service
 from facility.sensors.catalogue import METRICS
-from facility.sensors.exceptions import DeviceNotFound, ReadingStoreDown, UnknownMetric
+from facility.sensors.exceptions import (
+    AlertAlreadyHandled,
+    AlertNotFound,
+    DeviceNotFound,
+    ReadingStoreDown,
+    UnknownMetric,
+)
 from facility.sensors.models import Device
 from facility.sensors.schemas import (
+    AlertAssign,
+    AlertNote,
     AlertPublic,
+    AlertSnooze,
     DeadLetterPublic,
     DevicePlacement,
     DevicePublic,
@@ -193,6 +202,33 @@ def list_alerts(
     ensure_role(user, *STAFF_ROLES)
     alerts = service.list_alerts(session, active=active, since_id=since_id, room_id=room_id, limit=limit)
     return [AlertPublic.model_validate(a) for a in alerts]
+
+
+ALERT_ERRORS = error_responses(AlertNotFound, AlertAlreadyHandled, InvalidInput) | COMMON
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertPublic, responses=ALERT_ERRORS)
+def acknowledge_alert(alert_id: ObjectId, body: AlertNote, session: DbSession, user: CurrentUser) -> AlertPublic:
+    """Crew or a manager acknowledges an alert (first one wins; later ones 409); audited."""
+    return AlertPublic.model_validate(alert_work.acknowledge(session, user, alert_id, body.note))
+
+
+@router.post("/alerts/{alert_id}/assign", response_model=AlertPublic, responses=ALERT_ERRORS)
+def assign_alert(alert_id: ObjectId, body: AlertAssign, session: DbSession, user: CurrentUser) -> AlertPublic:
+    """A manager assigns an alert to a staff member, who is notified; audited."""
+    return AlertPublic.model_validate(alert_work.assign(session, user, alert_id, body.assignee_id))
+
+
+@router.post("/alerts/{alert_id}/snooze", response_model=AlertPublic, responses=ALERT_ERRORS)
+def snooze_alert(alert_id: ObjectId, body: AlertSnooze, session: DbSession, user: CurrentUser) -> AlertPublic:
+    """A manager snoozes an alert until a time (at most 7 days); audited."""
+    return AlertPublic.model_validate(alert_work.snooze(session, user, alert_id, body.until))
+
+
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertPublic, responses=ALERT_ERRORS)
+def resolve_alert(alert_id: ObjectId, body: AlertNote, session: DbSession, user: CurrentUser) -> AlertPublic:
+    """Crew or a manager resolves an alert with a note (first one wins; later ones 409); audited."""
+    return AlertPublic.model_validate(alert_work.resolve(session, user, alert_id, body.note))
 
 
 @router.get("/dead-letters", response_model=list[DeadLetterPublic], responses=COMMON)

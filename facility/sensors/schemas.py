@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class LatestValue(BaseModel):
@@ -70,6 +70,26 @@ class AlertPublic(BaseModel):
     value: float | None
     raised_at: datetime
     cleared_at: datetime | None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: int | None = None
+    acknowledge_note: str = ""
+    assignee_id: int | None = None
+    snoozed_until: datetime | None = None
+    resolved_at: datetime | None = None
+    resolved_by: int | None = None
+    resolve_note: str = ""
+
+
+class AlertNote(BaseModel):
+    note: str = Field(default="", max_length=500)
+
+
+class AlertAssign(BaseModel):
+    assignee_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class AlertSnooze(BaseModel):
+    until: AwareDatetime
 
 
 class DeadLetterPublic(BaseModel):

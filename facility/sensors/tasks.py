@@ -11,6 +11,7 @@ from sqlmodel import col, update
 from facility.core.config import Settings
 from facility.core.db import session_scope
 from facility.core.jobs import Job
+from facility.sensors import alert_work
 from facility.sensors.bookings import flag_job
 from facility.sensors.config import get_sensor_settings
 from facility.sensors.models import Device
@@ -42,8 +43,14 @@ def mark_silent_devices_offline(engine: Engine, _settings: Settings, now: dateti
     return int(result.rowcount or 0)
 
 
+def wake_snoozed_alerts(engine: Engine, _settings: Settings, now: datetime) -> int:
+    with session_scope(engine) as session:
+        return alert_work.wake_snoozed(session, now)
+
+
 JOBS = [
     Job("sensors.bookings_vs_occupancy", 300, flag_job),
     Job("sensors.retention", 3600, delete_old_readings),
     Job("sensors.silent_devices", 300, mark_silent_devices_offline),
+    Job("sensors.wake_snoozed", 60, wake_snoozed_alerts),
 ]

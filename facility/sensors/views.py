@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from facility.core import accounts
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
+from facility.core.errors import InvalidInput
 from facility.core.i18n import gettext as _
+from facility.core.i18n import gettext_noop as N_
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
 from facility.core.web import NavItem, redirect, render
 from facility.rooms import service as rooms_service
-from facility.sensors import placement, service
+from facility.sensors import alert_work, placement, service
 from facility.sensors.catalogue import BOARD_METRICS, METRICS, band
 from facility.sensors.charts import line_chart
 from facility.sensors.router import reading_store
@@ -99,6 +102,7 @@ def room_page(
     for metric in ordered:
         points = service.room_series(session, store, user, room_id, metric, start, end, every)
         charts.append((metric, line_chart(points, start, end, zone, metric=metric, label=label_of(metric))))
+    history = alert_work.room_history(session, room_id)
     context = {
         "room": rooms_service.to_public(session, [room])[0],
         "latest": latest,
@@ -107,6 +111,10 @@ def room_page(
         "windows": list(WINDOWS),
         "devices": service.list_devices_in_room(session, room_id),
         "alerts": service.list_alerts(session, room_id=room_id, active=True),
+        "history": history,
+        "people": alert_work.people(session, history),
+        "work_orders": alert_work.work_orders_for(session, history),
+        "describe": alert_work.describe,
         **_helpers(),
     }
     return render(request, "sensors/room.html", context, block="charts")
@@ -143,14 +151,90 @@ def place_device(
     return redirect(request, "/sensors/devices")
 
 
-@router.get("/sensors/alerts")
-def alerts_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
-    ensure_role(user, *STAFF_ROLES)
-    active = list(reversed(service.list_alerts(session, active=True)))
+# What a plain (non-htmx) action post says after its redirect: `?done=<key>`.
+DONE = {
+    "acknowledged": N_("Alert acknowledged."),
+    "assigned": N_("Alert assigned; the assignee has been notified."),
+    "snoozed": N_("Alert snoozed."),
+    "resolved": N_("Alert resolved."),
+}
+
+
+def _alerts_context(session: DbSession, user: CurrentUser) -> dict[str, object]:
+    now = utcnow()
+    active = alert_work.open_alerts(session, now)
+    snoozed = alert_work.snoozed_alerts(session, now)
     cleared = service.recent_cleared_alerts(session, limit=50)
-    rooms = service.rooms_by_id(session, {a.room_id for a in active + cleared if a.room_id})
-    context = {"active": active, "cleared": cleared, "rooms": rooms, **_helpers()}
+    shown = active + snoozed + cleared
+    return {
+        "active": active,
+        "snoozed": snoozed,
+        "cleared": cleared,
+        "rooms": service.rooms_by_id(session, {a.room_id for a in shown if a.room_id}),
+        "people": alert_work.people(session, shown),
+        "work_orders": alert_work.work_orders_for(session, shown),
+        "staff": accounts.active_staff(session) if user.is_manager else [],
+        "describe": alert_work.describe,
+        **_helpers(),
+    }
+
+
+@router.get("/sensors/alerts")
+def alerts_page(request: Request, session: DbSession, user: CurrentUser, done: str = "") -> Response:
+    ensure_role(user, *STAFF_ROLES)
+    context = _alerts_context(session, user) | {"toast": _(DONE[done]) if done in DONE else ""}
     return render(request, "sensors/alerts.html", context, block="alerts")
+
+
+def _acted(request: Request, session: DbSession, user: CurrentUser, done: str) -> Response:
+    """htmx: the list again with a toast; a plain post: back to the list (PRG) with the toast."""
+    if request.headers.get("hx-request") == "true":
+        context = _alerts_context(session, user) | {"toast": _(DONE[done])}
+        return render(request, "sensors/alerts.html", context, block="alerts")
+    return redirect(request, f"/sensors/alerts?done={done}")
+
+
+@router.post("/sensors/alerts/{alert_id}/acknowledge")
+def acknowledge_from_form(
+    request: Request, alert_id: ObjectId, session: DbSession, user: CurrentUser, note: Annotated[str, Form()] = ""
+) -> Response:
+    alert_work.acknowledge(session, user, alert_id, note[:500])
+    return _acted(request, session, user, "acknowledged")
+
+
+@router.post("/sensors/alerts/{alert_id}/resolve")
+def resolve_from_form(
+    request: Request, alert_id: ObjectId, session: DbSession, user: CurrentUser, note: Annotated[str, Form()] = ""
+) -> Response:
+    alert_work.resolve(session, user, alert_id, note[:500])
+    return _acted(request, session, user, "resolved")
+
+
+@router.post("/sensors/alerts/{alert_id}/assign")
+def assign_from_form(
+    request: Request,
+    alert_id: ObjectId,
+    session: DbSession,
+    user: CurrentUser,
+    assignee_id: Annotated[str, Form()] = "",
+) -> Response:
+    if not assignee_id.isdigit() or len(assignee_id) > 9:
+        raise InvalidInput(_("Choose whom to assign the alert to."))
+    alert_work.assign(session, user, alert_id, int(assignee_id))
+    return _acted(request, session, user, "assigned")
+
+
+@router.post("/sensors/alerts/{alert_id}/snooze")
+def snooze_from_form(
+    request: Request, alert_id: ObjectId, session: DbSession, user: CurrentUser, until: Annotated[str, Form()] = ""
+) -> Response:
+    try:
+        local = datetime.fromisoformat(until)
+    except ValueError:
+        raise InvalidInput(_("Choose until when to snooze the alert.")) from None
+    zone = request.app.state.settings.zone
+    alert_work.snooze(session, user, alert_id, local if local.tzinfo else local.replace(tzinfo=zone))
+    return _acted(request, session, user, "snoozed")
 
 
 @router.get("/sensors/dead-letters")

@@ -320,7 +320,7 @@ def test_work_order_changes_happen_once(session: Session, served: str) -> None:
     session.commit()
     path = f"/api/v1/work-orders/{order.id}/transition"
     assert won(race(served, [("POST", path, {"to": "in_progress"}, crew) for _ in range(RACERS)])) == 1
-    body = {"to": "done", "note": "교체", "minutes_spent": 30}
+    body = {"to": "done", "note": "교체", "minutes_spent": 30, "confirm_name": crew.full_name}
     assert won(race(served, [("POST", path, body, crew) for _ in range(RACERS)])) == 1
     session.expire_all()
     final = session.get(WorkOrder, order.id)

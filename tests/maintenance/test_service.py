@@ -36,7 +36,9 @@ def test_full_lifecycle_with_roles_and_audit(session: Session) -> None:
     work_orders.transition(session, crew, order.id, S.in_progress)
     work_orders.transition(session, crew, order.id, S.on_hold, note="부품 대기")
     work_orders.transition(session, crew, order.id, S.in_progress)
-    done = work_orders.transition(session, crew, order.id, S.done, minutes_spent=45)
+    done = work_orders.transition(
+        session, crew, order.id, S.done, minutes_spent=45, note="밸브 교체", confirm_name=crew.full_name
+    )
     assert done.done_at is not None and done.minutes_spent == 45
     with pytest.raises(Forbidden):
         work_orders.transition(session, crew, order.id, S.verified)
@@ -45,7 +47,7 @@ def test_full_lifecycle_with_roles_and_audit(session: Session) -> None:
     with pytest.raises(InvalidTransition) as error:
         work_orders.transition(session, manager, order.id, S.cancelled)
     assert error.value.extra["allowed"] == []
-    assert [c.body for c in work_orders.list_comments(session, order.id)] == ["부품 대기"]
+    assert [c.body for c in work_orders.list_comments(session, order.id)] == ["부품 대기", "밸브 교체"]
     actions = session.exec(
         select(AuditEntry.action).where(AuditEntry.entity == "work_order").order_by(AuditEntry.id)
     ).all()

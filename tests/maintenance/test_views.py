@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -6,6 +7,7 @@ from sqlmodel import Session, select
 from facility.core.db import utcnow
 from facility.core.models import Role
 from facility.maintenance.models import ProblemReport, WorkOrder
+from facility.maintenance.myday import start_of_day
 from facility.maintenance.schemas import WorkOrderCreate
 from facility.maintenance.service import create_work_order
 from facility.rooms.models import Building, Floor
@@ -67,19 +69,24 @@ def test_my_day_is_a_walking_route(client: TestClient, session: Session) -> None
     session.add_all([upstairs, downstairs])
     session.commit()
     now = utcnow()
-    first_due = make_inspection(session, plan=make_plan(session, room=upstairs), due_at=now - timedelta(hours=2))
+    today = start_of_day(now, ZoneInfo("Asia/Seoul"))
+    first_due = make_inspection(session, plan=make_plan(session, room=upstairs), due_at=today + (now - today) / 2)
     create_work_order(
         session,
         None,
         WorkOrderCreate(title="1층 조명", room_id=downstairs.id, assignee_id=crew.id, due_at=now + timedelta(hours=1)),
     )
-    make_inspection(session, plan=make_plan(session, room=downstairs), due_at=now + timedelta(days=3))
+    make_inspection(session, plan=make_plan(session, room=downstairs), due_at=now + timedelta(days=8))
+    make_inspection(session, plan=make_plan(session, room=downstairs), due_at=now - timedelta(days=40))
     session.commit()
     browser_login(client, crew)
     page = client.get("/maintenance/my-day").text
     stops = [chunk.split('"', 1)[0] for chunk in page.split('data-stop="')[1:]]
-    assert stops == ["work_order-1", f"inspection-{first_due.id}"]  # 1F before 3F; next week's not shown
+    assert stops == ["work_order-1", f"inspection-{first_due.id}"]  # assigned, then today; old and far not listed
     assert "overdue" in page.split(f'data-stop="inspection-{first_due.id}"', 1)[0].rsplit("<li", 1)[1]
+    assert "기한 지남: 1건" in page and 'href="/maintenance/my-day?overdue=1"' in page
+    listed = client.get("/maintenance/my-day?overdue=1").text
+    assert listed.count('data-stop="inspection-') == 2
 
 
 def test_checklist_page_shows_items_and_legal_basis(client: TestClient, session: Session) -> None:
@@ -147,8 +154,14 @@ def test_crew_works_an_order_through_the_pages(client: TestClient, session: Sess
     client.post(f"{url}/comments", data={"body": "사다리 필요", "csrf_token": csrf})
     client.post(f"{url}/parts", data={"part_id": part.id, "quantity": 1, "csrf_token": csrf})
     client.post(f"{url}/photos", data={"csrf_token": csrf}, files={"photo": ("a.png", PNG_1PX, "image/png")})
-    done = client.post(f"{url}/transition", data={"to": "done", "minutes_spent": "30", "csrf_token": csrf})
-    assert done.status_code == 200
+    done = {"to": "done", "minutes_spent": "30", "csrf_token": csrf}
+    refused = client.post(f"{url}/transition", data=done)
+    assert refused.status_code == 422 and 'aria-invalid="true" aria-describedby="e-note"' in refused.text
+    assert 'value="30"' in refused.text and "조치 내용을 입력하세요" in refused.text
+    done |= {"note": "등기구 교체", "confirm_name": f" {crew.full_name.lower()} "}
+    accepted = client.post(f"{url}/transition", data=done, follow_redirects=False)
+    assert accepted.headers["location"] == f"{url}?done=completed"
+    assert "작업지시를 완료했습니다" in client.get(accepted.headers["location"]).text
     page = client.get(url).text
     assert "사다리 필요" in page and "/maintenance/photos/" in page and "× 1" in page
     session.rollback()

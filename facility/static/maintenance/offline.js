@@ -157,7 +157,15 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const canvas = form.querySelector(".signature-pad");
-      if (!canvas.dataset.signed) { error.textContent = form.querySelector(".signature legend").textContent; error.hidden = false; return; }
+      const typed = form.querySelector("[name=__confirm_name]");
+      if (!canvas.dataset.signed && !typed.value.trim()) {
+        error.textContent = form.querySelector("label[for=i-confirm-name]").textContent;
+        error.hidden = false;
+        typed.setAttribute("aria-invalid", "true");
+        typed.focus();
+        return;
+      }
+      typed.removeAttribute("aria-invalid");
       error.hidden = true;
       const answers = {};
       form.querySelectorAll(".item[data-key]").forEach((item) => {
@@ -173,8 +181,8 @@
         id, inspection, csrf: csrf(), title: document.querySelector("h1").textContent,
         url: "/api/v1/inspections/" + inspection + "/submit", queuedAt: new Date().toISOString(),
         body: {
-          submission_id: id, answers, signature: canvas.toDataURL("image/png"),
-          signed_by: form.querySelector("[name=__signed_by]").value,
+          submission_id: id, answers, signature: canvas.dataset.signed ? canvas.toDataURL("image/png") : null,
+          confirm_name: typed.value.trim(),
           note: form.querySelector("[name=__note]").value, filled_at: new Date().toISOString(),
         },
       });
@@ -197,6 +205,7 @@
       remove(e.detail.entry.id).then(renderBar);
       error.textContent = e.detail.entry.error;
       error.hidden = false;
+      error.focus();
       form.querySelector(".submit").disabled = false;
       form.querySelector(".result").textContent = "";
     });
