@@ -156,7 +156,7 @@ def test_crew_works_an_order_through_the_pages(client: TestClient, session: Sess
     client.post(f"{url}/photos", data={"csrf_token": csrf}, files={"photo": ("a.png", PNG_1PX, "image/png")})
     done = {"to": "done", "minutes_spent": "30", "csrf_token": csrf}
     refused = client.post(f"{url}/transition", data=done)
-    assert refused.status_code == 422 and 'aria-invalid="true" aria-describedby="e-note"' in refused.text
+    assert refused.status_code == 422 and 'aria-invalid="true" aria-describedby="f-note-error"' in refused.text
     assert 'value="30"' in refused.text and "조치 내용을 입력하세요" in refused.text
     done |= {"note": "등기구 교체", "confirm_name": f" {crew.full_name.lower()} "}
     accepted = client.post(f"{url}/transition", data=done, follow_redirects=False)
