@@ -16,7 +16,7 @@ from facility.core.i18n import gettext as _
 from facility.core.i18n import gettext_noop as N_
 from facility.core.models import Role, User
 from facility.core.params import ObjectId
-from facility.core.web import NavItem, form_savepoint, redirect, render
+from facility.core.web import NavItem, flash, form_savepoint, redirect, render
 from facility.maintenance import alerts as alert_orders
 from facility.maintenance import (
     assets,
@@ -141,10 +141,10 @@ def create_from_form(
         # The room is booked then: show whose bookings, so the manager moves the work or calls them.
         context = _board_context(session, user) | {"conflicts": error.extra["conflicts"], "form": data}
         return render(request, "maintenance/board.html", context, status_code=409)
-    return redirect(request, f"/maintenance/work-orders/{order.id}?done=created")
+    return _done(request, order.id, "created")
 
 
-# What a work-order action says after its redirect: `?done=<key>`.
+# What each work-order action confirms with (a toast after the redirect).
 DONE = {
     "created": N_("Work order opened."),
     "moved": N_("Work order updated."),
@@ -181,12 +181,13 @@ def _work_order_context(session: DbSession, user: User, order_id: int) -> dict[s
 
 
 @router.get("/maintenance/work-orders/{order_id}")
-def work_order_page(
-    request: Request, order_id: ObjectId, session: DbSession, user: CurrentUser, done: str = ""
-) -> Response:
-    context = _work_order_context(session, user, order_id)
-    context["toast"] = _(DONE[done]) if done in DONE else ""
-    return render(request, "maintenance/work_order.html", context)
+def work_order_page(request: Request, order_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
+    return render(request, "maintenance/work_order.html", _work_order_context(session, user, order_id))
+
+
+def _done(request: Request, order_id: int | None, done: str) -> Response:
+    flash(request, _(DONE[done]))
+    return redirect(request, f"/maintenance/work-orders/{order_id}")
 
 
 @router.post("/maintenance/work-orders/{order_id}/transition")
@@ -221,7 +222,7 @@ def transition_from_form(
     except CompletionIncomplete as error:
         return _refused(request, session, user, order_id, error.extra["fields"], sent)
     done = "completed" if to == WorkOrderStatus.done else "assigned" if to == WorkOrderStatus.assigned else "moved"
-    return redirect(request, f"/maintenance/work-orders/{order_id}?done={done}")
+    return _done(request, order_id, done)
 
 
 def _refused(
@@ -243,13 +244,13 @@ def assign_from_form(
     if not assignee_id.isdigit() or len(assignee_id) > 9:
         raise InvalidInput(_("Choose whom to assign the work order to."))
     work_orders.assign_work_order(session, user, order_id, int(assignee_id))
-    return redirect(request, f"/maintenance/work-orders/{order_id}?done=assigned")
+    return _done(request, order_id, "assigned")
 
 
 @router.post("/maintenance/alerts/{alert_id}/work-order")
 def work_order_for_alert(request: Request, alert_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
     order = alert_orders.open_for_alert(session, user, alert_id)
-    return redirect(request, f"/maintenance/work-orders/{order.id}?done=created")
+    return _done(request, order.id, "created")
 
 
 @router.post("/maintenance/work-orders/{order_id}/comments")
@@ -261,7 +262,7 @@ def comment_from_form(
     body: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     work_orders.add_comment(session, user, order_id, body)
-    return redirect(request, f"/maintenance/work-orders/{order_id}?done=comment")
+    return _done(request, order_id, "comment")
 
 
 @router.post("/maintenance/work-orders/{order_id}/parts")
@@ -274,7 +275,7 @@ def part_from_form(
     quantity: Annotated[int, Form(ge=1, le=1000)] = 1,
 ) -> Response:
     work_orders.use_part(session, user, order_id, part_id, quantity)
-    return redirect(request, f"/maintenance/work-orders/{order_id}?done=part")
+    return _done(request, order_id, "part")
 
 
 @router.post("/maintenance/work-orders/{order_id}/photos")
@@ -291,4 +292,4 @@ async def photo_from_form(
     data = await photo.read()
     url = f"data:{photo.content_type};base64," + base64.b64encode(data).decode()
     store_photo(session, url, uploaded_by=user.id, work_order_id=order.id)
-    return redirect(request, f"/maintenance/work-orders/{order_id}?done=photo")
+    return _done(request, order_id, "photo")

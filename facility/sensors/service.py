@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, func, select, update
 
 from facility.core import audit
@@ -326,5 +327,7 @@ def recent_cleared_alerts(session: Session, *, limit: int = 50) -> list[Alert]:
 
 
 def count_open_alerts(session: Session) -> int:
-    """Alerts still active (the manager's today page shows the number)."""
-    return session.exec(select(func.count()).select_from(Alert).where(Alert.state == "active")).one()
+    """Alerts still active and not snoozed (the manager's today page shows the number)."""
+    now = utcnow()
+    waiting = or_(col(Alert.snoozed_until).is_(None), col(Alert.snoozed_until) <= now)
+    return session.exec(select(func.count()).select_from(Alert).where(Alert.state == "active", waiting)).one()

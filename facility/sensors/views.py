@@ -17,7 +17,7 @@ from facility.core.i18n import gettext as _
 from facility.core.i18n import gettext_noop as N_
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
-from facility.core.web import NavItem, redirect, render
+from facility.core.web import NavItem, flash, redirect, render
 from facility.rooms import service as rooms_service
 from facility.sensors import alert_work, placement, service
 from facility.sensors.catalogue import BOARD_METRICS, METRICS, band
@@ -151,7 +151,7 @@ def place_device(
     return redirect(request, "/sensors/devices")
 
 
-# What a plain (non-htmx) action post says after its redirect: `?done=<key>`.
+# What each action confirms with (a toast).
 DONE = {
     "acknowledged": N_("Alert acknowledged."),
     "assigned": N_("Alert assigned; the assignee has been notified."),
@@ -180,18 +180,17 @@ def _alerts_context(session: DbSession, user: CurrentUser) -> dict[str, object]:
 
 
 @router.get("/sensors/alerts")
-def alerts_page(request: Request, session: DbSession, user: CurrentUser, done: str = "") -> Response:
+def alerts_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
     ensure_role(user, *STAFF_ROLES)
-    context = _alerts_context(session, user) | {"toast": _(DONE[done]) if done in DONE else ""}
-    return render(request, "sensors/alerts.html", context, block="alerts")
+    return render(request, "sensors/alerts.html", _alerts_context(session, user), block="alerts")
 
 
 def _acted(request: Request, session: DbSession, user: CurrentUser, done: str) -> Response:
-    """htmx: the list again with a toast; a plain post: back to the list (PRG) with the toast."""
+    """A toast either way: htmx gets the list again, a plain post goes back to it (PRG)."""
+    flash(request, _(DONE[done]))
     if request.headers.get("hx-request") == "true":
-        context = _alerts_context(session, user) | {"toast": _(DONE[done])}
-        return render(request, "sensors/alerts.html", context, block="alerts")
-    return redirect(request, f"/sensors/alerts?done={done}")
+        return render(request, "sensors/alerts.html", _alerts_context(session, user), block="alerts")
+    return redirect(request, "/sensors/alerts")
 
 
 @router.post("/sensors/alerts/{alert_id}/acknowledge")

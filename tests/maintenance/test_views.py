@@ -160,7 +160,7 @@ def test_crew_works_an_order_through_the_pages(client: TestClient, session: Sess
     assert 'value="30"' in refused.text and "조치 내용을 입력하세요" in refused.text
     done |= {"note": "등기구 교체", "confirm_name": f" {crew.full_name.lower()} "}
     accepted = client.post(f"{url}/transition", data=done, follow_redirects=False)
-    assert accepted.headers["location"] == f"{url}?done=completed"
+    assert accepted.headers["location"] == url
     assert "작업지시를 완료했습니다" in client.get(accepted.headers["location"]).text
     page = client.get(url).text
     assert "사다리 필요" in page and "/maintenance/photos/" in page and "× 1" in page

@@ -65,14 +65,14 @@ def test_the_page_acknowledges_by_htmx_with_a_toast_and_resolves_by_plain_post(
         headers={"HX-Request": "true"},
     )
     assert swapped.status_code == 200 and swapped.text.lstrip().startswith('<div id="alerts"')
-    assert 'hx-swap-oob="beforeend"' in swapped.text and "경보를 확인했습니다" in swapped.text
+    assert 'hx-swap-oob="beforeend:#toasts"' in swapped.text and "경보를 확인했습니다" in swapped.text
     assert "순찰 요청" in swapped.text
     forged = client.post(f"/sensors/alerts/{flag.id}/resolve", data={"note": "x"})
     assert forged.status_code == 403  # no CSRF token
     done = client.post(
         f"/sensors/alerts/{flag.id}/resolve", data={"note": "퇴실 안내", "csrf_token": csrf}, follow_redirects=False
     )
-    assert done.status_code == 303 and done.headers["location"] == "/sensors/alerts?done=resolved"
+    assert done.status_code == 303 and done.headers["location"] == "/sensors/alerts"
     assert "경보를 해결 처리했습니다" in client.get(done.headers["location"]).text
     session.expire_all()
     assert session.get(Alert, flag.id).state == "resolved"  # type: ignore[union-attr]
@@ -96,7 +96,7 @@ def test_crew_opens_a_work_order_from_the_page_and_both_pages_link(client: TestC
     assert opened.status_code == 303
     session.rollback()
     order = session.exec(select(WorkOrder)).one()
-    assert opened.headers["location"] == f"/maintenance/work-orders/{order.id}?done=created"
+    assert opened.headers["location"] == f"/maintenance/work-orders/{order.id}"
     order_page = client.get(opened.headers["location"]).text
     assert f'href="/sensors/alerts#alert-{alert.id}"' in order_page and "작업지시를 만들었습니다" in order_page
     alert_page = client.get("/sensors/alerts").text
