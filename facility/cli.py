@@ -31,13 +31,20 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from facility.app import NotMigrated, create_app
 
     settings = _settings()
+    if args.workers > 1 and not settings.secret_key:
+        # Each worker must sign and check sessions with the same key, on this host and any other.
+        print("error: several workers need FACILITY_SECRET_KEY set (the same value for every worker)", file=sys.stderr)
+        raise SystemExit(2)
     try:
         app = create_app(settings)
     except NotMigrated as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     uvicorn.run(
-        app,
+        # Worker processes build their own app from the environment: uvicorn needs an import string.
+        "facility.app:create_app" if args.workers > 1 else app,
+        factory=args.workers > 1,
+        workers=args.workers,
         host=args.host,
         port=args.port,
         log_config=None,
@@ -242,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web app and API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="web worker processes on the one port (needs FACILITY_SECRET_KEY)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(dest="db", required=True)

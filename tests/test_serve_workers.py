@@ -1,0 +1,121 @@
+"""`facility serve --workers 2` on the real PostgreSQL: two processes behind one port act as one app."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from facility.core.db import get_engine
+from facility.core.models import Role
+from tests.conftest import clean_database, free_port
+from tests.factories import PASSWORD, make_building, make_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The uvicorn worker processes (spawned children) of the serving process."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [
+        int(pid)
+        for pid in children
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()  # not the resource tracker
+    ]
+
+
+@contextmanager
+def paused(pid: int) -> Iterator[None]:
+    """Stop one worker, so every new connection is accepted by the other one."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def sign_in_page(client: httpx.Client, email: str) -> None:
+    form = client.get("/login").text
+    csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf})
+    assert response.status_code == 303, response.text
+
+
+def test_two_workers_share_sessions_and_writes_and_stop_on_sigterm(
+    database_urls: dict[str, str], tmp_path: Path
+) -> None:
+    url = database_urls["postgresql"]
+    clean_database(get_engine(url))
+    with Session(get_engine(url)) as session:
+        email = make_user(session, role=Role.manager).email
+        make_building(session)
+    port = free_port()
+    env = {**os.environ, "FACILITY_DATABASE_URL": url, "FACILITY_SECRET_KEY": "two-workers-key" * 3}
+    env["FACILITY_DATA_DIR"] = str(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "facility.cli", "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # A new connection per request, so the kernel hands each one to whichever worker accepts it.
+    base = f"http://127.0.0.1:{port}"
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    try:
+        deadline = time.monotonic() + 60
+        while len(pids := worker_pids(process.pid)) < 2 or not _answers(base):
+            assert process.poll() is None and time.monotonic() < deadline, "two workers did not start"
+            time.sleep(0.2)
+        first, second = pids
+        with (
+            httpx.Client(base_url=base, limits=fresh, timeout=10) as browser,
+            httpx.Client(base_url=base, limits=fresh, timeout=10) as api,
+        ):
+            with paused(first):
+                token = api.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+                api.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+                made = api.post("/api/v1/buildings", json={"code": "W2", "campus": "main", "name_ko": "별관"})
+                assert made.status_code == 201, made.text
+                sign_in_page(browser, email)
+            with paused(second):
+                assert "W2" in api.get("/api/v1/audit").text  # the write made through the other worker
+                audit = browser.get("/audit")
+                assert audit.status_code == 200 and "/login" not in str(audit.url)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            _out, errors = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert process.returncode == 0, errors[-2000:]
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_several_workers_refuse_a_generated_secret_key(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "FACILITY_SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "-m", "facility.cli", "serve", "--workers", "2", "--port", str(free_port())],
+        env={**env, "FACILITY_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "FACILITY_SECRET_KEY" in result.stderr
