@@ -6,9 +6,12 @@ import argparse
 import secrets
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from facility.core.config import Settings, SettingsError, load_settings
 from facility.core.db import get_engine, session_scope
+from facility.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
+from facility.core.i18n import gettext as _
 from facility.core.logging import configure_logging
 from facility.core.models import Role
 
@@ -242,8 +245,56 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     runner.stop()
 
 
+def cmd_backup(args: argparse.Namespace) -> None:
+    from facility.backup import BackupError, make_backup
+
+    try:
+        manifest = make_backup(_settings(), Path(args.dir))
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    readings = manifest["readings"]
+    print(
+        _(
+            "backup written to {dir}: {rows} rows in {tables} tables, {photos} photos, readings {readings} ({store})",
+            dir=args.dir,
+            rows=sum(manifest["tables"].values()),
+            tables=len(manifest["tables"]),
+            photos=manifest["photos"]["count"],
+            readings=readings.get("count", "-"),
+            store=readings["store"],
+        )
+    )
+    if readings.get("included") is False:
+        print(_("note: readings in InfluxDB 2.x/3.x are not included: back them up with `influx backup`."))
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from facility.backup import BackupError
+    from facility.restore import restore_backup
+
+    try:
+        compared, notes = restore_backup(_settings(), Path(args.dir), force=args.force)
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    counted, in_backup, restored = _("counted"), _("in backup"), _("restored")
+    print(f"{counted:<40} {in_backup:>10} {restored:>10}")
+    for line in compared:
+        if line.expected or line.restored:
+            print(f"{line.name:<40} {line.expected:>10} {line.restored:>10}{'' if line.ok else '  <-'}")
+    for note in notes:
+        print(f"note: {note}")
+    different = [line.name for line in compared if not line.ok]
+    if different:
+        print("error: " + _("the counts differ for {names}.", names=", ".join(different)), file=sys.stderr)
+        raise SystemExit(1)
+    print(_("restored from {dir}: every count matches the manifest.", dir=args.dir))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facility", description=__doc__)
+    parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help="language of the messages")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the web app and API")
@@ -289,6 +340,14 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler.add_argument("--tick", type=float, default=15.0, help="seconds between ticks")
     scheduler.set_defaults(func=cmd_scheduler)
 
+    backup = commands.add_parser("backup", help="back up the database, the readings and a manifest into DIR")
+    backup.add_argument("dir", help="a new (or empty) directory")
+    backup.set_defaults(func=cmd_backup)
+    restore = commands.add_parser("restore", help="restore a backup into the configured (empty) database")
+    restore.add_argument("dir")
+    restore.add_argument("--force", action="store_true", help="replace a database or InfluxDB that holds data")
+    restore.set_defaults(func=cmd_restore)
+
     from facility.imports import commands as import_commands
     from facility.sensors import commands as sensors_commands
 
@@ -300,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     configure_logging()
     args = build_parser().parse_args(argv)
+    current_language.set(args.lang)
     args.func(args)
 
 

@@ -19,6 +19,8 @@ from facility.app import create_app
 from facility.core.config import Settings
 from facility.core.db import get_engine, upgrade_database
 from facility.domains import import_all_models
+from facility.sensors.store.influx import InfluxV1Store
+from tests.sensors.services import Influxd, Mosquitto
 
 PG_ADMIN_URL = os.environ.get("FACILITY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
@@ -87,6 +89,35 @@ def app(settings: Settings) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+# --- a real influxd (one per run) and a real Mosquitto (one per test) on free loopback ports ---
+
+
+@pytest.fixture(scope="session")
+def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Influxd]:
+    server = Influxd(tmp_path_factory.mktemp("influxd"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def influx_store(influxd: Influxd) -> Iterator[InfluxV1Store]:
+    """A v1 store on a fresh database of the shared server."""
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    store = InfluxV1Store(influxd.url, name, retention_days=7, rollup_days=30)
+    yield store
+    store.close()
+    influxd.drop_database(name)
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    broker = Mosquitto(tmp_path / "mosquitto")
+    broker.start()
+    yield broker
+    broker.stop()
 
 
 # --- a live server and headless Chromium, for browser tests ---------------------------------

@@ -172,7 +172,8 @@ class InfluxV1Store(InfluxQLReader):
         self.rollup_days = rollup_days
         self._ready = False
 
-    def _ensure_database(self) -> None:
+    def ensure_database(self) -> None:
+        """Create the database, its retention policies and the rollup query (idempotent)."""
         db = self.database
         self.query(f'CREATE DATABASE "{db}"', method="POST")
         policy = f"DURATION {self.retention_days}d REPLICATION 1 DEFAULT"
@@ -229,7 +230,7 @@ class InfluxV1Store(InfluxQLReader):
         if not readings:
             return
         if not self._ready:
-            self._ensure_database()
+            self.ensure_database()
         body = "\n".join(to_line(r) for r in readings)
         try:
             response = self.http.post(

@@ -1,0 +1,180 @@
+"""`facility backup` and `facility restore` against the real databases and a real influxd."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+from facility.backup import BackupError, make_backup, table_counts
+from facility.cli import build_parser
+from facility.core.config import Settings
+from facility.core.db import get_engine
+from facility.core.i18n import current_language
+from facility.core.models import Role
+from facility.maintenance.photos import store_photo
+from facility.restore import restore_backup
+from facility.sensors.parsing import Reading
+from facility.sensors.store.influx import InfluxV1Store
+from facility.sensors.store.sql import SqlStore
+from tests.conftest import PG_ADMIN_URL
+from tests.factories import make_room, make_user
+from tests.sensors.services import Influxd
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n fake pixels").decode()
+
+
+def readings(device: str = "강당 센서 1", n: int = 5) -> list[Reading]:
+    return [
+        Reading(device, "main", "A-101", "temperature", 20.5 + i, NOW - timedelta(minutes=10 * i)) for i in range(n)
+    ]
+
+
+@pytest.fixture
+def fresh_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the same kind as `db_url` that nothing has touched, not even migrations."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored.db'}"
+        return
+    name = f"facility_restore_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    get_engine(url).dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def counts(url: str) -> dict[str, int]:
+    with get_engine(url).connect() as connection:
+        return table_counts(connection)
+
+
+def test_backup_restores_into_a_fresh_database_with_every_count(
+    db_url: str, fresh_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    with Session(get_engine(db_url)) as session:
+        crew = make_user(session, role=Role.crew)
+        make_room(session)
+        store_photo(session, PNG, uploaded_by=crew.id)
+        session.commit()
+    SqlStore(get_engine(db_url)).write(readings())
+    manifest = make_backup(settings, tmp_path / "backup")
+    assert manifest["photos"]["count"] == 1 and manifest["readings"] == {"store": "sql", "count": 5}
+    assert manifest["versions"]["alembic"] and manifest["tables"]["user_account"] == 1
+
+    target = settings.model_copy(update={"database_url": fresh_url})
+    compared, notes = restore_backup(target, tmp_path / "backup")
+    assert all(line.ok for line in compared) and notes == []
+    assert counts(fresh_url) == counts(db_url)
+    with get_engine(fresh_url).connect() as connection:
+        photo = connection.execute(text("SELECT data FROM mnt_photo")).scalar_one()
+    assert photo.startswith(b"\x89PNG")
+
+    with pytest.raises(BackupError, match="not empty"):
+        restore_backup(target, tmp_path / "backup")
+    compared, _notes = restore_backup(target, tmp_path / "backup", force=True)
+    assert all(line.ok for line in compared) and counts(fresh_url) == counts(db_url)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_influx_readings_round_trip_through_line_protocol(
+    db_url: str, fresh_url: str, settings: Settings, influx_store: InfluxV1Store, influxd: Influxd, tmp_path: Path
+) -> None:
+    influx_store.write(readings() + readings("co2,room=1", 3))
+    # A policy beside the default one, as the rollup query fills it.
+    rollup = f"reading,device=rolled,metric=temperature value=19.25 {int((NOW - timedelta(days=3)).timestamp())}"
+    httpx.post(
+        f"{influxd.url}/write", params={"db": influx_store.database, "rp": "rollup", "precision": "s"}, content=rollup
+    ).raise_for_status()
+    source = settings.model_copy(update={"influx_url": influxd.url, "influx_db": influx_store.database})
+    manifest = make_backup(source, tmp_path / "backup")
+    assert manifest["readings"]["policies"] == {"autogen": 0, "raw": 8, "rollup": 1}
+
+    copy_db = f"t_{uuid.uuid4().hex[:10]}"
+    target = source.model_copy(update={"database_url": fresh_url, "influx_db": copy_db})
+    try:
+        compared, _notes = restore_backup(target, tmp_path / "backup")
+        restored = InfluxV1Store(influxd.url, copy_db)
+        points = restored.series(["강당 센서 1"], "temperature", NOW - timedelta(hours=1), NOW + timedelta(1), None)
+        assert [p.value for p in points] == [r.value for r in reversed(readings())]
+        assert restored.count(["co2,room=1"]) == 3
+        rolled = restored.series(["rolled"], "temperature", NOW - timedelta(days=4), NOW, None, policy="rollup")
+        assert [p.value for p in rolled] == [19.25]
+        restored.close()
+    finally:
+        influxd.drop_database(copy_db)
+    assert {line.name: (line.expected, line.restored) for line in compared if "readings" in line.name} == {
+        "readings (autogen)": (0, 0),
+        "readings (raw)": (8, 8),
+        "readings (rollup)": (1, 1),
+    }
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_damaged_backup_is_refused_before_anything_is_written(
+    db_url: str, fresh_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    backup = tmp_path / "backup"
+    make_backup(settings, backup)
+    target = settings.model_copy(update={"database_url": fresh_url})
+    (backup / "database.sqlite").write_bytes(b"not a database")
+    with pytest.raises(BackupError, match="checksum"):
+        restore_backup(target, backup)
+    manifest = json.loads((backup / "manifest.json").read_text())
+    manifest["versions"]["alembic"] = ["9999_from_the_future"]
+    manifest["files"] = {}
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BackupError, match="9999_from_the_future"):
+        restore_backup(target, backup)
+    assert not Path(fresh_url.removeprefix("sqlite:///")).exists()
+
+    with pytest.raises(BackupError, match="manifest.json is missing"):
+        restore_backup(target, tmp_path / "nowhere")
+
+    (backup / "manifest.json").write_text('{"format": 1, "tables": ')
+    env = {**os.environ, "FACILITY_DATABASE_URL": fresh_url, "FACILITY_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "facility.cli", "--lang", "en", "restore", str(backup)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "manifest.json is damaged: it is not valid JSON" in result.stderr
+
+
+def test_cli_prints_the_comparison(
+    db_url: str, fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Session(get_engine(db_url)) as session:
+        make_room(session)
+    monkeypatch.setenv("FACILITY_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("FACILITY_INFLUX_URL", raising=False)
+    language = current_language.set("en")
+    try:
+        for url, argv in ((db_url, ["backup", str(tmp_path / "b")]), (fresh_url, ["restore", str(tmp_path / "b")])):
+            monkeypatch.setenv("FACILITY_DATABASE_URL", url)
+            args = build_parser().parse_args(argv)
+            args.func(args)
+    finally:
+        current_language.reset(language)
+    out = capsys.readouterr().out
+    assert "backup written to" in out and "every count matches" in out
+    assert any(line.split() == ["room", "1", "1"] for line in out.splitlines()), out
