@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers[ops.WORKER_HEADER] = ops.WORKER_ID
         return response
 
     idempotency.install(app)

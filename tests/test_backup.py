@@ -86,7 +86,7 @@ def test_backup_restores_into_a_fresh_database_with_every_count(
         photo = connection.execute(text("SELECT data FROM mnt_photo")).scalar_one()
     assert photo.startswith(b"\x89PNG")
 
-    with pytest.raises(BackupError, match="not empty"):
+    with pytest.raises(BackupError, match="비어 있지 않습니다"):
         restore_backup(target, tmp_path / "backup")
     compared, _notes = restore_backup(target, tmp_path / "backup", force=True)
     assert all(line.ok for line in compared) and counts(fresh_url) == counts(db_url)
@@ -134,7 +134,7 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(
     make_backup(settings, backup)
     target = settings.model_copy(update={"database_url": fresh_url})
     (backup / "database.sqlite").write_bytes(b"not a database")
-    with pytest.raises(BackupError, match="checksum"):
+    with pytest.raises(BackupError, match="체크섬"):
         restore_backup(target, backup)
     manifest = json.loads((backup / "manifest.json").read_text())
     manifest["versions"]["alembic"] = ["9999_from_the_future"]
@@ -144,7 +144,7 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(
         restore_backup(target, backup)
     assert not Path(fresh_url.removeprefix("sqlite:///")).exists()
 
-    with pytest.raises(BackupError, match="manifest.json is missing"):
+    with pytest.raises(BackupError, match="manifest.json 파일이 없습니다"):
         restore_backup(target, tmp_path / "nowhere")
 
     (backup / "manifest.json").write_text('{"format": 1, "tables": ')

@@ -1,4 +1,8 @@
-"""`facility serve --workers 2` on the real PostgreSQL: two processes behind one port act as one app."""
+"""`facility serve --workers 2` on the real PostgreSQL: two processes behind one port act as one app.
+
+Each response names its worker (X-Facility-Worker), so the test sees a session signed and a row
+written through one worker hold on the other, whatever the machine's load.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,6 +19,7 @@ from sqlmodel import Session
 
 from facility.core.db import get_engine
 from facility.core.models import Role
+from facility.core.ops import WORKER_HEADER
 from tests.conftest import clean_database, free_port
 from tests.factories import PASSWORD, make_building, make_user
 
@@ -33,21 +36,13 @@ def worker_pids(parent: int) -> list[int]:
     ]
 
 
-@contextmanager
-def paused(pid: int) -> Iterator[None]:
-    """Stop one worker, so every new connection is accepted by the other one."""
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
-
-
-def sign_in_page(client: httpx.Client, email: str) -> None:
+def sign_in_page(client: httpx.Client, email: str) -> str:
+    """Sign in through the form; returns the worker that signed the session."""
     form = client.get("/login").text
     csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf})
     assert response.status_code == 303, response.text
+    return response.headers[WORKER_HEADER]
 
 
 def test_two_workers_share_sessions_and_writes_and_stop_on_sigterm(
@@ -76,21 +71,27 @@ def test_two_workers_share_sessions_and_writes_and_stop_on_sigterm(
         while len(pids := worker_pids(process.pid)) < 2 or not _answers(base):
             assert process.poll() is None and time.monotonic() < deadline, "two workers did not start"
             time.sleep(0.2)
-        first, second = pids
         with (
-            httpx.Client(base_url=base, limits=fresh, timeout=10) as browser,
-            httpx.Client(base_url=base, limits=fresh, timeout=10) as api,
+            httpx.Client(base_url=base, limits=fresh, timeout=30) as browser,
+            httpx.Client(base_url=base, limits=fresh, timeout=30) as api,
         ):
-            with paused(first):
-                token = api.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
-                api.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-                made = api.post("/api/v1/buildings", json={"code": "W2", "campus": "main", "name_ko": "별관"})
-                assert made.status_code == 201, made.text
-                sign_in_page(browser, email)
-            with paused(second):
-                assert "W2" in api.get("/api/v1/audit").text  # the write made through the other worker
-                audit = browser.get("/audit")
-                assert audit.status_code == 200 and "/login" not in str(audit.url)
+            token = api.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+            api.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+            made = api.post("/api/v1/buildings", json={"code": "W2", "campus": "main", "name_ko": "별관"})
+            assert made.status_code == 201, made.text
+            writer, signer = made.headers[WORKER_HEADER], sign_in_page(browser, email)
+            # Until the other worker has answered each: the write and both kinds of sign-in hold there.
+            seen, crossed = {writer, signer}, set()
+            while crossed != {"api", "page"}:
+                assert time.monotonic() < deadline + 60, f"only worker(s) {seen} answered"
+                audit = api.get("/api/v1/audit")
+                assert audit.status_code == 200 and "W2" in audit.text
+                page = browser.get("/audit")
+                assert page.status_code == 200 and "/login" not in str(page.url)
+                seen |= {audit.headers[WORKER_HEADER], page.headers[WORKER_HEADER]}
+                crossed |= {"api"} if audit.headers[WORKER_HEADER] != writer else set()
+                crossed |= {"page"} if page.headers[WORKER_HEADER] != signer else set()
+            assert len(seen) == len(pids) == 2
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -27,6 +27,10 @@ HTTP_REQUESTS = Counter(
 HTTP_LATENCY = Histogram("facility_http_request_seconds", "HTTP request duration by route", ["method", "route"])
 # Readiness probes must answer quickly even when a dependency hangs.
 PROBE_TIMEOUT_S = 2.0
+# Names this process in the X-Facility-Worker header, so an operator (or a test) behind one port
+# sees which of several web workers answered. Random, not the pid: it tells an outsider nothing.
+WORKER_ID = secrets.token_hex(4)
+WORKER_HEADER = "X-Facility-Worker"
 
 
 def observe_request(method: str, route: str, status: int, started: float) -> None:
