@@ -292,6 +292,17 @@ def cmd_restore(args: argparse.Namespace) -> None:
     print(_("restored from {dir}: every count matches the manifest.", dir=args.dir))
 
 
+def cmd_doctor(args: argparse.Namespace) -> None:
+    from facility.doctor import Status, format_finding
+    from facility.doctor_services import run_doctor
+
+    findings = run_doctor(_settings(), timeout=args.timeout)
+    for finding in findings:
+        print(format_finding(finding))
+    if any(finding.status == Status.fail for finding in findings):
+        raise SystemExit(1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facility", description=__doc__)
     parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help="language of the messages")
@@ -347,6 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("dir")
     restore.add_argument("--force", action="store_true", help="replace a database or InfluxDB that holds data")
     restore.set_defaults(func=cmd_restore)
+
+    doctor = commands.add_parser("doctor", help="check this deployment and say what is wrong (exit 1 on a failure)")
+    doctor.add_argument("--timeout", type=float, default=3.0, help="seconds each service gets to answer")
+    doctor.set_defaults(func=cmd_doctor)
 
     from facility.imports import commands as import_commands
     from facility.sensors import commands as sensors_commands
