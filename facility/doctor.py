@@ -146,7 +146,7 @@ def check_cookies(settings: Settings) -> Finding:
 def check_scheduler(engine: Engine, now: datetime) -> Finding:
     """A job ran recently: some `facility scheduler` is alive and acting."""
     name = _("scheduler")
-    fix = _("Start `facility scheduler` (deploy/facility-scheduler.service) and read its log.")
+    fix = _("Start `facility scheduler` (deploy/systemd/facility-scheduler.service) and read its log.")
     with engine.connect() as connection:
         runs = connection.execute(
             select(col(SchedulerState.last_run_at)).where(col(SchedulerState.name) != LEASE_ROW)
