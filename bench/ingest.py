@@ -1,14 +1,21 @@
-"""Ingest benchmark: MQTT -> gateway -> real InfluxDB, beside a bare paho subscriber.
+"""Ingest benchmark: the gateway beside Node-RED, the peer users would pick, on one broker and store.
 
-Starts its own Mosquitto (the shipped config) and influxd on free loopback ports, a migrated
-SQLite database, one `facility gateway` process, one bare subscriber process that only counts,
-and one publisher process. Prints:
-  1. sustained rate for DURATION s with the publisher flat out: published, bare subscriber
-     (the ceiling for one Python client here) and readings stored in InfluxDB by the gateway;
-  2. p50/p99 publish-to-queryable latency at a paced 2,000 readings/s;
-and first, without services, the spool's cost per batch as its kept history grows.
+Starts its own Mosquitto (the shipped config) and influxd (1.x) on free loopback ports, then runs
+each consumer alone against them, alternating the order round by round so both see the same
+machine: the `facility gateway` (spool, profiles, registry and alerts in SQLite, InfluxDB) and
+Node-RED (`node-red` + `node-red-contrib-influxdb`, installed from npm into a cache folder on the
+first run) with the flow a competent user builds: `mqtt in` (QoS 1, persistent session) ->
+function (payload to point) -> join (1,000 points or 100 ms) -> `influxdb batch`.
 
-Run from the repository root:  python bench/ingest.py [--duration 60] [--rate 2000]
+For each consumer and round: the publishers flat out for DURATION s (readings/s stored against the
+rate its own publishers achieved, CPU of the consumer's processes per 1,000 readings/s, readings
+lost once the backlog drained), then publish-to-queryable latency of probes amid a paced RATE.
+Then, once per consumer, the outage test: influxd stopped for 20 s in the middle of a paced run
+and restarted; stored against published. One table at the end.
+
+  python bench/ingest.py [--duration 30] [--rate 2000] [--rounds 2]
+  python bench/ingest.py --soak 600 --soak-rate 3000   # gateway only: first vs last minute p99
+  python bench/ingest.py --spool-only                  # the spool's cost per batch vs history
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,16 +45,23 @@ from paho.mqtt.properties import Properties  # noqa: E402
 from facility.core.db import upgrade_database  # noqa: E402
 from facility.sensors.broker_url import BrokerAddress, make_client  # noqa: E402
 from gateway.spool import Incoming, Spool  # noqa: E402
-from tests.sensors.services import Influxd, Mosquitto  # noqa: E402
+from tests.sensors.services import PASSWORD, Influxd, Mosquitto, free_port, wait_for_port  # noqa: E402
 
 DEVICES = 200
 # Broker and client windows: see deploy/mosquitto/mosquitto.conf (max_inflight_messages 1000).
 INFLIGHT = 1000
+NODE_RED_CACHE = Path.home() / ".cache" / "facility-bench" / "node-red"
+# Majors the flow below was written for.
+NODE_RED_PACKAGES = ("node-red@4", "node-red-contrib-influxdb@0.7")
+# Node-RED's join node: a batch of this many points, or what arrived this long after the first.
+NODE_RED_JOIN_COUNT, NODE_RED_JOIN_TIMEOUT_S = 1000, 0.1
+OUTAGE_RATE, OUTAGE_BEFORE_S, OUTAGE_S, OUTAGE_AFTER_S = 250, 10, 20, 10
+PROBE_TOPIC = "facility/bench/R-PROBE/probe/co2"
 
 
-def topic_for(i: int, publisher: int) -> str:
+def topic_for(i: int, publisher: str) -> str:
     # Each publisher has its own devices: two points of one series in the same microsecond
-    # would be the same point (by design), and the count would come up short.
+    # would be the same point (by design), and each phase counts its own publishers' readings.
     n = i % DEVICES
     return f"facility/bench/R-{n:03d}/bench-{publisher}-{n:03d}/co2"
 
@@ -66,15 +81,23 @@ def connect(url: str, client_id: str, **kwargs: object):  # type: ignore[no-unty
     return client
 
 
-def publish(
-    url: str,
-    seconds: float,
-    rate: float,
-    counter: mp.Value,
-    start_at: float,  # type: ignore[type-arg]
-    publisher: int = 0,
-) -> None:
-    """Publish QoS 1 for `seconds`, flat out (rate 0) or paced at `rate` per second."""
+def forget_session(url: str, client_id: str) -> None:
+    """Discard a stopped consumer's persistent session, so the broker does not queue the next
+    consumer's readings for it (and hand them over at the next start)."""
+    client = make_client(url, client_id)
+    address = BrokerAddress.parse(url)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 0
+    client.connect(address.host, address.port, clean_start=True, properties=props)
+    client.loop_start()
+    time.sleep(0.5)
+    client.disconnect()
+    client.loop_stop()
+
+
+def publish(url: str, seconds: float, rate: float, counter: mp.Value, start_at: float, publisher: str) -> None:  # type: ignore[type-arg]
+    """Publish QoS 1 for `seconds`, flat out (rate 0) or paced at `rate` per second; `counter`
+    follows the PUBACKs received."""
     client = connect(url, f"bench-publisher-{os.getpid()}")
     acked = [0]  # PUBACKs received (paho calls on_publish from its network thread)
 
@@ -96,91 +119,531 @@ def publish(
         i += 1
         if i % 200 == 0:
             counter.value = acked[0]
-    time.sleep(2)  # the last PUBACKs
+    deadline = time.monotonic() + 10
+    while acked[0] < i and time.monotonic() < deadline:  # the last PUBACKs
+        time.sleep(0.05)
     counter.value = acked[0]
     client.loop_stop()
     client.disconnect()
 
 
-def count_messages(url: str, counter: mp.Value, ready: mp.Event) -> None:  # type: ignore[type-arg]
-    """The bare subscriber: QoS 1, auto-acknowledge, count, nothing else."""
-    client = connect(url, f"bench-bare-{os.getpid()}")
+def start_publishers(
+    url: str, seconds: float, rate: float, names: list[str]
+) -> tuple[list[mp.Process], list[mp.Value], float]:  # type: ignore[type-arg]
+    counters = [mp.Value("q", 0) for _ in names]
+    start_at = time.time() + 1
+    procs = [
+        mp.Process(target=publish, args=(url, seconds, rate, c, start_at, name), daemon=True)
+        for name, c in zip(names, counters, strict=True)
+    ]
+    for proc in procs:
+        proc.start()
+    return procs, counters, start_at
 
-    def on_message(_c, _u, _m) -> None:  # type: ignore[no-untyped-def]
-        counter.value += 1
 
-    client.on_message = on_message
-    client.subscribe("facility/bench/#", qos=1)
-    ready.set()
-    client.loop_forever()
-
-
-def influx_count(url: str, db: str) -> int:
+def influx_count(url: str, db: str, publisher_prefix: str) -> int:
+    q = f"SELECT count(value) FROM reading WHERE device =~ /^bench-{publisher_prefix}/"
     try:
-        body = httpx.get(f"{url}/query", params={"db": db, "q": "SELECT count(value) FROM reading"}, timeout=30).json()
+        body = httpx.get(f"{url}/query", params={"db": db, "q": q}, timeout=30).json()
         return int(body["results"][0]["series"][0]["values"][0][1])
     except (KeyError, IndexError, httpx.HTTPError, ValueError):
         return 0
 
 
-def measure_latency(broker_url: str, influx_url: str, db: str, seconds: float) -> list[float]:
-    """Probe readings (20/s, device `probe`) published amid the load; each one's latency is the
-    time from its publish until a query returns it (polled every 20 ms)."""
+def measure_latency(
+    broker_url: str, influx_url: str, db: str, seconds: float, *, wait: float = 10
+) -> list[tuple[float, float]]:
+    """Probe readings (20/s, device `probe`) published amid the load: (seconds into the run,
+    time from its publish until a query returns it, polled every 20 ms)."""
     client = connect(broker_url, f"bench-probe-{os.getpid()}")
     client.loop_start()
     http = httpx.Client(timeout=10)
-    sent: dict[int, float] = {}
-    latencies: list[float] = []
+    sent: dict[int, tuple[float, float]] = {}  # probe ts -> (wall clock, seconds into the run)
+    latencies: list[tuple[float, float]] = []
     started = time.monotonic()
     next_probe = started
-    while time.monotonic() - started < seconds or (sent and time.monotonic() - started < seconds + 10):
+    while time.monotonic() - started < seconds or (sent and time.monotonic() - started < seconds + wait):
         now = time.monotonic()
         if now >= next_probe and now - started < seconds:
             micros = time.time_ns() // 1000
             ts = datetime.fromtimestamp(micros / 1e6, UTC).isoformat(timespec="microseconds")
-            client.publish("facility/bench/R-PROBE/probe/co2", json.dumps({"value": 500, "ts": ts}), qos=1)
-            sent[micros] = time.time()
+            client.publish(PROBE_TOPIC, json.dumps({"value": 500, "ts": ts}), qos=1)
+            sent[micros] = (time.time(), now - started)
             next_probe += 0.05
-        body = http.get(
-            f"{influx_url}/query",
-            params={
-                "db": db,
-                "epoch": "u",
-                "q": "SELECT value FROM reading WHERE device = 'probe' AND time > now() - 2m",
-            },
-        ).json()
+        try:
+            body = http.get(
+                f"{influx_url}/query",
+                params={
+                    "db": db,
+                    "epoch": "u",
+                    "q": "SELECT value FROM reading WHERE device = 'probe' AND time > now() - 2m",
+                },
+            ).json()
+        except httpx.HTTPError:
+            body = {}
         seen = time.time()
         series = body.get("results", [{}])[0].get("series", [])
         for row in series[0]["values"] if series else []:
-            published = sent.pop(row[0], None)
-            if published is not None:
-                latencies.append(seen - published)
+            probe = sent.pop(row[0], None)
+            if probe is not None:
+                latencies.append((probe[1], seen - probe[0]))
         time.sleep(0.02)
     client.loop_stop()
     client.disconnect()
-    if sent:
-        print(f"  {len(sent)} probes not queryable within 10 s")
+    if sent and wait >= 10:
+        print(f"    {len(sent)} probes not queryable within {wait:.0f} s")
     return latencies
 
 
-def start_gateway(root: Path, broker: Mosquitto, influxd: Influxd, db: str) -> subprocess.Popen[bytes]:
-    sqlite_url = f"sqlite:///{root / 'facility.db'}"
-    upgrade_database(sqlite_url)
-    env = {
-        **os.environ,
-        "FACILITY_DATABASE_URL": sqlite_url,
-        "FACILITY_DATA_DIR": str(root),
-        "FACILITY_MQTT_URL": broker.url,
-        "FACILITY_INFLUX_URL": influxd.url,
-        "FACILITY_INFLUX_DB": db,
-        "FACILITY_SECRET_KEY": "bench",
-        "FACILITY_GATEWAY_CLIENT_ID": "bench-gateway",
-        "FACILITY_GATEWAY_SHARE_GROUP": "",
-    }
-    log = (root / "gateway.log").open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "facility.cli", "gateway"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * q) - 1)] if ordered else float("nan")
+
+
+# --- CPU of a process tree --------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()  # fields from `state` on
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """user + system time of `root`, its live descendants and the children they reaped."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    total = 0
+    for pid in tree:
+        try:
+            fields = _stat(pid)
+        except OSError:
+            continue
+        total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    return total / TICK
+
+
+# --- the consumers ----------------------------------------------------------------------------
+
+
+class Consumer:
+    name = ""
+    database = ""
+    client_id = ""
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+
+class Gateway(Consumer):
+    name, database, client_id = "gateway", "bench_gateway", "bench-gateway"
+
+    def __init__(self, root: Path, broker: Mosquitto, influxd: Influxd) -> None:
+        self.root, self.broker, self.influxd = root / "gateway", broker, influxd
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.sqlite_url = f"sqlite:///{self.root / 'facility.db'}"
+        upgrade_database(self.sqlite_url)
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "FACILITY_DATABASE_URL": self.sqlite_url,
+            "FACILITY_DATA_DIR": str(self.root),
+            "FACILITY_MQTT_URL": self.broker.url,
+            "FACILITY_INFLUX_URL": self.influxd.url,
+            "FACILITY_INFLUX_DB": self.database,
+            "FACILITY_SECRET_KEY": "bench",
+            "FACILITY_GATEWAY_CLIENT_ID": self.client_id,
+            "FACILITY_GATEWAY_SHARE_GROUP": "",
+        }
+        log = (self.root / "gateway.log").open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "facility.cli", "gateway"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def install_node_red() -> Path:
+    """node-red and node-red-contrib-influxdb from npm into the cache folder (kept for later runs)."""
+    red = NODE_RED_CACHE / "node_modules" / "node-red" / "red.js"
+    influx = NODE_RED_CACHE / "node_modules" / "node-red-contrib-influxdb" / "influxdb.js"
+    if not (red.exists() and influx.exists()):
+        print(f"installing {' '.join(NODE_RED_PACKAGES)} from npm into {NODE_RED_CACHE}")
+        NODE_RED_CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--prefix", str(NODE_RED_CACHE), "--no-audit", "--no-fund", *NODE_RED_PACKAGES],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return red
+
+
+# The function node: topic levels become tags, the payload's RFC 3339 time (with microseconds)
+# the point's time, as the gateway stores it.
+NODE_RED_FUNCTION = """
+const p = msg.topic.split("/");
+const body = msg.payload;
+const ts = body.ts;
+const us = Date.parse(ts) * 1000 + Number(ts.substr(23, 3));
+msg.payload = {
+    measurement: "reading",
+    tags: {building: p[1], room: p[2], device: p[3], metric: p[4]},
+    fields: {value: Number(body.value)},
+    timestamp: us,
+};
+return msg;
+"""
+
+
+class NodeRed(Consumer):
+    name, database, client_id = "node-red", "bench_nodered", "bench-node-red"
+
+    def __init__(self, root: Path, broker: Mosquitto, influxd: Influxd) -> None:
+        self.root, self.broker, self.influxd = root / "node-red", broker, influxd
+        self.red = install_node_red()
+        self.port = free_port()
+        self.root.mkdir(parents=True, exist_ok=True)
+        httpx.post(f"{influxd.url}/query", params={"q": f'CREATE DATABASE "{self.database}"'}, timeout=10)
+        self._write_flow()
+
+    def _write_flow(self) -> None:
+        broker = BrokerAddress.parse(self.broker.url)
+        flows = [
+            {"id": "bench0tab00001", "type": "tab", "label": "bench"},
+            {
+                "id": "bench0broker01",
+                "type": "mqtt-broker",
+                "name": "mosquitto",
+                "broker": broker.host,
+                "port": str(broker.port),
+                "clientid": self.client_id,
+                "autoConnect": True,
+                "usetls": False,
+                "protocolVersion": "5",
+                "keepalive": "30",
+                "cleansession": False,
+                "sessionExpiry": "604800",
+                "autoUnsubscribe": False,
+            },
+            {
+                "id": "bench0mqttin01",
+                "type": "mqtt in",
+                "z": "bench0tab00001",
+                "topic": "facility/bench/#",
+                "qos": "1",
+                "datatype": "json",
+                "broker": "bench0broker01",
+                "nl": False,
+                "rap": True,
+                "rh": 0,
+                "inputs": 0,
+                "wires": [["bench0point001"]],
+            },
+            {
+                "id": "bench0point001",
+                "type": "function",
+                "z": "bench0tab00001",
+                "func": NODE_RED_FUNCTION,
+                "outputs": 1,
+                "wires": [["bench0join0001"]],
+            },
+            {
+                "id": "bench0join0001",
+                "type": "join",
+                "z": "bench0tab00001",
+                "mode": "custom",
+                "build": "array",
+                "property": "payload",
+                "propertyType": "msg",
+                "count": str(NODE_RED_JOIN_COUNT),
+                "timeout": str(NODE_RED_JOIN_TIMEOUT_S),
+                "accumulate": False,
+                "wires": [["bench0write001"]],
+            },
+            {
+                "id": "bench0influx01",
+                "type": "influxdb",
+                "hostname": "127.0.0.1",
+                "port": str(self.influxd.port),
+                "protocol": "http",
+                "database": self.database,
+                "usetls": False,
+                "influxdbVersion": "1.x",
+            },
+            {
+                "id": "bench0write001",
+                "type": "influxdb batch",
+                "z": "bench0tab00001",
+                "influxdb": "bench0influx01",
+                "precision": "u",
+                "wires": [],
+            },
+        ]
+        (self.root / "flows.json").write_text(json.dumps(flows, indent=1))
+        credentials = {"bench0broker01": {"user": broker.username, "password": PASSWORD}, "bench0influx01": {}}
+        (self.root / "flows_cred.json").write_text(json.dumps(credentials))
+        (self.root / "settings.js").write_text(
+            "module.exports = {\n"
+            f"  uiHost: '127.0.0.1', uiPort: {self.port}, flowFile: 'flows.json',\n"
+            "  credentialSecret: false, httpAdminRoot: '/admin',\n"
+            "  logging: {console: {level: 'warn', metrics: false, audit: false}},\n"
+            f"  nodesDir: [{json.dumps(str(NODE_RED_CACHE / 'node_modules'))}],\n"
+            "};\n"
+        )
+
+    def start(self) -> None:
+        log = (self.root / "node-red.log").open("ab")
+        self.process = subprocess.Popen(
+            ["node", str(self.red), "--userDir", str(self.root), "--settings", str(self.root / "settings.js")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port, timeout=60)
+
+
+def wait_ready(consumer: Consumer, broker: Mosquitto, influxd: Influxd, timeout: float = 60) -> None:
+    """Until a probe published now is queryable: connected, subscribed and writing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        latencies = measure_latency(broker.simulator_url, influxd.url, consumer.database, 0.2, wait=3)
+        if latencies:
+            return
+    raise RuntimeError(f"{consumer.name} did not store a probe within {timeout:.0f} s; see its log")
+
+
+# --- the phases -------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    consumer: str
+    round: int
+    published: float = 0.0
+    stored: float = 0.0
+    cpu_cores: float = 0.0
+    lost: int = 0
+    total: int = 0
+    p50: float = float("nan")
+    p99: float = float("nan")
+    probes: int = 0
+    outage: tuple[int, int] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def cpu_per_k(self) -> float:
+        return self.cpu_cores / (self.stored / 1000) if self.stored else float("nan")
+
+
+def throughput(
+    consumer: Consumer, broker: Mosquitto, influxd: Influxd, tag: str, duration: float, publishers: int, result: Result
+) -> None:
+    names = [f"{tag}p{n}" for n in range(publishers)]
+    procs, counters, start_at = start_publishers(broker.simulator_url, duration, 0, names)
+    time.sleep(max(0.0, start_at - time.time()))
+    cpu_start, stored_start = tree_cpu_seconds(consumer.pid), influx_count(influxd.url, consumer.database, tag)
+    started = time.monotonic()
+    time.sleep(duration)
+    in_window = sum(c.value for c in counters)
+    cpu_end, stored_end = tree_cpu_seconds(consumer.pid), influx_count(influxd.url, consumer.database, tag)
+    elapsed = time.monotonic() - started
+    for proc in procs:
+        proc.join()
+    published = sum(c.value for c in counters)
+    result.published = in_window / elapsed
+    result.stored = (stored_end - stored_start) / elapsed
+    result.cpu_cores = (cpu_end - cpu_start) / elapsed
+    drain_started = time.monotonic()
+    while influx_count(influxd.url, consumer.database, tag) < published and time.monotonic() - drain_started < 120:
+        time.sleep(1)
+    final = influx_count(influxd.url, consumer.database, tag)
+    result.total, result.lost = published, max(0, published - final)
+    print(
+        f"  {consumer.name}: published {result.published:,.0f}/s, stored {result.stored:,.0f}/s, "
+        f"CPU {result.cpu_cores * 100:.0f}% of a core; {final:,} of {published:,} stored "
+        f"(backlog drained in {time.monotonic() - drain_started:.0f} s)"
     )
+
+
+def latency(
+    consumer: Consumer, broker: Mosquitto, influxd: Influxd, tag: str, rate: float, seconds: float, result: Result
+) -> None:
+    procs, _counters, start_at = start_publishers(broker.simulator_url, seconds, rate, [f"{tag}l"])
+    time.sleep(max(0.0, start_at - time.time()) + 2)  # let the paced load settle
+    samples = [lat for _, lat in measure_latency(broker.simulator_url, influxd.url, consumer.database, seconds - 4)]
+    for proc in procs:
+        proc.join()
+    result.p50, result.p99, result.probes = percentile(samples, 0.5), percentile(samples, 0.99), len(samples)
+    print(f"  {consumer.name}: at {rate:,.0f}/s p50 {result.p50 * 1000:.0f} ms, p99 {result.p99 * 1000:.0f} ms")
+
+
+def outage(consumer: Consumer, broker: Mosquitto, influxd: Influxd, tag: str, result: Result) -> None:
+    seconds = OUTAGE_BEFORE_S + OUTAGE_S + OUTAGE_AFTER_S
+    procs, counters, start_at = start_publishers(broker.simulator_url, seconds, OUTAGE_RATE, [f"{tag}o"])
+    time.sleep(max(0.0, start_at - time.time()) + OUTAGE_BEFORE_S)
+    influxd.stop()
+    time.sleep(OUTAGE_S)
+    influxd.start()
+    for proc in procs:
+        proc.join()
+    published = sum(c.value for c in counters)
+    deadline = time.monotonic() + 60
+    while influx_count(influxd.url, consumer.database, f"{tag}o") < published and time.monotonic() < deadline:
+        time.sleep(1)
+    stored = influx_count(influxd.url, consumer.database, f"{tag}o")
+    result.outage = (stored, published)
+    print(f"  {consumer.name}: influxd down {OUTAGE_S} s at {OUTAGE_RATE}/s: stored {stored:,} of {published:,}")
+
+
+def run_consumer(
+    consumer: Consumer, broker: Mosquitto, influxd: Influxd, args: argparse.Namespace, round_no: int, do_outage: bool
+) -> Result:
+    result = Result(consumer.name, round_no)
+    consumer.start()
+    try:
+        wait_ready(consumer, broker, influxd)
+        tag = f"r{round_no}{consumer.name[0]}"
+        throughput(consumer, broker, influxd, tag, args.duration, args.publishers, result)
+        latency(consumer, broker, influxd, tag, args.rate, args.latency_seconds, result)
+        if do_outage:
+            outage(consumer, broker, influxd, tag, result)
+    finally:
+        consumer.stop()
+        forget_session(broker.url, consumer.client_id)
+    return result
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+def print_table(results: list[Result], args: argparse.Namespace) -> None:
+    print()
+    print(
+        f"ingest: {args.publishers} publishers flat out {args.duration:.0f} s, {DEVICES} devices per publisher, QoS 1; "
+        f"latency at {args.rate:,.0f}/s; outage: influxd down {OUTAGE_S} s at {OUTAGE_RATE}/s"
+    )
+    print(
+        "| consumer | round | published/s | stored/s | stored/published | CPU % core | CPU % per 1k/s "
+        "| p50 ms | p99 ms | lost | outage: stored of published |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        outage_text = f"{r.outage[0]:,} of {r.outage[1]:,}" if r.outage else ""
+        print(
+            f"| {r.consumer} | {r.round} | {r.published:,.0f} | {r.stored:,.0f} | {r.stored / r.published:.2f} "
+            f"| {r.cpu_cores * 100:.0f} | {r.cpu_per_k * 100:.1f} | {ms(r.p50)} | {ms(r.p99)} "
+            f"| {r.lost:,} of {r.total:,} | {outage_text} |"
+        )
+    gw = [r for r in results if r.consumer == "gateway"]
+    nr = [r for r in results if r.consumer == "node-red"]
+
+    def med(rows: list[Result], attr: str) -> float:
+        return statistics.median(getattr(r, attr) for r in rows)
+
+    stored = med(gw, "stored") / med(nr, "stored")
+    cpu = med(gw, "cpu_per_k") / med(nr, "cpu_per_k")
+    p99 = med(gw, "p99") / med(nr, "p99")
+    lost = sum(r.lost for r in gw) + sum(o[1] - o[0] for r in gw if (o := r.outage))
+    print(
+        f"gateway / Node-RED (medians of {len(gw)} rounds): readings/s stored {stored:.2f}x (goal >= 1), "
+        f"CPU per 1k/s {cpu:.2f}x (goal <= 1.5), p99 {p99:.2f}x (goal <= 1); gateway lost {lost} (goal 0)"
+    )
+
+
+def run(args: argparse.Namespace) -> None:
+    root = Path(tempfile.mkdtemp(prefix="facility-bench-"))
+    broker, influxd = Mosquitto(root / "mosquitto"), Influxd(root / "influxd")
+    broker.start()
+    influxd.start()
+    consumers: list[Consumer] = [Gateway(root, broker, influxd), NodeRed(root, broker, influxd)]
+    results: list[Result] = []
+    try:
+        for round_no in range(1, args.rounds + 1):
+            order = consumers if round_no % 2 else consumers[::-1]
+            print(f"round {round_no}: {' then '.join(c.name for c in order)}")
+            for consumer in order:
+                results.append(run_consumer(consumer, broker, influxd, args, round_no, round_no == args.rounds))
+        print_table(results, args)
+    finally:
+        for consumer in consumers:
+            consumer.stop()
+        influxd.stop()
+        broker.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run_soak(args: argparse.Namespace) -> None:
+    """The gateway alone at a paced rate for a long run: p99 of the first minute against the last."""
+    root = Path(tempfile.mkdtemp(prefix="facility-soak-"))
+    broker, influxd = Mosquitto(root / "mosquitto"), Influxd(root / "influxd")
+    broker.start()
+    influxd.start()
+    gateway = Gateway(root, broker, influxd)
+    gateway.start()
+    try:
+        wait_ready(gateway, broker, influxd)
+        print(f"soak: gateway at {args.soak_rate:,.0f} readings/s for {args.soak:.0f} s")
+        names = [f"s{n}" for n in range(args.publishers)]
+        procs, counters, start_at = start_publishers(
+            broker.simulator_url, args.soak, args.soak_rate / len(names), names
+        )
+        time.sleep(max(0.0, start_at - time.time()))
+        cpu_start = tree_cpu_seconds(gateway.pid)
+        samples = measure_latency(broker.simulator_url, influxd.url, gateway.database, args.soak)
+        cpu = (tree_cpu_seconds(gateway.pid) - cpu_start) / args.soak
+        for proc in procs:
+            proc.join()
+        published = sum(c.value for c in counters)
+        first = [lat for at, lat in samples if at < 60]
+        last = [lat for at, lat in samples if at >= args.soak - 60]
+        deadline = time.monotonic() + 120
+        while influx_count(influxd.url, gateway.database, "s") < published and time.monotonic() < deadline:
+            time.sleep(1)
+        stored = influx_count(influxd.url, gateway.database, "s")
+        p_first, p_last = percentile(first, 0.99), percentile(last, 0.99)
+        print(
+            f"  published {published / args.soak:,.0f}/s; stored {stored:,} of {published:,}; "
+            f"CPU {cpu * 100:.0f}% of a core"
+        )
+        print(
+            f"  p99 first minute {ms(p_first)} ms ({len(first)} probes), last minute {ms(p_last)} ms "
+            f"({len(last)} probes): last/first {p_last / p_first:.2f} (goal <= 1.20)"
+        )
+    finally:
+        gateway.stop()
+        influxd.stop()
+        broker.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# --- the spool alone --------------------------------------------------------------------------
 
 
 def spool_batch_cost(kept: int, *, indexed: bool = True, batches: int = 30, batch_size: int = 2000) -> float:
@@ -219,76 +682,20 @@ def run_spool() -> None:
         print(f"  {kept:>8,}   {spool_batch_cost(kept):10.2f}          {spool_batch_cost(kept, indexed=False):10.2f}")
 
 
-def run(duration: float, rate: float, latency_seconds: float, publishers: int) -> None:
-    root = Path(tempfile.mkdtemp(prefix="facility-bench-"))
-    broker, influxd = Mosquitto(root / "mosquitto"), Influxd(root / "influxd")
-    broker.start()
-    influxd.start()
-    gateway = start_gateway(root, broker, influxd, "bench")
-    bare_count, ready = mp.Value("q", 0), mp.Event()
-    bare = mp.Process(target=count_messages, args=(broker.url, bare_count, ready), daemon=True)
-    bare.start()
-    ready.wait(10)
-    time.sleep(3)  # the gateway has connected and subscribed
-    try:
-        print(f"throughput: {publishers} publishers flat out for {duration:.0f} s, {DEVICES} devices, QoS 1")
-        counters = [mp.Value("q", 0) for _ in range(publishers)]
-        start_at = time.time() + 1
-        procs = [
-            mp.Process(target=publish, args=(broker.simulator_url, duration, 0, c, start_at, n))
-            for n, c in enumerate(counters)
-        ]
-        for proc in procs:
-            proc.start()
-        time.sleep(max(0.0, start_at - time.time()))
-        bare_start, stored_start = bare_count.value, influx_count(influxd.url, "bench")
-        time.sleep(duration)
-        bare_end, stored_end = bare_count.value, influx_count(influxd.url, "bench")
-        in_window = sum(c.value for c in counters)
-        for proc in procs:
-            proc.join()
-        published = sum(c.value for c in counters)
-        print(f"  published          {in_window / duration:8.0f} msg/s  ({publishers} publishers)")
-        print(f"  bare subscriber    {(bare_end - bare_start) / duration:8.0f} msg/s  (ceiling)")
-        print(f"  gateway -> InfluxDB{(stored_end - stored_start) / duration:8.0f} readings/s stored")
-        drain_started = time.monotonic()
-        while influx_count(influxd.url, "bench") < published and time.monotonic() - drain_started < 120:
-            time.sleep(1)
-        final = influx_count(influxd.url, "bench")
-        print(f"  backlog drained in {time.monotonic() - drain_started:.1f} s; stored {final} of {published}")
-
-        print(f"latency: paced at {rate:.0f} readings/s for {latency_seconds:.0f} s")
-        sent = mp.Value("q", 0)
-        start_at = time.time() + 1
-        publisher = mp.Process(target=publish, args=(broker.simulator_url, latency_seconds, rate, sent, start_at, 9))
-        publisher.start()
-        time.sleep(max(0.0, start_at - time.time()) + 2)  # let the paced load settle
-        latencies = measure_latency(broker.simulator_url, influxd.url, "bench", latency_seconds - 4)
-        publisher.join()
-        latencies.sort()
-        p50 = statistics.median(latencies)
-        p99 = latencies[int(len(latencies) * 0.99) - 1]
-        print(f"  background load {sent.value / latency_seconds:.0f} readings/s; {len(latencies)} probes")
-        print(
-            f"  publish -> queryable  p50 {p50 * 1000:.0f} ms   p99 {p99 * 1000:.0f} ms"
-            f"   max {latencies[-1] * 1000:.0f} ms"
-        )
-    finally:
-        gateway.terminate()
-        gateway.wait(30)
-        bare.terminate()
-        influxd.stop()
-        broker.stop()
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=60)
-    parser.add_argument("--rate", type=float, default=2000)
+    parser.add_argument("--duration", type=float, default=30, help="flat-out seconds per consumer and round")
+    parser.add_argument("--rate", type=float, default=2000, help="paced readings/s of the latency phase")
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--publishers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds; the order of the consumers alternates")
+    parser.add_argument("--soak", type=float, default=0, help="seconds of the gateway-only soak run instead")
+    parser.add_argument("--soak-rate", type=float, default=3000)
     parser.add_argument("--spool-only", action="store_true", help="only the spool's per-batch cost (no services)")
     args = parser.parse_args()
-    run_spool()
-    if not args.spool_only:
-        run(args.duration, args.rate, args.latency_seconds, args.publishers)
+    if args.spool_only:
+        run_spool()
+    elif args.soak:
+        run_soak(args)
+    else:
+        run(args)

@@ -14,9 +14,11 @@ from gateway.spool import Spool, Spooled
 
 log = logging.getLogger(__name__)
 
-# Readings per store write: big enough to amortise the HTTP round trip, small enough that one
-# batch's alert evaluation stays well under a second.
-BATCH_SIZE = 2000
+# Readings per store write at most: the writer takes whatever is spooled when it is free, so at
+# low rates batches are small and flushed at once (no linger), and under load they grow to this,
+# which amortises the HTTP round trip and the per-batch registry and alert work (one query per
+# batch, not per reading) while one batch's alert evaluation stays well under a second.
+BATCH_SIZE = 5000
 # Retry back-off while the store (or the database) is down.
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
 # Consecutive failures other than the store being down before the batch is split to find the

@@ -34,15 +34,16 @@ class BrokerAddress:
         )
 
 
-def make_client(url: str, client_id: str, **kwargs: Any) -> mqtt.Client:
-    """A paho 2.x client (callback API v2) with the URL's protocol, credentials and TLS applied."""
+def make_client(url: str, client_id: str, client_class: type[mqtt.Client] = mqtt.Client, **kwargs: Any) -> mqtt.Client:
+    """A paho 2.x client (callback API v2) with the URL's protocol, credentials and TLS applied;
+    `client_class` for a subclass of paho's (the gateway's)."""
     address = BrokerAddress.parse(url)
     if address.protocol == "5":
-        client = mqtt.Client(
+        client = client_class(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5, **kwargs
         )
     else:
-        client = mqtt.Client(
+        client = client_class(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=False,

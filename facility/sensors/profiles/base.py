@@ -3,14 +3,12 @@ turning of a family's named fields into readings of the metric catalogue."""
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from facility.sensors.parsing import Parsed, Reading, Rejection, StatusUpdate, decode_payload, parse_ts, to_value
+from facility.sensors.parsing import JSON, Parsed, Reading, Rejection, StatusUpdate, decode_payload, parse_ts, to_value
 
 # Device.code holds `<profile>:<device's own id>`; the column is this wide.
 CODE_MAX = 64
@@ -84,7 +82,7 @@ def device_code(profile: str, own_id: str) -> str:
 def load_json(payload: bytes) -> Any:
     text = decode_payload(payload)
     try:
-        return json.loads(text, parse_constant=lambda name: math.nan)
+        return JSON.decode(text)
     except (ValueError, RecursionError):
         raise Rejection("bad_json", text[:80]) from None
 

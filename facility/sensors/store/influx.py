@@ -29,21 +29,33 @@ ROLLUP_EVERY = timedelta(minutes=5)
 _ESCAPE = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# Series keys already escaped, by (building, device, metric, room): a campus has a few thousand.
+_SERIES: dict[tuple[str, str, str, str], str] = {}
+SERIES_CACHE_MAX = 100_000
+
+
+def _series(building: str, device: str, metric: str, room: str) -> str:
+    key = (building, device, metric, room)
+    series = _SERIES.get(key)
+    if series is None:
+        # Line protocol has no empty tag values: a profile's device without a reported place has none.
+        tags = ",".join(
+            f"{name}={value.translate(_ESCAPE)}"
+            for name, value in (("building", building), ("device", device), ("metric", metric), ("room", room))
+            if value
+        )
+        series = f"{MEASUREMENT},{tags}"
+        if len(_SERIES) < SERIES_CACHE_MAX:
+            _SERIES[key] = series
+    return series
+
+
 def to_line(reading: Reading) -> str:
     """One point in line protocol with microsecond precision."""
-    # Line protocol has no empty tag values: a profile's device without a reported place has none.
-    tags = ",".join(
-        f"{key}={value.translate(_ESCAPE)}"
-        for key, value in (
-            ("building", reading.building),
-            ("device", reading.device),
-            ("metric", reading.metric),
-            ("room", reading.room),
-        )
-        if value
-    )
-    micros = (reading.ts - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    return f"{MEASUREMENT},{tags} value={float(reading.value)!r} {micros}"
+    series = _series(reading.building, reading.device, reading.metric, reading.room)
+    return f"{series} value={float(reading.value)!r} {(reading.ts - _EPOCH) // _MICROSECOND}"
 
 
 def _quote(text: str) -> str:
