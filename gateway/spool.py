@@ -60,7 +60,7 @@ CREATE INDEX IF NOT EXISTS ix_message_written_received ON message (written, rece
 """
 
 DELETE_EXPIRED = "DELETE FROM message WHERE written = 1 AND received_us < ?"
-INSERT = "INSERT INTO message (topic, payload, received_us, mid, conn) VALUES (?, ?, ?, ?, ?)"
+INSERT = "INSERT INTO message (id, topic, payload, received_us, mid, conn) VALUES (?, ?, ?, ?, ?, ?)"
 
 
 @dataclass(frozen=True)
@@ -168,29 +168,33 @@ class Spool:
         return ids
 
     def _insert(self, cursor: sqlite3.Cursor, messages: Sequence[Incoming]) -> list[int | None]:
-        # One statement for the group; in a write transaction AUTOINCREMENT gives them
-        # consecutive ids ending at last_insert_rowid().
-        if not messages:
-            return []
-        cursor.executemany(INSERT, [(m.topic, m.payload, m.received_us, m.mid, m.conn) for m in messages])
-        last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
+        """One statement for the group, with the ids AUTOINCREMENT would give them."""
+        first = self._next_id(cursor)
+        cursor.executemany(INSERT, [(first + n, *m[:4], m.conn) for n, m in enumerate(messages)])
         self._pending_count += len(messages)
         self._pending_bytes += sum(len(m.payload) for m in messages)
-        return list(range(last - len(messages) + 1, last + 1))
+        return list(range(first, first + len(messages)))
+
+    def _next_id(self, cursor: sqlite3.Cursor) -> int:
+        row = cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = 'message'").fetchone()
+        return int(row[0]) + 1 if row else 1
 
     def _append_checking(self, cursor: sqlite3.Cursor, messages: Sequence[Incoming]) -> list[int | None]:
         ids: list[int | None] = []
+        fresh: list[Incoming] = []
+        next_id = self._next_id(cursor)
         for message in messages:
             if self._already_spooled(cursor, message):
                 ids.append(None)
                 continue
-            (row_id,) = self._insert(cursor, [message])
-            assert row_id is not None
-            ids.append(row_id)
+            ids.append(next_id)
+            fresh.append(message)
             if message.conn < self._conn:  # of an earlier connection, so never acknowledged
                 self._candidates.setdefault(message.mid, []).append(
-                    _Candidate(row_id, message.topic, message.payload, message.conn)
+                    _Candidate(next_id, message.topic, message.payload, message.conn)
                 )
+            next_id += 1
+        self._insert(cursor, fresh)
         return ids
 
     def _already_spooled(self, cursor: sqlite3.Cursor, message: Incoming) -> bool:
@@ -208,12 +212,13 @@ class Spool:
                 return True
         return False
 
-    def take(self, limit: int) -> list[Spooled]:
-        """The oldest messages not yet written to the store."""
+    def take(self, limit: int, after: int = 0) -> list[Spooled]:
+        """The oldest messages not yet written to the store (past row `after`: the writer's
+        batches still on their way to being marked written are not taken twice)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, topic, payload, received_us FROM message WHERE written = 0 ORDER BY id LIMIT ?",
-                (limit,),
+                "SELECT id, topic, payload, received_us FROM message WHERE written = 0 AND id > ? ORDER BY id LIMIT ?",
+                (after, limit),
             ).fetchall()
         return [Spooled(r[0], r[1], bytes(r[2]), r[3]) for r in rows]
 
@@ -221,6 +226,11 @@ class Spool:
         if not batch:
             return
         with self._lock:
+            # No fsync for this commit: lost in a power cut, it only means the batch is written
+            # to the store again, where the same points overwrite themselves. The next group
+            # commit's fsync of the WAL makes it durable anyway. It also holds the lock the
+            # acknowledgements wait for a shorter time.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("BEGIN IMMEDIATE")
             marked = self._db.execute(
                 "UPDATE message SET written = 1 WHERE written = 0 AND id BETWEEN ? AND ?",
@@ -229,6 +239,7 @@ class Spool:
             cutoff = int(time.time() * 1_000_000) - KEEP_WRITTEN_S * 1_000_000
             self._db.execute(DELETE_EXPIRED, (cutoff,))
             self._db.execute("COMMIT")
+            self._db.execute("PRAGMA synchronous=FULL")
             self._pending_bytes = max(0, self._pending_bytes - sum(len(m.payload) for m in batch))
             self._pending_count = max(0, self._pending_count - marked)
 

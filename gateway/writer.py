@@ -1,13 +1,21 @@
-"""The writer drains the spool in batches into `facility.sensors.ingest`, retrying until it succeeds."""
+"""The writer drains the spool in batches into `facility.sensors.ingest`, retrying until it succeeds.
+
+Two threads, in order: the store thread parses a batch and writes its readings to the store (what
+makes them queryable), then hands it to the recorder, which runs the registry, alert and dead
+letter transaction and only then marks the batch written in the spool. So the next batch's store
+write does not wait for the previous batch's database work, and a crash anywhere leaves the batch
+in the spool to be written again (the store overwrites the same points).
+"""
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from facility.sensors.ingest import Ingest, Message
+from facility.sensors.ingest import Batch, Ingest, Message
 from facility.sensors.store import StoreUnavailable
 from gateway import metrics
 from gateway.spool import Spool, Spooled
@@ -19,6 +27,9 @@ log = logging.getLogger(__name__)
 # which amortises the HTTP round trip and the per-batch registry and alert work (one query per
 # batch, not per reading) while one batch's alert evaluation stays well under a second.
 BATCH_SIZE = 5000
+# Stored batches waiting for the recorder: enough to overlap the two, few enough that a database
+# outage stops the store thread soon (the spool, not memory, holds the backlog).
+RECORD_QUEUE = 2
 # Retry back-off while the store (or the database) is down.
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
 # Consecutive failures other than the store being down before the batch is split to find the
@@ -35,15 +46,49 @@ def as_messages(batch: list[Spooled]) -> list[Message]:
     return [Message(m.topic, m.payload, _received_at(m.received_us)) for m in batch]
 
 
+class _Retry:
+    """Back-off and poison counting of one stage."""
+
+    def __init__(self) -> None:
+        self.delay, self.failures = RETRY_MIN_S, 0
+
+    def failed(self, stage: str, size: int, error: Exception, pending_bytes: int) -> float:
+        metrics.STORE_FAILURES.inc()
+        # The store being down is worth waiting for; any other error may be one bad message.
+        self.failures = 0 if isinstance(error, StoreUnavailable) else self.failures + 1
+        delay = self.delay
+        log.warning(
+            "batch of %d not %s (%s); %d bytes spooled, retrying in %.1fs",
+            size,
+            stage,
+            str(error)[:200],
+            pending_bytes,
+            delay,
+        )
+        self.delay = min(RETRY_MAX_S, delay * 2)
+        return delay
+
+    def succeeded(self) -> None:
+        self.delay, self.failures = RETRY_MIN_S, 0
+
+    @property
+    def poisoned(self) -> bool:
+        return self.failures >= POISON_AFTER
+
+
 class SpoolWriter:
     def __init__(self, spool: Spool, ingest: Ingest) -> None:
         self.spool = spool
         self.ingest = ingest
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._stored: queue.Queue[tuple[list[Spooled], Batch | None]] = queue.Queue(RECORD_QUEUE)
+        self._taken = 0  # the last spool row handed to the recorder
         self._thread = threading.Thread(target=self._run, name="gateway-writer", daemon=True)
+        self._recorder = threading.Thread(target=self._record_loop, name="gateway-recorder", daemon=True)
 
     def start(self) -> None:
+        self._recorder.start()
         self._thread.start()
 
     def wake(self) -> None:
@@ -58,58 +103,82 @@ class SpoolWriter:
         self._stopping.set()
         self._wake.set()
         self._thread.join(timeout=drain_timeout)
+        self._recorder.join(timeout=drain_timeout)
+
+    # --- the store thread ------------------------------------------------------------------
 
     def _run(self) -> None:
-        delay = RETRY_MIN_S
-        failures = 0
+        retry = _Retry()
         while not self._stopping.is_set():
-            batch = self.spool.take(BATCH_SIZE)
-            metrics.SPOOL_MESSAGES.set(len(batch) if len(batch) < BATCH_SIZE else self.spool.pending_count())
+            batch = self.spool.take(BATCH_SIZE, after=self._taken)
+            metrics.SPOOL_MESSAGES.set(self.spool.pending_count())
             if not batch:
                 self._wake.wait(0.5)
                 self._wake.clear()
                 continue
             try:
-                if failures >= POISON_AFTER:
+                # None: stored and recorded message by message (a poison message was looked for).
+                parsed = None if retry.poisoned else self.store_batch(batch)
+                if parsed is None:
                     self.write_one_by_one(batch)
-                else:
-                    self.write_batch(batch)
             except Exception as error:  # noqa: BLE001 - keep the batch and retry it
-                metrics.STORE_FAILURES.inc()
-                # The store being down is worth waiting for; any other error may be one bad message.
-                failures = 0 if isinstance(error, StoreUnavailable) else failures + 1
-                log.warning(
-                    "batch of %d not stored (%s); %d bytes spooled, retrying in %.1fs",
-                    len(batch),
-                    str(error)[:200],
-                    self.spool.pending_bytes,
-                    delay,
-                )
-                self._stopping.wait(delay)
-                delay = min(RETRY_MAX_S, delay * 2)
+                self._stopping.wait(retry.failed("stored", len(batch), error, self.spool.pending_bytes))
                 continue
-            delay, failures = RETRY_MIN_S, 0
-            self.spool.mark_written(batch)
-            metrics.SPOOL_BYTES.set(self.spool.pending_bytes)
+            retry.succeeded()
+            self._taken = batch[-1].id
+            while not self._stopping.is_set():
+                try:
+                    self._stored.put((batch, parsed), timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+
+    def store_batch(self, batch: list[Spooled]) -> Batch:
+        started = time.perf_counter()
+        parsed = self.ingest.store_batch(as_messages(batch))
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+        return parsed
 
     def write_one_by_one(self, batch: list[Spooled]) -> None:
         """After repeated failures not caused by the store: isolate the message at fault, which
         becomes a dead letter instead of blocking every later reading."""
         for spooled in batch:
+            (message,) = as_messages([spooled])
             try:
-                self.write_batch([spooled])
+                self._count(self.ingest.write([message]))
             except StoreUnavailable:
                 raise
             except Exception as error:  # noqa: BLE001 - this message is the poison
-                (message,) = as_messages([spooled])
                 self.ingest.dead_letter(message, error)
                 metrics.DEAD_LETTERS.labels("internal_error").inc()
                 log.error("message on %s could not be stored, dead-lettered: %r", message.topic[:100], error)
 
-    def write_batch(self, batch: list[Spooled]) -> None:
-        started = time.perf_counter()
-        written = self.ingest.write(as_messages(batch))
-        metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+    # --- the recorder thread ---------------------------------------------------------------
+
+    def _record_loop(self) -> None:
+        retry = _Retry()
+        while not (self._stopping.is_set() and self._stored.empty()):
+            try:
+                batch, parsed = self._stored.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            while parsed is not None:
+                try:
+                    if retry.poisoned:
+                        self.write_one_by_one(batch)
+                    else:
+                        self.ingest.record(parsed)
+                        self._count(parsed)
+                except Exception as error:  # noqa: BLE001 - keep the batch and retry it
+                    if self._stopping.wait(retry.failed("recorded", len(batch), error, self.spool.pending_bytes)):
+                        return  # not marked written: stored and recorded again after the restart
+                    continue
+                break
+            retry.succeeded()
+            self.spool.mark_written(batch)
+            metrics.SPOOL_BYTES.set(self.spool.pending_bytes)
+
+    def _count(self, written: Batch) -> None:
         metrics.STORED.inc(len(written.readings))
         for letter in written.dead:
             metrics.DEAD_LETTERS.labels(letter.reason).inc()

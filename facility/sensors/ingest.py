@@ -73,12 +73,23 @@ class Ingest:
 
     def write(self, messages: Sequence[Message]) -> Batch:
         """Parse, store, then register, alert and dead-letter in one transaction; raises to retry."""
+        batch = self.store_batch(messages)
+        self.record(batch)
+        return batch
+
+    def store_batch(self, messages: Sequence[Message]) -> Batch:
+        """The first half of `write`: parse and write the readings to the store (raises to retry).
+        The gateway stores the next batch while `record` of this one runs."""
         batch = self.parse(messages)
         self.store.write(batch.readings)
+        return batch
+
+    def record(self, batch: Batch) -> None:
+        """The second half of `write`, after the store has the readings: registry, alerts and
+        dead letters in one transaction, which happened whole or not at all (raises to retry)."""
         with session_scope(self.engine) as session:
             service.record_batch(session, batch.readings, batch.statuses)
             service.record_dead_letters(session, batch.dead, self.source)
-        return batch
 
     def dead_letter(self, message: Message, error: Exception) -> DeadLetterIn:
         """A message whose write keeps failing for reasons of its own: kept as a dead letter."""
