@@ -63,6 +63,9 @@ ROUTERS = (
 )
 
 
+NOT_MIGRATED = "the database is not migrated: run `facility db upgrade` first"
+
+
 class NotMigrated(RuntimeError):
     """The database schema is behind the code."""
 
@@ -74,7 +77,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     i18n.load_catalogues()
     engine = get_engine(settings.sqlalchemy_url, settings.database_limits)
     if check_migrations and pending_migrations(engine):
-        raise NotMigrated("the database is not migrated: run `facility db upgrade` first")
+        raise NotMigrated(NOT_MIGRATED)
 
     app = FastAPI(
         title="facility",

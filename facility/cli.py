@@ -30,8 +30,10 @@ def _settings() -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
+    from fastapi import FastAPI
 
-    from facility.app import NotMigrated, create_app
+    from facility.app import NOT_MIGRATED, NotMigrated, create_app
+    from facility.core.db import pending_migrations
 
     settings = _settings()
     if args.workers > 1 and not settings.secret_key:
@@ -39,13 +41,22 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print("error: several workers need FACILITY_SECRET_KEY set (the same value for every worker)", file=sys.stderr)
         raise SystemExit(2)
     try:
-        app = create_app(settings)
+        if args.workers == 1:
+            app: FastAPI | str = create_app(settings)
+        else:
+            # Each worker builds its own app from the environment (uvicorn needs an import string);
+            # this process only supervises them, so it checks the schema and builds none.
+            app = "facility.app:create_app"
+            engine = get_engine(settings.sqlalchemy_url)
+            pending = pending_migrations(engine)
+            engine.dispose()
+            if pending:
+                raise NotMigrated(NOT_MIGRATED)
     except NotMigrated as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     uvicorn.run(
-        # Worker processes build their own app from the environment: uvicorn needs an import string.
-        "facility.app:create_app" if args.workers > 1 else app,
+        app,
         factory=args.workers > 1,
         workers=args.workers,
         host=args.host,
