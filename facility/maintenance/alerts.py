@@ -33,6 +33,7 @@ from facility.maintenance.exceptions import AlertHasWorkOrder
 from facility.maintenance.kinds import OPEN_STATUSES, PlanKind, Priority, WorkOrderSource
 from facility.maintenance.models import MaintenancePlan, WorkOrder
 from facility.maintenance.schemas import WorkOrderCreate
+from facility.rooms.models import Room
 from facility.sensors import alert_work
 from facility.sensors import service as sensors
 from facility.sensors.exceptions import AlertAlreadyHandled
@@ -78,11 +79,13 @@ def _trigger_condition_plans(session: Session, alert: Alert, now: datetime) -> N
         plans.open_usage_occurrence(session, plan, now)
 
 
-def _work_order_for(alert: Alert, now: datetime, priority: Priority) -> WorkOrderCreate:
+def _work_order_for(session: Session, alert: Alert, now: datetime, priority: Priority) -> WorkOrderCreate:
+    """Titled by rule and room (not the rule's English message), so a crew tells them apart."""
+    room = session.get(Room, alert.room_id) if alert.room_id else None
+    where = f" {room.code}" if room else ""
     return WorkOrderCreate(
-        title=f"[경보/Alert] {label(f'rule.{alert.rule}')}: {alert.message}"[:200],
-        description=f"{alert_work.describe(alert)}\nrule {alert.rule}, metric {alert.metric}, value {alert.value}, "
-        f"raised {alert.raised_at.isoformat()} (alert #{alert.id})",
+        title=f"[{_('Alert')}]{where} {label(f'rule.{alert.rule}')}"[:200],
+        description=_("{what} (alert #{alert})", what=alert_work.describe(alert), alert=alert.id),
         priority=priority,
         room_id=alert.room_id,
         due_at=now + RESPONSE_TIME.get(priority, DEFAULT_RESPONSE),
@@ -104,7 +107,7 @@ def open_work_orders_for_alerts(session: Session, now: datetime) -> int:
         work_orders.create_work_order(
             session,
             None,
-            _work_order_for(alert, now, priority),
+            _work_order_for(session, alert, now, priority),
             source=WorkOrderSource.alert,
             source_key=key,
             alert_id=alert.id,
@@ -130,7 +133,7 @@ def open_for_alert(session: Session, actor: User, alert_id: int) -> WorkOrder:
     if alert.resolved_at is not None:
         raise AlertAlreadyHandled(_("This alert was already resolved."))
     now = utcnow()
-    data = _work_order_for(alert, now, PRIORITY.get(alert.severity, Priority.normal))
+    data = _work_order_for(session, alert, now, PRIORITY.get(alert.severity, Priority.normal))
     order = work_orders.create_work_order(
         session, actor, data, source=WorkOrderSource.alert, source_key=alert_key(alert), alert_id=alert.id
     )

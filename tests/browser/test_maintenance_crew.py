@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -11,6 +11,7 @@ from facility.core.config import Settings
 from facility.core.db import get_engine, utcnow
 from facility.core.models import Role
 from facility.maintenance.models import Inspection, Submission
+from facility.maintenance.myday import start_of_day
 from facility.rooms.models import Floor
 from tests.conftest import DESKTOP_VIEWPORT, screenshot
 from tests.factories import PASSWORD, make_building, make_room, make_user
@@ -26,15 +27,17 @@ def _seed(settings: Settings) -> tuple[str, list[int]]:
         session.commit()
         template = make_template(session)
         ids = []
-        # Both due before now: "my day" ends at midnight in Seoul, so a later due time could fall
-        # on tomorrow when the test runs late in the Seoul evening.
-        for n, hours in enumerate((-3, -1)):
+        # Both due earlier today in Seoul: later could fall on tomorrow, earlier on yesterday
+        # (counted as overdue, not listed).
+        now = utcnow()
+        today = start_of_day(now, ZoneInfo("Asia/Seoul"))
+        for n, share in enumerate((1 / 3, 2 / 3)):
             room = make_room(session, building=building, code=f"E-20{n + 1}")
             room.floor_id = floor.id
             session.add(room)
             session.commit()
             plan = make_plan(session, template=template, room=room)
-            ids.append(make_inspection(session, plan=plan, due_at=utcnow() + timedelta(hours=hours)).id)
+            ids.append(make_inspection(session, plan=plan, due_at=today + (now - today) * share).id)
         return crew.email, ids  # type: ignore[return-value]
 
 

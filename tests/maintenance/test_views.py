@@ -84,7 +84,7 @@ def test_my_day_is_a_walking_route(client: TestClient, session: Session) -> None
     stops = [chunk.split('"', 1)[0] for chunk in page.split('data-stop="')[1:]]
     assert stops == ["work_order-1", f"inspection-{first_due.id}"]  # assigned, then today; old and far not listed
     assert "overdue" in page.split(f'data-stop="inspection-{first_due.id}"', 1)[0].rsplit("<li", 1)[1]
-    assert "기한 지남: 1건" in page and 'href="/maintenance/my-day?overdue=1"' in page
+    assert "기한 경과: 1건" in page and 'href="/maintenance/my-day?overdue=1"' in page
     listed = client.get("/maintenance/my-day?overdue=1").text
     assert listed.count('data-stop="inspection-') == 2
 
