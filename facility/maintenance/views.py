@@ -15,11 +15,12 @@ from facility.core.errors import FacilityError, InvalidInput
 from facility.core.i18n import gettext as _
 from facility.core.i18n import gettext_noop as N_
 from facility.core.models import Role, User
-from facility.core.params import ObjectId
+from facility.core.params import MAX_ID, ObjectId
 from facility.core.web import NavItem, flash, form_savepoint, redirect, render
 from facility.maintenance import alerts as alert_orders
 from facility.maintenance import (
     assets,
+    assignment,
     views_admin,
     views_crew,
     views_public,
@@ -97,6 +98,9 @@ def _board_context(
         "low_stock": work_orders.low_stock(session),
         "people": {u.id: u for u in work_orders.staff(session)},
         "conflicts": [],
+        "trades": assignment.TRADES,
+        "rules": assignment.list_rules(session, user),
+        "buildings": {b.id: b for b in rooms_service.all_buildings(session)},
     }
     return context
 
@@ -116,6 +120,8 @@ def create_from_form(
     needs_room: Annotated[bool, Form()] = False,
     block_starts_at: Annotated[str, Form()] = "",
     block_ends_at: Annotated[str, Form()] = "",
+    trade: Annotated[str, Form(max_length=40)] = "",
+    needs_parts: Annotated[bool, Form()] = False,
 ) -> Response:
     asset = assets.find_asset_by_code(session, asset_code.strip()) if asset_code.strip() else None
     if asset_code.strip() and asset is None:
@@ -131,6 +137,8 @@ def create_from_form(
         needs_room=needs_room,
         block_starts_at=_local_input(request, block_starts_at),
         block_ends_at=_local_input(request, block_ends_at),
+        trade=trade if trade in assignment.TRADES else "",
+        needs_parts=needs_parts,
     )
     try:
         with form_savepoint(session):
@@ -245,6 +253,20 @@ def assign_from_form(
         raise InvalidInput(_("Choose whom to assign the work order to."))
     work_orders.assign_work_order(session, user, order_id, int(assignee_id))
     return _done(request, order_id, "assigned")
+
+
+@router.post("/maintenance/assignment-rules")
+def assignment_rule_from_form(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    building_id: Annotated[int, Form(ge=1, le=MAX_ID)],
+    assignee_id: Annotated[int, Form(ge=1, le=MAX_ID)],
+    trade: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    assignment.set_rule(session, user, building_id, trade, assignee_id)
+    flash(request, _("Assignment rule saved."))
+    return redirect(request, "/maintenance/work-orders#assignment-rules")
 
 
 @router.post("/maintenance/alerts/{alert_id}/work-order")

@@ -190,3 +190,21 @@ def test_manager_verifies_from_the_checklist_page(client: TestClient, session: S
     client.post(f"/maintenance/inspections/{inspection.id}/verify", data={"csrf_token": csrf_from(client, url)})
     page = client.get(url).text
     assert 'data-testid="verify"' not in page and "확인 완료" in page
+
+
+def test_manager_sets_an_assignment_rule_and_opens_work_that_asks_for_parts(
+    client: TestClient, session: Session
+) -> None:
+    building = make_building(session)
+    crew = make_user(session, role=Role.crew)
+    browser_login(client, make_user(session, role=Role.manager))
+    csrf = csrf_from(client, "/maintenance/work-orders")
+    rule = {"building_id": building.id, "trade": "electrical", "assignee_id": crew.id, "csrf_token": csrf}
+    saved = client.post("/maintenance/assignment-rules", data=rule)
+    assert saved.status_code == 200 and "배정 규칙을 저장했습니다" in saved.text
+    assert "전기" in saved.text.split('data-testid="assignment-rules"', 1)[1].split("</table>", 1)[0]
+    new = {"title": "분전반 점검", "trade": "electrical", "needs_parts": "true", "csrf_token": csrf}
+    client.post("/maintenance/work-orders", data=new)
+    session.expire_all()
+    order = session.exec(select(WorkOrder).where(WorkOrder.title == "분전반 점검")).one()
+    assert (order.trade, order.needs_parts, order.assignee_id) == ("electrical", True, None)  # manual: no rule
