@@ -87,6 +87,14 @@ def confirm_booking(session: Session, actor: User, booking_id: int) -> Booking:
     return booking
 
 
+def cancellation_fee(booking: Booking, actor: User, now: datetime | None = None) -> int:
+    """What cancelling now costs this actor: renters pay by the schedule once a booking is
+    approved; a manager's cancellation costs the renter nothing."""
+    if actor.is_manager or booking.status not in {S.approved, S.confirmed}:
+        return 0
+    return booking.price_total * pricing.cancellation_percent(booking.starts_at, now or utcnow(), local_zone()) // 100
+
+
 def cancel_booking(
     session: Session, actor: User, booking_id: int, reason: str = "", *, now: datetime | None = None
 ) -> Booking:
@@ -100,9 +108,7 @@ def cancel_booking(
         raise InvalidInput(_("Give a reason for cancelling a renter's booking."))
     if booking.ends_at <= now and booking.status in {S.checked_in, S.completed}:
         raise InvalidTransition(_("A booking that has taken place cannot be cancelled."))
-    fee = 0
-    if not manager and booking.status in {S.approved, S.confirmed}:
-        fee = booking.price_total * pricing.cancellation_percent(booking.starts_at, now, local_zone()) // 100
+    fee = cancellation_fee(booking, actor, now)
     lifecycle.apply(
         session,
         actor,

@@ -141,3 +141,17 @@ def cancellation_percent(starts_at: datetime, cancelled_at: datetime, zone: Zone
         if days >= at_least:
             return percent
     return 100
+
+
+def hourly_prices(session: Session, rooms: list[Room]) -> dict[int, int]:
+    """Each room's hourly rate with VAT (its own schedule, else its kind's), read in one query;
+    a room without a schedule is left out (the search card then shows no price)."""
+    schedules = session.exec(select(FeeSchedule)).all()
+    own: dict[int | None, int] = {s.room_id: s.hourly for s in schedules if s.room_id is not None}
+    by_kind: dict[str | None, int] = {s.room_kind: s.hourly for s in schedules if s.room_kind is not None}
+    prices: dict[int, int] = {}
+    for room in rooms:
+        hourly = own.get(room.id, by_kind.get(room.kind))
+        if hourly is not None and room.id is not None:
+            prices[room.id] = hourly + hourly * VAT_PERCENT // 100
+    return prices

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -124,3 +125,27 @@ def booking_contact(session: Session, booking: Booking) -> tuple[Organization | 
     """The renter organisation and the person who asked for the booking (the manager calls them)."""
     org = session.get(Organization, booking.organization_id) if booking.organization_id else None
     return org, session.get(User, booking.user_id) if booking.user_id else None
+
+
+class MyBookingsView(StrEnum):
+    upcoming = "upcoming"
+    past = "past"
+    cancelled = "cancelled"
+
+
+# Bookings that no longer hold a slot: the "cancelled" tab of a renter's list, hidden elsewhere.
+ENDED_STATUSES = frozenset({S.cancelled.value, S.rejected.value, S.expired.value})
+
+
+def my_bookings(
+    session: Session, actor: User, view: MyBookingsView, now: datetime, *, limit: int = 500
+) -> list[Booking]:
+    """A renter's list: upcoming soonest first, past latest first, cancelled (and rejected or
+    expired) latest first; each tab leaves out the others."""
+    rows, _total = list_bookings(session, actor, limit=limit)
+    if view == MyBookingsView.cancelled:
+        return sorted((b for b in rows if b.status in ENDED_STATUSES), key=lambda b: b.starts_at, reverse=True)
+    live = [b for b in rows if b.status not in ENDED_STATUSES]
+    if view == MyBookingsView.past:
+        return sorted((b for b in live if b.ends_at <= now), key=lambda b: b.starts_at, reverse=True)
+    return [b for b in live if b.ends_at > now]

@@ -252,3 +252,12 @@ def active_staff(session: Session) -> list[User]:
     """Active staff by name: whom work and alerts can be assigned to."""
     query = select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
     return list(session.exec(query.where(col(User.active).is_(True)).order_by(User.full_name)))
+
+
+def unapproved_organization(session: Session, user: User | None) -> Organization | None:
+    """A renter's organisation while it may not book yet (pending or rejected), else None: the
+    pages tell the renter before they start a form rather than after they submit it."""
+    if user is None or user.is_staff or not user.organization_id:
+        return None
+    org = session.get(Organization, user.organization_id)
+    return org if org is not None and org.status != OrgStatus.approved.value else None

@@ -16,12 +16,12 @@ from tests.conftest import DESKTOP_VIEWPORT, screenshot
 from tests.factories import PASSWORD, make_organization, make_user
 
 
-def _sign_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
+def _sign_in(page, base: str, email: str, home: str = "/book") -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{base}/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/rooms")
+    page.wait_for_url(f"{base}{home}")
 
 
 def test_search_request_approve_invoice(live_server: str, live_settings: Settings, browser) -> None:  # type: ignore[no-untyped-def]
@@ -76,7 +76,8 @@ def test_search_request_approve_invoice(live_server: str, live_settings: Setting
     manager_context = browser.new_context(viewport=DESKTOP_VIEWPORT, locale="ko-KR", timezone_id="Asia/Seoul")
     console = manager_context.new_page()
     console.set_default_timeout(20_000)
-    _sign_in(console, live_server, manager.email)
+    _sign_in(console, live_server, manager.email, "/today")
+    screenshot(console, "booking-3b-manager-today")
     console.goto(f"{live_server}/manage/bookings")
     console.click(f"[data-testid=approve-{booking_id}]")
     console.wait_for_function(f"() => document.querySelector('#booking-{booking_id} .badge').innerText === '승인'")
@@ -150,7 +151,7 @@ def test_manager_day_grid_highlights_conflicts(live_server: str, live_settings: 
         del pending
     page.set_default_timeout(20_000)  # a loaded CI machine renders more slowly
     page.set_viewport_size(DESKTOP_VIEWPORT)
-    _sign_in(page, live_server, manager.email)
+    _sign_in(page, live_server, manager.email, "/today")
     page.goto(f"{live_server}/manage/grid?building=welf&day={day.isoformat()}")
     assert page.locator("[data-room=W-CONV-A] td.occ.conflict").count() >= 1
     assert page.locator("[data-room=W-CONV-B] td.occ.booking.approved").count() == 6

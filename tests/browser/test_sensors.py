@@ -53,7 +53,7 @@ def _sign_in(page, live_server: str, settings: Settings) -> None:  # type: ignor
     page.fill("input[name=email]", manager.email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/rooms")
+    page.wait_for_url(f"{live_server}/today")
 
 
 def test_board_room_charts_and_devices(live_server: str, live_settings: Settings, page) -> None:  # type: ignore[no-untyped-def]

@@ -22,8 +22,9 @@ def test_sign_in_filter_and_switch_language(live_server: str, live_settings: Set
     page.fill("input[name=email]", manager.email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/rooms")
+    page.wait_for_url(f"{live_server}/today")  # a manager's home
     assert "시설 관리자" in page.inner_text("header")
+    page.goto(f"{live_server}/rooms")
     total_all = page.inner_text("[data-testid=room-total]")
 
     # Filtering swaps only the results, in place, and keeps the URL shareable.

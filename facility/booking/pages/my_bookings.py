@@ -9,13 +9,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from facility.booking import flows, invoices, queries, series, waitlist
+from facility.booking import flows, invoices, pricing, queries, series, waitlist
 from facility.booking.api.calendar import feed_scope, org_feed_url
 from facility.booking.models import Booking, Invoice
 from facility.core import feeds
 from facility.core.auth import CurrentUser, DbSession
+from facility.core.db import utcnow
+from facility.core.i18n import gettext as _
 from facility.core.models import Organization, User
-from facility.core.web import redirect, render
+from facility.core.web import flash, redirect, render
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Room
 
@@ -23,12 +25,20 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/my/bookings")
-def my_bookings(request: Request, session: DbSession, user: CurrentUser) -> Response:
-    rows, _total = queries.list_bookings(session, user, limit=500)
+def my_bookings(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    show: queries.MyBookingsView = queries.MyBookingsView.upcoming,
+) -> Response:
+    """Upcoming bookings soonest first; past and cancelled ones each on their own tab."""
+    rows = queries.my_bookings(session, user, show, utcnow())
     rooms = {r.id: r for r in rooms_service.visible_rooms(session, user, list({b.room_id for b in rows}))}
     feed = org_feed_url(session, request.app.state.secret_key, user) if user.organization_id else None
     context = {
-        "bookings": sorted(rows, key=lambda b: b.starts_at, reverse=True),
+        "bookings": rows,
+        "show": show.value,
+        "views": list(queries.MyBookingsView),
         "rooms": rooms,
         "feed": feed,
         "has_org": bool(user.organization_id),
@@ -54,6 +64,9 @@ def change_calendar_feed(
 @router.get("/my/bookings/{booking_id}")
 def booking_detail(request: Request, booking_id: int, session: DbSession, user: CurrentUser) -> Response:
     booking = queries.get_booking(session, user, booking_id)
+    if user.is_manager:
+        # Managers act on a booking from their own page of it (actions, contact, history).
+        return redirect(request, f"/manage/bookings/{booking.id}")
     return render(request, "booking/detail.html", _detail_context(session, user, booking))
 
 
@@ -61,6 +74,8 @@ def _detail_context(session: Session, user: User, booking: Booking) -> dict[str,
     room = session.get(Room, booking.room_id)
     return {
         "booking": booking,
+        "cancel_fee": flows.cancellation_fee(booking, user),
+        "cancellation": pricing.CANCELLATION_SCHEDULE,
         "room": room,
         "invoices": invoices.list_invoices(session, user, booking_id=booking.id),
         "org": session.get(Organization, booking.organization_id) if booking.organization_id else None,
@@ -77,13 +92,15 @@ def cancel(
     scope: Annotated[series.Scope, Form()] = series.Scope.one,
 ) -> Response:
     """Cancel a booking; for an occurrence of a series, this one, the following, or all."""
-    series.cancel(session, user, booking_id, scope, reason)
+    cancelled = series.cancel(session, user, booking_id, scope, reason)
+    flash(request, _("{n} bookings cancelled.", n=len(cancelled)) if len(cancelled) > 1 else _("Booking cancelled."))
     return redirect(request, f"/my/bookings/{booking_id}")
 
 
 @router.post("/my/bookings/{booking_id}/submit")
 def submit_hold(request: Request, booking_id: int, session: DbSession, user: CurrentUser) -> Response:
     flows.submit_hold(session, user, booking_id)
+    flash(request, _("Request sent; a manager will decide on it."))
     return redirect(request, f"/my/bookings/{booking_id}")
 
 

@@ -8,7 +8,6 @@ from datetime import UTC, date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -16,15 +15,24 @@ from facility.booking import pricing, rules, series, service, waitlist
 from facility.booking.exceptions import BookingConflict
 from facility.booking.pages.dates import local_range, local_time, parse_day, today
 from facility.booking.schemas import SeriesCreate
+from facility.core import accounts
 from facility.core.auth import CurrentUser, DbSession, OptionalUser
 from facility.core.errors import FacilityError
 from facility.core.i18n import gettext as _
 from facility.core.models import Organization, User
-from facility.core.web import form_savepoint, redirect, render
+from facility.core.web import flash, form_savepoint, redirect, render
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Room
 
 router = APIRouter(include_in_schema=False)
+# The field beside which a rule's refusal is shown (its code as the rules raise it); others go on top.
+ERROR_FIELDS = {
+    "lead_time": "day",
+    "holiday": "day",
+    "outside_hours": "start",
+    "over_capacity": "attendees",
+    "quota_exceeded": "day",
+}
 REPEATS = {
     "weekly": "FREQ=WEEKLY",
     "biweekly": "FREQ=WEEKLY;INTERVAL=2",
@@ -48,14 +56,11 @@ class BookingForm:
         # A form with no box ticked posts no `equipment` at all; the template tests `in form.equipment`.
         self.equipment = self.equipment or []
 
-    def require_event(self) -> None:
-        """Submitting needs a title and a head count (the price and the previews do not): the same
-        422 FastAPI gives for a missing required field."""
-        missing = [name for name in ("title", "attendees") if not getattr(self, name)]
-        if missing:
-            raise RequestValidationError(
-                [{"type": "missing", "loc": ("body", name), "msg": "Field required", "input": None} for name in missing]
-            )
+    def missing_event(self) -> dict[str, str]:
+        """Submitting needs a title and a head count (the price and the previews do not): the
+        message for each one left empty, shown beside its field."""
+        texts = {"title": _("Enter the event's title."), "attendees": _("Enter how many people come.")}
+        return {name: text for name, text in texts.items() if not getattr(self, name).strip()}
 
 
 @dataclass
@@ -82,8 +87,11 @@ def _form_context(
         "fees": fees,
         "equipment_names": pricing.equipment_names(session, list(fees.equipment_fees) if fees else []),
         "error": None,
+        "errors": {},
         "alternatives": [],
         "report": None,
+        "waiting_org": accounts.unapproved_organization(session, user),
+        "cancellation": pricing.CANCELLATION_SCHEDULE,
     }
 
 
@@ -136,9 +144,11 @@ def live_quote(request: Request, room_id: int, session: DbSession, viewer: Optio
 
 @router.post("/book/rooms/{room_id}/new")
 def submit_request(request: Request, room_id: int, session: DbSession, user: CurrentUser, form: PostedForm) -> Response:
-    form.require_event()
     room = rooms_service.get_room(session, room_id, user)
     context = _form_context(request, session, room, user, form)
+    if missing := form.missing_event():
+        context.update(errors=missing)
+        return render(request, "booking/request.html", context, status_code=422)
     try:
         local_day = date.fromisoformat(form.day)
         with form_savepoint(session):
@@ -157,10 +167,12 @@ def submit_request(request: Request, room_id: int, session: DbSession, user: Cur
             )
     except BookingConflict as error:
         context.update(error=error.message, alternatives=error.extra.get("alternatives", []))
+        context.update(errors={"start": error.message})
         return render(request, "booking/request.html", context, status_code=409)
     except (FacilityError, ValueError) as error:
         message = error.message if isinstance(error, FacilityError) else _("Check the date and times.")
-        context.update(error=message)
+        field = ERROR_FIELDS.get(error.code, "") if isinstance(error, FacilityError) else "day"
+        context.update(error=message, errors={field: message})
         return render(request, "booking/request.html", context, status_code=422)
     return redirect(request, f"/my/bookings/{booking.id}?created=1")
 
@@ -194,8 +206,11 @@ def series_preview(
 def series_submit(
     request: Request, room_id: int, session: DbSession, user: CurrentUser, form: PostedSeries
 ) -> Response:
-    form.require_event()
     room = rooms_service.get_room(session, room_id, user)
+    if missing := form.missing_event():
+        context = _form_context(request, session, room, user, form)
+        context.update(errors=missing, report=None)
+        return render(request, "booking/request.html", context, status_code=422)
     body = _series_body(request, room_id, form)
     try:
         with form_savepoint(session):
@@ -204,8 +219,9 @@ def series_submit(
         # A series books no equipment and keeps no notes: the form shows it without them.
         shown = replace(form, notes="", equipment=[])
         context = _form_context(request, session, room, user, shown)
-        context.update(error=error.message, report=error.extra.get("occurrences"))
+        context.update(error=error.message, errors={"": error.message}, report=error.extra.get("occurrences"))
         return render(request, "booking/request.html", context, status_code=error.status_code)
+    flash(request, _("Recurring request sent; a manager will decide on it."))
     return redirect(request, "/my/bookings")
 
 

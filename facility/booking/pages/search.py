@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from facility.booking import availability, grid, rules
+from facility.booking import availability, grid, pricing, rules
 from facility.booking.pages.dates import parse_day, today
+from facility.core import accounts
 from facility.core.auth import DbSession, OptionalUser
 from facility.core.errors import NotFound
 from facility.core.i18n import gettext as _
@@ -18,6 +20,8 @@ from facility.rooms.kinds import RoomKind
 from facility.rooms.schemas import RoomFilters
 
 router = APIRouter(include_in_schema=False)
+# Cards per page of the search (a campus has a hundred rentable rooms and more).
+PAGE_SIZE = 24
 
 
 @router.get("/book")
@@ -29,6 +33,7 @@ def search_page(
     min_capacity: str = "",
     kind: str = "",
     building: str = "",
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> Response:
     zone = request.app.state.settings.zone
     chosen = parse_day(day, today(request) + timedelta(days=7))
@@ -50,12 +55,22 @@ def search_page(
         for room in rooms
         if free[room.id]  # type: ignore[index]
     ]
+    pages = max(1, -(-len(results) // PAGE_SIZE))
+    shown = results[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     context = {
         "day": chosen,
-        "results": results,
+        "results": shown,
+        "total": len(results),
+        "matching": len(rooms),
+        "page": page,
+        "pages": pages,
+        "prices": pricing.hourly_prices(session, [room for room, _slots in shown]),
+        "kind_order": {kind.value: i for i, kind in enumerate(RoomKind)},
+        "filtered": bool(filters.building or filters.kind or filters.min_capacity),
         "filters": filters,
         "kinds": list(RoomKind),
         "buildings": rooms_service.list_buildings(session, viewer),
+        "waiting_org": accounts.unapproved_organization(session, viewer),
         "holiday": rules.holiday_name(session, chosen),
     }
     return render(request, "booking/search.html", context, block="results")
