@@ -28,6 +28,7 @@ def test_manager_pages_in_korean(live_server: str, live_settings: Settings, page
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server}/today")
+    page.goto(f"{live_server}/rooms")
     # The keyboard's focus ring: the brand blue on the page, a light amber on the dark top bar.
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
