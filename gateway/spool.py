@@ -10,8 +10,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,6 +21,9 @@ from typing import NamedTuple
 KEEP_WRITTEN_S = 600
 # Brokers redeliver unacknowledged messages right after the reconnect; this is generous.
 REDELIVERY_WINDOW_S = 30.0
+# Pending messages also held in memory for the writer (Spool._tail); past this (a store outage)
+# the writer reads them from the file instead, until it has caught up.
+TAIL_MAX = 50_000
 
 
 # Tuples, not dataclasses: one of each is made per message, and a NamedTuple is built in a
@@ -107,6 +112,11 @@ class Spool:
         self._conn = int(self._db.execute("SELECT coalesce(max(conn), 0) FROM message").fetchone()[0])
         self._stale = True
         self._candidates: dict[int, list[_Candidate]] = {}
+        # The pending rows as committed, so the writer need not read back what was just written:
+        # valid once a read from the file found every pending row past the writer's position,
+        # then extended by each commit; dropped (and the file read again) if it grows too long.
+        self._tail: deque[Spooled] = deque()
+        self._tail_valid = False
 
     @property
     def pending_bytes(self) -> int:
@@ -165,7 +175,20 @@ class Spool:
                 raise
             self._acked_ids = []
             self.duplicates += ids.count(None)
+            if self._tail_valid:
+                self._extend_tail(messages, ids)
         return ids
+
+    def _extend_tail(self, messages: Sequence[Incoming], ids: Sequence[int | None]) -> None:
+        if len(self._tail) + len(messages) > TAIL_MAX:
+            self._tail.clear()
+            self._tail_valid = False
+            return
+        self._tail.extend(
+            Spooled(row_id, m.topic, m.payload, m.received_us)
+            for m, row_id in zip(messages, ids, strict=True)
+            if row_id is not None
+        )
 
     def _insert(self, cursor: sqlite3.Cursor, messages: Sequence[Incoming]) -> list[int | None]:
         """One statement for the group, with the ids AUTOINCREMENT would give them."""
@@ -216,11 +239,21 @@ class Spool:
         """The oldest messages not yet written to the store (past row `after`: the writer's
         batches still on their way to being marked written are not taken twice)."""
         with self._lock:
+            tail = self._tail
+            if self._tail_valid:
+                while tail and tail[0].id <= after:
+                    tail.popleft()
+                return list(islice(tail, limit))
             rows = self._db.execute(
                 "SELECT id, topic, payload, received_us FROM message WHERE written = 0 AND id > ? ORDER BY id LIMIT ?",
                 (after, limit),
             ).fetchall()
-        return [Spooled(r[0], r[1], bytes(r[2]), r[3]) for r in rows]
+            taken = [Spooled(r[0], r[1], bytes(r[2]), r[3]) for r in rows]
+            if len(taken) < limit:  # every pending row past `after`: from now on the tail has them
+                tail.clear()
+                tail.extend(taken)
+                self._tail_valid = True
+        return taken
 
     def mark_written(self, batch: Sequence[Spooled]) -> None:
         if not batch:
@@ -242,6 +275,8 @@ class Spool:
             self._db.execute("PRAGMA synchronous=FULL")
             self._pending_bytes = max(0, self._pending_bytes - sum(len(m.payload) for m in batch))
             self._pending_count = max(0, self._pending_count - marked)
+            while self._tail and self._tail[0].id <= batch[-1].id:
+                self._tail.popleft()
 
     def close(self) -> None:
         with self._lock:

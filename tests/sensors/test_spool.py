@@ -115,3 +115,30 @@ def test_expiring_written_rows_reads_only_the_rows_it_deletes(tmp_path: Path) ->
     with sqlite3.connect(spool.path) as db:  # the old row expired, the recent one is kept
         assert db.execute("SELECT received_us FROM message").fetchall() == [(2**62,)]
     spool.close()
+
+
+def test_the_writer_reads_what_was_just_committed_from_memory_and_the_file_alike(tmp_path: Path) -> None:
+    """The in-memory tail of pending rows gives exactly what the file holds, also after it overflowed."""
+    from gateway import spool as spool_module
+
+    spool = Spool(tmp_path / "s.sqlite")
+    spool.append([incoming(i, str(i).encode(), us=i) for i in range(1, 4)])
+    first = spool.take(10)  # read from the file, which has them all: the tail is valid from now on
+    assert [m.payload for m in first] == [b"1", b"2", b"3"]
+    spool.mark_written(first)
+    spool.append([incoming(i, str(i).encode(), us=i) for i in range(4, 6)])
+    second = spool.take(10, after=first[-1].id)
+    assert [m.payload for m in second] == [b"4", b"5"]
+    assert spool.take(10, after=first[-1].id) == second  # a retried batch is the same batch
+    spool.mark_written(second)
+    saved = spool_module.TAIL_MAX
+    spool_module.TAIL_MAX = 3
+    try:
+        spool.append([incoming(i, str(i).encode(), us=i) for i in range(6, 10)])  # overflows: from the file
+        third = spool.take(2, after=second[-1].id)
+        assert [m.payload for m in third] == [b"6", b"7"]
+        assert [m.payload for m in spool.take(10, after=third[-1].id)] == [b"8", b"9"]
+    finally:
+        spool_module.TAIL_MAX = saved
+    assert spool.pending_count() == 4
+    spool.close()
