@@ -73,7 +73,8 @@ def report_problem(
     except AssetNotFound:
         raise
     except FacilityError as error:
-        context = _asset_context(request, session, viewer, code) | {"error": error.message}
+        form = {"description": description, "reporter": reporter, "contact": contact}
+        context = _asset_context(request, session, viewer, code) | {"error": error.message, "form": form}
         # htmx drops 4xx bodies, so the form with its message comes back as a 200 fragment.
         status = 200 if is_htmx(request) else error.status_code
         return render(request, "maintenance/asset.html", context, block="report", status_code=status)

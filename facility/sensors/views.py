@@ -52,10 +52,16 @@ def label_of(metric: str) -> str:
     return METRICS[metric].title() if metric in METRICS else metric
 
 
+def labels_of(metrics: str) -> str:
+    """A device's comma-separated metric keys as the words people read."""
+    return ", ".join(label_of(m) for m in metrics.split(",") if m)
+
+
 def _helpers() -> dict[str, object]:
     return {
         "_": _,
         "unit_of": unit_of,
+        "labels_of": labels_of,
         "fmt": fmt,
         "label_of": label_of,
         "band": band,
@@ -101,7 +107,8 @@ def room_page(
     charts = []
     for metric in ordered:
         points = service.room_series(session, store, user, room_id, metric, start, end, every)
-        charts.append((metric, line_chart(points, start, end, zone, metric=metric, label=label_of(metric))))
+        chart = line_chart(points, start, end, zone, metric=metric, label=label_of(metric))
+        charts.append((metric, chart, points))  # the points again as the chart's data table
     history = alert_work.room_history(session, room_id)
     context = {
         "room": rooms_service.to_public(session, [room])[0],
