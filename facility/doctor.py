@@ -171,7 +171,7 @@ def check_clock(engine: Engine) -> Finding:
         server = connection.execute(text("SELECT clock_timestamp()")).scalar_one()
         after = datetime.now(UTC)
     skew = (server - (before + (after - before) / 2)).total_seconds()
-    message = _("This host's clock is {skew:+.1f} s off the database server's.", skew=-skew)
+    message = _("This host's clock is {skew:+.1f} s off the database server's.", skew=round(-skew, 1) + 0.0)
     fix = _("Keep both clocks synchronised with NTP (`timedatectl set-ntp true`).")
     if abs(skew) > SKEW_FAIL_S:
         return Finding(name, Status.fail, message, fix)
