@@ -32,6 +32,7 @@ from typing import Any
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 from facility.core.config import Settings
@@ -39,7 +40,7 @@ from facility.core.db import get_engine
 from facility.core.i18n import gettext as _
 from facility.domains import import_all_models
 from facility.maintenance.models import Photo
-from facility.sensors.store import open_store
+from facility.sensors.store import StoreUnavailable, open_store
 from facility.sensors.store.dump import export_database, policy_file
 from facility.sensors.store.influx import InfluxV1Store
 
@@ -53,6 +54,17 @@ DUMP_TIMEOUT_S = 3600
 
 class BackupError(Exception):
     """A backup or restore cannot go on; the message is one line saying why and what to do."""
+
+
+# What stops a backup or a restore with one line rather than a traceback: our own refusals, an
+# unreachable or refusing database, an unreachable InfluxDB, a directory that cannot be written.
+FAILURES = (BackupError, SQLAlchemyError, StoreUnavailable, OSError)
+
+
+def first_line(error: BaseException) -> str:
+    """The driver's own message when there is one (psycopg's, not SQLAlchemy's wrapper)."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def sha256_of(path: Path) -> str:

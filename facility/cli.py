@@ -257,12 +257,12 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
-    from facility.backup import BackupError, make_backup
+    from facility.backup import FAILURES, first_line, make_backup
 
     try:
         manifest = make_backup(_settings(), Path(args.dir))
-    except BackupError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except FAILURES as error:
+        print(f"error: {first_line(error)}", file=sys.stderr)
         raise SystemExit(1) from None
     readings = manifest["readings"]
     print(
@@ -281,13 +281,13 @@ def cmd_backup(args: argparse.Namespace) -> None:
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
-    from facility.backup import BackupError
+    from facility.backup import FAILURES, first_line
     from facility.restore import restore_backup
 
     try:
         compared, notes = restore_backup(_settings(), Path(args.dir), force=args.force)
-    except BackupError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except FAILURES as error:
+        print(f"error: {first_line(error)}", file=sys.stderr)
         raise SystemExit(1) from None
     counted, in_backup, restored = _("counted"), _("in backup"), _("restored")
     print(f"{counted:<40} {in_backup:>10} {restored:>10}")
