@@ -103,3 +103,12 @@ def test_crew_opens_a_work_order_from_the_page_and_both_pages_link(client: TestC
     assert f'href="/maintenance/work-orders/{order.id}"' in alert_page
     twice = client.post(f"/maintenance/alerts/{alert.id}/work-order", data={"csrf_token": csrf})
     assert twice.status_code == 409
+
+
+def test_the_alert_page_in_english(client: TestClient, session: Session) -> None:
+    make_alert(session, room=make_room(session), rule="occupied_unbooked")
+    browser_login(client, make_user(session, role=Role.crew))
+    client.cookies.set("lang", "en")
+    page = client.get("/sensors/alerts").text
+    assert "Occupied, unbooked" in page and "People are present, but the room has no booking" in page
+    assert "Acknowledge" in page and "확인" not in page.split('id="alerts"', 1)[1]
