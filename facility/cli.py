@@ -94,14 +94,31 @@ def cmd_db_revision(args: argparse.Namespace) -> None:
     )
 
 
-def cmd_demo_data(_args: argparse.Namespace) -> None:
-    from facility.demo.load import load_whole_demo
+def load_demo(settings: Settings) -> tuple[dict[str, int], float]:
+    """The whole demo with its past (readings through the configured store); counts and seconds."""
+    import time
 
+    from facility.demo.load import load_demo_readings, load_whole_demo
+    from facility.sensors.store import open_store
+
+    started = time.perf_counter()
+    engine = get_engine(settings.sqlalchemy_url)
+    with session_scope(engine) as session:
+        counts = load_whole_demo(session)
+    store = open_store(settings)
+    try:
+        counts["sensor points written"] = load_demo_readings(engine, store)
+    finally:
+        store.close()
+    return counts, time.perf_counter() - started
+
+
+def cmd_demo_data(_args: argparse.Namespace) -> None:
     settings = _settings()
     accounts_ = ensure_demo_accounts(settings)
-    with session_scope(get_engine(settings.sqlalchemy_url)) as session:
-        counts = load_whole_demo(session)
+    counts, seconds = load_demo(settings)
     print("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(f"generated in {seconds:.1f} s")
     for role, (email, password) in accounts_.items():
         print(f"  {role:8} {email:32} {password}")
 
@@ -194,14 +211,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     from facility.app import create_app
     from facility.content import upgrade_and_seed
-    from facility.demo.load import load_whole_demo
 
     settings = _settings().model_copy(update={"demo": True})
     upgrade_and_seed(settings.sqlalchemy_url)
     accounts_ = ensure_demo_accounts(settings)
-    with session_scope(get_engine(settings.sqlalchemy_url)) as session:
-        counts = load_whole_demo(session)
-    print("\nfacility demo: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    counts, seconds = load_demo(settings)
+    print("\nfacility demo: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({seconds:.1f} s)")
     print(f"open http://{args.host}:{args.port}/ and sign in as:")
     for role, (email, password) in accounts_.items():
         print(f"  {role:8} {email:32} {password}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,22 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 POOL_OVERFLOW = 4
 
 _engines: dict[tuple[str, DatabaseLimits], Engine] = {}
+_frozen_now: ContextVar[datetime | None] = ContextVar("frozen_now", default=None)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return _frozen_now.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Inside the block every `utcnow()` answers `moment`: the demo's history runs the real
+    services (requests, invoices, checklists) as they would have run on that day."""
+    token = _frozen_now.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _frozen_now.reset(token)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

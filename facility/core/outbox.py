@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from sqlalchemy import Column, LargeBinary, String
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, select, update
 
 from facility.core.db import utc_field, utcnow
 
@@ -82,6 +82,17 @@ def enqueue(
 def enqueue_email(session: Session, *, to: str, subject: str, body: str, ics: bytes | None = None) -> OutboxMessage:
     """Queue one e-mail (with an optional calendar attachment)."""
     return enqueue(session, to=to, subject=subject, body=body, ics=ics)
+
+
+def mark_sent_before(session: Session, moment: datetime) -> int:
+    """Count messages written before `moment` as sent when written: the demo's history has its
+    past e-mail already delivered, so only what happens from today on waits in the outbox."""
+    result = session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(col(OutboxMessage.status) == OutboxStatus.pending.value, col(OutboxMessage.created_at) < moment)
+        .values(status=OutboxStatus.sent.value, sent_at=OutboxMessage.created_at)
+    )
+    return int(result.rowcount or 0)
 
 
 def send_pending(session: Session, now: datetime, channels: Sequence[Channel]) -> int:

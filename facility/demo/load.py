@@ -8,11 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, delete
 
 from facility.booking.demo import load_demo_bookings, load_demo_fees
+from facility.booking.demo_history import load_booking_history
+from facility.core.accounts import get_user_by_email
+from facility.core.db import session_scope
 from facility.imports.rows import upsert
 from facility.maintenance.demo import load_demo_assets
+from facility.maintenance.demo_history import load_maintenance_history
 from facility.rooms.kinds import RoomCategory, RoomStatus
 from facility.rooms.models import (
     Building,
@@ -25,6 +30,8 @@ from facility.rooms.models import (
     RoomLayout,
 )
 from facility.sensors.demo_devices import place_demo_devices
+from facility.sensors.demo_history import load_sensor_history
+from facility.sensors.store import ReadingStore
 
 CAMPUS_FILE = Path(__file__).with_name("campus.yaml")
 INVENTED_FIELDS = ("capacity", "area", "floor", "equipment")
@@ -149,11 +156,24 @@ def load_demo_campus(session: Session, path: Path = CAMPUS_FILE) -> dict[str, in
 
 
 def load_whole_demo(session: Session) -> dict[str, int]:
-    """Everything `facility demo` shows: campus, fees, assets and plans with their history, sensors,
-    and (once the demo accounts exist) a few bookings and a training block. Idempotent."""
+    """Everything `facility demo` shows: campus, fees, assets and plans, sensors, and (once the
+    demo accounts exist) a few bookings and a training block next week, and the past: three
+    months of rentals, settled inspections and closed work (`load_demo_readings` adds the
+    readings). Idempotent: each part of the past is made once, on a database without it."""
     counts = load_demo_campus(session)
     counts["fee schedules"] = load_demo_fees(session)
     counts.update(load_demo_assets(session))
     counts["devices"] = place_demo_devices(session)
     counts["bookings made"] = load_demo_bookings(session)
+    manager = get_user_by_email(session, "manager@demo.facility.kr")
+    crew = get_user_by_email(session, "crew@demo.facility.kr")
+    counts["past bookings made"] = load_booking_history(session, manager)
+    counts.update(load_maintenance_history(session, crew, manager))
     return counts
+
+
+def load_demo_readings(engine: Engine, store: ReadingStore) -> int:
+    """90 days of readings for the demo's sensors, once the campus is committed (the SQL store
+    writes in a transaction of its own); returns how many points were written."""
+    with session_scope(engine, write=False) as session:
+        return load_sensor_history(session, store)

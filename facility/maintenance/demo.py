@@ -1,7 +1,7 @@
-"""The demo campus's assets, stock, plans and a few months of inspection history.
+"""The demo campus's assets, stock and plans with their occurrences since 1 January.
 
-`load_demo_assets(session)` is idempotent: assets and plans are keyed by code and name, and
-history is written only for plans created by this call. Run it after `load_demo_campus`.
+`load_demo_assets(session)` is idempotent: assets and plans are keyed by code and name. Run it
+after `load_demo_campus`; `demo_history.py` then settles the past occurrences.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from facility.core.db import utcnow
 from facility.maintenance import catalogue, plans
 from facility.maintenance.kinds import AssetKind, PlanKind, Priority
-from facility.maintenance.models import Asset, Inspection, MaintenancePlan, Part
+from facility.maintenance.models import Asset, MaintenancePlan, Part
 from facility.rooms.models import Building, Equipment, Floor, Room, RoomEquipment
 
 # Makes and models are plausible for Korean public buildings; every value here is demo data.
@@ -263,21 +263,6 @@ def _plan_specs(session: Session, rooms: dict[str, Room]) -> list[dict[str, Any]
     return specs
 
 
-def _history(session: Session, plan: MaintenancePlan, now: datetime) -> None:
-    """Past occurrences of a new demo plan: most on time, some late, the odd one missed."""
-    past = session.exec(
-        select(Inspection).where(Inspection.plan_id == plan.id).where(Inspection.due_at < now - timedelta(days=1))
-    ).all()
-    for n, occurrence in enumerate(past):
-        if n % 11 == 5:
-            continue  # missed: stays open and overdue
-        late = n % 7 == 3
-        occurrence.status = "verified" if n % 3 else "done"
-        occurrence.completed_at = occurrence.due_at + (timedelta(days=3) if late else -timedelta(hours=2))
-        occurrence.result = "pass"
-        session.add(occurrence)
-
-
 def load_demo_assets(session: Session, now: datetime | None = None) -> dict[str, int]:
     """Assets, stock, templates, plans and history for the demo campus; returns counts."""
     now = now or utcnow()
@@ -301,7 +286,8 @@ def load_demo_assets(session: Session, now: datetime | None = None) -> dict[str,
                 )
             )
     existing = {p.name for p in session.exec(select(MaintenancePlan))}
-    start = datetime(now.year, 1, 1, tzinfo=UTC) - timedelta(hours=9)  # 1 January, Seoul
+    # From 1 January (Seoul), or 90 days back early in the year: the demo's history settles them.
+    start = min(datetime(now.year, 1, 1, tzinfo=UTC) - timedelta(hours=9), now - timedelta(days=90))
     created = []
     for spec in _plan_specs(session, rooms):
         if spec["name"] in existing:
@@ -324,7 +310,5 @@ def load_demo_assets(session: Session, now: datetime | None = None) -> dict[str,
             )
         )
     plans.generate_occurrences(session, now)
-    for plan in created:
-        _history(session, plan, now)
     session.flush()
     return {"assets": assets.count, "templates": len(templates), "plans_created": len(created)}

@@ -298,6 +298,21 @@ def verify_inspection(session: Session, actor: User, inspection_id: int) -> Insp
     return inspection
 
 
+def record_missed(session: Session, actor: User, inspection_id: int) -> Inspection:
+    """A manager closes an overdue occurrence nobody did: it stays missed in the compliance
+    report, but no longer waits on the crews' day as work to do (the next occurrence does)."""
+    ensure_role(actor, *MANAGING_ROLES)
+    inspection = get_inspection(session, actor, inspection_id)
+    if not is_overdue(inspection):
+        raise InspectionClosed(_("Only an open, overdue inspection can be recorded as missed."))
+    before = audit.snapshot(inspection)
+    inspection.status = InspectionStatus.missed.value
+    session.add(inspection)
+    session.flush()
+    audit.record(session, actor, "inspection.missed", "inspection", inspection.id, before=before, after=inspection)
+    return inspection
+
+
 def named_in(
     session: Session, inspection: Inspection
 ) -> tuple[InspectionTemplate | None, Room | None, Building | None, Asset | None]:

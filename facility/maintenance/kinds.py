@@ -91,6 +91,8 @@ class InspectionStatus(StrEnum):
     done = "done"
     verified = "verified"
     cancelled = "cancelled"
+    # Never done, and closed as such: the compliance report counts it missed, the crews' lists drop it.
+    missed = "missed"
 
 
 class PlanKind(StrEnum):

@@ -23,11 +23,15 @@ SILENT_AFTER = timedelta(minutes=15)
 
 
 def delete_old_readings(engine: Engine, settings: Settings, now: datetime) -> int:
-    """Retention of the embedded store (InfluxDB enforces its own retention policy)."""
+    """Retention of the embedded store (InfluxDB enforces its own retention policy): raw points
+    for the SQL retention, points on the hour (its hourly rollup) for the rollup retention."""
     if settings.influx_url:
         return 0
-    days = get_sensor_settings().sql_readings_retention_days
-    deleted = SqlStore(engine).delete_before(now - timedelta(days=days))
+    sensor_settings = get_sensor_settings()
+    days = sensor_settings.sql_readings_retention_days
+    deleted = SqlStore(engine).delete_before(
+        now - timedelta(days=days), hourly_until=now - timedelta(days=sensor_settings.readings_rollup_days)
+    )
     if deleted:
         log.info("deleted %d readings older than %d days", deleted, days)
     return deleted

@@ -34,6 +34,10 @@ class ReadingStore(Protocol):
     def write(self, readings: Sequence[Reading]) -> None:
         """Store every reading or raise StoreUnavailable; the same series and ts overwrite."""
 
+    def write_history(self, readings: Sequence[Reading]) -> None:
+        """Store past points on the hour (hourly or coarser means: a demo's or an import's history)
+        where long charts read them, beyond the raw retention too; a point already there stays."""
+
     def latest(self, devices: Sequence[str]) -> list[Latest]:
         """The newest value per device and metric."""
 

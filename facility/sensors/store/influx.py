@@ -24,6 +24,8 @@ HTTP_TIMEOUT_S = 10.0
 MAX_REGEX_DEVICES = 200
 # `latest` looks back this far; older values are not "live" any more.
 LATEST_WINDOW = "30d"
+# Points per history write: a few hundred kilobytes of line protocol, well inside the HTTP timeout.
+HISTORY_BATCH = 10_000
 # The continuous query's bucket: charts this coarse or coarser can read the rollup policy.
 ROLLUP_EVERY = timedelta(minutes=5)
 _ESCAPE = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
@@ -243,13 +245,28 @@ class InfluxV1Store(InfluxQLReader):
             return
         if not self._ready:
             self.ensure_database()
+        self._post(readings)
+
+    def write_history(self, readings: Sequence[Reading]) -> None:
+        """Every point into the rollup policy (the continuous query never sees backdated points),
+        and those the raw policy still keeps into raw too, so short charts find them as well."""
+        if not readings:
+            return
+        if not self._ready:
+            self.ensure_database()
+        cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
+        recent = [r for r in readings if r.ts >= cutoff]
+        for start in range(0, len(readings), HISTORY_BATCH):
+            if self.rollup_days:
+                self._post(readings[start : start + HISTORY_BATCH], policy="rollup")
+        for start in range(0, len(recent), HISTORY_BATCH):
+            self._post(recent[start : start + HISTORY_BATCH])
+
+    def _post(self, readings: Sequence[Reading], *, policy: str = "") -> None:
         body = "\n".join(to_line(r) for r in readings)
+        params = {"db": self.database, "precision": "u"} | ({"rp": policy} if policy else {})
         try:
-            response = self.http.post(
-                f"{self.url}/write",
-                params={"db": self.database, "precision": "u"},
-                content=body.encode(),
-            )
+            response = self.http.post(f"{self.url}/write", params=params, content=body.encode())
         except httpx.HTTPError as error:
             raise StoreUnavailable(f"InfluxDB write failed: {error!r}") from error
         if response.status_code != 204:
@@ -283,6 +300,11 @@ class InfluxV2Store(InfluxQLReader):
             )
         except Exception as error:  # noqa: BLE001 - client raises urllib3 and API errors alike
             raise StoreUnavailable(f"InfluxDB write failed: {error!r}") from error
+
+    def write_history(self, readings: Sequence[Reading]) -> None:
+        """The bucket's retention is the only one: history goes in beside the live points."""
+        for start in range(0, len(readings), HISTORY_BATCH):
+            self.write(readings[start : start + HISTORY_BATCH])
 
     def close(self) -> None:
         self.write_api.close()

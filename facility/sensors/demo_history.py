@@ -1,0 +1,117 @@
+"""Ninety days of sensor history for the demo campus, written through the reading store.
+
+Resolution, chosen for speed: a point every 6 hours (03, 09, 15 and 21 local: two in class
+time, two outside) over 90 days, hourly over the last two days, for the metrics whose long shape
+means something: temperature, humidity and CO2 of every room, and the pool's water, the server
+rack's load and the plant's power. That is about 700 series x 390 points, some 270,000 points:
+a few seconds on SQLite, where every point of every metric hourly (1,500 series x 2,160) would be
+3.2 million points and minutes. The other metrics (noise, light, dust, occupancy) show what the
+simulator has sent since the demo started.
+
+Points fall on the hour, so the SQL store keeps them as its hourly rollup past its one-week raw
+retention; InfluxDB 1.x gets them in its rollup policy (and the raw one while it keeps them).
+Values are closed-form in the time and the room (a fixed seed, the class timetable the simulator
+uses), so a rerun on the same day writes the same points, which the store keeps once.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import zlib
+from datetime import UTC, datetime, time, timedelta
+
+from sqlmodel import Session
+
+from facility.core.db import utcnow
+from facility.sensors.demo_devices import DemoDevice, demo_devices
+from facility.sensors.parsing import Reading
+from facility.sensors.simulator import OUTDOOR_CO2, SEOUL, in_class
+from facility.sensors.store import ReadingStore
+
+SEED = 13
+HISTORY_DAYS = 90
+COARSE_STEP = timedelta(hours=6)
+FINE_DAYS = 2
+HISTORY_METRICS = frozenset(
+    {"temperature", "humidity", "co2", "ph", "free_chlorine", "water_temperature", "ups_load", "power"}
+)
+# Seasonal drift across the 90 days before December: cooling in September, heating by winter.
+WARM_START, WARM_END = 24.0, 20.8
+HUMID_START, HUMID_END = 60.0, 36.0
+
+
+def history_times(today_start: datetime) -> list[datetime]:
+    """Every history timestamp, oldest first: 6-hourly, then hourly for the last two days."""
+    first = datetime.combine((today_start - timedelta(days=HISTORY_DAYS)).date(), time(3), tzinfo=SEOUL)
+    fine_from = today_start - timedelta(days=FINE_DAYS)
+    times = []
+    moment = first
+    while moment < fine_from:
+        times.append(moment)
+        moment += COARSE_STEP
+    moment = fine_from
+    while moment < today_start:
+        times.append(moment)
+        moment += timedelta(hours=1)
+    return times
+
+
+def _values(device: DemoDevice, local: datetime, progress: float, rng: random.Random) -> dict[str, float]:
+    """What the device would have read at that local time (`progress` 0 at the start, 1 today)."""
+    occupied = in_class(device, local)
+    people = device.capacity * 0.7 if occupied else 0.0
+    daily = math.sin((local.hour - 9) / 24 * 2 * math.pi)
+    ventilation = 1.0 + (zlib.crc32(device.room_code.encode()) % 10) / 10
+    co2 = OUTDOOR_CO2 + 30 + (people * 45 / max(8.0, device.capacity) * 10 / ventilation if occupied else 0)
+    values = {
+        "temperature": WARM_START + (WARM_END - WARM_START) * progress + daily + min(2.0, people * 0.04),
+        "humidity": HUMID_START + (HUMID_END - HUMID_START) * progress + 4 * daily,
+        "co2": co2,
+        "ph": 7.25,
+        "free_chlorine": 0.7 - (0.25 if local.weekday() == 0 else 0),
+        "water_temperature": 27.5,
+        "ups_load": 40 + 4 * progress,
+        "power": 1500 + people * 60,
+    }
+    if device.code.startswith("rack-"):
+        values["temperature"] = 23.0
+        values["humidity"] = 42.0
+    noise = {"co2": 15.0, "power": 40.0, "ph": 0.05, "free_chlorine": 0.04, "ups_load": 1.5}
+    return {
+        metric: round(values[metric] + rng.gauss(0, noise.get(metric, 0.3)), 2)
+        for metric in device.metrics
+        if metric in HISTORY_METRICS
+    }
+
+
+def history_readings(devices: list[DemoDevice], today_start: datetime) -> list[Reading]:
+    """The whole history of the placed devices, deterministic for a given day."""
+    rng = random.Random(SEED)
+    times = history_times(today_start)
+    span = (today_start - times[0]).total_seconds()
+    readings = []
+    for device in devices:
+        if device.room_id is None:
+            continue
+        for moment in times:
+            progress = 1 - (today_start - moment).total_seconds() / span
+            ts = moment.astimezone(UTC)
+            for metric, value in _values(device, moment, progress, rng).items():
+                readings.append(Reading(device.code, device.building, device.room_code, metric, value, ts))
+    return readings
+
+
+def load_sensor_history(session: Session, store: ReadingStore) -> int:
+    """Write the history unless the store already has its first day; returns points written."""
+    today_start = datetime.combine(utcnow().astimezone(SEOUL).date(), time(), tzinfo=SEOUL)
+    devices = [d for d in demo_devices(session) if d.room_id is not None]
+    probe = next((d for d in devices if "temperature" in d.metrics), None)
+    if probe is None:
+        return 0
+    first = history_times(today_start)[0]
+    if store.series([probe.code], "temperature", first, first + timedelta(days=1), None):
+        return 0
+    readings = history_readings(devices, today_start)
+    store.write_history(readings)
+    return len(readings)
