@@ -15,9 +15,10 @@ from sqlalchemy import text
 
 from facility.core.db import get_engine
 from tests.conftest import free_port
+from tests.test_demo_past import assert_demo_has_a_past, past_counts
 
 
-def run_cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, data_dir: Path, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "FACILITY_DATA_DIR": str(data_dir), **env}
     environment.pop("FACILITY_DATABASE_URL", None)
     return subprocess.run(
@@ -25,7 +26,7 @@ def run_cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProce
         env=environment,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
 
 
@@ -76,7 +77,8 @@ def test_demo_starts_everything_on_the_embedded_default(tmp_path: Path) -> None:
     )
     output = ""
     try:
-        deadline = time.monotonic() + 90
+        # The demo writes its past (rentals, inspections, 90 days of readings) before it serves.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -104,10 +106,14 @@ def test_upgrade_seeds_content_and_demo_data_loads_the_whole_demo_twice(tmp_path
     upgraded = run_cli("db", "upgrade", data_dir=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
     assert "inspection templates 13" in upgraded.stdout
-    first = run_cli("demo-data", data_dir=tmp_path)
+    first = run_cli("demo-data", data_dir=tmp_path, timeout=300)
     assert first.returncode == 0, first.stderr
-    second = run_cli("demo-data", data_dir=tmp_path)
+    assert re.search(r"^generated in [0-9.]+ s$", first.stdout, re.M), first.stdout
+    url = f"sqlite:///{(tmp_path / 'facility.db').resolve()}"
+    past = assert_demo_has_a_past(url)
+    second = run_cli("demo-data", data_dir=tmp_path, timeout=300)
     assert second.returncode == 0, second.stderr
+    assert past_counts(url) == past
     loaded = [line for line in first.stdout.splitlines() if line.startswith("demo loaded")][0]
     assert "plans_created" in loaded and "plans_created 0" not in loaded
     again = [line for line in second.stdout.splitlines() if line.startswith("demo loaded")][0]

@@ -33,7 +33,7 @@ from facility.rooms.models import Room
 
 SEED = 13
 HISTORY_DAYS = 90
-AHEAD_DAYS = 21
+AHEAD_DAYS = 14
 # Rooms renters book most: halls, then lecture and seminar rooms. Eight rooms at about a third of
 # their days keep the reports' shapes while the whole past takes seconds, not minutes, to make.
 ROOMS = ("H-AUD", "W-CONV", "T-HALL", "E-VH1", "E-HYB", "E-LAB1", "E-202", "T-SEM1")
@@ -108,7 +108,7 @@ def _plans(session: Session, today: date, rng: random.Random) -> list[Plan]:
         day = today + timedelta(days=offset)
         if day.weekday() == 6 or day in closed:
             continue
-        busy = 0.12 if day.weekday() == 5 else 0.3
+        busy = 0.1 if day.weekday() == 5 else 0.26
         for room in sorted(rooms, key=lambda r: r.code):
             draw = rng.random()
             if draw >= busy:

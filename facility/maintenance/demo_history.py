@@ -169,14 +169,8 @@ def _work(
     if not close or finished >= now:
         return
     with clock_at(finished):
-        service.transition(
-            session,
-            crew,
-            order.id,
-            W.done,
-            note="조치 완료",
-            minutes_spent=rng.choice([30, 45, 60, 90, 120]),  # type: ignore[arg-type]
-        )
+        minutes = rng.choice([30, 45, 60, 90, 120])
+        service.transition(session, crew, order.id, W.done, note="조치 완료", minutes_spent=minutes)  # type: ignore[arg-type]
     verified = finished + timedelta(days=rng.randint(1, 2))
     if verified < now:
         with clock_at(verified):

@@ -27,7 +27,11 @@ from facility.sensors.store import Latest, Point, ReadingStore, StoreUnavailable
 
 # A chart shows at most about this many points; longer windows are averaged on the server.
 CHART_POINTS = 240
+# Raw points (or fine means) are read for a month at most; hourly or coarser means for up to the
+# rollup's reach, so the 90-day and one-year charts cover their whole window.
 MAX_WINDOW = timedelta(days=31)
+MAX_AVERAGED_WINDOW = timedelta(days=400)
+COARSE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,8 @@ def room_series(
     if get_metric(metric) is None:
         raise UnknownMetric(metric)
     rooms_service.get_room(session, room_id, viewer)
-    end = min(end, start + MAX_WINDOW)
+    longest = MAX_AVERAGED_WINDOW if every is not None and every >= COARSE_EVERY else MAX_WINDOW
+    end = min(end, start + longest)
     codes = room_device_codes(session, room_id)
     return guard_store(lambda: store.series(codes, metric, start, end, every))  # type: ignore[no-any-return]
 

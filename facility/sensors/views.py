@@ -31,6 +31,7 @@ WINDOWS = {
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
     "1y": timedelta(days=365),
 }
 STALE_AFTER = timedelta(minutes=10)

@@ -15,8 +15,9 @@ def test_demo_assets_plans_and_history_load_once(session: Session) -> None:
     assert session.exec(select(func.count()).select_from(Asset)).one() == first["assets"]
     boiler_pump = session.exec(select(Asset).where(Asset.code == "PMP-BLR-1")).one()
     assert session.get(Asset, boiler_pump.parent_id).code == "BLR-1"  # type: ignore[union-attr]
+    # Occurrences since 1 January, all open: the demo's history (tests/test_demo_past.py) settles them.
     statuses = dict(session.exec(select(Inspection.status, func.count()).group_by(Inspection.status)).all())
-    assert statuses["done"] + statuses["verified"] > statuses["open"] > 0
+    assert statuses["open"] > 50
     lift = template_by_code(session, "lift-self")
     assert lift is not None and lift.verify_regulation and "승강기" in lift.law
     assert session.exec(select(MaintenancePlan).where(MaintenancePlan.kind == "usage_booked")).first()
