@@ -113,6 +113,26 @@ def test_sql_retention_deletes_old_points(engine: Engine) -> None:
     assert store.count() == 1
 
 
+def test_sql_retention_keeps_points_on_the_hour_as_the_rollup(engine: Engine) -> None:
+    store = SqlStore(engine)
+    hour = T0.replace(minute=0, second=0) - timedelta(days=40)
+    store.write([reading("d1", "co2", 1, hour), reading("d1", "co2", 2, hour + timedelta(seconds=7))])
+    store.write([reading("d1", "co2", 3, hour - timedelta(days=400))])
+    cutoff = T0 - timedelta(days=7)
+    assert store.delete_before(cutoff, hourly_until=T0 - timedelta(days=400)) == 2
+    assert [p.value for p in store.series(["d1"], "co2", hour - timedelta(days=1), T0, None)] == [1.0]
+
+
+def test_history_is_charted_past_the_raw_retention_and_written_once(store: ReadingStore) -> None:
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    history = [reading("h1", "temperature", 24.0, now - timedelta(days=20)), reading("h1", "temperature", 21.0, now)]
+    store.write_history(history)
+    store.write_history(history)
+    daily = store.series(["h1"], "temperature", now - timedelta(days=30), now + timedelta(hours=1), timedelta(days=1))
+    assert [p.value for p in daily] == [24.0, 21.0]
+    assert [(x.metric, x.value) for x in store.latest(["h1"])] == [("temperature", 21.0)]
+
+
 def test_a_late_older_point_does_not_replace_the_latest(store: ReadingStore) -> None:
     store.write([reading("d1", "co2", 900, T0 + timedelta(minutes=5))])
     store.write([reading("d1", "co2", 500, T0)])
