@@ -34,9 +34,14 @@ from facility.rooms.models import Room
 SEED = 13
 HISTORY_DAYS = 90
 AHEAD_DAYS = 14
-# Rooms renters book most: halls, then lecture and seminar rooms. Eight rooms at about a third of
-# their days keep the reports' shapes while the whole past takes seconds, not minutes, to make.
-ROOMS = ("H-AUD", "W-CONV", "T-HALL", "E-VH1", "E-HYB", "E-LAB1", "E-202", "T-SEM1")
+# Share of weekdays a room is rented, by kind: halls and equipped rooms often, the many lecture and
+# seminar rooms (the Institute's own courses fill them) now and then. About two rentals a day:
+# the reports keep their shapes, and the whole past takes seconds, not minutes, to make.
+HALL_SHARE, ROOM_SHARE, SATURDAY_FACTOR = 0.1, 0.008, 0.4
+HALLS = frozenset(
+    {"auditorium", "convention_hall", "multipurpose_hall", "hybrid_lecture_hall", "hybrid_classroom",
+     "smart_classroom", "computer_lab", "workshop"}
+)  # fmt: skip
 # Half-day slots two hours apart leave room for the largest halls' set-up buffers.
 SLOTS = ((9, 12), (14, 17), (19, 21), (9, 17))
 RENTERS = (
@@ -99,7 +104,9 @@ def _fate(rng: random.Random, past: bool) -> str:
 
 def _plans(session: Session, today: date, rng: random.Random) -> list[Plan]:
     zone = local_zone()
-    rooms = [r for r in (session.exec(select(Room).where(col(Room.code).in_(ROOMS)))) if r.bookable_external]
+    rooms = session.exec(
+        select(Room).where(col(Room.bookable_external).is_(True), col(Room.parent_id).is_(None)).order_by(Room.code)
+    ).all()
     renters = _renters(session)
     closed = rules.closed_days(session, today - timedelta(days=HISTORY_DAYS), today + timedelta(days=AHEAD_DAYS))
     midnight = datetime.combine(today, time(), tzinfo=zone)
@@ -108,8 +115,9 @@ def _plans(session: Session, today: date, rng: random.Random) -> list[Plan]:
         day = today + timedelta(days=offset)
         if day.weekday() == 6 or day in closed:
             continue
-        busy = 0.1 if day.weekday() == 5 else 0.26
-        for room in sorted(rooms, key=lambda r: r.code):
+        factor = SATURDAY_FACTOR if day.weekday() == 5 else 1.0
+        for room in rooms:
+            busy = (HALL_SHARE if room.kind in HALLS else ROOM_SHARE) * factor
             draw = rng.random()
             if draw >= busy:
                 continue

@@ -33,6 +33,7 @@ SEED = 13
 HISTORY_DAYS = 90
 COARSE_STEP = timedelta(hours=6)
 FINE_DAYS = 2
+DEVICES_PER_WRITE = 10
 HISTORY_METRICS = frozenset(
     {"temperature", "humidity", "co2", "ph", "free_chlorine", "water_temperature", "ups_load", "power"}
 )
@@ -87,7 +88,7 @@ def _values(device: DemoDevice, local: datetime, progress: float, rng: random.Ra
 
 def history_readings(devices: list[DemoDevice], today_start: datetime) -> list[Reading]:
     """The whole history of the placed devices, deterministic for a given day."""
-    rng = random.Random(SEED)
+    rng = random.Random(f"{SEED}:{devices[0].code if devices else ''}")
     times = history_times(today_start)
     span = (today_start - times[0]).total_seconds()
     readings = []
@@ -112,6 +113,10 @@ def load_sensor_history(session: Session, store: ReadingStore) -> int:
     first = history_times(today_start)[0]
     if store.series([probe.code], "temperature", first, first + timedelta(days=1), None):
         return 0
-    readings = history_readings(devices, today_start)
-    store.write_history(readings)
-    return len(readings)
+    written = 0
+    # A few devices at a time: a batch is some 10,000 points, so memory stays flat.
+    for start in range(0, len(devices), DEVICES_PER_WRITE):
+        readings = history_readings(devices[start : start + DEVICES_PER_WRITE], today_start)
+        store.write_history(readings)
+        written += len(readings)
+    return written
