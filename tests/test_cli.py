@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from facility.core.db import get_engine
@@ -102,6 +103,7 @@ def test_demo_starts_everything_on_the_embedded_default(tmp_path: Path) -> None:
     assert set(accounts) == {"renter", "crew", "manager", "admin"}, output[-2000:]
 
 
+@pytest.mark.slow
 def test_upgrade_seeds_content_and_demo_data_loads_the_whole_demo_twice(tmp_path: Path) -> None:
     upgraded = run_cli("db", "upgrade", data_dir=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
