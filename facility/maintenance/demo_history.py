@@ -170,7 +170,15 @@ def _work(
         return
     with clock_at(finished):
         minutes = rng.choice([30, 45, 60, 90, 120])
-        service.transition(session, crew, order.id, W.done, note="조치 완료", minutes_spent=minutes)  # type: ignore[arg-type]
+        service.transition(
+            session,
+            crew,
+            order.id,  # type: ignore[arg-type]
+            W.done,
+            note="조치 완료",
+            minutes_spent=minutes,
+            signature=SIGNATURE,
+        )
     verified = finished + timedelta(days=rng.randint(1, 2))
     if verified < now:
         with clock_at(verified):
