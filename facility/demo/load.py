@@ -3,7 +3,7 @@ than duplicates."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +11,12 @@ import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, delete
 
+from facility.booking.common import local_zone
 from facility.booking.demo import load_demo_bookings, load_demo_fees
 from facility.booking.demo_history import load_booking_history
+from facility.core import outbox
 from facility.core.accounts import get_user_by_email
-from facility.core.db import session_scope
+from facility.core.db import session_scope, utcnow
 from facility.imports.rows import upsert
 from facility.maintenance.demo import load_demo_assets
 from facility.maintenance.demo_history import load_maintenance_history
@@ -168,7 +170,12 @@ def load_whole_demo(session: Session) -> dict[str, int]:
     manager = get_user_by_email(session, "manager@demo.facility.kr")
     crew = get_user_by_email(session, "crew@demo.facility.kr")
     counts["past bookings made"] = load_booking_history(session, manager)
-    counts.update(load_maintenance_history(session, crew, manager))
+    maintenance = load_maintenance_history(session, crew, manager)
+    counts.update(maintenance)
+    if counts["past bookings made"] or maintenance:
+        # The e-mails those past days wrote went out on those days: only today's wait in the outbox.
+        midnight = datetime.combine(utcnow().astimezone(local_zone()).date(), time(), tzinfo=local_zone())
+        outbox.mark_sent_before(session, midnight)
     return counts
 
 

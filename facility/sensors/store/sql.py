@@ -91,10 +91,9 @@ class SqlStore:
         try:
             with session_scope(self.engine) as session:
                 if self.engine.dialect.name == "sqlite":
-                    rows = [
-                        (r.device, r.metric, r.building, r.room, r.value, r.ts.astimezone(UTC).strftime(SQLITE_TS))
-                        for r in readings
-                    ]
+                    # History shares its timestamps across series: format each once.
+                    stamps = {ts: ts.astimezone(UTC).strftime(SQLITE_TS) for ts in {r.ts for r in readings}}
+                    rows = [(r.device, r.metric, r.building, r.room, r.value, stamps[r.ts]) for r in readings]
                     session.connection().exec_driver_sql(SQLITE_HISTORY_INSERT, rows)  # type: ignore[arg-type]
                 else:
                     rows_ = [
