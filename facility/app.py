@@ -26,6 +26,7 @@ from facility.core.auth import csrf_protect
 from facility.core.config import Settings, get_settings
 from facility.core.db import SQLiteWriteGate, get_engine, pending_migrations
 from facility.core.handlers import install_error_handlers
+from facility.core.logging import configure_logging
 from facility.core.ops import observe_request
 from facility.core.web import request_language
 from facility.domains import connect_domains, import_all_models
@@ -139,6 +140,16 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     tune_garbage_collector()
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one `facility serve --workers N` process, built from the environment.
+
+    uvicorn spawns each worker as a fresh interpreter that runs only this factory, not the CLI:
+    without configuring logging here its access and error lines would go nowhere.
+    """
+    configure_logging()
+    return create_app()
 
 
 def tune_garbage_collector() -> None:

@@ -18,6 +18,10 @@ from facility.core.models import Role
 DEMO_HOST, DEMO_PORT = "127.0.0.1", 8000
 # The demo's scheduler ticks faster so generated work shows up while someone is looking.
 DEMO_TICK_SECONDS = 5
+# uvicorn kills a worker that does not answer its supervisor's ping within this long, and a
+# spawned worker answers only once its interpreter has started: uvicorn's 5 s killed workers in
+# a loop on a busy 2-core host (every start re-imports the app).
+WORKER_HEALTHCHECK_S = 30
 
 
 def _settings() -> Settings:
@@ -46,7 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         else:
             # Each worker builds its own app from the environment (uvicorn needs an import string);
             # this process only supervises them, so it checks the schema and builds none.
-            app = "facility.app:create_app"
+            app = "facility.app:create_worker_app"
             engine = get_engine(settings.sqlalchemy_url)
             pending = pending_migrations(engine)
             engine.dispose()
@@ -65,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         proxy_headers=False,
         # On SIGTERM, requests still running after this long are cancelled: a stop never hangs.
         timeout_graceful_shutdown=settings.shutdown_grace_s,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
 
 
