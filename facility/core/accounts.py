@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from facility.core import audit, throttle
 from facility.core.auth import ensure_role
+from facility.core.db import utcnow
 from facility.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from facility.core.i18n import gettext as _
 from facility.core.models import (
@@ -33,6 +34,10 @@ ACCOUNT_BUDGET = throttle.Budget(free_attempts=5)
 ADDRESS_BUDGET = throttle.Budget(free_attempts=20)
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BUSINESS_NUMBER_PATTERN = re.compile(r"^\d{3}-?\d{2}-?\d{5}$")
+# The versions of the terms of use and of the notice on collecting and using personal information
+# shown at sign-up (templates/core/_consent.html); change the text, change the version.
+TERMS_VERSION = "2026-12-01"
+PRIVACY_VERSION = "2026-12-01"
 
 
 def normalise_email(email: str) -> str:
@@ -116,8 +121,10 @@ def create_user(
     role: Role,
     full_name: str = "",
     organization_id: int | None = None,
+    consent: tuple[str, str] | None = None,
 ) -> User:
-    """Create an account; only admins (or the CLI, with no actor) create staff."""
+    """Create an account; only admins (or the CLI, with no actor) create staff. `consent` is the
+    (terms, privacy notice) versions a renter agreed to at sign-up, recorded with the time."""
     if actor is not None:
         ensure_role(actor, Role.admin)
     email = normalise_email(email)
@@ -133,6 +140,9 @@ def create_user(
         full_name=full_name.strip(),
         organization_id=organization_id,
     )
+    if consent is not None:
+        user.terms_version, user.privacy_version = consent
+        user.consented_at = utcnow()
     session.add(user)
     session.flush()
     audit.record(session, actor, "user.create", "user", user.id, after=user)
@@ -190,12 +200,24 @@ def sign_up_renter(
     business_number: str | None,
     org_kind: OrgKind,
     contact_phone: str,
+    accept_terms: bool = False,
+    accept_privacy: bool = False,
 ) -> User:
-    """A renter registers themselves and their organisation; the organisation waits for approval."""
+    """A renter registers themselves and their organisation; the organisation waits for approval.
+
+    Both the terms and the notice on collecting and using personal information must be accepted
+    (the Personal Information Protection Act asks for consent before collecting); the versions
+    agreed to and the time are kept on the account.
+    """
     email = normalise_email(email)
     check_password(password, email.split("@")[0], full_name, org_name)
     if get_user_by_email(session, email):
         raise Conflict(_("An account with this e-mail already exists."), code="email_taken")
+    if not (accept_terms and accept_privacy):
+        raise InvalidInput(
+            _("Agree to the terms and to the collection and use of personal information to sign up."),
+            code="consent_required",
+        )
     org = create_organization(
         session,
         None,
@@ -214,6 +236,7 @@ def sign_up_renter(
         role=Role.renter,
         full_name=full_name,
         organization_id=org.id,
+        consent=(TERMS_VERSION, PRIVACY_VERSION),
     )
 
 

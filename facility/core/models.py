@@ -68,6 +68,11 @@ class User(SQLModel, table=True):
     # (or an admin disabling the account) bumps it, so copies of old cookies and tokens stop working.
     session_version: int = Field(default=0)
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+    # What a renter agreed to at sign-up (the versions of the terms and of the notice on personal
+    # information, see accounts.TERMS_VERSION) and when; staff accounts, made by an admin, have none.
+    terms_version: str = Field(default="", max_length=20)
+    privacy_version: str = Field(default="", max_length=20)
+    consented_at: datetime | None = utc_field(default=None, nullable=True)
 
     @property
     def is_staff(self) -> bool:

@@ -41,6 +41,10 @@ class RenterSignUp(BaseModel):
     business_number: str | None = Field(default=None, max_length=20)
     org_kind: OrgKind = OrgKind.private
     contact_phone: str = Field(default="", max_length=40)
+    accept_terms: bool = Field(default=False, description="the terms of use (accounts.TERMS_VERSION)")
+    accept_privacy: bool = Field(
+        default=False, description="collection and use of personal information (accounts.PRIVACY_VERSION)"
+    )
 
 
 class OrganizationPublic(BaseModel):

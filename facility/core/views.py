@@ -12,11 +12,12 @@ from facility.core import accounts, audit, outbox
 from facility.core.auth import CurrentUser, DbSession, OptionalUser, ensure_role, start_session
 from facility.core.errors import FacilityError
 from facility.core.i18n import LANG_COOKIE, LANGUAGES, translate
+from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, OrgKind, OrgStatus
 from facility.core.params import ObjectId
 from facility.core.router import client_address
 from facility.core.signin import known_device, remember_device, sign_in
-from facility.core.web import form_savepoint, redirect, render, request_language
+from facility.core.web import flash, form_savepoint, redirect, render, request_language
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE_SIZE = 50
@@ -80,9 +81,29 @@ def favicon() -> Response:
     return FileResponse(FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=604800"})
 
 
+# Where a sign-up refusal is shown, by its code; anything else goes in the summary on top.
+SIGNUP_ERROR_FIELDS = {
+    "consent_required": "accept_privacy",
+    "email_taken": "email",
+    "weak_password": "password",
+    "invalid_email": "email",
+    "org_taken": "business_number",
+}
+
+
+def _signup_context(form: dict[str, str], errors: dict[str, str]) -> dict[str, object]:
+    return {
+        "kinds": list(OrgKind),
+        "form": form,
+        "errors": errors,
+        "terms_version": accounts.TERMS_VERSION,
+        "privacy_version": accounts.PRIVACY_VERSION,
+    }
+
+
 @router.get("/signup")
 def signup_page(request: Request) -> Response:
-    return render(request, "core/signup.html", {"kinds": list(OrgKind), "form": {}, "error": None})
+    return render(request, "core/signup.html", _signup_context({}, {}))
 
 
 @router.post("/signup")
@@ -96,6 +117,8 @@ def signup(
     org_kind: Annotated[OrgKind, Form()] = OrgKind.private,
     business_number: Annotated[str, Form(max_length=20)] = "",
     contact_phone: Annotated[str, Form(max_length=40)] = "",
+    accept_terms: Annotated[bool, Form()] = False,
+    accept_privacy: Annotated[bool, Form()] = False,
 ) -> Response:
     form = {
         "email": email,
@@ -116,12 +139,16 @@ def signup(
                 business_number=business_number or None,
                 org_kind=org_kind,
                 contact_phone=contact_phone,
+                accept_terms=accept_terms,
+                accept_privacy=accept_privacy,
             )
     except FacilityError as error:
-        context = {"kinds": list(OrgKind), "form": form, "error": error.message}
-        return render(request, "core/signup.html", context, status_code=error.status_code)
+        form.update(accept_terms="1" if accept_terms else "", accept_privacy="1" if accept_privacy else "")
+        errors = {SIGNUP_ERROR_FIELDS.get(error.code, ""): error.message}
+        return render(request, "core/signup.html", _signup_context(form, errors), status_code=error.status_code)
     start_session(request, user)
-    return redirect(request, "/rooms?welcome=1")
+    flash(request, _("Welcome. Your organisation now waits for a manager's approval."))
+    return redirect(request, "/book")
 
 
 @router.get("/organizations")

@@ -57,6 +57,8 @@ def test_signup_creates_pending_org_then_manager_approves(client: TestClient, se
         "org_name": "서초교사모임",
         "business_number": "1234567890",
         "org_kind": "education",
+        "accept_terms": True,
+        "accept_privacy": True,
     }
     created = client.post("/api/v1/signup", json=body)
     assert created.status_code == 201, created.text

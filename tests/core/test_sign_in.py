@@ -140,6 +140,7 @@ def test_passwords_made_of_the_accounts_own_words() -> None:
 
 def test_sign_up_refuses_short_and_common_passwords(client: TestClient) -> None:
     body = {"email": "r@example.kr", "full_name": "김대관", "org_name": "서초교사모임", "org_kind": "education"}
+    body |= {"accept_terms": True, "accept_privacy": True}
     for password, code in (("12345678", "invalid"), ("aaaaaaaa", "invalid"), ("iloveyou123", "weak_password")):
         response = client.post("/api/v1/signup", json={**body, "password": password})
         assert response.status_code == 422 and response.json()["code"] == code, response.text

@@ -40,6 +40,8 @@ def test_a_created_row_is_committed_when_the_response_starts(app: FastAPI, engin
             "full_name": "김확인",
             "org_name": "커밋확인모임",
             "org_kind": "education",
+            "accept_terms": True,
+            "accept_privacy": True,
         }
         assert client.post("/api/v1/signup", json=body).status_code == 201
     assert probe.seen == [1]

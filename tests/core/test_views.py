@@ -1,8 +1,11 @@
 import re
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from facility.core import accounts
+from facility.core.db import utcnow
 from facility.core.models import Role
 from tests.factories import browser_login, csrf_from, make_user
 
@@ -33,6 +36,8 @@ def test_signup_page_creates_pending_renter(client: TestClient, session: Session
         "org_kind": "education",
         "business_number": "",
         "contact_phone": "010",
+        "accept_terms": "true",
+        "accept_privacy": "true",
     }
     response = client.post("/signup", data=form, follow_redirects=False)
     assert response.status_code == 303
@@ -68,3 +73,38 @@ def test_the_navigation_is_what_the_app_factory_lists_per_role(client: TestClien
         "/organizations",
         "/audit",
     ]
+
+
+def test_signup_records_consent_and_refuses_without_it(client: TestClient, session: Session) -> None:
+    page = client.get("/signup")
+    for text in ("수집 항목", "수집·이용 목적", "보유 기간", "동의를 거부할 권리", accounts.PRIVACY_VERSION):
+        assert text in page.text, text
+    form = {
+        "csrf_token": csrf_from(client, "/signup"),
+        "email": "consent@org.kr",
+        "password": "long-enough-pw",
+        "full_name": "박동의",
+        "org_name": "동의확인모임",
+        "org_kind": "education",
+        "accept_terms": "true",
+    }
+    refused = client.post("/signup", data=form)
+    assert (
+        refused.status_code == 422 and 'aria-invalid="true" aria-describedby="f-accept_privacy-error"' in refused.text
+    )
+    assert 'value="동의확인모임"' in refused.text and 'data-testid="form-error"' in refused.text
+    assert accounts.get_user_by_email(session, "consent@org.kr") is None
+    before = utcnow()
+    created = client.post("/signup", data={**form, "accept_privacy": "true"}, follow_redirects=False)
+    assert created.status_code == 303 and created.headers["location"] == "/book"
+    session.rollback()
+    user = accounts.get_user_by_email(session, "consent@org.kr")
+    assert user is not None and (user.terms_version, user.privacy_version) == (
+        accounts.TERMS_VERSION,
+        accounts.PRIVACY_VERSION,
+    )
+    assert user.consented_at is not None and user.consented_at >= before - timedelta(seconds=1)
+    client.cookies.clear()
+    body = {k: v for k, v in form.items() if k not in ("csrf_token", "accept_terms")}
+    api = client.post("/api/v1/signup", json={**body, "email": "api@org.kr", "org_name": "API 모임"})
+    assert api.status_code == 422 and api.json()["code"] == "consent_required"
