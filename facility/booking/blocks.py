@@ -46,6 +46,8 @@ def place_block(
         if kind != BlockKind.maintenance.value and not actor.is_manager:
             raise Forbidden(_("Only managers enter training and closure blocks."))
     kind = BlockKind(kind).value
+    if not reason.strip():
+        raise InvalidInput(_("Give a reason for the block: renters read it."), code="reason_required")
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise InvalidInput(_("Block times need a time zone."))
     starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)

@@ -75,6 +75,16 @@ class Occupant:
     starts_at: datetime
     ends_at: datetime
     displaced: bool = False
+    organization_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of neighbouring half-hours with the same occupants: one labelled bar, or one free cell."""
+
+    first: int  # index into the day's slot times
+    length: int
+    occupants: list[Occupant]
 
 
 @dataclass
@@ -83,6 +93,19 @@ class GridRow:
     cells: list[list[Occupant]] = field(default_factory=list)
     conflicts: int = 0
     conflicting: set[int] = field(default_factory=set)
+
+    def spans(self) -> list[Span]:
+        """Occupied half-hours merged into bars (so each carries its label once); free ones apart,
+        since each is a place a click can put a block."""
+        spans: list[Span] = []
+        for index, here in enumerate(self.cells):
+            key = [(o.kind, o.id) for o in here]
+            last = spans[-1] if spans else None
+            if here and last and [(o.kind, o.id) for o in last.occupants] == key:
+                spans[-1] = Span(last.first, last.length + 1, last.occupants)
+            else:
+                spans.append(Span(index, 1, here))
+        return spans
 
 
 def day_grid(session: Session, rooms: list[Room], day: date, zone: ZoneInfo) -> tuple[list[time], list[GridRow]]:
@@ -127,6 +150,7 @@ def day_grid(session: Session, rooms: list[Room], day: date, zone: ZoneInfo) -> 
                 b.starts_at,
                 b.ends_at,
                 b.displaced_by_block_id is not None,
+                b.organization_id,
             ),
         )
         for b in bookings

@@ -154,11 +154,23 @@ def test_manager_day_grid_highlights_conflicts(live_server: str, live_settings: 
     _sign_in(page, live_server, manager.email, "/today")
     page.goto(f"{live_server}/manage/grid?building=welf&day={day.isoformat()}")
     assert page.locator("[data-room=W-CONV-A] td.occ.conflict").count() >= 1
-    assert page.locator("[data-room=W-CONV-B] td.occ.booking.approved").count() == 6
+    # The approved three hours are one bar, labelled with the organisation, title and status.
+    bar = page.locator("[data-room=W-CONV-B] td.occ.booking.approved")
+    assert bar.count() == 1 and bar.get_attribute("colspan") == "6"
+    assert "승인" in bar.inner_text()
     assert page.locator("[data-room=W-CONV] td.occ.block").count() >= 1
+    assert "충돌" in page.inner_text("[data-testid=grid-legend]")
     assert page.inner_text("[data-testid=conflict-count]").startswith("충돌")
     screenshot(page, "manager-grid")
     page.fill("[data-testid=grid-day]", next_weekday(30).isoformat())
     page.dispatch_event("[data-testid=grid-day]", "change")
     page.wait_for_function("() => !document.querySelector('[data-testid=conflict-count]')")
     assert "grid" in page.url and "day=" in page.url
+    # A click on an empty half-hour opens the block form with the room and the time filled in.
+    page.click("[data-room=W-CONV-B] td.free-slot[data-start='15:00']")
+    page.wait_for_selector("[data-testid=block-form]")
+    assert page.input_value("[data-testid=block-start]") == "15:00"
+    assert page.input_value("[data-testid=block-room]") == str(rooms["W-CONV-B"].id)
+    page.click("[data-testid=block-form] button.primary")  # no reason given
+    assert "사유" in page.inner_text("[data-testid=form-error]")
+    assert page.get_attribute("[data-testid=block-reason]", "aria-invalid") == "true"

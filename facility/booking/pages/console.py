@@ -7,7 +7,7 @@ import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from facility.booking import blocks, flows, grid, invoices, queries, reports, service
@@ -125,7 +125,9 @@ def day_grid(request: Request, session: DbSession, user: CurrentUser, building: 
     local_day = parse_day(day, today(request))
     rooms = queries.rooms_in_building(session, chosen.id if chosen else None)
     times, rows = grid.day_grid(session, rooms, local_day, _zone(request))
+    org_ids = {o.organization_id for r in rows for cell in r.cells for o in cell if o.organization_id}
     context = {
+        "orgs": queries.organizations_by_id(session, org_ids),
         "buildings": buildings,
         "building": chosen,
         "day": local_day,
@@ -140,9 +142,19 @@ def day_grid(request: Request, session: DbSession, user: CurrentUser, building: 
 
 
 @router.get("/manage/blocks")
-def blocks_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
+def blocks_page(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    room_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    day: Annotated[str, Query(max_length=10)] = "",
+    start: Annotated[str, Query(max_length=5)] = "",
+    end: Annotated[str, Query(max_length=5)] = "",
+) -> Response:
+    """The block form; a click on a free slot of the day grid opens it with room and time filled in."""
     ensure_role(user, *MANAGING_ROLES)
-    return render(request, "booking/manage_blocks.html", _blocks_context(request, session))
+    form = {"room_id": room_id, "day": day, "start": start, "end": end} if room_id else {}
+    return render(request, "booking/manage_blocks.html", _blocks_context(request, session, form=form))
 
 
 def _blocks_context(request: Request, session, **extra):  # type: ignore[no-untyped-def]
@@ -154,6 +166,7 @@ def _blocks_context(request: Request, session, **extra):  # type: ignore[no-unty
         "room_list": list(rooms.values()),
         "form": {},
         "error": None,
+        "errors": {},
         "displaced": [],
         "placed": None,
         "default_day": (today(request) + timedelta(days=1)).isoformat(),
@@ -170,7 +183,7 @@ def add_block(
     day: Annotated[str, Form()],
     start: Annotated[str, Form()],
     end: Annotated[str, Form()],
-    reason: Annotated[str, Form(max_length=500)],
+    reason: Annotated[str, Form(max_length=500)] = "",
     kind: Annotated[str, Form()] = "training",
     last_day: Annotated[str, Form()] = "",
 ) -> Response:
@@ -207,8 +220,11 @@ def add_block(
     except (FacilityError, ValueError) as error:
         message = error.message if isinstance(error, FacilityError) else _("Check the dates and times.")
         conflicts = error.extra.get("conflicts", []) if isinstance(error, BookingConflict) else []
+        field = "reason" if isinstance(error, FacilityError) and error.code == "reason_required" else ""
         context = _blocks_context(request, session, form=form, error=message, conflicts=conflicts)
+        context["errors"] = {field: message}
         return render(request, "booking/manage_blocks.html", context, status_code=409 if conflicts else 422)
+    flash(request, _("{n} blocks placed.", n=len(placed)))
     context = _blocks_context(request, session, displaced=displaced, placed=placed)
     return render(request, "booking/manage_blocks.html", context)
 
