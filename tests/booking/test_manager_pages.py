@@ -37,6 +37,7 @@ def test_manager_booking_page_shows_contact_history_and_acts(client: TestClient,
     browser_login(client, manager)
     page = client.get(f"/manage/bookings/{booking.id}")
     assert page.status_code == 200
+    assert f"webcal://testserver/api/v1/rooms/{room.id}/calendar.ics?token=" in page.text
     for text in ("한빛 문화재단", "02-555-0100", renter.email, "Test renter", 'data-action="booking.requested"'):
         assert text in page.text, text
     token = csrf_from(client, f"/manage/bookings/{booking.id}")

@@ -36,7 +36,8 @@ def org_feed_url(session: Session, secret_key: str, user: User) -> str | None:
     return f"/api/v1/organizations/{org_id}/calendar.ics?token={token}" if token else None
 
 
-def _room_feed_url(session: Session, secret_key: str, user: User, room_id: int) -> str | None:
+def room_feed_url(session: Session, secret_key: str, user: User, room_id: int) -> str | None:
+    """A room's feed URL for managers (its token issued on first use), None while revoked."""
     token = feeds.current_token(session, secret_key, f"room:{room_id}", user)
     return f"/api/v1/rooms/{room_id}/calendar.ics?token={token}" if token else None
 
@@ -106,7 +107,7 @@ def calendar_links(
     if room_id is not None:
         if not user.is_staff:
             raise Forbidden(_("Room feeds are for staff."))
-        links["room"] = _room_feed_url(session, secret, user, room_id)
+        links["room"] = room_feed_url(session, secret, user, room_id)
     return {feed: url for feed, url in links.items() if url}
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from facility.booking import invoices, queries, series
+from facility.booking.api.calendar import room_feed_url
 from facility.booking.models import BookingStatus, InvoiceStatus
 from facility.booking.pages.dates import today
 from facility.core import audit
@@ -49,6 +50,7 @@ def manager_booking(request: Request, booking_id: ObjectId, session: DbSession, 
         "decidable": booking.status in DECIDABLE,
         "cancellable": booking.status in CANCELLABLE,
         "today": today(request),
+        "room_feed": room_feed_url(session, request.app.state.secret_key, user, booking.room_id),
     }
     return render(request, "booking/manage_booking.html", context)
 
