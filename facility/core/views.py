@@ -173,6 +173,7 @@ def decide_organization(
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     org = accounts.decide_organization(session, user, org_id, approve=approve, reason=reason)
+    flash(request, _("Approved: {name}", name=org.name) if approve else _("Rejected: {name}", name=org.name))
     return render(request, "core/organizations.html", {"org": org}, block="org_row")
 
 

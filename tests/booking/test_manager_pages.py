@@ -96,3 +96,23 @@ def test_series_is_approved_or_rejected_at_once(client: TestClient, session: Ses
     entry = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "series.reject")).one()
     assert entry.entity_id == str(other.id) and len(entry.after["bookings"]) == 3  # type: ignore[index]
     assert session.get(Organization, renter.organization_id) is not None
+
+
+def test_an_htmx_approval_confirms_with_a_toast_out_of_band(client: TestClient, session: Session) -> None:
+    renter, manager = make_user(session), make_user(session, role=Role.manager)
+    room = make_room(session)
+    day = next_weekday()
+    booking = service.request_booking(
+        session, renter, {"room_id": room.id, "start": seoul(day, 10), "end": seoul(day, 12), "title": "바자회"}
+    )
+    session.commit()
+    browser_login(client, manager)
+    token = csrf_from(client, "/manage/bookings")
+    row = client.post(
+        f"/manage/bookings/{booking.id}/decision",
+        data={"approve": "true"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
+    assert row.status_code == 200 and f'id="booking-{booking.id}"' in row.text and "<html" not in row.text
+    assert 'hx-swap-oob="beforeend:#toasts"' in row.text and "승인했습니다: 바자회" in row.text
+    assert 'id="toasts" role="status" aria-live="polite"' in client.get("/manage/bookings").text
