@@ -1,5 +1,5 @@
 """docs/roles.md is the route x role matrix; this test calls every API operation (from the OpenAPI
-schema) and every page (GET) as each role and holds the app to the document.
+schema), every page (GET) and every page form post as each role and holds the app to the document.
 
 One database: who may call what is decided in Python (the route's dependencies and the services'
 `ensure_role` and ownership checks) before any dialect-specific SQL, so SQLite and PostgreSQL give
@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
@@ -42,6 +43,11 @@ DENIED = {"401", "403", "404"}
 # Operations whose documented cell the code does not meet yet, each with who fixes it.
 PENDING: dict[tuple[str, str, str], str] = {}
 UNKNOWN_ID = 999_999
+CSRF = "matrix"
+# The smallest JPEG a photo field is sent (a page that checks the image still says 422, a rule).
+PHOTO = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+FORM_VALUES = {"title": "역할 점검", "attendees": "5", "until": "2030-01-01T09:00"}
+LOGOUTS = {("POST", "/api/v1/auth/logout"), ("POST", "/logout")}
 
 
 def _documented() -> dict[tuple[str, str], dict[str, str]]:
@@ -72,7 +78,7 @@ class World:
         self.asset = make_asset(session, room=self.room)
         self.device = make_device(session, room=self.room)
         self.building_code = session.get(Building, self.room.building_id).code  # type: ignore[union-attr]
-        self.fresh_hour = 6
+        self.renewals = 0
         self.inspection = make_inspection(session)
         org_a = make_organization(session, name="기관 A")
         self.renter_a = make_user(session, role=Role.renter, organization=org_a)
@@ -112,13 +118,16 @@ class World:
         return {"Authorization": f"Bearer {issue_token('test-secret-key', user.id, user.session_version)}"}  # type: ignore[arg-type]
 
     def renew(self, path: str) -> None:
-        """A fresh block or waitlist entry before each role's DELETE, so each meets one to remove."""
-        self.fresh_hour += 1
-        hour = self.fresh_hour
+        """A fresh block or waitlist entry before each role's removal of one, so each meets one."""
+        if "{block_id}" not in path and "{entry_id}" not in path:
+            return
+        self.renewals += 1
+        # An hour each, twelve a day from 08:00, from the day after the world's own bookings.
+        hour, days_later = 8 + self.renewals % 12, 1 + self.renewals // 12
         if "{block_id}" in path:
-            body = self._slot(hour, hour + 1, days_later=1, reason="연수")
+            body = self._slot(hour, hour + 1, days_later=days_later, reason="연수")
             self.block_id = self._create("/api/v1/blocks", self.users["manager"], body)["block"]["id"]
-        elif "{entry_id}" in path:
+        else:
             self.entry_id = self._create("/api/v1/waitlist", self.renter_a, self._slot(10, 12, title=f"대기 {hour}"))[
                 "id"
             ]
@@ -214,28 +223,101 @@ def _routes(routes: list[Any], prefix: str = "") -> list[tuple[str, str]]:
     return found
 
 
-def _page_routes(api: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Every GET route the OpenAPI schema leaves out: the pages (their forms post to the same services)."""
+def _page_routes(api: list[tuple[str, str]], methods: frozenset[str] = frozenset({"GET"})) -> list[tuple[str, str]]:
+    """Every route the OpenAPI schema leaves out with one of these methods: the pages (GET) or
+    their form posts."""
     every = {r for router in app_module.ROUTERS for r in _routes(router.routes)}
-    return sorted(r for r in every - set(api) if r[0] == "GET")
+    return sorted(r for r in every - set(api) if r[0] in methods)
+
+
+def _api_routes(routes: list[Any], prefix: str = "") -> list[tuple[str, APIRoute]]:
+    """(full path, route) of every route, through included routers too."""
+    found = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append((prefix + route.path, route))
+        elif hasattr(route, "original_router"):
+            found += _api_routes(route.original_router.routes, prefix + route.include_context.prefix)
+    return found
+
+
+def _form_specs() -> dict[str, dict[str, Any]]:
+    """Per page path, the OpenAPI description it would have: its form fields, to fill posts in."""
+    specs = {}
+    for path, route in _api_routes([r for router in app_module.ROUTERS for r in router.routes]):
+        if route.include_in_schema or not route.methods - {"GET"}:
+            continue
+        route.include_in_schema = True
+        try:
+            spec = get_openapi(title="page", version="0", routes=[route])
+        finally:
+            route.include_in_schema = False
+        spec["paths"] = {path: next(iter(spec["paths"].values()))}  # the path with its prefix
+        specs[path] = spec
+    return specs
 
 
 def _browser(app: FastAPI, user: User | None) -> TestClient:
-    """A browser with the session the sign-in page would give the user (without Argon2's cost)."""
+    """A browser with the session the sign-in page would give the user (without Argon2's cost);
+    an anonymous one has the CSRF token a first page view would have given it."""
     browser = TestClient(app)
+    data: dict[str, object] = {"csrf": CSRF}
     if user is not None:
-        data = {SESSION_USER_KEY: user.id, SESSION_VERSION_KEY: user.session_version, "csrf": "matrix"}
-        payload = base64.b64encode(json.dumps(data).encode())
-        browser.cookies.set("facility_session", TimestampSigner(app.state.secret_key).sign(payload).decode())
+        data |= {SESSION_USER_KEY: user.id, SESSION_VERSION_KEY: user.session_version}
+    payload = base64.b64encode(json.dumps(data).encode())
+    browser.cookies.set("facility_session", TimestampSigner(app.state.secret_key).sign(payload).decode())
     return browser
 
 
-def _page_call(world: World, browser: TestClient, path: str) -> str:
+def _url(world: World, path: str) -> str:
     url = re.sub(r"\{(\w+)\}", lambda m: str(world.path_value(m.group(1))), path)
     if path.startswith(("/book/buildings/", "/maintenance/assets/labels")):
         url = url.replace(str(world.asset.code), world.building_code)
+    return url
+
+
+def _page_call(world: World, browser: TestClient, path: str) -> str:
     params = {"building": world.building_code} if path == "/maintenance/assets/labels" else {}
-    response = browser.get(url, params=params, follow_redirects=False)
+    response = browser.get(_url(world, path), params=params, follow_redirects=False)
+    return _outcome(response.status_code, response.headers.get("location", ""))
+
+
+def _is_file(spec: dict[str, Any], schema: dict[str, Any]) -> bool:
+    schema = _resolve(spec, schema)
+    if schema.get("type") == "array":
+        return _is_file(spec, schema.get("items", {}))
+    return schema.get("format") == "binary" or "contentMediaType" in schema
+
+
+def _form_call(world: World, browser: TestClient, specs: dict[str, dict[str, Any]], method: str, path: str) -> str:
+    """Post the form with its fields filled in (files as files) and the session's CSRF token."""
+    spec = specs.get(path, {"paths": {}})
+    operation = spec["paths"].get(path, {}).get(method.lower(), {})
+    fields: dict[str, Any] = {}
+    files: dict[str, tuple[str, bytes, str]] = {}
+    for kind, content in operation.get("requestBody", {}).get("content", {}).items():
+        schema = _resolve(spec, content["schema"])
+        properties = schema.get("properties", {})
+        # Every field, not only the required ones: a form missing one it checks itself would
+        # answer 422 before its role check.
+        for name in properties:
+            if _is_file(spec, properties[name]):
+                files[name] = ("matrix.jpg", PHOTO, "image/jpeg")
+            elif kind.endswith(("form-urlencoded", "form-data")):
+                fields[name] = world.sample(spec, properties[name], name)
+    if "day" in fields:  # a page's slot is a local day and times, as its form fields are
+        fields |= {"day": (world.day + timedelta(days=7)).isoformat(), "start": "09:00", "end": "11:00"}
+    # What a person fills in where the form's default is empty.
+    fields |= {name: value for name, value in FORM_VALUES.items() if fields.get(name) == ""}
+    world.renew(path)
+    response = browser.request(
+        method,
+        _url(world, path),
+        data={**fields, "csrf_token": CSRF},
+        files=files or None,
+        headers={"X-CSRF-Token": CSRF},
+        follow_redirects=False,
+    )
     return _outcome(response.status_code, response.headers.get("location", ""))
 
 
@@ -252,21 +334,31 @@ def test_every_route_as_every_role(client: TestClient, session: Session, app: Fa
     spec = app.openapi()
     documented = _documented()
     api = [(m.upper(), p) for p, item in spec["paths"].items() for m in item]
-    # Pages, then API reads, writes, deletions, and signing out (it revokes the tokens) last, so an
-    # allowed role's change disturbs little after it.
+    forms = _page_routes(api, frozenset({"POST", "PUT", "PATCH", "DELETE"}))
+    page_spec = _form_specs()
+    # Pages, then API reads, writes and deletions, then page form posts, and signing out (it
+    # revokes the sessions and tokens) last, so an allowed role's change disturbs little after it.
     order = {"GET": 0, "PATCH": 1, "POST": 1, "PUT": 1, "DELETE": 2}
-    api.sort(key=lambda op: 3 if op == ("POST", "/api/v1/auth/logout") else order[op[0]])
+    api.sort(key=lambda op: order[op[0]])
     observed: dict[tuple[str, str], dict[str, str]] = {}
     browsers = {role: _browser(app, world.users[role]) for role in ROLES}
     for method, path in _page_routes(api):
         observed[(method, path)] = {role: _page_call(world, browsers[role], path) for role in ROLES}
-    for method, path in api:
+    for method, path in [op for op in api if op not in LOGOUTS]:
         outcomes = {}
         for role in ROLES:
             if method == "DELETE":
                 world.renew(path)
             outcomes[role] = _api_call(world, spec, method, path, role)
         observed[(method, path)] = outcomes
+    for method, path in [op for op in forms if op not in LOGOUTS]:
+        observed[(method, path)] = {role: _form_call(world, browsers[role], page_spec, method, path) for role in ROLES}
+    observed[("POST", "/api/v1/auth/logout")] = {
+        role: _api_call(world, spec, "POST", "/api/v1/auth/logout", role) for role in ROLES
+    }
+    observed[("POST", "/logout")] = {
+        role: _form_call(world, browsers[role], page_spec, "POST", "/logout") for role in ROLES
+    }
     if os.environ.get("ROLES_MATRIX_PRINT"):
         for (method, path), by_role in sorted(observed.items(), key=lambda item: (item[0][1], item[0][0])):
             print(f"| {method} | `{path}` | " + " | ".join(by_role[r] for r in ROLES) + " |")

@@ -223,7 +223,9 @@ def add_block(
         field = "reason" if isinstance(error, FacilityError) and error.code == "reason_required" else ""
         context = _blocks_context(request, session, form=form, error=message, conflicts=conflicts)
         context["errors"] = {field: message}
-        return render(request, "booking/manage_blocks.html", context, status_code=409 if conflicts else 422)
+        # The refusal's own status: a role the service refuses is 403 here as in the API.
+        status = error.status_code if isinstance(error, FacilityError) else 422
+        return render(request, "booking/manage_blocks.html", context, status_code=status)
     flash(request, _("{n} blocks placed.", n=len(placed)))
     context = _blocks_context(request, session, displaced=displaced, placed=placed)
     return render(request, "booking/manage_blocks.html", context)

@@ -173,7 +173,9 @@ def submit_request(request: Request, room_id: int, session: DbSession, user: Cur
         message = error.message if isinstance(error, FacilityError) else _("Check the date and times.")
         field = ERROR_FIELDS.get(error.code, "") if isinstance(error, FacilityError) else "day"
         context.update(error=message, errors={field: message})
-        return render(request, "booking/request.html", context, status_code=422)
+        # The refusal's own status: a role the service refuses is 403 here as in the API.
+        status = error.status_code if isinstance(error, FacilityError) else 422
+        return render(request, "booking/request.html", context, status_code=status)
     return redirect(request, f"/my/bookings/{booking.id}?created=1")
 
 
