@@ -36,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 from facility.core.config import Settings
-from facility.core.db import get_engine
+from facility.core.db import engine_for
 from facility.core.i18n import gettext as _
 from facility.domains import import_all_models
 from facility.maintenance.models import Photo
@@ -175,7 +175,7 @@ def make_backup(settings: Settings, directory: Path) -> dict[str, Any]:
     if directory.exists() and any(directory.iterdir()):
         raise BackupError(_("{path} is not empty: give each backup a new directory.", path=directory))
     directory.mkdir(parents=True, exist_ok=True)
-    engine = get_engine(settings.sqlalchemy_url)
+    engine = engine_for(settings)
     revision = schema_revision(engine)
     if not revision:
         raise BackupError(_("The database has no schema yet: there is nothing to back up."))

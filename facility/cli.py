@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from facility.core.config import Settings, SettingsError, load_settings
-from facility.core.db import get_engine, session_scope
+from facility.core.db import engine_for, session_scope
 from facility.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
 from facility.core.i18n import gettext as _
 from facility.core.logging import configure_logging
@@ -51,7 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             # Each worker builds its own app from the environment (uvicorn needs an import string);
             # this process only supervises them, so it checks the schema and builds none.
             app = "facility.app:create_worker_app"
-            engine = get_engine(settings.sqlalchemy_url)
+            engine = engine_for(settings)
             pending = pending_migrations(engine)
             engine.dispose()
             if pending:
@@ -77,7 +77,7 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> None:
     from facility.content import upgrade_and_seed
 
     settings = _settings()
-    seeded = upgrade_and_seed(settings.sqlalchemy_url)
+    seeded = upgrade_and_seed(settings.sqlalchemy_url, settings.database_limits)
     print(f"database at head: {settings.sqlalchemy_url.split('@')[-1]}")
     print("content: " + ", ".join(f"{k} {v}" for k, v in seeded.items()))
 
@@ -107,7 +107,7 @@ def load_demo(settings: Settings) -> tuple[dict[str, int], float]:
     from facility.sensors.store import open_store
 
     started = time.perf_counter()
-    engine = get_engine(settings.sqlalchemy_url)
+    engine = engine_for(settings)
     with session_scope(engine) as session:
         counts = load_whole_demo(session)
     store = open_store(settings)
@@ -135,7 +135,7 @@ def cmd_users_add(args: argparse.Namespace) -> None:
     settings = _settings()
     role = Role(args.role)
     try:
-        with session_scope(get_engine(settings.sqlalchemy_url)) as session:
+        with session_scope(engine_for(settings)) as session:
             org_id = None
             if role == Role.renter:
                 if not args.org:
@@ -164,7 +164,7 @@ def ensure_demo_accounts(settings: Settings) -> dict[str, tuple[str, str]]:
     from facility.core.security import hash_password
 
     created: dict[str, tuple[str, str]] = {}
-    with session_scope(get_engine(settings.sqlalchemy_url)) as session:
+    with session_scope(engine_for(settings)) as session:
         for role in Role:
             email = f"{role.value}@demo.facility.kr"
             password = secrets.token_urlsafe(9)
@@ -218,7 +218,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from facility.content import upgrade_and_seed
 
     settings = _settings().model_copy(update={"demo": True})
-    upgrade_and_seed(settings.sqlalchemy_url)
+    upgrade_and_seed(settings.sqlalchemy_url, settings.database_limits)
     accounts_ = ensure_demo_accounts(settings)
     counts, seconds = load_demo(settings)
     print("\nfacility demo: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({seconds:.1f} s)")
@@ -267,7 +267,7 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
 
     settings = _settings()
     if args.once:
-        ran = run_tick(get_engine(settings.sqlalchemy_url), settings, jobs=JOBS)
+        ran = run_tick(engine_for(settings), settings, jobs=JOBS)
         print("another scheduler holds the lock" if ran is None else f"ran: {', '.join(ran) or 'nothing due'}")
         return
     runner = SchedulerRunner(settings, JOBS, tick_seconds=args.tick)

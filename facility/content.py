@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 from facility.booking.demo import DEMO_FEES, EQUIPMENT_FEES
 from facility.booking.models import FeeSchedule
-from facility.core.db import get_engine, session_scope, upgrade_database
+from facility.core.config import DatabaseLimits
+from facility.core.db import DEFAULT_LIMITS, get_engine, session_scope, upgrade_database
 from facility.maintenance import catalogue
 
 
@@ -44,8 +45,9 @@ def seed_content(session: Session) -> dict[str, int]:
     return {"inspection templates": len(templates), "fee schedules added": seed_default_fees(session)}
 
 
-def upgrade_and_seed(url: str) -> dict[str, int]:
-    """Migrate the database to head, then seed the shipped content."""
+def upgrade_and_seed(url: str, limits: DatabaseLimits = DEFAULT_LIMITS) -> dict[str, int]:
+    """Migrate the database to head, then seed the shipped content (the CLI passes its settings'
+    limits, as `engine_for` does)."""
     upgrade_database(url)
-    with session_scope(get_engine(url)) as session:
+    with session_scope(get_engine(url, limits)) as session:
         return seed_content(session)

@@ -32,7 +32,7 @@ from facility.backup import (
     table_counts,
 )
 from facility.core.config import Settings
-from facility.core.db import alembic_config, get_engine, upgrade_database
+from facility.core.db import alembic_config, engine_for, upgrade_database
 from facility.core.i18n import gettext as _
 from facility.sensors.store import open_store
 from facility.sensors.store.dump import count_points, drop_database, import_policy, policies
@@ -180,7 +180,7 @@ def restore_backup(settings: Settings, directory: Path, *, force: bool = False) 
     """Restore the backup in `directory`; returns the comparison and notes for the operator."""
     manifest = read_manifest(directory)
     check_revision(manifest)
-    engine = get_engine(settings.sqlalchemy_url)
+    engine = engine_for(settings)
     dialect = manifest["database"].get("dialect")
     if dialect != engine.dialect.name:
         raise BackupError(

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from facility.core.config import Settings
-from facility.core.db import get_engine, session_scope, utcnow
+from facility.core.db import engine_for, session_scope, utcnow
 from facility.core.jobs import Job, SchedulerState
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class SchedulerRunner:
     def __init__(self, settings: Settings, jobs: Sequence[Job], *, tick_seconds: float = TICK_SECONDS) -> None:
         self.settings = settings
         self.jobs = list(jobs)
-        self.engine = get_engine(settings.sqlalchemy_url)
+        self.engine = engine_for(settings)
         self.holder = default_holder()
         self.tick_seconds = tick_seconds
         self.ticks = 0

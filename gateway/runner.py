@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from facility.core.config import Settings
-from facility.core.db import get_engine
+from facility.core.db import engine_for
 from facility.sensors.config import SensorSettings, get_sensor_settings
 from facility.sensors.ingest import Ingest
 from facility.sensors.profiles import ProfileConfigError, ProfileSet, Subscription, build_profiles
@@ -51,7 +51,7 @@ class Gateway:
         )
         self.spool = Spool(spool_path(settings.data_dir, self.client_id))
         self.store = store or open_store(settings)
-        self.ingest = Ingest(self.store, get_engine(settings.sqlalchemy_url), self.client_id, profiles)
+        self.ingest = Ingest(self.store, engine_for(settings), self.client_id, profiles)
         self.writer = SpoolWriter(self.spool, self.ingest)
         self.connection = BrokerConnection(
             settings.mqtt_url,

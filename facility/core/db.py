@@ -19,7 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, create_engine
 
-from facility.core.config import DatabaseLimits
+from facility.core.config import DatabaseLimits, Settings
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -159,6 +159,13 @@ def get_engine(url: str, limits: DatabaseLimits = DEFAULT_LIMITS) -> Engine:
             _prepare_postgresql(engine)
         _engines[(url, limits)] = engine
     return engine
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The engine of the configured database with the configured limits (FACILITY_DB_*): how every
+    process opens it, the web app, the scheduler, the gateway and the CLI alike, so a job waits
+    for a lock no longer than a request does."""
+    return get_engine(settings.sqlalchemy_url, settings.database_limits)
 
 
 class SQLiteWriteGate:

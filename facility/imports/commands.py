@@ -6,14 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 from facility.core.config import SettingsError, load_settings
-from facility.core.db import get_engine, session_scope
+from facility.core.db import engine_for, session_scope
 from facility.imports import service
 
 
-def _url() -> str:
+def _engine() -> Engine:
     try:
-        return load_settings().sqlalchemy_url
+        return engine_for(load_settings())
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -21,7 +23,7 @@ def _url() -> str:
 
 def cmd_import(args: argparse.Namespace) -> None:
     data = Path(args.file).read_bytes()
-    with session_scope(get_engine(_url())) as session:
+    with session_scope(_engine()) as session:
         report = service.run_import(session, None, args.kind, data, dry_run=args.dry_run, filename=args.file)
     for line in service.problem_lines(report):
         print(line, file=sys.stderr)
@@ -36,7 +38,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 def cmd_export(args: argparse.Namespace) -> None:
     xlsx = bool(args.file) and args.file.lower().endswith(".xlsx")
-    with session_scope(get_engine(_url()), write=False) as session:
+    with session_scope(_engine(), write=False) as session:
         data = service.export_file(session, None, args.kind, xlsx=xlsx)
     if args.file:
         Path(args.file).write_bytes(data)

@@ -8,7 +8,7 @@ import threading
 import time
 
 from facility.core.config import load_settings
-from facility.core.db import get_engine, session_scope
+from facility.core.db import engine_for, session_scope
 from facility.sensors.demo_devices import demo_devices, place_demo_devices
 from facility.sensors.simulator import Simulator, SimulatorRunner, busy_rooms_reader
 
@@ -18,7 +18,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     url = args.url or settings.mqtt_url
     if not url:
         raise SystemExit("error: set FACILITY_MQTT_URL or pass --url mqtt://host:port")
-    with session_scope(get_engine(settings.sqlalchemy_url)) as session:
+    with session_scope(engine_for(settings)) as session:
         if args.place:
             place_demo_devices(session)
         devices = demo_devices(session)
@@ -27,7 +27,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     simulator = Simulator(
         devices, interval_s=args.interval, bad_rate=args.bad_rate, fault_rate=args.fault_rate, seed=args.seed
     )
-    busy = None if args.timetable else busy_rooms_reader(get_engine(settings.sqlalchemy_url))
+    busy = None if args.timetable else busy_rooms_reader(engine_for(settings))
     runner = SimulatorRunner(url, simulator, client_id=args.client_id, busy_rooms=busy)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

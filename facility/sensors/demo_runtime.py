@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from facility.core.config import Settings
-from facility.core.db import get_engine, session_scope
+from facility.core.db import engine_for, session_scope
 from facility.sensors.config import get_sensor_settings
 from facility.sensors.demo_devices import demo_devices, place_demo_devices
 from facility.sensors.simulator import Simulator, SimulatorRunner, busy_rooms_reader
@@ -19,7 +19,7 @@ def start(settings: Settings) -> Callable[[], None]:
     if not settings.mqtt_url:
         log.info("no broker configured: the sensor simulator is not started")
         return lambda: None
-    with session_scope(get_engine(settings.sqlalchemy_url)) as session:
+    with session_scope(engine_for(settings)) as session:
         place_demo_devices(session)
         devices = demo_devices(session)
     simulator = Simulator(devices, interval_s=get_sensor_settings().simulate_interval_s)
@@ -27,7 +27,7 @@ def start(settings: Settings) -> Callable[[], None]:
         settings.mqtt_url,
         simulator,
         client_id="facility-demo-simulator",
-        busy_rooms=busy_rooms_reader(get_engine(settings.sqlalchemy_url)),
+        busy_rooms=busy_rooms_reader(engine_for(settings)),
     )
     runner.start()
     log.info("simulating %d sensors every %.0f s", len(devices), simulator.interval_s)

@@ -36,9 +36,10 @@ from facility.booking.models import Booking
 from facility.core.admission import Admission
 from facility.core.auth import DbSession
 from facility.core.config import AdmissionLimits, Settings
-from facility.core.db import POOL_OVERFLOW
+from facility.core.db import POOL_OVERFLOW, engine_for
 from facility.core.models import Organization, User
 from facility.core.security import hash_password, issue_token
+from facility.scheduler import SchedulerRunner
 from tests.conftest import free_port, serve_app
 from tests.factories import make_room
 
@@ -135,6 +136,24 @@ def test_postgresql_connections_carry_the_timeouts(db_url: str, tmp_path: Path) 
         idle = connection.execute(text("SHOW idle_in_transaction_session_timeout")).scalar()
     assert (shown, idle) == (["250ms", "4s"], "9s")
     assert engine.pool.timeout() == settings.db_pool_timeout_s
+
+
+@ON_POSTGRESQL
+def test_jobs_the_gateway_and_the_cli_open_the_database_with_the_same_limits(db_url: str, tmp_path: Path) -> None:
+    settings = rush_settings(db_url, tmp_path, db_lock_timeout_ms=250)
+    engine = create_app(settings).state.engine
+    assert SchedulerRunner(settings, []).engine is engine is engine_for(settings)
+    with engine_for(settings).connect() as connection:
+        assert connection.execute(text("SHOW lock_timeout")).scalar() == "250ms"
+    # Every process builds its engine through engine_for: no other engine with default limits.
+    package = Path(__file__).resolve().parents[2]
+    builders = [
+        path.relative_to(package).as_posix()
+        for folder in ("facility", "gateway")
+        for path in (package / folder).rglob("*.py")
+        if "get_engine(" in path.read_text()
+    ]
+    assert sorted(builders) == ["facility/content.py", "facility/core/db.py"]
 
 
 @ON_POSTGRESQL

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from facility.core.config import Settings
-from facility.core.db import get_engine
+from facility.core.db import engine_for
 from facility.sensors.config import get_sensor_settings
 from facility.sensors.store.base import Latest, Point, ReadingStore, StoreUnavailable
 
@@ -18,7 +18,7 @@ def open_store(settings: Settings) -> ReadingStore:
     if not settings.influx_url:
         from facility.sensors.store.sql import SqlStore
 
-        return SqlStore(get_engine(settings.sqlalchemy_url))
+        return SqlStore(engine_for(settings))
     from facility.sensors.store.influx import InfluxV1Store, InfluxV2Store
 
     if settings.influx_api == "v2":
