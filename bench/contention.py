@@ -4,10 +4,12 @@ A fresh PostgreSQL database with the demo campus and one renter organisation per
 runs as `facility serve` in its own process, as in production. For each client count (50, 100, 200
 by default) every client, in a closed loop for a fixed time, asks for a two-hour slot in one of a
 few rooms of a fresh week (many lose: 409); then the same clients call `GET /healthz` for the same
-time. Prints requests per second, p50/p99 and counts by status.
+time. Prints requests per second, p50/p99, counts by status, and the server's CPU time per request
+(steady where the rates move with the machine's other load).
 
     .venv/bin/python bench/contention.py
     .venv/bin/python bench/contention.py --clients 120 --seconds 5 --orgs 2
+    .venv/bin/python bench/contention.py --against ../main   # before and after, in one run
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def seed(url: str, orgs: int, rooms: int) -> tuple[list[str], list[int]]:
 class Server:
     """`facility serve` in a child process."""
 
-    def __init__(self, url: str, data_dir: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, url: str, data_dir: str, env: dict[str, str] | None = None, code: Path = ROOT) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "facility.cli", "serve", "--port", str(self.port)],
@@ -113,14 +115,14 @@ class Server:
                 "FACILITY_DATABASE_URL": url,
                 "FACILITY_SECRET_KEY": SECRET,
                 "FACILITY_DATA_DIR": data_dir,
-                "PYTHONPATH": str(ROOT),
+                "PYTHONPATH": str(code),
                 **(env or {}),
             },
-            cwd=ROOT,
+            cwd=code,
             stderr=subprocess.DEVNULL,
         )
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine imports slowly
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
@@ -129,6 +131,15 @@ class Server:
                 time.sleep(0.2)
         self.process.kill()
         raise RuntimeError("server did not start")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (Linux /proc; 0 elsewhere). Per request it
+        compares builds on a machine whose other load makes wall-clock rates noisy."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> float:
         """SIGTERM; the seconds it took to exit."""
@@ -147,6 +158,7 @@ class Outcome:
     """What a phase's requests got back and how long each took."""
 
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     statuses: Counter[int | str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
 
@@ -161,6 +173,10 @@ class Outcome:
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000 if ordered else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.cpu_seconds / self.count if self.count else 0.0
 
     def server_errors(self) -> int:
         return sum(n for status, n in self.statuses.items() if isinstance(status, int) and status >= 500)
@@ -266,39 +282,52 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
     parser.add_argument("--orgs", type=int, default=200, help="renter organisations (clients share them)")
     parser.add_argument("--rooms", type=int, default=4, help="rooms raced for")
+    parser.add_argument(
+        "--against", type=Path, help="another checkout of facility, served beside this one and measured in turns"
+    )
     args = parser.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
     with fresh_database() as url:
         tokens, rooms = seed(url, args.orgs, args.rooms)
         today = datetime.now(SEOUL).date()
         first_week = today + timedelta(days=21 - today.weekday())
-        server = Server(url, tempfile.mkdtemp(prefix="bench-"))
+        builds = [("this", ROOT)] + ([(str(args.against), args.against)] if args.against else [])
+        servers = [(name, Server(url, tempfile.mkdtemp(prefix="bench-"), code=code)) for name, code in builds]
         rows = []
         try:
             for i, clients in enumerate(counts):
-                week = first_week + timedelta(weeks=i)
-                bookings = run_bookings(server.base, tokens, clients, args.seconds, week, rooms)
-                health = run_health(server.base, clients, args.seconds)
-                rows.append((clients, bookings, health))
-                print(
-                    f"{clients} clients: bookings {bookings.per_second:.0f}/s [{statuses(bookings)}], "
-                    f"healthz {health.per_second:.0f}/s [{statuses(health)}]",
-                    flush=True,
-                )
+                # Builds take turns at each client count, on weeks of their own.
+                for j, (name, server) in enumerate(servers):
+                    week = first_week + timedelta(weeks=i * len(servers) + j)
+                    used = server.cpu_seconds()
+                    bookings = run_bookings(server.base, tokens, clients, args.seconds, week, rooms)
+                    bookings.cpu_seconds, used = server.cpu_seconds() - used, server.cpu_seconds()
+                    health = run_health(server.base, clients, args.seconds)
+                    health.cpu_seconds = server.cpu_seconds() - used
+                    rows.append((name, clients, bookings, health))
+                    print(
+                        f"{name}, {clients} clients: bookings {bookings.per_second:.0f}/s [{statuses(bookings)}], "
+                        f"healthz {health.per_second:.0f}/s [{statuses(health)}]",
+                        flush=True,
+                    )
         finally:
-            stopped = server.stop()
+            stopped = [server.stop() for _name, server in servers]
     print(f"\n{len(tokens)} renter organisations, {len(rooms)} rooms, {args.seconds:.0f} s per phase")
-    print("| clients | bookings/s | p50 ms | p99 ms | 201 | 409 | 503 | other | 5xx | /healthz/s | share |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for clients, bookings, health in rows:
+    print(
+        "| build | clients | bookings/s | p50 ms | p99 ms | 201 | 409 | 503 | other | 5xx | /healthz/s | share "
+        "| server CPU ms per booking | per /healthz |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, clients, bookings, health in rows:
         other = bookings.count - sum(bookings.statuses[s] for s in (201, 409, 503))
         print(
-            f"| {clients} | {bookings.per_second:.0f} | {bookings.percentile(0.5):.0f} | "
+            f"| {name} | {clients} | {bookings.per_second:.0f} | {bookings.percentile(0.5):.0f} | "
             f"{bookings.percentile(0.99):.0f} | {bookings.statuses[201]} | {bookings.statuses[409]} | "
             f"{bookings.statuses[503]} | {other} | {bookings.server_errors()} | {health.per_second:.0f} | "
-            f"{bookings.per_second / health.per_second:.0%} |"
+            f"{bookings.per_second / health.per_second:.0%} | {bookings.cpu_ms_per_request:.1f} | "
+            f"{health.cpu_ms_per_request:.2f} |"
         )
-    print(f"SIGTERM to exit: {stopped:.1f} s")
+    print("SIGTERM to exit: " + ", ".join(f"{t:.1f} s" for t in stopped))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""A 409 that helps: what is in the way, and free slots of the same length to try instead."""
+"""A 409 that helps: what is in the way, and free slots of the same length to try instead.
+
+At rush hour most requests are refused, and many of them for the same popular slots: the
+suggestions for a slot are memoised for `SUGGESTIONS_TTL_S` (core/memo.py), and read again at once
+when this process writes a claim. A suggestion was never a promise (another renter may take it
+the next moment), so one a second old from another web worker costs nothing in truth.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,22 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from facility.booking import availability, claims
 from facility.booking.common import iso as _iso
 from facility.booking.common import local_zone
 from facility.booking.exceptions import BookingConflict
+from facility.core import memo
 from facility.core.db import utcnow
 from facility.core.models import User
 from facility.rooms.kinds import RoomStatus
 from facility.rooms.models import Room
+
+# How long a slot's suggestions are reused (see the module's docstring).
+SUGGESTIONS_TTL_S = 1.0
+# Rooms of the building considered as alternatives, by code.
+SIMILAR_ROOMS = 40
 
 
 def conflict_error(
@@ -48,8 +60,36 @@ def conflict_error(
         extra={
             "slot": {"room_id": room.id, "start": _iso(starts_at), "end": _iso(ends_at)},
             "conflicts": in_the_way,
-            "alternatives": suggest_alternatives(session, room, starts_at, ends_at, attendees, viewer),
+            "alternatives": remembered_alternatives(session, room, starts_at, ends_at, attendees, viewer),
         },
+    )
+
+
+def _read_building_rooms(session: Session, building_id: int) -> list[Room]:
+    # Copies, in no session: a memo outlives the session that read it (core/memo.py).
+    query = select(Room).where(Room.building_id == building_id).order_by(Room.code)
+    return [Room(**room.model_dump()) for room in session.exec(query)]
+
+
+def _building_rooms(session: Session, building_id: int) -> list[Room]:
+    """A building's rooms by code, memoised: every refused request looks for similar rooms."""
+    return memo.remembered(
+        session, f"booking.building_rooms:{building_id}", ("room",), lambda s: _read_building_rooms(s, building_id)
+    )
+
+
+def remembered_alternatives(
+    session: Session, room: Room, starts_at: datetime, ends_at: datetime, attendees: int, viewer: User | None
+) -> list[dict[str, Any]]:
+    """suggest_alternatives for this slot, as found a moment ago (shared: read-only to callers)."""
+    staff = viewer is not None and viewer.is_staff
+    key = f"booking.alternatives:{room.id}:{starts_at.isoformat()}:{ends_at.isoformat()}:{attendees}:{staff}"
+    return memo.remembered(
+        session,
+        key,
+        ("space_claim", "room", "opening_hours", "institute_closure"),
+        lambda s: suggest_alternatives(s, room, starts_at, ends_at, attendees, viewer),
+        ttl_s=SUGGESTIONS_TTL_S,
     )
 
 
@@ -69,14 +109,23 @@ def suggest_alternatives(
     found: list[dict[str, Any]] = []
     campus = availability.Campus.load(session)
     day_start = datetime.combine(starts_at.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+    week_end = day_start + timedelta(days=7)
+    staff = viewer is not None and viewer.is_staff
+    others = [
+        other
+        for other in _building_rooms(session, room.building_id)
+        if other.id != room.id
+        and other.capacity >= attendees
+        and other.status == RoomStatus.open.value
+        and (staff or other.bookable_external)
+    ][:SIMILAR_ROOMS]
+    others.sort(key=lambda r: (r.kind != room.kind, r.code))
+    # One claim read for both questions: this room's week holds the other rooms' slot.
+    spaces = sorted({s for r in (room, *others) for s in campus.leaves(r.id)})  # type: ignore[arg-type]
+    margin = availability.BUFFER_MARGIN
+    busy = availability.claims_in_window(session, spaces, day_start - margin, week_end + margin)
     same_room = availability.free_slots_many(
-        session,
-        [room],
-        day_start,
-        day_start + timedelta(days=7),
-        zone,
-        min_length=length,
-        campus=campus,
+        session, [room], day_start, week_end, zone, min_length=length, campus=campus, busy=busy
     )[room.id]  # type: ignore[index]
     for lo, _hi in same_room:
         if lo >= utcnow() and len(found) < limit // 2:
@@ -88,18 +137,7 @@ def suggest_alternatives(
                     "end": _iso(lo + length),
                 }
             )
-    staff = viewer is not None and viewer.is_staff
-    query = select(Room).where(
-        Room.id != room.id,
-        Room.capacity >= attendees,
-        Room.status == RoomStatus.open.value,
-        Room.building_id == room.building_id,
-    )
-    if not staff:
-        query = query.where(col(Room.bookable_external).is_(True))
-    others = list(session.exec(query.order_by(Room.code).limit(40)))
-    others.sort(key=lambda r: (r.kind != room.kind, r.code))
-    free = availability.free_slots_many(session, others, starts_at, ends_at, zone, campus=campus)
+    free = availability.free_slots_many(session, others, starts_at, ends_at, zone, campus=campus, busy=busy)
     for other in others:
         if len(found) >= limit:
             break

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from facility.booking.common import hours_text, local_zone
 from facility.booking.exceptions import BookingRuleViolation
 from facility.booking.models import ACTIVE_STATUSES, Booking, Closure, OrganizationQuota
+from facility.core import memo
 from facility.core.accounts import organization_is_approved
 from facility.core.i18n import gettext as _
 from facility.core.i18n import label
@@ -69,13 +70,27 @@ def _korean_holidays(year: int) -> dict[date, str]:
     return dict(holidays.country_holidays("KR", years=year, language="ko"))
 
 
+def load_holidays(today: date) -> None:
+    """Compute this year's and the next two years' public holidays now, at start-up: the first
+    lookup imports the holidays package's every country (a second or more), which the first
+    booking requests after a start would otherwise wait for."""
+    for year in range(today.year, today.year + 3):
+        _korean_holidays(year)
+
+
+def _closures(session: Session) -> dict[date, str]:
+    return {c.day: c.name for c in session.exec(select(Closure))}
+
+
+def closures(session: Session) -> dict[date, str]:
+    """Every Institute closure, memoised (core/memo.py): every booking request asks, a manager
+    adds a few a year."""
+    return memo.remembered(session, "booking.closures", ("institute_closure",), _closures)
+
+
 def holiday_name(session: Session, day: date) -> str | None:
     """The name of the public holiday or Institute closure on this local day, if any."""
-    name = _korean_holidays(day.year).get(day)
-    if name:
-        return name
-    closure = session.exec(select(Closure).where(Closure.day == day)).first()
-    return closure.name if closure else None
+    return _korean_holidays(day.year).get(day) or closures(session).get(day)
 
 
 def closed_days(session: Session, first: date, last: date) -> dict[date, str]:
@@ -83,8 +98,7 @@ def closed_days(session: Session, first: date, last: date) -> dict[date, str]:
     found: dict[date, str] = {}
     for year in range(first.year, last.year + 1):
         found.update({d: n for d, n in _korean_holidays(year).items() if first <= d <= last})
-    query = select(Closure).where(col(Closure.day) >= first, col(Closure.day) <= last)
-    found.update({c.day: c.name for c in session.exec(query)})
+    found.update({d: n for d, n in closures(session).items() if first <= d <= last})
     return found
 
 
@@ -112,8 +126,11 @@ def check_rules(
     now: datetime,
     organization_id: int | None,
     exclude_booking_id: int | None = None,
+    quota: bool = True,
 ) -> None:
-    """Raise BookingRuleViolation (422) with a message for the first rule the request breaks."""
+    """Raise BookingRuleViolation (422) with a message for the first rule the request breaks.
+
+    `quota=False` leaves the quota to the caller, who checks it under the organisation's lock."""
     zone = local_zone()
     staff = actor.role in STAFF_ROLES
     if ends_at <= starts_at:
@@ -178,7 +195,8 @@ def check_rules(
             raise BookingRuleViolation(
                 _("Your organisation has not been approved for rentals yet."), code="org_not_approved"
             )
-        check_quota(session, organization_id, starts_at, ends_at, exclude_booking_id)
+        if quota:
+            check_quota(session, organization_id, starts_at, ends_at, exclude_booking_id)
 
 
 def monthly_quota_hours(session: Session, organization_id: int) -> int:

@@ -80,7 +80,6 @@ def request_booking(
             raise InvalidInput(_("No such organisation."))
     else:
         organization_id = actor.organization_id
-    claims.lock_organization(session, organization_id)
     check_rules(
         session,
         actor,
@@ -91,7 +90,19 @@ def request_booking(
         layout=data.layout.value if data.layout else None,
         now=now,
         organization_id=organization_id,
+        quota=False,
     )
+    # A taken slot is the common refusal at rush hour: answer it before the organisation's lock,
+    # its quota and the price, which only a request that may succeed needs. (The database still
+    # decides a race below; this check is for the friendly 409.)
+    start, end = claims.buffered_range(room, starts_at, ends_at)
+    spaces = rooms_service.atomic_space_ids(session, room.id)  # type: ignore[arg-type]
+    clashes = claims.find_clashes(session, spaces, start, end, share_key=-1)
+    if clashes:
+        raise conflict_error(session, room, starts_at, ends_at, data.attendees, clashes, viewer=actor)
+    claims.lock_organization(session, organization_id)
+    if not staff:
+        rules.check_quota(session, organization_id, starts_at, ends_at)
     org = session.get(Organization, organization_id) if organization_id else None
     zone = local_zone()
     quote = pricing.compute_quote(
@@ -129,12 +140,6 @@ def request_booking(
         created_at=now,
         updated_at=now,
     )
-    # Check before inserting for a friendly 409 without touching the table.
-    start, end = claims.buffered_range(room, starts_at, ends_at)
-    spaces = rooms_service.atomic_space_ids(session, room.id)  # type: ignore[arg-type]
-    clashes = claims.find_clashes(session, spaces, start, end, share_key=-1)
-    if clashes:
-        raise conflict_error(session, room, starts_at, ends_at, data.attendees, clashes, viewer=actor)
     session.add(booking)
     session.flush()
     claim_slot(session, room, booking, actor)

@@ -74,7 +74,8 @@ def start_session(request: Request, user: User) -> None:
     csrf_token(request)
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    # Async on purpose: FastAPI runs a sync dependency on a worker thread, a hop for nothing here.
     return ensure_role(user)
 
 

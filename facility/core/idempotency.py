@@ -72,24 +72,31 @@ def _find(session: Session, user_id: int, key: str) -> IdempotencyKey | None:
     return session.exec(query.execution_options(populate_existing=True)).first()
 
 
-def claim_key(
+async def claim_key(
     request: Request,
     session: DbSession,
     user: OptionalUser,
-    digest: Annotated[str, Depends(request_digest)],
     idempotency_key: Annotated[str | None, Header(alias=HEADER, description="Retry safely: see README")] = None,
 ) -> None:
-    """Record this request's key in its unit of work, or answer as the first request with it did."""
+    """Record this request's key in its unit of work, or answer as the first request with it did.
+
+    Async, with the database work on a worker thread only when a key was sent: most requests
+    carry none, and a sync dependency would cost each of them a thread hop."""
     if idempotency_key is None or user is None or user.id is None:
         return
     if not KEY_PATTERN.match(idempotency_key):
         raise InvalidInput(_("The Idempotency-Key header must be 1 to 255 printable characters without spaces."))
+    digest = await request_digest(request)
+    await run_in_threadpool(_claim, request, session, user.id, idempotency_key, digest)
+
+
+def _claim(request: Request, session: Session, user_id: int, idempotency_key: str, digest: str) -> None:
     cutoff = utcnow() - KEEP_FOR
     session.execute(delete(IdempotencyKey).where(col(IdempotencyKey.created_at) < cutoff))
-    row = _find(session, user.id, idempotency_key)
+    row = _find(session, user_id, idempotency_key)
     if row is None:
         fresh = IdempotencyKey(
-            user_id=user.id,
+            user_id=user_id,
             key=idempotency_key,
             method=request.method,
             path=request.url.path,
@@ -99,7 +106,7 @@ def claim_key(
             with session.begin_nested():
                 session.add(fresh)
         except IntegrityError:
-            row = _find(session, user.id, idempotency_key)
+            row = _find(session, user_id, idempotency_key)
         else:
             request.state.idempotency_key_id = fresh.id
             return

@@ -9,7 +9,7 @@ from datetime import time
 from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
-from facility.core import audit
+from facility.core import audit, memo
 from facility.core.auth import ensure_role
 from facility.core.models import MANAGING_ROLES, User
 from facility.rooms.exceptions import RoomNotFound
@@ -189,15 +189,20 @@ def floor_labels(session: Session, building_code: str | None = None) -> list[str
     return list(dict.fromkeys(label for label, _ in session.exec(query)))
 
 
+def _room_children(session: Session) -> dict[int, list[int]]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for child_id, parent_id in session.exec(select(Room.id, Room.parent_id).where(col(Room.parent_id).is_not(None))):
+        children[parent_id].append(child_id)  # type: ignore[index, arg-type]
+    return dict(children)
+
+
 def atomic_space_ids(session: Session, room_id: int) -> list[int]:
     """The indivisible spaces a booking of this room occupies: its leaf parts, or itself.
 
     Booking claims one row per atomic space, so booking a whole hall claims both halves and
-    booking one half collides with a booking of the whole.
+    booking one half collides with a booking of the whole. The room tree is memoised (core/memo.py).
     """
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for child_id, parent_id in session.exec(select(Room.id, Room.parent_id).where(col(Room.parent_id).is_not(None))):
-        children[parent_id].append(child_id)  # type: ignore[arg-type]
+    children = memo.remembered(session, "rooms.children", ("room",), _room_children)
     leaves, stack = [], [room_id]
     while stack:
         current = stack.pop()
@@ -219,20 +224,30 @@ def related_room_ids(session: Session, room_id: int) -> list[int]:
     return sorted(ids)
 
 
+WeeklyHours = dict[int, tuple[time | None, time | None]]
+
+
+def _weekly_hours(session: Session) -> dict[tuple[str, int], WeeklyHours]:
+    """Every room's and building's weekly hours, keyed ("room", id) or ("building", id)."""
+    found: dict[tuple[str, int], WeeklyHours] = defaultdict(dict)
+    for row in session.exec(select(OpeningHours)):
+        key = ("room", row.room_id) if row.room_id else ("building", row.building_id)
+        found[key][row.weekday] = (row.opens, row.closes)  # type: ignore[index]
+    return dict(found)
+
+
 def opening_hours(session: Session, room: Room, weekday: int) -> tuple[time, time] | None:
     """Local opening and closing time of a room on a weekday; None when it is closed that day.
 
     A room's own hours override its building's; with neither on record, DEFAULT_HOURS apply.
+    The hours are memoised (core/memo.py): every booking request asks.
     """
-    for clause in (OpeningHours.room_id == room.id, OpeningHours.building_id == room.building_id):
-        rows = session.exec(select(OpeningHours).where(clause)).all()
-        if rows:
-            for row in rows:
-                if row.weekday == weekday:
-                    if row.opens is None or row.closes is None:
-                        return None
-                    return row.opens, row.closes
-            return None
+    hours = memo.remembered(session, "rooms.hours", ("opening_hours",), _weekly_hours)
+    for key in (("room", room.id), ("building", room.building_id)):
+        table = hours.get(key)  # type: ignore[arg-type]
+        if table:
+            opens, closes = table.get(weekday, (None, None))
+            return (opens, closes) if opens is not None and closes is not None else None
     return DEFAULT_HOURS
 
 
