@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from pathlib import Path
 
 import pytest
 
+from facility.booking.models import WaitlistStatus
 from facility.core import i18n
 from facility.core.extract import extract_messages, is_key
 from facility.core.i18n import DOMAINS, gettext, read_catalogue, translate
@@ -75,6 +77,7 @@ def test_translations_keep_the_placeholders() -> None:
         ("priority.", Priority),
         ("wo.source.", WorkOrderSource),
         ("plan.kind.", PlanKind),
+        ("waitlist.status.", WaitlistStatus),
     ],
 )
 def test_every_value_shown_through_a_built_key_is_translated(prefix: str, enum: type[StrEnum]) -> None:
@@ -112,3 +115,15 @@ def test_gettext_translates_in_the_current_language_and_formats() -> None:
 )
 def test_accept_language_picks_the_preferred_supported_language(header: str, lang: str) -> None:
     assert accepted_language(header) == lang
+
+
+def test_every_dead_letter_reason_the_code_raises_has_a_label() -> None:
+    # The dead-letters page shows t("deadletter.reason." ~ reason); reasons are literals in the code.
+    root = Path(__file__).resolve().parents[2]
+    sources = [*(root / "facility").rglob("*.py"), *(root / "gateway").rglob("*.py")]
+    reasons = {r for f in sources for r in re.findall(r'Rejection\(\s*"([a-z_]+)"', f.read_text())}
+    assert {"bad_json", "out_of_range", "no_profile"} <= reasons
+    for lang in i18n.LANGUAGES:
+        labels = i18n.translations(lang)
+        missing = sorted(r for r in reasons | {"internal_error"} if f"deadletter.reason.{r}" not in labels)
+        assert not missing, (lang, missing)

@@ -77,6 +77,7 @@ def test_dead_letter_page_filters_by_reason(client: TestClient, session: Session
     browser_login(client, make_user(session, role=Role.manager))
     page = client.get("/sensors/dead-letters?reason=bad_value")
     assert 'data-reason="bad_value"' in page.text and "facility/a/b/c/flux" not in page.text
+    assert "값이 숫자가 아님" in page.text and ">bad_value<" not in page.text  # a word, not the code
 
 
 def test_pages_need_staff_and_dead_letters_a_manager(client: TestClient, session: Session) -> None:
