@@ -49,7 +49,9 @@ def test_room_feeds_are_for_staff_and_managers_change_them(client: TestClient, s
 def test_the_renters_page_rotates_and_turns_off_the_feed(client: TestClient, session: Session) -> None:
     browser_login(client, make_user(session))
     page = client.get("/my/bookings").text
-    first = page.split('data-testid="org-feed">', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0]
+    # The address is shown in a read-only field beside its copy and webcal: buttons.
+    first = page.split('data-testid="org-feed"', 1)[0].rsplit('value="', 1)[1].split('"', 1)[0]
+    assert "/calendar.ics?token=" in first
     csrf = csrf_from(client, "/my/bookings")
     done = client.post("/my/calendar-feed", data={"csrf_token": csrf, "action": "rotate"}, follow_redirects=False)
     assert done.status_code == 303 and client.get(first).status_code == 404
