@@ -106,10 +106,12 @@ def seed(url: str, orgs: int, rooms: int) -> tuple[list[str], list[int]]:
 class Server:
     """`facility serve` in a child process."""
 
-    def __init__(self, url: str, data_dir: str, env: dict[str, str] | None = None, code: Path = ROOT) -> None:
+    def __init__(
+        self, url: str, data_dir: str, env: dict[str, str] | None = None, code: Path = ROOT, workers: int = 1
+    ) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "facility.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "facility.cli", "serve", "--port", str(self.port), "--workers", str(workers)],
             env={
                 **os.environ,
                 "FACILITY_DATABASE_URL": url,
@@ -133,13 +135,20 @@ class Server:
         raise RuntimeError("server did not start")
 
     def cpu_seconds(self) -> float:
-        """CPU time the server process has used so far (Linux /proc; 0 elsewhere). Per request it
-        compares builds on a machine whose other load makes wall-clock rates noisy."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time the server's processes (the supervisor and its workers) have used so far (Linux
+        /proc; 0 elsewhere). Per request it compares builds on a machine whose other load makes
+        wall-clock rates noisy."""
+        total, pids = 0, [self.process.pid]
+        while pids:
+            pid = pids.pop()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pids += [int(child) for child in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> float:
         """SIGTERM; the seconds it took to exit."""
@@ -282,6 +291,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
     parser.add_argument("--orgs", type=int, default=200, help="renter organisations (clients share them)")
     parser.add_argument("--rooms", type=int, default=4, help="rooms raced for")
+    parser.add_argument("--workers", type=int, default=1, help="`facility serve --workers` (web processes)")
     parser.add_argument(
         "--against", type=Path, help="another checkout of facility, served beside this one and measured in turns"
     )
@@ -292,7 +302,7 @@ def main() -> None:
         today = datetime.now(SEOUL).date()
         first_week = today + timedelta(days=21 - today.weekday())
         builds = [("this", ROOT)] + ([(str(args.against), args.against)] if args.against else [])
-        servers = [(name, Server(url, tempfile.mkdtemp(prefix="bench-"), code=code)) for name, code in builds]
+        servers = [(name, Server(url, tempfile.mkdtemp(prefix="bench-"), code=code, workers=args.workers)) for name, code in builds]
         rows = []
         try:
             for i, clients in enumerate(counts):
@@ -312,7 +322,10 @@ def main() -> None:
                     )
         finally:
             stopped = [server.stop() for _name, server in servers]
-    print(f"\n{len(tokens)} renter organisations, {len(rooms)} rooms, {args.seconds:.0f} s per phase")
+    print(
+        f"\n{len(tokens)} renter organisations, {len(rooms)} rooms, {args.seconds:.0f} s per phase, "
+        f"{args.workers} web worker(s), {os.cpu_count()} cores"
+    )
     print(
         "| build | clients | bookings/s | p50 ms | p99 ms | 201 | 409 | 503 | other | 5xx | /healthz/s | share "
         "| server CPU ms per booking | per /healthz |"

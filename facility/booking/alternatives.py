@@ -1,9 +1,11 @@
 """A 409 that helps: what is in the way, and free slots of the same length to try instead.
 
 At rush hour most requests are refused, and many of them for the same popular slots: the
-suggestions for a slot are memoised for `SUGGESTIONS_TTL_S` (core/memo.py), and read again at once
-when this process writes a claim. A suggestion was never a promise (another renter may take it
-the next moment), so one a second old from another web worker costs nothing in truth.
+suggestions for a slot are memoised for `SUGGESTIONS_TTL_S` (core/memo.py), even past a claim this
+process writes (every successful request writes one, which would void them all at rush hour). A
+suggestion was never a promise (another renter may take it the next moment), so one two seconds
+old costs nothing in truth; the rooms and opening hours they come from are still read again at
+once after an edit.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from facility.rooms.kinds import RoomStatus
 from facility.rooms.models import Room
 
 # How long a slot's suggestions are reused (see the module's docstring).
-SUGGESTIONS_TTL_S = 1.0
+SUGGESTIONS_TTL_S = 2.0
 # Rooms of the building considered as alternatives, by code.
 SIMILAR_ROOMS = 40
 
@@ -87,7 +89,7 @@ def remembered_alternatives(
     return memo.remembered(
         session,
         key,
-        ("space_claim", "room", "opening_hours", "institute_closure"),
+        ("room", "opening_hours", "institute_closure"),
         lambda s: suggest_alternatives(s, room, starts_at, ends_at, attendees, viewer),
         ttl_s=SUGGESTIONS_TTL_S,
     )
@@ -123,7 +125,15 @@ def suggest_alternatives(
     # One claim read for both questions: this room's week holds the other rooms' slot.
     spaces = sorted({s for r in (room, *others) for s in campus.leaves(r.id)})  # type: ignore[arg-type]
     margin = availability.BUFFER_MARGIN
-    busy = availability.claims_in_window(session, spaces, day_start - margin, week_end + margin)
+    # Shared by every slot of that day among these rooms, as young as the suggestions themselves:
+    # at the first rush every refused slot would otherwise read the same week of claims.
+    busy = memo.remembered(
+        session,
+        f"booking.alternatives_busy:{day_start.isoformat()}:{','.join(map(str, spaces))}",
+        (),
+        lambda s: availability.claims_in_window(s, spaces, day_start - margin, week_end + margin),
+        ttl_s=SUGGESTIONS_TTL_S,
+    )
     same_room = availability.free_slots_many(
         session, [room], day_start, week_end, zone, min_length=length, campus=campus, busy=busy
     )[room.id]  # type: ignore[index]

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, text
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, literal_column, or_, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select, update
@@ -49,25 +51,66 @@ def is_long() -> ColumnElement[bool]:
     return rare(claim_seconds() > literal_column(str(int(LONG_CLAIM.total_seconds()) - 60)))
 
 
-def overlapping(lo: datetime, hi: datetime, space_ids: Sequence[int] | None = None) -> ColumnElement[bool]:
+def overlapping(
+    lo: datetime | BindParameter[datetime],
+    hi: datetime | BindParameter[datetime],
+    space_ids: Sequence[int] | BindParameter[Any] | None = None,
+    *,
+    recent_from: datetime | BindParameter[datetime] | None = None,
+) -> ColumnElement[bool]:
     """Active claims overlapping [lo, hi) (on these spaces), phrased so indexes find them without
     walking the past.
 
     `starts_at < hi AND ends_at > lo` alone makes a btree visit every claim that started before
     `hi`: years of history. A claim no longer than LONG_CLAIM that overlaps must start after
-    `lo - LONG_CLAIM`, a narrow range of `ix_space_claim_period` (or of `ix_space_claim_space_period`
-    per space); the rare longer ones (multi-day blocks) are found by their length,
-    `ix_space_claim_long`.
+    `lo - LONG_CLAIM` (`recent_from`), a narrow range of `ix_space_claim_period` (or of
+    `ix_space_claim_space_period` per space); the rare longer ones (multi-day blocks) are found by
+    their length, `ix_space_claim_long`.
     """
+    if recent_from is None:
+        assert isinstance(lo, datetime)
+        recent_from = lo - LONG_CLAIM
     starts, ends, space = col(SpaceClaim.starts_at), col(SpaceClaim.ends_at), col(SpaceClaim.space_id)
-    recent = and_(starts >= lo - LONG_CLAIM, starts < hi, ends > lo)
-    old_and_long = and_(is_long(), starts < lo - LONG_CLAIM, ends > lo)
+    recent = and_(starts >= recent_from, starts < hi, ends > lo)
+    old_and_long = and_(is_long(), starts < recent_from, ends > lo)
     if space_ids is not None:
         recent = and_(space.in_(space_ids), recent)
         # `+ 0` keeps SQLite from reading this branch through the space index (every claim each
         # space ever had) instead of the length index.
         old_and_long = and_((space + 0).in_(space_ids), old_and_long)
     return and_(col(SpaceClaim.active).is_(True), or_(recent, old_and_long))
+
+
+@cache
+def _clash_query(blocks_only_meet_bookings: bool, excluding: bool) -> Select[Any]:
+    """The statement of `find_clashes`, built once with bound parameters: it runs on every booking
+    request, and building the expression cost more than running it."""
+    query = select(SpaceClaim).where(
+        overlapping(
+            bindparam("lo"), bindparam("hi"), bindparam("spaces", expanding=True), recent_from=bindparam("recent_from")
+        )
+    )
+    if blocks_only_meet_bookings:
+        # Blocks may overlap blocks; only bookings are in their way.
+        query = query.where(SpaceClaim.share_key != 0)
+    if excluding:
+        query = query.where(
+            or_(col(SpaceClaim.booking_id).is_(None), col(SpaceClaim.booking_id) != bindparam("exclude"))
+        )
+    # The claims are filtered in a subquery of their own: `is_long()` names its columns bare, as
+    # the index expression does, which a join would make ambiguous.
+    found = query.subquery()
+    return (
+        sa_select(
+            found.c.space_id,
+            found.c.booking_id,
+            found.c.block_id,
+            func.coalesce(Booking.starts_at, Block.starts_at, found.c.starts_at),
+            func.coalesce(Booking.ends_at, Block.ends_at, found.c.ends_at),
+        )
+        .outerjoin(Booking, col(Booking.id) == found.c.booking_id)
+        .outerjoin(Block, col(Block.id) == found.c.block_id)
+    )
 
 
 def find_clashes(
@@ -81,34 +124,18 @@ def find_clashes(
 ) -> list[Clash]:
     """Active claims on these spaces overlapping [starts_at, ends_at) that would be refused, with
     their owner's unbuffered times (one query: this runs on every booking request)."""
-    # The claims are filtered in a subquery of their own: `is_long()` names its columns bare, as
-    # the index expression does, which a join would make ambiguous.
-    query = select(SpaceClaim).where(overlapping(starts_at, ends_at, space_ids))
-    if share_key == 0:
-        # Blocks may overlap blocks; only bookings are in their way.
-        query = query.where(SpaceClaim.share_key != 0)
+    query = _clash_query(share_key == 0, exclude_booking_id is not None)
+    values: dict[str, Any] = {
+        "lo": starts_at,
+        "hi": ends_at,
+        "recent_from": starts_at - LONG_CLAIM,
+        "spaces": list(space_ids),
+    }
     if exclude_booking_id is not None:
-        query = query.where(
-            or_(
-                col(SpaceClaim.booking_id).is_(None),
-                col(SpaceClaim.booking_id) != exclude_booking_id,
-            )
-        )
-    found = query.subquery()
-    owned = (
-        sa_select(
-            found.c.space_id,
-            found.c.booking_id,
-            found.c.block_id,
-            func.coalesce(Booking.starts_at, Block.starts_at, found.c.starts_at),
-            func.coalesce(Booking.ends_at, Block.ends_at, found.c.ends_at),
-        )
-        .outerjoin(Booking, col(Booking.id) == found.c.booking_id)
-        .outerjoin(Block, col(Block.id) == found.c.block_id)
-    )
+        values["exclude"] = exclude_booking_id
     return [
         Clash(space_id=space, booking_id=booking, block_id=block, starts_at=start, ends_at=end)
-        for space, booking, block, start, end in session.connection().execute(owned)
+        for space, booking, block, start, end in session.connection().execute(query, values)
     ]
 
 
@@ -186,7 +213,10 @@ def release_block(session: Session, block_id: int) -> None:
     )
 
 
+_LOCK_ORGANIZATION = text("SELECT pg_advisory_xact_lock(4242, :org)")
+
+
 def lock_organization(session: Session, organization_id: int | None) -> None:
     """Serialise one organisation's requests on PostgreSQL, so its quota check is exact."""
     if organization_id and session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(4242, :org)").bindparams(org=organization_id))  # type: ignore[call-overload]
+        session.connection().execute(_LOCK_ORGANIZATION, {"org": organization_id})

@@ -8,7 +8,7 @@ from facility.booking.ical import booking_invite
 from facility.booking.models import Booking
 from facility.core.models import Organization, User
 from facility.core.outbox import OutboxMessage, enqueue_email
-from facility.rooms.models import Room
+from facility.rooms import service as rooms_service
 
 # Subject and first line per booking event, Korean first (the renters' language), then English.
 EVENT_TEXT: dict[str, tuple[str, str]] = {
@@ -47,7 +47,7 @@ def notify_booking(
     """Tell the people concerned about a booking's change, with the booking as an .ics file."""
     from zoneinfo import ZoneInfo
 
-    room = session.get(Room, booking.room_id)
+    room = rooms_service.room_snapshot(session, booking.room_id)
     ko, en = EVENT_TEXT.get(event, (event, event))
     zone = ZoneInfo(zone_name)
     when = f"{booking.starts_at.astimezone(zone):%Y-%m-%d %H:%M}–{booking.ends_at.astimezone(zone):%H:%M} ({zone_name})"

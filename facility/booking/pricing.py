@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from facility.booking.models import FeeSchedule
+from facility.core import memo
 from facility.core.models import Organization, OrgKind
 from facility.rooms.models import Equipment, Room
 
@@ -30,9 +31,15 @@ CANCELLATION_SCHEDULE: tuple[tuple[int, int], ...] = ((7, 0), (3, 20), (1, 50), 
 
 
 def schedule_for(session: Session, room: Room) -> FeeSchedule | None:
-    """The room's own fee schedule, else its kind's."""
-    own = session.exec(select(FeeSchedule).where(FeeSchedule.room_id == room.id)).first()
-    return own or session.exec(select(FeeSchedule).where(FeeSchedule.room_kind == room.kind)).first()
+    """The room's own fee schedule, else its kind's (memoised, core/memo.py: every booking is
+    priced). A detached copy: read-only to callers."""
+
+    def read(s: Session) -> FeeSchedule | None:
+        own = s.exec(select(FeeSchedule).where(FeeSchedule.room_id == room.id)).first()
+        found = own or s.exec(select(FeeSchedule).where(FeeSchedule.room_kind == room.kind)).first()
+        return None if found is None else FeeSchedule(**found.model_dump())
+
+    return memo.remembered(session, f"booking.fee_schedule:{room.id}:{room.kind}", ("fee_schedule",), read)
 
 
 def _line(key: str, label_ko: str, label_en: str, amount: int) -> dict[str, Any]:

@@ -200,8 +200,13 @@ def check_rules(
 
 
 def monthly_quota_hours(session: Session, organization_id: int) -> int:
-    row = session.get(OrganizationQuota, organization_id)
-    return row.hours_per_month if row else DEFAULT_MONTHLY_QUOTA_HOURS
+    """Memoised (core/memo.py): every renter's request that may succeed asks."""
+
+    def read(s: Session) -> int:
+        row = s.get(OrganizationQuota, organization_id)
+        return row.hours_per_month if row else DEFAULT_MONTHLY_QUOTA_HOURS
+
+    return memo.remembered(session, f"booking.quota:{organization_id}", ("organization_quota",), read)
 
 
 def check_quota(

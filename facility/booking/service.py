@@ -37,12 +37,17 @@ S = BookingStatus
 BOOKING_ROLES = (Role.renter, *MANAGING_ROLES)
 
 
-def claim_slot(session: Session, room: Room, booking: Booking, viewer: User | None) -> None:
-    """Claim the booking's spaces or raise BookingConflict; the database has the last word."""
+def claim_slot(
+    session: Session, room: Room, booking: Booking, viewer: User | None, *, just_checked: bool = False
+) -> None:
+    """Claim the booking's spaces or raise BookingConflict; the database has the last word.
+    `just_checked`: the caller found the slot free in this transaction, so look only on refusal."""
     start, end = claims.buffered_range(room, booking.starts_at, booking.ends_at)
     spaces = rooms_service.atomic_space_ids(session, room.id)  # type: ignore[arg-type]
-    clashes = claims.find_clashes(
-        session, spaces, start, end, share_key=booking.id or -1, exclude_booking_id=booking.id
+    clashes = (
+        []
+        if just_checked
+        else claims.find_clashes(session, spaces, start, end, share_key=booking.id or -1, exclude_booking_id=booking.id)
     )
     if not clashes and claims.insert_claims(session, claims.booking_claims(session, room, booking)):
         return
@@ -69,7 +74,7 @@ def request_booking(
     ensure_role(actor, *BOOKING_ROLES)
     data = data if isinstance(data, BookingCreate) else BookingCreate.model_validate(data)
     now = now or utcnow()
-    room = session.get(Room, data.room_id)
+    room = rooms_service.room_snapshot(session, data.room_id)
     if room is None:
         raise RoomNotFound(data.room_id)
     starts_at, ends_at = data.start.astimezone(UTC), data.end.astimezone(UTC)
@@ -142,7 +147,7 @@ def request_booking(
     )
     session.add(booking)
     session.flush()
-    claim_slot(session, room, booking, actor)
+    claim_slot(session, room, booking, actor, just_checked=True)
     audit.record(session, actor, f"booking.{status.value}", "booking", booking.id, after=booking)
     if notify_people:
         notify.notify_booking(session, booking, status.value, zone.key)

@@ -6,7 +6,7 @@ import re
 
 from sqlmodel import Session, col, select
 
-from facility.core import audit, throttle
+from facility.core import audit, memo, throttle
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
@@ -267,8 +267,16 @@ def decide_organization(session: Session, actor: User, org_id: int, *, approve: 
 
 
 def organization_is_approved(session: Session, organization_id: int | None) -> bool:
-    org = session.get(Organization, organization_id) if organization_id else None
-    return org is not None and org.status == OrgStatus.approved.value
+    """Memoised (core/memo.py): every renter's booking request asks. An approval or suspension
+    made by this process counts at once; one made by another web worker within `memo.TTL_S`."""
+    if not organization_id:
+        return False
+
+    def read(s: Session) -> bool:
+        org = s.get(Organization, organization_id)
+        return org is not None and org.status == OrgStatus.approved.value
+
+    return memo.remembered(session, f"accounts.org_approved:{organization_id}", ("organization",), read)
 
 
 def active_staff(session: Session) -> list[User]:

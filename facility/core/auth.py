@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
+from facility.core import memo
 from facility.core.db import SAFE_METHODS, get_session
 from facility.core.errors import Forbidden, NotAuthenticated
 from facility.core.i18n import gettext as _
@@ -17,6 +20,8 @@ from facility.core.security import read_token
 SESSION_USER_KEY = "uid"
 SESSION_VERSION_KEY = "sv"
 SESSION_CSRF_KEY = "csrf"
+# How long another web worker's sign-out or disablement of a user may go unseen here (load_user).
+USER_TTL_S = 2.0
 
 
 def ensure_role(user: User | None, *roles: Role | str) -> User:
@@ -42,6 +47,11 @@ DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 def optional_user(request: Request, session: DbSession) -> User | None:
     """The signed-in user, or None; a bad bearer token is an error, not anonymity."""
+    return resolve_user(request, session)
+
+
+def resolve_user(request: Request, session: Session) -> User | None:
+    """`optional_user` as a plain function, for a unit of work run in one thread (core/one_hop.py)."""
     settings = request.app.state.settings
     token = _bearer(request)
     uid: int | None
@@ -55,7 +65,7 @@ def optional_user(request: Request, session: DbSession) -> User | None:
         uid, version = request.session.get(SESSION_USER_KEY), request.session.get(SESSION_VERSION_KEY)
     if uid is None:
         return None
-    user = session.get(User, uid)
+    user = load_user(session, uid)
     # A signed-out session or token carries an older version than the user's: it is revoked.
     if user is None or not user.active or version != user.session_version:
         if token is not None:
@@ -63,6 +73,30 @@ def optional_user(request: Request, session: DbSession) -> User | None:
         request.session.clear()
         return None
     request.state.user = user
+    return user
+
+
+def load_user(session: Session, uid: int) -> User | None:
+    """The user, attached to this session, from a memo of its row (core/memo.py): every request
+    asks who is asking, and the row changes when a user signs in or out, or is edited.
+
+    A sign-out, disablement or password change made by this process counts at once; one made by
+    another web worker (`facility serve --workers N`) within `USER_TTL_S` seconds."""
+    present = session.identity_map.get(identity_key(User, uid))
+    if present is not None:
+        return present  # type: ignore[no-any-return]
+
+    def read(s: Session) -> dict[str, Any] | None:
+        row = s.get(User, uid)
+        return None if row is None else row.model_dump()
+
+    row = memo.remembered(session, f"auth.user:{uid}", ("user_account",), read, ttl_s=USER_TTL_S)
+    if row is None:
+        return None
+    user = User(**row)
+    # As if just read by this session: attached, clean, and written back only where changed.
+    make_transient_to_detached(user)
+    session.add(user)
     return user
 
 

@@ -153,9 +153,10 @@ def get_engine(url: str, limits: DatabaseLimits = DEFAULT_LIMITS) -> Engine:
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
             _prepare_sqlite(engine)
         else:
-            engine = create_engine(
-                url, pool_pre_ping=True, connect_args={"options": postgresql_options(limits)}, **pool
-            )
+            # No ping before each checkout (a round trip per request): a connection PostgreSQL
+            # dropped fails its request with 503 (core/handlers.py) and SQLAlchemy then replaces
+            # every pooled connection older than the failure, so the next request finds a live one.
+            engine = create_engine(url, connect_args={"options": postgresql_options(limits)}, **pool)
             _prepare_postgresql(engine)
         _engines[(url, limits)] = engine
     return engine

@@ -84,13 +84,18 @@ async def claim_key(
     carry none, and a sync dependency would cost each of them a thread hop."""
     if idempotency_key is None or user is None or user.id is None:
         return
+    check_key(idempotency_key)
+    digest = await request_digest(request)
+    await run_in_threadpool(claim, request, session, user.id, idempotency_key, digest)
+
+
+def check_key(idempotency_key: str) -> None:
     if not KEY_PATTERN.match(idempotency_key):
         raise InvalidInput(_("The Idempotency-Key header must be 1 to 255 printable characters without spaces."))
-    digest = await request_digest(request)
-    await run_in_threadpool(_claim, request, session, user.id, idempotency_key, digest)
 
 
-def _claim(request: Request, session: Session, user_id: int, idempotency_key: str, digest: str) -> None:
+def claim(request: Request, session: Session, user_id: int, idempotency_key: str, digest: str) -> None:
+    """Insert the key's row in this unit of work, or raise as the first request's answer says."""
     cutoff = utcnow() - KEEP_FOR
     session.execute(delete(IdempotencyKey).where(col(IdempotencyKey.created_at) < cutoff))
     row = _find(session, user_id, idempotency_key)
@@ -127,6 +132,18 @@ def _claim(request: Request, session: Session, user_id: int, idempotency_key: st
 
 
 IDEMPOTENT = Depends(claim_key)
+# The header as `IDEMPOTENT` documents it, for a route that claims its key itself (core/one_hop.py).
+IDEMPOTENCY_HEADER_DOC: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": HEADER,
+            "in": "header",
+            "required": False,
+            "description": "Retry safely: see README",
+            "schema": {"type": "string"},
+        }
+    ]
+}
 
 
 def _record_answer(engine: Any, key_id: int, status: int, content_type: str, body: bytes) -> None:

@@ -72,10 +72,10 @@ class Channel(Protocol):
 def enqueue(
     session: Session, *, to: str, subject: str, body: str, channel: str = EMAIL, ics: bytes | None = None
 ) -> OutboxMessage:
-    """Queue one message in the caller's transaction; the outbox job sends it after commit."""
+    """Queue one message in the caller's transaction; the outbox job sends it after commit. (Not
+    flushed here: the unit of work writes a request's messages and audit entries in one batch.)"""
     message = OutboxMessage(channel=channel, to=to.strip()[:254], subject=subject[:300], body=body, ics=ics)
     session.add(message)
-    session.flush()
     return message
 
 

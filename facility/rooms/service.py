@@ -90,6 +90,17 @@ def get_room(session: Session, room_id: int, viewer: User | None = None) -> Room
     return room
 
 
+def room_snapshot(session: Session, room_id: int) -> Room | None:
+    """A detached copy of the room as it is now (memoised, core/memo.py): every booking request
+    reads its room, and a refused one needs nothing else of it. Read-only to callers."""
+
+    def read(s: Session) -> Room | None:
+        room = s.get(Room, room_id)
+        return None if room is None else Room(**room.model_dump())
+
+    return memo.remembered(session, f"rooms.room:{room_id}", ("room",), read)
+
+
 def visible_rooms(session: Session, viewer: User | None, room_ids: Sequence[int]) -> list[Room]:
     if not room_ids:
         return []

@@ -1,0 +1,51 @@
+"""A request's whole unit of work on one worker thread: who is asking, the Idempotency-Key, the
+service call and the commit.
+
+Why: FastAPI runs each sync dependency and the endpoint on a worker thread of their own, so a
+booking request made four hops (open the session, read the user, run the endpoint, commit) before
+its answer, and at rush hour the hops cost as much CPU as the booking. The busiest write endpoints
+are `async` and hand this module one function instead; every other route keeps the dependencies,
+which do the same in more hops (`auth.optional_user`, `db.get_session`, `idempotency.claim_key`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from facility.core.auth import ensure_role, resolve_user
+from facility.core.db import claim_write_lock
+from facility.core.idempotency import HEADER, check_key, claim, request_digest
+from facility.core.models import User
+
+T = TypeVar("T")
+
+
+async def run_unit_of_work(request: Request, work: Callable[[Session, User], T], *, idempotent: bool = False) -> T:
+    """`work(session, user)` for a signed-in user, committed, in one hop; errors roll back.
+
+    With `idempotent`, an `Idempotency-Key` header is claimed in the same unit of work, as the
+    `IDEMPOTENT` dependency does (core/idempotency.py)."""
+    key = request.headers.get(HEADER) if idempotent else None
+    digest = await request_digest(request) if key is not None else None
+    return await run_in_threadpool(_run, request, work, key, digest)
+
+
+def _run(request: Request, work: Callable[[Session, User], T], key: str | None, digest: str | None) -> T:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        claim_write_lock(session)
+        try:
+            user = ensure_role(resolve_user(request, session))
+            if key is not None and digest is not None:
+                check_key(key)
+                claim(request, session, user.id, key, digest)  # type: ignore[arg-type]
+            result = work(session, user)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return result
