@@ -302,7 +302,10 @@ def main() -> None:
         today = datetime.now(SEOUL).date()
         first_week = today + timedelta(days=21 - today.weekday())
         builds = [("this", ROOT)] + ([(str(args.against), args.against)] if args.against else [])
-        servers = [(name, Server(url, tempfile.mkdtemp(prefix="bench-"), code=code, workers=args.workers)) for name, code in builds]
+        servers = [
+            (name, Server(url, tempfile.mkdtemp(prefix="bench-"), code=code, workers=args.workers))
+            for name, code in builds
+        ]
         rows = []
         try:
             for i, clients in enumerate(counts):
