@@ -16,8 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from facility import home
+from facility.booking import ical, rules
 from facility.booking import router as booking_api
-from facility.booking import rules
 from facility.booking import views as booking_pages
 from facility.booking.api import fees as booking_fees_api
 from facility.core import audit, i18n, idempotency, ops, web
@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     i18n.load_catalogues()
     # What the first booking requests would otherwise compute while others wait behind them.
     rules.load_holidays(date.today())
+    ical.timezone_component(settings.timezone)
     engine = engine_for(settings)
     if check_migrations and pending_migrations(engine):
         raise NotMigrated(NOT_MIGRATED)

@@ -23,9 +23,10 @@ TIMEZONE_LAST_DATE = date(2040, 1, 1)
 
 
 @lru_cache(maxsize=16)
-def _vtimezone(tzid: str) -> Timezone | None:
-    """A zone's VTIMEZONE, built once per process: walking twenty years of its transitions takes
-    tens of milliseconds, which every notification's invitation used to pay again."""
+def timezone_component(tzid: str) -> Timezone | None:
+    """A zone's VTIMEZONE, built once per process (the app builds the campus zone's at start-up,
+    before the first booking waits for it): walking twenty years of its transitions takes tens of
+    milliseconds, which every notification's invitation used to pay again."""
     try:
         return Timezone.from_tzid(tzid, first_date=TIMEZONE_FIRST_DATE, last_date=TIMEZONE_LAST_DATE)
     except ValueError:
@@ -80,7 +81,7 @@ def calendar_bytes(
     for booking, room in items:
         calendar.add_component(_event(booking, room, zone_name))
     # RFC 5545 3.2.19: every TZID needs its VTIMEZONE (Outlook refuses the file without one).
-    timezones = [tz for tzid in sorted(calendar.get_missing_tzids()) if (tz := _vtimezone(tzid)) is not None]
+    timezones = [tz for tzid in sorted(calendar.get_missing_tzids()) if (tz := timezone_component(tzid)) is not None]
     calendar.subcomponents[:0] = timezones
     return bytes(calendar.to_ical())
 
