@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from facility.core.config import Settings, SettingsError, load_settings
@@ -14,10 +12,9 @@ from facility.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
 from facility.core.i18n import gettext as _
 from facility.core.logging import configure_logging
 from facility.core.models import Role
+from facility.demo import setup
 
 DEMO_HOST, DEMO_PORT = "127.0.0.1", 8000
-# The demo's scheduler ticks faster so generated work shows up while someone is looking.
-DEMO_TICK_SECONDS = 5
 # uvicorn kills a worker that does not answer its supervisor's ping within this long, and a
 # spawned worker answers only once its interpreter has started: uvicorn's 5 s killed workers in
 # a loop on a busy 2-core host (every start re-imports the app).
@@ -99,29 +96,10 @@ def cmd_db_revision(args: argparse.Namespace) -> None:
     )
 
 
-def load_demo(settings: Settings) -> tuple[dict[str, int], float]:
-    """The whole demo with its past (readings through the configured store); counts and seconds."""
-    import time
-
-    from facility.demo.load import load_demo_readings, load_whole_demo
-    from facility.sensors.store import open_store
-
-    started = time.perf_counter()
-    engine = engine_for(settings)
-    with session_scope(engine) as session:
-        counts = load_whole_demo(session)
-    store = open_store(settings)
-    try:
-        counts["sensor points written"] = load_demo_readings(engine, store)
-    finally:
-        store.close()
-    return counts, time.perf_counter() - started
-
-
 def cmd_demo_data(_args: argparse.Namespace) -> None:
     settings = _settings()
-    accounts_ = ensure_demo_accounts(settings)
-    counts, seconds = load_demo(settings)
+    accounts_ = setup.ensure_demo_accounts(settings)
+    counts, seconds = setup.load_demo(settings)
     print("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(f"generated in {seconds:.1f} s")
     for role, (email, password) in accounts_.items():
@@ -158,59 +136,6 @@ def cmd_users_add(args: argparse.Namespace) -> None:
         raise SystemExit(1) from None
 
 
-def ensure_demo_accounts(settings: Settings) -> dict[str, tuple[str, str]]:
-    """One account per role with a fresh password each run; returns role -> (email, password)."""
-    from facility.core import accounts
-    from facility.core.security import hash_password
-
-    created: dict[str, tuple[str, str]] = {}
-    with session_scope(engine_for(settings)) as session:
-        for role in Role:
-            email = f"{role.value}@demo.facility.kr"
-            password = secrets.token_urlsafe(9)
-            user = accounts.get_user_by_email(session, email)
-            if user is None:
-                org_id = None
-                if role == Role.renter:
-                    org_id = accounts.create_organization(
-                        session,
-                        None,
-                        name="서초교육봉사단 (demo)",
-                        kind=accounts.OrgKind.nonprofit,
-                        business_number="214-82-00001",
-                        contact_email=email,
-                        approved=True,
-                    ).id
-                accounts.create_user(
-                    session,
-                    None,
-                    email=email,
-                    password=password,
-                    role=role,
-                    full_name=f"Demo {role.value}",
-                    organization_id=org_id,
-                )
-            else:
-                user.password_hash = hash_password(password)
-                session.add(user)
-            created[role.value] = (email, password)
-    return created
-
-
-def demo_background_services(settings: Settings) -> list[Callable[[], None]]:
-    """Start what the domains and the scheduler run beside the web app in the demo; returns their stoppers."""
-    from facility.booking import demo_runtime as booking_demo
-    from facility.domains import JOBS
-    from facility.maintenance import demo_runtime as maintenance_demo
-    from facility.scheduler import SchedulerRunner
-    from facility.sensors import demo_runtime as sensors_demo
-
-    stoppers = [booking_demo.start(settings), sensors_demo.start(settings), maintenance_demo.start(settings)]
-    runner = SchedulerRunner(settings, JOBS, tick_seconds=DEMO_TICK_SECONDS)
-    runner.start()
-    return [*stoppers, runner.stop]
-
-
 def cmd_demo(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -219,8 +144,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     settings = _settings().model_copy(update={"demo": True})
     upgrade_and_seed(settings.sqlalchemy_url, settings.database_limits)
-    accounts_ = ensure_demo_accounts(settings)
-    counts, seconds = load_demo(settings)
+    accounts_ = setup.ensure_demo_accounts(settings)
+    counts, seconds = setup.load_demo(settings)
     print("\nfacility demo: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({seconds:.1f} s)")
     print(f"open http://{args.host}:{args.port}/ and sign in as:")
     for role, (email, password) in accounts_.items():
@@ -229,7 +154,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from gateway.demo import start_mqtt_stack
 
     settings, stoppers = start_mqtt_stack(settings)
-    stoppers += demo_background_services(settings)
+    stoppers += setup.background_services(settings)
     try:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
     finally:
