@@ -68,9 +68,8 @@ def conflict_error(
 
 
 def _read_building_rooms(session: Session, building_id: int) -> list[Room]:
-    # Copies, in no session: a memo outlives the session that read it (core/memo.py).
     query = select(Room).where(Room.building_id == building_id).order_by(Room.code)
-    return [Room(**room.model_dump()) for room in session.exec(query)]
+    return [memo.copy_of(room) for room in session.exec(query)]
 
 
 def _building_rooms(session: Session, building_id: int) -> list[Room]:

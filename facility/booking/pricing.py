@@ -37,7 +37,7 @@ def schedule_for(session: Session, room: Room) -> FeeSchedule | None:
     def read(s: Session) -> FeeSchedule | None:
         own = s.exec(select(FeeSchedule).where(FeeSchedule.room_id == room.id)).first()
         found = own or s.exec(select(FeeSchedule).where(FeeSchedule.room_kind == room.kind)).first()
-        return None if found is None else FeeSchedule(**found.model_dump())
+        return None if found is None else memo.copy_of(found)
 
     return memo.remembered(session, f"booking.fee_schedule:{room.id}:{room.kind}", ("fee_schedule",), read)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import make_transient_to_detached
@@ -86,14 +86,14 @@ def load_user(session: Session, uid: int) -> User | None:
     if present is not None:
         return present  # type: ignore[no-any-return]
 
-    def read(s: Session) -> dict[str, Any] | None:
+    def read(s: Session) -> User | None:
         row = s.get(User, uid)
-        return None if row is None else row.model_dump()
+        return None if row is None else memo.copy_of(row)
 
-    row = memo.remembered(session, f"auth.user:{uid}", ("user_account",), read, ttl_s=USER_TTL_S)
-    if row is None:
+    remembered = memo.remembered(session, f"auth.user:{uid}", ("user_account",), read, ttl_s=USER_TTL_S)
+    if remembered is None:
         return None
-    user = User(**row)
+    user = memo.copy_of(remembered)
     # As if just read by this session: attached, clean, and written back only where changed.
     make_transient_to_detached(user)
     session.add(user)

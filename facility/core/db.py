@@ -220,15 +220,8 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work; state-changing requests take the write lock up front."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        if request.method not in SAFE_METHODS:
-            claim_write_lock(session)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with session_scope(request.app.state.engine, write=request.method not in SAFE_METHODS) as session:
+        yield session
 
 
 def alembic_config(url: str) -> Config:

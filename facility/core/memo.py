@@ -28,9 +28,10 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 T = TypeVar("T")
+M = TypeVar("M", bound=SQLModel)
 # How long another process's edit of a memoised table may go unseen here: a manager who changes
 # opening hours on one web worker sees them on the others within this many seconds.
 TTL_S = 5.0
@@ -96,6 +97,12 @@ def _make_room() -> None:
         _entries.pop(key, None)
     if len(_entries) >= MAX_ENTRIES:
         _entries.clear()
+
+
+def copy_of(row: M) -> M:
+    """A copy of a table row in no session, fit to keep in a memo (which outlives the session that
+    read it) and to hand to any request: read-only to callers."""
+    return type(row)(**row.model_dump())
 
 
 def remembered(

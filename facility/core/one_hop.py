@@ -18,7 +18,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from facility.core.auth import ensure_role, resolve_user
-from facility.core.db import claim_write_lock
+from facility.core.db import session_scope
 from facility.core.idempotency import HEADER, check_key, claim, request_digest
 from facility.core.models import User
 
@@ -36,16 +36,9 @@ async def run_unit_of_work(request: Request, work: Callable[[Session, User], T],
 
 
 def _run(request: Request, work: Callable[[Session, User], T], key: str | None, digest: str | None) -> T:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        claim_write_lock(session)
-        try:
-            user = ensure_role(resolve_user(request, session))
-            if key is not None and digest is not None:
-                check_key(key)
-                claim(request, session, user.id, key, digest)  # type: ignore[arg-type]
-            result = work(session, user)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-    return result
+    with session_scope(request.app.state.engine) as session:
+        user = ensure_role(resolve_user(request, session))
+        if key is not None and digest is not None:
+            check_key(key)
+            claim(request, session, user.id, key, digest)  # type: ignore[arg-type]
+        return work(session, user)

@@ -96,7 +96,7 @@ def room_snapshot(session: Session, room_id: int) -> Room | None:
 
     def read(s: Session) -> Room | None:
         room = s.get(Room, room_id)
-        return None if room is None else Room(**room.model_dump())
+        return None if room is None else memo.copy_of(room)
 
     return memo.remembered(session, f"rooms.room:{room_id}", ("room",), read)
 
