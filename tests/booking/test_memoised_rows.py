@@ -5,7 +5,7 @@ the quota alike."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from facility.booking.models import FeeSchedule, OrganizationQuota
 from facility.core.models import Organization, OrgStatus, User
@@ -19,15 +19,21 @@ def _request(client: TestClient, headers: dict[str, str], room_id: int, start: i
     return client.post("/api/v1/bookings", json=body, headers=headers)
 
 
+def _edit(session: Session, model: type[SQLModel], key: object, **changes: object) -> None:
+    """Change a stored row and commit, as an edit page of this process would."""
+    row = session.get(model, key)
+    assert row is not None
+    for name, value in changes.items():
+        setattr(row, name, value)
+    session.add(row)
+    session.commit()
+
+
 def test_a_disabled_user_is_refused_at_the_next_request(client: TestClient, session: Session) -> None:
     renter, room = make_user(session), make_room(session)
     headers = token_headers(client, renter)
     assert _request(client, headers, room.id, 9, 10).status_code == 201
-    user = session.get(User, renter.id)
-    assert user is not None
-    user.active = False
-    session.add(user)
-    session.commit()
+    _edit(session, User, renter.id, active=False)
     assert _request(client, headers, room.id, 12, 13).status_code == 401
 
 
@@ -35,11 +41,7 @@ def test_a_suspended_organisation_is_refused_at_the_next_request(client: TestCli
     renter, room = make_user(session), make_room(session)
     headers = token_headers(client, renter)
     assert _request(client, headers, room.id, 9, 10).status_code == 201
-    org = session.get(Organization, renter.organization_id)
-    assert org is not None
-    org.status = OrgStatus.rejected.value
-    session.add(org)
-    session.commit()
+    _edit(session, Organization, renter.organization_id, status=OrgStatus.rejected.value)
     refused = _request(client, headers, room.id, 12, 13)
     assert refused.status_code == 422 and refused.json()["code"] == "org_not_approved"
 
@@ -59,11 +61,7 @@ def test_fees_quota_and_a_withdrawn_room_count_at_the_next_request(client: TestC
     session.commit()
     over = _request(client, headers, room.id, 15, 16)
     assert over.status_code == 422 and over.json()["code"] == "quota_exceeded"
-    stored = session.get(Room, room.id)
-    assert stored is not None
-    stored.bookable_external = False
-    session.add(stored)
-    session.commit()
+    _edit(session, Room, room.id, bookable_external=False)
     other = token_headers(client, make_user(session))
     withdrawn = _request(client, other, room.id, 18, 19)
     assert withdrawn.status_code == 422 and withdrawn.json()["code"] == "not_bookable", withdrawn.text

@@ -51,14 +51,16 @@ def served(request: pytest.FixtureRequest, settings: Settings) -> Iterator[str]:
 Call = tuple[str, str, dict[str, Any] | None, User]
 
 
-def race(url: str, calls: list[Call]) -> list[httpx.Response]:
-    """Fire every call at the same moment; each must get an answer, none a 5xx other than 503."""
+def race(url: str, calls: list[Call], *, headers: dict[str, str] | None = None) -> list[httpx.Response]:
+    """Fire every call at the same moment (each with `headers` too); each must get an answer, none
+    a 5xx other than 503."""
     barrier = threading.Barrier(len(calls))
     results: list[httpx.Response | BaseException | None] = [None] * len(calls)
+    extra = headers or {}
 
     def fire(i: int) -> None:
         method, path, body, user = calls[i]
-        headers = {"Authorization": f"Bearer {issue_token('test-secret-key', user.id)}"}  # type: ignore[arg-type]
+        headers = {"Authorization": f"Bearer {issue_token('test-secret-key', user.id)}", **extra}  # type: ignore[arg-type]
         with httpx.Client(base_url=url, timeout=60) as client:
             barrier.wait()
             try:
@@ -118,6 +120,24 @@ def test_booking_requests_for_one_slot(session: Session, served: str) -> None:
     body = {"room_id": room.id, "start": seoul(day, 10).isoformat(), "end": seoul(day, 12).isoformat()}
     responses = race(served, [("POST", "/api/v1/bookings", {**body, "title": "t"}, r) for r in renters])
     assert won(responses, 201) == 1
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(Booking)).one() == 1
+
+
+def test_one_keyed_booking_request_sent_at_once_books_once(session: Session, served: str) -> None:
+    """A tablet's retries of one request, all at the same moment: the key is claimed inside the
+    request's one-hop unit of work (core/one_hop.py), so one booking, and every 201 is that one."""
+    room, renter = make_room(session), make_user(session)
+    day = next_weekday()
+    body = {"room_id": room.id, "start": seoul(day, 10).isoformat(), "end": seoul(day, 12).isoformat(), "title": "t"}
+    calls: list[Call] = [("POST", "/api/v1/bookings", body, renter)] * RACERS
+    responses = race(served, calls, headers={"Idempotency-Key": "tablet-retry-1"})
+    assert won(responses, 201) >= 1
+    created = {r.json()["id"] for r in responses if r.status_code == 201}
+    assert len(created) == 1, created
+    # The others waited on the key, never reached the slot: told "in progress", not "taken".
+    refused = {r.json()["code"] for r in responses if r.status_code == 409}
+    assert refused <= {"idempotency_in_progress"}, refused
     session.expire_all()
     assert session.exec(select(func.count()).select_from(Booking)).one() == 1
 
