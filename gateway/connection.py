@@ -90,7 +90,7 @@ class BrokerConnection:
         client.will_set(self.status_topic, b"offline", qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
+        client.on_publish_received = self._on_publish
         return client
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -160,7 +160,7 @@ class BrokerConnection:
         if not self._stopping.is_set() and self.failure is None:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
-    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+    def _on_publish(self, topic: str, payload: bytes, mid: int, qos: int, dup: bool) -> None:
         # Only paho's thread runs this: the receive clock (microseconds, strictly increasing so
         # no two readings share a timestamp) needs no lock.
         now = time.time_ns() // 1000
@@ -168,9 +168,8 @@ class BrokerConnection:
             now = self._last_us + 1
         self._last_us = now
         generation = self._generation
-        incoming = Incoming(message.topic, bytes(message.payload), now, message.mid, message.dup, generation)
         inbox = self._inbox
-        inbox.append((generation, incoming, message.qos))
+        inbox.append((generation, Incoming(topic, payload, now, mid, dup, generation), qos))
         if len(inbox) == 1:
             self._arrived.set()
 
