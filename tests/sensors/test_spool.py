@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gateway.spool import Incoming, Spool
 
 
@@ -142,3 +144,58 @@ def test_the_writer_reads_what_was_just_committed_from_memory_and_the_file_alike
         spool_module.TAIL_MAX = saved
     assert spool.pending_count() == 4
     spool.close()
+
+
+def test_the_recorder_takes_the_batches_stored_while_it_waited_as_one_transaction(
+    tmp_path: Path, database_urls: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load the registry and alert work runs over many store batches at once, and still
+    sees every reading, in order, before any of them is marked written."""
+    from sqlmodel import Session, select
+
+    from facility.core.db import get_engine
+    from facility.sensors.ingest import Batch, Ingest
+    from facility.sensors.models import Device
+    from facility.sensors.store.sql import SqlStore
+    from gateway import writer as writer_module
+    from gateway.writer import SpoolWriter
+    from tests.conftest import clean_database
+    from tests.sensors.mqtt_helpers import wait_until
+
+    engine = get_engine(database_urls["sqlite"])
+    clean_database(engine)
+    monkeypatch.setattr(writer_module, "BATCH_SIZE", 10)
+    monkeypatch.setattr(writer_module, "RECORD_EVERY_S", 60.0)  # the merge ends at RECORD_MAX
+    monkeypatch.setattr(writer_module, "RECORD_MAX", 90)
+    recorded: list[list[float]] = []
+    stores = 0
+    spool = Spool(tmp_path / "s.sqlite")
+
+    class Counting(Ingest):
+        def store_batch(self, messages):  # type: ignore[no-untyped-def]
+            nonlocal stores
+            stores += 1
+            return super().store_batch(messages)
+
+        def record(self, batch: Batch) -> None:
+            assert spool.pending_count() >= len(batch.readings)  # none of them marked written yet
+            recorded.append([r.value for r in batch.readings])
+            super().record(batch)
+
+    readings = [
+        Incoming(f"facility/edu/E-{i % 5}/d-{i % 5}/co2", str(400 + i).encode(), 10**15 + i, i, False)
+        for i in range(1, 101)
+    ]
+    spool.append(readings[:10])
+    writer = SpoolWriter(spool, Counting(SqlStore(engine), engine, "gw-test"))
+    writer.start()
+    wait_until(lambda: len(recorded) == 1)  # the first batch of a quiet spool: recorded at once
+    spool.append(readings[10:])
+    writer.wake()
+    wait_until(lambda: spool.pending_count() == 0, timeout=20)
+    writer.stop()
+    assert stores == 10 and len(recorded) == 2  # nine store batches, one recorder run
+    assert [v for run in recorded for v in run] == [float(400 + i) for i in range(1, 101)]
+    with Session(engine) as session:
+        assert sorted(d.code for d in session.exec(select(Device)).all()) == [f"d-{i}" for i in range(5)]
+    assert SqlStore(engine).count([f"d-{i}" for i in range(5)]) == 100
