@@ -18,5 +18,8 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # amqtt logs every state-machine step of the embedded broker at INFO.
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    # amqtt logs every state-machine step of the embedded broker at INFO, and httpx every
+    # request: the gateway's store writes, hundreds a second, were most of its log and a share
+    # of its CPU.
+    for chatty in ("transitions", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
