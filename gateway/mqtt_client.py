@@ -72,13 +72,32 @@ class GatewayClient(mqtt.Client):
         return self._chunk[start : self._chunk_pos]
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        """Handle every packet already buffered, not one per `select`."""
-        rc = super().loop_read(max_packets)
+        """Read what the socket has as one chunk and hand on its publishes; paho reads the rest
+        (a packet it began earlier, one it must handle, or the socket's end or error)."""
+        fast = self.on_publish_received is not None and self._sock is not None
+        if fast and self._in_packet["command"] == 0 and self._fill():
+            rc = MQTTErrorCode.MQTT_ERR_SUCCESS
+        else:
+            rc = super().loop_read(max_packets)
         while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._sock is not None and self._buffered():
             if self._in_packet["command"] == 0 and self._read_publishes():
                 continue
             rc = super().loop_read(max_packets)
         return rc
+
+    def _fill(self) -> bool:
+        """Buffer what the socket has; False if it gave nothing (it would block, it closed or it
+        failed: paho's own read then meets the same and reports it)."""
+        if self._buffered():
+            return True
+        try:
+            data = super()._sock_recv(RECV_CHUNK)
+        except OSError:  # BlockingIOError and ConnectionError included
+            return False
+        if not data:
+            return False
+        self._chunk, self._chunk_pos, self._chunk_sock = data, 0, self._sock
+        return True
 
     def _read_publishes(self) -> bool:
         """Hand on the complete QoS 0/1 PUBLISH packets at the head of the buffer; stop at the

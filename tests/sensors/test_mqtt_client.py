@@ -153,3 +153,26 @@ def test_a_stream_through_paho_and_the_fast_path_delivers_each_message_once_in_o
             if len(received) == before and not gateway._buffered():
                 break
     assert received == expected
+    broker.close()  # the broker goes away: paho's reader reports it
+    assert gateway.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_CONN_LOST
+
+
+def test_a_quiet_stream_of_single_packets_skips_paho_s_reader(
+    paired: tuple[GatewayClient, list[Received], socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a few thousand a second each `select` finds one or two packets: the first of them must
+    not take paho's three-`recv` path either."""
+    gateway, received, broker = paired
+    monkeypatch.setattr(mqtt_client, "RECV_CHUNK", 256 * 1024)
+    through_paho: list[int] = []
+
+    def paho_read() -> mqtt.MQTTErrorCode:
+        through_paho.append(1)
+        return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    monkeypatch.setattr(gateway, "_handle_publish", paho_read)
+    for mid in range(1, 51):
+        broker.sendall(publish(f"zigbee2mqtt/sensor-{mid}", b'{"co2":500}', 1, mid, v5=True))
+        assert gateway.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert len(received) == 50 and through_paho == []
+    assert gateway.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS  # nothing waiting: no error
