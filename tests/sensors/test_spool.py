@@ -199,3 +199,26 @@ def test_the_recorder_takes_the_batches_stored_while_it_waited_as_one_transactio
     with Session(engine) as session:
         assert sorted(d.code for d in session.exec(select(Device)).all()) == [f"d-{i}" for i in range(5)]
     assert SqlStore(engine).count([f"d-{i}" for i in range(5)]) == 100
+
+
+def test_checkpoints_run_beside_the_commits_not_inside_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No commit runs SQLite's automatic checkpoint (an fsync of the file, ~160 ms under load);
+    the checkpoint thread copies the WAL into the file, and close leaves no WAL behind."""
+    import sqlite3
+
+    from gateway import spool as spool_module
+    from tests.sensors.mqtt_helpers import wait_until
+
+    monkeypatch.setattr(spool_module, "CHECKPOINT_EVERY_S", 0.05)
+    path = tmp_path / "s.sqlite"
+    spool = Spool(path)
+    assert spool._db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    empty = path.stat().st_size
+    for group in range(20):
+        spool.append([incoming(group * 100 + i, b"x" * 200, us=i) for i in range(100)])
+    wait_until(lambda: path.stat().st_size > empty + 400_000)  # the rows reached the file itself
+    spool.close()
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM message").fetchone() == (2000,)
