@@ -32,6 +32,11 @@ CHART_POINTS = 240
 MAX_WINDOW = timedelta(days=31)
 MAX_AVERAGED_WINDOW = timedelta(days=400)
 COARSE_EVERY = timedelta(hours=1)
+# A device's last seen time is written when it moved on by this much, not with every batch: the
+# gateway records twice a second, and rewriting every device's row each time was most of the
+# registry's writes (on SQLite, a checkpoint's fsync every few seconds that stalled the disk).
+# Going silent is judged in minutes (tasks.SILENT_AFTER), so this costs nothing.
+LAST_SEEN_REFRESH = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,8 @@ def register_devices(
             and (device.reported_building, device.reported_room) == (building, room)
             and (device.online or not metrics)
         ):
-            touched.append(code)  # only last seen changes: one UPDATE for all of these below
+            if now - device.last_seen_at >= LAST_SEEN_REFRESH:
+                touched.append(code)  # only last seen changes: one UPDATE for all of these below
             continue
         device.metrics = ",".join(sorted(known | metrics))[:500]
         device.reported_building, device.reported_room = building, room

@@ -105,3 +105,28 @@ def test_dead_letters_with_nul_bytes_are_stored(session: Session) -> None:
     session.commit()
     (letter,) = session.exec(select(DeadLetter)).all()
     assert "\x00" not in letter.payload and letter.payload.startswith('{"metrics": ')
+
+
+def test_last_seen_is_written_when_it_moved_on_by_the_refresh_not_with_every_batch(session: Session) -> None:
+    device = make_device(session, metrics="co2")
+    device.last_seen_at = T0
+    session.add(device)
+    session.commit()
+
+    def batch_at(seconds: float) -> datetime:
+        ts = T0 + timedelta(seconds=seconds)
+        service.record_batch(session, [Reading(device.code, "edu", "X-1", "co2", 500, ts)], now=ts)
+        session.commit()
+        session.refresh(device)
+        return device.last_seen_at
+
+    step = service.LAST_SEEN_REFRESH.total_seconds()
+    assert batch_at(step / 2) == T0  # twice a second: no write
+    assert batch_at(step) == T0 + timedelta(seconds=step)
+    assert batch_at(step * 1.5) == T0 + timedelta(seconds=step)
+    # A new metric is a change of its own: written at once, last seen with it.
+    ts = T0 + timedelta(seconds=step * 1.6)
+    service.record_batch(session, [Reading(device.code, "edu", "X-1", "temperature", 21, ts)], now=ts)
+    session.commit()
+    session.refresh(device)
+    assert (device.metrics, device.last_seen_at) == ("co2,temperature", ts)
