@@ -198,7 +198,8 @@ class Spool:
                     cursor.execute("UPDATE message SET acked = 1 WHERE acked = 0 AND conn < ?", (self._conn,))
                     self._stale = False
                     self._candidates = {}
-                if checking:
+                # Nothing spooled before this connection waits unacknowledged: nothing to check.
+                if checking and (self._candidates or any(m.conn < self._conn for m in messages)):
                     ids = self._append_checking(cursor, messages)
                 else:
                     ids = self._insert(cursor, messages)
