@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from facility.sensors.catalogue import get_metric
@@ -67,14 +68,22 @@ class Parsed:
     subscribe: list[str] = field(default_factory=list)
 
 
-def _segments(topic: str) -> list[str]:
+@lru_cache(maxsize=8192)
+def _path(topic: str) -> tuple[str, ...] | None:
+    # A campus has a few thousand topics, each seen thousands of times: checked once each.
     parts = topic.split("/")
     if len(parts) not in (4, 5) or parts[0] != TOPIC_ROOT:
+        return None
+    if not all(SEGMENT.match(part) for part in parts[1:]):
+        return None
+    return tuple(parts[1:])
+
+
+def _segments(topic: str) -> tuple[str, ...]:
+    path = _path(topic)
+    if path is None:
         raise Rejection("bad_topic", topic[:200])
-    for part in parts[1:]:
-        if not SEGMENT.match(part):
-            raise Rejection("bad_topic", topic[:200])
-    return parts[1:]
+    return path
 
 
 def parse_ts(raw: Any, received_at: datetime) -> datetime:
@@ -152,7 +161,7 @@ def _json(text: str) -> Any:
         raise Rejection("bad_json", text[:80]) from None
 
 
-def _single(path: list[str], text: str, received_at: datetime) -> Parsed:
+def _single(path: tuple[str, ...], text: str, received_at: datetime) -> Parsed:
     building, room, device, metric = path
     body = _json(text) if text[:1] in '{["' or text in ("true", "false") else None
     if body is None:
@@ -170,7 +179,7 @@ def _single(path: list[str], text: str, received_at: datetime) -> Parsed:
     return Parsed(readings=[Reading(device, building, room, metric, value, ts)])
 
 
-def _multi(path: list[str], text: str, received_at: datetime) -> Parsed:
+def _multi(path: tuple[str, ...], text: str, received_at: datetime) -> Parsed:
     building, room, device = path
     body = _json(text)
     if not isinstance(body, dict) or not isinstance(body.get("metrics"), dict) or not body["metrics"]:
@@ -192,7 +201,7 @@ def _multi(path: list[str], text: str, received_at: datetime) -> Parsed:
     return parsed
 
 
-def _status(path: list[str], text: str, received_at: datetime) -> Parsed:
+def _status(path: tuple[str, ...], text: str, received_at: datetime) -> Parsed:
     building, room, device, _ = path
     word = text.lower()
     if text[:1] == "{":
