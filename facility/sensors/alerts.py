@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import insert, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
 
 from facility.sensors.bookings import room_in_use as booked_now
 from facility.sensors.catalogue import METRICS, Limit
@@ -153,42 +156,70 @@ WatchKey = tuple[str, int, str]
 LAST_TS_REFRESH = timedelta(minutes=1)
 
 
-def _load_watches(session: Session, device_ids: set[int]) -> dict[WatchKey, AlertWatch]:
-    """Every watch of the batch's devices in one query, not one per reading."""
+# A watch as stored: (id, breached_since, alert_id, last_ts).
+_Stored = tuple[int, datetime | None, int | None, datetime | None]
+
+
+def _load_watches(session: Session, device_ids: set[int]) -> dict[WatchKey, _Stored]:
+    """Every watch of the batch's devices in one query, not one per reading; plain rows, not ORM
+    objects, which cost the gateway's recorder more than the rules themselves."""
     if not device_ids:
         return {}
-    rows = session.exec(select(AlertWatch).where(col(AlertWatch.device_id).in_(device_ids)))
-    return {(w.rule, w.device_id, w.metric): w for w in rows}
+    w = AlertWatch.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(w.rule, w.device_id, w.metric, w.id, w.breached_since, w.alert_id, w.last_ts)
+    rows = session.execute(query.where(w.device_id.in_(device_ids)))
+    return {(rule, device_id, metric): (row_id, *rest) for rule, device_id, metric, row_id, *rest in rows}
 
 
 @dataclass
 class _State:
     """A watch's fields as plain Python while a batch runs; written back once per batch."""
 
-    row: AlertWatch
+    key: WatchKey
+    stored: _Stored | None  # None: a new watch
     breached_since: datetime | None
     alert_id: int | None
     last_ts: datetime | None
 
-    def write_back(self, session: Session) -> None:
-        row = self.row
-        decided = (row.breached_since, row.alert_id) != (self.breached_since, self.alert_id)
+    def changes(self) -> dict[str, Any] | None:
+        """The row to insert or update, or None if what is stored still holds."""
+        values = {"breached_since": self.breached_since, "alert_id": self.alert_id, "last_ts": self.last_ts}
+        if self.stored is None:
+            rule, device_id, metric = self.key
+            return {"rule": rule, "device_id": device_id, "metric": metric} | values
+        row_id, breached_since, alert_id, last_ts = self.stored
+        decided = (breached_since, alert_id) != (self.breached_since, self.alert_id)
         # last_ts alone only guards against late arrivals: refresh it once a minute, not per batch.
-        stale = self.last_ts is not None and (row.last_ts is None or self.last_ts - row.last_ts >= LAST_TS_REFRESH)
-        if row.id is None or decided or stale:
-            row.breached_since, row.alert_id, row.last_ts = (self.breached_since, self.alert_id, self.last_ts)
-            session.add(row)
+        stale = self.last_ts is not None and (last_ts is None or self.last_ts - last_ts >= LAST_TS_REFRESH)
+        return {"id": row_id} | values if decided or stale else None
 
 
 def _state(
-    cache: dict[WatchKey, AlertWatch], states: dict[WatchKey, _State], rule: Rule, device: Device, metric: str
+    cache: dict[WatchKey, _Stored], states: dict[WatchKey, _State], rule: Rule, device_id: int, metric: str
 ) -> _State:
-    key = (rule.name, device.id or 0, metric)
+    key = (rule.name, device_id, metric)
     state = states.get(key)
     if state is None:
-        row = cache.get(key) or AlertWatch(rule=rule.name, device_id=device.id or 0, metric=metric)
-        state = states[key] = _State(row, row.breached_since, row.alert_id, row.last_ts)
+        stored = cache.get(key)
+        if stored is None:
+            state = states[key] = _State(key, None, None, None, None)
+        else:
+            state = states[key] = _State(key, stored, *stored[1:])
     return state
+
+
+def _write_back(session: Session, states: Iterable[_State]) -> None:
+    """New watches in one INSERT, changed ones in one executemany UPDATE by primary key."""
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for state in states:
+        row = state.changes()
+        if row is not None:
+            (updates if "id" in row else inserts).append(row)
+    if inserts:
+        session.execute(insert(AlertWatch), inserts)
+    if updates:
+        session.execute(update(AlertWatch), updates)
 
 
 def _applies_now(session: Session, rule: Rule, device: Device, ts: datetime, room_in_use: RoomInUse) -> bool:
@@ -220,16 +251,14 @@ def evaluate(
             continue
         kind = room_kinds.get(device.room_id) if device.room_id else None
         for rule in rules_for(reading.metric, kind):
-            state = _state(cache, states, rule, device, reading.metric)
+            state = _state(cache, states, rule, device.id or 0, reading.metric)
             if state.last_ts is not None and reading.ts < state.last_ts:
                 continue  # late arrival: the newer value already decided
             state.last_ts = reading.ts
             alert = _advance(session, rule, state, device, reading, room_in_use)
             if alert is not None:
                 changed.append(alert)
-    for state in states.values():
-        state.write_back(session)
-    session.flush()
+    _write_back(session, states.values())
     return changed
 
 
