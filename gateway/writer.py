@@ -6,7 +6,7 @@ letter transaction and only then marks the batch written in the spool. So the ne
 write does not wait for the previous batch's database work, and a crash anywhere leaves the batch
 in the spool to be written again (the store overwrites the same points). The recorder's cost is
 mostly per transaction and per device, not per reading, so under load it takes every batch stored
-in the last half second as one.
+in the last second as one.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ LINGER_S = 0.025
 RECORD_QUEUE = 2
 # The recorder runs at most this often, over every batch stored since its last run (at low rates
 # that is one batch, recorded at once), and merges at most this many readings into one run.
-RECORD_EVERY_S = 0.5
+RECORD_EVERY_S = 1.0
 RECORD_MAX = 50_000
 # Retry back-off while the store (or the database) is down.
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
