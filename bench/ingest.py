@@ -42,6 +42,7 @@ import httpx  # noqa: E402
 from paho.mqtt.packettypes import PacketTypes  # noqa: E402
 from paho.mqtt.properties import Properties  # noqa: E402
 
+from bench.mqtt_publisher import Publisher  # noqa: E402
 from facility.core.db import upgrade_database  # noqa: E402
 from facility.sensors.broker_url import BrokerAddress, make_client  # noqa: E402
 from gateway.spool import Incoming, Spool  # noqa: E402
@@ -64,11 +65,6 @@ def topic_for(i: int, publisher: str) -> str:
     # would be the same point (by design), and each phase counts its own publishers' readings.
     n = i % DEVICES
     return f"facility/bench/R-{n:03d}/bench-{publisher}-{n:03d}/co2"
-
-
-def payload_for(i: int) -> bytes:
-    now = datetime.now(UTC).isoformat(timespec="microseconds")
-    return json.dumps({"value": 400 + i % 1000, "ts": now}).encode()
 
 
 def connect(url: str, client_id: str, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -97,34 +93,16 @@ def forget_session(url: str, client_id: str) -> None:
 
 def publish(url: str, seconds: float, rate: float, counter: mp.Value, start_at: float, publisher: str) -> None:  # type: ignore[type-arg]
     """Publish QoS 1 for `seconds`, flat out (rate 0) or paced at `rate` per second; `counter`
-    follows the PUBACKs received."""
-    client = connect(url, f"bench-publisher-{os.getpid()}")
-    acked = [0]  # PUBACKs received (paho calls on_publish from its network thread)
-
-    def on_publish(*_args: object) -> None:
-        acked[0] += 1
-
-    client.on_publish = on_publish
-    client.loop_start()
+    follows the PUBACKs received (bench/mqtt_publisher.py: a publisher cheap enough that the
+    consumers, not it, are what is measured)."""
+    sender = Publisher(url, INFLIGHT)
     while time.time() < start_at:
         time.sleep(0.01)
-    started = time.monotonic()
-    i = 0
-    while (elapsed := time.monotonic() - started) < seconds:
-        # Publish no further ahead of the broker's PUBACKs than the inflight window.
-        if i - acked[0] >= INFLIGHT or (rate and i >= int(elapsed * rate)):
-            time.sleep(0.0005)
-            continue
-        client.publish(topic_for(i, publisher), payload_for(i), qos=1)
-        i += 1
-        if i % 200 == 0:
-            counter.value = acked[0]
-    deadline = time.monotonic() + 10
-    while acked[0] < i and time.monotonic() < deadline:  # the last PUBACKs
-        time.sleep(0.05)
-    counter.value = acked[0]
-    client.loop_stop()
-    client.disconnect()
+
+    def progress(acked: int) -> None:
+        counter.value = acked
+
+    sender.run(seconds, rate, lambda i: topic_for(i, publisher), progress, DEVICES)
 
 
 def start_publishers(
