@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from datetime import date
@@ -25,6 +24,7 @@ from facility.core import router as core_api
 from facility.core import views as core_pages
 from facility.core.admission import Admission
 from facility.core.auth import csrf_protect
+from facility.core.collector import tune_garbage_collector
 from facility.core.config import Settings, get_settings
 from facility.core.db import SQLiteWriteGate, engine_for, pending_migrations
 from facility.core.handlers import install_error_handlers
@@ -43,8 +43,6 @@ from facility.sensors import views as sensors_pages
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_MAX_AGE_S = 12 * 3600
-# Allocations before a young-generation collection (CPython's default is 700).
-GC_THRESHOLD = 50_000
 
 
 # Every domain's JSON API, then every domain's pages, in dependency order: the order routes match in.
@@ -187,14 +185,3 @@ def create_worker_app() -> FastAPI:
     """
     configure_logging()
     return create_app()
-
-
-def tune_garbage_collector() -> None:
-    """Collect less often, and never the objects made at start-up.
-
-    A request allocates many short-lived objects; with the default thresholds the oldest
-    generation is collected every few requests, which showed as 50-100 ms pauses at the 95th
-    percentile of the availability search (bench/availability.py).
-    """
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, 50, 100)

@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from facility.core.collector import tune_garbage_collector
 from facility.core.config import Settings
 from facility.core.db import engine_for
 from facility.sensors.config import SensorSettings, get_sensor_settings
@@ -99,11 +100,9 @@ def run_gateway(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     # Everything loaded so far (modules, the ORM's mappers, profiles) lives as long as the process:
-    # out of the collector's sight, a full collection walks only what came since. Each one
-    # walked it all and held the GIL for 120-200 ms, every few seconds under load: the writer
-    # stalled with it, and that was the gateway's p99.
+    # collected once, then out of the collector's sight (facility/core/collector.py).
     gc.collect()
-    gc.freeze()
+    tune_garbage_collector()
     gateway.start()
     try:
         gateway.wait(stop)
