@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -58,14 +59,15 @@ class StatusUpdate:
     profile: str = "facility"
 
 
-@dataclass
-class Parsed:
-    readings: list[Reading] = field(default_factory=list)
+class Parsed(NamedTuple):
+    """What one message said (a tuple, built once per message like Reading)."""
+
+    readings: Sequence[Reading] = ()
     status: StatusUpdate | None = None
     # Metrics of a multi-metric message that were rejected while the rest were kept.
-    rejections: list[Rejection] = field(default_factory=list)
+    rejections: Sequence[Rejection] = ()
     # Topics a device announced (Home Assistant discovery) that are to be followed from now on.
-    subscribe: list[str] = field(default_factory=list)
+    subscribe: Sequence[str] = ()
 
 
 @lru_cache(maxsize=8192)
@@ -176,7 +178,7 @@ def _single(path: tuple[str, ...], text: str, received_at: datetime) -> Parsed:
         raise Rejection("bad_value", "no value")
     value = to_value(metric, body["value"], body.get("unit"))
     ts = parse_ts(body.get("ts"), received_at)
-    return Parsed(readings=[Reading(device, building, room, metric, value, ts)])
+    return Parsed((Reading(device, building, room, metric, value, ts),))
 
 
 def _multi(path: tuple[str, ...], text: str, received_at: datetime) -> Parsed:
@@ -185,7 +187,8 @@ def _multi(path: tuple[str, ...], text: str, received_at: datetime) -> Parsed:
     if not isinstance(body, dict) or not isinstance(body.get("metrics"), dict) or not body["metrics"]:
         raise Rejection("bad_json", 'expected {"metrics": {...}}')
     ts = parse_ts(body.get("ts"), received_at)
-    parsed = Parsed()
+    readings: list[Reading] = []
+    rejections: list[Rejection] = []
     for name, raw in body["metrics"].items():
         unit = None
         if isinstance(raw, dict):
@@ -193,12 +196,12 @@ def _multi(path: tuple[str, ...], text: str, received_at: datetime) -> Parsed:
         try:
             value = to_value(str(name), raw, unit)
         except Rejection as rejection:
-            parsed.rejections.append(rejection)
+            rejections.append(rejection)
             continue
-        parsed.readings.append(Reading(device, building, room, str(name), value, ts))
-    if not parsed.readings:
-        raise parsed.rejections[0]
-    return parsed
+        readings.append(Reading(device, building, room, str(name), value, ts))
+    if not readings:
+        raise rejections[0]
+    return Parsed(readings, rejections=rejections)
 
 
 def _status(path: tuple[str, ...], text: str, received_at: datetime) -> Parsed:

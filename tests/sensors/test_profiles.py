@@ -67,7 +67,7 @@ def test_shelly_rpc_notifications_status_topics_and_online(profiles: ProfileSet)
     online = parse(profiles, p.SHELLY_ONLINE).status
     assert online is not None and (online.device, online.online) == (f"shelly:{p.SHELLY_HT}", False)
     event = '{"src": "x", "method": "NotifyEvent", "params": {"events": [{"component": "input:0"}]}}'
-    assert parse(profiles, (f"{p.SHELLY_HT}/events/rpc", event)).readings == []
+    assert not parse(profiles, (f"{p.SHELLY_HT}/events/rpc", event)).readings
 
 
 def test_home_assistant_discovery_subscribes_and_renders_templates(profiles: ProfileSet) -> None:

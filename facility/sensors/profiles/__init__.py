@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from facility.sensors.parsing import Reading, Rejection, StatusUpdate
 from facility.sensors.profiles.base import (
@@ -37,12 +37,13 @@ BUILT_IN = ("facility", "zigbee2mqtt", "tasmota", "shelly", "homeassistant", "ch
 ALIASES = {"esphome": "homeassistant"}
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
+    """What one message said and which profile read it (a tuple: one per message)."""
+
     profile: str
-    readings: list[Reading] = field(default_factory=list)
+    readings: Sequence[Reading] = ()
     status: StatusUpdate | None = None
-    rejections: list[Rejection] = field(default_factory=list)
+    rejections: Sequence[Rejection] = ()
 
 
 class UnknownProfile(ProfileConfigError):
@@ -75,6 +76,8 @@ def build_profiles(names: Sequence[str], mapping_file: str | None = None) -> lis
 
 
 OnAnnounce = Callable[[list[Subscription]], None]
+# Topics whose static route is remembered: a campus has a few thousand, each seen all day.
+ROUTE_CACHE_MAX = 100_000
 
 
 class ProfileSet:
@@ -93,6 +96,7 @@ class ProfileSet:
                 else:
                     self._by_first.setdefault(compiled[0], []).append((compiled, profile))
         self._announced: dict[str, Profile] = {}
+        self._routes: dict[str, Profile | None] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -116,7 +120,15 @@ class ProfileSet:
     def route(self, topic: str) -> tuple[Profile | None, list[str]]:
         levels = topic.split("/")
         announced = self._announced.get(topic)
-        return (announced or self._static_route(levels)), levels
+        if announced is not None:
+            return announced, levels
+        try:
+            return self._routes[topic], levels
+        except KeyError:
+            profile = self._static_route(levels)
+            if len(self._routes) < ROUTE_CACHE_MAX:
+                self._routes[topic] = profile
+            return profile, levels
 
     def profile_of(self, topic: str) -> str:
         profile, _ = self.route(topic)
@@ -126,22 +138,18 @@ class ProfileSet:
         """What one message says, or why it says nothing readable; never raises."""
         profile, levels = self.route(topic)
         if profile is None:
-            return Outcome("", rejections=[Rejection("no_profile", topic[:200])])
-        outcome = Outcome(profile.name)
+            return Outcome("", rejections=(Rejection("no_profile", topic[:200]),))
         try:
             parsed = profile.parse(topic, levels, payload, received_at)
         except Rejection as rejection:
-            outcome.rejections.append(rejection)
-            return outcome
+            return Outcome(profile.name, rejections=(rejection,))
         except Exception as error:  # noqa: BLE001 - one bad message never stops the gateway
-            outcome.rejections.append(Rejection("internal_error", repr(error)[:200]))
-            return outcome
-        outcome.readings, outcome.status, outcome.rejections = parsed.readings, parsed.status, parsed.rejections
+            return Outcome(profile.name, rejections=(Rejection("internal_error", repr(error)[:200]),))
         if parsed.subscribe:
             self._announce(parsed.subscribe, profile)
-        return outcome
+        return Outcome(profile.name, parsed.readings, parsed.status, parsed.rejections)
 
-    def _announce(self, topics: list[str], profile: Profile) -> None:
+    def _announce(self, topics: Sequence[str], profile: Profile) -> None:
         new = []
         for topic in topics:
             # A topic another profile already reads (Zigbee2MQTT's own discovery) stays with it.

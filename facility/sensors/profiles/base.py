@@ -114,7 +114,8 @@ def readings_from(
     unit_override: Mapping[str, str] | None = None,
 ) -> Parsed:
     """Readings of every (field, raw value); a bad value is a partial rejection, not the batch's."""
-    parsed = Parsed()
+    readings: list[Reading] = []
+    rejections: list[Rejection] = []
     seen: set[str] = set()
     for spec, raw in fields:
         if spec.metric in seen or raw is None:
@@ -128,11 +129,21 @@ def readings_from(
         try:
             number = to_value(spec.metric, value, unit)
         except Rejection as rejection:
-            parsed.rejections.append(rejection)
+            rejections.append(rejection)
             continue
         seen.add(spec.metric)
-        parsed.readings.append(Reading(device, "", "", spec.metric, number, ts, profile))
-    return parsed
+        readings.append(Reading(device, "", "", spec.metric, number, ts, profile))
+    return Parsed(readings, rejections=rejections)
+
+
+def merged(parts: Iterable[Parsed]) -> Parsed:
+    """One message's readings and partial rejections from several of its parts."""
+    readings: list[Reading] = []
+    rejections: list[Rejection] = []
+    for part in parts:
+        readings.extend(part.readings)
+        rejections.extend(part.rejections)
+    return Parsed(readings, rejections=rejections)
 
 
 def status(device: str, online: bool, ts: datetime, profile: str) -> Parsed:

@@ -21,7 +21,7 @@ from jinja2 import TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from facility.sensors.parsing import Parsed, Rejection, decode_payload
-from facility.sensors.profiles.base import Field, Subscription, device_code, readings_from, status
+from facility.sensors.profiles.base import Field, Subscription, device_code, merged, readings_from, status
 
 PREFIX = "homeassistant"
 SENSOR_CLASSES = {
@@ -126,11 +126,9 @@ class HomeAssistantProfile:
     def parse(self, topic: str, levels: list[str], payload: bytes, received_at: datetime) -> Parsed:
         if levels[0] == PREFIX and levels[-1] == "config" and len(levels) in (4, 5):
             return self._discover(topic, levels, payload)
-        parsed = Parsed()
-        for entity in self._states.get(topic, {}).values():
-            part = self._reading(entity, payload, received_at)
-            parsed.readings.extend(part.readings)
-            parsed.rejections.extend(part.rejections)
+        parsed = merged(
+            [self._reading(entity, payload, received_at) for entity in self._states.get(topic, {}).values()]
+        )
         for availability in self._availability.get(topic, {}).values():
             text = self._render(availability.template, payload)
             if text == availability.available:

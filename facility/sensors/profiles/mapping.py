@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from facility.sensors.catalogue import METRICS
-from facility.sensors.parsing import Parsed, Reading, Rejection, parse_ts
+from facility.sensors.parsing import Parsed, Rejection, parse_ts
 from facility.sensors.profiles.base import (
     Field,
     ProfileConfigError,
@@ -191,8 +191,5 @@ class MappingProfile:
         parsed = readings_from(found, device_code(self.name, named["device"]), ts, self.name)
         if not parsed.readings and not parsed.rejections:
             raise Rejection("no_metrics", "none of the mapped paths is in the payload")
-        where = (named.get("building", ""), named.get("room", ""))
-        parsed.readings = [
-            Reading(r.device, where[0], where[1], r.metric, r.value, r.ts, r.profile) for r in parsed.readings
-        ]
-        return parsed
+        building, room = named.get("building", ""), named.get("room", "")
+        return parsed._replace(readings=[r._replace(building=building, room=room) for r in parsed.readings])

@@ -19,6 +19,7 @@ from facility.sensors.profiles.base import (
     device_code,
     epoch_seconds,
     json_object,
+    merged,
     online_word,
     readings_from,
     status,
@@ -75,9 +76,5 @@ class ShellyProfile:
         if not isinstance(params, Mapping):
             raise Rejection("bad_json", "NotifyStatus without params")
         ts = epoch_seconds(params.get("ts"), received_at)
-        merged = Parsed()
-        for key, component in params.items():
-            part = self._component(prefix, key, component, ts)
-            merged.readings.extend(part.readings)
-            merged.rejections.extend(part.rejections)
-        return merged
+        parts = [self._component(prefix, key, component, ts) for key, component in params.items()]
+        return merged(parts)
