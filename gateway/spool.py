@@ -100,14 +100,23 @@ def _runs(ids: Sequence[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _checkpoint_loop(path: Path, stop: threading.Event) -> None:
-    """PASSIVE checkpoints: never wait on the spool's writer, which goes on appending to the WAL."""
+def _checkpoint_loop(path: Path, stop: threading.Event, lock: threading.Lock) -> None:
+    """Copy the WAL into the file in two PASSIVE checkpoints: the bulk beside the spool's commits,
+    then, holding the spool's lock, the few frames committed meanwhile.
+
+    Why the second: the WAL starts over from its beginning only at a write that finds every frame
+    copied. Beside a steady stream of group commits the first checkpoint never catches up with
+    the last one, so the WAL grew for as long as the gateway ran (600 MB in 4 minutes at 3,000
+    readings/s), and with it the cost of every page lookup: p99 rose from 55 to 153 ms in 10
+    minutes. The second copies a few milliseconds of traffic while no commit can start."""
     while not stop.wait(CHECKPOINT_EVERY_S):
         try:
             db = sqlite3.connect(str(path), isolation_level=None)
             try:
                 db.execute("PRAGMA synchronous=FULL")  # the file is fsynced before the WAL restarts
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                with lock:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
             finally:
                 db.close()
         except sqlite3.Error as error:  # busy or the file gone: the next round tries again
@@ -147,7 +156,7 @@ class Spool:
         self._tail_valid = False
         self._closed = threading.Event()
         self._checkpointer = threading.Thread(
-            target=_checkpoint_loop, args=(path, self._closed), name="gateway-spool-checkpoint", daemon=True
+            target=_checkpoint_loop, args=(path, self._closed, self._lock), name="gateway-spool-checkpoint", daemon=True
         )
         self._checkpointer.start()
 
