@@ -7,11 +7,12 @@ Node-RED (`node-red` + `node-red-contrib-influxdb`, installed from npm into a ca
 first run) with the flow a competent user builds: `mqtt in` (QoS 1, persistent session) ->
 function (payload to point) -> join (1,000 points or 100 ms) -> `influxdb batch`.
 
-For each consumer and round: the publishers flat out for DURATION s (readings/s stored against the
-rate its own publishers achieved, CPU of the consumer's processes per 1,000 readings/s, readings
-lost once the backlog drained), then publish-to-queryable latency of probes amid a paced RATE.
-Then, once per consumer, the outage test: influxd stopped for 20 s in the middle of a paced run
-and restarted; stored against published. One table at the end.
+For each consumer and round: the publishers (bench/mqtt_publisher.py) flat out for DURATION s,
+faster than either consumer, the broker queueing the rest (readings/s stored, CPU of the
+consumer's processes per 1,000 readings/s, readings lost once the backlog drained), then
+publish-to-queryable latency of probes amid a paced RATE. Then, once per consumer, the outage
+test: influxd stopped for 20 s in the middle of a paced run and restarted; stored against published.
+One table at the end.
 
   python bench/ingest.py [--duration 30] [--rate 2000] [--rounds 2]
   python bench/ingest.py --soak 600 --soak-rate 3000   # gateway only: first vs last minute p99
@@ -610,6 +611,8 @@ def run_soak(args: argparse.Namespace) -> None:
             f"  published {published / args.soak:,.0f}/s; stored {stored:,} of {published:,}; "
             f"CPU {cpu * 100:.0f}% of a core"
         )
+        minutes = [[lat for at, lat in samples if m * 60 <= at < (m + 1) * 60] for m in range(int(args.soak // 60))]
+        print("  p99 by minute, ms: " + " ".join(ms(percentile(m, 0.99)) for m in minutes))
         print(
             f"  p99 first minute {ms(p_first)} ms ({len(first)} probes), last minute {ms(p_last)} ms "
             f"({len(last)} probes): last/first {p_last / p_first:.2f} (goal <= 1.20)"
