@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, literal_column, or_, text
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, literal_column, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select, update
@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select, update
 from facility.booking.models import LONG_CLAIM, Block, Booking, SpaceClaim, claim_seconds
 from facility.booking.rules import rules_for
 from facility.core.db import rare
+from facility.core.models import Organization
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Room
 
@@ -213,10 +214,14 @@ def release_block(session: Session, block_id: int) -> None:
     )
 
 
-_LOCK_ORGANIZATION = text("SELECT pg_advisory_xact_lock(4242, :org)")
+def lock_organization(session: Session, organization_id: int | None) -> Organization | None:
+    """The organisation's row, locked until the transaction ends, so its quota check is exact: one
+    organisation's booking requests take turns; other organisations' do not wait.
 
-
-def lock_organization(session: Session, organization_id: int | None) -> None:
-    """Serialise one organisation's requests on PostgreSQL, so its quota check is exact."""
-    if organization_id and session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_LOCK_ORGANIZATION, {"org": organization_id})
+    On PostgreSQL `FOR NO KEY UPDATE`: it conflicts with another request's lock and with an edit
+    of the row, but not with the key-share lock a foreign key takes, so rows that merely point at
+    the organisation (its users, its bookings) are not held up. One round trip both locks and
+    reads the row the price needs. SQLite's request already holds the single write lock."""
+    if not organization_id:
+        return None
+    return session.get(Organization, organization_id, with_for_update={"key_share": True}, populate_existing=True)

@@ -7,6 +7,7 @@ The rules a request must meet are in `rules`, Institute blocks in `blocks`, the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,27 +60,24 @@ def claim_slot(
     raise conflict_error(session, room, booking.starts_at, booking.ends_at, booking.attendees, clashes, viewer=viewer)
 
 
-def request_booking(
-    session: Session,
-    actor: User,
-    data: BookingCreate | dict[str, Any],
-    *,
-    now: datetime | None = None,
-    series_id: int | None = None,
-    occurrence_key: str | None = None,
-    notify_people: bool = True,
-    hold_ttl: timedelta = rules.HOLD_TTL,
-) -> Booking:
-    """Hold or request a room (renters), or book it directly (staff): the one path to a booking."""
+@dataclass(frozen=True)
+class _Screened:
+    """What the rules found out about a request: enough to go on and book it."""
+
+    room: Room
+    starts_at: datetime
+    ends_at: datetime
+    organization_id: int | None
+
+
+def _screen(session: Session, actor: User, data: BookingCreate, now: datetime, *, clash: bool) -> _Screened:
+    """The refusals that need no lock: the room, the rules and (with `clash`) a taken slot."""
     ensure_role(actor, *BOOKING_ROLES)
-    data = data if isinstance(data, BookingCreate) else BookingCreate.model_validate(data)
-    now = now or utcnow()
     room = rooms_service.room_snapshot(session, data.room_id)
     if room is None:
         raise RoomNotFound(data.room_id)
     starts_at, ends_at = data.start.astimezone(UTC), data.end.astimezone(UTC)
-    staff = actor.is_staff
-    if staff:
+    if actor.is_staff:
         organization_id = data.organization_id
         if organization_id is not None and session.get(Organization, organization_id) is None:
             raise InvalidInput(_("No such organisation."))
@@ -97,18 +95,49 @@ def request_booking(
         organization_id=organization_id,
         quota=False,
     )
-    # A taken slot is the common refusal at rush hour: answer it before the organisation's lock,
-    # its quota and the price, which only a request that may succeed needs. (The database still
-    # decides a race below; this check is for the friendly 409.)
-    start, end = claims.buffered_range(room, starts_at, ends_at)
-    spaces = rooms_service.atomic_space_ids(session, room.id)  # type: ignore[arg-type]
-    clashes = claims.find_clashes(session, spaces, start, end, share_key=-1)
-    if clashes:
-        raise conflict_error(session, room, starts_at, ends_at, data.attendees, clashes, viewer=actor)
-    claims.lock_organization(session, organization_id)
+    if clash:
+        # A taken slot is the common refusal at rush hour: answer it before the organisation's
+        # lock, its quota and the price, which only a request that may succeed needs. (The
+        # database still decides a race when the claim is inserted; this check is for the
+        # friendly 409.)
+        start, end = claims.buffered_range(room, starts_at, ends_at)
+        spaces = rooms_service.atomic_space_ids(session, room.id)  # type: ignore[arg-type]
+        clashes = claims.find_clashes(session, spaces, start, end, share_key=-1)
+        if clashes:
+            raise conflict_error(session, room, starts_at, ends_at, data.attendees, clashes, viewer=actor)
+    return _Screened(room, starts_at, ends_at, organization_id)
+
+
+def screen_booking_request(session: Session, actor: User, data: BookingCreate) -> None:
+    """`request_booking`'s refusals that need no transaction, run before it (core/one_hop.py):
+    most requests of a rush end here. Raises as `request_booking` would; returns when it may
+    succeed."""
+    _screen(session, actor, data, utcnow(), clash=True)
+
+
+def request_booking(
+    session: Session,
+    actor: User,
+    data: BookingCreate | dict[str, Any],
+    *,
+    now: datetime | None = None,
+    series_id: int | None = None,
+    occurrence_key: str | None = None,
+    notify_people: bool = True,
+    hold_ttl: timedelta = rules.HOLD_TTL,
+    screened: bool = False,
+) -> Booking:
+    """Hold or request a room (renters), or book it directly (staff): the one path to a booking.
+    `screened`: `screen_booking_request` found the slot free a moment ago, so it is not looked up
+    again (the exclusion constraint decides either way)."""
+    data = data if isinstance(data, BookingCreate) else BookingCreate.model_validate(data)
+    now = now or utcnow()
+    found = _screen(session, actor, data, now, clash=not screened)
+    room, starts_at, ends_at, organization_id = found.room, found.starts_at, found.ends_at, found.organization_id
+    staff = actor.is_staff
+    org = claims.lock_organization(session, organization_id)
     if not staff:
         rules.check_quota(session, organization_id, starts_at, ends_at)
-    org = session.get(Organization, organization_id) if organization_id else None
     zone = local_zone()
     quote = pricing.compute_quote(
         session,

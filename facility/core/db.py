@@ -218,6 +218,17 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def autocommit_scope(engine: Engine) -> Iterator[Session]:
+    """Reads outside any transaction, each statement committing on its own: for a screen that
+    refuses most requests before their unit of work begins (core/one_hop.py). On PostgreSQL it
+    saves the BEGIN and ROLLBACK round trips; the driver's autocommit switch is client-side, and
+    the pool puts it back when the connection returns."""
+    with Session(engine, expire_on_commit=False) as session:
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work; state-changing requests take the write lock up front."""
     with session_scope(request.app.state.engine, write=request.method not in SAFE_METHODS) as session:

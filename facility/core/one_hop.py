@@ -18,27 +18,50 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from facility.core.auth import ensure_role, resolve_user
-from facility.core.db import session_scope
+from facility.core.db import autocommit_scope, session_scope
 from facility.core.idempotency import HEADER, check_key, claim, request_digest
 from facility.core.models import User
 
 T = TypeVar("T")
 
 
-async def run_unit_of_work(request: Request, work: Callable[[Session, User], T], *, idempotent: bool = False) -> T:
-    """`work(session, user)` for a signed-in user, committed, in one hop; errors roll back.
+async def run_unit_of_work(
+    request: Request,
+    work: Callable[[Session, User, bool], T],
+    *,
+    idempotent: bool = False,
+    screen: Callable[[Session, User], None] | None = None,
+) -> T:
+    """`work(session, user, screened)` for a signed-in user, committed, in one hop; errors roll back.
 
     With `idempotent`, an `Idempotency-Key` header is claimed in the same unit of work, as the
-    `IDEMPOTENT` dependency does (core/idempotency.py)."""
+    `IDEMPOTENT` dependency does (core/idempotency.py).
+
+    With `screen`, `screen(session, user)` runs first, outside any transaction: on PostgreSQL each
+    of its reads commits on its own, so the common refusal of a rush (a taken slot) costs one
+    statement and no BEGIN or ROLLBACK round trip. `work` is told whether it ran (`screened`), so
+    it need not ask again. It is skipped for a keyed request, whose retry must meet its stored
+    answer rather than the slot its first try took, and on SQLite, where BEGIN costs nothing."""
     key = request.headers.get(HEADER) if idempotent else None
     digest = await request_digest(request) if key is not None else None
-    return await run_in_threadpool(_run, request, work, key, digest)
+    return await run_in_threadpool(_run, request, work, key, digest, screen)
 
 
-def _run(request: Request, work: Callable[[Session, User], T], key: str | None, digest: str | None) -> T:
-    with session_scope(request.app.state.engine) as session:
+def _run(
+    request: Request,
+    work: Callable[[Session, User, bool], T],
+    key: str | None,
+    digest: str | None,
+    screen: Callable[[Session, User], None] | None,
+) -> T:
+    engine = request.app.state.engine
+    screened = screen is not None and key is None and engine.dialect.name != "sqlite"
+    if screened:
+        with autocommit_scope(engine) as session:
+            screen(session, ensure_role(resolve_user(request, session)))  # type: ignore[misc]
+    with session_scope(engine) as session:
         user = ensure_role(resolve_user(request, session))
         if key is not None and digest is not None:
             check_key(key)
             claim(request, session, user.id, key, digest)  # type: ignore[arg-type]
-        return work(session, user)
+        return work(session, user, screened)

@@ -51,6 +51,8 @@ WORKER_THREADS = 40
 # Local start hours of the slots raced for: far enough apart that shifted requests for one slot
 # never reach the next one, buffers included.
 SLOT_HOURS = (9, 13, 17)
+# What booking/claims.py lock_organization takes, held here by "another transaction".
+LOCK_ORGANIZATION = text("SELECT id FROM organization WHERE id = :org FOR NO KEY UPDATE")
 
 
 def run_apart(coroutine: Any) -> Any:
@@ -166,7 +168,7 @@ def test_a_lock_wait_that_runs_out_is_503_and_the_next_request_succeeds(
     app = create_app(rush_settings(db_url, tmp_path, db_lock_timeout_ms=300))
     with TestClient(app) as client, engine.connect() as holder:
         # Another transaction holds the organisation's lock (booking/claims.py lock_organization).
-        holder.execute(text("SELECT pg_advisory_xact_lock(4242, :org)"), {"org": renter.organization_id})
+        holder.execute(LOCK_ORGANIZATION, {"org": renter.organization_id})
         started = time.monotonic()
         assert_busy(client.post("/api/v1/bookings", json=booking_body(room.id, day, 9), headers=bearer(renter)))  # type: ignore[arg-type]
         assert time.monotonic() - started < 3
@@ -335,7 +337,7 @@ def test_sigterm_stops_the_server_within_ten_seconds_under_load(
     # A minute's lock timeout, and the first organisation's lock held here: its requests sit in the
     # database through the stop, the other's keep flowing.
     with facility_serve(db_url, tmp_path, db_lock_timeout_ms="60000") as (process, base), engine.connect() as holder:
-        holder.execute(text("SELECT pg_advisory_xact_lock(4242, :org)"), {"org": stuck_org})
+        holder.execute(LOCK_ORGANIZATION, {"org": stuck_org})
         load = threading.Thread(target=lambda: asyncio.run(fire_until_refused(base, requests)), daemon=True)
         load.start()
         time.sleep(3)

@@ -56,7 +56,10 @@ async def create_booking(body: BookingCreate, request: Request) -> BookingPublic
     """Hold or request a room; 409 with `alternatives` when the slot is taken. (Rush hour's
     endpoint: its unit of work runs in one thread hop, core/one_hop.py.)"""
     return await run_unit_of_work(
-        request, lambda session, user: booking_public(service.request_booking(session, user, body)), idempotent=True
+        request,
+        lambda session, user, screened: booking_public(service.request_booking(session, user, body, screened=screened)),
+        idempotent=True,
+        screen=lambda session, user: service.screen_booking_request(session, user, body),
     )
 
 
