@@ -91,6 +91,7 @@ def remembered_alternatives(
         ("room", "opening_hours", "institute_closure"),
         lambda s: suggest_alternatives(s, room, starts_at, ends_at, attendees, viewer),
         ttl_s=SUGGESTIONS_TTL_S,
+        max_age_s=SUGGESTIONS_TTL_S,
     )
 
 

@@ -268,7 +268,8 @@ def decide_organization(session: Session, actor: User, org_id: int, *, approve: 
 
 def organization_is_approved(session: Session, organization_id: int | None) -> bool:
     """Memoised (core/memo.py): every renter's booking request asks. An approval or suspension
-    made by this process counts at once; one made by another web worker within `memo.TTL_S`."""
+    made by this process counts at once; one made by another web worker when its notification
+    arrives (or within `memo.TTL_S` while nobody listens)."""
     if not organization_id:
         return False
 

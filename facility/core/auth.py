@@ -81,7 +81,8 @@ def load_user(session: Session, uid: int) -> User | None:
     asks who is asking, and the row changes when a user signs in or out, or is edited.
 
     A sign-out, disablement or password change made by this process counts at once; one made by
-    another web worker (`facility serve --workers N`) within `USER_TTL_S` seconds."""
+    another web worker (`facility serve --workers N`) as soon as its notification arrives on
+    PostgreSQL (core/memo.py `listen`), or within `USER_TTL_S` seconds while nobody listens."""
     present = session.identity_map.get(identity_key(User, uid))
     if present is not None:
         return present  # type: ignore[no-any-return]
