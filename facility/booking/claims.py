@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select, update
 
 from facility.booking.models import LONG_CLAIM, Block, Booking, SpaceClaim, claim_seconds
 from facility.booking.rules import rules_for
-from facility.core.db import rare
+from facility.core.db import lost_race, rare
 from facility.core.models import Organization
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Room
@@ -142,15 +142,6 @@ def find_clashes(
 
 def is_exclusion_violation(error: IntegrityError) -> bool:
     return EXCLUSION_CONSTRAINT in str(error.orig) or "exclusion" in str(error.orig).lower()
-
-
-# PostgreSQL's deadlock and serialisation failures: two requests raced for the same space and the
-# database chose this one to lose, which is a conflict for the caller, not a fault.
-LOST_RACE_SQLSTATES = frozenset({"40P01", "40001"})
-
-
-def lost_race(error: OperationalError) -> bool:
-    return getattr(error.orig, "sqlstate", None) in LOST_RACE_SQLSTATES
 
 
 def insert_claims(session: Session, claims: Sequence[SpaceClaim]) -> bool:

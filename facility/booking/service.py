@@ -128,8 +128,10 @@ def request_booking(
     screened: bool = False,
 ) -> Booking:
     """Hold or request a room (renters), or book it directly (staff): the one path to a booking.
+
     `screened`: `screen_booking_request` found the slot free a moment ago, so it is not looked up
-    again (the exclusion constraint decides either way)."""
+    again, and this booking is all its unit of work does, whose runner screens the request again
+    when the commit fails (core/one_hop.py). The exclusion constraint decides either way."""
     data = data if isinstance(data, BookingCreate) else BookingCreate.model_validate(data)
     now = now or utcnow()
     found = _screen(session, actor, data, now, clash=not screened)
@@ -176,7 +178,13 @@ def request_booking(
     )
     session.add(booking)
     session.flush()
-    claim_slot(session, room, booking, actor, just_checked=True)
+    if screened:
+        # This booking is the unit of work's only effect (core/one_hop.py): its claims go in with
+        # the commit, without a savepoint's two round trips. If the exclusion constraint refuses
+        # them, the commit fails and one_hop screens the request again for the friendly 409.
+        session.add_all(claims.booking_claims(session, room, booking))
+    else:
+        claim_slot(session, room, booking, actor, just_checked=True)
     audit.record(session, actor, f"booking.{status.value}", "booking", booking.id, after=booking)
     if notify_people:
         notify.notify_booking(session, booking, status.value, zone.key)

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from fastapi import Request
 from sqlalchemy import DateTime, FunctionElement, event
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, create_engine
@@ -197,6 +198,15 @@ class SQLiteWriteGate:
             lock = self.locks[loop] = asyncio.Lock()
         async with lock:
             await self.app(scope, receive, send)
+
+
+# PostgreSQL's deadlock and serialisation failures: two requests raced for the same rows and the
+# database chose this one to lose, which is a conflict for the caller, not a fault.
+LOST_RACE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def lost_race(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in LOST_RACE_SQLSTATES
 
 
 def claim_write_lock(session: Session) -> None:

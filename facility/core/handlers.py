@@ -13,14 +13,13 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from facility.core.db import LOST_RACE_SQLSTATES
 from facility.core.errors import FacilityError
 from facility.core.i18n import gettext as _
 from facility.core.validation_text import translated_errors, validation_message
 from facility.core.web import render
 
 log = logging.getLogger(__name__)
-# PostgreSQL deadlock and serialisation failures: the request lost a race, it did not break anything.
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 # The database ran out of patience: lock_timeout (55P03), statement_timeout or a cancel (57014),
 # idle_in_transaction_session_timeout (25P03). Nothing was decided; the same request may succeed
 # in a moment, so it is 503 with Retry-After rather than a 500.
@@ -104,7 +103,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if sqlstate in BUSY_SQLSTATES or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
             log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
             return busy_response(request)
-        if sqlstate in RETRYABLE_SQLSTATES:
+        if sqlstate in LOST_RACE_SQLSTATES:
             return _respond(request, 409, _("The request collided with another one; try again."), "conflict", {})
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
         return _respond(request, 500, _("Internal error; it has been logged."), "internal", {})

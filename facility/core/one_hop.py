@@ -14,11 +14,12 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from fastapi import Request
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from facility.core.auth import ensure_role, resolve_user
-from facility.core.db import autocommit_scope, session_scope
+from facility.core.db import autocommit_scope, lost_race, session_scope
 from facility.core.idempotency import HEADER, check_key, claim, request_digest
 from facility.core.models import User
 
@@ -40,7 +41,9 @@ async def run_unit_of_work(
     With `screen`, `screen(session, user)` runs first, outside any transaction: on PostgreSQL each
     of its reads commits on its own, so the common refusal of a rush (a taken slot) costs one
     statement and no BEGIN or ROLLBACK round trip. `work` is told whether it ran (`screened`), so
-    it need not ask again. It is skipped for a keyed request, whose retry must meet its stored
+    it need not ask again, and a unit of work that fails on a constraint or a lost race (it met
+    a rival between the screen and the commit) is screened again, which refuses it the usual way.
+    The screen is skipped for a keyed request, whose retry must meet its stored
     answer rather than the slot its first try took, and on SQLite, where BEGIN costs nothing."""
     key = request.headers.get(HEADER) if idempotent else None
     digest = await request_digest(request) if key is not None else None
@@ -59,9 +62,19 @@ def _run(
     if screened:
         with autocommit_scope(engine) as session:
             screen(session, ensure_role(resolve_user(request, session)))  # type: ignore[misc]
-    with session_scope(engine) as session:
-        user = ensure_role(resolve_user(request, session))
-        if key is not None and digest is not None:
-            check_key(key)
-            claim(request, session, user.id, key, digest)  # type: ignore[arg-type]
-        return work(session, user, screened)
+    try:
+        with session_scope(engine) as session:
+            user = ensure_role(resolve_user(request, session))
+            if key is not None and digest is not None:
+                check_key(key)
+                claim(request, session, user.id, key, digest)  # type: ignore[arg-type]
+            return work(session, user, screened)
+    except (IntegrityError, OperationalError) as error:
+        if not screened or (isinstance(error, OperationalError) and not lost_race(error)):
+            raise
+        # Lost a race between the screen and the commit: screened again, the request meets what
+        # won and is refused as any other (a 409 naming it); if the winner has gone again, the
+        # database's own refusal stands.
+        with autocommit_scope(engine) as session:
+            screen(session, ensure_role(resolve_user(request, session)))  # type: ignore[misc]
+        raise

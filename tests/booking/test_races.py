@@ -122,6 +122,13 @@ def test_booking_requests_for_one_slot(session: Session, served: str) -> None:
     assert won(responses, 201) == 1
     session.expire_all()
     assert session.exec(select(func.count()).select_from(Booking)).one() == 1
+    # Every loser is told what won, also those that met the winner only at the commit (screened
+    # again in core/one_hop.py), not the database's bare refusal.
+    (winner,) = [r.json()["id"] for r in responses if r.status_code == 201]
+    refused = [r.json() for r in responses if r.status_code == 409]
+    assert refused and all(r["conflicts"] and r["slot"]["room_id"] == room.id for r in refused), refused
+    assert all(c["kind"] == "booking" for r in refused for c in r["conflicts"])
+    assert winner
 
 
 def test_one_keyed_booking_request_sent_at_once_books_once(session: Session, served: str) -> None:
