@@ -10,6 +10,7 @@ time. Prints requests per second, p50/p99, counts by status, and the server's CP
     .venv/bin/python bench/contention.py
     .venv/bin/python bench/contention.py --clients 120 --seconds 5 --orgs 2
     .venv/bin/python bench/contention.py --against ../main   # before and after, in one run
+    .venv/bin/python bench/contention.py --workers 1         # one web process instead of one per core
 """
 
 from __future__ import annotations
@@ -291,7 +292,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
     parser.add_argument("--orgs", type=int, default=200, help="renter organisations (clients share them)")
     parser.add_argument("--rooms", type=int, default=4, help="rooms raced for")
-    parser.add_argument("--workers", type=int, default=1, help="`facility serve --workers` (web processes)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="`facility serve --workers` (web processes); by default one per core, as deploy/ runs it",
+    )
     parser.add_argument(
         "--against", type=Path, help="another checkout of facility, served beside this one and measured in turns"
     )

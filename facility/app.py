@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -188,4 +190,49 @@ def create_worker_app() -> FastAPI:
     without configuring logging here its access and error lines would go nowhere.
     """
     configure_logging()
-    return create_app()
+    return warm_up(create_app())
+
+
+WARM_UP_PATH = "/__warm-up__"
+
+
+def warm_up(app: FastAPI) -> FastAPI:
+    """Do before serving what the first requests after a start would otherwise do while a rush
+    waits behind them (`facility serve`; a restart at nine on a Monday meets the queue warm):
+    open as many pooled connections as admission lets requests in at once, and have FastAPI build
+    every route's handler, which it does on the first request that looks through a router (a path
+    no route has looks through them all)."""
+    engine = app.state.engine
+    connections = [engine.connect() for _ in range(app.state.settings.admission_limits.concurrent_requests)]
+    for connection in connections:
+        connection.close()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": WARM_UP_PATH,
+        "raw_path": WARM_UP_PATH.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "client": ("127.0.0.1", 0),
+        "server": ("127.0.0.1", 0),
+        "state": {},
+    }
+    answered: list[int] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            answered.append(message["status"])
+
+    # On a thread of its own: uvicorn calls a worker's factory from inside its running event loop.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, app.router(scope, receive, send)).result()
+    if answered != [404]:
+        log.warning("warm-up request answered %s", answered)
+    return app

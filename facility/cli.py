@@ -33,7 +33,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
     from fastapi import FastAPI
 
-    from facility.app import NOT_MIGRATED, NotMigrated, create_app
+    from facility.app import NOT_MIGRATED, NotMigrated, create_app, warm_up
     from facility.core.db import pending_migrations
 
     settings = _settings()
@@ -43,7 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         raise SystemExit(2)
     try:
         if args.workers == 1:
-            app: FastAPI | str = create_app(settings)
+            app: FastAPI | str = warm_up(create_app(settings))
         else:
             # Each worker builds its own app from the environment (uvicorn needs an import string);
             # this process only supervises them, so it checks the schema and builds none.

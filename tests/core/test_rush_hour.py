@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from facility.app import create_app
+from facility.app import WARM_UP_PATH, create_app, warm_up
 from facility.booking import rules
 from facility.booking.models import Booking
 from facility.core.admission import Admission
@@ -175,6 +175,21 @@ def test_a_lock_wait_that_runs_out_is_503_and_the_next_request_succeeds(
         holder.rollback()
         response = client.post("/api/v1/bookings", json=booking_body(room.id, day, 9), headers=bearer(renter))  # type: ignore[arg-type]
         assert response.status_code == 201, response.text
+
+
+@ON_POSTGRESQL
+def test_a_started_server_meets_its_first_rush_warm(db_url: str, tmp_path: Path) -> None:
+    """`facility serve` opens the connections admission lets in at once before it serves, and its
+    probe through every router is answered 404 (FastAPI built each route on the way)."""
+    settings = rush_settings(db_url, tmp_path, db_pool_size=16, max_concurrent_requests=9)
+    app = create_app(settings)
+    engine = app.state.engine
+    engine.dispose()  # whatever earlier tests left in this shared pool
+    assert engine.pool.checkedin() == 0
+    warm_up(app)
+    assert engine.pool.checkedin() == 9
+    with TestClient(app) as client:
+        assert client.get(WARM_UP_PATH).status_code == 404
 
 
 def with_slow_route(app: FastAPI) -> FastAPI:
