@@ -135,7 +135,7 @@ async def csrf_protect(request: Request) -> None:
     """
     if request.method in SAFE_METHODS or _bearer(request):
         return
-    is_api = request.url.path.startswith("/api/")
+    is_api = request.scope["path"].startswith("/api/")
     if is_api and SESSION_USER_KEY not in request.session:
         return
     expected = request.session.get(SESSION_CSRF_KEY)

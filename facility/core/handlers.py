@@ -29,7 +29,9 @@ RETRY_AFTER_S = 1
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "").split(",")[0]
+    # The scope's path, not `request.url`: building the URL cost as much as the rest of a 409.
+    path: str = request.scope["path"]
+    return path.startswith("/api/") or "application/json" in request.headers.get("accept", "").split(",")[0]
 
 
 def _respond(request: Request, status: int, detail: str, code: str, extra: dict[str, Any]) -> Response:
