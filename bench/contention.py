@@ -34,6 +34,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import uvloop
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, col, select
 
@@ -272,14 +273,14 @@ def run_bookings(base: str, tokens: list[str], clients: int, seconds: float, wee
         body = json.dumps(booking_body(chooser, week, rooms)).encode()
         return await connection.request("POST", "/api/v1/bookings", headers, body)
 
-    return asyncio.run(closed_loop(base, clients, seconds, book))
+    return uvloop.run(closed_loop(base, clients, seconds, book))
 
 
 def run_health(base: str, clients: int, seconds: float) -> Outcome:
     async def health(connection: Connection, _n: int, _chooser: random.Random) -> int:
         return await connection.request("GET", "/healthz", {})
 
-    return asyncio.run(closed_loop(base, clients, seconds, health))
+    return uvloop.run(closed_loop(base, clients, seconds, health))
 
 
 def statuses(outcome: Outcome) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -30,7 +29,6 @@ from facility.core.collector import tune_garbage_collector
 from facility.core.config import Settings, get_settings
 from facility.core.db import SQLiteWriteGate, engine_for, pending_migrations
 from facility.core.handlers import install_error_handlers
-from facility.core.logging import configure_logging
 from facility.core.ops import observe_request
 from facility.core.web import request_language
 from facility.domains import connect_domains, import_all_models
@@ -183,22 +181,13 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     return app
 
 
-def create_worker_app() -> FastAPI:
-    """The app of one `facility serve --workers N` process, built from the environment.
-
-    uvicorn spawns each worker as a fresh interpreter that runs only this factory, not the CLI:
-    without configuring logging here its access and error lines would go nowhere.
-    """
-    configure_logging()
-    return warm_up(create_app())
-
-
 WARM_UP_PATH = "/__warm-up__"
 
 
 def warm_up(app: FastAPI) -> FastAPI:
     """Do before serving what the first requests after a start would otherwise do while a rush
-    waits behind them (`facility serve`; a restart at nine on a Monday meets the queue warm):
+    waits behind them (`facility serve`, each worker; a restart at nine on a Monday meets the
+    queue warm):
     open as many pooled connections as admission lets requests in at once, and have FastAPI build
     every route's handler, which it does on the first request that looks through a router (a path
     no route has looks through them all)."""
@@ -230,9 +219,7 @@ def warm_up(app: FastAPI) -> FastAPI:
         if message["type"] == "http.response.start":
             answered.append(message["status"])
 
-    # On a thread of its own: uvicorn calls a worker's factory from inside its running event loop.
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, app.router(scope, receive, send)).result()
+    asyncio.run(app.router(scope, receive, send))
     if answered != [404]:
         log.warning("warm-up request answered %s", answered)
     return app

@@ -15,10 +15,6 @@ from facility.core.models import Role
 from facility.demo import setup
 
 DEMO_HOST, DEMO_PORT = "127.0.0.1", 8000
-# uvicorn kills a worker that does not answer its supervisor's ping within this long, and a
-# spawned worker answers only once its interpreter has started: uvicorn's 5 s killed workers in
-# a loop on a busy 2-core host (every start re-imports the app).
-WORKER_HEALTHCHECK_S = 30
 
 
 def _settings() -> Settings:
@@ -31,8 +27,8 @@ def _settings() -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
-    from fastapi import FastAPI
 
+    from facility import serve
     from facility.app import NOT_MIGRATED, NotMigrated, create_app, warm_up
     from facility.core.db import pending_migrations
 
@@ -41,33 +37,35 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # Each worker must sign and check sessions with the same key, on this host and any other.
         print("error: several workers need FACILITY_SECRET_KEY set (the same value for every worker)", file=sys.stderr)
         raise SystemExit(2)
+    if args.workers > 1:
+        # Each worker builds its own app; this process only supervises them (facility/serve.py),
+        # so it checks the schema and builds none.
+        engine = engine_for(settings)
+        pending = pending_migrations(engine)
+        engine.dispose()
+        if pending:
+            print(f"error: {NOT_MIGRATED}", file=sys.stderr)
+            raise SystemExit(2)
+        worker = ["--lang", args.lang, "serve", "--host", args.host, "--port", str(args.port), "--reuse-port"]
+        raise SystemExit(serve.supervise(worker, args.workers, settings.shutdown_grace_s))
     try:
-        if args.workers == 1:
-            app: FastAPI | str = warm_up(create_app(settings))
-        else:
-            # Each worker builds its own app from the environment (uvicorn needs an import string);
-            # this process only supervises them, so it checks the schema and builds none.
-            app = "facility.app:create_worker_app"
-            engine = engine_for(settings)
-            pending = pending_migrations(engine)
-            engine.dispose()
-            if pending:
-                raise NotMigrated(NOT_MIGRATED)
+        app = warm_up(create_app(settings))
     except NotMigrated as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
-        factory=args.workers > 1,
-        workers=args.workers,
         host=args.host,
         port=args.port,
         log_config=None,
         proxy_headers=False,
         # On SIGTERM, requests still running after this long are cancelled: a stop never hangs.
         timeout_graceful_shutdown=settings.shutdown_grace_s,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
+    server = uvicorn.Server(config)
+    server.run(sockets=[serve.listening_socket(args.host, args.port)] if args.reuse_port else None)
+    if not server.started:
+        raise SystemExit(3)
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> None:
@@ -270,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, default=1, help="web worker processes on the one port (needs FACILITY_SECRET_KEY)"
     )
+    # What each of `--workers N` runs: the port bound with SO_REUSEPORT (facility/serve.py).
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(dest="db", required=True)
