@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -219,7 +220,9 @@ def warm_up(app: FastAPI) -> FastAPI:
         if message["type"] == "http.response.start":
             answered.append(message["status"])
 
-    asyncio.run(app.router(scope, receive, send))
+    # On a thread of its own, so it runs whether or not the caller's thread has an event loop.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, app.router(scope, receive, send)).result()
     if answered != [404]:
         log.warning("warm-up request answered %s", answered)
     return app
