@@ -58,23 +58,27 @@ def _run(
     screen: Callable[[Session, User], None] | None,
 ) -> T:
     engine = request.app.state.engine
-    screened = screen is not None and key is None and engine.dialect.name != "sqlite"
-    if screened:
-        with autocommit_scope(engine) as session:
-            screen(session, ensure_role(resolve_user(request, session)))  # type: ignore[misc]
+    if key is not None or engine.dialect.name == "sqlite":
+        screen = None
+    if screen is not None:
+        _screen(request, screen)
     try:
         with session_scope(engine) as session:
             user = ensure_role(resolve_user(request, session))
             if key is not None and digest is not None:
                 check_key(key)
                 claim(request, session, user.id, key, digest)  # type: ignore[arg-type]
-            return work(session, user, screened)
+            return work(session, user, screen is not None)
     except (IntegrityError, OperationalError) as error:
-        if not screened or (isinstance(error, OperationalError) and not lost_race(error)):
+        if screen is None or (isinstance(error, OperationalError) and not lost_race(error)):
             raise
         # Lost a race between the screen and the commit: screened again, the request meets what
         # won and is refused as any other (a 409 naming it); if the winner has gone again, the
         # database's own refusal stands.
-        with autocommit_scope(engine) as session:
-            screen(session, ensure_role(resolve_user(request, session)))  # type: ignore[misc]
+        _screen(request, screen)
         raise
+
+
+def _screen(request: Request, screen: Callable[[Session, User], None]) -> None:
+    with autocommit_scope(request.app.state.engine) as session:
+        screen(session, ensure_role(resolve_user(request, session)))
