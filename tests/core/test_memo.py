@@ -88,8 +88,13 @@ def eventually(check: Callable[[], bool], seconds: float = 10) -> bool:
 
 
 def listening(engine: Engine) -> None:
+    """The listener connected, and every announcement of earlier writes (the fixtures' TRUNCATE)
+    heard: one of our own, sent last, has arrived (a connection hears them in commit order)."""
     memo.listen(engine)
     assert eventually(lambda: engine in memo._listening), "the listener did not connect"
+    before = memo._written_at.get("fee_schedule")
+    outside_write(engine, "DELETE FROM fee_schedule WHERE false")
+    assert eventually(lambda: memo._written_at.get("fee_schedule") != before), "no announcement heard"
 
 
 @ON_POSTGRESQL
