@@ -21,6 +21,7 @@ from facility.booking.claims import overlapping
 from facility.booking.models import SpaceClaim
 from facility.booking.rules import SLOT_MINUTES, closed_days, rules_for
 from facility.core import memo
+from facility.core.db import read_planned_for_values
 from facility.rooms.kinds import RoomStatus
 from facility.rooms.models import OpeningHours, Room
 from facility.rooms.service import DEFAULT_HOURS
@@ -199,7 +200,7 @@ def claims_in_window(
     if exclude_booking_id is not None:
         query = query.where((col(SpaceClaim.booking_id).is_(None)) | (col(SpaceClaim.booking_id) != exclude_booking_id))
     wanted = set(space_ids)
-    rows: list[Any] = list(session.connection().execute(query).all())
+    rows: list[Any] = read_planned_for_values(session.connection(), query)
     for space_id, claim_starts, claim_ends in rows:
         if space_id not in wanted:
             continue
