@@ -4,8 +4,9 @@ A fresh PostgreSQL database with the demo campus and one renter organisation per
 runs as `facility serve` in its own process, as in production. For each client count (50, 100, 200
 by default) every client, in a closed loop for a fixed time, asks for a two-hour slot in one of a
 few rooms on the open weekdays of a fresh week (many lose: 409); then the same clients call
-`GET /healthz` for the same time. Prints requests per second, p50/p99, counts by status, and the server's CPU time per request
-(steady where the rates move with the machine's other load).
+`GET /healthz` for the same time. Prints requests per second, p50/p99, counts by status, and the
+CPU time per request of the server and, for a booking, of PostgreSQL on this machine (steady where
+the rates move with the machine's other load).
 
     .venv/bin/python bench/contention.py
     .venv/bin/python bench/contention.py --clients 120 --seconds 5 --orgs 2
@@ -153,6 +154,22 @@ class Server:
             total += int(fields[11]) + int(fields[12])
         return total / os.sysconf("SC_CLK_TCK")
 
+    @staticmethod
+    def database_cpu_seconds() -> float:
+        """CPU time PostgreSQL's processes on this machine have used so far (Linux /proc; 0 for a
+        database elsewhere): what a request costs the database, which the server's figure leaves
+        out."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue
+            if "(postgres)" in text:
+                fields = text.rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> float:
         """SIGTERM; the seconds it took to exit."""
         started = time.monotonic()
@@ -171,6 +188,7 @@ class Outcome:
 
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    database_cpu_seconds: float = 0.0
     statuses: Counter[int | str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
 
@@ -189,6 +207,10 @@ class Outcome:
     @property
     def cpu_ms_per_request(self) -> float:
         return 1000 * self.cpu_seconds / self.count if self.count else 0.0
+
+    @property
+    def database_cpu_ms_per_request(self) -> float:
+        return 1000 * self.database_cpu_seconds / self.count if self.count else 0.0
 
     def server_errors(self) -> int:
         return sum(n for status, n in self.statuses.items() if isinstance(status, int) and status >= 500)
@@ -330,9 +352,11 @@ def main() -> None:
                 # Builds take turns at each client count, on weeks of their own.
                 for j, (name, server) in enumerate(servers):
                     week = first_week + timedelta(weeks=i * len(servers) + j)
-                    used = server.cpu_seconds()
-                    bookings = run_bookings(server.base, tokens, clients, args.seconds, open_weekdays(url, week), rooms)
+                    days = open_weekdays(url, week)
+                    used, database_used = server.cpu_seconds(), Server.database_cpu_seconds()
+                    bookings = run_bookings(server.base, tokens, clients, args.seconds, days, rooms)
                     bookings.cpu_seconds, used = server.cpu_seconds() - used, server.cpu_seconds()
+                    bookings.database_cpu_seconds = Server.database_cpu_seconds() - database_used
                     health = run_health(server.base, clients, args.seconds)
                     health.cpu_seconds = server.cpu_seconds() - used
                     rows.append((name, clients, bookings, health))
@@ -349,9 +373,9 @@ def main() -> None:
     )
     print(
         "| build | clients | bookings/s | p50 ms | p99 ms | 201 | 409 | 503 | other | 5xx | /healthz/s | share "
-        "| server CPU ms per booking | per /healthz |"
+        "| server CPU ms per booking | per /healthz | database CPU ms per booking |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, clients, bookings, health in rows:
         other = bookings.count - sum(bookings.statuses[s] for s in (201, 409, 503))
         print(
@@ -359,7 +383,7 @@ def main() -> None:
             f"{bookings.percentile(0.99):.0f} | {bookings.statuses[201]} | {bookings.statuses[409]} | "
             f"{bookings.statuses[503]} | {other} | {bookings.server_errors()} | {health.per_second:.0f} | "
             f"{bookings.per_second / health.per_second:.0%} | {bookings.cpu_ms_per_request:.1f} | "
-            f"{health.cpu_ms_per_request:.2f} |"
+            f"{health.cpu_ms_per_request:.2f} | {bookings.database_cpu_ms_per_request:.2f} |"
         )
     print("SIGTERM to exit: " + ", ".join(f"{t:.1f} s" for t in stopped))
 
