@@ -107,6 +107,12 @@ def seed(url: str, orgs: int, rooms: int) -> tuple[list[str], list[int]]:
         return [issue_token(SECRET, r.id) for r in renters], room_ids  # type: ignore[arg-type]
 
 
+def cpu_seconds_of(stat: str) -> float:
+    """User and system CPU seconds of a process, from its /proc/<pid>/stat line."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """`facility serve` in a child process."""
 
@@ -142,33 +148,31 @@ class Server:
         """CPU time the server's processes (the supervisor and its workers) have used so far (Linux
         /proc; 0 elsewhere). Per request it compares builds on a machine whose other load makes
         wall-clock rates noisy."""
-        total, pids = 0, [self.process.pid]
+        total, pids = 0.0, [self.process.pid]
         while pids:
             pid = pids.pop()
             try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += cpu_seconds_of(Path(f"/proc/{pid}/stat").read_text())
                 for task in Path(f"/proc/{pid}/task").iterdir():
                     pids += [int(child) for child in (task / "children").read_text().split()]
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+        return total
 
     @staticmethod
     def database_cpu_seconds() -> float:
         """CPU time PostgreSQL's processes on this machine have used so far (Linux /proc; 0 for a
         database elsewhere): what a request costs the database, which the server's figure leaves
         out."""
-        total = 0
+        total = 0.0
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 text = stat.read_text()
             except OSError:
                 continue
             if "(postgres)" in text:
-                fields = text.rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+                total += cpu_seconds_of(text)
+        return total
 
     def stop(self) -> float:
         """SIGTERM; the seconds it took to exit."""
