@@ -1,4 +1,4 @@
-"""The README's page table, read by the page-table test and the accessibility browser test."""
+"""The page table of docs/pages.md, read by the page-table test and the accessibility browser test."""
 
 from __future__ import annotations
 
@@ -44,9 +44,9 @@ def _section(text: str, heading: str) -> list[str]:
 
 
 def readme_pages() -> list[PageRow]:
-    """Every row of the README's `## Pages` table."""
+    """Every row of the `## Pages` table of docs/pages.md."""
     rows = []
-    for line in _section((ROOT / "README.md").read_text(encoding="utf-8"), "## Pages"):
+    for line in _section((ROOT / "docs" / "pages.md").read_text(encoding="utf-8"), "## Pages"):
         match = ROW.match(line)
         if match:
             roles = tuple(r.strip() for r in match.group(2).split(","))

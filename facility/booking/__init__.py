@@ -1,1 +1,1 @@
-"""booking domain (see README)."""
+"""booking domain (see docs/booking.md)."""

@@ -76,7 +76,7 @@ async def claim_key(
     request: Request,
     session: DbSession,
     user: OptionalUser,
-    idempotency_key: Annotated[str | None, Header(alias=HEADER, description="Retry safely: see README")] = None,
+    idempotency_key: Annotated[str | None, Header(alias=HEADER, description="Retry safely: docs/security.md")] = None,
 ) -> None:
     """Record this request's key in its unit of work, or answer as the first request with it did.
 
@@ -139,7 +139,7 @@ IDEMPOTENCY_HEADER_DOC: dict[str, Any] = {
             "name": HEADER,
             "in": "header",
             "required": False,
-            "description": "Retry safely: see README",
+            "description": "Retry safely: docs/security.md",
             "schema": {"type": "string"},
         }
     ]

@@ -60,7 +60,7 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, session: DbSession, user: OptionalUser) -> Response:
-    """Sign out here and everywhere else this account is signed in (see README, Security)."""
+    """Sign out here and everywhere else this account is signed in (see docs/security.md)."""
     if user is not None:
         accounts.sign_out(session, user)
     request.session.clear()

@@ -1,1 +1,1 @@
-"""maintenance domain (see README)."""
+"""maintenance domain (see docs/maintenance.md)."""

@@ -1,1 +1,1 @@
-"""sensors domain (see README)."""
+"""sensors domain (see docs/sensors.md)."""

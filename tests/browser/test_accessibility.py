@@ -1,4 +1,4 @@
-"""axe-core on every page of the README's page table, in Korean and English, desktop and tablet.
+"""axe-core on every page of docs/pages.md's page table, in Korean and English, desktop and tablet.
 
 axe-core comes from npm at a pinned version into a cache folder, installed on first use (a few
 seconds): the issue asks for npm's axe, a pinned version is as reproducible as a vendored copy, and

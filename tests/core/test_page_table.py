@@ -1,4 +1,4 @@
-"""The README's page table lists every page of docs/roles.md, each once, for a known role."""
+"""The page table of docs/pages.md lists every page of docs/roles.md, each once, for a known role."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ def test_every_page_is_in_the_readme_table() -> None:
     listed = [row.path for row in readme_pages()]
     assert len(listed) == len(set(listed)), "a page is listed twice"
     pages = documented_page_routes() - NOT_PAGES
-    assert sorted(pages - set(listed)) == [], "pages missing from the README's page table"
-    assert sorted(set(listed) - pages) == [], "README rows that docs/roles.md does not know"
+    assert sorted(pages - set(listed)) == [], "pages missing from docs/pages.md"
+    assert sorted(set(listed) - pages) == [], "docs/pages.md rows that docs/roles.md does not know"
 
 
 def test_each_row_names_known_roles() -> None:
