@@ -148,7 +148,7 @@ def test_manager_console_pages(client: TestClient, session: Session) -> None:
     assert session.exec(select(Booking)).one().status == "confirmed"
     assert client.get("/manage/reports").status_code == 200
     csv = client.get("/manage/reports.csv", params={"month": day.strftime("%Y-%m"), "by": "kind"})
-    assert csv.headers["content-type"].startswith("text/csv") and "lecture_room" in csv.text
+    assert csv.headers["content-type"].startswith("text/csv") and "강의실" in csv.text and "이용률(%)" in csv.text
     assert "합창 연습" in client.get("/manage/outbox").text
     qr = client.get(f"/manage/rooms/{room.id}/qr.svg")
     assert qr.status_code == 200 and qr.text.lstrip().startswith("<?xml")

@@ -19,6 +19,7 @@ from facility.core import exports
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import FacilityError, InvalidInput
 from facility.core.i18n import gettext as _
+from facility.core.i18n import label
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.security import sign_value
 from facility.core.web import flash, form_savepoint, redirect, render
@@ -307,10 +308,18 @@ def reports_csv(request: Request, session: DbSession, user: CurrentUser, month: 
     first = _month(request, month)
     by = exports.choice("by", by, reports.GROUPINGS)
     rows = [
-        [row.key, f"{row.open_hours:g}", f"{row.booked_hours:g}", f"{row.percent:.1f}", row.bookings, row.no_shows]
+        [
+            label(f"kind.{row.key}") if by == "kind" else row.key,
+            f"{row.open_hours:g}",
+            f"{row.booked_hours:g}",
+            f"{row.percent:.1f}",
+            row.bookings,
+            row.no_shows,
+        ]
         for row in reports.utilisation(session, first, _zone(request), by=by)
     ]
-    header = [by, "open_hours", "booked_hours", "utilisation_percent", "bookings", "no_shows"]
+    columns = (f"by.{by}", "open_hours", "booked_hours", "percent", "bookings", "no_shows")
+    header = [label(f"reports.{column}") for column in columns]
     return exports.csv_response([header, *rows], filename=f"utilisation-{first:%Y-%m}-{by}.csv")
 
 
