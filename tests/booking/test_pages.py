@@ -134,7 +134,7 @@ def test_manager_console_pages(client: TestClient, session: Session) -> None:
     )
     assert refused.status_code == 409 and "합창 연습" in refused.text
     invoices = client.get("/manage/invoices")
-    assert "66,000" in invoices.text
+    assert "66,000" in invoices.text and "사용료" in invoices.text and ">rental<" not in invoices.text
     number = invoices.text.split('data-invoice="', 1)[1].split('"', 1)[0]
     printable = client.get("/invoices/1")
     assert "시설 사용료 청구서" in printable.text and number in printable.text
