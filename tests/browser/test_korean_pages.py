@@ -39,6 +39,8 @@ def test_manager_pages_in_korean(live_server: str, live_settings: Settings, page
 
     page.goto(f"{live_server}/maintenance/plans")
     assert "매월 첫째 월요일 09:00" in page.inner_text("main")
+    # Korean words in a table wrap between words, never mid-syllable.
+    assert page.evaluate("() => getComputedStyle(document.querySelector('.table td')).wordBreak") == "keep-all"
     screenshot(page, "plans-ko-tablet")
     page.goto(f"{live_server}/book/rooms/424242")
     assert "424242번 공간이 없습니다." in page.inner_text("main")
