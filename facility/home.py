@@ -64,6 +64,7 @@ def today_page(request: Request, session: DbSession, user: CurrentUser) -> Respo
     context = {
         "pending": pending,
         "pending_total": pending_total,
+        "waiting_orgs": booking_queries.count_waiting_organizations(session),
         "todays": todays,
         "rooms": booking_queries.rooms_by_id(session),
         "orgs": orgs,

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from facility.booking import service
 from facility.core.db import utcnow
-from facility.core.models import Role
+from facility.core.models import Organization, OrgStatus, Role
 from facility.maintenance.models import WorkOrder
 from facility.sensors.models import Alert
 from tests.booking.helpers import next_weekday, seoul
@@ -49,11 +49,14 @@ def test_today_counts_requests_alerts_and_overdue_work(client: TestClient, sessi
     )
     session.add(Alert(rule="co2_high", room_id=room.id, metric="co2", severity="warning", message="CO2"))
     session.add(WorkOrder(title="조명 교체", room_id=room.id, due_at=utcnow() - timedelta(days=2)))
+    session.add_all([Organization(name="새 합창단"), Organization(name="옛 단체", status=OrgStatus.rejected.value)])
     session.commit()
     browser_login(client, manager)
     page = client.get("/today")
     assert page.status_code == 200
-    for testid, count in (("count-pending", 1), ("count-alerts", 1), ("count-overdue", 1)):
+    counts = (("count-pending", 1), ("count-alerts", 1), ("count-overdue", 1), ("count-orgs", 1))
+    assert "승인: 담당자가 신청을 받아들였고" in page.text
+    for testid, count in counts:
         assert f'data-testid="{testid}"><strong>{count}</strong>' in page.text, testid
     assert "워크숍" in page.text
     browser_login(client, renter)

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from facility.booking.exceptions import BookingNotFound
 from facility.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
 from facility.core.auth import ensure_role
-from facility.core.models import Organization, User
+from facility.core.models import Organization, OrgStatus, User
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Building, Room
 
@@ -119,6 +119,12 @@ def organizations_by_id(session: Session, ids: set[int]) -> dict[int, Organizati
         return {}
     found = session.exec(select(Organization).where(col(Organization.id).in_(ids)))
     return {o.id: o for o in found}  # type: ignore[misc]
+
+
+def count_waiting_organizations(session: Session) -> int:
+    """Organisations that signed up and wait for a manager's approval before they can book."""
+    waiting = select(func.count()).select_from(Organization).where(Organization.status == OrgStatus.pending.value)
+    return session.exec(waiting).one()
 
 
 def booking_contact(session: Session, booking: Booking) -> tuple[Organization | None, User | None]:
