@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from facility.booking.pages import checkin, console, manage_booking, my_bookings, request, search
+from facility.booking.pages import checkin, console, manage_booking, my_bookings, overview, request, search
 from facility.core.web import NavItem
 
 router = APIRouter(include_in_schema=False)
@@ -14,6 +14,7 @@ NAV = (
     NavItem("nav.my_bookings", "/my/bookings", frozenset({"renter"}), order=30),
     NavItem("nav.manage", "/manage/bookings", frozenset({"manager", "admin"}), order=40),
     NavItem("nav.grid", "/manage/grid", frozenset({"manager", "admin", "crew"}), order=45),
+    NavItem("nav.setup", "/manage/setup", frozenset({"crew"}), order=46),
 )
-for pages in (manage_booking, console, search, request, my_bookings, checkin):
+for pages in (manage_booking, console, overview, search, request, my_bookings, checkin):
     router.include_router(pages.router)
