@@ -2,8 +2,9 @@
 
 For each database: a fresh schema, the demo campus, N existing bookings (default 100,000), the app
 served by uvicorn in its own process on a loopback port; then p50/p95 of
-`GET /api/v1/availability` for every demo room over one week (as a manager, who sees all rooms),
-beside `GET /healthz` of the same app in the same run. Booking under contention is measured by
+`GET /api/v1/availability` for every demo room over one week (as a manager, who sees all rooms) and
+of the manager's calendar of every room over that week (`GET /api/v1/calendar`, what the week page
+reads), beside `GET /healthz` of the same app in the same run. Booking under contention is measured by
 bench/contention.py.
 
     .venv/bin/python bench/availability.py                       # both databases, 100,000 bookings
@@ -223,9 +224,12 @@ def run(backend: str, args: argparse.Namespace) -> None:
                 found = client.get("/api/v1/availability", params=params).json()["items"]
                 assert len(found) == room_count, (len(found), room_count)
                 search = measure(client, "/api/v1/availability", params, args.requests)
+                days = {"from": week.isoformat(), "to": (week + timedelta(days=6)).isoformat()}
+                calendar = measure(client, "/api/v1/calendar", days, args.requests)
                 health = measure(client, "/healthz", {}, args.requests)
             for name, samples in (
                 ("availability, all rooms, 1 week", search),
+                ("calendar, all rooms, 1 week", calendar),
                 ("/healthz", health),
             ):
                 p50, p95 = percentiles(samples)
