@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -231,16 +231,39 @@ def assign_from_form(
     return _acted(request, session, user, "assigned")
 
 
+# One press for the snoozes people choose ("after the lecture", "tomorrow morning", "next week"); a
+# time of one's own stays one field away.
+SNOOZE_PRESETS = ("hour", "tomorrow", "week")
+
+
+def snooze_preset(preset: str, now: datetime) -> datetime:
+    """An hour from now, tomorrow at 09:00 local, or a week (the longest snooze) from now."""
+    if preset == "hour":
+        return now + timedelta(hours=1)
+    if preset == "tomorrow":
+        return datetime.combine(now.date() + timedelta(days=1), time(9), tzinfo=now.tzinfo)
+    return now + timedelta(days=7) - timedelta(minutes=1)
+
+
 @router.post("/sensors/alerts/{alert_id}/snooze")
 def snooze_from_form(
-    request: Request, alert_id: ObjectId, session: DbSession, user: CurrentUser, until: Annotated[str, Form()] = ""
+    request: Request,
+    alert_id: ObjectId,
+    session: DbSession,
+    user: CurrentUser,
+    until: Annotated[str, Form(max_length=40)] = "",
+    preset: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    try:
-        local = datetime.fromisoformat(until)
-    except ValueError:
-        raise InvalidInput(_("Choose until when to snooze the alert.")) from None
     zone = request.app.state.settings.zone
-    alert_work.snooze(session, user, alert_id, local if local.tzinfo else local.replace(tzinfo=zone))
+    if preset in SNOOZE_PRESETS:
+        chosen = snooze_preset(preset, datetime.now(zone))
+    else:
+        try:
+            local = datetime.fromisoformat(until)
+        except ValueError:
+            raise InvalidInput(_("Choose until when to snooze the alert.")) from None
+        chosen = local if local.tzinfo else local.replace(tzinfo=zone)
+    alert_work.snooze(session, user, alert_id, chosen)
     return _acted(request, session, user, "snoozed")
 
 

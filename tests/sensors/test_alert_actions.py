@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -13,6 +14,8 @@ from facility.maintenance.models import WorkOrder
 from facility.sensors.models import Alert
 from tests.factories import browser_login, csrf_from, make_room, make_user, token_headers
 from tests.sensors.factories import make_alert
+
+SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def test_every_alert_route_for_staff_and_a_renter_refused(client: TestClient, session: Session) -> None:
@@ -112,3 +115,29 @@ def test_the_alert_page_in_english(client: TestClient, session: Session) -> None
     page = client.get("/sensors/alerts").text
     assert "Occupied, unbooked" in page and "People are present, but the room has no booking" in page
     assert "Acknowledge" in page and "확인" not in page.split('id="alerts"', 1)[1]
+
+
+def test_snooze_presets_and_a_snoozed_alert_keeps_its_actions(client: TestClient, session: Session) -> None:
+    alert = make_alert(session, room=make_room(session))
+    browser_login(client, make_user(session, role=Role.manager))
+    csrf = csrf_from(client, "/sensors/alerts")
+    pressed = client.post(
+        f"/sensors/alerts/{alert.id}/snooze",
+        data={"preset": "tomorrow", "csrf_token": csrf},
+        headers={"HX-Request": "true"},
+    )
+    assert pressed.status_code == 200
+    session.expire_all()
+    until = session.get(Alert, alert.id).snoozed_until.astimezone(SEOUL)  # type: ignore[union-attr]
+    assert (until.date(), until.hour, until.minute) == (datetime.now(SEOUL).date() + timedelta(days=1), 9, 0)
+    # Snoozed, it still offers resolve and a work order, and the presets to snooze again.
+    snoozed = pressed.text.split('data-testid="snoozed-alerts"', 1)[1]
+    assert f'id="resolve-{alert.id}"' in snoozed and f'id="work-order-{alert.id}"' in snoozed
+    assert 'data-action="snooze-hour"' in snoozed
+    again = client.post(f"/sensors/alerts/{alert.id}/snooze", data={"preset": "week", "csrf_token": csrf})
+    assert again.status_code == 200, again.text[-300:]
+    session.rollback()  # a new snapshot: SQLite's reader would keep the first one
+    left = session.get(Alert, alert.id).snoozed_until - utcnow()  # type: ignore[operator,union-attr]
+    assert timedelta(days=6, hours=23) < left <= timedelta(days=7)
+    refused = client.post(f"/sensors/alerts/{alert.id}/snooze", data={"preset": "", "until": "", "csrf_token": csrf})
+    assert refused.status_code == 422
