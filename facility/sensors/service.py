@@ -328,6 +328,14 @@ def rooms_by_id(session: Session, room_ids: set[int]) -> dict[int, Room]:
     return {r.id: r for r in session.exec(select(Room).where(col(Room.id).in_(room_ids)))}  # type: ignore[misc]
 
 
+def devices_by_id(session: Session, device_ids: set[int]) -> dict[int, Device]:
+    """The devices alerts name: an alert from a device not yet placed shows which device it is."""
+    if not device_ids:
+        return {}
+    found = session.exec(select(Device).where(col(Device.id).in_(device_ids)))
+    return {d.id: d for d in found}  # type: ignore[misc]
+
+
 def list_devices_in_room(session: Session, room_id: int) -> list[Device]:
     return list(session.exec(select(Device).where(Device.room_id == room_id).order_by(Device.code)))
 

@@ -179,6 +179,7 @@ def _alerts_context(session: DbSession, user: CurrentUser) -> dict[str, object]:
         "snoozed": snoozed,
         "cleared": cleared,
         "rooms": service.rooms_by_id(session, {a.room_id for a in shown if a.room_id}),
+        "devices": service.devices_by_id(session, {a.device_id for a in shown if a.device_id and not a.room_id}),
         "people": alert_work.people(session, shown),
         "work_orders": alert_work.work_orders_for(session, shown),
         "staff": accounts.active_staff(session) if user.is_manager else [],

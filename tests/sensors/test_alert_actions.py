@@ -13,7 +13,7 @@ from facility.core.models import AuditEntry, Role
 from facility.maintenance.models import WorkOrder
 from facility.sensors.models import Alert
 from tests.factories import browser_login, csrf_from, make_room, make_user, token_headers
-from tests.sensors.factories import make_alert
+from tests.sensors.factories import make_alert, make_device
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -141,3 +141,18 @@ def test_snooze_presets_and_a_snoozed_alert_keeps_its_actions(client: TestClient
     assert timedelta(days=6, hours=23) < left <= timedelta(days=7)
     refused = client.post(f"/sensors/alerts/{alert.id}/snooze", data={"preset": "", "until": "", "csrf_token": csrf})
     assert refused.status_code == 422
+
+
+def test_an_alert_from_an_unplaced_device_names_it_and_no_assignee_is_preselected(
+    client: TestClient, session: Session
+) -> None:
+    device = make_device(session, code="zigbee2mqtt:leak-basement-3")
+    leak = make_alert(session, rule="water_leak")
+    leak.device_id = device.id
+    session.add(leak)
+    session.commit()
+    browser_login(client, make_user(session, role=Role.manager))
+    page = client.get("/sensors/alerts").text
+    card = page.split(f'id="alert-{leak.id}"', 1)[1]
+    assert "배치되지 않은 장치 zigbee2mqtt:leak-basement-3" in card and "장치가 알린 위치: edu X-1" in card
+    assert '<option value="">담당자 선택</option>' in card
