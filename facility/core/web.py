@@ -19,7 +19,7 @@ from sqlmodel import Session
 from facility.core.auth import SESSION_USER_KEY, SESSION_VERSION_KEY, csrf_token
 from facility.core.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES, gettext, translator
 from facility.core.models import User
-from facility.core.wording import day_label, recurrence_label
+from facility.core.wording import audit_action_label, audit_entity_label, day_label, recurrence_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
@@ -40,7 +40,22 @@ def _recurrence(context: Context, rule: str | None) -> str:
     return recurrence_label(rule, context["lang"]) if rule else ""
 
 
+@pass_context
+def _audit_action(context: Context, action: str) -> str:
+    """`{{ e.action | audit_action }}`: 예약 · 승인."""
+    return audit_action_label(action, context["lang"])
+
+
+@pass_context
+def _audit_entity(context: Context, entity: str) -> str:
+    return audit_entity_label(entity, context["lang"])
+
+
 templates.env.filters["day"] = _day
+templates.env.filters["audit_action"] = _audit_action
+templates.env.filters["audit_entity"] = pass_context(
+    lambda context, entity: audit_entity_label(entity, context["lang"])
+)
 templates.env.filters["recurrence"] = _recurrence
 # New template text may be an English sentence, `{{ _("Nothing to do today.") }}`, like the code's.
 templates.env.globals["_"] = gettext

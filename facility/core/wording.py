@@ -100,3 +100,20 @@ def _weekdays(byday: str, t: Callable[[str], str]) -> str:
     if plain:
         return " ".join([t("rrule.on_weekdays").format(days=", ".join(plain)), *ordinal])
     return " ".join(ordinal)
+
+
+def audit_action_label(action: str, lang: str) -> str:
+    """`booking.approved` -> `예약 · 승인` / `Booking · approved`: the audit log's `<entity>.<verb>` codes
+    in words, each half from the catalogue (`audit.entity.*`, `audit.verb.*`); a half the catalogue
+    does not know keeps the code, so a new action still shows, as written, until it is worded."""
+    entity, _dot, verb = action.partition(".")
+    words = [translate(f"audit.entity.{entity}", lang), translate(f"audit.verb.{verb}", lang) if verb else ""]
+    if words[0].startswith("audit.") or words[1].startswith("audit."):
+        return action
+    return " · ".join(w for w in words if w)
+
+
+def audit_entity_label(entity: str, lang: str) -> str:
+    """`booking_block` -> `차단 일정`: the audit log's table names in words, else as written."""
+    label = translate(f"audit.entity.{entity}", lang)
+    return entity if label.startswith("audit.") else label

@@ -21,7 +21,9 @@ def test_audit_page_filters_in_place(client: TestClient, session: Session) -> No
     assert "<html" in full.text and "user.create" in full.text
     fragment = client.get("/audit?action=user.create&actor=" + admin.email, headers={"HX-Request": "true"})
     assert "<html" not in fragment.text
-    assert fragment.text.count("<code>user.create</code>") == 2
+    # Actions and tables in words, their codes kept for the filter and a tooltip.
+    assert fragment.text.count('data-action="user.create">사용자 · 생성</td>') == 2
+    assert '<td title="user">사용자 #' in fragment.text
     assert "crew-a@example.kr" in fragment.text
 
 
