@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from facility.booking.ical import booking_invite
 from facility.booking.models import Booking
+from facility.core.i18n import translate
 from facility.core.models import Organization, User
 from facility.core.outbox import OutboxMessage, enqueue_email
 from facility.rooms import service as rooms_service
@@ -52,13 +53,14 @@ def notify_booking(
     zone = ZoneInfo(zone_name)
     when = f"{booking.starts_at.astimezone(zone):%Y-%m-%d %H:%M}–{booking.ends_at.astimezone(zone):%H:%M} ({zone_name})"
     where = f"{room.name_ko} / {room.name_en} ({room.code})" if room else ""
+    status = f"bstatus.{booking.status}"
     body = "\n".join(
         line
         for line in (
             f"[{ko}] {booking.title}",
             f"일시 When: {when}",
             f"장소 Where: {where}",
-            f"상태 Status: {booking.status}",
+            f"상태 Status: {translate(status, 'ko')} / {translate(status, 'en')}",
             f"사유 Reason: {note}" if note else "",
             f"금액 Total: {booking.price_total:,}원" if booking.price_total else "",
             "",

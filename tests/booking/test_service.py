@@ -42,7 +42,9 @@ def test_request_claims_each_atomic_space(session: Session) -> None:
     assert len(claims) == 2
     # Convention halls have an hour of set-up before and clearing after.
     assert all(c.starts_at == seoul(day, 9) and c.ends_at == seoul(day, 13) for c in claims)
-    assert session.exec(select(OutboxMessage)).first() is not None
+    mail = session.exec(select(OutboxMessage)).first()
+    assert mail is not None and "상태 Status: 승인 대기 / Requested" in mail.body
+    assert "Status: requested" not in mail.body
 
 
 def test_whole_claims_parts_and_part_blocks_whole(session: Session) -> None:
