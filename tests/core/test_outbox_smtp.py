@@ -21,8 +21,8 @@ from tests.core.smtp import StallingHandler, smtp_server
 NOW = datetime(2026, 3, 2, 1, tzinfo=UTC)
 # Shorter than one stalled delivery: a sender that kept its transaction open across the SMTP
 # conversation loses its database connection, as it would to a slow mail server in production.
-IDLE_LIMIT = DatabaseLimits(idle_in_transaction_timeout_ms=300)
-STALL = 1.0
+IDLE_LIMIT = DatabaseLimits(idle_in_transaction_timeout_ms=500)
+STALL = 1.5
 
 
 @pytest.fixture
@@ -104,10 +104,10 @@ def test_the_attempt_cap_holds_when_every_try_stalls_then_fails(session: Session
 
 def test_a_resend_carries_the_first_attempts_message_id(session: Session, engine: Engine) -> None:
     _queue(session, 1)
-    handler = StallingHandler(stall=1.5)
+    handler = StallingHandler(stall=10)
     with smtp_server(handler) as mail:
         # The server keeps the message but answers after the client stopped waiting.
-        impatient = channels.EmailChannel(mail.model_copy(update={"timeout_s": 0.3}))
+        impatient = channels.EmailChannel(mail.model_copy(update={"timeout_s": 1.0}))
         assert outbox.send_pending(engine, NOW, [impatient]) == 0
         handler.stall = 0
         assert outbox.send_pending(engine, NOW + timedelta(minutes=5), [channels.EmailChannel(mail)]) == 1

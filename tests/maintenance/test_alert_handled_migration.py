@@ -3,16 +3,10 @@ orders the old read-then-insert doubled keep one holder of their source before t
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
 from facility.core.db import alembic_config
-from tests.conftest import PG_ADMIN_URL
 
 WORK_ORDER = (
     "INSERT INTO mnt_work_order (title, description, status, priority, source, source_key, needs_room,"
@@ -25,24 +19,8 @@ ALERT = (
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of its own, to migrate step by step."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    name = f"facility_0017_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def test_the_cursor_becomes_marks_and_doubled_open_work_orders_are_set_apart(empty_url: str) -> None:
-    url = empty_url
+def test_the_cursor_becomes_marks_and_doubled_open_work_orders_are_set_apart(fresh_url: str) -> None:
+    url = fresh_url
     config = alembic_config(url)
     command.upgrade(config, "0016_outbox_lease")
     engine = create_engine(url)
