@@ -1,5 +1,6 @@
-"""Alert -> work order as an invariant the database holds (PostgreSQL): alerts committed out of id
-order by two writers all become work, and staff racing on one alert's button open one work order."""
+"""Alert -> work order as an invariant the database holds: alerts committed out of id order by two
+writers all become work, staff racing on one alert's button open one work order (PostgreSQL), and
+finished work is not reopened beside its source's open one."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -18,7 +20,7 @@ from facility.maintenance.models import WorkOrder
 from facility.sensors.models import Alert
 from tests.booking.test_races import RACERS, THREADS, race
 from tests.conftest import serve_app
-from tests.factories import make_room, make_user
+from tests.factories import make_room, make_user, token_headers
 from tests.sensors.factories import make_alert
 
 
@@ -76,3 +78,16 @@ def test_staff_racing_on_one_alert_open_one_work_order(session: Session, served:
     named = {r.json()["id"] if r.status_code == 201 else r.json()["work_order_id"] for r in responses}
     assert named == {order.id}
     assert httpx.get(f"{served}/healthz", timeout=10).status_code == 200
+
+
+def test_reopening_finished_work_while_its_source_has_open_work_is_409(client: TestClient, session: Session) -> None:
+    manager = make_user(session, role=Role.manager)
+    key = "alert:co2_high:room:1"
+    finished = WorkOrder(title="환기", status="done", source="alert", source_key=key)
+    session.add_all([finished, WorkOrder(title="환기", status="open", source="alert", source_key=key)])
+    session.commit()
+    path = f"/api/v1/work-orders/{finished.id}/transition"
+    response = client.post(path, json={"to": "in_progress"}, headers=token_headers(client, manager))
+    assert response.status_code == 409, response.text
+    session.rollback()
+    assert session.get(WorkOrder, finished.id).status == "done"  # type: ignore[union-attr]
