@@ -65,6 +65,24 @@ def db_url(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> str
 
 
 @pytest.fixture
+def fresh_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the same kind as `db_url` that nothing has touched, not even migrations."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored.db'}"
+        return
+    name = f"facility_restore_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    get_engine(url).dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
 def engine(db_url: str) -> Engine:
     return get_engine(db_url)
 

@@ -8,13 +8,12 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlmodel import Session
 
 from facility.backup import BackupError, make_backup, table_counts
@@ -28,7 +27,6 @@ from facility.restore import restore_backup
 from facility.sensors.parsing import Reading
 from facility.sensors.store.influx import InfluxV1Store
 from facility.sensors.store.sql import SqlStore
-from tests.conftest import PG_ADMIN_URL
 from tests.factories import make_room, make_user
 from tests.sensors.services import Influxd
 
@@ -40,24 +38,6 @@ def readings(device: str = "강당 센서 1", n: int = 5) -> list[Reading]:
     return [
         Reading(device, "main", "A-101", "temperature", 20.5 + i, NOW - timedelta(minutes=10 * i)) for i in range(n)
     ]
-
-
-@pytest.fixture
-def fresh_url(db_url: str, tmp_path: Path) -> Iterator[str]:
-    """A database of the same kind as `db_url` that nothing has touched, not even migrations."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    name = f"facility_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    get_engine(url).dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def counts(url: str) -> dict[str, int]:

@@ -8,22 +8,29 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, SQLModel, func, select
 
 from facility.booking import service as booking_service
 from facility.booking.models import Booking
+from facility.core import outbox
+from facility.core.channels import EmailChannel
 from facility.core.config import Settings
 from facility.core.jobs import Job
+from facility.core.outbox import OutboxMessage
+from facility.maintenance.alerts import JOBS as ALERT_JOBS
 from facility.maintenance.kinds import PlanKind
-from facility.maintenance.models import Inspection
+from facility.maintenance.models import Inspection, WorkOrder
 from facility.maintenance.tasks import JOBS
 from facility.scheduler import SchedulerRunner, run_tick
 from tests.booking.helpers import next_weekday, seoul
+from tests.core.smtp import StallingHandler, smtp_server
 from tests.factories import make_room, make_user
 from tests.maintenance.factories import make_plan
+from tests.sensors.factories import make_alert
 
 DAY = timedelta(days=1)
 T0 = datetime(2026, 3, 1, 3, tzinfo=UTC)  # 12:00 in Seoul
@@ -179,3 +186,32 @@ def test_booking_jobs_run_without_maintenance_installed(
     session.rollback()
     session.expire_all()
     assert session.get(Booking, held.id).status == "expired"  # type: ignore[union-attr]
+
+
+def test_a_stalled_mail_server_does_not_hold_up_the_alert_job(session: Session, settings: Settings) -> None:
+    """The outbox waits on an SMTP server that does not answer; alerts still become work meanwhile."""
+    handler = StallingHandler(stall=600)
+    outbox.enqueue_email(session, to="crew@campus.example", subject="s", body="b")
+    make_alert(session, room=make_room(session))
+    runner: SchedulerRunner | None = None
+    try:
+        with smtp_server(handler) as mail:
+            patient = EmailChannel(mail.model_copy(update={"timeout_s": 600}))
+            stuck = Job("outbox.send", 30, lambda e, _s, now: outbox.send_pending(e, now, [patient]))
+            runner = SchedulerRunner(settings, [stuck, *ALERT_JOBS], tick_seconds=0.2)
+            runner.start()
+            deadline = time.monotonic() + 60  # the alert job takes well under a second
+            while not (_rows(session, WorkOrder) and handler.received) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert len(_rows(session, WorkOrder)) == 1
+            # ...while the one message is still mid-delivery: handed over, not answered.
+            assert [m.status for m in _rows(session, OutboxMessage)] == ["sending"]
+            assert len(handler.received) == 1
+    finally:
+        if runner is not None:
+            runner.stop()  # after the server closed, so the stalled send has failed and its thread ends
+
+
+def _rows(session: Session, table: type[SQLModel]) -> list[Any]:
+    session.rollback()  # end the read, so the scheduler's commits show
+    return list(session.exec(select(table)).all())

@@ -15,7 +15,16 @@ import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlmodel import Session
 
-from facility.core.outbox import EMAIL, WEBHOOK, Channel, DeliveryFailed, OutboxMessage, enqueue, enqueue_email
+from facility.core.outbox import (
+    EMAIL,
+    WEBHOOK,
+    Channel,
+    DeliveryFailed,
+    OutboxMessage,
+    enqueue,
+    enqueue_email,
+    message_id,
+)
 
 
 class MailSettings(BaseSettings):
@@ -47,6 +56,7 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.to
     email["Subject"] = message.subject
+    email["Message-ID"] = message_id(message, sender)
     email.set_content(message.body)
     if message.ics:
         email.add_attachment(

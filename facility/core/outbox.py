@@ -1,8 +1,13 @@
 """The outbox: every notification is a row written in the caller's transaction, sent after commit.
 
 A job (`facility/core/tasks.py`) hands due rows to their channel (`facility/core/channels.py`):
-e-mail through SMTP, or a webhook a campus forwards to its messenger. A failed delivery is retried
-with exponential back-off and, after MAX_ATTEMPTS, left as failed for a person to look at.
+e-mail through SMTP, or a webhook a campus forwards to its messenger. Sending crosses a process,
+so it is claim, send, record, each short: a row is leased (`sending`, `lease_until`, its attempt
+counted) in one transaction, delivered outside any, and its outcome recorded in another. A slow
+server then holds no transaction open, two senders never take one row, and a sender that dies
+mid-delivery leaves a lease that expires and is taken again (the `Message-ID` stays the same, so
+the receiver can tell the resend). A failed delivery backs off exponentially and, after
+MAX_ATTEMPTS, is left as failed for a person to look at.
 """
 
 from __future__ import annotations
@@ -11,23 +16,27 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Column, LargeBinary, String
+from sqlalchemy import Column, ColumnElement, LargeBinary, String, and_, or_
+from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select, update
 
-from facility.core.db import utc_field, utcnow
+from facility.core.db import session_scope, utc_field, utcnow
 
 log = logging.getLogger(__name__)
 # Give up after this many tries (about a day with the back-off below) and leave it for a person.
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(minutes=1)
 BATCH = 50
+# A lease covers one delivery: a handful of SMTP steps, each bounded by the channel's timeout.
+LEASE = timedelta(minutes=10)
 EMAIL, WEBHOOK = "email", "webhook"
 
 
 class OutboxStatus(StrEnum):
     pending = "pending"
+    sending = "sending"
     sent = "sent"
     failed = "failed"
 
@@ -44,8 +53,11 @@ class OutboxMessage(SQLModel, table=True):
     body: str
     ics: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     status: str = Field(default=OutboxStatus.pending.value, sa_type=String(20), index=True)
+    # Counted when a sender claims the row, so a sender that dies mid-delivery still used one.
     attempts: int = Field(default=0)
     next_attempt_at: datetime = utc_field(default_factory=utcnow, nullable=False, index=True)
+    # While `sending`: until when the claiming sender owns the row; after that anyone may retake it.
+    lease_until: datetime | None = utc_field(default=None, nullable=True)
     last_error: str = Field(default="", max_length=1000)
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     sent_at: datetime | None = utc_field(default=None, nullable=True)
@@ -84,6 +96,12 @@ def enqueue_email(session: Session, *, to: str, subject: str, body: str, ics: by
     return enqueue(session, to=to, subject=subject, body=body, ics=ics)
 
 
+def message_id(message: OutboxMessage, sender: str) -> str:
+    """The same `Message-ID` on every attempt of one row, so a resend after a crash is recognisable."""
+    domain = sender.rpartition("@")[2] or "facility.invalid"
+    return f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
+
+
 def mark_sent_before(session: Session, moment: datetime) -> int:
     """Count messages written before `moment` as sent when written: the demo's history has its
     past e-mail already delivered, so only what happens from today on waits in the outbox."""
@@ -95,41 +113,94 @@ def mark_sent_before(session: Session, moment: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-def send_pending(session: Session, now: datetime, channels: Sequence[Channel]) -> int:
-    """Deliver due messages of the ready channels; a failure backs off. Returns how many were sent."""
-    by_name = {channel.name: channel for channel in channels if channel.ready()}
-    if not by_name:
-        return 0
-    query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.pending.value,
-            OutboxMessage.next_attempt_at <= now,
-            col(OutboxMessage.channel).in_(by_name),
-        )
-        .order_by(col(OutboxMessage.id))
-        .limit(BATCH)
+def _claimable(now: datetime, channels: Sequence[str]) -> ColumnElement[bool]:
+    status = col(OutboxMessage.status)
+    due = and_(status == OutboxStatus.pending.value, col(OutboxMessage.next_attempt_at) <= now)
+    abandoned = and_(status == OutboxStatus.sending.value, col(OutboxMessage.lease_until) <= now)
+    return and_(
+        col(OutboxMessage.channel).in_(channels), col(OutboxMessage.attempts) < MAX_ATTEMPTS, or_(due, abandoned)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    sent = 0
-    for message in session.exec(query):
+
+
+def claim_next(engine: Engine, now: datetime, channels: Sequence[str]) -> OutboxMessage | None:
+    """Lease the oldest due message of these channels in a short transaction of its own."""
+    with session_scope(engine) as session:
+        query = select(OutboxMessage).where(_claimable(now, channels)).order_by(col(OutboxMessage.id)).limit(1)
+        if engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        message = session.exec(query).first()
+        if message is None:
+            return None
+        message.status = OutboxStatus.sending.value
+        message.lease_until = now + LEASE
         message.attempts += 1
-        try:
-            by_name[message.channel].deliver(message)
-        except DeliveryFailed as error:
-            message.last_error = str(error)[:1000]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = OutboxStatus.failed.value
-                log.error("giving up on outbox message %s (%s): %s", message.id, message.channel, error)
-            else:
-                message.next_attempt_at = now + BACKOFF_BASE * 2 ** (message.attempts - 1)
-        else:
-            message.status = OutboxStatus.sent.value
-            message.sent_at = now
-            sent += 1
         session.add(message)
-    session.flush()
+        session.flush()
+        session.expunge(message)
+    return message
+
+
+def _record(engine: Engine, message: OutboxMessage, now: datetime, error: DeliveryFailed | None) -> None:
+    """Write one delivery's outcome, only if the row is still this claim's (same attempt)."""
+    values: dict[str, Any] = {"lease_until": None}
+    if error is None:
+        values |= {"status": OutboxStatus.sent.value, "sent_at": now}
+    else:
+        values["last_error"] = str(error)[:1000]
+        if message.attempts >= MAX_ATTEMPTS:
+            values["status"] = OutboxStatus.failed.value
+            log.error("giving up on outbox message %s (%s): %s", message.id, message.channel, error)
+        else:
+            values["status"] = OutboxStatus.pending.value
+            values["next_attempt_at"] = now + BACKOFF_BASE * 2 ** (message.attempts - 1)
+    with session_scope(engine) as session:
+        session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == message.id,
+                col(OutboxMessage.status) == OutboxStatus.sending.value,
+                col(OutboxMessage.attempts) == message.attempts,
+            )
+            .values(**values)
+        )
+
+
+def _give_up_abandoned(engine: Engine, now: datetime) -> None:
+    """A lease that expired on the last allowed attempt is not taken again: the cap holds."""
+    with session_scope(engine) as session:
+        session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.status) == OutboxStatus.sending.value,
+                col(OutboxMessage.lease_until) <= now,
+                col(OutboxMessage.attempts) >= MAX_ATTEMPTS,
+            )
+            .values(status=OutboxStatus.failed.value, lease_until=None, last_error="sender stopped mid-delivery")
+        )
+
+
+def send_pending(engine: Engine, now: datetime, channels: Sequence[Channel]) -> int:
+    """Deliver up to BATCH due messages of the ready channels; returns how many were sent.
+
+    A channel that fails is not tried again this tick: its server is likely down, and its other
+    messages would each spend a timeout and an attempt on finding that out again."""
+    ready = {channel.name: channel for channel in channels if channel.ready()}
+    if not ready:
+        return 0
+    _give_up_abandoned(engine, now)
+    sent = 0
+    for _ in range(BATCH):
+        message = claim_next(engine, now, list(ready)) if ready else None
+        if message is None:
+            break
+        try:
+            ready[message.channel].deliver(message)
+        except DeliveryFailed as error:
+            _record(engine, message, now, error)
+            del ready[message.channel]
+            continue
+        _record(engine, message, now, None)
+        sent += 1
     return sent
 
 

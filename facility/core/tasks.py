@@ -8,7 +8,6 @@ from sqlalchemy.engine import Engine
 
 from facility.core import channels, outbox
 from facility.core.config import Settings
-from facility.core.db import session_scope
 from facility.core.jobs import Job
 
 
@@ -16,8 +15,7 @@ def send_outbox(engine: Engine, settings: Settings, now: datetime) -> int:
     # In the demo the outbox is shown in the UI instead of sent.
     if settings.demo:
         return 0
-    with session_scope(engine) as session:
-        return outbox.send_pending(session, now, channels.configured_channels())
+    return outbox.send_pending(engine, now, channels.configured_channels())
 
 
 JOBS = [Job("outbox.send", 30, send_outbox)]

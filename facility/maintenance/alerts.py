@@ -1,9 +1,11 @@
 """Sensor alerts become work orders, polled by the scheduler so sensors never imports maintenance.
 
-One open work order per rule and room (or device, for unplaced devices): a new alert for the same
-rule and room while one is open, or within DEBOUNCE of the last one, opens nothing. The job keeps
-its place in the alert table as a cursor row in `scheduler_state`, so a restart neither skips
-nor repeats alerts. Info-level alerts are for the board only.
+One open work order per rule and room (or device, for unplaced devices), held by a unique index
+(`sources.py`): a new alert for the same rule and room while one is open, or within DEBOUNCE of the
+last one, opens nothing. Alerts are written by several gateways and the scheduler, so they commit
+out of id order: the job claims the alerts not yet marked handled (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL) and marks them in the same transaction, so none is skipped and none is taken twice.
+Staff opening one by hand take the same path. Info-level alerts are for the board only.
 
 Condition-based plans (`PlanKind.condition`, with `alert_rule` and optionally a room) get an
 inspection due now when a matching alert arrives, unless one of theirs is still open (the debounce).
@@ -24,10 +26,9 @@ from facility.core.config import Settings
 from facility.core.db import session_scope, utcnow
 from facility.core.i18n import gettext as _
 from facility.core.i18n import label
-from facility.core.jobs import Job, SchedulerState
+from facility.core.jobs import Job
 from facility.core.models import STAFF_ROLES, User
-from facility.maintenance import plans
-from facility.maintenance import service as work_orders
+from facility.maintenance import plans, sources
 from facility.maintenance.assignment import TRADE_OF_RULE
 from facility.maintenance.exceptions import AlertHasWorkOrder
 from facility.maintenance.kinds import OPEN_STATUSES, PlanKind, Priority, WorkOrderSource
@@ -35,11 +36,9 @@ from facility.maintenance.models import MaintenancePlan, WorkOrder
 from facility.maintenance.schemas import WorkOrderCreate
 from facility.rooms.models import Room
 from facility.sensors import alert_work
-from facility.sensors import service as sensors
 from facility.sensors.exceptions import AlertAlreadyHandled
 from facility.sensors.models import Alert
 
-CURSOR_ROW = "maintenance.alerts.cursor"
 # A flapping sensor must not flood the crews: one work order per rule and room in this window.
 DEBOUNCE = timedelta(minutes=30)
 BATCH = 500
@@ -93,50 +92,52 @@ def _work_order_for(session: Session, alert: Alert, now: datetime, priority: Pri
     )
 
 
+def _open_once(
+    session: Session, actor: User | None, alert: Alert, now: datetime, priority: Priority
+) -> tuple[WorkOrder, bool]:
+    data = _work_order_for(session, alert, now, priority)
+    return sources.open_once(
+        session, actor, data, source=WorkOrderSource.alert, source_key=alert_key(alert), alert_id=alert.id
+    )
+
+
+def _claim_unhandled(session: Session, now: datetime) -> list[Alert]:
+    """The oldest alerts not yet handled, marked handled in the caller's transaction; another
+    scheduler's run skips the rows this one holds rather than waiting for them."""
+    query = select(Alert).where(col(Alert.work_order_handled_at).is_(None)).order_by(col(Alert.id)).limit(BATCH)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    alerts = list(session.exec(query).all())
+    for alert in alerts:
+        alert.work_order_handled_at = now
+        session.add(alert)
+    return alerts
+
+
 def open_work_orders_for_alerts(session: Session, now: datetime) -> int:
     """Open a work order for each new warning or critical alert not already being handled."""
-    state = session.get(SchedulerState, CURSOR_ROW) or SchedulerState(name=CURSOR_ROW, cursor=0)
     opened = 0
-    for alert in sensors.list_alerts(session, since_id=state.cursor, limit=BATCH):
-        state.cursor = alert.id or state.cursor
+    for alert in _claim_unhandled(session, now):
         _trigger_condition_plans(session, alert, now)
         priority = PRIORITY.get(alert.severity)
-        key = alert_key(alert)
-        if priority is None or alert.resolved_at is not None or _already_handled(session, key, now):
+        if priority is None or alert.resolved_at is not None or _already_handled(session, alert_key(alert), now):
             continue
-        work_orders.create_work_order(
-            session,
-            None,
-            _work_order_for(session, alert, now, priority),
-            source=WorkOrderSource.alert,
-            source_key=key,
-            alert_id=alert.id,
-        )
-        opened += 1
-    state.last_run_at = now
-    session.add(state)
+        opened += _open_once(session, None, alert, now, priority)[1]
     session.flush()
     return opened
 
 
 def open_for_alert(session: Session, actor: User, alert_id: int) -> WorkOrder:
-    """Staff turn an alert into a work order by hand (409 when it already has an open one)."""
+    """Staff turn an alert into a work order by hand (409 naming the open one when there is one)."""
     ensure_role(actor, *STAFF_ROLES)
     alert = alert_work.get_alert(session, actor, alert_id)
-    existing = session.exec(
-        select(WorkOrder).where(WorkOrder.alert_id == alert.id, col(WorkOrder.status).in_(OPEN_STATUSES))
-    ).first()
-    if existing is not None:
-        raise AlertHasWorkOrder(
-            _("This alert already has work order #{order}.", order=existing.id), extra={"work_order_id": existing.id}
-        )
     if alert.resolved_at is not None:
         raise AlertAlreadyHandled(_("This alert was already resolved."))
-    now = utcnow()
-    data = _work_order_for(session, alert, now, PRIORITY.get(alert.severity, Priority.normal))
-    order = work_orders.create_work_order(
-        session, actor, data, source=WorkOrderSource.alert, source_key=alert_key(alert), alert_id=alert.id
-    )
+    order, created = _open_once(session, actor, alert, utcnow(), PRIORITY.get(alert.severity, Priority.normal))
+    if not created:
+        raise AlertHasWorkOrder(
+            _("This alert already has work order #{order}.", order=order.id), extra={"work_order_id": order.id}
+        )
     audit.record(session, actor, "alert.work_order", "alert", alert.id, after={"work_order_id": order.id})
     return order
 

@@ -14,16 +14,15 @@ from facility.core.db import utcnow
 from facility.core.errors import Conflict
 from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
-from facility.maintenance import catalogue
-from facility.maintenance import service as work_orders
+from facility.maintenance import catalogue, sources
 from facility.maintenance.completion import name_matches
 from facility.maintenance.exceptions import (
     InspectionClosed,
     InspectionNotFound,
     InvalidAnswers,
 )
-from facility.maintenance.kinds import OPEN_STATUSES, InspectionStatus, ItemType, Priority, WorkOrderSource
-from facility.maintenance.models import Asset, Inspection, InspectionTemplate, Submission, WorkOrder
+from facility.maintenance.kinds import InspectionStatus, ItemType, Priority, WorkOrderSource
+from facility.maintenance.models import Asset, Inspection, InspectionTemplate, Submission
 from facility.maintenance.photos import store_photo
 from facility.maintenance.schemas import InspectionPublic, SubmissionCreate, WorkOrderCreate
 from facility.rooms.models import Building, Room
@@ -243,18 +242,9 @@ def _open_corrective(
 ) -> list[int]:
     """One corrective work order per failed item, unless one is already open for it."""
     labels = {item["key"]: item["ko"] for item in template.items}
-    created = []
+    created: list[int] = []
     for key in failed:
-        source_key = f"inspection:{inspection.id}:{key}"
-        open_already = session.exec(
-            select(WorkOrder.id)
-            .where(WorkOrder.source_key == source_key)
-            .where(col(WorkOrder.status).in_(OPEN_STATUSES))
-        ).first()
-        if open_already is not None:
-            created.append(open_already)
-            continue
-        order = work_orders.create_work_order(
+        order, new = sources.open_once(
             session,
             None,
             WorkOrderCreate(
@@ -266,10 +256,11 @@ def _open_corrective(
                 room_id=inspection.room_id,
             ),
             source=WorkOrderSource.inspection,
-            source_key=source_key,
+            source_key=f"inspection:{inspection.id}:{key}",
             inspection_id=inspection.id,
         )
-        order.created_by = actor.id
+        if new:
+            order.created_by = actor.id
         created.append(order.id)  # type: ignore[arg-type]
     return created
 

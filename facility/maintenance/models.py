@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, Text, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from facility.core.db import utc_field, utcnow
 from facility.core.i18n import gettext as _
 from facility.maintenance.exceptions import EvidenceLocked
+from facility.maintenance.kinds import OPEN_STATUSES
 
 
 class Asset(SQLModel, table=True):
@@ -209,8 +210,22 @@ class Photo(SQLModel, table=True):
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
+OPEN_SOURCED = text(f"source_key <> '' AND status IN ({', '.join(repr(s) for s in OPEN_STATUSES)})")
+
+
 class WorkOrder(SQLModel, table=True):
     __tablename__ = "mnt_work_order"
+    __table_args__ = (
+        # One open work order per source (an alert's rule and room, a failed checklist item, a
+        # report): the database holds it, so racing jobs and staff cannot open a second one.
+        Index(
+            "uq_mnt_work_order_open_source",
+            "source_key",
+            unique=True,
+            postgresql_where=OPEN_SOURCED,
+            sqlite_where=OPEN_SOURCED,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from facility.core.db import utc_field, utcnow
@@ -30,8 +30,15 @@ class Device(SQLModel, table=True):
     placed_at: datetime | None = utc_field(default=None, nullable=True)
 
 
+UNHANDLED_ALERT = text("work_order_handled_at IS NULL")
+
+
 class Alert(SQLModel, table=True):
-    __table_args__ = (Index("ix_alert_state_rule", "state", "rule"),)
+    __table_args__ = (
+        Index("ix_alert_state_rule", "state", "rule"),
+        # The alerts maintenance's job has still to look at: a short index however long the history.
+        Index("ix_alert_unhandled", "id", postgresql_where=UNHANDLED_ALERT, sqlite_where=UNHANDLED_ALERT),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     rule: str = Field(max_length=64)
@@ -53,6 +60,9 @@ class Alert(SQLModel, table=True):
     resolved_at: datetime | None = utc_field(default=None, nullable=True)
     resolved_by: int | None = Field(default=None, foreign_key="user_account.id")
     resolve_note: str = Field(default="", max_length=500)
+    # When the job that turns alerts into work (maintenance, registered by the app) took this one:
+    # a mark on the row, not a cursor by id, because alerts commit out of id order.
+    work_order_handled_at: datetime | None = utc_field(default=None, nullable=True)
 
 
 class AlertWatch(SQLModel, table=True):

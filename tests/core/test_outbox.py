@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from facility.core import channels, outbox
@@ -57,12 +58,18 @@ def hook() -> Iterator[Hook]:
     server.server_close()
 
 
+def _reload(session: Session, message: OutboxMessage) -> None:
+    """End the test's read (SQLite reads a snapshot) and read the row as the sender left it."""
+    session.rollback()
+    session.refresh(message)
+
+
 def _webhook(url: str) -> channels.WebhookChannel:
     return channels.WebhookChannel(channels.WebhookSettings(url=url, token="s3cret"))
 
 
 def test_staff_notices_go_to_the_webhook_when_one_is_configured(
-    session: Session, hook: Hook, monkeypatch: pytest.MonkeyPatch
+    session: Session, engine: Engine, hook: Hook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert [m.channel for m in channels.notify_staff(session, ["a@x.kr"], subject="s", body="b")] == ["email"]
     monkeypatch.setenv("FACILITY_WEBHOOK_URL", hook.url)
@@ -75,41 +82,46 @@ def test_staff_notices_go_to_the_webhook_when_one_is_configured(
     session.commit()
     # Without an SMTP host the e-mails wait; the webhook is posted with its token.
     email = channels.EmailChannel(channels.MailSettings(host=""))
-    assert outbox.send_pending(session, utcnow() + timedelta(seconds=1), [email, _webhook(hook.url)]) == 1
+    assert outbox.send_pending(engine, utcnow() + timedelta(seconds=1), [email, _webhook(hook.url)]) == 1
     ((payload, authorization),) = hook.received
     assert payload["subject"] == "누수 경보" and payload["body"] == "B동 지하" and payload["to"] == "a@x.kr, b@x.kr"
     assert authorization == "Bearer s3cret"
+    session.expire_all()
     statuses = {m.channel: m.status for m in session.exec(select(OutboxMessage)).all() if m.subject == "누수 경보"}
     assert statuses == {"email": "pending", "webhook": "sent"}
 
 
-def test_a_failing_webhook_backs_off_then_is_left_for_a_person(session: Session, hook: Hook) -> None:
+def test_a_failing_webhook_backs_off_then_is_left_for_a_person(session: Session, engine: Engine, hook: Hook) -> None:
     message = outbox.enqueue(session, channel=outbox.WEBHOOK, to="managers", subject="s", body="b")
     message.next_attempt_at = NOW
     session.commit()
     webhook = _webhook(hook.url)
     hook.statuses = [503]
-    assert outbox.send_pending(session, NOW, [webhook]) == 0
+    assert outbox.send_pending(engine, NOW, [webhook]) == 0
+    _reload(session, message)
     assert message.attempts == 1 and message.last_error.startswith("HTTP 503")
     assert message.next_attempt_at == NOW + outbox.BACKOFF_BASE
-    assert outbox.send_pending(session, NOW + timedelta(seconds=30), [webhook]) == 0  # not due yet
+    assert outbox.send_pending(engine, NOW + timedelta(seconds=30), [webhook]) == 0  # not due yet
     hook.statuses = [500] * (MAX_ATTEMPTS - 1)
     moment = NOW
     while message.status == "pending":
         moment = message.next_attempt_at
-        outbox.send_pending(session, moment, [webhook])
+        outbox.send_pending(engine, moment, [webhook])
+        _reload(session, message)
     assert message.status == "failed" and message.attempts == MAX_ATTEMPTS
     assert len(hook.received) == MAX_ATTEMPTS
     # Exponential: the last wait before giving up was 2**(MAX_ATTEMPTS - 2) minutes.
     assert moment - NOW == outbox.BACKOFF_BASE * (2 ** (MAX_ATTEMPTS - 1) - 1)
 
 
-def test_an_unreachable_webhook_is_retried(session: Session, hook: Hook) -> None:
+def test_an_unreachable_webhook_is_retried(session: Session, engine: Engine, hook: Hook) -> None:
     message = outbox.enqueue(session, channel=outbox.WEBHOOK, to="managers", subject="s", body="b")
     message.next_attempt_at = NOW
     session.commit()
     closed = f"http://127.0.0.1:{free_port()}/hook"  # nobody listens there
-    assert outbox.send_pending(session, NOW, [_webhook(closed)]) == 0
+    assert outbox.send_pending(engine, NOW, [_webhook(closed)]) == 0
+    _reload(session, message)
     assert message.status == "pending" and message.attempts == 1 and message.last_error
-    assert outbox.send_pending(session, message.next_attempt_at, [_webhook(hook.url)]) == 1
+    assert outbox.send_pending(engine, message.next_attempt_at, [_webhook(hook.url)]) == 1
+    _reload(session, message)
     assert message.status == "sent"
