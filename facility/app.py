@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
@@ -78,9 +79,21 @@ SECURITY_HEADERS = (
 )
 
 
+def relative_location(location: str) -> str:
+    """The path of a redirect's target: an absolute one was built from the request's `Host`
+    header (Starlette's trailing-slash redirect does so), which the client chose. The app never
+    redirects to another site."""
+    parts = urlsplit(location)
+    if not parts.scheme and not parts.netloc:
+        return location
+    # "//evil.example" would still leave the site: a path always starts with exactly one slash.
+    return urlunsplit(("", "", "/" + parts.path.lstrip("/"), parts.query, parts.fragment))
+
+
 class RequestContext:
     """ASGI middleware: the request's client address and language for the audit log and the
-    translations, the request's metrics, the security headers and the answering worker's id.
+    translations, the request's metrics, the security headers, the answering worker's id and
+    redirects that stay on the site whatever `Host` said.
 
     Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs the app
     in a task of its own and streams the response through a memory channel: two more hops on the
@@ -106,6 +119,8 @@ class RequestContext:
                 for name, value in SECURITY_HEADERS:
                     headers.setdefault(name, value)
                 headers[ops.WORKER_HEADER] = ops.WORKER_ID
+                if "location" in headers:
+                    headers["location"] = relative_location(headers["location"])
             await send(message)
 
         token = audit.client_ip.set(request.client.host if request.client else "")

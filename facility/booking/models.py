@@ -184,8 +184,24 @@ class WaitlistStatus(StrEnum):
     lapsed = "lapsed"
 
 
+# One live entry per organisation, room and slot: a renter pressing "join" twice queues once.
+LIVE_WAITLIST = text("status IN ('waiting', 'offered')")
+
+
 class WaitlistEntry(SQLModel, table=True):
     __tablename__ = "waitlist_entry"
+    __table_args__ = (
+        Index(
+            "uq_waitlist_live_slot",
+            "organization_id",
+            "room_id",
+            "starts_at",
+            "ends_at",
+            unique=True,
+            postgresql_where=LIVE_WAITLIST,
+            sqlite_where=LIVE_WAITLIST,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     room_id: int = Field(foreign_key="room.id", index=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from facility.booking import claims, notify, service
@@ -45,8 +46,17 @@ def join_waitlist(
         starts_at=starts_at,
         ends_at=ends_at,
     )
-    session.add(entry)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(entry)
+            session.flush()
+    except IntegrityError as error:
+        if "unique" not in str(error.orig).lower():
+            raise
+        # uq_waitlist_live_slot: the organisation already waits for this slot.
+        raise Conflict(
+            _("Your organisation is already on the waitlist for this slot."), code="already_waiting"
+        ) from error
     audit.record(session, actor, "waitlist.join", "waitlist_entry", entry.id, after=entry)
     return entry
 

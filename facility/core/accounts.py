@@ -6,11 +6,12 @@ import re
 
 from sqlmodel import Session, col, select
 
-from facility.core import audit, memo, throttle
+from facility.core import audit, memo, outbox, throttle
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from facility.core.i18n import gettext as _
+from facility.core.i18n import gettext_noop as N_
 from facility.core.models import (
     MANAGING_ROLES,
     STAFF_ROLES,
@@ -29,9 +30,12 @@ from facility.core.security import (
 )
 
 # Five attempts per account and twenty per address are free; then each waits a doubling delay
-# (1 s, 2 s, ... up to 5 minutes), and 15 quiet minutes start the key afresh. See README, Security.
+# (1 s, 2 s, ... up to 5 minutes), and 15 quiet minutes start the key afresh. See docs/security.md.
 ACCOUNT_BUDGET = throttle.Budget(free_attempts=5)
 ADDRESS_BUDGET = throttle.Budget(free_attempts=20)
+# Sign-ups per address: a school's staff room signs up a handful of people in an afternoon; past
+# that a minute's wait, doubling to an hour, makes a hundred probes or fake accounts cost days.
+SIGN_UP_BUDGET = throttle.Budget(free_attempts=5, first_delay_s=60.0, max_delay_s=3600.0, quiet_reset_s=3600.0)
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BUSINESS_NUMBER_PATTERN = re.compile(r"^\d{3}-?\d{2}-?\d{5}$")
 # The versions of the terms of use and of the notice on collecting and using personal information
@@ -62,28 +66,37 @@ def get_user_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email.strip().lower())).first()
 
 
-def _throttle_keys(email: str, ip: str, device: str | None) -> tuple[str, str]:
-    # A browser that signed in to this account before counts on its own key, so an attacker
-    # hammering the account cannot keep its owner out (OWASP's "device cookie").
+def _throttle_keys(email: str, ip: str, device: str | None) -> tuple[str, str | None]:
+    # A browser that signed in to this account before counts on its own key and not on the
+    # address's, so neither an attacker hammering the account nor strangers failing behind the
+    # same NAT can keep its owner out (OWASP's "device cookie").
     account = email.strip().lower()
-    account_key = f"device:{account}:{device}" if device else f"account:{account}"
-    return account_key, f"address:{ip}"
+    if device:
+        return f"device:{account}:{device}", None
+    return f"account:{account}", f"address:{ip}"
+
+
+def _refuse_for(wait: float, message: str) -> TooManyRequests:
+    seconds = throttle.retry_after(wait)
+    return TooManyRequests(_(message, seconds=seconds), headers={"Retry-After": str(seconds)})
 
 
 def admit_sign_in(session: Session, email: str, ip: str, device: str | None = None) -> None:
-    """Count this attempt against the account (or this known device) and the address; 429 while
-    either must wait."""
+    """Count this attempt against the account and the address (a known device: against its own
+    key only); 429 while either must wait."""
     account_key, address_key = _throttle_keys(email, ip, device)
-    wait = max(
-        throttle.take_attempt(session, account_key, ACCOUNT_BUDGET),
-        throttle.take_attempt(session, address_key, ADDRESS_BUDGET),
-    )
+    wait = throttle.take_attempt(session, account_key, ACCOUNT_BUDGET)
+    if address_key is not None:
+        wait = max(wait, throttle.take_attempt(session, address_key, ADDRESS_BUDGET))
     if wait:
-        seconds = throttle.retry_after(wait)
-        raise TooManyRequests(
-            _("Too many sign-in attempts. Try again in {seconds} seconds.", seconds=seconds),
-            headers={"Retry-After": str(seconds)},
-        )
+        raise _refuse_for(wait, N_("Too many sign-in attempts. Try again in {seconds} seconds."))
+
+
+def admit_sign_up(session: Session, ip: str) -> None:
+    """Count a sign-up (or a probe of one) against the address; 429 while it must wait."""
+    wait = throttle.take_attempt(session, f"signup:{ip}", SIGN_UP_BUDGET)
+    if wait:
+        raise _refuse_for(wait, N_("Too many sign-ups from this network. Try again in {seconds} seconds."))
 
 
 def authenticate(session: Session, email: str, password: str, ip: str, device: str | None = None) -> User | None:
@@ -98,7 +111,8 @@ def authenticate(session: Session, email: str, password: str, ip: str, device: s
         return None
     account_key, address_key = _throttle_keys(email, ip, device)
     throttle.forget(session, account_key)
-    throttle.refund_attempt(session, address_key)
+    if address_key is not None:
+        throttle.refund_attempt(session, address_key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -149,6 +163,23 @@ def create_user(
     return user
 
 
+def _business_number(session: Session, business_number: str | None) -> str | None:
+    """The number in its usual form (123-45-67890), checked and not yet registered."""
+    number = (business_number or "").strip() or None
+    if number is None:
+        return None
+    if not BUSINESS_NUMBER_PATTERN.match(number):
+        raise InvalidInput(_("The business registration number has the form 123-45-67890."))
+    digits = number.replace("-", "")
+    number = f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
+    if session.exec(select(Organization).where(Organization.business_number == number)).first():
+        raise Conflict(
+            _("An organisation with this business registration number is already registered."),
+            code="org_taken",
+        )
+    return number
+
+
 def create_organization(
     session: Session,
     actor: User | None,
@@ -164,17 +195,7 @@ def create_organization(
     name = name.strip()
     if not name:
         raise InvalidInput(_("Enter the organisation's name."))
-    number = (business_number or "").strip() or None
-    if number is not None:
-        if not BUSINESS_NUMBER_PATTERN.match(number):
-            raise InvalidInput(_("The business registration number has the form 123-45-67890."))
-        digits = number.replace("-", "")
-        number = f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
-        if session.exec(select(Organization).where(Organization.business_number == number)).first():
-            raise Conflict(
-                _("An organisation with this business registration number is already registered."),
-                code="org_taken",
-            )
+    number = _business_number(session, business_number)
     org = Organization(
         name=name,
         business_number=number,
@@ -202,8 +223,14 @@ def sign_up_renter(
     contact_phone: str,
     accept_terms: bool = False,
     accept_privacy: bool = False,
-) -> User:
+) -> User | None:
     """A renter registers themselves and their organisation; the organisation waits for approval.
+    The new user, or None when the address already has an account.
+
+    The caller answers both the same way, so sign-up tells nobody which addresses have accounts:
+    every check that does not depend on the address runs first, a known address costs the same
+    Argon2 hash, and the address's owner hears by e-mail in both cases (a welcome, or a note that
+    someone tried to sign up with it).
 
     Both the terms and the notice on collecting and using personal information must be accepted
     (the Personal Information Protection Act asks for consent before collecting); the versions
@@ -211,13 +238,29 @@ def sign_up_renter(
     """
     email = normalise_email(email)
     check_password(password, email.split("@")[0], full_name, org_name)
-    if get_user_by_email(session, email):
-        raise Conflict(_("An account with this e-mail already exists."), code="email_taken")
     if not (accept_terms and accept_privacy):
         raise InvalidInput(
             _("Agree to the terms and to the collection and use of personal information to sign up."),
             code="consent_required",
         )
+    if not org_name.strip():
+        raise InvalidInput(_("Enter the organisation's name."))
+    _business_number(session, business_number)
+    existing = get_user_by_email(session, email)
+    if existing is not None:
+        hash_password(password)
+        outbox.enqueue_email(
+            session,
+            to=email,
+            subject=_("Someone tried to sign up with your e-mail address"),
+            body=_(
+                "Somebody tried to create a new account with this address, which already has one. "
+                "If it was you, sign in instead (or reset your password with a manager). "
+                "If not, you can ignore this message: nothing was changed."
+            ),
+        )
+        audit.record(session, None, "user.sign_up_existing", "user", existing.id)
+        return None
     org = create_organization(
         session,
         None,
@@ -228,7 +271,7 @@ def sign_up_renter(
         contact_phone=contact_phone,
         contact_email=email,
     )
-    return create_user(
+    user = create_user(
         session,
         None,
         email=email,
@@ -238,6 +281,13 @@ def sign_up_renter(
         organization_id=org.id,
         consent=(TERMS_VERSION, PRIVACY_VERSION),
     )
+    outbox.enqueue_email(
+        session,
+        to=email,
+        subject=_("Welcome to the campus booking service"),
+        body=_("Your account is ready: sign in with this address. Your organisation waits for a manager's approval."),
+    )
+    return user
 
 
 def list_organizations(session: Session, actor: User, *, status: OrgStatus | None = None) -> list[Organization]:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from facility.core import accounts, audit
+from facility.core import accounts, audit, signin
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.errors import (
     Conflict,
@@ -25,6 +25,7 @@ from facility.core.schemas import (
     OrganizationDecision,
     OrganizationPublic,
     RenterSignUp,
+    SignUpAccepted,
     Token,
     UserCreate,
     UserPublic,
@@ -91,14 +92,17 @@ def create_user(body: UserCreate, session: DbSession, user: CurrentUser) -> User
 
 @router.post(
     "/signup",
-    response_model=UserPublic,
-    status_code=201,
-    responses=error_responses(Conflict, InvalidInput),
+    response_model=SignUpAccepted,
+    status_code=202,
+    responses=error_responses(Conflict, InvalidInput, TooManyRequests),
 )
-def sign_up(body: RenterSignUp, session: DbSession) -> UserPublic:
-    """A renter registers with their organisation, which then waits for a manager's approval."""
-    user = accounts.sign_up_renter(session, **body.model_dump())
-    return UserPublic.model_validate(user, from_attributes=True)
+def sign_up(request: Request, body: RenterSignUp, session: DbSession) -> SignUpAccepted:
+    """A renter registers with their organisation, which then waits for a manager's approval.
+
+    The same answer whether the address already had an account or not; its owner gets an e-mail
+    either way (a welcome, or a note that someone tried), and a new account signs in as usual.
+    """
+    return SignUpAccepted(detail=signin.sign_up(session, client_address(request), **body.model_dump()))
 
 
 @router.get(

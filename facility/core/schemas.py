@@ -47,6 +47,12 @@ class RenterSignUp(BaseModel):
     )
 
 
+class SignUpAccepted(BaseModel):
+    """The one answer to a sign-up, whether its address was new or not."""
+
+    detail: str
+
+
 class OrganizationPublic(BaseModel):
     id: int
     name: str

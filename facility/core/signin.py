@@ -1,12 +1,14 @@
-"""The edge of signing in, shared by the token endpoint and the sign-in page, and the cookie that
-marks a browser as one that signed in to an account before."""
+"""The edge of signing in and up, shared by the API and the pages, and the cookie that marks a
+browser as one that signed in to an account before."""
 
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from facility.core import accounts
@@ -32,6 +34,27 @@ def sign_in(session: Session, email: str, password: str, ip: str, device: str | 
     if user is None:
         raise NotAuthenticated(_("Wrong e-mail or password."), code="bad_credentials")
     return user
+
+
+def sign_up(session: Session, ip: str, **fields: Any) -> str:
+    """Register a renter (`accounts.sign_up_renter`'s fields), counted per address first; the
+    notice to show, one for a new address and a known one alike."""
+    accounts.admit_sign_up(session, ip)
+    # As for signing in: the attempt counts even when the sign-up is refused.
+    session.commit()
+    claim_write_lock(session)
+    try:
+        with session.begin_nested():
+            accounts.sign_up_renter(session, **fields)
+    except IntegrityError:
+        # A sign-up with the same address won the race a moment ago: answered as a known address.
+        pass
+    return _(
+        "Thank you. We have sent an e-mail to {email} saying what happens next. A new account signs "
+        "in with this address and the password just chosen; its organisation then waits for a "
+        "manager's approval.",
+        email=accounts.normalise_email(fields["email"]),
+    )
 
 
 def known_device(request: Request, email: str) -> str | None:

@@ -1,4 +1,5 @@
-"""Sign-in throttling: a free budget of attempts per key, then a delay that doubles per attempt.
+"""Throttling sign-ins, sign-ups and public reports: a free budget of attempts per key, then a
+delay that doubles per attempt.
 
 Each attempt takes a ticket before the password is checked: the key's row is created if missing,
 locked (`FOR UPDATE` on PostgreSQL; SQLite's write lock does the same), read and updated in the
@@ -30,6 +31,15 @@ class Budget:
     quiet_reset_s: float = 15 * 60
 
 
+def hold(session: Session, key: str) -> SignInThrottle:
+    """The key's row, created if missing and locked until the transaction ends: whoever counts
+    something for this key next waits here and then sees what this transaction left."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(SignInThrottle).values(key=key).on_conflict_do_nothing(index_elements=["key"]))
+    query = select(SignInThrottle).where(SignInThrottle.key == key).with_for_update()
+    return session.exec(query.execution_options(populate_existing=True)).one()
+
+
 def take_attempt(session: Session, key: str, budget: Budget, now: float | None = None) -> float:
     """Count one attempt for the key; the seconds it must still wait (0: go ahead).
 
@@ -37,10 +47,7 @@ def take_attempt(session: Session, key: str, budget: Budget, now: float | None =
     out no longer than the delay the last counted attempt set.
     """
     now = time.time() if now is None else now
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(SignInThrottle).values(key=key).on_conflict_do_nothing(index_elements=["key"]))
-    query = select(SignInThrottle).where(SignInThrottle.key == key).with_for_update()
-    row = session.exec(query.execution_options(populate_existing=True)).one()
+    row = hold(session, key)
     if row.blocked_until_s > now:
         return row.blocked_until_s - now
     if now - row.last_attempt_s > budget.quiet_reset_s:

@@ -17,7 +17,8 @@ from facility.core.models import MANAGING_ROLES, OrgKind, OrgStatus
 from facility.core.params import ObjectId
 from facility.core.router import client_address
 from facility.core.signin import known_device, remember_device, sign_in
-from facility.core.web import flash, form_savepoint, redirect, render, request_language
+from facility.core.signin import sign_up as signup_edge
+from facility.core.web import flash, redirect, render, request_language
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE_SIZE = 50
@@ -26,7 +27,8 @@ FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.ico"
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths, so the sign-in page cannot be used as an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    # A browser reads "/\\host" as "//host" too.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/"
 
@@ -84,7 +86,6 @@ def favicon() -> Response:
 # Where a sign-up refusal is shown, by its code; anything else goes in the summary on top.
 SIGNUP_ERROR_FIELDS = {
     "consent_required": "accept_privacy",
-    "email_taken": "email",
     "weak_password": "password",
     "invalid_email": "email",
     "org_taken": "business_number",
@@ -129,26 +130,28 @@ def signup(
         "contact_phone": contact_phone,
     }
     try:
-        with form_savepoint(session):
-            user = accounts.sign_up_renter(
-                session,
-                email=email,
-                password=password,
-                full_name=full_name,
-                org_name=org_name,
-                business_number=business_number or None,
-                org_kind=org_kind,
-                contact_phone=contact_phone,
-                accept_terms=accept_terms,
-                accept_privacy=accept_privacy,
-            )
+        notice = signup_edge(
+            session,
+            client_address(request),
+            email=email,
+            password=password,
+            full_name=full_name,
+            org_name=org_name,
+            business_number=business_number or None,
+            org_kind=org_kind,
+            contact_phone=contact_phone,
+            accept_terms=accept_terms,
+            accept_privacy=accept_privacy,
+        )
     except FacilityError as error:
         form.update(accept_terms="1" if accept_terms else "", accept_privacy="1" if accept_privacy else "")
         errors = {SIGNUP_ERROR_FIELDS.get(error.code, ""): error.message}
-        return render(request, "core/signup.html", _signup_context(form, errors), status_code=error.status_code)
-    start_session(request, user)
-    flash(request, _("Welcome. Your organisation now waits for a manager's approval."))
-    return redirect(request, "/book")
+        response = render(request, "core/signup.html", _signup_context(form, errors), status_code=error.status_code)
+        response.headers.update(error.headers)
+        return response
+    # The same page for a new address and a known one: the e-mail tells its owner which it was.
+    flash(request, notice)
+    return redirect(request, "/login")
 
 
 @router.get("/organizations")

@@ -8,7 +8,7 @@ from datetime import timedelta
 import segno
 from sqlmodel import Session, col, func, or_, select
 
-from facility.core import audit
+from facility.core import audit, throttle
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import InvalidInput, TooManyRequests
@@ -112,6 +112,8 @@ def report_problem(
     description = description.strip()
     if len(description) < 3:
         raise InvalidInput(_("Describe the problem in a few words."))
+    # The address's row is held until commit, so concurrent reports count one after another.
+    throttle.hold(session, f"report:{key}")
     recent = session.exec(
         select(func.count())
         .select_from(ProblemReport)

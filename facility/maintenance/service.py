@@ -67,6 +67,8 @@ def create_work_order(
     building_id = room.building_id if room is not None else building_id
     assignee_id = data.assignee_id
     if assignee_id is not None:
+        if actor is not None and actor.role == Role.crew and assignee_id != actor.id:
+            raise Forbidden(_("Only a manager may assign work to someone else."))
         _check_assignee(session, assignee_id)
     elif source != WorkOrderSource.manual:
         assignee_id = assignment.default_assignee(session, building_id, trade or "general")
@@ -100,15 +102,19 @@ def _tell_assignee(session: Session, order: WorkOrder) -> None:
 
 
 def assign_work_order(session: Session, actor: User, order_id: int, assignee_id: int) -> WorkOrder:
-    """A manager gives open work to a staff member, or hands it from one to another."""
+    """A manager gives open work to a staff member, or hands it from one to another. Assigning it
+    to whom it already has changes nothing and tells nobody (the row is locked, so racing presses
+    of one assignment notify once)."""
     ensure_role(actor, *MANAGING_ROLES)
     order = get_work_order(session, actor, order_id, lock=True)
     if order.status not in OPEN_STATUSES:
         raise InvalidTransition(
             _("A closed work order cannot be assigned."), extra={"from": order.status, "allowed": OPEN_STATUSES}
         )
+    if order.assignee_id == _check_assignee(session, assignee_id).id:
+        return order
     before = audit.snapshot(order)
-    order.assignee_id = _check_assignee(session, assignee_id).id
+    order.assignee_id = assignee_id
     if order.status == WorkOrderStatus.open.value:
         order.status = WorkOrderStatus.assigned.value
     order.updated_at = utcnow()

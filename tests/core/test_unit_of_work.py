@@ -43,5 +43,5 @@ def test_a_created_row_is_committed_when_the_response_starts(app: FastAPI, engin
             "accept_terms": True,
             "accept_privacy": True,
         }
-        assert client.post("/api/v1/signup", json=body).status_code == 201
+        assert client.post("/api/v1/signup", json=body).status_code == 202
     assert probe.seen == [1]

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 from facility.core.db import utcnow
 from facility.core.models import Role
 from facility.maintenance.models import Submission, WorkOrder
-from tests.factories import make_user, token_headers
+from tests.factories import browser_login, csrf_from, make_user, token_headers
 from tests.maintenance.factories import (
     PNG_DATA_URL,
     make_asset,
@@ -124,3 +124,27 @@ def test_submit_validation_errors(client: TestClient, session: Session) -> None:
         ).status_code
         == 404
     )
+
+
+def test_only_managers_assign_work_to_someone_else(client: TestClient, session: Session) -> None:
+    crew, other = make_user(session, role=Role.crew), make_user(session, role=Role.crew)
+    headers = token_headers(client, crew)
+    to_other = client.post("/api/v1/work-orders", json={"title": "배관 점검", "assignee_id": other.id}, headers=headers)
+    assert to_other.status_code == 403
+    mine = client.post("/api/v1/work-orders", json={"title": "배관 점검", "assignee_id": crew.id}, headers=headers)
+    assert mine.status_code == 201 and mine.json()["assignee_id"] == crew.id
+    unassigned = client.post("/api/v1/work-orders", json={"title": "조명 점검"}, headers=headers)
+    assert unassigned.status_code == 201
+    order_id = unassigned.json()["id"]
+    handed = client.post(f"/api/v1/work-orders/{order_id}/assign", json={"assignee_id": other.id}, headers=headers)
+    assert handed.status_code == 403
+    # The board's form for crew has no assignee field, and a forged one is refused the same way.
+    browser_login(client, crew)
+    assert 'name="assignee_id"' not in client.get("/maintenance/work-orders").text
+    forged = {
+        "title": "몰래 배정",
+        "assignee_id": str(other.id),
+        "csrf_token": csrf_from(client, "/maintenance/work-orders"),
+    }
+    assert client.post("/maintenance/work-orders", data=forged, follow_redirects=False).status_code == 403
+    assert session.exec(select(WorkOrder).where(WorkOrder.assignee_id == other.id)).all() == []

@@ -13,6 +13,7 @@ from facility.booking.models import Invoice
 from facility.booking.schemas import InvoicePublic, PaymentCreate, WaitlistCreate
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.errors import (
+    Conflict,
     Forbidden,
     InvalidInput,
     NotAuthenticated,
@@ -70,7 +71,7 @@ def revenue(session: DbSession, user: CurrentUser) -> dict[str, int]:
 # --- waitlist -------------------------------------------------------------------------------
 
 
-@router.post("/waitlist", status_code=201, responses=error_responses(Forbidden, InvalidInput))
+@router.post("/waitlist", status_code=201, responses=error_responses(Forbidden, InvalidInput, Conflict))
 def join_waitlist(body: WaitlistCreate, session: DbSession, user: CurrentUser) -> dict[str, Any]:
     rooms_service.get_room(session, body.room_id, user)
     entry = waitlist.join_waitlist(
