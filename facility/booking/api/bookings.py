@@ -8,21 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
 
-from facility.booking import (
-    common,
-    flows,
-    pricing,
-    queries,
-    rules,
-    series,
-    service,
-)
+from facility.booking import common, flows, queries, series, service
 from facility.booking.exceptions import (
     BookingConflict,
     BookingNotFound,
     BookingRuleViolation,
     InvalidTransition,
 )
+from facility.booking.runner import run_booking_request
 from facility.booking.schemas import (
     BookingCreate,
     BookingList,
@@ -37,7 +30,6 @@ from facility.core.errors import Forbidden, InvalidInput, NotAuthenticated, erro
 from facility.core.i18n import gettext as _
 from facility.core.idempotency import IDEMPOTENCY_HEADER_DOC
 from facility.core.models import Organization
-from facility.core.one_hop import run_unit_of_work
 from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
@@ -54,13 +46,9 @@ router = APIRouter()
 )
 async def create_booking(body: BookingCreate, request: Request) -> BookingPublic:
     """Hold or request a room; 409 with `alternatives` when the slot is taken. (Rush hour's
-    endpoint: its unit of work runs in one thread hop, core/one_hop.py.)"""
-    return await run_unit_of_work(
-        request,
-        lambda session, user, screened: booking_public(service.request_booking(session, user, body, screened=screened)),
-        idempotent=True,
-        screen=lambda session, user: service.screen_booking_request(session, user, body),
-    )
+    endpoint: its unit of work runs in one thread hop, booking/runner.py, as the page's does.)"""
+    booking, user = await run_booking_request(request, body)
+    return booking_public(booking)
 
 
 @router.post("/quote", responses=error_responses(RoomNotFound, NotAuthenticated))
@@ -68,20 +56,10 @@ def quote(body: QuoteRequest, session: DbSession, user: CurrentUser) -> dict[str
     """The price a booking would have now, without booking."""
     room = rooms_service.get_room(session, body.room_id, user)
     org = session.get(Organization, user.organization_id) if user.organization_id else None
-    zone = common.local_zone()
     start, end = body.start.astimezone(UTC), body.end.astimezone(UTC)
     if end <= start:
         raise InvalidInput(_("The end must be after the start."))
-    return pricing.compute_quote(
-        session,
-        room,
-        org,
-        start,
-        end,
-        zone,
-        equipment=body.equipment,
-        is_holiday=rules.holiday_name(session, start.astimezone(zone).date()) is not None,
-    )
+    return service.price_request(session, room, org, start, end, body.equipment)
 
 
 @router.get("/bookings", response_model=BookingList, responses=error_responses(NotAuthenticated))
