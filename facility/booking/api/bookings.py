@@ -21,6 +21,7 @@ from facility.booking.schemas import (
     BookingList,
     BookingMove,
     BookingPublic,
+    BookingShown,
     QuoteRequest,
     Reason,
     booking_public,
@@ -39,7 +40,7 @@ router = APIRouter()
 
 @router.post(
     "/bookings",
-    response_model=BookingPublic,
+    response_model=BookingShown,
     status_code=201,
     responses=error_responses(BookingConflict, BookingRuleViolation, RoomNotFound, NotAuthenticated),
     openapi_extra=IDEMPOTENCY_HEADER_DOC,
@@ -48,7 +49,7 @@ async def create_booking(body: BookingCreate, request: Request) -> BookingPublic
     """Hold or request a room; 409 with `alternatives` when the slot is taken. (Rush hour's
     endpoint: its unit of work runs in one thread hop, booking/runner.py, as the page's does.)"""
     booking, user = await run_booking_request(request, body)
-    return booking_public(booking)
+    return booking_public(booking, user)
 
 
 @router.post("/quote", responses=error_responses(RoomNotFound, NotAuthenticated))
@@ -86,37 +87,37 @@ def list_bookings(
         limit=limit,
         offset=offset,
     )
-    return BookingList(items=[booking_public(b) for b in rows], total=total)
+    return BookingList(items=[booking_public(b, user) for b in rows], total=total)
 
 
 @router.get(
     "/bookings/{booking_id}",
-    response_model=BookingPublic,
+    response_model=BookingShown,
     responses=error_responses(BookingNotFound),
 )
 def read_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
-    return booking_public(queries.get_booking(session, user, booking_id))
+    return booking_public(queries.get_booking(session, user, booking_id), user)
 
 
 _LIFECYCLE_ERRORS = error_responses(BookingNotFound, InvalidTransition, Forbidden, NotAuthenticated)
 
 
-@router.post("/bookings/{booking_id}/submit", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/submit", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def submit_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
-    return booking_public(flows.submit_hold(session, user, booking_id))
+    return booking_public(flows.submit_hold(session, user, booking_id), user)
 
 
-@router.post("/bookings/{booking_id}/approve", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/approve", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def approve_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
-    return booking_public(flows.approve_booking(session, user, booking_id))
+    return booking_public(flows.approve_booking(session, user, booking_id), user)
 
 
-@router.post("/bookings/{booking_id}/reject", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/reject", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def reject_booking(booking_id: ObjectId, body: Reason, session: DbSession, user: CurrentUser) -> BookingPublic:
-    return booking_public(flows.reject_booking(session, user, booking_id, body.reason))
+    return booking_public(flows.reject_booking(session, user, booking_id, body.reason), user)
 
 
-@router.post("/bookings/{booking_id}/cancel", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/cancel", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def cancel_booking(
     booking_id: ObjectId,
     session: DbSession,
@@ -126,23 +127,23 @@ def cancel_booking(
 ) -> BookingPublic:
     """Cancel; for an occurrence of a series, `scope` = one, following or all."""
     series.cancel(session, user, booking_id, scope, (body or Reason()).reason)
-    return booking_public(queries.get_booking(session, user, booking_id))
+    return booking_public(queries.get_booking(session, user, booking_id), user)
 
 
-@router.post("/bookings/{booking_id}/check-in", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/check-in", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def check_in_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
-    return booking_public(flows.check_in(session, user, booking_id))
+    return booking_public(flows.check_in(session, user, booking_id), user)
 
 
-@router.post("/bookings/{booking_id}/confirm", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/confirm", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def confirm_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
     queries.get_booking(session, user, booking_id)
-    return booking_public(flows.confirm_booking(session, user, booking_id))
+    return booking_public(flows.confirm_booking(session, user, booking_id), user)
 
 
 @router.post(
     "/bookings/{booking_id}/move",
-    response_model=BookingPublic,
+    response_model=BookingShown,
     responses=error_responses(BookingNotFound, BookingConflict, BookingRuleViolation, InvalidTransition),
 )
 def move_booking(
@@ -154,7 +155,7 @@ def move_booking(
 ) -> BookingPublic:
     """Move a booking; for a series, `scope` following or all applies the new times of day."""
     if scope == series.Scope.one:
-        return booking_public(service.move_booking(session, user, booking_id, body.start, body.end))
+        return booking_public(service.move_booking(session, user, booking_id, body.start, body.end), user)
     zone = common.local_zone()
     series.move(
         session,
@@ -164,7 +165,7 @@ def move_booking(
         start_time=body.start.astimezone(zone).time(),
         end_time=body.end.astimezone(zone).time(),
     )
-    return booking_public(queries.get_booking(session, user, booking_id))
+    return booking_public(queries.get_booking(session, user, booking_id), user)
 
 
 # The series, block, invoice, waitlist and calendar endpoints live beside this module, under the same prefix.
