@@ -88,4 +88,5 @@ def is_valid(session: Session, secret_key: str, scope: str, token: str) -> bool:
     if row is not None:
         return row.scope == scope and row.revoked_at is None
     first = _derive(secret_key, FIRST, scope)
-    return hmac.compare_digest(token, first) and _newest(session, scope) is None
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a caller may send.
+    return hmac.compare_digest(token.encode(), first.encode()) and _newest(session, scope) is None

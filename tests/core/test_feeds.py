@@ -61,3 +61,9 @@ def test_the_renters_page_rotates_and_turns_off_the_feed(client: TestClient, ses
     assert 'data-testid="org-feed"' in client.get("/my/bookings").text
     client.post("/my/calendar-feed", data={"csrf_token": csrf, "action": "revoke"})
     assert 'data-testid="org-feed"' not in client.get("/my/bookings").text
+
+
+def test_a_token_with_any_characters_is_refused_not_a_fault(client: TestClient, session: Session) -> None:
+    room = make_room(session)
+    for token in ("한글", "x" * 300, ""):
+        assert client.get(f"/api/v1/rooms/{room.id}/calendar.ics", params={"token": token}).status_code == 404
