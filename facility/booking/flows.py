@@ -50,13 +50,23 @@ def approve_booking(session: Session, actor: User, booking_id: int) -> Booking:
     booking = get_booking(session, actor, booking_id, lock=True)
     if booking.displaced_by_block_id is not None:
         raise InvalidTransition(_("An Institute block displaced this request: move it first."))
+    return approve(session, actor, booking)
+
+
+def approve(session: Session, actor: User, booking: Booking, *, tell: bool = True) -> Booking:
+    """Approve a locked (or just inserted) request and issue its invoice from the stored quote, or
+    confirm it when nobody is billed (a free slot, or the Institute's own booking without an
+    organisation): the one approval, for a manager's decision and a staff booking alike."""
+    ensure_role(actor, *MANAGING_ROLES)
     lifecycle.apply(session, actor, booking, S.approved, only_from=[S.requested, S.held], decided_at=utcnow())
-    _tell(session, booking, S.approved.value)
-    if booking.price_total > 0:
+    if tell:
+        _tell(session, booking, S.approved.value)
+    if booking.price_total > 0 and booking.organization_id is not None:
         invoices.issue_for_booking(session, actor, booking)
     else:
         lifecycle.apply(session, actor, booking, S.confirmed)
-        _tell(session, booking, S.confirmed.value)
+        if tell:
+            _tell(session, booking, S.confirmed.value)
     return booking
 
 

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from facility.booking.common import local_zone
 from facility.booking.models import Booking
+from facility.core.models import User
 from facility.rooms.kinds import Layout
 from facility.rooms.schemas import RoomPublic
 
@@ -29,6 +30,8 @@ class BookingCreate(BaseModel):
 
 
 class BookingPublic(BaseModel):
+    """A booking as every role that may read it sees it: crew included, so without its money."""
+
     id: int
     room_id: int
     organization_id: int | None
@@ -45,14 +48,23 @@ class BookingPublic(BaseModel):
     hold_expires_at: datetime | None
     displaced_by_block_id: int | None
     checked_in_at: datetime | None
-    price: int
-    quote: dict[str, Any]
-    cancellation_fee: int
     created_at: datetime
 
 
+class BookingPriced(BookingPublic):
+    """A booking with its price, quote and cancellation fee: for its renters and managers."""
+
+    price: int
+    quote: dict[str, Any]
+    cancellation_fee: int
+
+
+# What a booking endpoint answers: the priced shape first, so a priced booking keeps its money.
+BookingShown = BookingPriced | BookingPublic
+
+
 class BookingList(BaseModel):
-    items: list[BookingPublic]
+    items: list[BookingShown]
     total: int
 
 
@@ -121,7 +133,7 @@ class BlockPublic(BaseModel):
 
 class BlockPlaced(BaseModel):
     block: BlockPublic
-    displaced: list[BookingPublic]
+    displaced: list[BookingShown]
 
 
 class QuoteRequest(BaseModel):
@@ -176,12 +188,25 @@ class WaitlistCreate(BaseModel):
     attendees: int = Field(default=1, ge=1, le=10_000)
 
 
-def booking_public(booking: Booking) -> BookingPublic:
-    """A booking as the API shows it: times in the campus zone, its total as `price`."""
+def sees_prices(viewer: User) -> bool:
+    """Renters (of their own organisation's bookings) and managers see prices; crew do not."""
+    return not viewer.is_staff or viewer.is_manager
+
+
+def booking_public(booking: Booking, viewer: User) -> BookingPublic:
+    """A booking as the API shows it to `viewer`: times in the campus zone, and (unless the viewer
+    is crew) its price, quote and cancellation fee."""
     zone = local_zone()
-    return BookingPublic(
-        **booking.model_dump(exclude={"starts_at", "ends_at", "price_total"}),
+    shown = BookingPublic(
+        **booking.model_dump(exclude={"starts_at", "ends_at", "price_total", "quote", "cancellation_fee"}),
         start=booking.starts_at.astimezone(zone),
         end=booking.ends_at.astimezone(zone),
+    )
+    if not sees_prices(viewer):
+        return shown
+    return BookingPriced(
+        **shown.model_dump(),
         price=booking.price_total,
+        quote=booking.quote,
+        cancellation_fee=booking.cancellation_fee,
     )

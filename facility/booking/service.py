@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from facility.booking import claims, notify, pricing, rules
+from facility.booking import claims, flows, notify, pricing, rules
 from facility.booking.alternatives import conflict_error
 from facility.booking.common import local_zone
 from facility.booking.common import touch as _touch
@@ -127,11 +127,12 @@ def request_booking(
     hold_ttl: timedelta = rules.HOLD_TTL,
     screened: bool = False,
 ) -> Booking:
-    """Hold or request a room (renters), or book it directly (staff): the one path to a booking.
+    """Hold or request a room (renters), or book it directly (staff, approved at once and
+    invoiced as a renter's approved request): the one path to a booking.
 
     `screened`: `screen_booking_request` found the slot free a moment ago, so it is not looked up
-    again, and this booking is all its unit of work does, whose runner screens the request again
-    when the commit fails (core/one_hop.py). The exclusion constraint decides either way."""
+    again, and this request is all its unit of work does, whose runner screens the request again
+    when it fails (core/one_hop.py). The exclusion constraint decides either way."""
     data = data if isinstance(data, BookingCreate) else BookingCreate.model_validate(data)
     now = now or utcnow()
     found = _screen(session, actor, data, now, clash=not screened)
@@ -140,21 +141,10 @@ def request_booking(
     org = claims.lock_organization(session, organization_id)
     if not staff:
         rules.check_quota(session, organization_id, starts_at, ends_at)
-    zone = local_zone()
-    quote = pricing.compute_quote(
-        session,
-        room,
-        org,
-        starts_at,
-        ends_at,
-        zone,
-        equipment=data.equipment,
-        is_holiday=rules.holiday_name(session, starts_at.astimezone(zone).date()) is not None,
-    )
-    if staff:
-        status = S.approved
-    else:
-        status = S.held if data.hold else S.requested
+    quote = price_request(session, room, org, starts_at, ends_at, data.equipment)
+    # Staff book directly, but through the same approval as a renter's request (flows.approve):
+    # the booking goes in as requested and is approved at once, invoice and e-mail included.
+    status = S.held if data.hold and not staff else S.requested
     booking = Booking(
         room_id=room.id,  # type: ignore[arg-type]
         organization_id=organization_id,
@@ -170,7 +160,6 @@ def request_booking(
         ends_at=ends_at,
         status=status.value,
         hold_expires_at=now + hold_ttl if status == S.held else None,
-        decided_at=now if status == S.approved else None,
         quote=quote,
         price_total=quote["total"],
         created_at=now,
@@ -179,16 +168,41 @@ def request_booking(
     session.add(booking)
     session.flush()
     if screened:
-        # This booking is the unit of work's only effect (core/one_hop.py): its claims go in with
-        # the commit, without a savepoint's two round trips. If the exclusion constraint refuses
-        # them, the commit fails and one_hop screens the request again for the friendly 409.
+        # Its claims go in with the commit (or a staff booking's approval, which flushes them),
+        # without a savepoint's two round trips. If the exclusion constraint refuses them, the
+        # unit of work fails and one_hop screens the request again for the friendly 409.
         session.add_all(claims.booking_claims(session, room, booking))
     else:
         claim_slot(session, room, booking, actor, just_checked=True)
     audit.record(session, actor, f"booking.{status.value}", "booking", booking.id, after=booking)
-    if notify_people:
-        notify.notify_booking(session, booking, status.value, zone.key)
+    if staff:
+        flows.approve(session, actor, booking, tell=notify_people)
+    elif notify_people:
+        notify.notify_booking(session, booking, status.value, local_zone().key)
     return booking
+
+
+def price_request(
+    session: Session,
+    room: Room,
+    organization: Organization | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    equipment: dict[str, int],
+) -> dict[str, Any]:
+    """The quote a request for this slot gets: what the request page shows, the API's /quote
+    answers and `request_booking` stores, from one computation."""
+    zone = local_zone()
+    return pricing.compute_quote(
+        session,
+        room,
+        organization,
+        starts_at,
+        ends_at,
+        zone,
+        equipment=equipment,
+        is_holiday=rules.holiday_name(session, starts_at.astimezone(zone).date()) is not None,
+    )
 
 
 def move_booking(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,8 +35,6 @@ SQLModel.metadata.naming_convention = {
 DEFAULT_LIMITS = DatabaseLimits()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-# Writers wait this long for SQLite's single write lock instead of failing at once.
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A little room above the pool for the odd job or probe beside the admitted requests; the
 # admission limit (facility/core/admission.py) keeps requests within pool_size itself.
 POOL_OVERFLOW = 4
@@ -103,7 +102,7 @@ def utc_field(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)  # type: ignore[call-overload]
 
 
-def _prepare_sqlite(engine: Engine) -> None:
+def _prepare_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # We emit BEGIN ourselves so writers can ask for BEGIN IMMEDIATE.
@@ -112,7 +111,9 @@ def _prepare_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # A writer waits this long for SQLite's single write lock (another process's writer, the
+        # gateway's say) before "database is locked", which is answered 503 (core/handlers.py).
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -160,8 +161,10 @@ def get_engine(url: str, limits: DatabaseLimits = DEFAULT_LIMITS) -> Engine:
         pool = {"pool_size": limits.pool_size, "max_overflow": POOL_OVERFLOW, "pool_timeout": limits.pool_timeout_s}
         if url.startswith("sqlite"):
             _ensure_sqlite_dir(url)
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
-            _prepare_sqlite(engine)
+            # SQLite's busy timeout is the lock timeout PostgreSQL gets: one wait for a lock.
+            wait_s = limits.lock_timeout_ms / 1000
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": wait_s}, **pool)
+            _prepare_sqlite(engine, limits.lock_timeout_ms)
         else:
             # No ping before each checkout (a round trip per request): a connection PostgreSQL
             # dropped fails its request with 503 (core/handlers.py) and SQLAlchemy then replaces
@@ -215,6 +218,16 @@ LOST_RACE_SQLSTATES = frozenset({"40P01", "40001"})
 
 def lost_race(error: DBAPIError) -> bool:
     return getattr(error.orig, "sqlstate", None) in LOST_RACE_SQLSTATES
+
+
+# SQLite's "database is locked" (another connection kept the write lock past the busy timeout) and
+# "database table is locked": nothing was decided, the same request may succeed in a moment.
+SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def sqlite_busy(error: DBAPIError) -> bool:
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return isinstance(error.orig, sqlite3.OperationalError) and code is not None and code & 0xFF in SQLITE_BUSY_CODES
 
 
 def claim_write_lock(session: Session) -> None:

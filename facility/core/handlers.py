@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from facility.core.db import LOST_RACE_SQLSTATES
+from facility.core.db import LOST_RACE_SQLSTATES, sqlite_busy
 from facility.core.errors import FacilityError
 from facility.core.i18n import gettext as _
 from facility.core.validation_text import translated_errors, validation_message
@@ -102,7 +102,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc.orig, OverflowError | ValueError):
             return _respond(request, 422, _("A value is out of range."), "invalid", {})
         sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate in BUSY_SQLSTATES or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        if sqlstate in BUSY_SQLSTATES or (
+            isinstance(exc, DBAPIError) and (exc.connection_invalidated or sqlite_busy(exc))
+        ):
             log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
             return busy_response(request)
         if sqlstate in LOST_RACE_SQLSTATES:

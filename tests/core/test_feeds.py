@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from facility.core.models import FeedToken, Role
 from tests.factories import browser_login, csrf_from, make_room, make_user, token_headers
@@ -14,13 +14,16 @@ def test_rotating_and_revoking_the_organisations_feed(client: TestClient, sessio
     first = client.get("/api/v1/calendar-links", headers=headers).json()["organization"]
     assert client.get(first).status_code == 200
     assert client.get("/api/v1/calendar-links", headers=headers).json()["organization"] == first  # stable link
-    token = first.split("token=", 1)[1]
-    stored = session.exec(select(FeedToken)).all()
-    assert len(stored) == 1 and token not in stored[0].token_hash and len(stored[0].token_hash) == 64
+    # Showing the first link stores nothing (a GET stays a read); the rotated one is stored hashed.
+    assert session.exec(select(FeedToken)).all() == []
 
     rotated = client.post("/api/v1/calendar-links/rotate", params={"feed": "organization"}, headers=headers)
     second = rotated.json()["organization"]
     assert rotated.status_code == 200 and second != first
+    session.commit()
+    stored = session.exec(select(FeedToken).where(col(FeedToken.revoked_at).is_(None))).all()
+    token = second.split("token=", 1)[1]
+    assert len(stored) == 1 and token not in stored[0].token_hash and len(stored[0].token_hash) == 64
     assert client.get(first).status_code == 404 and client.get(second).status_code == 200
 
     revoked = client.post("/api/v1/calendar-links/revoke", params={"feed": "organization"}, headers=headers)
@@ -58,3 +61,9 @@ def test_the_renters_page_rotates_and_turns_off_the_feed(client: TestClient, ses
     assert 'data-testid="org-feed"' in client.get("/my/bookings").text
     client.post("/my/calendar-feed", data={"csrf_token": csrf, "action": "revoke"})
     assert 'data-testid="org-feed"' not in client.get("/my/bookings").text
+
+
+def test_a_token_with_any_characters_is_refused_not_a_fault(client: TestClient, session: Session) -> None:
+    room = make_room(session)
+    for token in ("한글", "x" * 300, ""):
+        assert client.get(f"/api/v1/rooms/{room.id}/calendar.ics", params={"token": token}).status_code == 404

@@ -386,3 +386,43 @@ def test_every_route_as_every_role(
             if outcome != expected and (*key, role) not in PENDING:
                 wrong.append(f"{key[0]} {key[1]} as {role}: documented {expected}, got {outcome}")
     assert not wrong, "\n".join(wrong)
+
+
+# The money of a booking: what crew are not shown (docs/roles.md, "Crew").
+PRICE_FIELDS = {"price", "quote", "cancellation_fee"}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_crew_see_no_prices(client: TestClient, session: Session, app: FastAPI, db_url: str) -> None:
+    """Crew read bookings (the day's grid, check-in) but not their price, quote or fee, in the API
+    or on any page they may open; the booking's renter and managers do."""
+    world = World(session, client, app)
+    shown_price = "110,000"  # the world's booking: 2 h at 50,000 plus VAT
+    booking, series = f"/api/v1/bookings/{world.booking_id}", f"/api/v1/series/{world.series_id}"
+
+    def fields(role: str | None, path: str) -> list[set[str]]:
+        headers = world._token(world.renter_a) if role is None else world.headers(role)
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, (path, response.text)
+        body = response.json()
+        rows = body.get("items") or body.get("bookings") or [body]
+        return [set(row) for row in rows]
+
+    for path in (booking, "/api/v1/bookings", series):
+        assert all(not keys & PRICE_FIELDS for keys in fields("crew", path)), path
+        for role in (None, "manager"):  # None: the booking's own renter
+            assert all(PRICE_FIELDS <= keys for keys in fields(role, path)), (role, path)
+    crew_schema = app.openapi()["components"]["schemas"]["BookingPublic"]["properties"]
+    assert not set(crew_schema) & PRICE_FIELDS
+    # Every page crew may open, except the public catalogue's own price list and quote.
+    crew = _browser(app, world.users["crew"])
+    pages = [
+        path
+        for (method, path), cells in _documented().items()
+        if method == "GET" and not path.startswith(("/api/", "/book", "/rooms")) and cells["crew"] == "ok"
+    ]
+    for path in pages:
+        page = crew.get(_url(world, path), follow_redirects=False)
+        assert shown_price not in page.text, path
+    manager = _browser(app, world.users["manager"])
+    assert shown_price in manager.get(f"/manage/bookings/{world.booking_id}").text

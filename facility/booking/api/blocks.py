@@ -60,7 +60,7 @@ def create_block(body: BlockCreate, session: DbSession, user: CurrentUser) -> Bl
         kind=body.kind,
         source_ref=body.source_ref,
     )
-    return BlockPlaced(block=block_public(block), displaced=[booking_public(b) for b in displaced])
+    return BlockPlaced(block=block_public(block), displaced=[booking_public(b, user) for b in displaced])
 
 
 @router.delete("/blocks/{block_id}", status_code=204, responses=error_responses(BlockNotFound, Forbidden))

@@ -8,26 +8,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
 
-from facility.booking import (
-    common,
-    flows,
-    pricing,
-    queries,
-    rules,
-    series,
-    service,
-)
+from facility.booking import common, flows, queries, series, service
 from facility.booking.exceptions import (
     BookingConflict,
     BookingNotFound,
     BookingRuleViolation,
     InvalidTransition,
 )
+from facility.booking.runner import run_booking_request
 from facility.booking.schemas import (
     BookingCreate,
     BookingList,
     BookingMove,
     BookingPublic,
+    BookingShown,
     QuoteRequest,
     Reason,
     booking_public,
@@ -37,7 +31,6 @@ from facility.core.errors import Forbidden, InvalidInput, NotAuthenticated, erro
 from facility.core.i18n import gettext as _
 from facility.core.idempotency import IDEMPOTENCY_HEADER_DOC
 from facility.core.models import Organization
-from facility.core.one_hop import run_unit_of_work
 from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
@@ -47,20 +40,16 @@ router = APIRouter()
 
 @router.post(
     "/bookings",
-    response_model=BookingPublic,
+    response_model=BookingShown,
     status_code=201,
     responses=error_responses(BookingConflict, BookingRuleViolation, RoomNotFound, NotAuthenticated),
     openapi_extra=IDEMPOTENCY_HEADER_DOC,
 )
 async def create_booking(body: BookingCreate, request: Request) -> BookingPublic:
     """Hold or request a room; 409 with `alternatives` when the slot is taken. (Rush hour's
-    endpoint: its unit of work runs in one thread hop, core/one_hop.py.)"""
-    return await run_unit_of_work(
-        request,
-        lambda session, user, screened: booking_public(service.request_booking(session, user, body, screened=screened)),
-        idempotent=True,
-        screen=lambda session, user: service.screen_booking_request(session, user, body),
-    )
+    endpoint: its unit of work runs in one thread hop, booking/runner.py, as the page's does.)"""
+    booking, user = await run_booking_request(request, body)
+    return booking_public(booking, user)
 
 
 @router.post("/quote", responses=error_responses(RoomNotFound, NotAuthenticated))
@@ -68,20 +57,10 @@ def quote(body: QuoteRequest, session: DbSession, user: CurrentUser) -> dict[str
     """The price a booking would have now, without booking."""
     room = rooms_service.get_room(session, body.room_id, user)
     org = session.get(Organization, user.organization_id) if user.organization_id else None
-    zone = common.local_zone()
     start, end = body.start.astimezone(UTC), body.end.astimezone(UTC)
     if end <= start:
         raise InvalidInput(_("The end must be after the start."))
-    return pricing.compute_quote(
-        session,
-        room,
-        org,
-        start,
-        end,
-        zone,
-        equipment=body.equipment,
-        is_holiday=rules.holiday_name(session, start.astimezone(zone).date()) is not None,
-    )
+    return service.price_request(session, room, org, start, end, body.equipment)
 
 
 @router.get("/bookings", response_model=BookingList, responses=error_responses(NotAuthenticated))
@@ -108,37 +87,37 @@ def list_bookings(
         limit=limit,
         offset=offset,
     )
-    return BookingList(items=[booking_public(b) for b in rows], total=total)
+    return BookingList(items=[booking_public(b, user) for b in rows], total=total)
 
 
 @router.get(
     "/bookings/{booking_id}",
-    response_model=BookingPublic,
+    response_model=BookingShown,
     responses=error_responses(BookingNotFound),
 )
 def read_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
-    return booking_public(queries.get_booking(session, user, booking_id))
+    return booking_public(queries.get_booking(session, user, booking_id), user)
 
 
 _LIFECYCLE_ERRORS = error_responses(BookingNotFound, InvalidTransition, Forbidden, NotAuthenticated)
 
 
-@router.post("/bookings/{booking_id}/submit", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/submit", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def submit_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
-    return booking_public(flows.submit_hold(session, user, booking_id))
+    return booking_public(flows.submit_hold(session, user, booking_id), user)
 
 
-@router.post("/bookings/{booking_id}/approve", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/approve", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def approve_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
-    return booking_public(flows.approve_booking(session, user, booking_id))
+    return booking_public(flows.approve_booking(session, user, booking_id), user)
 
 
-@router.post("/bookings/{booking_id}/reject", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/reject", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def reject_booking(booking_id: ObjectId, body: Reason, session: DbSession, user: CurrentUser) -> BookingPublic:
-    return booking_public(flows.reject_booking(session, user, booking_id, body.reason))
+    return booking_public(flows.reject_booking(session, user, booking_id, body.reason), user)
 
 
-@router.post("/bookings/{booking_id}/cancel", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/cancel", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def cancel_booking(
     booking_id: ObjectId,
     session: DbSession,
@@ -148,23 +127,23 @@ def cancel_booking(
 ) -> BookingPublic:
     """Cancel; for an occurrence of a series, `scope` = one, following or all."""
     series.cancel(session, user, booking_id, scope, (body or Reason()).reason)
-    return booking_public(queries.get_booking(session, user, booking_id))
+    return booking_public(queries.get_booking(session, user, booking_id), user)
 
 
-@router.post("/bookings/{booking_id}/check-in", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/check-in", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def check_in_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
-    return booking_public(flows.check_in(session, user, booking_id))
+    return booking_public(flows.check_in(session, user, booking_id), user)
 
 
-@router.post("/bookings/{booking_id}/confirm", response_model=BookingPublic, responses=_LIFECYCLE_ERRORS)
+@router.post("/bookings/{booking_id}/confirm", response_model=BookingShown, responses=_LIFECYCLE_ERRORS)
 def confirm_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> BookingPublic:
     queries.get_booking(session, user, booking_id)
-    return booking_public(flows.confirm_booking(session, user, booking_id))
+    return booking_public(flows.confirm_booking(session, user, booking_id), user)
 
 
 @router.post(
     "/bookings/{booking_id}/move",
-    response_model=BookingPublic,
+    response_model=BookingShown,
     responses=error_responses(BookingNotFound, BookingConflict, BookingRuleViolation, InvalidTransition),
 )
 def move_booking(
@@ -176,7 +155,7 @@ def move_booking(
 ) -> BookingPublic:
     """Move a booking; for a series, `scope` following or all applies the new times of day."""
     if scope == series.Scope.one:
-        return booking_public(service.move_booking(session, user, booking_id, body.start, body.end))
+        return booking_public(service.move_booking(session, user, booking_id, body.start, body.end), user)
     zone = common.local_zone()
     series.move(
         session,
@@ -186,7 +165,7 @@ def move_booking(
         start_time=body.start.astimezone(zone).time(),
         end_time=body.end.astimezone(zone).time(),
     )
-    return booking_public(queries.get_booking(session, user, booking_id))
+    return booking_public(queries.get_booking(session, user, booking_id), user)
 
 
 # The series, block, invoice, waitlist and calendar endpoints live beside this module, under the same prefix.

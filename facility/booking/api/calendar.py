@@ -30,15 +30,15 @@ FeedKind = Literal["organization", "room"]
 
 
 def org_feed_url(session: Session, secret_key: str, user: User) -> str | None:
-    """The user's organisation's feed URL (its token issued on first use), None while revoked."""
+    """The user's organisation's feed URL, None while revoked; reading it writes nothing."""
     org_id = user.organization_id
-    token = feeds.current_token(session, secret_key, f"organization:{org_id}", user)
+    token = feeds.current_token(session, secret_key, f"organization:{org_id}")
     return f"/api/v1/organizations/{org_id}/calendar.ics?token={token}" if token else None
 
 
-def room_feed_url(session: Session, secret_key: str, user: User, room_id: int) -> str | None:
-    """A room's feed URL for managers (its token issued on first use), None while revoked."""
-    token = feeds.current_token(session, secret_key, f"room:{room_id}", user)
+def room_feed_url(session: Session, secret_key: str, room_id: int) -> str | None:
+    """A room's feed URL for managers, None while revoked; reading it writes nothing."""
+    token = feeds.current_token(session, secret_key, f"room:{room_id}")
     return f"/api/v1/rooms/{room_id}/calendar.ics?token={token}" if token else None
 
 
@@ -65,7 +65,7 @@ def _ics(body: bytes) -> Response:
 @router.get("/rooms/{room_id}/calendar.ics", responses=error_responses(NotFound))
 def room_calendar(room_id: ObjectId, token: str, request: Request, session: DbSession) -> Response:
     """The room's bookings as an iCalendar feed, behind its secret token."""
-    if not feeds.is_valid(session, f"room:{room_id}", token):
+    if not feeds.is_valid(session, request.app.state.secret_key, f"room:{room_id}", token):
         raise NotFound(_("No such calendar."))
     room = session.get(Room, room_id)
     if room is None:
@@ -79,7 +79,7 @@ def room_calendar(room_id: ObjectId, token: str, request: Request, session: DbSe
 
 @router.get("/organizations/{org_id}/calendar.ics", responses=error_responses(NotFound))
 def organization_calendar(org_id: ObjectId, token: str, request: Request, session: DbSession) -> Response:
-    if not feeds.is_valid(session, f"organization:{org_id}", token):
+    if not feeds.is_valid(session, request.app.state.secret_key, f"organization:{org_id}", token):
         raise NotFound(_("No such calendar."))
     org = session.get(Organization, org_id)
     if org is None:
@@ -107,7 +107,7 @@ def calendar_links(
     if room_id is not None:
         if not user.is_staff:
             raise Forbidden(_("Room feeds are for staff."))
-        links["room"] = room_feed_url(session, secret, user, room_id)
+        links["room"] = room_feed_url(session, secret, room_id)
     return {feed: url for feed, url in links.items() if url}
 
 

@@ -34,7 +34,7 @@ def create_series(body: SeriesCreate, response: Response, session: DbSession, us
     created, bookings, report = series.create_series(session, user, body)
     return {
         "series": created.model_dump(),
-        "bookings": [booking_public(b) for b in bookings],
+        "bookings": [booking_public(b, user) for b in bookings],
         "occurrences": report,
     }
 
@@ -42,7 +42,7 @@ def create_series(body: SeriesCreate, response: Response, session: DbSession, us
 @router.get("/series/{series_id}", responses=error_responses(NotFound))
 def read_series(series_id: ObjectId, session: DbSession, user: CurrentUser) -> dict[str, Any]:
     found, bookings = series.get_series(session, user, series_id)
-    return {"series": found.model_dump(), "bookings": [booking_public(b) for b in bookings]}
+    return {"series": found.model_dump(), "bookings": [booking_public(b, user) for b in bookings]}
 
 
 _DECISION_ERRORS = error_responses(Forbidden, NotFound, InvalidTransition, InvalidInput)
@@ -52,11 +52,11 @@ _DECISION_ERRORS = error_responses(Forbidden, NotFound, InvalidTransition, Inval
 def approve_series(series_id: ObjectId, session: DbSession, user: CurrentUser) -> dict[str, Any]:
     """Approve every occurrence still waiting (managers); 409 when none is."""
     decided = series.decide_series(session, user, series_id, approve=True)
-    return {"bookings": [booking_public(b) for b in decided]}
+    return {"bookings": [booking_public(b, user) for b in decided]}
 
 
 @router.post("/series/{series_id}/reject", responses=_DECISION_ERRORS)
 def reject_series(series_id: ObjectId, body: Reason, session: DbSession, user: CurrentUser) -> dict[str, Any]:
     """Reject every occurrence still waiting, with one reason (managers); 409 when none is."""
     decided = series.decide_series(session, user, series_id, approve=False, reason=body.reason)
-    return {"bookings": [booking_public(b) for b in decided]}
+    return {"bookings": [booking_public(b, user) for b in decided]}

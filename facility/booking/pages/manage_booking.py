@@ -50,7 +50,7 @@ def manager_booking(request: Request, booking_id: ObjectId, session: DbSession, 
         "decidable": booking.status in DECIDABLE,
         "cancellable": booking.status in CANCELLABLE,
         "today": today(request),
-        "room_feed": room_feed_url(session, request.app.state.secret_key, user, booking.room_id),
+        "room_feed": room_feed_url(session, request.app.state.secret_key, booking.room_id),
     }
     return render(request, "booking/manage_booking.html", context)
 

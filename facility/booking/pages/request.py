@@ -10,14 +10,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from facility.booking import pricing, rules, series, service, waitlist
+from facility.booking import pricing, series, service, waitlist
 from facility.booking.exceptions import BookingConflict
 from facility.booking.pages.dates import local_range, local_time, parse_day, today
-from facility.booking.schemas import SeriesCreate
+from facility.booking.runner import run_booking_request
+from facility.booking.schemas import BookingCreate, SeriesCreate
 from facility.core import accounts
-from facility.core.auth import CurrentUser, DbSession, OptionalUser
-from facility.core.errors import FacilityError
+from facility.core.auth import CurrentUser, DbSession, OptionalUser, ensure_role, resolve_user
+from facility.core.db import session_scope
+from facility.core.errors import FacilityError, NotAuthenticated
 from facility.core.i18n import gettext as _
 from facility.core.models import Organization, User
 from facility.core.web import flash, form_savepoint, redirect, render
@@ -98,6 +101,8 @@ def _form_context(
 def _quote(
     request: Request, session: Session, room: Room, user: User | None, form: BookingForm
 ) -> dict[str, Any] | None:
+    """The quote a request of this form would store (`service.price_request`), None until the
+    times make sense."""
     try:
         day = date.fromisoformat(form.day)
         start, end = local_time(request, day, form.start), local_time(request, day, form.end)
@@ -106,18 +111,8 @@ def _quote(
     if end <= start:
         return None
     org = session.get(Organization, user.organization_id) if user and user.organization_id else None
-    zone = request.app.state.settings.zone
     equipment = {code: 1 for code in form.equipment or []}
-    return pricing.compute_quote(
-        session,
-        room,
-        org,
-        start.astimezone(UTC),
-        end.astimezone(UTC),
-        zone,
-        equipment=equipment,
-        is_holiday=rules.holiday_name(session, day) is not None,
-    )
+    return service.price_request(session, room, org, start.astimezone(UTC), end.astimezone(UTC), equipment)
 
 
 @router.get("/book/rooms/{room_id}/new")
@@ -142,41 +137,63 @@ def live_quote(request: Request, room_id: int, session: DbSession, viewer: Optio
     return render(request, "booking/request.html", context, block="price")
 
 
+def _request_body(request: Request, room_id: int, form: BookingForm) -> BookingCreate:
+    """The form as the API's request body; ValueError for dates, times or counts that are not."""
+    local_day = date.fromisoformat(form.day)
+    return BookingCreate(
+        room_id=room_id,
+        start=local_time(request, local_day, form.start),
+        end=local_time(request, local_day, form.end),
+        title=form.title,
+        attendees=int(form.attendees) if form.attendees.strip().isdigit() else 0,
+        notes=form.notes,
+        equipment={code: 1 for code in form.equipment or []},
+    )
+
+
 @router.post("/book/rooms/{room_id}/new")
-def submit_request(request: Request, room_id: int, session: DbSession, user: CurrentUser, form: PostedForm) -> Response:
-    room = rooms_service.get_room(session, room_id, user)
-    context = _form_context(request, session, room, user, form)
+async def submit_request(request: Request, room_id: int, form: PostedForm) -> Response:
+    """Send the request through the API's runner (booking/runner.py): one unit of work, one
+    price; the form is built again only to show a refusal."""
     if missing := form.missing_event():
-        context.update(errors=missing)
-        return render(request, "booking/request.html", context, status_code=422)
+        return await _refused(request, room_id, form, 422, errors=missing)
     try:
-        local_day = date.fromisoformat(form.day)
-        with form_savepoint(session):
-            booking = service.request_booking(
-                session,
-                user,
-                {
-                    "room_id": room_id,
-                    "start": local_time(request, local_day, form.start),
-                    "end": local_time(request, local_day, form.end),
-                    "title": form.title,
-                    "attendees": int(form.attendees) if form.attendees.strip().isdigit() else 0,
-                    "notes": form.notes,
-                    "equipment": {code: 1 for code in form.equipment or []},
-                },
-            )
+        booking, _user = await run_booking_request(request, _request_body(request, room_id, form))
+    except NotAuthenticated:
+        raise
     except BookingConflict as error:
-        context.update(error=error.message, alternatives=error.extra.get("alternatives", []))
-        context.update(errors={"start": error.message})
-        return render(request, "booking/request.html", context, status_code=409)
+        alternatives = error.extra.get("alternatives", [])
+        return await _refused(request, room_id, form, 409, error.message, {"start": error.message}, alternatives)
     except (FacilityError, ValueError) as error:
         message = error.message if isinstance(error, FacilityError) else _("Check the date and times.")
         field = ERROR_FIELDS.get(error.code, "") if isinstance(error, FacilityError) else "day"
-        context.update(error=message, errors={field: message})
         # The refusal's own status: a role the service refuses is 403 here as in the API.
         status = error.status_code if isinstance(error, FacilityError) else 422
-        return render(request, "booking/request.html", context, status_code=status)
+        return await _refused(request, room_id, form, status, message, {field: message})
     return redirect(request, f"/my/bookings/{booking.id}?created=1")
+
+
+async def _refused(
+    request: Request,
+    room_id: int,
+    form: BookingForm,
+    status: int,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+    alternatives: list[Any] | None = None,
+) -> Response:
+    """The form again with the refusal, read in a unit of work of its own (the request's rolled
+    back); an anonymous visitor is sent to sign in first."""
+
+    def build() -> Response:
+        with session_scope(request.app.state.engine, write=False) as session:
+            user = ensure_role(resolve_user(request, session))
+            room = rooms_service.get_room(session, room_id, user)
+            context = _form_context(request, session, room, user, form)
+            context.update(error=error, errors=errors or {}, alternatives=alternatives or [])
+            return render(request, "booking/request.html", context, status_code=status)
+
+    return await run_in_threadpool(build)
 
 
 def _series_body(request: Request, room_id: int, form: SeriesForm) -> SeriesCreate:
