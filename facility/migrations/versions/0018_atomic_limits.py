@@ -4,7 +4,7 @@ One renter could join the same slot a hundred times (each press a row). Duplicat
 are cancelled, keeping the earliest (its place in the queue); then a partial unique index holds it.
 
 Revision ID: 0018_atomic_limits
-Revises: 0015_memo_notify
+Revises: 0017_alert_handled
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_atomic_limits"
-down_revision: str | Sequence[str] | None = "0015_memo_notify"
+down_revision: str | Sequence[str] | None = "0017_alert_handled"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
