@@ -162,6 +162,9 @@ class BrokerConnection:
         # Resubscribe on every connect: the session may be new (expired, or a fresh broker).
         topics = self.subscriptions()
         client.subscribe([(topic, 1) for topic in topics])
+        # A session kept from a build that let a device subscribe us to the whole broker.
+        groups = {"/".join(t.split("/")[:2]) + "/" for t in topics if t.startswith("$share/")}
+        client.unsubscribe([f for f in ("#", *(g + "#" for g in sorted(groups))) if f not in topics])
         client.publish(self.status_topic, b"online", qos=1, retain=True)
         log.info(
             "connected to %s:%s as %s, subscribed to %s",

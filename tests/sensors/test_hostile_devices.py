@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 import math
 import time
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlmodel import Session, select
 
+from facility.core.config import Settings
 from facility.core.db import get_engine
 from facility.sensors.broker_url import BrokerAddress, make_client
+from facility.sensors.config import SensorSettings
 from facility.sensors.ingest import Ingest, Message
 from facility.sensors.models import Alert, DeadLetter
 from facility.sensors.parsing import Parsed, Reading
@@ -25,7 +29,7 @@ from facility.sensors.store.influx import InfluxV1Store
 from gateway.connection import retire_client_id
 from gateway.runner import Gateway
 from tests.sensors.mqtt_helpers import publish_all, publisher, wait_until
-from tests.sensors.services import Mosquitto
+from tests.sensors.services import Influxd, Mosquitto
 
 # "Within 2 s" is what a healthy gateway does; the bound is ten times that so a loaded machine
 # cannot fail the test, while a stalled stream (the old behaviour) never gets there at all.
@@ -209,3 +213,43 @@ def test_a_retired_client_id_leaves_no_session_behind(mosquitto: Mosquitto) -> N
     again.disconnect()
     again.loop_stop()
     assert present == [False]
+
+
+def test_a_session_subscribed_to_the_whole_broker_is_cleaned_at_connect(
+    tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd
+) -> None:
+    """An older build left `$share/facility/#` in the gateway's persistent session: it goes at the
+    first connect, so readings are stored once, not once per subscription."""
+    address = BrokerAddress.parse(mosquitto.url)
+    old = make_client(mosquitto.url, "gw-poisoned")
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 3600
+    old.connect(address.host, address.port, clean_start=False, properties=props)
+    old.loop_start()
+    old.subscribe("$share/facility/#", qos=1)
+    time.sleep(0.5)
+    old.disconnect()
+    old.loop_stop()
+    db = f"h_{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        database_url=pg_url,
+        data_dir=tmp_path,
+        secret_key="x",
+        mqtt_url=mosquitto.url,
+        influx_url=influxd.url,
+        influx_db=db,
+    )
+    running = Gateway(settings, SensorSettings(gateway_client_id="gw-poisoned"))
+    running.start()
+    try:
+        wait_until(running.connection.connected.is_set)
+        time.sleep(0.5)  # the UNSUBSCRIBE reaches the broker
+        client = publisher(mosquitto.simulator_url)
+        campus_keeps_working(running, client, pg_url, "E-204")
+        time.sleep(1)  # a second copy, if any, would be stored by now
+        store: InfluxV1Store = running.store  # type: ignore[assignment]
+        assert store.count(["env-E-204"]) == 2
+        client.disconnect()
+    finally:
+        running.stop()
+        influxd.drop_database(db)
