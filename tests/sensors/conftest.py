@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,10 @@ def pg_url(database_urls: dict[str, str]) -> str:
     return url
 
 
-@pytest.fixture
-def gateway(tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd) -> Iterator[Gateway]:
+@contextmanager
+def running_gateway(
+    tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd, client_id: str = "gw-profiles"
+) -> Iterator[Gateway]:
     """A running gateway on the test's Mosquitto, a fresh influxd database and PostgreSQL."""
     db = f"p_{uuid.uuid4().hex[:8]}"
     settings = Settings(
@@ -37,9 +40,17 @@ def gateway(tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd)
         influx_url=influxd.url,
         influx_db=db,
     )
-    running = Gateway(settings, SensorSettings(gateway_client_id="gw-profiles"))
+    running = Gateway(settings, SensorSettings(gateway_client_id=client_id))
     running.start()
-    wait_until(running.connection.connected.is_set)
-    yield running
-    running.stop()
-    influxd.drop_database(db)
+    try:
+        wait_until(running.connection.connected.is_set)
+        yield running
+    finally:
+        running.stop()
+        influxd.drop_database(db)
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd) -> Iterator[Gateway]:
+    with running_gateway(tmp_path, pg_url, mosquitto, influxd) as running:
+        yield running

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,10 +14,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlmodel import Session, select
 
-from facility.core.config import Settings
 from facility.core.db import get_engine
 from facility.sensors.broker_url import BrokerAddress, make_client
-from facility.sensors.config import SensorSettings
 from facility.sensors.ingest import Ingest, Message
 from facility.sensors.models import Alert, DeadLetter
 from facility.sensors.parsing import Parsed, Reading
@@ -28,6 +25,7 @@ from facility.sensors.profiles.homeassistant import HomeAssistantProfile
 from facility.sensors.store.influx import InfluxV1Store
 from gateway.connection import retire_client_id
 from gateway.runner import Gateway
+from tests.sensors.conftest import running_gateway
 from tests.sensors.mqtt_helpers import publish_all, publisher, wait_until
 from tests.sensors.services import Influxd, Mosquitto
 
@@ -230,19 +228,7 @@ def test_a_session_subscribed_to_the_whole_broker_is_cleaned_at_connect(
     time.sleep(0.5)
     old.disconnect()
     old.loop_stop()
-    db = f"h_{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        database_url=pg_url,
-        data_dir=tmp_path,
-        secret_key="x",
-        mqtt_url=mosquitto.url,
-        influx_url=influxd.url,
-        influx_db=db,
-    )
-    running = Gateway(settings, SensorSettings(gateway_client_id="gw-poisoned"))
-    running.start()
-    try:
-        wait_until(running.connection.connected.is_set)
+    with running_gateway(tmp_path, pg_url, mosquitto, influxd, "gw-poisoned") as running:
         time.sleep(0.5)  # the UNSUBSCRIBE reaches the broker
         client = publisher(mosquitto.simulator_url)
         campus_keeps_working(running, client, pg_url, "E-204")
@@ -250,6 +236,3 @@ def test_a_session_subscribed_to_the_whole_broker_is_cleaned_at_connect(
         store: InfluxV1Store = running.store  # type: ignore[assignment]
         assert store.count(["env-E-204"]) == 2
         client.disconnect()
-    finally:
-        running.stop()
-        influxd.drop_database(db)
