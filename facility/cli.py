@@ -160,14 +160,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
             stop()
 
 
-def cmd_gateway(_args: argparse.Namespace) -> None:
-    from gateway.connection import AuthenticationFailed
+def cmd_gateway(args: argparse.Namespace) -> None:
+    from gateway.connection import AuthenticationFailed, retire_client_id
     from gateway.runner import run_gateway
 
     settings = _settings()
     if not settings.mqtt_url:
         print("error: set FACILITY_MQTT_URL (e.g. mqtt://facility-gateway:PW@127.0.0.1:1883)", file=sys.stderr)
         raise SystemExit(2)
+    if args.retire_client_id:
+        retire_client_id(settings.mqtt_url, args.retire_client_id)
+        print(f"retired the broker session of {args.retire_client_id}")
+        return
     try:
         run_gateway(settings)
     except AuthenticationFailed as error:
@@ -298,9 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=DEMO_PORT)
     demo.set_defaults(func=cmd_demo)
 
-    commands.add_parser("gateway", help="MQTT gateway: broker -> durable spool -> reading store").set_defaults(
-        func=cmd_gateway
+    gateway = commands.add_parser("gateway", help="MQTT gateway: broker -> durable spool -> reading store")
+    gateway.add_argument(
+        "--retire-client-id",
+        metavar="OLD",
+        help="end the broker session of an unused gateway client id, then exit",
     )
+    gateway.set_defaults(func=cmd_gateway)
 
     scheduler = commands.add_parser("scheduler", help="run scheduled jobs (exactly one acts at a time)")
     scheduler.add_argument("--once", action="store_true", help="run one tick and exit")

@@ -162,7 +162,7 @@ def restore_readings(store: InfluxV1Store, directory: Path, manifest: dict[str, 
     """Write the exported points back, policy by policy, after creating what the store needs."""
     if force and policies(store):
         drop_database(store)
-    store.ensure_database()
+    store.ensure_ready()
     have = set(policies(store))
     compared = []
     for policy, expected in manifest["readings"].get("policies", {}).items():

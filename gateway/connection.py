@@ -25,8 +25,10 @@ from gateway.spool import Incoming, Spool
 
 log = logging.getLogger(__name__)
 
-# Let the broker keep our session (and queue readings for us) through a week of downtime.
-SESSION_EXPIRY_S = 7 * 24 * 3600
+# The broker keeps our session (and queues readings for us) through a day of downtime: a restart,
+# a night's outage. A session whose client id is no longer used stays in the share group, taking
+# its share of readings, for as long: `facility gateway --retire-client-id OLD` ends it at once.
+SESSION_EXPIRY_S = 24 * 3600
 # Unacknowledged messages the broker may have in flight to us; wide enough that group commits
 # of the spool, not round trips, set the pace.
 RECEIVE_MAXIMUM = 1000
@@ -47,6 +49,29 @@ AUTH_FAILURES = {"Bad user name or password", "Not authorized", "Bad username or
 
 class AuthenticationFailed(RuntimeError):
     """The broker refused our credentials; retrying will not help."""
+
+
+def retire_client_id(url: str, client_id: str, timeout_s: float = 10.0) -> None:
+    """End the broker's persistent session of `client_id` (a gateway renamed or removed): connect
+    as it with a clean start and no session expiry, then disconnect, so its subscriptions leave
+    the share group and the broker stops queueing readings for it."""
+    address = BrokerAddress.parse(url)
+    client = make_client(url, client_id, mqtt.Client, **({} if address.protocol == "5" else {"clean_session": True}))
+    connected = threading.Event()
+    client.on_connect = lambda *_args: connected.set()
+    if address.protocol == "5":
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 0
+        client.connect(address.host, address.port, KEEPALIVE_S, clean_start=True, properties=props)
+    else:
+        client.connect(address.host, address.port, KEEPALIVE_S)
+    client.loop_start()
+    try:
+        if not connected.wait(timeout_s):
+            raise TimeoutError(f"broker at {address.host}:{address.port} did not answer in {timeout_s}s")
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
 class BrokerConnection:
@@ -137,6 +162,9 @@ class BrokerConnection:
         # Resubscribe on every connect: the session may be new (expired, or a fresh broker).
         topics = self.subscriptions()
         client.subscribe([(topic, 1) for topic in topics])
+        # A session kept from a build that let a device subscribe us to the whole broker.
+        groups = {"/".join(t.split("/")[:2]) + "/" for t in topics if t.startswith("$share/")}
+        client.unsubscribe([f for f in ("#", *(g + "#" for g in sorted(groups))) if f not in topics])
         client.publish(self.status_topic, b"online", qos=1, retain=True)
         log.info(
             "connected to %s:%s as %s, subscribed to %s",
@@ -151,6 +179,12 @@ class BrokerConnection:
         if topics and self.connected.is_set():
             self.client.subscribe([(topic, 1) for topic in topics])
             log.info("following announced topics %s", ", ".join(topics)[:300])
+
+    def unfollow(self, topics: list[str]) -> None:
+        """Unsubscribe announced topics no device needs any more (a removed discovery config)."""
+        if topics and self.connected.is_set():
+            self.client.unsubscribe(topics)
+            log.info("no longer following %s", ", ".join(topics)[:300])
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any = None

@@ -49,7 +49,14 @@ class Gateway:
         group = sensor_settings.gateway_share_group
         # Before anything opens: an unknown profile or a bad mapping file stops the start here.
         profiles = ProfileSet(
-            build_profiles(sensor_settings.device_profiles.split(","), sensor_settings.device_mapping_file or None)
+            build_profiles(
+                sensor_settings.device_profiles.split(","),
+                sensor_settings.device_mapping_file or None,
+                discovery_prefixes=[
+                    p.strip() for p in sensor_settings.discovery_topic_prefixes.split(",") if p.strip()
+                ],
+                discovery_max_devices=sensor_settings.discovery_max_devices,
+            )
         )
         self.spool = Spool(spool_path(settings.data_dir, self.client_id))
         self.store = store or open_store(settings)
@@ -65,6 +72,7 @@ class Gateway:
             on_spooled=self.writer.wake,
         )
         profiles.on_announce = lambda found: self.connection.follow(subscription_filters(found, group))
+        profiles.on_withdraw = lambda gone: self.connection.unfollow(subscription_filters(gone, group))
 
     def start(self) -> None:
         self.writer.start()

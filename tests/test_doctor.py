@@ -55,7 +55,7 @@ def smtp_port() -> Iterator[int]:
 def test_a_healthy_deployment_passes_every_check(
     db_url: str, mosquitto: Mosquitto, influx_store: InfluxV1Store, smtp_port: int, tmp_path: Path
 ) -> None:
-    influx_store.ensure_database()
+    influx_store.ensure_ready()
     with Session(get_engine(db_url)) as session:
         session.add(SchedulerState(name="outbox.send", last_run_at=utcnow() - timedelta(seconds=20)))
         session.commit()

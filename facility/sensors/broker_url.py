@@ -46,7 +46,7 @@ def make_client(url: str, client_id: str, client_class: type[mqtt.Client] = mqtt
         client = client_class(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=False,
+            clean_session=kwargs.pop("clean_session", False),
             protocol=MQTTProtocolVersion.MQTTv311,
             **kwargs,
         )

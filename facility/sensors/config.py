@@ -21,6 +21,10 @@ class SensorSettings(BaseSettings):
     device_profiles: str = "all"
     # A YAML mapping file for devices no built-in profile knows (see facility/sensors/profiles/mapping.py).
     device_mapping_file: str = ""
+    # Home Assistant discovery: announced topics must start with one of these (comma separated;
+    # empty = any concrete topic), and at most this many devices may be announced.
+    discovery_topic_prefixes: str = ""
+    discovery_max_devices: int = 1000
     gateway_client_id: str = "facility-gateway-1"
     # Gateways sharing this group split the load ($share/<group>/<filter>); empty = subscribe alone.
     gateway_share_group: str = "facility"

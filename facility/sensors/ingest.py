@@ -2,9 +2,11 @@
 
 The gateway keeps the broker, the spool and the retry loop; everything after the spool happens
 here, in this order: the profiles parse each message (unreadable ones become dead letters), the
-readings go to the store, then one transaction updates the device registry, runs the alert rules
-and records the dead letters. A batch may be retried whole: the store overwrites the same points
-(same series and timestamp) and the transaction either happened or did not.
+readings go to the store (points it refuses are isolated by halving the batch and become dead
+letters with the store's reason, the rest is written), then one transaction updates the device
+registry, runs the alert rules and records the dead letters. A batch may be retried whole: the
+store overwrites the same points (same series and timestamp) and the transaction either happened
+or did not.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from facility.sensors import service
 from facility.sensors.parsing import Reading, StatusUpdate
 from facility.sensors.profiles import ProfileSet, Subscription
 from facility.sensors.service import DeadLetterIn
-from facility.sensors.store import ReadingStore
+from facility.sensors.store import ReadingStore, StoreRejected
 
 
 class Message(NamedTuple):
@@ -37,6 +39,8 @@ class Batch:
     readings: list[Reading] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     dead: list[DeadLetterIn] = field(default_factory=list)
+    # Per parsed message, where its readings end in `readings`: a refused point is traced to it.
+    ends: list[int] = field(default_factory=list)
 
 
 class Ingest:
@@ -56,6 +60,7 @@ class Ingest:
         for message in messages:
             outcome = self.profiles.parse(message.topic, message.payload, message.received_at)
             batch.readings.extend(outcome.readings)
+            batch.ends.append(len(batch.readings))
             if outcome.status is not None:
                 batch.statuses.append(outcome.status)
             for rejection in outcome.rejections:
@@ -81,8 +86,42 @@ class Ingest:
         """The first half of `write`: parse and write the readings to the store (raises to retry).
         The gateway stores the next batch while `record` of this one runs."""
         batch = self.parse(messages)
-        self.store.write(batch.readings)
+        try:
+            self.store.write(batch.readings)
+        except StoreRejected:
+            self._write_isolating(messages, batch)
         return batch
+
+    def _write_isolating(self, messages: Sequence[Message], batch: Batch) -> None:
+        """Halve the refused batch until each refusal is one message's: that message becomes a
+        dead letter with the store's reason, every other reading is written (StoreUnavailable
+        still propagates: a store that went down meanwhile is retried whole)."""
+        kept: list[Reading] = []
+
+        def write(first: int, last: int) -> None:  # messages[first:last]
+            readings = batch.readings[batch.ends[first - 1] if first else 0 : batch.ends[last - 1]]
+            if not readings:
+                return
+            try:
+                self.store.write(readings)
+            except StoreRejected as error:
+                if last - first > 1:
+                    middle = (first + last) // 2
+                    write(first, middle)
+                    write(middle, last)
+                    return
+                message = messages[first]
+                profile = self.profiles.profile_of(message.topic)
+                batch.dead.append(
+                    DeadLetterIn(
+                        message.topic, message.payload, "store_rejected", str(error)[:200], message.received_at, profile
+                    )
+                )
+                return
+            kept.extend(readings)
+
+        write(0, len(messages))
+        batch.readings = kept
 
     def record(self, batch: Batch) -> None:
         """The second half of `write`, after the store has the readings: registry, alerts and

@@ -68,6 +68,8 @@ class Parsed(NamedTuple):
     rejections: Sequence[Rejection] = ()
     # Topics a device announced (Home Assistant discovery) that are to be followed from now on.
     subscribe: Sequence[str] = ()
+    # Topics no announcement needs any more (a config removed or replaced): to be unsubscribed.
+    unsubscribe: Sequence[str] = ()
 
 
 @lru_cache(maxsize=8192)

@@ -3,9 +3,12 @@ against every room's code and names (a Zigbee friendly name `E-101 air` suggests
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from itertools import chain
 
 from sqlmodel import Session
 
@@ -40,37 +43,91 @@ def device_texts(device: Device) -> list[str]:
     return [t for t in dict.fromkeys(normalise(x) for x in texts) if t]
 
 
-def _score(room_text: str, texts: Sequence[str]) -> float:
-    best = 0.0
-    for text in texts:
-        if room_text == text:
-            return 1.0
-        if room_text in text:
-            # Inside the device's id: the longer the room's part of it, the surer (E-101 over E-1).
-            best = max(best, 0.7 + 0.3 * len(room_text) / len(text))
-            continue
-        matcher = SequenceMatcher(None, room_text, text)
-        if matcher.real_quick_ratio() > MIN_SCORE and matcher.quick_ratio() > MIN_SCORE:
-            best = max(best, 0.8 * matcher.ratio())
-    return best
+# Longest room text looked for inside a device's texts (room codes and names are short).
+MAX_ROOM_TEXT = 40
+# A fuzzy match is tried only against room texts sharing this share of their bigrams with the
+# device's text: SequenceMatcher is the cost, so it never runs over every room.
+MIN_SHARED_BIGRAMS = 0.5
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+class RoomIndex:
+    """Every room's normalised code and names, indexed once: by the text itself (exact and
+    contained matches are dictionary lookups of a device text's substrings) and by bigram (the
+    few rooms worth a fuzzy comparison)."""
+
+    def __init__(self, rooms: Sequence[RoomTexts]) -> None:
+        self.entries: list[tuple[str, str, int]] = []  # normalised, as written, room's position
+        self.by_text: dict[str, list[int]] = {}
+        self.by_bigram: dict[str, list[int]] = {}
+        self.bigram_counts: list[int] = []
+        for position, texts in enumerate(rooms):
+            for written in texts:
+                text = normalise(written)
+                if len(text) < MIN_ROOM_TEXT:
+                    continue
+                index = len(self.entries)
+                self.entries.append((text, written, position))
+                self.bigram_counts.append(len(_bigrams(text)))
+                self.by_text.setdefault(text, []).append(index)
+                for bigram in _bigrams(text):
+                    self.by_bigram.setdefault(bigram, []).append(index)
+        self.longest = min(MAX_ROOM_TEXT, max((len(t) for t in self.by_text), default=0))
+
+    def scores(self, texts: Sequence[str]) -> dict[int, float]:
+        """Entry -> score against the device's texts: 1 equal, 0.7-1 contained (the longer the
+        room's part, the surer: E-101 over E-1), else 0.8 x SequenceMatcher's ratio."""
+        best: dict[int, float] = {}
+        for text in texts:
+            for start in range(len(text)):
+                for end in range(start + MIN_ROOM_TEXT, min(len(text), start + self.longest) + 1):
+                    for index in self.by_text.get(text[start:end], ()):
+                        score = 1.0 if end - start == len(text) else 0.7 + 0.3 * (end - start) / len(text)
+                        best[index] = max(best.get(index, 0.0), score)
+            bigrams = _bigrams(text)
+            shared = Counter(chain.from_iterable(self.by_bigram.get(bigram, ()) for bigram in bigrams))
+            for index, count in shared.items():
+                if index in best or count < MIN_SHARED_BIGRAMS * min(len(bigrams), self.bigram_counts[index]):
+                    continue
+                room_text = self.entries[index][0]
+                matcher = SequenceMatcher(None, room_text, text)
+                if matcher.real_quick_ratio() > MIN_SCORE and matcher.quick_ratio() > MIN_SCORE:
+                    best[index] = max(best.get(index, 0.0), 0.8 * matcher.ratio())
+        return best
+
+    def rank(self, device: Device, rooms: Sequence[Room], limit: int = 3) -> list[Suggestion]:
+        """The rooms (those the index was built from, in order) whose code or name best match
+        the device, best first."""
+        per_room: dict[int, Suggestion] = {}
+        for index, score in self.scores(device_texts(device)).items():
+            _, written, position = self.entries[index]
+            current = per_room.get(position)
+            if score >= MIN_SCORE and (current is None or (score, written) > (current.score, current.matched)):
+                per_room[position] = Suggestion(rooms[position], round(score, 2), written)
+        return sorted(per_room.values(), key=lambda s: (-s.score, s.room.code))[:limit]
+
+
+RoomTexts = tuple[str, str, str]  # code, English name, Korean name
+# The index of the rooms as last seen: rebuilt only when a room, its code or a name changed.
+_indexed: tuple[tuple[RoomTexts, ...], RoomIndex] | None = None
+_index_lock = threading.Lock()
+
+
+def room_index(rooms: Sequence[Room]) -> RoomIndex:
+    global _indexed
+    texts = tuple((room.code, room.name_en, room.name_ko) for room in rooms)
+    with _index_lock:
+        if _indexed is None or _indexed[0] != texts:
+            _indexed = (texts, RoomIndex(texts))
+        return _indexed[1]
 
 
 def rank_rooms(device: Device, rooms: Sequence[Room], limit: int = 3) -> list[Suggestion]:
     """The rooms whose code or name best match the device, best first."""
-    texts = device_texts(device)
-    found = []
-    for room in rooms:
-        scored = [
-            (_score(normalise(text), texts), text)
-            for text in (room.code, room.name_en, room.name_ko)
-            if len(normalise(text)) >= MIN_ROOM_TEXT
-        ]
-        if scored:
-            score, matched = max(scored)
-            if score >= MIN_SCORE:
-                found.append(Suggestion(room, round(score, 2), matched))
-    found.sort(key=lambda s: (-s.score, s.room.code))
-    return found[:limit]
+    return room_index(rooms).rank(device, rooms, limit)
 
 
 def suggest_rooms(session: Session, actor: User, device_id: int, limit: int = 3) -> list[Suggestion]:
@@ -83,5 +140,6 @@ def suggest_rooms(session: Session, actor: User, device_id: int, limit: int = 3)
 
 
 def suggestions_for(devices: Sequence[Device], rooms: Sequence[Room]) -> dict[int, list[Suggestion]]:
-    """Each unassigned device's suggestions, for the placement page."""
-    return {d.id: rank_rooms(d, rooms) for d in devices if d.id is not None and d.room_id is None}
+    """Suggestions of the unassigned devices shown (one page of them), for the placement page."""
+    index = room_index(rooms)
+    return {d.id: index.rank(d, rooms) for d in devices if d.id is not None and d.room_id is None}

@@ -157,12 +157,19 @@ def record_dead_letters(session: Session, letters: Sequence[DeadLetterIn], gatew
 # --- devices ------------------------------------------------------------------------------------
 
 
-def list_devices(session: Session, actor: User, *, unassigned: bool | None = None) -> list[Device]:
+def list_devices(
+    session: Session, actor: User, *, unassigned: bool | None = None, offset: int = 0, limit: int | None = None
+) -> list[Device]:
     ensure_role(actor, *STAFF_ROLES)
     query = select(Device).order_by(col(Device.room_id).is_not(None), Device.code)
     if unassigned is not None:
         query = query.where(col(Device.room_id).is_(None) if unassigned else col(Device.room_id).is_not(None))
-    return list(session.exec(query).all())
+    return list(session.exec(query.offset(offset).limit(limit)).all())
+
+
+def count_unassigned_devices(session: Session, actor: User) -> int:
+    ensure_role(actor, *STAFF_ROLES)
+    return session.exec(select(func.count()).select_from(Device).where(col(Device.room_id).is_(None))).one()
 
 
 def place_device(session: Session, actor: User, device_id: int, room_id: int | None) -> Device:

@@ -128,13 +128,26 @@ def room_page(
     return render(request, "sensors/room.html", context, block="charts")
 
 
-def _devices_context(session: DbSession, user: CurrentUser) -> dict[str, object]:
-    devices = service.list_devices(session, user)
+# Unassigned devices per page: a flood of discovered devices is paged, and rooms are suggested
+# only for the page shown.
+DEVICES_PER_PAGE = 25
+
+
+def _devices_context(session: DbSession, user: CurrentUser, page: int = 1) -> dict[str, object]:
+    total = service.count_unassigned_devices(session, user)
+    pages = max(1, -(-total // DEVICES_PER_PAGE))
+    page = min(max(1, page), pages)
+    unassigned = service.list_devices(
+        session, user, unassigned=True, offset=(page - 1) * DEVICES_PER_PAGE, limit=DEVICES_PER_PAGE
+    )
     rooms = rooms_service.all_rooms(session)
     return {
-        "unassigned": [d for d in devices if d.room_id is None],
-        "suggestions": placement.suggestions_for(devices, rooms),
-        "placed": [d for d in devices if d.room_id is not None],
+        "unassigned": unassigned,
+        "unassigned_total": total,
+        "page": page,
+        "pages": pages,
+        "suggestions": placement.suggestions_for(unassigned, rooms),
+        "placed": service.list_devices(session, user, unassigned=False),
         "rooms": rooms,
         "room_by_id": {r.id: r for r in rooms},
         "can_place": user.role in {r.value for r in MANAGING_ROLES},
@@ -143,8 +156,9 @@ def _devices_context(session: DbSession, user: CurrentUser) -> dict[str, object]
 
 
 @router.get("/sensors/devices")
-def devices_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
-    return render(request, "sensors/devices.html", _devices_context(session, user), block="devices")
+def devices_page(request: Request, session: DbSession, user: CurrentUser, page: int = 1) -> Response:
+    page = page if 0 < page < 1_000_000 else 1
+    return render(request, "sensors/devices.html", _devices_context(session, user, page), block="devices")
 
 
 @router.post("/sensors/devices/{device_id}/place")

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
 
+from facility.core.config import Settings
 from facility.core.db import get_engine
+from facility.sensors.config import SensorSettings
+from gateway.runner import Gateway
 from tests.conftest import clean_database
+from tests.sensors.mqtt_helpers import wait_until
+from tests.sensors.services import Influxd, Mosquitto
 
 
 @pytest.fixture
@@ -14,3 +24,33 @@ def pg_url(database_urls: dict[str, str]) -> str:
     url = database_urls["postgresql"]
     clean_database(get_engine(url))
     return url
+
+
+@contextmanager
+def running_gateway(
+    tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd, client_id: str = "gw-profiles"
+) -> Iterator[Gateway]:
+    """A running gateway on the test's Mosquitto, a fresh influxd database and PostgreSQL."""
+    db = f"p_{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        database_url=pg_url,
+        data_dir=tmp_path,
+        secret_key="x",
+        mqtt_url=mosquitto.url,
+        influx_url=influxd.url,
+        influx_db=db,
+    )
+    running = Gateway(settings, SensorSettings(gateway_client_id=client_id))
+    running.start()
+    try:
+        wait_until(running.connection.connected.is_set)
+        yield running
+    finally:
+        running.stop()
+        influxd.drop_database(db)
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd) -> Iterator[Gateway]:
+    with running_gateway(tmp_path, pg_url, mosquitto, influxd) as running:
+        yield running

@@ -4,41 +4,15 @@ availability/LWT, unreadable messages are dead letters while the flow goes on.""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlmodel import Session, select
 
-from facility.core.config import Settings
 from facility.core.db import get_engine
-from facility.sensors.config import SensorSettings
 from facility.sensors.models import DeadLetter, Device
 from facility.sensors.store.influx import InfluxV1Store
 from gateway.runner import Gateway
 from tests.sensors import payloads as p
 from tests.sensors.mqtt_helpers import publish_all, publisher, wait_until
-from tests.sensors.services import Influxd, Mosquitto
-
-
-@pytest.fixture
-def gateway(tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd) -> Iterator[Gateway]:
-    db = f"p_{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        database_url=pg_url,
-        data_dir=tmp_path,
-        secret_key="x",
-        mqtt_url=mosquitto.url,
-        influx_url=influxd.url,
-        influx_db=db,
-    )
-    running = Gateway(settings, SensorSettings(gateway_client_id="gw-profiles"))
-    running.start()
-    wait_until(running.connection.connected.is_set)
-    yield running
-    running.stop()
-    influxd.drop_database(db)
+from tests.sensors.services import Mosquitto
 
 
 def encoded(messages: list[tuple[str, str]]) -> list[tuple[str, bytes]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from facility.core.db import get_engine
 from facility.sensors.parsing import Reading
-from facility.sensors.store import StoreUnavailable
+from facility.sensors.store import StoreRejected, StoreUnavailable
 from facility.sensors.store.base import ReadingStore
 from facility.sensors.store.influx import InfluxV1Store, to_line
 from facility.sensors.store.sql import SqlStore
@@ -189,3 +190,27 @@ def test_influx_v2_write_is_retried_until_the_server_is_back(victoria: VictoriaM
     store.write(batch)  # a retried batch overwrites the same points
     store.close()
     assert sorted(value for _, _, value in victoria.points(device="d1")) == [400.0 + i for i in range(10)]
+
+
+def test_a_fresh_influxdb_is_bootstrapped_by_its_first_writer(influxd: Influxd) -> None:
+    """`facility demo-data` on a fresh server: it reads (is the history there?), then writes."""
+    name = f"fresh_{uuid.uuid4().hex[:8]}"
+    store = InfluxV1Store(influxd.url, name, retention_days=7, rollup_days=30)
+    try:
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        assert store.series(["env-1"], "temperature", now - timedelta(days=1), now, None) == []
+        assert store.latest(["env-1"]) == [] and store.count() == 0
+        store.write_history([reading("env-1", "temperature", 21.0, now - timedelta(hours=h)) for h in range(3)])
+        assert store.count() == 3
+        store.ensure_ready()  # idempotent
+    finally:
+        store.close()
+        influxd.drop_database(name)
+
+
+def test_line_protocol_refuses_what_it_cannot_carry() -> None:
+    ts = datetime(2026, 3, 2, tzinfo=UTC)
+    for device in ("a\nforged", "a\\", "tab\there"):
+        with pytest.raises(StoreRejected):
+            to_line(reading(device, "co2", 1.0, ts))
+    assert "device=a\\ b\\,c\\=d\\e,metric=co2" in to_line(reading("a b,c=d\\e", "co2", 1.0, ts))

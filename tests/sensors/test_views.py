@@ -11,6 +11,7 @@ from sqlmodel import Session
 from facility.core.db import utcnow
 from facility.core.models import Role
 from facility.sensors.models import DeadLetter, Device
+from facility.sensors.views import DEVICES_PER_PAGE
 from tests.factories import browser_login, csrf_from, make_room, make_user
 from tests.sensors.factories import make_alert, make_device, write_readings
 
@@ -68,6 +69,25 @@ def test_manager_places_device_with_the_form(client: TestClient, session: Sessio
     assert response.status_code == 303
     session.refresh(device)
     assert session.get(Device, device.id).room_id == room.id  # type: ignore[union-attr]
+
+
+def test_a_flood_of_unassigned_devices_is_paged_with_suggestions_for_the_page_shown(
+    client: TestClient, session: Session
+) -> None:
+    room = make_room(session, code="F-101")
+    session.add_all(
+        Device(code=f"homeassistant:flood-{n:03d}", reported_building="", reported_room="F-101", metrics="temperature")
+        for n in range(DEVICES_PER_PAGE + 5)
+    )
+    session.commit()
+    browser_login(client, make_user(session, role=Role.manager))
+    first = client.get("/sensors/devices").text
+    assert first.count('data-device="homeassistant:flood-') == DEVICES_PER_PAGE
+    assert f"({DEVICES_PER_PAGE + 5})" in first and 'data-testid="next-page"' in first
+    assert first.count(f'<option value="{room.id}" selected>') == DEVICES_PER_PAGE  # suggested on this page
+    second = client.get("/sensors/devices?page=2").text
+    assert second.count('data-device="homeassistant:flood-') == 5 and "flood-029" in second
+    assert client.get("/sensors/devices?page=-3").status_code == 200
 
 
 def test_dead_letter_page_filters_by_reason(client: TestClient, session: Session) -> None:

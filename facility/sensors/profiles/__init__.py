@@ -23,7 +23,7 @@ from facility.sensors.profiles.base import (
 )
 from facility.sensors.profiles.chirpstack import ChirpStackProfile
 from facility.sensors.profiles.facility import FacilityProfile
-from facility.sensors.profiles.homeassistant import HomeAssistantProfile
+from facility.sensors.profiles.homeassistant import MAX_DISCOVERED_DEVICES, HomeAssistantProfile
 from facility.sensors.profiles.mapping import MappingProfile, load_mapping
 from facility.sensors.profiles.shelly import ShellyProfile
 from facility.sensors.profiles.tasmota import TasmotaProfile
@@ -50,8 +50,15 @@ class UnknownProfile(ProfileConfigError):
     """FACILITY_DEVICE_PROFILES names a profile that does not exist."""
 
 
-def build_profiles(names: Sequence[str], mapping_file: str | None = None) -> list[Profile]:
-    """The profiles named (built-in names, `esphome`, `all`), plus the mapping file's if set."""
+def build_profiles(
+    names: Sequence[str],
+    mapping_file: str | None = None,
+    *,
+    discovery_prefixes: Sequence[str] = (),
+    discovery_max_devices: int = MAX_DISCOVERED_DEVICES,
+) -> list[Profile]:
+    """The profiles named (built-in names, `esphome`, `all`), plus the mapping file's if set;
+    discovery follows only topics under `discovery_prefixes` (any concrete topic if empty)."""
     wanted = {ALIASES.get(n.strip().lower(), n.strip().lower()) for n in names if n.strip()} or {"all"}
     unknown = wanted - set(BUILT_IN) - {"all"}
     if unknown:
@@ -65,7 +72,7 @@ def build_profiles(names: Sequence[str], mapping_file: str | None = None) -> lis
         "zigbee2mqtt": Zigbee2MqttProfile,
         "tasmota": TasmotaProfile,
         "shelly": ShellyProfile,
-        "homeassistant": HomeAssistantProfile,
+        "homeassistant": lambda: HomeAssistantProfile(discovery_prefixes, discovery_max_devices),
         "chirpstack": ChirpStackProfile,
         "ttn": TtnProfile,
     }
@@ -86,6 +93,8 @@ class ProfileSet:
         # Called with the topics a device announced, so the gateway subscribes to them at once
         # (even when the batch that announced them is retried).
         self.on_announce: OnAnnounce = lambda subscriptions: None
+        # Called with announced topics no device needs any more, to unsubscribe them.
+        self.on_withdraw: OnAnnounce = lambda subscriptions: None
         self._by_first: dict[str, list[tuple[TopicFilter, Profile]]] = {}
         self._wildcard: list[tuple[TopicFilter, Profile]] = []
         for profile in self.profiles:
@@ -147,6 +156,8 @@ class ProfileSet:
             return Outcome(profile.name, rejections=(Rejection("internal_error", repr(error)[:200]),))
         if parsed.subscribe:
             self._announce(parsed.subscribe, profile)
+        if parsed.unsubscribe:
+            self._withdraw(parsed.unsubscribe, profile)
         return Outcome(profile.name, parsed.readings, parsed.status, parsed.rejections)
 
     def _announce(self, topics: Sequence[str], profile: Profile) -> None:
@@ -160,3 +171,11 @@ class ProfileSet:
             new.append(Subscription(topic))
         if new:
             self.on_announce(new)
+
+    def _withdraw(self, topics: Sequence[str], profile: Profile) -> None:
+        with self._lock:
+            gone = [t for t in topics if self._announced.get(t) is profile]
+            for topic in gone:
+                del self._announced[topic]
+        if gone:
+            self.on_withdraw([Subscription(topic) for topic in gone])

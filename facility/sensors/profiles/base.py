@@ -76,7 +76,12 @@ def iso_time(raw: Any, received_at: datetime) -> datetime:
 
 
 def device_code(profile: str, own_id: str) -> str:
-    return f"{profile}:{own_id}"[:CODE_MAX]
+    """`<profile>:<own id>`, bounded; an id with control characters (a newline would end a
+    line-protocol point and start a forged one) or a trailing backslash is refused here."""
+    code = f"{profile}:{own_id}"[:CODE_MAX]
+    if not code.isprintable() or code.endswith("\\"):
+        raise Rejection("bad_device", repr(own_id)[:80])
+    return code
 
 
 def load_json(payload: bytes) -> Any:

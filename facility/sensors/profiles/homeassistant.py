@@ -3,7 +3,9 @@
 `homeassistant/<component>/[<node_id>/]<object_id>/config` announces an entity: its
 `state_topic`, `device_class`, `unit_of_measurement`, `value_template` and availability, in full
 or abbreviated keys (`stat_t`, `dev_cla`, `unit_of_meas`, `val_tpl`, `avty_t`, `~`). The announced
-topics are then followed; `value_template` is compiled once and rendered in Jinja2's sandbox.
+topics are then followed; `value_template` is compiled once and rendered in Jinja2's sandbox on
+a budget (profiles/templates.py): a config whose template runs over it is a dead letter naming
+the config, and its entity is dropped until the device announces a new config.
 Entities live in memory: discovery configs are retained, so the broker sends them again on every
 subscribe, and every gateway of a share group subscribes to them unshared.
 """
@@ -12,18 +14,23 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from jinja2 import TemplateError, Undefined
-from jinja2.sandbox import SandboxedEnvironment
 
 from facility.sensors.parsing import Parsed, Rejection, decode_payload
 from facility.sensors.profiles.base import Field, Subscription, device_code, merged, readings_from, status
+from facility.sensors.profiles.templates import BudgetedEnvironment, TemplateBudgetExceeded
 
 PREFIX = "homeassistant"
+# Devices one gateway follows through discovery unless FACILITY_DISCOVERY_MAX_DEVICES says
+# otherwise: a campus has hundreds; a flood of announcements beyond it is dead letters.
+MAX_DISCOVERED_DEVICES = 1000
+# An announced topic longer than this is no device's state topic.
+MAX_TOPIC = 256
 SENSOR_CLASSES = {
     "temperature": "temperature",
     "humidity": "humidity",
@@ -95,6 +102,7 @@ def _is_defined(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Entity:
+    config: str  # the discovery topic that announced it
     device: str
     field: Field
     template: Any  # a compiled jinja2 Template, or None for the raw payload
@@ -104,6 +112,7 @@ class Entity:
 
 @dataclass(frozen=True)
 class Availability:
+    config: str
     device: str
     available: str
     not_available: str
@@ -117,8 +126,10 @@ class HomeAssistantProfile:
         Subscription(f"{PREFIX}/+/+/+/config", shared=False),
     )
 
-    def __init__(self) -> None:
-        self._env = SandboxedEnvironment(autoescape=False)
+    def __init__(self, prefixes: Sequence[str] = (), max_devices: int = MAX_DISCOVERED_DEVICES) -> None:
+        self.prefixes = tuple(prefixes)
+        self.max_devices = max_devices
+        self._env = BudgetedEnvironment()
         self._env.filters["is_defined"] = _is_defined
         self._states: dict[str, dict[str, Entity]] = {}  # state topic -> config topic -> entity
         self._availability: dict[str, dict[str, Availability]] = {}
@@ -127,10 +138,10 @@ class HomeAssistantProfile:
         if levels[0] == PREFIX and levels[-1] == "config" and len(levels) in (4, 5):
             return self._discover(topic, levels, payload)
         parsed = merged(
-            [self._reading(entity, payload, received_at) for entity in self._states.get(topic, {}).values()]
+            [self._reading(entity, payload, received_at) for entity in list(self._states.get(topic, {}).values())]
         )
-        for availability in self._availability.get(topic, {}).values():
-            text = self._render(availability.template, payload)
+        for availability in list(self._availability.get(topic, {}).values()):
+            text = self._render(availability.template, payload, availability.config)
             if text == availability.available:
                 return status(availability.device, True, received_at, self.name)
             if text == availability.not_available:
@@ -140,10 +151,34 @@ class HomeAssistantProfile:
 
     # --- discovery ---------------------------------------------------------------------------
 
-    def _forget(self, config_topic: str) -> None:
-        for table in (self._states, self._availability):
-            for entries in table.values():
-                entries.pop(config_topic, None)  # type: ignore[arg-type]
+    def _forget(self, config_topic: str) -> list[str]:
+        """Drop the config's entities; returns the topics no other config follows any more."""
+        unused = []
+        tables: tuple[dict[str, dict[str, Any]], ...] = (self._states, self._availability)
+        for table in tables:
+            for followed, entries in list(table.items()):
+                if entries.pop(config_topic, None) is not None and not entries:
+                    del table[followed]
+                    unused.append(followed)
+        return [t for t in unused if t not in self._states and t not in self._availability]
+
+    def _check_topic(self, topic: str) -> str:
+        """A concrete topic (no wildcard, no `$` system topic) under a configured prefix: a device
+        may point us at its own topics, never at the broker's or another application's."""
+        if (
+            not topic
+            or len(topic) > MAX_TOPIC
+            or "#" in topic
+            or "+" in topic
+            or topic.startswith("$")
+            or not topic.isprintable()
+            or (self.prefixes and not topic.startswith(self.prefixes))
+        ):
+            raise Rejection("bad_topic", f"announced topic not allowed: {topic[:100]!r}")
+        return topic
+
+    def _devices(self) -> set[str]:
+        return {e.device for entries in self._states.values() for e in entries.values()}
 
     def _compile(self, source: Any) -> Any:
         if not source:
@@ -154,9 +189,9 @@ class HomeAssistantProfile:
             raise Rejection("bad_template", str(error)[:200]) from None
 
     def _discover(self, topic: str, levels: list[str], payload: bytes) -> Parsed:
-        self._forget(topic)
+        dropped = self._forget(topic)
         if not payload:
-            return Parsed()  # an empty config removes the entity
+            return Parsed(unsubscribe=dropped)  # an empty config removes the entity
         try:
             raw = json.loads(decode_payload(payload))
         except ValueError:
@@ -170,13 +205,17 @@ class HomeAssistantProfile:
         )
         state_topic = config.get("state_topic")
         if component not in ("sensor", "binary_sensor") or metric is None or not isinstance(state_topic, str):
-            return Parsed()  # an entity we do not measure: switches, buttons, diagnostics
+            return Parsed(unsubscribe=dropped)  # an entity we do not measure: switches, buttons, diagnostics
+        self._check_topic(state_topic)
         device_info = config["device"] if isinstance(config.get("device"), dict) else {}
         identifiers = device_info.get("identifiers")
         first_id = identifiers[0] if isinstance(identifiers, list) and identifiers else identifiers
         device = device_code(self.name, str(node or first_id or levels[-2]))
+        if device not in self._devices() and len(self._devices()) >= self.max_devices:
+            raise Rejection("too_many_devices", f"{topic[:100]}: more than {self.max_devices} discovered devices")
         binary = component == "binary_sensor"
         entity = Entity(
+            topic,
             device,
             Field(metric, unit=None if binary else config.get("unit_of_measurement")),
             self._compile(config.get("value_template")),
@@ -187,9 +226,10 @@ class HomeAssistantProfile:
         follow = [state_topic]
         for item in self._availability_of(config):
             avail_topic, availability = item
-            self._availability.setdefault(avail_topic, {})[topic] = Availability(device, *availability)
+            self._check_topic(avail_topic)
+            self._availability.setdefault(avail_topic, {})[topic] = Availability(topic, device, *availability)
             follow.append(avail_topic)
-        return Parsed(subscribe=follow)
+        return Parsed(subscribe=follow, unsubscribe=[t for t in dropped if t not in follow])
 
     def _availability_of(self, config: Mapping[str, Any]) -> list[tuple[str, tuple[str, str, Any]]]:
         default = (str(config.get("payload_available", "online")), str(config.get("payload_not_available", "offline")))
@@ -212,7 +252,7 @@ class HomeAssistantProfile:
 
     # --- states ------------------------------------------------------------------------------
 
-    def _render(self, template: Any, payload: bytes) -> str:
+    def _render(self, template: Any, payload: bytes, config: str) -> str:
         text = decode_payload(payload)
         if template is None:
             return text
@@ -221,13 +261,16 @@ class HomeAssistantProfile:
         except ValueError:
             value_json = None
         try:
-            return str(template.render(value=text, value_json=value_json)).strip()
+            return self._env.render(template, value=text, value_json=value_json).strip()
+        except TemplateBudgetExceeded as error:
+            self._forget(config)  # one dead letter, not one per state message
+            raise Rejection("template_budget", f"{config}: {error}"[:200]) from None
         except Exception as error:  # noqa: BLE001 - a template failing on one payload is that payload's fault
             raise Rejection("bad_template", f"{type(error).__name__}: {str(error)[:160]}") from None
 
     def _reading(self, entity: Entity, payload: bytes, received_at: datetime) -> Parsed:
         try:
-            text = self._render(entity.template, payload)
+            text = self._render(entity.template, payload, entity.config)
         except Rejection as rejection:
             return Parsed(rejections=[rejection])
         value: Any = text

@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 from facility.core.config import Settings
 from facility.core.db import engine_for
 from facility.sensors.config import get_sensor_settings
-from facility.sensors.store.base import Latest, Point, ReadingStore, StoreUnavailable
+from facility.sensors.store.base import Latest, Point, ReadingStore, StoreRejected, StoreUnavailable
 
-__all__ = ["Latest", "Point", "ReadingStore", "StoreUnavailable", "open_store"]
+__all__ = ["Latest", "Point", "ReadingStore", "StoreRejected", "StoreUnavailable", "open_store"]
 
 
 def open_store(settings: Settings) -> ReadingStore:

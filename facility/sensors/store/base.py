@@ -16,6 +16,11 @@ class StoreUnavailable(Exception):
     """The store cannot take the write now; the caller keeps the points and retries."""
 
 
+class StoreRejected(Exception):
+    """The store refused points of the write for what they are (HTTP 4xx, a partial write):
+    retrying the same points fails the same way, so the caller isolates and dead-letters them."""
+
+
 @dataclass(frozen=True)
 class Point:
     ts: datetime
@@ -31,8 +36,13 @@ class Latest:
 
 
 class ReadingStore(Protocol):
+    def ensure_ready(self) -> None:
+        """Create or verify what writes need (database, retention policies, bucket); idempotent.
+        Every writer calls it through its first write; raises StoreUnavailable if it cannot."""
+
     def write(self, readings: Sequence[Reading]) -> None:
-        """Store every reading or raise StoreUnavailable; the same series and ts overwrite."""
+        """Store every reading, or raise StoreUnavailable (retry all) or StoreRejected (some points
+        are bad: split the batch to find them); the same series and ts overwrite."""
 
     def write_history(self, readings: Sequence[Reading]) -> None:
         """Store past points on the hour (hourly or coarser means: a demo's or an import's history)

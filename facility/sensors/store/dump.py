@@ -6,7 +6,7 @@ backup runs. The HTTP API is what the app already reaches: per retention policy,
 `SELECT * FROM "db"."policy"./.*/ GROUP BY *` streamed with `chunked=true` yields every point with
 its tags, and `/write?rp=policy` takes the same lines back. JSON cannot tell 1 from 1.0, so each
 field's type comes from `SHOW FIELD KEYS`. Policies and the rollup's continuous query are not
-copied: the store creates them itself (`InfluxV1Store.ensure_database`) before the points go in.
+copied: the store creates them itself (`InfluxV1Store.ensure_ready`) before the points go in.
 """
 
 from __future__ import annotations

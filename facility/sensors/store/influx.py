@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from facility.sensors.parsing import Reading
-from facility.sensors.store.base import MEASUREMENT, Latest, Point, StoreUnavailable
+from facility.sensors.store.base import MEASUREMENT, Latest, Point, StoreRejected, StoreUnavailable
 
 log = logging.getLogger(__name__)
 # A write of a few thousand points takes milliseconds; longer means the server is in trouble.
@@ -38,13 +38,26 @@ _SERIES: dict[tuple[str, str, str, str], str] = {}
 SERIES_CACHE_MAX = 100_000
 
 
+# HTTP answers that refuse the points themselves (bad syntax, partial write, too large), as
+# opposed to the server, the database or the credentials being unavailable.
+REJECTING_STATUS = frozenset({400, 413, 422})
+
+
+def tag_value(text: str) -> str:
+    """A tag value escaped for line protocol; raises StoreRejected for what it cannot carry:
+    control characters (a newline ends the point) and a trailing backslash (escapes the comma)."""
+    if not text.isprintable() or text.endswith("\\"):
+        raise StoreRejected(f"tag value not allowed in line protocol: {text[:80]!r}")
+    return text.translate(_ESCAPE)
+
+
 def _series(building: str, device: str, metric: str, room: str) -> str:
     key = (building, device, metric, room)
     series = _SERIES.get(key)
     if series is None:
         # Line protocol has no empty tag values: a profile's device without a reported place has none.
         tags = ",".join(
-            f"{name}={value.translate(_ESCAPE)}"
+            f"{name}={tag_value(value)}"
             for name, value in (("building", building), ("device", device), ("metric", metric), ("room", room))
             if value
         )
@@ -104,6 +117,8 @@ class InfluxQLReader:
             raise StoreUnavailable(f"InfluxDB query HTTP {response.status_code}: {response.text[:200]}")
         results = response.json().get("results", [{}])
         if results and "error" in results[0]:
+            if str(results[0]["error"]).startswith("database not found") and not q.startswith("CREATE"):
+                return []  # nothing was written yet: the first writer creates it (ensure_ready)
             raise StoreUnavailable(f"InfluxDB: {results[0]['error']}")
         return list(results[0].get("series", [])) if results else []
 
@@ -186,7 +201,7 @@ class InfluxV1Store(InfluxQLReader):
         self.rollup_days = rollup_days
         self._ready = False
 
-    def ensure_database(self) -> None:
+    def ensure_ready(self) -> None:
         """Create the database, its retention policies and the rollup query (idempotent)."""
         db = self.database
         self.query(f'CREATE DATABASE "{db}"', method="POST")
@@ -244,7 +259,7 @@ class InfluxV1Store(InfluxQLReader):
         if not readings:
             return
         if not self._ready:
-            self.ensure_database()
+            self.ensure_ready()
         self._post(readings)
 
     def write_history(self, readings: Sequence[Reading]) -> None:
@@ -253,7 +268,7 @@ class InfluxV1Store(InfluxQLReader):
         if not readings:
             return
         if not self._ready:
-            self.ensure_database()
+            self.ensure_ready()
         cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
         recent = [r for r in readings if r.ts >= cutoff]
         for start in range(0, len(readings), HISTORY_BATCH):
@@ -269,6 +284,8 @@ class InfluxV1Store(InfluxQLReader):
             response = self.http.post(f"{self.url}/write", params=params, content=body.encode())
         except httpx.HTTPError as error:
             raise StoreUnavailable(f"InfluxDB write failed: {error!r}") from error
+        if response.status_code in REJECTING_STATUS:
+            raise StoreRejected(f"InfluxDB write HTTP {response.status_code}: {response.text[:200]}")
         if response.status_code != 204:
             raise StoreUnavailable(f"InfluxDB write HTTP {response.status_code}: {response.text[:200]}")
 
@@ -285,21 +302,41 @@ class InfluxV2Store(InfluxQLReader):
         self.write_api = self.client.write_api(write_options=SYNCHRONOUS)
         self.bucket = bucket
         self.org = org
+        self._ready = False
 
     def write(self, readings: Sequence[Reading]) -> None:
         from influxdb_client import WritePrecision
 
         if not readings:
             return
+        if not self._ready:
+            self.ensure_ready()
+        lines = [to_line(r) for r in readings]
         try:
             self.write_api.write(
                 bucket=self.bucket,
                 org=self.org,
-                record=[to_line(r) for r in readings],
+                record=lines,
                 write_precision=WritePrecision.US,  # type: ignore[arg-type]
             )
         except Exception as error:  # noqa: BLE001 - client raises urllib3 and API errors alike
+            if getattr(error, "status", None) in REJECTING_STATUS:
+                raise StoreRejected(f"InfluxDB write HTTP {error.status}: {str(error)[:200]}") from error  # type: ignore[attr-defined]
             raise StoreUnavailable(f"InfluxDB write failed: {error!r}") from error
+
+    def ensure_ready(self) -> None:
+        """The bucket is the operator's (its retention, its token): verify it exists."""
+        try:
+            response = self.http.get(f"{self.url}/api/v2/buckets", params={"name": self.bucket, "org": self.org})
+        except httpx.HTTPError as error:
+            raise StoreUnavailable(f"InfluxDB bucket check failed: {error!r}") from error
+        if response.status_code in (401, 403) or (response.status_code == 200 and not response.json().get("buckets")):
+            raise StoreUnavailable(
+                f"InfluxDB bucket {self.bucket!r} of org {self.org!r} not found or not readable "
+                f"(HTTP {response.status_code}); create it with its retention, e.g. `influx bucket create`"
+            )
+        # Other answers: a server without the bucket API (InfluxDB 3, VictoriaMetrics); writes decide.
+        self._ready = True
 
     def write_history(self, readings: Sequence[Reading]) -> None:
         """The bucket's retention is the only one: history goes in beside the live points."""

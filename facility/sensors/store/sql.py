@@ -39,6 +39,9 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def ensure_ready(self) -> None:
+        """The table comes with the migrations (`facility db upgrade`): nothing to create."""
+
     def write(self, readings: Sequence[Reading]) -> None:
         if not readings:
             return
