@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from facility.core.config import Settings
+from facility.core.config import Settings, using
 from facility.core.db import engine_for, session_scope, utcnow
 from facility.core.jobs import Job, SchedulerState
 
@@ -127,7 +127,8 @@ def run_tick(
             return None
         for job in _due_jobs(engine, jobs, now):
             try:
-                job.run(engine, settings, now)
+                with using(settings):
+                    job.run(engine, settings, now)
             except Exception:
                 # One failing job must not starve the others; it is retried on the next tick.
                 log.exception("scheduled job %s failed", job.name)

@@ -17,7 +17,7 @@ def send_outbox(engine: Engine, settings: Settings, now: datetime) -> int:
     if settings.demo:
         return 0
     with session_scope(engine) as session:
-        return outbox.send_pending(session, now, channels.configured_channels())
+        return outbox.send_pending(session, now, channels.configured_channels(settings))
 
 
 JOBS = [Job("outbox.send", 30, send_outbox)]

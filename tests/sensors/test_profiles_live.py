@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from facility.core.config import Settings
+from facility.core.config import SensorSettings, Settings
 from facility.core.db import get_engine
-from facility.sensors.config import SensorSettings
 from facility.sensors.models import DeadLetter, Device
 from facility.sensors.store.influx import InfluxV1Store
 from gateway.runner import Gateway
+from tests.keys import TEST_SECRET_KEY
 from tests.sensors import payloads as p
 from tests.sensors.mqtt_helpers import publish_all, publisher, wait_until
 from tests.sensors.services import Influxd, Mosquitto
@@ -28,7 +28,7 @@ def gateway(tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd)
     settings = Settings(
         database_url=pg_url,
         data_dir=tmp_path,
-        secret_key="x",
+        secret_key=TEST_SECRET_KEY,
         mqtt_url=mosquitto.url,
         influx_url=influxd.url,
         influx_db=db,
