@@ -153,6 +153,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from gateway.demo import start_mqtt_stack
 
     settings, stoppers = start_mqtt_stack(settings)
+    # The demo's threads read the tree that names its broker.
+    install(settings)
     stoppers += setup.background_services(settings)
     try:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
