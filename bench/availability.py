@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -43,7 +44,8 @@ from facility.rooms.models import Building, Room  # noqa: E402
 
 SEOUL = ZoneInfo("Asia/Seoul")
 PG_ADMIN_URL = os.environ.get("FACILITY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SECRET = "bench-secret"
+# Random per run: the settings refuse a placeholder key.
+SECRET = secrets.token_urlsafe(48)
 # Three bookings a day per room, far enough apart for any buffer.
 DAILY_SLOTS = ((9, 11), (13, 15), (18, 20))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -64,7 +65,7 @@ class Gateway(Consumer):
             "FACILITY_MQTT_URL": self.broker.url,
             "FACILITY_INFLUX_URL": self.influxd.url,
             "FACILITY_INFLUX_DB": self.database,
-            "FACILITY_SECRET_KEY": "bench",
+            "FACILITY_SECRET_KEY": secrets.token_urlsafe(48),
             "FACILITY_GATEWAY_CLIENT_ID": self.client_id,
             "FACILITY_GATEWAY_SHARE_GROUP": "",
         }

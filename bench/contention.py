@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,8 @@ from facility.rooms.models import Room  # noqa: E402
 
 SEOUL = ZoneInfo("Asia/Seoul")
 PG_ADMIN_URL = os.environ.get("FACILITY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SECRET = "bench-secret"
+# Random per run: the settings refuse a placeholder key.
+SECRET = secrets.token_urlsafe(48)
 # Two-hour slots a renter may ask for, on every weekday the Institute rents of the week raced for.
 SLOT_HOURS = (8, 10, 12, 14, 16, 18, 20)
 TIMEOUT = "timeout"

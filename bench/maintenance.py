@@ -7,6 +7,7 @@ work orders (server time through the real app). Prints the figures; run from the
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import sys
 import tempfile
@@ -152,7 +153,7 @@ def bench_my_day(url: str, data_dir: Path) -> None:
         # Fresh bulk loads have no planner statistics yet; autovacuum would gather them in production.
         session.connection().execute(text("ANALYZE"))
         session.commit()
-    settings = Settings(database_url=url, data_dir=data_dir, secret_key="bench")
+    settings = Settings(database_url=url, data_dir=data_dir, secret_key=secrets.token_urlsafe(48))
     app = create_app(settings)
     timings = []
     with TestClient(app) as client:

@@ -28,7 +28,7 @@ from facility.core import views as core_pages
 from facility.core.admission import Admission
 from facility.core.auth import csrf_protect
 from facility.core.collector import tune_garbage_collector
-from facility.core.config import Settings, get_settings
+from facility.core.config import Settings, using
 from facility.core.db import SQLiteWriteGate, engine_for, pending_migrations
 from facility.core.handlers import install_error_handlers
 from facility.core.ops import observe_request
@@ -100,8 +100,9 @@ class RequestContext:
     event loop for every request, at rush hour too.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -126,7 +127,9 @@ class RequestContext:
         token = audit.client_ip.set(request.client.host if request.client else "")
         lang_token = i18n.current_language.set(request_language(request))
         try:
-            await self.app(scope, receive, send_with_headers)
+            # Services read the time zone and channels from this app's tree, as its pages do.
+            with using(self.settings):
+                await self.app(scope, receive, send_with_headers)
         finally:
             i18n.current_language.reset(lang_token)
             audit.client_ip.reset(token)
@@ -138,8 +141,7 @@ class NotMigrated(RuntimeError):
     """The database schema is behind the code."""
 
 
-def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(settings: Settings, *, check_migrations: bool = True) -> FastAPI:
     import_all_models()
     connect_domains()
     i18n.load_catalogues()
@@ -165,7 +167,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     # Innermost of our middleware: a request shed here is still counted and translated above.
     app.add_middleware(Admission, limits=settings.admission_limits)
 
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, settings=settings)
     idempotency.install(app)
     app.add_middleware(
         SessionMiddleware,

@@ -14,6 +14,7 @@ from facility.booking.demo import DEMO_FEES, EQUIPMENT_FEES
 from facility.booking.models import FeeSchedule
 from facility.core.config import DatabaseLimits
 from facility.core.db import DEFAULT_LIMITS, get_engine, session_scope, upgrade_database
+from facility.core.i18n import gettext_noop as N_
 from facility.maintenance import catalogue
 
 
@@ -42,7 +43,7 @@ def seed_default_fees(session: Session) -> int:
 def seed_content(session: Session) -> dict[str, int]:
     """Create or refresh the shipped content (idempotent); returns counts."""
     templates = catalogue.seed_templates(session)
-    return {"inspection templates": len(templates), "fee schedules added": seed_default_fees(session)}
+    return {N_("inspection templates"): len(templates), N_("fee schedules added"): seed_default_fees(session)}
 
 
 def upgrade_and_seed(url: str, limits: DatabaseLimits = DEFAULT_LIMITS) -> dict[str, int]:

@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx
 
-from facility.core.channels import MailSettings
-from facility.core.config import Settings
+from facility.core.config import MailSettings, Settings
 from facility.core.i18n import gettext as _
 from facility.doctor import Finding, Status, check_cookies, check_secret_key, database_findings
 from facility.sensors.broker_url import BrokerAddress, make_client
@@ -147,7 +146,7 @@ def check_smtp(mail: MailSettings, timeout: float = TIMEOUT_S) -> Finding:
     return Finding(name, Status.ok, _("The SMTP server at {where} answers.", where=where))
 
 
-def run_doctor(settings: Settings, mail: MailSettings | None = None, timeout: float = TIMEOUT_S) -> list[Finding]:
+def run_doctor(settings: Settings, timeout: float = TIMEOUT_S) -> list[Finding]:
     """Every check, in the order an operator reads them."""
     return [
         *database_findings(settings, timeout),
@@ -155,5 +154,5 @@ def run_doctor(settings: Settings, mail: MailSettings | None = None, timeout: fl
         check_cookies(settings),
         check_broker(settings, timeout),
         check_influx(settings, timeout),
-        check_smtp(mail or MailSettings(), timeout),
+        check_smtp(settings.mail, timeout),
     ]

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from facility.core.config import Settings
+from facility.core.config import Settings, using
 from facility.core.db import engine_for, session_scope, utcnow
 from facility.core.jobs import Job, SchedulerState
 
@@ -146,7 +146,8 @@ def run_tick(
             if not _due_jobs(engine, [job], now):
                 continue
             try:
-                job.run(engine, settings, now)
+                with using(settings):
+                    job.run(engine, settings, now)
             except Exception:
                 # One failing job must not starve the others; it is retried on the next tick.
                 log.exception("scheduled job %s failed", job.name)

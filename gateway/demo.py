@@ -7,7 +7,6 @@ import socket
 from collections.abc import Callable
 
 from facility.core.config import Settings
-from facility.sensors.config import get_sensor_settings
 from gateway.broker import EmbeddedBroker
 from gateway.runner import Gateway
 
@@ -28,7 +27,7 @@ def _free_port(preferred: int) -> int:
 def start_mqtt_stack(settings: Settings) -> tuple[Settings, list[Callable[[], None]]]:
     """Start the broker if needed and a gateway; returns settings naming the broker, and stoppers."""
     stoppers: list[Callable[[], None]] = []
-    sensor_settings = get_sensor_settings()
+    sensor_settings = settings.sensors
     if not settings.mqtt_url:
         broker = EmbeddedBroker(_free_port(EMBEDDED_PORT))
         broker.start()

@@ -11,9 +11,8 @@ import threading
 from pathlib import Path
 
 from facility.core.collector import tune_garbage_collector
-from facility.core.config import Settings
+from facility.core.config import SensorSettings, Settings
 from facility.core.db import engine_for
-from facility.sensors.config import SensorSettings, get_sensor_settings
 from facility.sensors.ingest import Ingest
 from facility.sensors.profiles import ProfileConfigError, ProfileSet, Subscription, build_profiles
 from facility.sensors.store import ReadingStore, open_store
@@ -42,7 +41,7 @@ class Gateway:
         *,
         store: ReadingStore | None = None,
     ) -> None:
-        sensor_settings = sensor_settings or get_sensor_settings()
+        sensor_settings = sensor_settings or settings.sensors
         if not settings.mqtt_url:
             raise ValueError("FACILITY_MQTT_URL is not set")
         self.client_id = sensor_settings.gateway_client_id
@@ -96,7 +95,7 @@ def run_gateway(settings: Settings) -> None:
     """`facility gateway`: run until SIGTERM/SIGINT, then drain and stop."""
     from prometheus_client import start_http_server
 
-    sensor_settings = get_sensor_settings()
+    sensor_settings = settings.sensors
     try:
         gateway = Gateway(settings, sensor_settings)
     except ProfileConfigError as error:

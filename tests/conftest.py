@@ -16,12 +16,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from facility.app import create_app
-from facility.core.config import Settings
+from facility.core.config import Settings, install, using
 from facility.core.db import get_engine, upgrade_database
 from facility.domains import import_all_models
 from facility.sensors.store.influx import InfluxV1Store
+from tests.keys import TEST_SECRET_KEY
 from tests.sensors.services import Influxd, Mosquitto
 
+# What a process installs at start; tests without the `settings` fixture use the defaults.
+install(Settings(secret_key=TEST_SECRET_KEY))
 PG_ADMIN_URL = os.environ.get("FACILITY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
 
@@ -94,8 +97,10 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path, secret_key="test-secret-key")
+def settings(db_url: str, tmp_path: Path) -> Iterator[Settings]:
+    """The test's tree, active for services the test calls directly (an app sets its own per request)."""
+    with using(Settings(database_url=db_url, data_dir=tmp_path, secret_key=TEST_SECRET_KEY)) as settings:
+        yield settings
 
 
 @pytest.fixture
@@ -159,7 +164,7 @@ def live_settings(tmp_path: Path) -> Settings:
     """A fresh, migrated SQLite database for one browser test."""
     url = f"sqlite:///{tmp_path / 'live.db'}"
     upgrade_database(url)
-    return Settings(database_url=url, data_dir=tmp_path, secret_key="live-secret")
+    return Settings(database_url=url, data_dir=tmp_path, secret_key=TEST_SECRET_KEY)
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from facility.backup import BackupError, make_backup, table_counts
 from facility.cli import build_parser
-from facility.core.config import Settings
+from facility.core.config import Settings, load_settings
 from facility.core.db import get_engine
 from facility.core.i18n import current_language
 from facility.core.models import Role
@@ -152,6 +152,7 @@ def test_cli_prints_the_comparison(
         for url, argv in ((db_url, ["backup", str(tmp_path / "b")]), (fresh_url, ["restore", str(tmp_path / "b")])):
             monkeypatch.setenv("FACILITY_DATABASE_URL", url)
             args = build_parser().parse_args(argv)
+            args.settings = load_settings()
             args.func(args)
     finally:
         current_language.reset(language)

@@ -37,7 +37,7 @@ def test_upgrade_users_add_and_token(tmp_path: Path) -> None:
         "users", "add", "boss@example.kr", "--role", "manager", "--password", "long-enough-pw", data_dir=tmp_path
     )
     assert added.returncode == 0, added.stderr
-    assert "created manager boss@example.kr" in added.stdout
+    assert "manager boss@example.kr 계정을 만들었습니다" in added.stdout
     renter = run_cli(
         "users",
         "add",
@@ -105,15 +105,15 @@ def test_demo_starts_everything_on_the_embedded_default(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_upgrade_seeds_content_and_demo_data_loads_the_whole_demo_twice(tmp_path: Path) -> None:
-    upgraded = run_cli("db", "upgrade", data_dir=tmp_path)
+    upgraded = run_cli("--lang", "en", "db", "upgrade", data_dir=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
     assert "inspection templates 13" in upgraded.stdout
-    first = run_cli("demo-data", data_dir=tmp_path, timeout=300)
+    first = run_cli("--lang", "en", "demo-data", data_dir=tmp_path, timeout=300)
     assert first.returncode == 0, first.stderr
     assert re.search(r"^generated in [0-9.]+ s$", first.stdout, re.M), first.stdout
     url = f"sqlite:///{(tmp_path / 'facility.db').resolve()}"
     past = assert_demo_has_a_past(url)
-    second = run_cli("demo-data", data_dir=tmp_path, timeout=300)
+    second = run_cli("--lang", "en", "demo-data", data_dir=tmp_path, timeout=300)
     assert second.returncode == 0, second.stderr
     assert past_counts(url) == past
     loaded = [line for line in first.stdout.splitlines() if line.startswith("demo loaded")][0]

@@ -15,17 +15,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from facility.core.channels import MailSettings
-from facility.core.config import Settings
+from facility.core.config import MailSettings, Settings
 from facility.core.db import get_engine, utcnow
 from facility.core.jobs import SchedulerState
 from facility.doctor import Status, check_cookies, check_scheduler, check_secret_key
 from facility.doctor_services import check_broker, run_doctor
 from facility.sensors.store.influx import InfluxV1Store
 from tests.conftest import free_port
+from tests.keys import TEST_SECRET_KEY
 from tests.sensors.services import Mosquitto
 
-KEY = "k" * 48
+KEY = TEST_SECRET_KEY
 
 
 class _Greeter(socketserver.StreamRequestHandler):
@@ -68,8 +68,9 @@ def test_a_healthy_deployment_passes_every_check(
         mqtt_url=mosquitto.url,
         influx_url=influx_store.url,
         influx_db=influx_store.database,
+        mail=MailSettings(host="127.0.0.1", port=smtp_port, starttls=False),
     )
-    findings = run_doctor(settings, MailSettings(host="127.0.0.1", port=smtp_port, starttls=False))
+    findings = run_doctor(settings)
     assert [(f.check, f.status) for f in findings if f.status != Status.ok] == [], findings
     assert influx_store.query("SHOW MEASUREMENTS") == []  # the probe is gone again
 

@@ -158,7 +158,7 @@ from facility.core.config import Settings
 from facility.core.db import get_engine
 from facility.scheduler import run_tick
 
-settings = Settings(database_url=sys.argv[1], data_dir=sys.argv[2], secret_key="test")
+settings = Settings(database_url=sys.argv[1], data_dir=sys.argv[2])
 jobs = [*core_tasks.JOBS, *booking_tasks.JOBS]
 ran = run_tick(get_engine(settings.sqlalchemy_url), settings, datetime.fromisoformat(sys.argv[3]), jobs=jobs)
 print(",".join(ran or []))

@@ -22,7 +22,7 @@ def test_scheduler_once_then_nothing_due(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "maintenance.occurrences" in first.stdout and "maintenance.escalate" in first.stdout
     again = run_cli("scheduler", "--once", data_dir=tmp_path)
-    assert "nothing due" in again.stdout
+    assert "예정된 작업 없음" in again.stdout
 
 
 def _read_lines(proc: subprocess.Popen[str], lines: list[str]) -> None:

@@ -25,6 +25,7 @@ from facility.core.models import Role
 from facility.core.ops import WORKER_HEADER
 from tests.conftest import clean_database, free_port
 from tests.factories import PASSWORD, make_building, make_user
+from tests.keys import TEST_SECRET_KEY
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -53,7 +54,7 @@ def test_two_workers_share_sessions_and_writes_and_stop_on_sigterm(
         email = make_user(session, role=Role.manager).email
         make_building(session)
     port = free_port()
-    env = {**os.environ, "FACILITY_DATABASE_URL": url, "FACILITY_SECRET_KEY": "two-workers-key" * 3}
+    env = {**os.environ, "FACILITY_DATABASE_URL": url, "FACILITY_SECRET_KEY": TEST_SECRET_KEY}
     env["FACILITY_DATA_DIR"] = str(tmp_path)
     # A file, not a pipe: the access log of a few hundred requests would fill a pipe nobody reads.
     log = tmp_path / "serve.log"

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from facility.booking.models import Booking
-from facility.core.config import get_settings
+from facility.core.config import active_settings
 from facility.core.db import utcnow
 
 
 def local_zone() -> ZoneInfo:
-    """The campus time zone (Asia/Seoul unless FACILITY_TIMEZONE says otherwise)."""
-    return get_settings().zone
+    """The campus time zone of the active settings (Asia/Seoul unless FACILITY_TIMEZONE says otherwise)."""
+    return active_settings().zone
 
 
 def iso(moment: datetime) -> str:

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from email.message import EmailMessage
 
 import httpx
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlmodel import Session
 
+from facility.core.config import MailSettings, Settings, WebhookSettings, active_settings
 from facility.core.outbox import (
     EMAIL,
     WEBHOOK,
@@ -25,30 +25,6 @@ from facility.core.outbox import (
     enqueue_email,
     message_id,
 )
-
-
-class MailSettings(BaseSettings):
-    """FACILITY_SMTP_HOST and friends; no host means e-mail waits in the outbox."""
-
-    model_config = SettingsConfigDict(env_prefix="FACILITY_SMTP_", extra="ignore")
-
-    host: str = ""
-    port: int = 587
-    user: str = ""
-    password: str = ""
-    sender: str = "noreply@facility.example"
-    starttls: bool = True
-    timeout_s: float = 15.0
-
-
-class WebhookSettings(BaseSettings):
-    """FACILITY_WEBHOOK_URL (and an optional bearer token); no URL means no webhook messages."""
-
-    model_config = SettingsConfigDict(env_prefix="FACILITY_WEBHOOK_", extra="ignore")
-
-    url: str = ""
-    token: str = ""
-    timeout_s: float = 10.0
 
 
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
@@ -83,10 +59,10 @@ class EmailChannel:
 
     def __init__(
         self,
-        settings: MailSettings | None = None,
+        settings: MailSettings,
         transport: Callable[[EmailMessage, MailSettings], None] = send_via_smtp,
     ) -> None:
-        self.settings = settings or MailSettings()
+        self.settings = settings
         self.transport = transport
 
     def ready(self) -> bool:
@@ -102,8 +78,8 @@ class EmailChannel:
 class WebhookChannel:
     name = WEBHOOK
 
-    def __init__(self, settings: WebhookSettings | None = None) -> None:
-        self.settings = settings or WebhookSettings()
+    def __init__(self, settings: WebhookSettings) -> None:
+        self.settings = settings
 
     def ready(self) -> bool:
         return bool(self.settings.url)
@@ -125,15 +101,15 @@ class WebhookChannel:
             raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}")
 
 
-def configured_channels() -> list[Channel]:
-    """Every channel, configured from the environment (an unconfigured one sends nothing)."""
-    return [EmailChannel(), WebhookChannel()]
+def configured_channels(settings: Settings) -> list[Channel]:
+    """Every channel, as the settings configure it (an unconfigured one sends nothing)."""
+    return [EmailChannel(settings.mail), WebhookChannel(settings.webhook)]
 
 
 def notify_staff(session: Session, emails: Iterable[str], *, subject: str, body: str) -> list[OutboxMessage]:
     """E-mail each staff member once, and post one copy to the campus webhook when one is set."""
     addresses = list(dict.fromkeys(emails))
     queued = [enqueue_email(session, to=address, subject=subject, body=body) for address in addresses]
-    if WebhookSettings().url:
+    if active_settings().webhook.url:
         queued.append(enqueue(session, channel=WEBHOOK, to=", ".join(addresses), subject=subject, body=body))
     return queued

@@ -1,17 +1,31 @@
-"""Settings from the environment (prefix FACILITY_); a bad value stops the start with one clear line."""
+"""Settings from the environment (prefix FACILITY_): one tree, validated whole when a process starts.
+
+Every process (`serve`, its workers, `gateway`, `scheduler`, each CLI command) loads the tree once
+with `load_settings()`; a bad value stops the start with one line naming the variable. Domain code
+never reads the environment: it is handed the tree (a parameter, `app.state.settings`, a job's
+argument) or, deep in a service, reads `active_settings()`, which the app sets per request, the
+scheduler per tick and the CLI per command.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 import secrets
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from facility.core.i18n import gettext as _
 
 
 class SettingsError(Exception):
@@ -43,6 +57,91 @@ class AdmissionLimits:
     worker_threads: int = 40
 
 
+# Words of the example files and tutorials: a key containing one was copied, not generated.
+PLACEHOLDER_WORDS = ("changeme", "secret", "example", "placeholder", "password", "replaceme", "default")
+MIN_SECRET_LENGTH = 32
+# Bits per character of the key's own letter frequencies: 32 random hex digits have about 3.7
+# (rarely below 2.9), `token_urlsafe` about 5.5; a key of a few repeated letters sits below.
+MIN_SECRET_BITS_PER_CHAR = 2.5
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why `value` is no secret (a placeholder, too short, a pattern), or None for a strong one."""
+    letters = re.sub(r"[^a-z0-9]", "", value.lower())
+    if any(word in letters for word in PLACEHOLDER_WORDS):
+        return _("is a placeholder: generate one with `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+    if len(value) < MIN_SECRET_LENGTH:
+        return _("is shorter than {n} characters", n=MIN_SECRET_LENGTH)
+    counts = Counter(value).values()
+    bits = -sum(n / len(value) * math.log2(n / len(value)) for n in counts)
+    repeats = any(value == (value[:k] * len(value))[: len(value)] for k in range(1, len(value) // 2 + 1))
+    if bits < MIN_SECRET_BITS_PER_CHAR or repeats:
+        return _("has too little randomness (a word or a repeated pattern)")
+    return None
+
+
+def _http_scheme(value: str) -> str:
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value
+
+
+# An optional http(s) address: InfluxDB, the webhook.
+HttpAddress = Annotated[str, AfterValidator(_http_scheme)]
+
+
+class MailSettings(BaseSettings):
+    """FACILITY_SMTP_HOST and friends; no host means e-mail waits in the outbox."""
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_SMTP_", extra="ignore")
+
+    host: str = ""
+    port: int = Field(default=587, gt=0, lt=65536)
+    user: str = ""
+    password: str = ""
+    sender: str = "noreply@facility.example"
+    starttls: bool = True
+    timeout_s: float = Field(default=15.0, gt=0)
+
+
+class WebhookSettings(BaseSettings):
+    """FACILITY_WEBHOOK_URL (and an optional bearer token); no URL means no webhook messages."""
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_WEBHOOK_", extra="ignore")
+
+    url: HttpAddress = ""
+    token: str = ""
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
+class SensorSettings(BaseSettings):
+    """The sensors domain and the gateway (prefix FACILITY_, like the core settings)."""
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_", extra="ignore")
+
+    # Raw points older than this expire (InfluxDB retention policy "raw").
+    readings_retention_days: int = Field(default=30, gt=0)
+    # The embedded SQL store is for the demo and small sites: it keeps a week by default.
+    sql_readings_retention_days: int = Field(default=7, gt=0)
+    # InfluxDB 1.x: also keep 5-minute means this long in the "rollup" policy (0 = no rollup).
+    readings_rollup_days: int = Field(default=400, ge=0)
+    # Device profiles the gateway reads, comma separated (facility, zigbee2mqtt, tasmota, shelly,
+    # homeassistant or esphome, chirpstack, ttn); `all` is every built-in one.
+    device_profiles: str = "all"
+    # A YAML mapping file for devices no built-in profile knows (see facility/sensors/profiles/mapping.py).
+    device_mapping_file: str = ""
+    gateway_client_id: str = "facility-gateway-1"
+    # Gateways sharing this group split the load ($share/<group>/<filter>); empty = subscribe alone.
+    gateway_share_group: str = "facility"
+    spool_max_mb: int = Field(default=512, gt=0)
+    gateway_metrics_port: int = Field(default=0, ge=0, lt=65536)
+    simulate_interval_s: float = Field(default=10.0, gt=0)
+    # Home Assistant discovery: announced topics must start with one of these (comma separated;
+    # empty = any concrete topic), and at most this many devices may be announced.
+    discovery_topic_prefixes: str = ""
+    discovery_max_devices: int = Field(default=1000, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FACILITY_", extra="ignore")
 
@@ -53,7 +152,7 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     token_ttl_minutes: int = 12 * 60
     mqtt_url: str = ""
-    influx_url: str = ""
+    influx_url: HttpAddress = ""
     influx_api: Literal["v1", "v2"] = "v1"
     influx_db: str = "facility"
     influx_token: str = ""
@@ -75,6 +174,19 @@ class Settings(BaseSettings):
     # Addresses or networks of the reverse proxies allowed to set X-Forwarded-For/-Proto,
     # comma-separated ("10.0.0.5,10.1.0.0/16"). None by default: the peer's address is the client's.
     trusted_proxies: str = ""
+    # The sections, each read from its own variables (FACILITY_SMTP_*, FACILITY_WEBHOOK_*, ...).
+    mail: MailSettings = Field(default_factory=lambda: MailSettings())
+    webhook: WebhookSettings = Field(default_factory=lambda: WebhookSettings())
+    sensors: SensorSettings = Field(default_factory=lambda: SensorSettings())
+
+    @field_validator("secret_key", "metrics_token")
+    @classmethod
+    def _strong_secret(cls, value: str) -> str:
+        # Unset is fine: the key is then generated into the data directory, /metrics answers 404.
+        weakness = value and secret_weakness(value)
+        if weakness:
+            raise ValueError(weakness)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -97,13 +209,6 @@ class Settings(BaseSettings):
     def _mqtt_scheme(cls, value: str) -> str:
         if value and not value.startswith(("mqtt://", "mqtts://")):
             raise ValueError("must start with mqtt:// or mqtts://")
-        return value
-
-    @field_validator("influx_url")
-    @classmethod
-    def _influx_scheme(cls, value: str) -> str:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
         return value
 
     @field_validator(
@@ -188,16 +293,46 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
 
+SECTIONS: dict[str, type[BaseSettings]] = {
+    section.__name__: section for section in (Settings, MailSettings, WebhookSettings, SensorSettings)
+}
+
+
 def load_settings() -> Settings:
-    """Read settings, turning pydantic's report into one line naming the variable."""
+    """Read and check the whole tree, turning pydantic's report into one line naming the variable."""
     try:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "FACILITY_" + str(first["loc"][0]).upper() if first["loc"] else "FACILITY_*"
-        raise SettingsError(f"invalid setting {name}: {first['msg']}") from None
+        section = SECTIONS.get(exc.title, Settings)
+        prefix = str(section.model_config.get("env_prefix", "FACILITY_"))
+        name = prefix + str(first["loc"][0]).upper() if first["loc"] else prefix + "*"
+        reason = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(_("invalid setting {name}: {reason}", name=name, reason=reason)) from None
 
 
-@lru_cache
-def get_settings() -> Settings:
-    return load_settings()
+_active: ContextVar[Settings | None] = ContextVar("facility_settings", default=None)
+_process: list[Settings] = []
+
+
+def install(settings: Settings) -> None:
+    """Make `settings` this process's tree, for code running outside a request or a tick."""
+    _process[:] = [settings]
+
+
+@contextmanager
+def using(settings: Settings) -> Iterator[Settings]:
+    """Run a request, a tick or a command with `settings` as the active tree."""
+    token = _active.set(settings)
+    try:
+        yield settings
+    finally:
+        _active.reset(token)
+
+
+def active_settings() -> Settings:
+    """The tree of the request, tick or command being run (set by the app, scheduler or CLI)."""
+    settings = _active.get() or (_process[0] if _process else None)
+    if settings is None:
+        raise SettingsError("no settings are active: load them at start (load_settings, then install)")
+    return settings

@@ -15,7 +15,7 @@ def send_outbox(engine: Engine, settings: Settings, now: datetime) -> int:
     # In the demo the outbox is shown in the UI instead of sent.
     if settings.demo:
         return 0
-    return outbox.send_pending(engine, now, channels.configured_channels())
+    return outbox.send_pending(engine, now, channels.configured_channels(settings))
 
 
 JOBS = [Job("outbox.send", 30, send_outbox)]

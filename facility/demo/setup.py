@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from facility.core.config import Settings
+from facility.core.config import Settings, using
 from facility.core.db import engine_for, session_scope
 from facility.core.models import Role
 
@@ -23,13 +23,14 @@ def load_demo(settings: Settings) -> tuple[dict[str, int], float]:
 
     started = time.perf_counter()
     engine = engine_for(settings)
-    with session_scope(engine) as session:
-        counts = load_whole_demo(session)
-    store = open_store(settings)
-    try:
-        counts["sensor points written"] = load_demo_readings(engine, store)
-    finally:
-        store.close()
+    with using(settings):
+        with session_scope(engine) as session:
+            counts = load_whole_demo(session)
+        store = open_store(settings)
+        try:
+            counts["sensor points written"] = load_demo_readings(engine, store)
+        finally:
+            store.close()
     return counts, time.perf_counter() - started
 
 

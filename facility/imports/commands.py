@@ -8,17 +8,14 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from facility.core.config import SettingsError, load_settings
+from facility.core.config import active_settings
 from facility.core.db import engine_for, session_scope
 from facility.imports import service
 
 
 def _engine() -> Engine:
-    try:
-        return engine_for(load_settings())
-    except SettingsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+    """The engine of the settings the CLI checked and made active at start."""
+    return engine_for(active_settings())
 
 
 def cmd_import(args: argparse.Namespace) -> None:

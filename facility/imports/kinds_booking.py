@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from facility.booking import blocks
 from facility.booking.exceptions import BookingConflict
 from facility.booking.models import Block, BlockKind, FeeSchedule
-from facility.core.config import get_settings
+from facility.core.config import active_settings
 from facility.core.i18n import gettext as _
 from facility.imports.base import Importer, fmt_pairs, parse_pairs
 from facility.imports.rows import Column, Row, codes, upsert
@@ -100,7 +100,7 @@ class _BlockImporter(Importer):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.rooms = codes(self.session, Room)
-        self.zone = get_settings().zone
+        self.zone = active_settings().zone
 
     def existing(self, ref: str) -> list[Block]:
         return list(

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from facility.core.config import Settings
 from facility.core.db import engine_for, session_scope
-from facility.sensors.config import get_sensor_settings
 from facility.sensors.demo_devices import demo_devices, place_demo_devices
 from facility.sensors.simulator import Simulator, SimulatorRunner, busy_rooms_reader
 
@@ -22,7 +21,7 @@ def start(settings: Settings) -> Callable[[], None]:
     with session_scope(engine_for(settings)) as session:
         place_demo_devices(session)
         devices = demo_devices(session)
-    simulator = Simulator(devices, interval_s=get_sensor_settings().simulate_interval_s)
+    simulator = Simulator(devices, interval_s=settings.sensors.simulate_interval_s)
     runner = SimulatorRunner(
         settings.mqtt_url,
         simulator,

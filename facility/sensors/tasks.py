@@ -13,7 +13,6 @@ from facility.core.db import session_scope
 from facility.core.jobs import Job
 from facility.sensors import alert_work
 from facility.sensors.bookings import flag_job
-from facility.sensors.config import get_sensor_settings
 from facility.sensors.models import Device
 from facility.sensors.store.sql import SqlStore
 
@@ -27,7 +26,7 @@ def delete_old_readings(engine: Engine, settings: Settings, now: datetime) -> in
     for the SQL retention, points on the hour (its hourly rollup) for the rollup retention."""
     if settings.influx_url:
         return 0
-    sensor_settings = get_sensor_settings()
+    sensor_settings = settings.sensors
     days = sensor_settings.sql_readings_retention_days
     deleted = SqlStore(engine).delete_before(
         now - timedelta(days=days), hourly_until=now - timedelta(days=sensor_settings.readings_rollup_days)

@@ -14,6 +14,7 @@ from facility.booking.models import Booking, SpaceClaim
 from facility.core.security import issue_token
 from tests.booking.helpers import next_weekday, seoul
 from tests.factories import make_room, make_user
+from tests.keys import TEST_SECRET_KEY
 
 SIMULTANEOUS = 50
 
@@ -24,7 +25,7 @@ def test_fifty_simultaneous_requests_one_wins(session: Session, served: str) -> 
     part = make_room(session, kind="seminar_room", capacity=50, parent=hall)
     renters = [make_user(session) for _ in range(SIMULTANEOUS)]
     headers = [
-        {"Authorization": f"Bearer {issue_token('test-secret-key', r.id)}"}
+        {"Authorization": f"Bearer {issue_token(TEST_SECRET_KEY, r.id)}"}
         for r in renters  # type: ignore[arg-type]
     ]
     day = next_weekday()

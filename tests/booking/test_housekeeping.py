@@ -15,12 +15,13 @@ from facility.booking import flows, housekeeping, queries, service, tasks, waitl
 from facility.booking.models import Booking, WaitlistEntry
 from facility.core import channels, outbox
 from facility.core import tasks as core_tasks
-from facility.core.config import Settings
+from facility.core.config import MailSettings, Settings
 from facility.core.models import Role
 from facility.core.outbox import OutboxMessage
 from facility.core.security import sign_value
 from tests.booking.helpers import next_weekday, query_plan, seoul
 from tests.factories import browser_login, csrf_from, make_room, make_user, token_headers
+from tests.keys import TEST_SECRET_KEY
 
 
 def _book(session: Session, user, room, day, start, end, **extra):  # type: ignore[no-untyped-def]
@@ -165,7 +166,7 @@ def test_check_in_through_the_qr_page(client: TestClient, session: Session) -> N
     assert qr.status_code == 200 and "<svg" in qr.text
     client.cookies.clear()
     browser_login(client, renter)
-    token = sign_value("test-secret-key", "room-checkin", str(room.id))
+    token = sign_value(TEST_SECRET_KEY, "room-checkin", str(room.id))
     assert client.get(f"/checkin/{room.id}", params={"token": "forged"}).status_code == 404
     page = client.get(f"/checkin/{room.id}", params={"token": token})
     assert "오늘 행사" in page.text
@@ -225,7 +226,7 @@ def test_reminders_and_outbox_with_retry(session: Session, engine: Engine, setti
         sent.append(email["To"])
         assert email.get_content_type() == "multipart/mixed"
 
-    email = channels.EmailChannel(channels.MailSettings(host="127.0.0.1"), transport=flaky)
+    email = channels.EmailChannel(MailSettings(host="127.0.0.1"), transport=flaky)
     now = datetime.now(UTC)
     outbox.send_pending(engine, now, [email])
     session.rollback()  # end the read snapshot

@@ -12,10 +12,11 @@ from facility.core.models import AuditEntry, Organization, Role, User
 from facility.core.security import issue_token
 from tests.booking.helpers import next_weekday, seoul
 from tests.factories import browser_login, csrf_from, make_organization, make_room, make_user
+from tests.keys import TEST_SECRET_KEY
 
 
 def _bearer(user: User) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token('test-secret-key', user.id, user.session_version)}"}  # type: ignore[arg-type]
+    return {"Authorization": f"Bearer {issue_token(TEST_SECRET_KEY, user.id, user.session_version)}"}  # type: ignore[arg-type]
 
 
 def test_manager_booking_page_shows_contact_history_and_acts(client: TestClient, session: Session) -> None:

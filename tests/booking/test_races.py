@@ -26,6 +26,7 @@ from facility.maintenance.schemas import WorkOrderCreate
 from tests.booking.helpers import next_weekday, seoul
 from tests.conftest import serve_app
 from tests.factories import make_organization, make_room, make_user
+from tests.keys import TEST_SECRET_KEY
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +61,7 @@ def race(url: str, calls: list[Call], *, headers: dict[str, str] | None = None) 
 
     def fire(i: int) -> None:
         method, path, body, user = calls[i]
-        headers = {"Authorization": f"Bearer {issue_token('test-secret-key', user.id)}", **extra}  # type: ignore[arg-type]
+        headers = {"Authorization": f"Bearer {issue_token(TEST_SECRET_KEY, user.id)}", **extra}  # type: ignore[arg-type]
         with httpx.Client(base_url=url, timeout=60) as client:
             barrier.wait()
             try:

@@ -24,6 +24,7 @@ from facility.core.db import upgrade_database
 from tests.browser.campus import SmallCampus, seed_small_campus
 from tests.conftest import DESKTOP_VIEWPORT, serve_app
 from tests.factories import PASSWORD
+from tests.keys import TEST_SECRET_KEY
 from tests.page_table import readme_pages
 
 pytestmark = pytest.mark.browser
@@ -62,7 +63,7 @@ def campus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     folder = tmp_path_factory.mktemp("a11y")
     url = f"sqlite:///{folder / 'live.db'}"
     upgrade_database(url)
-    settings = Settings(database_url=url, data_dir=folder, secret_key="live-secret")
+    settings = Settings(database_url=url, data_dir=folder, secret_key=TEST_SECRET_KEY)
     with serve_app(settings) as base:
         yield base, seed_small_campus(settings, base)
 

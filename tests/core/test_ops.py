@@ -11,16 +11,21 @@ from facility.app import NotMigrated, create_app
 from facility.core.config import Settings, SettingsError, load_settings
 from facility.core.models import SignInThrottle
 from tests.conftest import free_port
+from tests.keys import TEST_METRICS_TOKEN
 
 
 def test_healthz_and_metrics(settings: Settings) -> None:
-    with TestClient(create_app(settings.model_copy(update={"metrics_token": "scrape-me"}))) as client:
+    with TestClient(create_app(settings.model_copy(update={"metrics_token": TEST_METRICS_TOKEN}))) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         client.get("/api/v1/rooms")
-        metrics = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+        metrics = client.get("/metrics", headers={"Authorization": f"Bearer {TEST_METRICS_TOKEN}"})
         assert metrics.status_code == 200
         assert 'facility_http_requests_total{method="GET",route="/api/v1/rooms",status="200"}' in metrics.text
-        for wrong in ({}, {"Authorization": "Bearer scrape-m"}, {"Authorization": "Basic scrape-me"}):
+        for wrong in (
+            {},
+            {"Authorization": f"Bearer {TEST_METRICS_TOKEN[:-1]}"},
+            {"Authorization": f"Basic {TEST_METRICS_TOKEN}"},
+        ):
             refused = client.get("/metrics", headers=wrong)
             assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
 
@@ -86,7 +91,7 @@ def test_bad_setting_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cli_bad_setting_exits_with_message(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "facility.cli", "db", "upgrade"],
+        [sys.executable, "-m", "facility.cli", "--lang", "en", "db", "upgrade"],
         env={"FACILITY_DATABASE_URL": "mysql://x", "FACILITY_DATA_DIR": str(tmp_path), "PATH": "/usr/bin"},
         capture_output=True,
         text=True,

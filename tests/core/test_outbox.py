@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from facility.core import channels, outbox
+from facility.core.config import MailSettings, Settings, WebhookSettings, using
 from facility.core.db import utcnow
 from facility.core.outbox import MAX_ATTEMPTS, OutboxMessage
 from tests.conftest import free_port
@@ -65,15 +66,14 @@ def _reload(session: Session, message: OutboxMessage) -> None:
 
 
 def _webhook(url: str) -> channels.WebhookChannel:
-    return channels.WebhookChannel(channels.WebhookSettings(url=url, token="s3cret"))
+    return channels.WebhookChannel(WebhookSettings(url=url, token="s3cret"))
 
 
-def test_staff_notices_go_to_the_webhook_when_one_is_configured(
-    session: Session, engine: Engine, hook: Hook, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_staff_notices_go_to_the_webhook_when_one_is_configured(session: Session, engine: Engine, hook: Hook) -> None:
     assert [m.channel for m in channels.notify_staff(session, ["a@x.kr"], subject="s", body="b")] == ["email"]
-    monkeypatch.setenv("FACILITY_WEBHOOK_URL", hook.url)
-    queued = channels.notify_staff(session, ["a@x.kr", "b@x.kr", "a@x.kr"], subject="누수 경보", body="B동 지하")
+    # The webhook is the active settings' (the app's per request, the scheduler's per tick).
+    with using(Settings(webhook=WebhookSettings(url=hook.url))):
+        queued = channels.notify_staff(session, ["a@x.kr", "b@x.kr", "a@x.kr"], subject="누수 경보", body="B동 지하")
     assert [(m.channel, m.to) for m in queued] == [
         ("email", "a@x.kr"),
         ("email", "b@x.kr"),
@@ -81,7 +81,7 @@ def test_staff_notices_go_to_the_webhook_when_one_is_configured(
     ]
     session.commit()
     # Without an SMTP host the e-mails wait; the webhook is posted with its token.
-    email = channels.EmailChannel(channels.MailSettings(host=""))
+    email = channels.EmailChannel(MailSettings(host=""))
     assert outbox.send_pending(engine, utcnow() + timedelta(seconds=1), [email, _webhook(hook.url)]) == 1
     ((payload, authorization),) = hook.received
     assert payload["subject"] == "누수 경보" and payload["body"] == "B동 지하" and payload["to"] == "a@x.kr, b@x.kr"

@@ -35,6 +35,7 @@ from facility.core.security import issue_token
 from facility.rooms.models import Building
 from tests.booking.helpers import next_weekday, seoul
 from tests.factories import make_organization, make_room, make_user
+from tests.keys import TEST_SECRET_KEY
 from tests.maintenance.factories import make_asset, make_inspection
 from tests.sensors.factories import make_device
 
@@ -116,7 +117,7 @@ class World:
     def _token(self, user: User | None) -> dict[str, str]:
         if user is None:
             return {}
-        return {"Authorization": f"Bearer {issue_token('test-secret-key', user.id, user.session_version)}"}  # type: ignore[arg-type]
+        return {"Authorization": f"Bearer {issue_token(TEST_SECRET_KEY, user.id, user.session_version)}"}  # type: ignore[arg-type]
 
     def renew(self, path: str) -> None:
         """A fresh block or waitlist entry before each role's removal of one, so each meets one."""

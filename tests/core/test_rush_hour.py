@@ -42,9 +42,10 @@ from facility.core.security import hash_password, issue_token
 from facility.scheduler import SchedulerRunner
 from tests.conftest import free_port, serve_app
 from tests.factories import make_room
+from tests.keys import TEST_SECRET_KEY
 
 SEOUL = ZoneInfo("Asia/Seoul")
-SECRET = "rush-secret"
+SECRET = TEST_SECRET_KEY
 ON_POSTGRESQL = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 # Starlette's worker threads in the servers below; the burst fires at least three times as many.
 WORKER_THREADS = 40

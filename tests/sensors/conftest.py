@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from facility.core.config import Settings
+from facility.core.config import SensorSettings, Settings
 from facility.core.db import get_engine
-from facility.sensors.config import SensorSettings
 from gateway.runner import Gateway
 from tests.conftest import clean_database
+from tests.keys import TEST_SECRET_KEY
 from tests.sensors.mqtt_helpers import wait_until
 from tests.sensors.services import Influxd, Mosquitto
 
@@ -35,7 +35,7 @@ def running_gateway(
     settings = Settings(
         database_url=pg_url,
         data_dir=tmp_path,
-        secret_key="x",
+        secret_key=TEST_SECRET_KEY,
         mqtt_url=mosquitto.url,
         influx_url=influxd.url,
         influx_db=db,

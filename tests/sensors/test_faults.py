@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from facility.core.config import Settings
-from facility.sensors.config import SensorSettings
+from facility.core.config import SensorSettings, Settings
 from facility.sensors.store.influx import InfluxV1Store
 from gateway import metrics
 from gateway.connection import SPOOL_GROUP_MAX
 from gateway.runner import Gateway, spool_path
+from tests.keys import TEST_SECRET_KEY
 from tests.sensors.mqtt_helpers import publish_all, publisher, wait_until
 from tests.sensors.services import REPO, Influxd, Mosquitto
 
@@ -54,7 +54,12 @@ def make_gateway(
     tmp_path: Path, pg_url: str, mqtt_url: str, influx_url: str, db: str, client_id: str = "gw-fault"
 ) -> Gateway:
     settings = Settings(
-        database_url=pg_url, data_dir=tmp_path, secret_key="x", mqtt_url=mqtt_url, influx_url=influx_url, influx_db=db
+        database_url=pg_url,
+        data_dir=tmp_path,
+        secret_key=TEST_SECRET_KEY,
+        mqtt_url=mqtt_url,
+        influx_url=influx_url,
+        influx_db=db,
     )
     gateway = Gateway(settings, SensorSettings(gateway_client_id=client_id))
     gateway.start()
@@ -110,7 +115,7 @@ def _gateway_process(
         "FACILITY_INFLUX_URL": influxd.url,
         "FACILITY_INFLUX_DB": db,
         "FACILITY_GATEWAY_CLIENT_ID": "gw-killed",
-        "FACILITY_SECRET_KEY": "x",
+        "FACILITY_SECRET_KEY": TEST_SECRET_KEY,
     }
     log = (tmp_path / "gateway.log").open("ab")
     return subprocess.Popen(

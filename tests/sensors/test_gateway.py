@@ -11,20 +11,25 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from facility.core.config import Settings
+from facility.core.config import SensorSettings, Settings
 from facility.core.db import get_engine
-from facility.sensors.config import SensorSettings
 from facility.sensors.models import DeadLetter, Device
 from facility.sensors.store.influx import InfluxV1Store
 from gateway.connection import AuthenticationFailed
 from gateway.runner import Gateway
+from tests.keys import TEST_SECRET_KEY
 from tests.sensors.mqtt_helpers import publish_all, publisher, wait_until
 from tests.sensors.services import Influxd, Mosquitto
 
 
 def gateway_settings(tmp_path: Path, db_url: str, mqtt_url: str, influxd: Influxd, db: str) -> Settings:
     return Settings(
-        database_url=db_url, data_dir=tmp_path, secret_key="x", mqtt_url=mqtt_url, influx_url=influxd.url, influx_db=db
+        database_url=db_url,
+        data_dir=tmp_path,
+        secret_key=TEST_SECRET_KEY,
+        mqtt_url=mqtt_url,
+        influx_url=influxd.url,
+        influx_db=db,
     )
 
 

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from facility.core.config import Settings
 from facility.core.db import engine_for
-from facility.sensors.config import get_sensor_settings
 from facility.sensors.store.base import Latest, Point, ReadingStore, StoreRejected, StoreUnavailable
 
 __all__ = ["Latest", "Point", "ReadingStore", "StoreRejected", "StoreUnavailable", "open_store"]
@@ -14,7 +13,7 @@ __all__ = ["Latest", "Point", "ReadingStore", "StoreRejected", "StoreUnavailable
 
 def open_store(settings: Settings) -> ReadingStore:
     """The store the settings name: InfluxDB when FACILITY_INFLUX_URL is set, else the SQL table."""
-    sensor_settings = get_sensor_settings()
+    sensor_settings = settings.sensors
     if not settings.influx_url:
         from facility.sensors.store.sql import SqlStore
 
