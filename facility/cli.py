@@ -62,8 +62,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # On SIGTERM, requests still running after this long are cancelled: a stop never hangs.
         timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
-    server = uvicorn.Server(config)
-    server.run(sockets=[serve.listening_socket(args.host, args.port)] if args.reuse_port else None)
+    server = serve.ReportingServer(config, args.ready_fd)
+    try:
+        sockets = [serve.listening_socket(args.host, args.port)] if args.reuse_port else None
+    except OSError as error:
+        # Exit 3, as when uvicorn cannot bind: a restart will not free the port (serve.py).
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(3) from None
+    server.run(sockets=sockets)
     if not server.started:
         raise SystemExit(3)
 
@@ -270,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # What each of `--workers N` runs: the port bound with SO_REUSEPORT (facility/serve.py).
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)  # written to once serving (serve.py)
     serve.set_defaults(func=cmd_serve)
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(dest="db", required=True)
