@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from facility.core.config import Settings, SettingsError, load_settings
-from facility.core.db import engine_for, session_scope
+from facility.core.db import POOL_OVERFLOW, engine_for, session_scope
 from facility.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
 from facility.core.i18n import gettext as _
 from facility.core.logging import configure_logging
@@ -36,6 +36,17 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if args.workers > 1 and not settings.secret_key:
         # Each worker must sign and check sessions with the same key, on this host and any other.
         print("error: several workers need FACILITY_SECRET_KEY set (the same value for every worker)", file=sys.stderr)
+        raise SystemExit(2)
+    needed = args.workers * (settings.db_pool_size + POOL_OVERFLOW)
+    if args.workers > 1 and settings.db_max_connections_per_host and needed > settings.db_max_connections_per_host:
+        message = _(
+            "{workers} workers may open {needed} connections, over FACILITY_DB_MAX_CONNECTIONS_PER_HOST="
+            "{allowed}: lower FACILITY_DB_POOL_SIZE or --workers.",
+            workers=args.workers,
+            needed=needed,
+            allowed=settings.db_max_connections_per_host,
+        )
+        print(f"error: {message}", file=sys.stderr)
         raise SystemExit(2)
     if args.workers > 1:
         # Each worker builds its own app; this process only supervises them (facility/serve.py),

@@ -20,11 +20,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
+from facility.core.config import Settings
 from facility.core.db import get_engine
 from facility.core.models import Role
 from facility.core.ops import WORKER_HEADER
+from facility.doctor import Status, check_connections
 from tests.conftest import clean_database, free_port
 from tests.factories import PASSWORD, make_building, make_user
 
@@ -214,3 +217,29 @@ def test_several_workers_refuse_a_generated_secret_key(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2 and "FACILITY_SECRET_KEY" in result.stderr
+
+
+def test_the_connections_per_host_are_bounded_and_checked_against_max_connections(
+    database_urls: dict[str, str], tmp_path: Path
+) -> None:
+    url = database_urls["postgresql"]
+    with get_engine(url).connect() as connection:
+        allowed = int(connection.execute(text("SHOW max_connections")).scalar_one()) - int(
+            connection.execute(text("SHOW superuser_reserved_connections")).scalar_one()
+        )
+    engine = get_engine(url)
+    settings = Settings(database_url=url, data_dir=tmp_path)
+    for declared, status in ((0, Status.ok), (allowed, Status.warn), (allowed + 1, Status.fail)):
+        finding = check_connections(settings.model_copy(update={"db_max_connections_per_host": declared}), engine)
+        assert finding.status == status, (declared, finding)
+    # Two workers of pool 20 (+4 overflow) may open 48: more than the 40 declared, so no start.
+    env = {**os.environ, "FACILITY_DATABASE_URL": url, "FACILITY_SECRET_KEY": "two-workers-key" * 3}
+    env |= {"FACILITY_DATA_DIR": str(tmp_path), "FACILITY_DB_MAX_CONNECTIONS_PER_HOST": "40"}
+    result = subprocess.run(
+        [sys.executable, "-m", "facility.cli", "--lang", "en", "serve", "--workers", "2", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "48 connections" in result.stderr, result.stderr
