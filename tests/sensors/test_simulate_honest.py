@@ -12,16 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
-from facility.core.db import get_engine
 from facility.core.i18n import current_language
-from facility.demo.load import load_demo_campus
 from facility.sensors.commands import progress
 from facility.sensors.demo_devices import DemoDevice
 from facility.sensors.simulator import Simulator, SimulatorRunner
-from tests.conftest import clean_database
 from tests.sensors.services import PASSWORD, REPO, SIMULATOR_USER, Mosquitto
+from tests.sensors.test_commands import demo_campus_on_sqlite
 
 
 @pytest.fixture(autouse=True)
@@ -74,12 +71,7 @@ def test_a_refused_account_publishes_nothing(mosquitto: Mosquitto) -> None:
 def test_the_command_exits_1_when_the_broker_stored_nothing(
     tmp_path: Path, mosquitto: Mosquitto, database_urls: dict[str, str]
 ) -> None:
-    url = database_urls["sqlite"]
-    engine = get_engine(url)
-    clean_database(engine)
-    with Session(engine) as session:
-        load_demo_campus(session)
-        session.commit()
+    url = demo_campus_on_sqlite(database_urls)
     env = {**os.environ, "FACILITY_DATABASE_URL": url, "FACILITY_DATA_DIR": str(tmp_path)}
     denied = mosquitto.simulator_url.replace(SIMULATOR_USER, "env-dev-1")
     result = subprocess.run(
