@@ -122,6 +122,10 @@ class Server:
         self, url: str, data_dir: str, env: dict[str, str] | None = None, code: Path = ROOT, workers: int = 1
     ) -> None:
         self.port = free_port()
+        # The server's log is kept (a worker's failure mid-run must be readable afterwards); a file,
+        # not a pipe, which an access log would fill with nobody reading it.
+        self.log = Path(data_dir) / f"serve-{self.port}.log"
+        print(f"server log: {self.log}", file=sys.stderr)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "facility.cli", "serve", "--port", str(self.port), "--workers", str(workers)],
             env={
@@ -133,7 +137,7 @@ class Server:
                 **(env or {}),
             },
             cwd=code,
-            stderr=subprocess.DEVNULL,
+            stderr=self.log.open("ab"),
         )
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 90  # a loaded machine imports slowly
@@ -144,7 +148,7 @@ class Server:
             except httpx.HTTPError:
                 time.sleep(0.2)
         self.process.kill()
-        raise RuntimeError("server did not start")
+        raise RuntimeError(f"server did not start: see {self.log}")
 
     def cpu_seconds(self) -> float:
         """CPU time the server's processes (the supervisor and its workers) have used so far (Linux

@@ -206,13 +206,12 @@ def warm_up(app: FastAPI) -> FastAPI:
     """Do before serving what the first requests after a start would otherwise do while a rush
     waits behind them (`facility serve`, each worker; a restart at nine on a Monday meets the
     queue warm):
-    open as many pooled connections as admission lets requests in at once, and have FastAPI build
-    every route's handler, which it does on the first request that looks through a router (a path
-    no route has looks through them all)."""
-    engine = app.state.engine
-    connections = [engine.connect() for _ in range(app.state.settings.admission_limits.concurrent_requests)]
-    for connection in connections:
-        connection.close()
+    open one pooled connection (the database answers, and the first request finds it open; the rest
+    open when requests need them, so a worker's start does not take connections a busy database has
+    left for others), and have FastAPI build every route's handler, which it does on the first
+    request that looks through a router (a path no route has looks through them all)."""
+    with app.state.engine.connect():
+        pass
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},

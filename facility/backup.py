@@ -9,9 +9,13 @@ What a backup holds, and why so:
 - InfluxDB 1.x readings: exported through the HTTP API into line protocol, one gzip file per
   retention policy (facility/sensors/store/dump.py says why not `influxd backup`). A 2.x/3.x
   store is left to its own `influx backup`; the manifest says it was not included.
-- `manifest.json`: rows per table, readings per policy, photos, the schema revision (alembic
-  head), the versions that made it, when, and each file's SHA-256, so a restore can refuse a
-  damaged or foreign backup before it touches anything.
+- `manifest.json`: rows per table, readings per policy, photos, the schema revision found (a
+  backup works on whatever schema the database is at, so there is one before `db upgrade`), the
+  versions that made it, when, and each file's SHA-256, signed with HMAC-SHA256 under a key
+  derived from the secret key, so a restore can refuse a damaged, altered or foreign backup
+  before it touches anything (facility/restore.py).
+- Private: the directory is 0700 and every file 0600 (the dump holds password hashes and
+  renters' personal data).
 Not copied: the generated secret key in the data directory (production sets FACILITY_SECRET_KEY)
 and the gateway's spool (transient: it drains into the store within seconds).
 """
@@ -19,6 +23,7 @@ and the gateway's spool (transient: it drains into the store within seconds).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -30,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
@@ -75,16 +80,33 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def signing_key(settings: Settings) -> bytes:
+    """The manifest's HMAC key: derived from the secret key, so restoring on another host needs
+    the same FACILITY_SECRET_KEY (which its sessions need anyway)."""
+    return hashlib.sha256(b"facility-backup-manifest\0" + settings.resolved_secret_key().encode()).digest()
+
+
+def manifest_signature(manifest: dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA256 of the manifest without its signature, in one canonical JSON spelling."""
+    body = {name: value for name, value in manifest.items() if name != "signature"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hmac.new(key, canonical, hashlib.sha256).hexdigest()
+
+
 def table_counts(connection: Connection) -> dict[str, int]:
-    """Rows of every table the code knows, by name."""
+    """Rows of every table the code knows that the database has (an older schema lacks some)."""
     import_all_models()
+    present = set(inspect(connection).get_table_names())
     return {
         table.name: int(connection.execute(select(func.count()).select_from(table)).scalar_one())
         for table in SQLModel.metadata.sorted_tables
+        if table.name in present
     }
 
 
 def photo_counts(connection: Connection) -> dict[str, int]:
+    if not inspect(connection).has_table(Photo.__tablename__):
+        return {"count": 0, "bytes": 0}
     size = func.coalesce(func.sum(func.length(Photo.data)), 0)  # type: ignore[arg-type]
     count, total = connection.execute(select(func.count(), size).select_from(Photo)).one()
     return {"count": int(count), "bytes": int(total)}
@@ -175,6 +197,7 @@ def make_backup(settings: Settings, directory: Path) -> dict[str, Any]:
     if directory.exists() and any(directory.iterdir()):
         raise BackupError(_("{path} is not empty: give each backup a new directory.", path=directory))
     directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)
     engine = engine_for(settings)
     revision = schema_revision(engine)
     if not revision:
@@ -189,6 +212,11 @@ def make_backup(settings: Settings, directory: Path) -> dict[str, Any]:
         "readings": _readings(settings, directory, tables),
         "photos": photos,
     }
+    for path in directory.iterdir():
+        path.chmod(0o600)
     manifest["files"] = {path.name: sha256_of(path) for path in sorted(directory.iterdir()) if path.name != MANIFEST}
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    manifest["signature"] = manifest_signature(manifest, signing_key(settings))
+    path = directory / MANIFEST
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest

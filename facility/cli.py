@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from facility.core.config import Settings, SettingsError, install, load_settings, using
-from facility.core.db import engine_for, session_scope
+from facility.core.db import POOL_OVERFLOW, engine_for, session_scope
 from facility.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
 from facility.core.i18n import gettext as _
 from facility.core.logging import configure_logging
@@ -39,6 +39,17 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if args.workers > 1 and not settings.secret_key:
         # Each worker must sign and check sessions with the same key, on this host and any other.
         fail(_("several workers need FACILITY_SECRET_KEY set (the same value for every worker)"))
+    needed = args.workers * (settings.db_pool_size + POOL_OVERFLOW)
+    if args.workers > 1 and settings.db_max_connections_per_host and needed > settings.db_max_connections_per_host:
+        fail(
+            _(
+                "{workers} workers may open {needed} connections, over FACILITY_DB_MAX_CONNECTIONS_PER_HOST="
+                "{allowed}: lower FACILITY_DB_POOL_SIZE or --workers.",
+                workers=args.workers,
+                needed=needed,
+                allowed=settings.db_max_connections_per_host,
+            )
+        )
     if args.workers > 1:
         # Each worker builds its own app; this process only supervises them (facility/serve.py),
         # so it checks the schema and builds none.
@@ -62,8 +73,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # On SIGTERM, requests still running after this long are cancelled: a stop never hangs.
         timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
-    server = uvicorn.Server(config)
-    server.run(sockets=[serve.listening_socket(args.host, args.port)] if args.reuse_port else None)
+    server = serve.ReportingServer(config, args.ready_fd)
+    try:
+        sockets = [serve.listening_socket(args.host, args.port)] if args.reuse_port else None
+    except OSError as error:
+        # Exit 3, as when uvicorn cannot bind: a restart will not free the port (serve.py).
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(3) from None
+    server.run(sockets=sockets)
     if not server.started:
         raise SystemExit(3)
 
@@ -302,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # What each of `--workers N` runs: the port bound with SO_REUSEPORT (facility/serve.py).
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)  # written to once serving (serve.py)
     serve.set_defaults(func=cmd_serve)
 
     db_parser = commands.add_parser("db", help=_("database migrations"))

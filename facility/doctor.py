@@ -26,7 +26,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import col, select
 
 from facility.core.config import Settings, secret_weakness
-from facility.core.db import alembic_config
+from facility.core.db import POOL_OVERFLOW, alembic_config
 from facility.core.i18n import gettext as _
 from facility.core.jobs import SchedulerState
 from facility.scheduler import LEASE_ROW
@@ -183,6 +183,34 @@ def check_clock(engine: Engine) -> Finding:
     return Finding(name, Status.ok, message)
 
 
+def check_connections(settings: Settings, engine: Engine) -> Finding:
+    """The connections this host may open, against what PostgreSQL lets ordinary users open."""
+    name = _("connections")
+    if engine.dialect.name != "postgresql":
+        return Finding(name, Status.ok, _("SQLite: a file, with no connection limit."))
+    per_process = settings.db_pool_size + POOL_OVERFLOW
+    planned = settings.db_max_connections_per_host or per_process
+    with engine.connect() as connection:
+        allowed = int(connection.execute(text("SHOW max_connections")).scalar_one()) - int(
+            connection.execute(text("SHOW superuser_reserved_connections")).scalar_one()
+        )
+    fix = _(
+        "Set FACILITY_DB_MAX_CONNECTIONS_PER_HOST to web workers x {per_process} + 4 (scheduler, gateway), "
+        "lower FACILITY_DB_POOL_SIZE or --workers, or raise PostgreSQL's max_connections.",
+        per_process=per_process,
+    )
+    message = _(
+        "This host may open {planned} connections; PostgreSQL allows {allowed} to every host together.",
+        planned=planned,
+        allowed=allowed,
+    )
+    if planned > allowed:
+        return Finding(name, Status.fail, message, fix)
+    if planned * 5 > allowed * 4:
+        return Finding(name, Status.warn, message, fix)
+    return Finding(name, Status.ok, message)
+
+
 def database_findings(settings: Settings, timeout: float) -> list[Finding]:
     """The database, then what can only be read from it (not checked when it is unusable)."""
     engine = doctor_engine(settings, timeout)
@@ -193,6 +221,11 @@ def database_findings(settings: Settings, timeout: float) -> list[Finding]:
         if database.status == Status.fail:
             skipped = _("Not checked: the database is not usable.")
             return [database, Finding(_("scheduler"), Status.warn, skipped), Finding(_("clock"), Status.warn, skipped)]
-        return [database, check_scheduler(engine, datetime.now(UTC)), check_clock(engine)]
+        return [
+            database,
+            check_connections(settings, engine),
+            check_scheduler(engine, datetime.now(UTC)),
+            check_clock(engine),
+        ]
     finally:
         engine.dispose()

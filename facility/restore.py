@@ -1,14 +1,18 @@
 """`facility restore DIR`: a backup of `facility backup` into the configured database and store.
 
-Everything that can refuse is checked before anything is written: the manifest is read and each
-file's checksum compared, the schema revision must be one this code knows, the backup's database
-kind must match the target's, and the target must be empty (no tables, no readings) unless
-`--force` says to replace it. A backup from an older revision is migrated to head afterwards.
-The result compares the manifest's counts with what the target now holds.
+Everything that can refuse is checked before anything is written: the manifest's signature (HMAC
+under the secret key, so an altered manifest is refused), that the backup is private (0700
+directory, 0600 files), that every file in the directory is listed with a matching checksum and
+every file the manifest uses is one of them (a name, never a path), the schema revision must be
+one this code knows, the backup's database kind must match the target's, and the target must be
+empty (no tables, no readings) unless `--force` says to replace it. A backup from an older
+revision is migrated to head afterwards. The result compares the manifest's counts with what the
+target now holds.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -25,10 +29,12 @@ from facility.backup import (
     MANIFEST,
     BackupError,
     libpq_target,
+    manifest_signature,
     photo_counts,
     run_tool,
     schema_revision,
     sha256_of,
+    signing_key,
     table_counts,
 )
 from facility.core.config import Settings
@@ -38,7 +44,7 @@ from facility.sensors.store import open_store
 from facility.sensors.store.dump import count_points, drop_database, import_policy, policies
 from facility.sensors.store.influx import InfluxV1Store
 
-REQUIRED = ("format", "versions", "database", "tables", "readings", "photos", "files")
+REQUIRED = ("format", "versions", "database", "tables", "readings", "photos", "files", "signature")
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,45 @@ class Compared:
         return self.expected == self.restored
 
 
-def read_manifest(directory: Path) -> dict[str, Any]:
-    """The backup's manifest, with every file it names present and intact; else a BackupError."""
+def check_private(directory: Path) -> None:
+    """Refuse a backup that other users of the host could read or change."""
+    for path in (directory, *sorted(directory.iterdir())):
+        if path.stat().st_mode & 0o077:
+            raise BackupError(
+                _(
+                    "{path} is open to other users: a backup must be private "
+                    "(chmod 700 on the directory, 600 on its files).",
+                    path=path,
+                )
+            )
+
+
+def used_files(manifest: dict[str, Any]) -> list[str]:
+    """Every file name the restore will read: the database, and each policy's readings."""
+    return [manifest["database"].get("file"), *manifest["readings"].get("files", {}).values()]
+
+
+def check_files(directory: Path, manifest: dict[str, Any]) -> None:
+    """The files map lists exactly the directory's files, each a plain name with its checksum."""
+    files = manifest["files"]
+    present = {path.name for path in directory.iterdir() if path.name != MANIFEST}
+    for name in [*files, *used_files(manifest)]:
+        if not isinstance(name, str) or name in ("", ".", "..") or Path(name).name != name:
+            raise BackupError(_("{name} is not a file name in the backup directory: refused.", name=name))
+    unlisted = sorted(present - set(files))
+    if unlisted:
+        raise BackupError(_("{names} are not listed in the manifest: refused.", names=", ".join(unlisted)))
+    for name in [*sorted(files), *used_files(manifest)]:
+        file = directory / name
+        if name not in files or not file.is_file():
+            raise BackupError(_("{path} is missing from the backup.", path=file))
+        if sha256_of(file) != files[name]:
+            raise BackupError(_("{path} does not match its checksum: the backup is damaged.", path=file))
+
+
+def read_manifest(directory: Path, key: bytes) -> dict[str, Any]:
+    """The backup's manifest, signed with `key`, private, with every file it names present and
+    intact; else a BackupError."""
     path = directory / MANIFEST
     if not path.is_file():
         raise BackupError(_("{path} is missing: this is not a facility backup.", path=path))
@@ -66,6 +109,14 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     missing = [key for key in REQUIRED if not isinstance(manifest, dict) or key not in manifest]
     if missing:
         raise BackupError(_("{path} is damaged: it lacks {keys}.", path=path, keys=", ".join(missing)))
+    if not hmac.compare_digest(str(manifest["signature"]), manifest_signature(manifest, key)):
+        raise BackupError(
+            _(
+                "{path} is not signed with this installation's key: it was altered, or made with "
+                "another FACILITY_SECRET_KEY.",
+                path=path,
+            )
+        )
     if manifest["format"] != FORMAT:
         raise BackupError(
             _(
@@ -75,12 +126,8 @@ def read_manifest(directory: Path) -> dict[str, Any]:
                 known=FORMAT,
             )
         )
-    for name, digest in manifest["files"].items():
-        file = directory / name
-        if not file.is_file():
-            raise BackupError(_("{path} is missing from the backup.", path=file))
-        if sha256_of(file) != digest:
-            raise BackupError(_("{path} does not match its checksum: the backup is damaged.", path=file))
+    check_private(directory)
+    check_files(directory, manifest)
     return manifest
 
 
@@ -178,7 +225,7 @@ def restore_readings(store: InfluxV1Store, directory: Path, manifest: dict[str, 
 
 def restore_backup(settings: Settings, directory: Path, *, force: bool = False) -> tuple[list[Compared], list[str]]:
     """Restore the backup in `directory`; returns the comparison and notes for the operator."""
-    manifest = read_manifest(directory)
+    manifest = read_manifest(directory, signing_key(settings))
     check_revision(manifest)
     engine = engine_for(settings)
     dialect = manifest["database"].get("dialect")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -13,13 +15,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic import command
 from sqlalchemy import text
 from sqlmodel import Session
 
-from facility.backup import BackupError, make_backup, table_counts
+from facility.backup import BackupError, make_backup, manifest_signature, sha256_of, signing_key, table_counts
 from facility.cli import build_parser
 from facility.core.config import Settings, load_settings
-from facility.core.db import get_engine
+from facility.core.db import alembic_config, get_engine
 from facility.core.i18n import current_language
 from facility.core.models import Role
 from facility.maintenance.photos import store_photo
@@ -38,6 +41,13 @@ def readings(device: str = "강당 센서 1", n: int = 5) -> list[Reading]:
     return [
         Reading(device, "main", "A-101", "temperature", 20.5 + i, NOW - timedelta(minutes=10 * i)) for i in range(n)
     ]
+
+
+def resign(backup: Path, manifest: dict[str, object], settings: Settings) -> None:
+    """Write the manifest back, signed as a holder of the key would (the checks behind the
+    signature must hold on their own)."""
+    manifest["signature"] = manifest_signature(manifest, signing_key(settings))
+    (backup / "manifest.json").write_text(json.dumps(manifest))
 
 
 def counts(url: str) -> dict[str, int]:
@@ -118,8 +128,8 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(
         restore_backup(target, backup)
     manifest = json.loads((backup / "manifest.json").read_text())
     manifest["versions"]["alembic"] = ["9999_from_the_future"]
-    manifest["files"] = {}
-    (backup / "manifest.json").write_text(json.dumps(manifest))
+    manifest["files"]["database.sqlite"] = sha256_of(backup / "database.sqlite")
+    resign(backup, manifest, settings)
     with pytest.raises(BackupError, match="9999_from_the_future"):
         restore_backup(target, backup)
     assert not Path(fresh_url.removeprefix("sqlite:///")).exists()
@@ -159,3 +169,95 @@ def test_cli_prints_the_comparison(
     out = capsys.readouterr().out
     assert "backup written to" in out and "every count matches" in out
     assert any(line.split() == ["room", "1", "1"] for line in out.splitlines()), out
+
+
+@pytest.fixture
+def sqlite_backup(db_url: str, settings: Settings, tmp_path: Path) -> Path:
+    with Session(get_engine(db_url)) as session:
+        make_user(session, role=Role.admin)
+        session.commit()
+    make_backup(settings, tmp_path / "backup")
+    return tmp_path / "backup"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_backup_is_private(sqlite_backup: Path) -> None:
+    assert sqlite_backup.stat().st_mode & 0o777 == 0o700
+    assert {path.name: path.stat().st_mode & 0o777 for path in sqlite_backup.iterdir()} == {
+        "database.sqlite": 0o600,
+        "manifest.json": 0o600,
+    }
+
+
+def refused(settings: Settings, fresh_url: str, backup: Path, match: str) -> None:
+    target = settings.model_copy(update={"database_url": fresh_url})
+    with pytest.raises(BackupError, match=match):
+        restore_backup(target, backup)
+    assert not Path(fresh_url.removeprefix("sqlite:///")).exists()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_tampered_dump_with_an_emptied_files_map_is_refused(
+    sqlite_backup: Path, settings: Settings, fresh_url: str
+) -> None:
+    """The attack of the report: an admin injected into the dump, the checksums dropped."""
+    copy = sqlite3.connect(sqlite_backup / "database.sqlite")
+    copy.execute("UPDATE user_account SET email = 'intruder@example.kr'")
+    copy.commit()
+    copy.close()
+    manifest = json.loads((sqlite_backup / "manifest.json").read_text())
+    manifest["files"] = {}
+    (sqlite_backup / "manifest.json").write_text(json.dumps(manifest))
+    refused(settings, fresh_url, sqlite_backup, "서명")  # the signature no longer matches
+    resign(sqlite_backup, manifest, settings)
+    refused(settings, fresh_url, sqlite_backup, "database.sqlite")  # not listed
+    manifest["files"] = {"database.sqlite": "0" * 64}
+    resign(sqlite_backup, manifest, settings)
+    refused(settings, fresh_url, sqlite_backup, "체크섬")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("name", ["../elsewhere/x.sqlite", "/etc/passwd", "sub/x.sqlite", ".."])
+def test_a_file_outside_the_backup_directory_is_refused(
+    sqlite_backup: Path, settings: Settings, fresh_url: str, name: str
+) -> None:
+    elsewhere = sqlite_backup.parent / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(sqlite_backup / "database.sqlite", elsewhere / "x.sqlite")
+    manifest = json.loads((sqlite_backup / "manifest.json").read_text())
+    manifest["database"]["file"] = name
+    manifest["files"][name] = manifest["files"]["database.sqlite"]
+    resign(sqlite_backup, manifest, settings)
+    refused(settings, fresh_url, sqlite_backup, "파일 이름이 아닙니다")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_unsigned_or_foreign_manifest_is_refused(sqlite_backup: Path, settings: Settings, fresh_url: str) -> None:
+    manifest = json.loads((sqlite_backup / "manifest.json").read_text())
+    other = settings.model_copy(update={"secret_key": "another-installation"})
+    refused(other, fresh_url, sqlite_backup, "서명")
+    del manifest["signature"]
+    (sqlite_backup / "manifest.json").write_text(json.dumps(manifest))
+    refused(settings, fresh_url, sqlite_backup, "signature")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_backup_open_to_other_users_is_refused(sqlite_backup: Path, settings: Settings, fresh_url: str) -> None:
+    (sqlite_backup / "database.sqlite").chmod(0o644)
+    refused(settings, fresh_url, sqlite_backup, "chmod 700")
+    (sqlite_backup / "database.sqlite").chmod(0o600)
+    sqlite_backup.chmod(0o755)
+    refused(settings, fresh_url, sqlite_backup, "chmod 700")
+    sqlite_backup.chmod(0o700)
+    target = settings.model_copy(update={"database_url": fresh_url})
+    compared, _notes = restore_backup(target, sqlite_backup)
+    assert all(line.ok for line in compared)
+
+
+def test_a_backup_of_an_older_schema_records_its_revision(fresh_url: str, settings: Settings, tmp_path: Path) -> None:
+    """There must be a backup before `db upgrade`: the new code backs up the schema it finds."""
+    command.upgrade(alembic_config(fresh_url), "0012_device_profile")
+    old = settings.model_copy(update={"database_url": fresh_url})
+    manifest = make_backup(old, tmp_path / "backup")
+    assert manifest["versions"]["alembic"] == ["0012_device_profile"]
+    assert "user_account" in manifest["tables"] and "mnt_assignment_rule" not in manifest["tables"]

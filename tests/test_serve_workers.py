@@ -9,20 +9,25 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
+from facility.core.config import Settings
 from facility.core.db import get_engine
 from facility.core.models import Role
 from facility.core.ops import WORKER_HEADER
+from facility.doctor import Status, check_connections
 from tests.conftest import clean_database, free_port
 from tests.factories import PASSWORD, make_building, make_user
 from tests.keys import TEST_SECRET_KEY
@@ -45,6 +50,89 @@ def sign_in_page(client: httpx.Client, email: str) -> str:
     return response.headers[WORKER_HEADER]
 
 
+def start_workers(url: str, port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`facility serve --workers 2`, with pools sized for a test database that other tests use at
+    the same time (each worker may hold pool + overflow connections; the default is 24)."""
+    env = {**os.environ, "FACILITY_DATABASE_URL": url, "FACILITY_SECRET_KEY": TEST_SECRET_KEY}
+    env |= {"FACILITY_DATA_DIR": str(data_dir), "FACILITY_DB_POOL_SIZE": "4", "FACILITY_MAX_CONCURRENT_REQUESTS": "3"}
+    # A file, not a pipe: the access log of a few hundred requests would fill a pipe nobody reads.
+    return subprocess.Popen(
+        [sys.executable, "-m", "facility.cli", "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+
+
+def stop_workers(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: Callable[[], str]) -> None:
+    """Until `condition` holds; a bound only against a hang (the machine may be loaded)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what()
+        time.sleep(0.1)
+
+
+def test_a_worker_that_dies_or_cannot_start_is_restarted_while_the_other_serves(
+    database_urls: dict[str, str], tmp_path: Path
+) -> None:
+    url = database_urls["postgresql"]
+    clean_database(get_engine(url))
+    port, log = free_port(), tmp_path / "serve.log"
+    base = f"http://127.0.0.1:{port}"
+    process = start_workers(url, port, tmp_path, log)
+    tail = lambda: log.read_text()[-3000:]  # noqa: E731
+    try:
+        wait_for(lambda: log.read_text().count("Application startup complete") >= 2, 300, tail)
+        survivor, victim = worker_pids(process.pid)
+        os.kill(victim, signal.SIGKILL)
+        # Its replacement dies at its start too (as when the database had no connection left):
+        # the supervisor starts another after a longer backoff, and does not stop the survivor.
+        wait_for(lambda: len(set(worker_pids(process.pid)) - {survivor}) == 1, 120, tail)
+        (replacement,) = set(worker_pids(process.pid)) - {survivor}
+        os.kill(replacement, signal.SIGKILL)
+        # Meanwhile every request on a new connection is answered.
+        answered = Counter()
+        for _ in range(10):
+            response = httpx.get(f"{base}/api/v1/rooms", timeout=30)
+            assert response.status_code == 200, response.text
+            answered[response.headers[WORKER_HEADER]] += 1
+        assert answered, answered
+        wait_for(lambda: len(set(worker_pids(process.pid)) - {survivor, replacement}) == 1, 120, tail)
+        wait_for(lambda: log.read_text().count("Application startup complete") >= 3, 300, tail)
+        assert process.poll() is None and survivor in worker_pids(process.pid)
+        restarts = [line for line in log.read_text().splitlines() if "starting another in" in line]
+        assert [line.split("starting another in ")[1][:3] for line in restarts] == ["1 s", "2 s"], restarts
+    finally:
+        stop_workers(process)
+    assert process.returncode == 0, tail()
+
+
+def test_the_supervisor_stops_when_every_worker_fails_its_first_start(
+    database_urls: dict[str, str], tmp_path: Path
+) -> None:
+    """A port taken by a process that does not share it: no restart will help, so exit 3."""
+    url = database_urls["postgresql"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        process = start_workers(url, taken.getsockname()[1], tmp_path, tmp_path / "serve.log")
+        try:
+            process.wait(timeout=300)
+        finally:
+            if process.poll() is None:
+                stop_workers(process)
+    assert process.returncode == 3, (tmp_path / "serve.log").read_text()[-3000:]
+
+
 def test_two_workers_share_sessions_and_writes_and_stop_on_sigterm(
     database_urls: dict[str, str], tmp_path: Path
 ) -> None:
@@ -54,16 +142,8 @@ def test_two_workers_share_sessions_and_writes_and_stop_on_sigterm(
         email = make_user(session, role=Role.manager).email
         make_building(session)
     port = free_port()
-    env = {**os.environ, "FACILITY_DATABASE_URL": url, "FACILITY_SECRET_KEY": TEST_SECRET_KEY}
-    env["FACILITY_DATA_DIR"] = str(tmp_path)
-    # A file, not a pipe: the access log of a few hundred requests would fill a pipe nobody reads.
     log = tmp_path / "serve.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "facility.cli", "serve", "--workers", "2", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
+    process = start_workers(url, port, tmp_path, log)
     # A new connection per request, so the kernel hands each one to whichever worker accepts it.
     base = f"http://127.0.0.1:{port}"
     fresh = httpx.Limits(max_keepalive_connections=0)
@@ -103,12 +183,7 @@ def test_two_workers_share_sessions_and_writes_and_stop_on_sigterm(
             spread = Counter(thread.submit(asyncio.run, burst_of_connections("127.0.0.1", port, 200)).result())
         assert set(spread) == seen and min(spread.values()) >= 60, spread
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+        stop_workers(process)
     assert process.returncode == 0, log.read_text()[-2000:]
     assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
 
@@ -143,3 +218,29 @@ def test_several_workers_refuse_a_generated_secret_key(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2 and "FACILITY_SECRET_KEY" in result.stderr
+
+
+def test_the_connections_per_host_are_bounded_and_checked_against_max_connections(
+    database_urls: dict[str, str], tmp_path: Path
+) -> None:
+    url = database_urls["postgresql"]
+    with get_engine(url).connect() as connection:
+        allowed = int(connection.execute(text("SHOW max_connections")).scalar_one()) - int(
+            connection.execute(text("SHOW superuser_reserved_connections")).scalar_one()
+        )
+    engine = get_engine(url)
+    settings = Settings(database_url=url, data_dir=tmp_path)
+    for declared, status in ((0, Status.ok), (allowed, Status.warn), (allowed + 1, Status.fail)):
+        finding = check_connections(settings.model_copy(update={"db_max_connections_per_host": declared}), engine)
+        assert finding.status == status, (declared, finding)
+    # Two workers of pool 20 (+4 overflow) may open 48: more than the 40 declared, so no start.
+    env = {**os.environ, "FACILITY_DATABASE_URL": url, "FACILITY_SECRET_KEY": TEST_SECRET_KEY}
+    env |= {"FACILITY_DATA_DIR": str(tmp_path), "FACILITY_DB_MAX_CONNECTIONS_PER_HOST": "40"}
+    result = subprocess.run(
+        [sys.executable, "-m", "facility.cli", "--lang", "en", "serve", "--workers", "2", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "48 connections" in result.stderr, result.stderr

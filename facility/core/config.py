@@ -165,6 +165,10 @@ class Settings(BaseSettings):
     db_idle_in_transaction_timeout_ms: int = DatabaseLimits.idle_in_transaction_timeout_ms
     db_pool_size: int = DatabaseLimits.pool_size
     db_pool_timeout_s: float = DatabaseLimits.pool_timeout_s
+    # Connections all facility processes of this host may hold together (web workers x (pool +
+    # overflow), scheduler, gateway): `serve --workers` refuses more, `doctor` compares it with
+    # PostgreSQL's max_connections. 0: undeclared (doctor then counts one web process).
+    db_max_connections_per_host: int = 0
     max_concurrent_requests: int = AdmissionLimits.concurrent_requests
     admission_wait_ms: int = AdmissionLimits.wait_ms
     worker_threads: int = AdmissionLimits.worker_threads

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 import time
 
@@ -12,6 +13,9 @@ from facility.core.db import engine_for, session_scope
 from facility.core.i18n import gettext as _
 from facility.sensors.demo_devices import demo_devices, place_demo_devices
 from facility.sensors.simulator import Simulator, SimulatorRunner, busy_rooms_reader
+
+# After the last publish, how long the broker has to acknowledge what is in flight.
+SETTLE_S = 10.0
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
@@ -37,10 +41,36 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     print(_("simulating {n} sensors every {s} s to {where}", n=len(devices), s=f"{args.interval:g}", where=where))
     runner.start()
     started = time.monotonic()
-    while not stop.wait(10):
-        rate = runner.published / (time.monotonic() - started)
-        print(_("published {n} messages ({rate}/s)", n=runner.published, rate=f"{rate:.0f}"), flush=True)
+    deadline = started + args.seconds if args.seconds else None
+    while not stop.wait(min(10.0, max(0.0, deadline - time.monotonic())) if deadline else 10.0):
+        print(progress(runner, time.monotonic() - started), flush=True)
+        if deadline and time.monotonic() >= deadline:
+            break
+    runner.stop_event.set()
+    runner.settle(SETTLE_S)
     runner.stop()
+    print(progress(runner, time.monotonic() - started), flush=True)
+    if runner.sent and not runner.published:
+        reason = runner.connect_refused or ", ".join(runner.refused) or _("no acknowledgement")
+        print(
+            "error: " + _("the broker stored none of {sent} messages ({reason}).", sent=runner.sent, reason=reason),
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
+
+
+def progress(runner: SimulatorRunner, elapsed_s: float) -> str:
+    """What the broker acknowledged, and what it refused and why: never our own count of calls."""
+    line = _(
+        "published {published} of {sent} messages ({rate:.0f}/s acknowledged by the broker)",
+        published=runner.published,
+        sent=runner.sent,
+        rate=runner.published / max(elapsed_s, 0.001),
+    )
+    refusals = [f"{count} {reason}" for reason, count in runner.refused.items()]
+    if runner.connect_refused:
+        refusals.append(_("connection refused: {reason}", reason=runner.connect_refused))
+    return line + ("; " + _("refused: {refusals}", refusals=", ".join(refusals)) if refusals else "")
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -61,4 +91,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     simulate.add_argument("--client-id", default="facility-simulator")
     simulate.add_argument("--place", action="store_true", help=_("also place the demo devices in their rooms"))
+    simulate.add_argument(
+        "--seconds", type=float, default=0, help=_("stop after this long (default: run until stopped)")
+    )
     simulate.set_defaults(func=cmd_simulate)

@@ -14,11 +14,14 @@ import random
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy.engine import Engine
 
 from facility.core.db import session_scope, utcnow
@@ -155,7 +158,13 @@ class SimulatorRunner:
         self.client.max_inflight_messages_set(1000)
         self.client.reconnect_delay_set(1, 10)
         self.stop_event = threading.Event()
-        self.published = 0
+        # Counted from the broker's PUBACKs (QoS 1), not from our calls: a broker that refuses
+        # the account or its topics (MQTT 5 reason codes) must not read as "published".
+        self.sent = self.published = 0
+        self.refused: Counter[str] = Counter()
+        self.connect_refused = ""
+        self.client.on_publish = self._on_publish
+        self.client.on_connect = self._on_connect
         self._thread = threading.Thread(target=self._run, name="simulator", daemon=True)
         self._url = url
 
@@ -171,6 +180,25 @@ class SimulatorRunner:
         self.client.disconnect()
         self.client.loop_stop()
 
+    def _on_publish(self, _client: Any, _userdata: Any, _mid: int, reason: ReasonCode, _properties: Any) -> None:
+        if reason.is_failure:
+            self.refused[str(reason)] += 1
+        else:
+            self.published += 1
+
+    def _on_connect(self, _client: Any, _userdata: Any, _flags: Any, reason: ReasonCode, _properties: Any) -> None:
+        self.connect_refused = str(reason) if reason.is_failure else ""
+
+    def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain)
+        self.sent += 1
+
+    def settle(self, timeout_s: float) -> None:
+        """Wait, at most `timeout_s`, for the broker to acknowledge or refuse what was sent."""
+        deadline = time.monotonic() + timeout_s
+        while self.published + self.refused.total() < self.sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def _refresh_busy(self) -> None:
         if self.busy_rooms is None:
             return
@@ -183,7 +211,7 @@ class SimulatorRunner:
         devices = self.simulator.devices
         for device in devices:
             topic = f"facility/{device.building}/{device.room_code}/{device.code}/status"
-            self.client.publish(topic, b"online", qos=1, retain=True)
+            self._publish(topic, b"online", retain=True)
         gap = self.simulator.interval_s / max(1, len(devices))
         next_at = time.monotonic()
         while not self.stop_event.is_set():
@@ -193,8 +221,7 @@ class SimulatorRunner:
                     return
                 now = datetime.now(UTC)
                 for topic, payload in self.simulator.messages(device, now, self.simulator.interval_s):
-                    self.client.publish(topic, payload, qos=1)
-                    self.published += 1
+                    self._publish(topic, payload)
                 next_at += gap
                 self.stop_event.wait(max(0.0, next_at - time.monotonic()))
 

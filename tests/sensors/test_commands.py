@@ -50,9 +50,8 @@ def test_gateway_with_a_wrong_password_exits_with_a_clear_message(tmp_path: Path
     assert result.returncode == 3 and "authentication failed" in result.stderr
 
 
-def test_simulate_publishes_realistic_readings_for_the_demo_campus(
-    tmp_path: Path, mosquitto: Mosquitto, database_urls: dict[str, str]
-) -> None:
+def demo_campus_on_sqlite(database_urls: dict[str, str]) -> str:
+    """The SQLite test database holding the demo campus (and so its sensors); its URL."""
     from sqlmodel import Session
 
     url = database_urls["sqlite"]
@@ -61,6 +60,13 @@ def test_simulate_publishes_realistic_readings_for_the_demo_campus(
     with Session(engine) as session:
         load_demo_campus(session)
         session.commit()
+    return url
+
+
+def test_simulate_publishes_realistic_readings_for_the_demo_campus(
+    tmp_path: Path, mosquitto: Mosquitto, database_urls: dict[str, str]
+) -> None:
+    url = demo_campus_on_sqlite(database_urls)
     received: list[tuple[str, bytes]] = []
     watcher = make_client(mosquitto.url, "test-watcher")
     watcher.on_message = lambda _c, _u, m: received.append((m.topic, m.payload))
