@@ -22,7 +22,7 @@ from facility.booking import ical, rules
 from facility.booking import router as booking_api
 from facility.booking import views as booking_pages
 from facility.booking.api import fees as booking_fees_api
-from facility.core import audit, i18n, idempotency, memo, ops, web
+from facility.core import audit, i18n, idempotency, ops, web
 from facility.core import router as core_api
 from facility.core import views as core_pages
 from facility.core.admission import Admission
@@ -151,8 +151,6 @@ def create_app(settings: Settings, *, check_migrations: bool = True) -> FastAPI:
     engine = engine_for(settings)
     if check_migrations and pending_migrations(engine):
         raise NotMigrated(NOT_MIGRATED)
-    # Other workers' edits of users, organisations, rooms and fees reach this one's memos at once.
-    memo.listen(engine)
 
     app = FastAPI(
         title="facility",

@@ -50,7 +50,9 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
 
 def clean_database(engine: Engine) -> None:
     """Empty every table, so each test starts from a blank but migrated schema."""
-    tables = [t.name for t in SQLModel.metadata.sorted_tables]
+    # The read model's version only ever grows (core/memo.py): memos kept by earlier tests
+    # are voided by the triggers this emptying fires, not by a counter set back.
+    tables = [t.name for t in SQLModel.metadata.sorted_tables if t.name != "read_model_version"]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             quoted = ", ".join(f'"{t}"' for t in tables)

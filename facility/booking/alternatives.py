@@ -25,6 +25,7 @@ from facility.core.db import utcnow
 from facility.core.models import User
 from facility.rooms.kinds import RoomStatus
 from facility.rooms.models import Room
+from facility.rooms.plan import CampusPlan
 
 # How long a slot's suggestions are reused (see the module's docstring).
 SUGGESTIONS_TTL_S = 2.0
@@ -109,7 +110,7 @@ def suggest_alternatives(
     zone = local_zone()
     length = ends_at - starts_at
     found: list[dict[str, Any]] = []
-    campus = availability.Campus.load(session)
+    campus = CampusPlan.load(session)
     day_start = datetime.combine(starts_at.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
     week_end = day_start + timedelta(days=7)
     staff = viewer is not None and viewer.is_staff

@@ -1,7 +1,7 @@
 """Free slots: opening hours minus holidays, closures and every active claim (with buffers).
 
-Built for many rooms at once: the room tree, opening hours and claims in the window are each read
-with one query, then slots are computed in memory.
+Built for many rooms at once: the room tree and opening hours come from the committed read model
+(rooms/plan.py), the claims in the window from one query, then slots are computed in memory.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -20,73 +19,16 @@ from sqlmodel import Session, col, select
 from facility.booking.claims import overlapping
 from facility.booking.models import SpaceClaim
 from facility.booking.rules import SLOT_MINUTES, closed_days, rules_for
-from facility.core import memo
 from facility.core.db import read_planned_for_values
 from facility.rooms.kinds import RoomStatus
-from facility.rooms.models import OpeningHours, Room
-from facility.rooms.service import DEFAULT_HOURS
+from facility.rooms.models import Room
+from facility.rooms.plan import CampusPlan
 
 Interval = tuple[datetime, datetime]
 T = TypeVar("T", int, datetime)
 SLOT = timedelta(minutes=SLOT_MINUTES)
 # Buffers reach outside a window: claim reads are widened by more than the longest buffer.
 BUFFER_MARGIN = timedelta(hours=2)
-
-
-@dataclass
-class Campus:
-    """The room tree and weekly hours, read once for a search."""
-
-    parents: dict[int, int | None]
-    children: dict[int, list[int]]
-    room_hours: dict[int, dict[int, tuple[time | None, time | None]]]
-    building_hours: dict[int, dict[int, tuple[time | None, time | None]]]
-
-    @classmethod
-    def load(cls, session: Session) -> Campus:
-        """The campus as of a moment ago (core/memo.py): shared, so read-only to callers."""
-        return memo.remembered(session, "booking.campus", ("room", "opening_hours"), cls.read)
-
-    @classmethod
-    def read(cls, session: Session) -> Campus:
-        parents: dict[int, int | None] = {}
-        children: dict[int, list[int]] = defaultdict(list)
-        for room_id, parent_id in session.exec(select(Room.id, Room.parent_id)):
-            parents[room_id] = parent_id  # type: ignore[index]
-            if parent_id is not None:
-                children[parent_id].append(room_id)  # type: ignore[arg-type]
-        room_hours: dict[int, dict[int, tuple[time | None, time | None]]] = defaultdict(dict)
-        building_hours: dict[int, dict[int, tuple[time | None, time | None]]] = defaultdict(dict)
-        for row in session.exec(select(OpeningHours)):
-            target = room_hours[row.room_id] if row.room_id else building_hours[row.building_id]  # type: ignore[index]
-            target[row.weekday] = (row.opens, row.closes)
-        return cls(parents, children, room_hours, building_hours)
-
-    def leaves(self, room_id: int) -> list[int]:
-        found, stack = [], [room_id]
-        while stack:
-            current = stack.pop()
-            if self.children.get(current):
-                stack.extend(self.children[current])
-            else:
-                found.append(current)
-        return found
-
-    def hours_source(self, room: Room) -> tuple[str, int]:
-        """Whose weekly hours apply: the room's own, its building's, or the default."""
-        if self.room_hours.get(room.id):  # type: ignore[arg-type]
-            return ("room", room.id)  # type: ignore[return-value]
-        if self.building_hours.get(room.building_id):
-            return ("building", room.building_id)
-        return ("default", 0)
-
-    def hours(self, room: Room, weekday: int) -> tuple[time, time] | None:
-        """Same rule as rooms.service.opening_hours, from memory."""
-        for table in (self.room_hours.get(room.id), self.building_hours.get(room.building_id)):  # type: ignore[arg-type]
-            if table:
-                opens, closes = table.get(weekday, (None, None))
-                return (opens, closes) if opens is not None and closes is not None else None
-        return DEFAULT_HOURS
 
 
 def _epoch(moment: datetime) -> int:
@@ -123,7 +65,7 @@ def subtract(free: list[tuple[T, T]], busy: Sequence[tuple[T, T]]) -> list[tuple
 
 
 def open_intervals(
-    campus: Campus,
+    campus: CampusPlan,
     room: Room,
     start: int,
     end: int,
@@ -227,7 +169,7 @@ def free_slots_many(
     *,
     min_length: timedelta = SLOT,
     respect_holidays: bool = True,
-    campus: Campus | None = None,
+    campus: CampusPlan | None = None,
     busy: dict[int, list[tuple[int, int]]] | None = None,
 ) -> dict[int, list[Interval]]:
     """Per room, the free intervals (on the slot grid) where a booking of it could start and end."""
@@ -254,14 +196,14 @@ def free_epoch_slots(
     *,
     min_length: timedelta = SLOT,
     respect_holidays: bool = True,
-    campus: Campus | None = None,
+    campus: CampusPlan | None = None,
     busy: dict[int, list[tuple[int, int]]] | None = None,
 ) -> dict[int, list[tuple[int, int]]]:
     """free_slots_many in epoch seconds: a week of 200 rooms with thousands of claims stays fast.
 
     `busy` is the rooms' claims when the caller has read them already (`claims_in_window` over at
     least this window widened by BUFFER_MARGIN)."""
-    campus = campus or Campus.load(session)
+    campus = campus or CampusPlan.load(session)
     leaves = {room.id: campus.leaves(room.id) for room in rooms}  # type: ignore[arg-type]
     if busy is None:
         spaces = sorted({s for ls in leaves.values() for s in ls})
@@ -301,7 +243,7 @@ def occurrences_free(
     zone: ZoneInfo,
 ) -> dict[int, list[bool]]:
     """Per room, whether each occurrence of a recurring slot could be booked (one claim read)."""
-    campus = Campus.load(session)
+    campus = CampusPlan.load(session)
     leaves = {room.id: campus.leaves(room.id) for room in rooms}  # type: ignore[arg-type]
     busy = claims_in_window(
         session,

@@ -13,6 +13,7 @@ from facility.booking.models import ACTIVE_STATUSES, Block, Booking
 from facility.booking.rules import SLOT_MINUTES
 from facility.core.db import utcnow
 from facility.rooms.models import Room
+from facility.rooms.plan import CampusPlan
 
 GRID_FROM, GRID_TO = time(7, 0), time(22, 0)
 STEP = timedelta(minutes=SLOT_MINUTES)
@@ -44,7 +45,7 @@ def week_grid(session: Session, room: Room, monday: date, zone: ZoneInfo) -> Wee
     start = datetime.combine(monday, time(0), tzinfo=zone).astimezone(UTC)
     end = start + timedelta(days=7)
     free = availability.free_slots_many(session, [room], start, end, zone)[room.id]  # type: ignore[index]
-    campus = availability.Campus.load(session)
+    campus = CampusPlan.load(session)
     closed_days = rules.closed_days(session, monday, days[-1])
     now = utcnow()
     times = slot_times()
@@ -115,7 +116,7 @@ def day_grid(session: Session, rooms: list[Room], day: date, zone: ZoneInfo) -> 
     end = start + timedelta(days=1)
     ids = [r.id for r in rooms]
     related: dict[int, set[int]] = {}
-    campus = availability.Campus.load(session)
+    campus = CampusPlan.load(session)
     for room in rooms:
         # A booking of the whole hall or of a part shows on each room it occupies.
         leaves = set(campus.leaves(room.id))  # type: ignore[arg-type]
@@ -189,7 +190,7 @@ def building_week(
     start = datetime.combine(monday, time(0), tzinfo=zone).astimezone(UTC)
     free = availability.free_epoch_slots(session, rooms, start, start + timedelta(days=7), zone)
     day_starts = [int(datetime.combine(d, time(0), tzinfo=zone).timestamp()) for d in days]
-    campus = availability.Campus.load(session)
+    campus = CampusPlan.load(session)
     closed = rules.closed_days(session, days[0], days[-1])
     rows = []
     for room in rooms:

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from facility.booking import availability, rules
+from facility.booking import rules
 from facility.booking.models import Booking, BookingStatus
 from facility.booking.queries import USED_STATUSES
 from facility.core.models import Organization
 from facility.rooms.models import Building, Room
+from facility.rooms.plan import CampusPlan
 
 
 @dataclass
@@ -45,7 +46,7 @@ def utilisation(session: Session, first: date, zone: ZoneInfo, *, by: str = "roo
     start, end, following = _month_bounds(first, zone)
     rooms = list(session.exec(select(Room).where(col(Room.bookable_external).is_(True)).order_by(Room.code)))
     buildings = {b.id: b.code for b in session.exec(select(Building))}
-    campus = availability.Campus.load(session)
+    campus = CampusPlan.load(session)
     closed = rules.closed_days(session, first, following - timedelta(days=1))
 
     def key_of(room: Room) -> str:

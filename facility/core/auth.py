@@ -20,8 +20,6 @@ from facility.core.security import read_token
 SESSION_USER_KEY = "uid"
 SESSION_VERSION_KEY = "sv"
 SESSION_CSRF_KEY = "csrf"
-# How long another web worker's sign-out or disablement of a user may go unseen here (load_user).
-USER_TTL_S = 2.0
 
 
 def ensure_role(user: User | None, *roles: Role | str) -> User:
@@ -80,9 +78,8 @@ def load_user(session: Session, uid: int) -> User | None:
     """The user, attached to this session, from a memo of its row (core/memo.py): every request
     asks who is asking, and the row changes when a user signs in or out, or is edited.
 
-    A sign-out, disablement or password change made by this process counts at once; one made by
-    another web worker (`facility serve --workers N`) as soon as its notification arrives on
-    PostgreSQL (core/memo.py `listen`), or within `USER_TTL_S` seconds while nobody listens."""
+    A sign-out, disablement or password change counts from the next transaction that starts after
+    it commits, whichever process made it (the read model's version, core/memo.py)."""
     present = session.identity_map.get(identity_key(User, uid))
     if present is not None:
         return present  # type: ignore[no-any-return]
@@ -91,7 +88,7 @@ def load_user(session: Session, uid: int) -> User | None:
         row = s.get(User, uid)
         return None if row is None else memo.copy_of(row)
 
-    remembered = memo.remembered(session, f"auth.user:{uid}", ("user_account",), read, ttl_s=USER_TTL_S)
+    remembered = memo.remembered(session, f"auth.user:{uid}", ("user_account",), read)
     if remembered is None:
         return None
     user = memo.copy_of(remembered)

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from facility.core.db import utc_field, utcnow
@@ -146,3 +146,13 @@ class FeedToken(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     revoked_at: datetime | None = utc_field(default=None, nullable=True)
+
+
+class ReadModelVersion(SQLModel, table=True):
+    """One row: bumped by a trigger whenever a table of the committed read model (core/memo.py)
+    is written, visible when that write commits."""
+
+    __tablename__ = "read_model_version"
+
+    id: int = Field(primary_key=True)
+    version: int = Field(default=0, sa_type=BigInteger)

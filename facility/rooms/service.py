@@ -19,11 +19,11 @@ from facility.rooms.models import (
     Campus,
     Equipment,
     Floor,
-    OpeningHours,
     Room,
     RoomEquipment,
     RoomLayout,
 )
+from facility.rooms.plan import CampusPlan
 from facility.rooms.schemas import (
     BuildingPublic,
     EquipmentPublic,
@@ -31,9 +31,6 @@ from facility.rooms.schemas import (
     RoomPublic,
     RoomUpdate,
 )
-
-# Used when neither the building nor the room has weekly hours on record.
-DEFAULT_HOURS = (time(7, 0), time(22, 0))
 
 
 def _visible_to(query, viewer: User | None):  # type: ignore[no-untyped-def]
@@ -91,7 +88,7 @@ def get_room(session: Session, room_id: int, viewer: User | None = None) -> Room
 
 
 def room_snapshot(session: Session, room_id: int) -> Room | None:
-    """A detached copy of the room as it is now (memoised, core/memo.py): every booking request
+    """A detached copy of the room as it is now (the committed read model, core/memo.py): every booking request
     reads its room, and a refused one needs nothing else of it. Read-only to callers."""
 
     def read(s: Session) -> Room | None:
@@ -200,28 +197,10 @@ def floor_labels(session: Session, building_code: str | None = None) -> list[str
     return list(dict.fromkeys(label for label, _ in session.exec(query)))
 
 
-def _room_children(session: Session) -> dict[int, list[int]]:
-    children: dict[int, list[int]] = defaultdict(list)
-    for child_id, parent_id in session.exec(select(Room.id, Room.parent_id).where(col(Room.parent_id).is_not(None))):
-        children[parent_id].append(child_id)  # type: ignore[index, arg-type]
-    return dict(children)
-
-
 def atomic_space_ids(session: Session, room_id: int) -> list[int]:
-    """The indivisible spaces a booking of this room occupies: its leaf parts, or itself.
-
-    Booking claims one row per atomic space, so booking a whole hall claims both halves and
-    booking one half collides with a booking of the whole. The room tree is memoised (core/memo.py).
-    """
-    children = memo.remembered(session, "rooms.children", ("room",), _room_children)
-    leaves, stack = [], [room_id]
-    while stack:
-        current = stack.pop()
-        if children.get(current):
-            stack.extend(children[current])
-        else:
-            leaves.append(current)
-    return sorted(leaves)
+    """The indivisible spaces a booking of this room occupies: its leaf parts, or itself
+    (rooms/plan.py, from the committed read model)."""
+    return CampusPlan.load(session).leaves(room_id)
 
 
 def related_room_ids(session: Session, room_id: int) -> list[int]:
@@ -235,31 +214,10 @@ def related_room_ids(session: Session, room_id: int) -> list[int]:
     return sorted(ids)
 
 
-WeeklyHours = dict[int, tuple[time | None, time | None]]
-
-
-def _weekly_hours(session: Session) -> dict[tuple[str, int], WeeklyHours]:
-    """Every room's and building's weekly hours, keyed ("room", id) or ("building", id)."""
-    found: dict[tuple[str, int], WeeklyHours] = defaultdict(dict)
-    for row in session.exec(select(OpeningHours)):
-        key = ("room", row.room_id) if row.room_id else ("building", row.building_id)
-        found[key][row.weekday] = (row.opens, row.closes)  # type: ignore[index]
-    return dict(found)
-
-
 def opening_hours(session: Session, room: Room, weekday: int) -> tuple[time, time] | None:
-    """Local opening and closing time of a room on a weekday; None when it is closed that day.
-
-    A room's own hours override its building's; with neither on record, DEFAULT_HOURS apply.
-    The hours are memoised (core/memo.py): every booking request asks.
-    """
-    hours = memo.remembered(session, "rooms.hours", ("opening_hours",), _weekly_hours)
-    for key in (("room", room.id), ("building", room.building_id)):
-        table = hours.get(key)  # type: ignore[arg-type]
-        if table:
-            opens, closes = table.get(weekday, (None, None))
-            return (opens, closes) if opens is not None and closes is not None else None
-    return DEFAULT_HOURS
+    """Local opening and closing time of a room on a weekday; None when it is closed that day
+    (rooms/plan.py, from the committed read model)."""
+    return CampusPlan.load(session).hours(room, weekday)
 
 
 def update_room(session: Session, actor: User, room_id: int, changes: RoomUpdate) -> Room:

@@ -2,7 +2,7 @@ from datetime import time
 
 from sqlmodel import Session
 
-from facility.rooms import service
+from facility.rooms import plan, service
 from facility.rooms.models import OpeningHours
 from tests.factories import make_building, make_room
 
@@ -23,7 +23,7 @@ def test_opening_hours_room_overrides_building(session: Session) -> None:
     building = make_building(session, code="edu")
     room = make_room(session, building=building)
     other = make_room(session, building=building)
-    assert service.opening_hours(session, room, 0) == service.DEFAULT_HOURS
+    assert service.opening_hours(session, room, 0) == plan.DEFAULT_HOURS
     for day in range(5):
         session.add(OpeningHours(building_id=building.id, weekday=day, opens=time(7), closes=time(22)))
     session.add(OpeningHours(building_id=building.id, weekday=6, opens=None, closes=None))
