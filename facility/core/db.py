@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,14 @@ def get_engine(url: str, limits: DatabaseLimits = DEFAULT_LIMITS) -> Engine:
             engine = create_engine(url, connect_args={"options": postgresql_options(limits)}, **pool)
         _engines[(url, limits)] = engine
     return engine
+
+
+def sibling_engine(engine: Engine, pool_size: int, pool_timeout_s: float) -> Engine:
+    """A second, smaller pool to the same database under the same lock and statement limits (the
+    read model loads beside the request pool, never waiting on the pool its request holds)."""
+    limits = next((lim for (_url, lim), known in _engines.items() if known is engine), DEFAULT_LIMITS)
+    url = engine.url.render_as_string(hide_password=False)
+    return get_engine(url, replace(limits, pool_size=pool_size, pool_timeout_s=pool_timeout_s))
 
 
 def engine_for(settings: Settings) -> Engine:

@@ -34,8 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapper
 from sqlmodel import Session, SQLModel
 
-from facility.core.config import DatabaseLimits
-from facility.core.db import get_engine
+from facility.core.db import sibling_engine
 
 T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)
@@ -48,7 +47,7 @@ VERSIONED_TABLES = frozenset(
 TTL_S = 5.0
 # Loads run beside the request pool: a request holding its own connection must never wait for
 # another from the pool it holds one of. Loads are rare (once per version), so a couple suffice.
-LOADER_LIMITS = DatabaseLimits(pool_size=2, pool_timeout_s=10.0)
+LOADER_POOL_SIZE, LOADER_POOL_TIMEOUT_S = 2, 10.0
 # Memos keyed by a request's values (a slot's alternatives) come and go; past this many entries
 # the expired ones are dropped, then those of no table, and if that is not enough, all of them.
 MAX_ENTRIES = 20_000
@@ -120,7 +119,7 @@ def _usable(entry: _Entry | None, version: int) -> bool:
 def _load(engine: Engine, read: Callable[[Session], T], versioned: bool) -> tuple[int, T]:
     """`read` on committed data, with the version it saw at least (read first, in the same
     transaction: the data is as new as the version or newer)."""
-    loader = get_engine(engine.url.render_as_string(hide_password=False), LOADER_LIMITS)
+    loader = sibling_engine(engine, LOADER_POOL_SIZE, LOADER_POOL_TIMEOUT_S)
     with Session(loader) as session:
         version = read_version(session.connection()) if versioned else _UNVERSIONED
         return version, read(session)
