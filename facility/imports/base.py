@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from facility.core.i18n import gettext as _
 from facility.core.models import User
-from facility.imports.rows import Column, Row
+from facility.imports.rows import INT4_MAX, Column, Row
 
 
 class Importer:
@@ -61,11 +61,11 @@ def parse_pairs(row: Row, column: str) -> dict[str, int] | None:
     result: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in value.split(";"))):
         name, _sep, amount = part.replace("=", ":").partition(":")
-        try:
-            result[name.strip()] = int(amount.strip().replace(",", "")) if amount.strip() else 1
-        except ValueError:
+        digits = amount.strip().replace(",", "") or "1"
+        if not digits.isdecimal() or int(digits) > INT4_MAX:
             row.problem(column, _("'{part}': the amount is not a whole number.", part=part))
             return None
+        result[name.strip()] = int(digits)
     return result
 
 

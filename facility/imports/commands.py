@@ -6,25 +6,36 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
-
-from facility.core.config import SettingsError, load_settings
+from facility.core.config import Settings, SettingsError, load_settings
 from facility.core.db import engine_for, session_scope
+from facility.core.errors import FacilityError
 from facility.imports import service
+from facility.imports.files import check_size
 
 
-def _engine() -> Engine:
+def _settings() -> Settings:
     try:
-        return engine_for(load_settings())
+        return load_settings()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    data = Path(args.file).read_bytes()
-    with session_scope(_engine()) as session:
-        report = service.run_import(session, None, args.kind, data, dry_run=args.dry_run, filename=args.file)
+    settings = _settings()
+    limits = settings.import_limits
+    path = Path(args.file)
+    try:
+        # The size is known before a byte is read: a file over the limit is never loaded.
+        check_size(path.stat().st_size, limits)
+        data = path.read_bytes()
+        with session_scope(engine_for(settings)) as session:
+            report = service.run_import(
+                session, None, args.kind, data, dry_run=args.dry_run, limits=limits, filename=args.file
+            )
+    except (OSError, FacilityError) as error:
+        print(f"error: {getattr(error, 'message', error)}", file=sys.stderr)
+        raise SystemExit(1) from None
     for line in service.problem_lines(report):
         print(line, file=sys.stderr)
     for note in report.notes:
@@ -38,7 +49,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 def cmd_export(args: argparse.Namespace) -> None:
     xlsx = bool(args.file) and args.file.lower().endswith(".xlsx")
-    with session_scope(_engine(), write=False) as session:
+    with session_scope(engine_for(_settings()), write=False) as session:
         data = service.export_file(session, None, args.kind, xlsx=xlsx)
     if args.file:
         Path(args.file).write_bytes(data)

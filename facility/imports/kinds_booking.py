@@ -38,8 +38,8 @@ class FeeImporter(Importer):
         Column("hourly", True, "KRW per hour before VAT (10 % is added on the quote)"),
         Column("half_day", help="KRW up to 4 hours; 0 = hourly"),
         Column("full_day", help="KRW up to 9 hours; 0 = hourly"),
-        Column("weekend_percent", help="percent of the rate on weekends (default 120)"),
-        Column("evening_percent", help="percent for hours from 18:00 (default 130)"),
+        Column("weekend_percent", help="percent of the rate on weekends (default 120)", maximum=1000),
+        Column("evening_percent", help="percent for hours from 18:00 (default 130)", maximum=1000),
         Column("deposit", help="KRW"),
         Column("equipment", help="code:KRW; ... e.g. projector:10000; wireless_mic:5000"),
     )
