@@ -3,6 +3,7 @@ written or a table exported."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from sqlmodel import Session
@@ -19,17 +20,36 @@ class Importer:
     key_column: ClassVar[str] = "code"
     # Where a refusal from a service (not tied to one cell) is reported.
     error_column: ClassVar[str] = "code"
+    # Whether `apply` may write before a check fails, so each row needs a savepoint of its own.
+    row_savepoints: ClassVar[bool] = False
 
     def __init__(self, session: Session, actor: User | None, notes: list[str]) -> None:
         self.session = session
         self.actor = actor
         self.notes = notes
+        self.pending: list[Callable[[], object]] = []
+
+    def later(self, step: Callable[[], object]) -> None:
+        """Run `step` after the next flush, when the rows created before it have their ids."""
+        self.pending.append(step)
+
+    def flush(self) -> None:
+        """Write what the rows since the last flush created (many rows per statement), then their parts."""
+        self.session.flush()
+        while self.pending:
+            steps, self.pending = self.pending, []
+            for step in steps:
+                step()
+            self.session.flush()
 
     def key(self, row: Row) -> str:
         return row.values.get(self.key_column, "").strip()
 
     def apply(self, row: Row) -> str:
-        """Write one checked row; returns 'created', 'updated' or 'unchanged'."""
+        """Check one row, then write it; returns 'created', 'updated' or 'unchanged' ('' when refused).
+
+        Every check comes before the first write (unless `row_savepoints`), so a refused row writes nothing.
+        """
         raise NotImplementedError
 
     def export_rows(self) -> list[dict[str, str]]:

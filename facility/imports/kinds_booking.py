@@ -17,7 +17,7 @@ from facility.booking.models import Block, BlockKind, FeeSchedule
 from facility.core.config import get_settings
 from facility.core.i18n import gettext as _
 from facility.imports.base import Importer, fmt_pairs, parse_pairs
-from facility.imports.rows import Column, Row, codes, upsert
+from facility.imports.rows import Column, Row, codes, rows_by, upsert
 from facility.rooms.kinds import RoomKind
 from facility.rooms.models import Room
 
@@ -47,6 +47,10 @@ class FeeImporter(Importer):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.rooms = codes(self.session, Room)
+        self.schedules = {
+            "room_id": rows_by(self.session, FeeSchedule, "room_id"),
+            "room_kind": rows_by(self.session, FeeSchedule, "room_kind"),
+        }
 
     def key(self, row: Row) -> str:
         room, kind = row.values.get("room", "").strip(), row.values.get("room_kind", "").strip()
@@ -69,12 +73,14 @@ class FeeImporter(Importer):
         if not row.ok:
             return ""
         key = {"room_id": room_id} if room_id is not None else {"room_kind": kind}
-        _schedule, outcome = upsert(self.session, FeeSchedule, key, values)
+        _schedule, outcome = upsert(
+            self.session, FeeSchedule, key, values, known=self.schedules[next(iter(key))], flush=False
+        )
         return outcome
 
     def export_rows(self) -> list[dict[str, str]]:
         rooms = {id_: code for code, id_ in self.rooms.items()}
-        schedules = self.session.exec(select(FeeSchedule)).all()
+        schedules = {s.id: s for found in self.schedules.values() for s in found.values()}.values()
         return [
             {
                 "room_kind": s.room_kind or "",
@@ -96,6 +102,8 @@ class _BlockImporter(Importer):
 
     error_column = "room"
     prefix = ""
+    # A clash found while placing a row's blocks comes after some of them are written.
+    row_savepoints = True
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -206,12 +206,32 @@ def codes(session: Session, model: type[SQLModel], column: str = "code") -> dict
     return {code: id_ for code, id_ in session.exec(select(getattr(model, column), model.id))}  # type: ignore[attr-defined]
 
 
-def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values: dict[str, Any]) -> tuple[Any, str]:
-    """Create or update the row matched by `key`; says 'created', 'updated' or 'unchanged'."""
-    query = select(model)
-    for column, value in key.items():
-        query = query.where(getattr(model, column) == value)
-    row = session.exec(query).first()
+def rows_by(session: Session, model: type[SQLModel], *columns: str) -> dict[tuple[Any, ...], Any]:
+    """Every row of a table by the values of `columns`: one query, so an import never looks up per row."""
+    return {tuple(getattr(row, c) for c in columns): row for row in session.exec(select(model))}
+
+
+def upsert(
+    session: Session,
+    model: type[SQLModel],
+    key: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    known: dict[tuple[Any, ...], Any] | None = None,
+    flush: bool = True,
+) -> tuple[Any, str]:
+    """Create or update the row matched by `key`; says 'created', 'updated' or 'unchanged'.
+
+    With `known` (from `rows_by` on the key's columns) the row is found there, not queried, and a
+    created row is added to it. Without `flush` a created row has no id until the next flush.
+    """
+    if known is not None:
+        row = known.get(tuple(key.values()))
+    else:
+        query = select(model)
+        for column, value in key.items():
+            query = query.where(getattr(model, column) == value)
+        row = session.exec(query).first()
     if row is None:
         row = model(**key, **values)
         outcome = "created"
@@ -221,5 +241,8 @@ def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values:
             setattr(row, column, value)
         outcome = "updated" if changed else "unchanged"
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
+    if known is not None:
+        known[tuple(key.values())] = row
     return row, outcome

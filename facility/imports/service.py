@@ -36,6 +36,8 @@ IMPORTERS: dict[str, type[Importer]] = {
     )
 }
 KINDS = tuple(IMPORTERS)
+# Rows written per flush on the fast pass: their INSERTs go many rows to a statement.
+FLUSH_EVERY = 500
 
 
 @dataclass
@@ -134,26 +136,16 @@ def run_import(
         return report
     if not _check_header(cls, table, report):
         return report
-    columns: dict[str, Column] = {c.name: c for c in cls.columns}
     savepoint = session.begin_nested()
-    importer = cls(session, actor, report.notes)
-    first_seen: dict[str, int] = {}
-    for number, cells in table.rows:
-        padded = cells + [""] * (len(table.header) - len(cells))
-        preview = PreviewRow(number=number, values=dict(zip(table.header, padded, strict=False)))
-        row = Row(number, preview.values, preview.problems, columns)
-        _check_cells(row, table.header, cells, limits)
-        key = importer.key(row)
-        if key in first_seen:
-            row.problem(cls.key_column, _("Duplicate: the same as row {n}.", n=first_seen[key]))
-        elif key:
-            first_seen[key] = row.number
-        # A duplicate is still read, so every problem of its cells is listed too (nothing is written).
-        preview.outcome = _apply_row(importer, row)
-        report.rows.append(preview)
-        report.problems.extend(preview.problems)
-        if preview.outcome:
-            report.counts[preview.outcome] += 1
+    try:
+        _check_rows(cls(session, actor, report.notes), table, report, limits, careful=cls.row_savepoints)
+    except (_Replay, IntegrityError, DataError):
+        # A write the database refused aborted the fast pass: again, each row under its own
+        # savepoint, so every refused row is named and the others still checked.
+        savepoint.rollback()
+        report = ImportReport(kind=kind, dry_run=dry_run, header=table.header)
+        savepoint = session.begin_nested()
+        _check_rows(cls(session, actor, report.notes), table, report, limits, careful=True)
     if report.ok and not dry_run:
         savepoint.commit()
         audit.record(
@@ -170,11 +162,49 @@ def run_import(
     return report
 
 
+def _check_rows(importer: Importer, table: Table, report: ImportReport, limits: ImportLimits, *, careful: bool) -> None:
+    """Check and write every row into the report; `careful` gives each row its own savepoint."""
+    columns: dict[str, Column] = {c.name: c for c in importer.columns}
+    first_seen: dict[str, int] = {}
+    for count, (number, cells) in enumerate(table.rows, start=1):
+        padded = cells + [""] * (len(table.header) - len(cells))
+        preview = PreviewRow(number=number, values=dict(zip(table.header, padded, strict=False)))
+        row = Row(number, preview.values, preview.problems, columns)
+        _check_cells(row, table.header, cells, limits)
+        key = importer.key(row)
+        if key in first_seen:
+            row.problem(importer.key_column, _("Duplicate: the same as row {n}.", n=first_seen[key]))
+        elif key:
+            first_seen[key] = row.number
+        # A duplicate is still read, so every problem of its cells is listed too (nothing is written).
+        preview.outcome = _apply_row(importer, row) if careful else _apply_fast(importer, row)
+        report.rows.append(preview)
+        report.problems.extend(preview.problems)
+        if preview.outcome:
+            report.counts[preview.outcome] += 1
+        if count % FLUSH_EVERY == 0:
+            importer.flush()
+    importer.flush()
+
+
+def _apply_fast(importer: Importer, row: Row) -> str:
+    """One row written straight into the import's savepoint: its checks come before its writes."""
+    try:
+        return importer.apply(row)
+    except (FacilityError, IntegrityError, DataError):
+        raise _Replay from None
+
+
+class _Replay(Exception):
+    """The fast pass hit a refused write; the import is checked again row by row."""
+
+
 def _apply_row(importer: Importer, row: Row) -> str:
     """One row under its own savepoint, so a refused row leaves the others' checks meaningful."""
     try:
         with importer.session.begin_nested():
             outcome = importer.apply(row)
+            importer.flush()
             if not row.ok:
                 raise _RowRefused
             return outcome
