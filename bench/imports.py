@@ -14,19 +14,21 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
+import sys
 import time
-import uuid
 from collections.abc import Callable
+from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from facility.core.config import ImportLimits
-from facility.core.db import get_engine, upgrade_database
-from facility.imports import service
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-PG_ADMIN_URL = os.environ.get("FACILITY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from contention import fresh_database  # noqa: E402 (bench/, this script's directory)
+
+from facility.core.config import ImportLimits  # noqa: E402
+from facility.core.db import get_engine  # noqa: E402
+from facility.imports import service  # noqa: E402
+
 BUILDINGS = 20
 
 
@@ -116,18 +118,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--kinds", nargs="+", default=list(GENERATORS), choices=list(GENERATORS))
     args = parser.parse_args()
-    name = f"facility_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade_database(url)
+    with fresh_database() as url:
         run(url, args.rows, args.kinds)
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":
