@@ -142,6 +142,21 @@ class SensorSettings(BaseSettings):
     discovery_max_devices: int = Field(default=1000, gt=0)
 
 
+@dataclass(frozen=True)
+class ImportLimits:
+    """What an uploaded CSV or XLSX may hold; checked while it is read (facility/imports/files.py)."""
+
+    # Campus files are a few thousand rows; these leave room for 20,000 and refuse what no campus has.
+    file_bytes: int = 10 * 1024 * 1024
+    unzipped_bytes: int = 100 * 1024 * 1024
+    # An XLSX member compressing better than this is a zip bomb; real sheets compress about 10:1.
+    zip_ratio: int = 200
+    rows: int = 50_000
+    columns: int = 50
+    cells: int = 1_000_000
+    field_chars: int = 10_000
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FACILITY_", extra="ignore")
 
@@ -178,6 +193,14 @@ class Settings(BaseSettings):
     # Addresses or networks of the reverse proxies allowed to set X-Forwarded-For/-Proto,
     # comma-separated ("10.0.0.5,10.1.0.0/16"). None by default: the peer's address is the client's.
     trusted_proxies: str = ""
+    import_max_file_bytes: int = ImportLimits.file_bytes
+    import_max_unzipped_bytes: int = ImportLimits.unzipped_bytes
+    import_max_zip_ratio: int = ImportLimits.zip_ratio
+    import_max_rows: int = ImportLimits.rows
+    import_max_columns: int = ImportLimits.columns
+    import_max_cells: int = ImportLimits.cells
+    import_max_field_chars: int = ImportLimits.field_chars
+
     # The sections, each read from its own variables (FACILITY_SMTP_*, FACILITY_WEBHOOK_*, ...).
     mail: MailSettings = Field(default_factory=lambda: MailSettings())
     webhook: WebhookSettings = Field(default_factory=lambda: WebhookSettings())
@@ -224,6 +247,13 @@ class Settings(BaseSettings):
         "max_concurrent_requests",
         "admission_wait_ms",
         "worker_threads",
+        "import_max_file_bytes",
+        "import_max_unzipped_bytes",
+        "import_max_zip_ratio",
+        "import_max_rows",
+        "import_max_columns",
+        "import_max_cells",
+        "import_max_field_chars",
     )
     @classmethod
     def _positive(cls, value: float) -> float:
@@ -256,6 +286,18 @@ class Settings(BaseSettings):
             concurrent_requests=self.max_concurrent_requests,
             wait_ms=self.admission_wait_ms,
             worker_threads=self.worker_threads,
+        )
+
+    @property
+    def import_limits(self) -> ImportLimits:
+        return ImportLimits(
+            file_bytes=self.import_max_file_bytes,
+            unzipped_bytes=self.import_max_unzipped_bytes,
+            zip_ratio=self.import_max_zip_ratio,
+            rows=self.import_max_rows,
+            columns=self.import_max_columns,
+            cells=self.import_max_cells,
+            field_chars=self.import_max_field_chars,
         )
 
     @field_validator("trusted_proxies")

@@ -3,13 +3,14 @@ written or a table exported."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from sqlmodel import Session
 
 from facility.core.i18n import gettext as _
 from facility.core.models import User
-from facility.imports.rows import Column, Row
+from facility.imports.rows import INT4_MAX, Column, Row
 
 
 class Importer:
@@ -19,17 +20,36 @@ class Importer:
     key_column: ClassVar[str] = "code"
     # Where a refusal from a service (not tied to one cell) is reported.
     error_column: ClassVar[str] = "code"
+    # Whether `apply` may write before a check fails, so each row needs a savepoint of its own.
+    row_savepoints: ClassVar[bool] = False
 
     def __init__(self, session: Session, actor: User | None, notes: list[str]) -> None:
         self.session = session
         self.actor = actor
         self.notes = notes
+        self.pending: list[Callable[[], object]] = []
+
+    def later(self, step: Callable[[], object]) -> None:
+        """Run `step` after the next flush, when the rows created before it have their ids."""
+        self.pending.append(step)
+
+    def flush(self) -> None:
+        """Write what the rows since the last flush created (many rows per statement), then their parts."""
+        self.session.flush()
+        while self.pending:
+            steps, self.pending = self.pending, []
+            for step in steps:
+                step()
+            self.session.flush()
 
     def key(self, row: Row) -> str:
         return row.values.get(self.key_column, "").strip()
 
     def apply(self, row: Row) -> str:
-        """Write one checked row; returns 'created', 'updated' or 'unchanged'."""
+        """Check one row, then write it; returns 'created', 'updated' or 'unchanged' ('' when refused).
+
+        Every check comes before the first write (unless `row_savepoints`), so a refused row writes nothing.
+        """
         raise NotImplementedError
 
     def export_rows(self) -> list[dict[str, str]]:
@@ -61,11 +81,11 @@ def parse_pairs(row: Row, column: str) -> dict[str, int] | None:
     result: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in value.split(";"))):
         name, _sep, amount = part.replace("=", ":").partition(":")
-        try:
-            result[name.strip()] = int(amount.strip().replace(",", "")) if amount.strip() else 1
-        except ValueError:
+        digits = amount.strip().replace(",", "") or "1"
+        if not digits.isdecimal() or int(digits) > INT4_MAX:
             row.problem(column, _("'{part}': the amount is not a whole number.", part=part))
             return None
+        result[name.strip()] = int(digits)
     return result
 
 

@@ -10,7 +10,9 @@ from sqlalchemy.engine import Engine
 
 from facility.core.config import active_settings
 from facility.core.db import engine_for, session_scope
+from facility.core.errors import FacilityError
 from facility.imports import service
+from facility.imports.files import check_size
 
 
 def _engine() -> Engine:
@@ -19,9 +21,19 @@ def _engine() -> Engine:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    data = Path(args.file).read_bytes()
-    with session_scope(_engine()) as session:
-        report = service.run_import(session, None, args.kind, data, dry_run=args.dry_run, filename=args.file)
+    limits = active_settings().import_limits
+    path = Path(args.file)
+    try:
+        # The size is known before a byte is read: a file over the limit is never loaded.
+        check_size(path.stat().st_size, limits)
+        data = path.read_bytes()
+        with session_scope(_engine()) as session:
+            report = service.run_import(
+                session, None, args.kind, data, dry_run=args.dry_run, limits=limits, filename=args.file
+            )
+    except (OSError, FacilityError) as error:
+        print(f"error: {getattr(error, 'message', error)}", file=sys.stderr)
+        raise SystemExit(1) from None
     for line in service.problem_lines(report):
         print(line, file=sys.stderr)
     for note in report.notes:

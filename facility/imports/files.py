@@ -1,22 +1,53 @@
-"""Reading and writing tables: CSV in the encodings Korean offices save, and XLSX."""
+"""Reading and writing tables: CSV in the encodings Korean offices save, and XLSX.
+
+A file is untrusted: every limit of `ImportLimits` is checked before or while the parse allocates,
+so a small hostile file (a zip bomb, a sheet claiming A1:XFD1048576) is refused, never expanded.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+
+from facility.core.config import ImportLimits
+from facility.core.errors import FacilityError
+from facility.core.exports import FORMULA_PREFIXES, neutralise
+from facility.core.i18n import gettext as _
 
 # An XLSX file is a zip archive.
 ZIP_MAGIC = b"PK\x03\x04"
 UTF8_BOM = b"\xef\xbb\xbf"
 # CP949 is a superset of EUC-KR: Excel and HWP on Korean Windows save CSV in it.
 KOREAN_LEGACY = "cp949"
+# Below this a member cannot be a bomb whatever its ratio (a sheet of empty styled cells compresses well).
+BOMB_FLOOR_BYTES = 1024 * 1024
 
 
 class UnreadableFile(ValueError):
     """The bytes are neither CSV in a known encoding nor an XLSX workbook."""
+
+
+class FileTooLarge(FacilityError):
+    """The file exceeds one of the import limits; the message names it and its setting."""
+
+    status_code = 413
+    code = "import_too_large"
+
+
+@dataclass
+class Table:
+    """The header and the data rows, each with the row number a spreadsheet shows for it."""
+
+    header: list[str] = field(default_factory=list)
+    header_row: int = 1
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
 
 
 def detect_encoding(data: bytes) -> str:
@@ -30,7 +61,7 @@ def detect_encoding(data: bytes) -> str:
         data.decode(KOREAN_LEGACY)
         return KOREAN_LEGACY
     except UnicodeDecodeError:
-        raise UnreadableFile("The file is neither UTF-8 nor CP949/EUC-KR text, nor an XLSX workbook.") from None
+        raise UnreadableFile(_("The file is neither UTF-8 nor CP949/EUC-KR text, nor an XLSX workbook.")) from None
 
 
 def _cell_text(value: object) -> str:
@@ -44,27 +75,96 @@ def _cell_text(value: object) -> str:
         return value.strftime("%H:%M")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return _unneutralise(str(value)).strip()
 
 
-def read_table(data: bytes) -> tuple[list[str], list[list[str]]]:
-    """The header and the rows of the file's first sheet, every cell as trimmed text."""
-    if data.startswith(ZIP_MAGIC):
-        try:
-            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        except Exception as error:  # openpyxl raises many kinds for a damaged archive
-            raise UnreadableFile(f"The XLSX workbook cannot be read ({type(error).__name__}).") from None
-        rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    else:
-        text = data.decode(detect_encoding(data))
-        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    rows = [row for row in rows if any(row)]
-    if not rows:
-        return [], []
-    header = [name.strip().lower() for name in rows[0]]
-    while header and not header[-1]:
-        header.pop()
-    return header, [row[: len(header)] + [""] * (len(header) - len(row)) for row in rows[1:]]
+def _unneutralise(text: str) -> str:
+    """An exported `'=...` cell imports back as it was before `neutralise` guarded it."""
+    return text[1:] if text.startswith("'") and text[1:2].startswith(FORMULA_PREFIXES) else text
+
+
+def _too_large(limit: str, setting: str, value: int) -> FileTooLarge:
+    return FileTooLarge(
+        _(
+            "The file exceeds the import limit: {limit} (at most {value}; setting {setting}).",
+            limit=limit,
+            value=f"{value:,}",
+            setting=setting,
+        ),
+        extra={"limit": setting, "value": value},
+    )
+
+
+def _check_archive(data: bytes, limits: ImportLimits) -> None:
+    """Refuse a zip bomb by the sizes its directory declares (zipfile never inflates past them)."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError):
+        raise UnreadableFile(_("The XLSX workbook cannot be read (damaged archive).")) from None
+    if sum(m.file_size for m in members) > limits.unzipped_bytes:
+        raise _too_large(_("unzipped size in bytes"), "FACILITY_IMPORT_MAX_UNZIPPED_BYTES", limits.unzipped_bytes)
+    for member in members:
+        if member.file_size > BOMB_FLOOR_BYTES and member.file_size > limits.zip_ratio * max(member.compress_size, 1):
+            raise _too_large(_("compression ratio"), "FACILITY_IMPORT_MAX_ZIP_RATIO", limits.zip_ratio)
+
+
+def _xlsx_rows(data: bytes, limits: ImportLimits) -> Iterator[Sequence[object]]:
+    _check_archive(data, limits)
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        # The declared dimension is the file's claim, not a fact: A1:XFD1048576 would pad every
+        # row to 16,384 cells and yield a million empty rows. Rows come as the sheet holds them.
+        sheet.reset_dimensions()  # type: ignore[union-attr]
+        yield from sheet.iter_rows(values_only=True)
+    except (FacilityError, UnreadableFile):
+        raise
+    except Exception as error:  # openpyxl and zipfile raise many kinds for a damaged archive
+        raise UnreadableFile(_("The XLSX workbook cannot be read ({reason}).", reason=type(error).__name__)) from None
+
+
+def _csv_rows(data: bytes, limits: ImportLimits) -> Iterator[Sequence[object]]:
+    text = data.decode(detect_encoding(data))
+    # The csv module's own cap (131,072) would raise mid-file; a field's length is checked per cell instead.
+    csv.field_size_limit(max(csv.field_size_limit(), limits.file_bytes))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise UnreadableFile(
+            _("Line {n} cannot be read as CSV ({reason}).", n=reader.line_num, reason=str(error))
+        ) from None
+
+
+def check_size(size: int, limits: ImportLimits) -> None:
+    """Refuse a file larger than the limit, before it is read when its size is known first."""
+    if size > limits.file_bytes:
+        raise _too_large(_("file size in bytes"), "FACILITY_IMPORT_MAX_FILE_BYTES", limits.file_bytes)
+
+
+def read_table(data: bytes, limits: ImportLimits) -> Table:
+    """The first sheet's header and rows as trimmed text, refusing a file beyond the limits."""
+    check_size(len(data), limits)
+    source = _xlsx_rows(data, limits) if data.startswith(ZIP_MAGIC) else _csv_rows(data, limits)
+    table, cells = Table(), 0
+    for number, raw in enumerate(source, start=1):
+        width = len(raw)
+        while width and not _cell_text(raw[width - 1]):
+            width -= 1
+        if not width:
+            continue
+        if width > limits.columns:
+            raise _too_large(_("columns"), "FACILITY_IMPORT_MAX_COLUMNS", limits.columns)
+        if number > limits.rows + 1:
+            raise _too_large(_("rows"), "FACILITY_IMPORT_MAX_ROWS", limits.rows)
+        row = [_cell_text(value) for value in raw[:width]]
+        cells += len(row)
+        if cells > limits.cells:
+            raise _too_large(_("cells"), "FACILITY_IMPORT_MAX_CELLS", limits.cells)
+        if not table.header:
+            table.header, table.header_row = [name.lower() for name in row], number
+        else:
+            table.rows.append((number, row))
+    return table
 
 
 def write_csv(header: list[str], rows: list[dict[str, str]]) -> bytes:
@@ -73,19 +173,23 @@ def write_csv(header: list[str], rows: list[dict[str, str]]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([row.get(column, "") for column in header])
+        writer.writerow([neutralise(row.get(column, "")) for column in header])
     return UTF8_BOM + out.getvalue().encode("utf-8")
 
 
 def write_xlsx(header: list[str], rows: list[dict[str, str]], title: str) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append(header)
+    """Every cell a text cell, never a formula: a code like 0101 or a time like 09:00 stays as written."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.append([_text_cell(sheet, name) for name in header])
     for row in rows:
-        # Text cells throughout: a code like 0101 or a time like 09:00 stays as written.
-        sheet.append([row.get(column, "") for column in header])
+        sheet.append([_text_cell(sheet, row.get(column, "")) for column in header])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _text_cell(sheet: object, value: object) -> Cell:
+    cell = WriteOnlyCell(sheet, value=neutralise(str(value)))  # type: ignore[arg-type]
+    cell.data_type = "s"
+    return cell

@@ -17,7 +17,7 @@ from facility.booking.models import Block, BlockKind, FeeSchedule
 from facility.core.config import active_settings
 from facility.core.i18n import gettext as _
 from facility.imports.base import Importer, fmt_pairs, parse_pairs
-from facility.imports.rows import Column, Row, codes, upsert
+from facility.imports.rows import Column, Row, codes, rows_by, upsert
 from facility.rooms.kinds import RoomKind
 from facility.rooms.models import Room
 
@@ -38,8 +38,8 @@ class FeeImporter(Importer):
         Column("hourly", True, "KRW per hour before VAT (10 % is added on the quote)"),
         Column("half_day", help="KRW up to 4 hours; 0 = hourly"),
         Column("full_day", help="KRW up to 9 hours; 0 = hourly"),
-        Column("weekend_percent", help="percent of the rate on weekends (default 120)"),
-        Column("evening_percent", help="percent for hours from 18:00 (default 130)"),
+        Column("weekend_percent", help="percent of the rate on weekends (default 120)", maximum=1000),
+        Column("evening_percent", help="percent for hours from 18:00 (default 130)", maximum=1000),
         Column("deposit", help="KRW"),
         Column("equipment", help="code:KRW; ... e.g. projector:10000; wireless_mic:5000"),
     )
@@ -47,6 +47,10 @@ class FeeImporter(Importer):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.rooms = codes(self.session, Room)
+        self.schedules = {
+            "room_id": rows_by(self.session, FeeSchedule, "room_id"),
+            "room_kind": rows_by(self.session, FeeSchedule, "room_kind"),
+        }
 
     def key(self, row: Row) -> str:
         room, kind = row.values.get("room", "").strip(), row.values.get("room_kind", "").strip()
@@ -69,12 +73,14 @@ class FeeImporter(Importer):
         if not row.ok:
             return ""
         key = {"room_id": room_id} if room_id is not None else {"room_kind": kind}
-        _schedule, outcome = upsert(self.session, FeeSchedule, key, values)
+        _schedule, outcome = upsert(
+            self.session, FeeSchedule, key, values, known=self.schedules[next(iter(key))], flush=False
+        )
         return outcome
 
     def export_rows(self) -> list[dict[str, str]]:
         rooms = {id_: code for code, id_ in self.rooms.items()}
-        schedules = self.session.exec(select(FeeSchedule)).all()
+        schedules = {s.id: s for found in self.schedules.values() for s in found.values()}.values()
         return [
             {
                 "room_kind": s.room_kind or "",
@@ -96,6 +102,8 @@ class _BlockImporter(Importer):
 
     error_column = "room"
     prefix = ""
+    # A clash found while placing a row's blocks comes after some of them are written.
+    row_savepoints = True
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from sqlmodel import col, delete, select
 
 from facility.core.i18n import gettext as _
 from facility.imports.base import Importer, fmt_bool, fmt_hours, fmt_number, fmt_pairs, parse_pairs
-from facility.imports.rows import Column, Row, codes, upsert
+from facility.imports.rows import Column, Row, codes, rows_by, upsert
 from facility.rooms.kinds import RoomKind, RoomStatus
 from facility.rooms.models import Building, Campus, Equipment, Floor, OpeningHours, Room, RoomEquipment
 
@@ -42,24 +42,33 @@ def _read_hours(row: Row) -> dict[int, tuple[time | None, time | None]]:
     return days
 
 
-def _write_hours(importer: Importer, days: dict[int, tuple[time | None, time | None]], **owner: int | None) -> bool:
-    """Replace the given weekdays' hours of a building (room_id None) or a room; says if any changed."""
-    session = importer.session
-    query = select(OpeningHours).where(OpeningHours.building_id == owner["building_id"])
-    query = (
-        query.where(OpeningHours.room_id == owner["room_id"])
-        if owner["room_id"]
-        else query.where(col(OpeningHours.room_id).is_(None))
+Week = dict[int, OpeningHours]
+
+
+def _weeks(importer: Importer, *, of_rooms: bool) -> dict[int, Week]:
+    """Opening hours of every room (or every building's own), by owner id then weekday: one query."""
+    weeks: dict[int, Week] = {}
+    owner = OpeningHours.room_id if of_rooms else OpeningHours.building_id
+    query = select(OpeningHours).where(
+        col(OpeningHours.room_id).is_not(None) if of_rooms else col(OpeningHours.room_id).is_(None)
     )
-    existing = {h.weekday: h for h in session.exec(query)}
+    for hours in importer.session.exec(query):
+        weeks.setdefault(getattr(hours, owner.key), {})[hours.weekday] = hours  # type: ignore[union-attr]
+    return weeks
+
+
+def _write_hours(
+    importer: Importer, week: Week, days: dict[int, tuple[time | None, time | None]], **owner: int | None
+) -> bool:
+    """Set the given weekdays' hours of a building (room_id None) or a room in `week`; says if any changed."""
     changed = False
     for weekday, (opens, closes) in days.items():
-        row = existing.get(weekday) or OpeningHours(weekday=weekday, **owner)  # type: ignore[arg-type]
+        row = week.get(weekday) or OpeningHours(weekday=weekday, **owner)  # type: ignore[arg-type]
         if row.id is None or (row.opens, row.closes) != (opens, closes):
             row.opens, row.closes = opens, closes
-            session.add(row)
+            importer.session.add(row)
+            week[weekday] = row
             changed = True
-    session.flush()
     return changed
 
 
@@ -80,6 +89,13 @@ class BuildingImporter(Importer):
         *(Column(c, help=HOURS_HELP) for c in HOURS_COLUMNS),
     )
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.campuses = rows_by(self.session, Campus, "code")
+        self.buildings = rows_by(self.session, Building, "code")
+        self.levels = set(rows_by(self.session, Floor, "building_id", "level"))
+        self.weeks = _weeks(self, of_rooms=False)
+
     def apply(self, row: Row) -> str:
         code = row.text("code", required=True, max_length=40)
         campus_code = row.text("campus", required=True, max_length=40)
@@ -90,51 +106,48 @@ class BuildingImporter(Importer):
         days = _read_hours(row)
         if not row.ok:
             return ""
-        campus = self.session.exec(select(Campus).where(Campus.code == campus_code)).first()
+        campus = self.campuses.get((campus_code,))
         if campus is None:
             campus = Campus(code=campus_code, name_ko=campus_code, name_en=campus_code)
             self.session.add(campus)
             self.session.flush()
+            self.campuses[(campus_code,)] = campus
             self.notes.append(_("New campus '{code}' (rename it on the campus page).", code=campus_code))
         building, outcome = upsert(
             self.session,
             Building,
             {"code": code},
             {"campus_id": campus.id, "name_ko": name_ko, "name_en": name_en, "sort_order": sort_order},
+            known=self.buildings,
         )
         changed = False
-        have = set(self.session.exec(select(Floor.level).where(Floor.building_id == building.id)))
         for level in levels:
-            if level is not None and level not in have:
+            if level is not None and (building.id, level) not in self.levels:
                 self.session.add(Floor(building_id=building.id, level=level, label=floor_label(level)))
+                self.levels.add((building.id, level))
                 changed = True
-        changed |= _write_hours(self, days, building_id=building.id, room_id=None)
+        week = self.weeks.setdefault(building.id, {})
+        changed |= _write_hours(self, week, days, building_id=building.id, room_id=None)
         return "updated" if outcome == "unchanged" and changed else outcome
 
     def export_rows(self) -> list[dict[str, str]]:
-        campuses = {c.id: c.code for c in self.session.exec(select(Campus))}
-        rows = []
-        for building in self.session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code))):
-            levels = self.session.exec(
-                select(Floor.level).where(Floor.building_id == building.id).order_by(col(Floor.level))
-            ).all()
-            hours = self.session.exec(
-                select(OpeningHours)
-                .where(OpeningHours.building_id == building.id)
-                .where(col(OpeningHours.room_id).is_(None))
-            ).all()
-            rows.append(
-                {
-                    "code": building.code,
-                    "campus": campuses[building.campus_id],
-                    "name_ko": building.name_ko,
-                    "name_en": building.name_en,
-                    "floors": ";".join(floor_label(level).removesuffix("F") for level in levels),
-                    "sort_order": str(building.sort_order),
-                    **_export_hours(list(hours)),
-                }
-            )
-        return rows
+        campuses = {c.id: code for (code,), c in self.campuses.items()}
+        levels: dict[int, list[int]] = {}
+        for building_id, level in sorted(self.levels):
+            levels.setdefault(building_id, []).append(level)
+        buildings = sorted(self.buildings.values(), key=lambda b: (b.sort_order, b.code))
+        return [
+            {
+                "code": building.code,
+                "campus": campuses[building.campus_id],
+                "name_ko": building.name_ko,
+                "name_en": building.name_en,
+                "floors": ";".join(floor_label(level).removesuffix("F") for level in levels.get(building.id, [])),
+                "sort_order": str(building.sort_order),
+                **_export_hours(list(self.weeks.get(building.id, {}).values())),
+            }
+            for building in buildings
+        ]
 
 
 class RoomImporter(Importer):
@@ -145,9 +158,9 @@ class RoomImporter(Importer):
         Column("name_ko", True),
         Column("name_en"),
         Column("kind", True, "lecture_room, seminar_room, auditorium ... (docs/import.md)"),
-        Column("capacity", help="whole number of seats"),
+        Column("capacity", help="whole number of seats", maximum=100_000),
         Column("floor", help="B1, 1, 2 ... (created when new)"),
-        Column("area_m2", help="number"),
+        Column("area_m2", help="number", maximum=1_000_000),
         Column("bookable", help="yes/no: rented to outside bodies"),
         Column("status", help="open (default), closed, maintenance ..."),
         Column("parent", help="code of the dividable hall this room is part of"),
@@ -161,6 +174,12 @@ class RoomImporter(Importer):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.buildings = codes(self.session, Building)
         self.equipment = codes(self.session, Equipment)
+        self.rooms = rows_by(self.session, Room, "code")
+        self.floors = rows_by(self.session, Floor, "building_id", "level")
+        self.weeks = _weeks(self, of_rooms=True)
+        self.links: dict[int, dict[int, RoomEquipment]] = {}
+        for link in self.session.exec(select(RoomEquipment)):
+            self.links.setdefault(link.room_id, {})[link.equipment_id] = link
 
     def apply(self, row: Row) -> str:
         code = row.text("code", required=True, max_length=40)
@@ -180,7 +199,7 @@ class RoomImporter(Importer):
         floor_text = row.text("floor")
         level = parse_level(row, "floor", floor_text) if floor_text else None
         parent_code = row.text("parent")
-        parent = self.session.exec(select(Room).where(Room.code == parent_code)).first() if parent_code else None
+        parent = self.rooms.get((parent_code,)) if parent_code else None
         if parent_code and parent is None:
             row.problem("parent", _("Unknown room '{value}'.", value=parent_code))
         if parent_code and parent_code == code:
@@ -189,18 +208,27 @@ class RoomImporter(Importer):
         days = _read_hours(row)
         if not row.ok or building_id is None or equipment is None:
             return ""
+        if parent is not None and parent.id is None:
+            self.flush()  # a hall created earlier in this file gets its id
         values["building_id"] = building_id
         values["parent_id"] = parent.id if parent else None
         values["floor_id"] = self._floor(building_id, level) if level is not None else None
-        room, outcome = upsert(self.session, Room, {"code": code}, values)
-        changed = self._equipment(room, equipment)
-        changed |= _write_hours(self, days, building_id=None, room_id=room.id)
+        room, outcome = upsert(self.session, Room, {"code": code}, values, known=self.rooms, flush=False)
+        if room.id is None:
+            self.later(lambda: self._parts(room, equipment, days))
+            return outcome
+        changed = self._parts(room, equipment, days)
         return "updated" if outcome == "unchanged" and changed else outcome
 
+    def _parts(self, room: Room, equipment: dict[str, int], days: dict[int, tuple[time | None, time | None]]) -> bool:
+        """A room's equipment and own hours; says if any changed."""
+        changed = self._equipment(room, equipment)
+        week = self.weeks.setdefault(room.id, {})  # type: ignore[arg-type]
+        return _write_hours(self, week, days, building_id=None, room_id=room.id) or changed
+
     def _floor(self, building_id: int, level: int) -> int:
-        floor, _outcome = upsert(
-            self.session, Floor, {"building_id": building_id, "level": level}, {"label": floor_label(level)}
-        )
+        key = {"building_id": building_id, "level": level}
+        floor, _outcome = upsert(self.session, Floor, key, {"label": floor_label(level)}, known=self.floors)
         return int(floor.id)
 
     def _equipment(self, room: Room, wanted: dict[str, int]) -> bool:
@@ -212,30 +240,26 @@ class RoomImporter(Importer):
                 self.equipment[code] = int(item.id)  # type: ignore[arg-type]
                 self.notes.append(_("New equipment '{code}' (name it on the equipment API).", code=code))
         wanted_ids = {self.equipment[code]: quantity for code, quantity in wanted.items()}
-        have = {
-            link.equipment_id: link
-            for link in self.session.exec(select(RoomEquipment).where(RoomEquipment.room_id == room.id))
-        }
+        have = self.links.get(int(room.id), {})  # type: ignore[arg-type]
         if {k: v.quantity for k, v in have.items()} == wanted_ids:
             return False
-        self.session.exec(delete(RoomEquipment).where(col(RoomEquipment.room_id) == room.id))  # type: ignore[call-overload]
-        for equipment_id, quantity in wanted_ids.items():
-            self.session.add(RoomEquipment(room_id=int(room.id), equipment_id=equipment_id, quantity=quantity))  # type: ignore[arg-type]
-        self.session.flush()
+        if have:
+            self.session.exec(delete(RoomEquipment).where(col(RoomEquipment.room_id) == room.id))  # type: ignore[call-overload]
+        links = {e: RoomEquipment(room_id=int(room.id), equipment_id=e, quantity=q) for e, q in wanted_ids.items()}  # type: ignore[arg-type]
+        self.session.add_all(links.values())
+        self.links[int(room.id)] = links  # type: ignore[arg-type]
         return True
 
     def export_rows(self) -> list[dict[str, str]]:
-        buildings = {id_: code for code, id_ in codes(self.session, Building).items()}
-        equipment = {id_: code for code, id_ in codes(self.session, Equipment).items()}
-        floors = {f.id: f.level for f in self.session.exec(select(Floor))}
-        rooms = list(self.session.exec(select(Room).order_by(col(Room.code))))
+        buildings = {id_: code for code, id_ in self.buildings.items()}
+        equipment = {id_: code for code, id_ in self.equipment.items()}
+        floors = {f.id: level for (_building, level), f in self.floors.items()}
+        rooms = sorted(self.rooms.values(), key=lambda r: r.code)
         room_codes = {r.id: r.code for r in rooms}
-        links: dict[int, dict[str, int]] = {}
-        for link in self.session.exec(select(RoomEquipment)):
-            links.setdefault(link.room_id, {})[equipment[link.equipment_id]] = link.quantity
-        hours: dict[int, list[OpeningHours]] = {}
-        for h in self.session.exec(select(OpeningHours).where(col(OpeningHours.room_id).is_not(None))):
-            hours.setdefault(int(h.room_id), []).append(h)  # type: ignore[arg-type]
+        links = {
+            room_id: {equipment[e]: link.quantity for e, link in found.items()} for room_id, found in self.links.items()
+        }
+        hours = {room_id: list(week.values()) for room_id, week in self.weeks.items()}
         # Parts after their hall, so the file imports back in one pass.
         rooms.sort(key=lambda r: (r.parent_id is not None, r.code))
         return [

@@ -6,13 +6,13 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from facility.core import accounts
 from facility.core.i18n import gettext as _
 from facility.core.models import Organization, OrgKind, Role, User
 from facility.imports.base import Importer, fmt_bool
-from facility.imports.rows import Column, Row, codes, upsert
+from facility.imports.rows import Column, Row, codes, rows_by, upsert
 from facility.maintenance.kinds import AssetKind
 from facility.maintenance.models import Asset, StaffProfile
 from facility.rooms.models import Building, Room
@@ -54,15 +54,19 @@ class AssetImporter(Importer):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.buildings = codes(self.session, Building)
         self.rooms = {r.code: r for r in self.session.exec(select(Room))}
-        self.assets = codes(self.session, Asset)
+        self.room_ids: dict[str, int] = {code: int(r.id) for code, r in self.rooms.items()}  # type: ignore[arg-type]
+        self.assets = rows_by(self.session, Asset, "code")
 
     def apply(self, row: Row) -> str:
         code = row.text("code", required=True, max_length=60)
         building_id = row.lookup("building", self.buildings, "building", required=True)
-        room_id = row.lookup("room", {c: int(r.id) for c, r in self.rooms.items()}, "room")  # type: ignore[arg-type]
+        room_id = row.lookup("room", self.room_ids, "room")
         if room_id is not None and building_id is not None and self.rooms[row.text("room")].building_id != building_id:
             row.problem("room", _("The room is not in building '{building}'.", building=row.text("building")))
-        parent_id = row.lookup("parent", self.assets, "asset")
+        parent = self.assets.get((row.text("parent"),))
+        if parent is not None and parent.id is None:
+            self.flush()  # a parent created earlier in this file gets its id
+        parent_id = row.lookup("parent", {parent.code: int(parent.id)} if parent else {}, "asset")
         if row.text("parent") == code:
             row.problem("parent", _("An asset cannot be part of itself."))
         name_ko = row.text("name_ko", required=True)
@@ -82,17 +86,18 @@ class AssetImporter(Importer):
         }
         if not row.ok:
             return ""
-        asset, outcome = upsert(self.session, Asset, {"code": code}, {**values, "building_id": building_id})
-        self.assets[code] = int(asset.id)
+        values["building_id"] = building_id
+        _asset, outcome = upsert(self.session, Asset, {"code": code}, values, known=self.assets, flush=False)
         return outcome
 
     def export_rows(self) -> list[dict[str, str]]:
         buildings = {id_: code for code, id_ in self.buildings.items()}
         rooms = {int(r.id): code for code, r in self.rooms.items()}  # type: ignore[arg-type]
-        assets = list(self.session.exec(select(Asset).order_by(col(Asset.code))))
+        assets = sorted(self.assets.values(), key=lambda a: a.code)
         by_id = {a.id: a.code for a in assets}
         # Parents before their parts, so the file imports back in one pass.
-        depth = {a.id: _depth(a, {x.id: x for x in assets}) for a in assets}
+        everything = {a.id: a for a in assets}
+        depth = {a.id: _depth(a, everything) for a in assets}
         assets.sort(key=lambda a: (depth[a.id], a.code))
         return [
             {
@@ -142,6 +147,9 @@ class UserImporter(Importer):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.buildings = codes(self.session, Building)
+        self.users = rows_by(self.session, User, "email")
+        self.orgs = rows_by(self.session, Organization, "name")
+        self.profiles = rows_by(self.session, StaffProfile, "user_id")
 
     def key(self, row: Row) -> str:
         return row.values.get("email", "").strip().lower()
@@ -164,7 +172,7 @@ class UserImporter(Importer):
         if not row.ok:
             return ""
         org_id = self._organisation(org_name, org_kind) if org_name else None
-        user = accounts.get_user_by_email(self.session, email)
+        user = self.users.get((email,))
         if user is None:
             password = secrets.token_urlsafe(12)
             user = accounts.create_user(
@@ -178,6 +186,7 @@ class UserImporter(Importer):
             )
             user.active = active
             self.session.add(user)
+            self.users[(email,)] = user
             self.notes.append(_("New account {email}: first password {password}", email=email, password=password))
             outcome = "created"
         else:
@@ -186,6 +195,7 @@ class UserImporter(Importer):
                 User,
                 {"email": email},
                 {"role": role, "full_name": full_name, "organization_id": org_id, "active": active},
+                known=self.users,
             )
         if role != Role.renter.value:
             _profile, profile_outcome = upsert(
@@ -193,6 +203,7 @@ class UserImporter(Importer):
                 StaffProfile,
                 {"user_id": user.id},
                 {"trade": trade, "building_ids": building_ids},
+                known=self.profiles,
             )
             if outcome == "unchanged" and profile_outcome != "unchanged":
                 outcome = "updated"
@@ -208,9 +219,10 @@ class UserImporter(Importer):
         return sorted(ids)
 
     def _organisation(self, name: str, kind: str) -> int:
-        org = self.session.exec(select(Organization).where(Organization.name == name)).first()
+        org = self.orgs.get((name,))
         if org is None:
             org = accounts.create_organization(self.session, self.actor, name=name, kind=OrgKind(kind), approved=True)
+            self.orgs[(name,)] = org
             self.notes.append(_("New organisation '{name}', approved.", name=name))
         elif org.kind != kind:
             org.kind = kind
@@ -219,12 +231,11 @@ class UserImporter(Importer):
 
     def export_rows(self) -> list[dict[str, str]]:
         buildings = {id_: code for code, id_ in self.buildings.items()}
-        orgs = {o.id: o for o in self.session.exec(select(Organization))}
-        profiles = {p.user_id: p for p in self.session.exec(select(StaffProfile))}
+        orgs = {o.id: o for o in self.orgs.values()}
         rows = []
-        for user in self.session.exec(select(User).order_by(col(User.email))):
+        for user in sorted(self.users.values(), key=lambda u: u.email):
             org = orgs.get(user.organization_id)
-            profile = profiles.get(int(user.id))  # type: ignore[arg-type]
+            profile = self.profiles.get((user.id,))
             rows.append(
                 {
                     "email": user.email,

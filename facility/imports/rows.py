@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,11 @@ TRUE_WORDS = {"1", "y", "yes", "true", "o", "예", "네", "가능"}
 FALSE_WORDS = {"0", "n", "no", "false", "x", "아니오", "아니요", "불가"}
 HOURS = re.compile(r"^(\d{1,2}:\d{2})\s*[-~]\s*(\d{1,2}:\d{2})$")
 CLOSED_WORDS = {"closed", "휴관", "-"}
+# What a PostgreSQL INTEGER holds: the widest any number column may be.
+INT4_MAX = 2**31 - 1
+# Digits with commas every three places (1,234,567), optionally a point and decimals: unambiguous.
+GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+PLAIN = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -34,15 +40,28 @@ class Column:
     name: str
     required: bool = False
     help: str = ""
+    # The range a number in this column must fall in.
+    minimum: float = 0
+    maximum: float = INT4_MAX
+
+
+ANY_COLUMN = Column("")
 
 
 class Row:
     """The cells of one data row; reads record a Problem instead of raising."""
 
-    def __init__(self, number: int, values: Mapping[str, str], problems: list[Problem]) -> None:
+    def __init__(
+        self,
+        number: int,
+        values: Mapping[str, str],
+        problems: list[Problem],
+        columns: Mapping[str, Column] | None = None,
+    ) -> None:
         self.number = number
         self.values = values
         self.problems = problems
+        self.columns = columns or {}
         self.ok = True
 
     def problem(self, column: str, message: str) -> None:
@@ -58,27 +77,46 @@ class Row:
         return value
 
     def integer(self, column: str, *, required: bool = False, default: int = 0) -> int:
-        value = self.text(column, required=required).replace(",", "")
-        if not value:
+        number = self._number(column, required=required, whole=True)
+        if number is None:
             return default
-        try:
-            number = int(float(value)) if re.fullmatch(r"-?\d+(\.0+)?", value) else int(value)
-        except ValueError:
-            self.problem(column, _("'{value}' is not a whole number.", value=value))
+        if not number.is_integer():
+            self.problem(column, _("'{value}' is not a whole number.", value=self.values[column].strip()))
             return default
-        if number < 0:
-            self.problem(column, _("'{value}' is negative.", value=value))
-        return number
+        return int(number)
 
     def decimal(self, column: str) -> float | None:
-        value = self.text(column).replace(",", "")
+        return self._number(column, whole=False)
+
+    def _number(self, column: str, *, whole: bool, required: bool = False) -> float | None:
+        """A finite number within the column's range; a comma is a thousands separator only."""
+        value = self.text(column, required=required)
         if not value:
             return None
-        try:
-            return float(value)
-        except ValueError:
+        # 82,5 or (where a decimal may be meant) 1,234 reads differently in Korea and in Europe.
+        if "," in value and (not GROUPED.match(value) or (not whole and value.count(",") == 1 and "." not in value)):
+            self.problem(
+                column,
+                _("'{value}' is ambiguous: write decimals with a point and no commas (82.5, 1234).", value=value),
+            )
+            return None
+        if not PLAIN.match(value.replace(",", "")):
             self.problem(column, _("'{value}' is not a number.", value=value))
             return None
+        number = float(value.replace(",", ""))
+        bounds = self.columns.get(column, ANY_COLUMN)
+        if not math.isfinite(number) or not bounds.minimum <= number <= bounds.maximum:
+            self.problem(
+                column,
+                _(
+                    "'{value}' is out of range ({low} to {high}).",
+                    value=value,
+                    low=f"{bounds.minimum:g}",
+                    high=f"{bounds.maximum:,.0f}",
+                ),
+            )
+            return None
+        return number
 
     def boolean(self, column: str, *, default: bool) -> bool:
         value = self.text(column).lower()
@@ -168,12 +206,32 @@ def codes(session: Session, model: type[SQLModel], column: str = "code") -> dict
     return {code: id_ for code, id_ in session.exec(select(getattr(model, column), model.id))}  # type: ignore[attr-defined]
 
 
-def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values: dict[str, Any]) -> tuple[Any, str]:
-    """Create or update the row matched by `key`; says 'created', 'updated' or 'unchanged'."""
-    query = select(model)
-    for column, value in key.items():
-        query = query.where(getattr(model, column) == value)
-    row = session.exec(query).first()
+def rows_by(session: Session, model: type[SQLModel], *columns: str) -> dict[tuple[Any, ...], Any]:
+    """Every row of a table by the values of `columns`: one query, so an import never looks up per row."""
+    return {tuple(getattr(row, c) for c in columns): row for row in session.exec(select(model))}
+
+
+def upsert(
+    session: Session,
+    model: type[SQLModel],
+    key: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    known: dict[tuple[Any, ...], Any] | None = None,
+    flush: bool = True,
+) -> tuple[Any, str]:
+    """Create or update the row matched by `key`; says 'created', 'updated' or 'unchanged'.
+
+    With `known` (from `rows_by` on the key's columns) the row is found there, not queried, and a
+    created row is added to it. Without `flush` a created row has no id until the next flush.
+    """
+    if known is not None:
+        row = known.get(tuple(key.values()))
+    else:
+        query = select(model)
+        for column, value in key.items():
+            query = query.where(getattr(model, column) == value)
+        row = session.exec(query).first()
     if row is None:
         row = model(**key, **values)
         outcome = "created"
@@ -183,5 +241,8 @@ def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values:
             setattr(row, column, value)
         outcome = "updated" if changed else "unchanged"
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
+    if known is not None:
+        known[tuple(key.values())] = row
     return row, outcome

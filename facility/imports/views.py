@@ -15,12 +15,11 @@ from facility.core.i18n import gettext
 from facility.core.models import Role
 from facility.core.web import NavItem, redirect, render
 from facility.imports import service
+from facility.imports.files import check_size
 
 router = APIRouter(include_in_schema=False)
 NAV = (NavItem("nav.import", "/admin/import", frozenset({"admin"}), order=95),)
 PAGE = "imports/import.html"
-# Campus files are a few thousand rows; anything far larger is a mistake, not a campus.
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 def _context(**extra: Any) -> dict[str, Any]:
@@ -33,8 +32,10 @@ def import_page(request: Request, user: CurrentUser, kind: str = "", done: str =
     return render(request, PAGE, _context(kind=kind, done=done))
 
 
+# Both endpoints are plain `def`: parsing a workbook is CPU work, so it runs in the thread pool and
+# the event loop keeps answering other requests (/healthz among them) meanwhile.
 @router.post("/admin/import/preview")
-async def preview(
+def preview(
     request: Request,
     session: DbSession,
     user: CurrentUser,
@@ -43,12 +44,12 @@ async def preview(
 ) -> Response:
     """Check the upload as a dry run and show every row with its problems."""
     ensure_role(user, Role.admin)
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(gettext("The file is larger than {n} MB.", n=MAX_UPLOAD_BYTES // 1024 // 1024))
-    report = service.run_import(session, user, kind, data, dry_run=True, filename=file.filename or "")
+    limits = request.app.state.settings.import_limits
+    data = file.file.read(limits.file_bytes + 1)
+    report = service.run_import(session, user, kind, data, dry_run=True, limits=limits, filename=file.filename or "")
     encoded = base64.b64encode(data).decode()
-    return render(request, PAGE, _context(kind=kind, report=report, payload=encoded, filename=file.filename))
+    context = _context(kind=kind, report=report, payload=encoded, filename=file.filename)
+    return render(request, PAGE, context, status_code=200 if report.ok else 422)
 
 
 @router.post("/admin/import/confirm")
@@ -57,18 +58,22 @@ def confirm(
     session: DbSession,
     user: CurrentUser,
     kind: Annotated[str, Form()],
-    payload: Annotated[str, Form(max_length=MAX_UPLOAD_BYTES * 2)],
+    payload: Annotated[str, Form()],
     filename: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Import the previewed file for real; it is checked again, all or nothing."""
     ensure_role(user, Role.admin)
+    limits = request.app.state.settings.import_limits
+    # Base64 is 4 bytes for every 3: a longer payload cannot be a file within the limit.
+    check_size(len(payload) * 3 // 4, limits)
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput(gettext("The previewed file was damaged; upload it again.")) from None
-    report = service.run_import(session, user, kind, data, dry_run=False, filename=filename)
+    report = service.run_import(session, user, kind, data, dry_run=False, limits=limits, filename=filename)
     if not report.applied:
-        return render(request, PAGE, _context(kind=kind, report=report, payload=payload, filename=filename))
+        context = _context(kind=kind, report=report, payload=payload, filename=filename)
+        return render(request, PAGE, context, status_code=422)
     counts = report.summary()
     return redirect(
         request, f"/admin/import?kind={kind}&done={counts['created']}-{counts['updated']}-{counts['unchanged']}"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from pathlib import Path
+
+from openpyxl import load_workbook
 
 from facility.imports import service
 from tests.test_cli import run_cli
@@ -26,3 +31,27 @@ def test_dry_run_lists_problems_and_exits_non_zero_then_import_and_export(tmp_pa
     assert run_cli("export", "buildings", str(exported), data_dir=tmp_path).returncode == 0
     again = run_cli("import", "buildings", str(exported), data_dir=tmp_path)
     assert "unchanged 2" in again.stdout
+
+
+def test_exports_carry_no_live_formula_in_csv_or_xlsx_and_import_back(tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
+    formula = '=HYPERLINK("http://evil.example","click")'
+    users = tmp_path / "users.csv"
+    out = io.StringIO()
+    csv.writer(out).writerows(
+        [["email", "role", "full_name"], ["x@example.kr", "crew", formula], ["y@ex.kr", "crew", "-2+3"]]
+    )
+    users.write_text(out.getvalue(), encoding="utf-8")
+    assert run_cli("import", "users", str(users), data_dir=tmp_path).returncode == 0
+    as_csv, as_xlsx = tmp_path / "x.csv", tmp_path / "x.xlsx"
+    assert run_cli("export", "users", str(as_csv), data_dir=tmp_path).returncode == 0
+    assert run_cli("export", "users", str(as_xlsx), data_dir=tmp_path).returncode == 0
+    rows = list(csv.reader(io.StringIO(as_csv.read_text(encoding="utf-8-sig"))))
+    assert [r[2] for r in rows[1:]] == ["'" + formula, "'-2+3"]
+    with zipfile.ZipFile(as_xlsx) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet
+    cells = [row[2] for row in load_workbook(as_xlsx).worksheets[0].iter_rows(min_row=2)]
+    assert [(c.value, c.data_type) for c in cells] == [("'" + formula, "s"), ("'-2+3", "s")]
+    for exported in (as_csv, as_xlsx):
+        assert "unchanged 2" in run_cli("import", "users", str(exported), data_dir=tmp_path).stdout

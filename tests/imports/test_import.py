@@ -13,6 +13,7 @@ from facility.booking import flows
 from facility.booking import service as booking
 from facility.booking.models import Block
 from facility.content import seed_content
+from facility.core.config import ImportLimits
 from facility.core.models import AuditEntry, Role
 from facility.imports import service
 from facility.imports.files import read_table, write_xlsx
@@ -33,7 +34,7 @@ def sample(kind: str, encoding: str = "utf-8") -> bytes:
 
 
 def run(session: Session, kind: str, data: bytes, *, dry_run: bool = False) -> service.ImportReport:
-    report = service.run_import(session, None, kind, data, dry_run=dry_run)
+    report = service.run_import(session, None, kind, data, dry_run=dry_run, limits=ImportLimits())
     session.commit()
     return report
 
@@ -63,8 +64,8 @@ def test_every_sample_imports_and_exports_back_unchanged(session: Session, encod
 
 def test_encodings_are_detected_without_asking() -> None:
     for encoding in ENCODINGS:
-        header, rows = read_table(sample("rooms", encoding))
-        assert header[0] == "code" and rows[0][2] == "제201강의실", encoding
+        table = read_table(sample("rooms", encoding), ImportLimits())
+        assert table.header[0] == "code" and table.rows[0][1][2] == "제201강의실", encoding
 
 
 BROKEN = {
