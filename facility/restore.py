@@ -37,6 +37,7 @@ from facility.backup import (
     signing_key,
     table_counts,
 )
+from facility.core import memo
 from facility.core.config import Settings
 from facility.core.db import alembic_config, engine_for, upgrade_database
 from facility.core.i18n import gettext as _
@@ -254,6 +255,9 @@ def restore_backup(settings: Settings, directory: Path, *, force: bool = False) 
     if schema_revision(engine) != sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()):
         upgrade_database(settings.sqlalchemy_url)
         notes.append(_("The backup was at an older schema revision; the database is now migrated to the newest."))
+    with engine.begin() as connection:
+        # Running web workers keep memos by version: the restored counter must not look older.
+        memo.advance_past(connection)
     with engine.connect() as connection:
         tables, photos = table_counts(connection), photo_counts(connection)
     compared = [Compared(name, int(count), tables.get(name, 0)) for name, count in manifest["tables"].items()]

@@ -24,6 +24,7 @@ from facility.cli import build_parser
 from facility.core.config import Settings, load_settings
 from facility.core.db import alembic_config, get_engine
 from facility.core.i18n import current_language
+from facility.core.memo import read_version
 from facility.core.models import Role
 from facility.maintenance.photos import store_photo
 from facility.restore import restore_backup
@@ -68,10 +69,15 @@ def test_backup_restores_into_a_fresh_database_with_every_count(
     assert manifest["photos"]["count"] == 1 and manifest["readings"] == {"store": "sql", "count": 5}
     assert manifest["versions"]["alembic"] and manifest["tables"]["user_account"] == 1
 
+    with get_engine(db_url).connect() as connection:
+        before = read_version(connection)
     target = settings.model_copy(update={"database_url": fresh_url})
     compared, notes = restore_backup(target, tmp_path / "backup")
     assert all(line.ok for line in compared) and notes == []
     assert counts(fresh_url) == counts(db_url)
+    # Workers that read the source's version keep no memo of it: the restored version is newer.
+    with get_engine(fresh_url).connect() as connection:
+        assert read_version(connection) > before
     with get_engine(fresh_url).connect() as connection:
         photo = connection.execute(text("SELECT data FROM mnt_photo")).scalar_one()
     assert photo.startswith(b"\x89PNG")
