@@ -1,0 +1,103 @@
+"""Payloads as the device families' own documentation prints them (the source beside each one),
+for the corpus tests: every channel a device sells, read as its own channel."""
+
+from __future__ import annotations
+
+import json
+
+from tests.sensors.payloads import EPOCH_S
+
+# Shelly Gen2+ API docs, component pages "EM" (Pro 3EM), "EMData", "EM1", "EM1Data", "PM1": each
+# component's status as published on <prefix>/status/<component:id> and inside NotifyStatus params.
+SHELLY_3EM = "shellypro3em-c8f09e8ab1e4"
+SHELLY_EM = {
+    "id": 0,
+    "a_current": 4.029,
+    "a_voltage": 236.1,
+    "a_act_power": 951.2,
+    "a_aprt_power": 951.9,
+    "a_pf": 1,
+    "a_freq": 50,
+    "b_current": 4.027,
+    "b_voltage": 236.2,
+    "b_act_power": 950.1,
+    "b_aprt_power": 951.8,
+    "b_pf": 1,
+    "b_freq": 50,
+    "c_current": 3.03,
+    "c_voltage": 236.1,
+    "c_act_power": 715.9,
+    "c_aprt_power": 716.5,
+    "c_pf": 1,
+    "c_freq": 50,
+    "n_current": None,
+    "total_current": 11.086,
+    "total_act_power": 2617.2,
+    "total_aprt_power": 2620.2,
+    "user_calibrated_phase": [],
+}
+SHELLY_EMDATA = {
+    "id": 0,
+    "a_total_act_energy": 2776.32,
+    "a_total_act_ret_energy": 0,
+    "b_total_act_energy": 2.38,
+    "b_total_act_ret_energy": 2739.91,
+    "c_total_act_energy": 2000.37,
+    "c_total_act_ret_energy": 0,
+    "total_act": 4779.07,
+    "total_act_ret": 2739.91,
+}
+SHELLY_EM_STATUS = (f"{SHELLY_3EM}/status/em:0", json.dumps(SHELLY_EM))
+SHELLY_EM_NOTIFY = (
+    f"{SHELLY_3EM}/events/rpc",
+    json.dumps(
+        {
+            "src": SHELLY_3EM,
+            "dst": f"{SHELLY_3EM}/events",
+            "method": "NotifyStatus",
+            "params": {"ts": EPOCH_S, "emdata:0": SHELLY_EMDATA},
+        }
+    ),
+)
+SHELLY_PROEM = "shellyproem50-08f9e0e5a6b8"
+SHELLY_EM1_FULL = (
+    f"{SHELLY_PROEM}/events/rpc",
+    json.dumps(
+        {
+            "src": SHELLY_PROEM,
+            "dst": f"{SHELLY_PROEM}/events",
+            "method": "NotifyFullStatus",
+            "params": {
+                "ts": EPOCH_S,
+                "em1:0": {
+                    "id": 0,
+                    "current": 2.7,
+                    "voltage": 235.2,
+                    "act_power": 621.8,
+                    "aprt_power": 636.4,
+                    "pf": 0.98,
+                    "freq": 50,
+                    "calibration": "factory",
+                },
+                "em1:1": {"id": 1, "current": 0.5, "voltage": 235.2, "act_power": 110.4, "aprt_power": 117.6},
+                "em1data:0": {"id": 0, "total_act_energy": 3214.07, "total_act_ret_energy": 0},
+                "em1data:1": {"id": 1, "total_act_energy": 150.5, "total_act_ret_energy": 0},
+                "sys": {"uptime": 1234},
+            },
+        }
+    ),
+)
+SHELLY_PM1 = (
+    "shellypmmini-543204a1b2c3/status/pm1:0",
+    json.dumps(
+        {
+            "id": 0,
+            "voltage": 240.2,
+            "current": 6.473,
+            "apower": 1327.5,
+            "freq": 50,
+            "aenergy": {"total": 11679.3, "by_minute": [0, 0, 0], "minute_ts": 1764497700},
+            "ret_aenergy": {"total": 0, "by_minute": [0, 0, 0], "minute_ts": 1764497700},
+        }
+    ),
+)
