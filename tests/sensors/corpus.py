@@ -101,3 +101,56 @@ SHELLY_PM1 = (
         }
     ),
 )
+
+
+def tasmota(topic: str, sensors: dict[str, object]) -> tuple[str, str]:
+    """A `tele/<topic>/SENSOR` message as Tasmota frames it: its local time, the sensors, TempUnit."""
+    return topic, json.dumps({"Time": "2026-11-30T10:15:00", **sensors, "TempUnit": "C"})
+
+
+# Tasmota docs, "DS18x20 temperature sensor": several probes on one pin, numbered in the order found.
+TASMOTA_DS18B20 = tasmota(
+    "tele/tasmota_boiler/SENSOR",
+    {
+        "DS18B20-1": {"Id": "01144A0CB2AA", "Temperature": 12.2},
+        "DS18B20-2": {"Id": "01144A11E4AA", "Temperature": 21.9},
+        "DS18B20-3": {"Id": "0316A4EB11FF", "Temperature": 22.6},
+    },
+)
+# Tasmota docs, "Sensors" (several kinds on one node, each object named after its driver).
+TASMOTA_SHT3X_DHT11 = tasmota(
+    "tele/tasmota_E104/SENSOR",
+    {
+        "SHT3X": {"Temperature": 21.3, "Humidity": 44.9, "DewPoint": 8.7},
+        "DHT11": {"Temperature": 22.0, "Humidity": 41.0, "DewPoint": 8.2},
+    },
+)
+# Tasmota docs, "Power Monitoring" / Shelly 2.5 template: one value per relay in ENERGY's arrays, and
+# the relay board's own thermistor as ANALOG.Temperature.
+TASMOTA_SHELLY25 = tasmota(
+    "tele/tasmota_shelly25/SENSOR",
+    {
+        "ANALOG": {"Temperature": 52.3},
+        "ENERGY": {
+            "TotalStartTime": "2026-01-10T08:00:00",
+            "Total": 0.017,
+            "Yesterday": 0.0,
+            "Today": 0.017,
+            "Period": [0, 0],
+            "Power": [23.6, 67.2],
+            "ApparentPower": [39.4, 87.2],
+            "ReactivePower": [31.5, 55.6],
+            "Factor": [0.6, 0.77],
+            "Voltage": 232,
+            "Current": [0.102, 0.29],
+        },
+    },
+)
+# Tasmota docs, "ESP32": the chip's internal temperature sensor.
+TASMOTA_ESP32 = tasmota(
+    "tele/tasmota_E105/SENSOR",
+    {
+        "ESP32": {"Temperature": 51.7},
+        "BME280": {"Temperature": 22.4, "Humidity": 47.0, "DewPoint": 10.6, "Pressure": 1013.2},
+    },
+)

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from facility.sensors.alerts import RULES
+from facility.sensors.catalogue import METRICS
 from facility.sensors.profiles import Outcome, ProfileSet
 from tests.sensors import corpus as c
 
@@ -59,3 +61,49 @@ def test_shelly_single_phase_meters_and_pm1(profiles: ProfileSet) -> None:
     assert channels(parse(profiles, c.SHELLY_PM1)) == {
         "shelly:shellypmmini-543204a1b2c3": {"power": 1327.5, "voltage": 240.2, "current": 6.473, "energy": 11.6793}
     }
+
+
+def test_tasmota_numbered_probes_and_sensors_of_one_kind_are_channels(profiles: ProfileSet) -> None:
+    probes = parse(profiles, c.TASMOTA_DS18B20)
+    assert channels(probes) == {
+        "tasmota:tasmota_boiler": {"temperature": 12.2},
+        "tasmota:tasmota_boiler#DS18B20-2": {"temperature": 21.9},
+        "tasmota:tasmota_boiler#DS18B20-3": {"temperature": 22.6},
+    }
+    assert channels(parse(profiles, c.TASMOTA_SHT3X_DHT11)) == {
+        "tasmota:tasmota_E104": {"temperature": 21.3, "humidity": 44.9},
+        "tasmota:tasmota_E104#DHT11": {"temperature": 22.0, "humidity": 41.0},
+    }
+
+
+def test_tasmota_energy_arrays_are_one_channel_per_relay(profiles: ProfileSet) -> None:
+    relays = parse(profiles, c.TASMOTA_SHELLY25)
+    assert not relays.rejections  # was a dead letter on every message
+    assert channels(relays) == {
+        "tasmota:tasmota_shelly25": {
+            "chip_temperature": 52.3,
+            "power": 23.6,
+            "energy": 0.017,
+            "voltage": 232,
+            "current": 0.102,
+        },
+        "tasmota:tasmota_shelly25#2": {"power": 67.2, "current": 0.29},
+    }
+
+
+def test_a_chip_temperature_is_device_health_not_the_rooms(profiles: ProfileSet) -> None:
+    node = parse(profiles, c.TASMOTA_ESP32)
+    assert channels(node) == {"tasmota:tasmota_E105": {"chip_temperature": 51.7, "temperature": 22.4, "humidity": 47.0}}
+    assert METRICS["chip_temperature"].health and METRICS["chip_temperature"].unit == "°C"
+    assert METRICS["chip_temperature"].limit is None and not METRICS["temperature"].health
+
+
+def test_no_room_alert_rule_watches_a_health_metric() -> None:
+    health = {name for name, metric in METRICS.items() if metric.health}
+    assert health >= {"chip_temperature", "battery_voltage"}
+    assert not {rule.metric for rule in RULES} & health
+
+
+def test_an_array_longer_than_any_meter_does_not_make_devices_without_end(profiles: ProfileSet) -> None:
+    flood = parse(profiles, ("tele/t1/SENSOR", '{"ENERGY": {"Power": [' + ", ".join(["1"] * 1000) + "]}}"))
+    assert len(channels(flood)) == 8  # tasmota.MAX_CHANNELS
