@@ -154,3 +154,48 @@ TASMOTA_ESP32 = tasmota(
         "BME280": {"Temperature": 22.4, "Humidity": 47.0, "DewPoint": 10.6, "Pressure": 1013.2},
     },
 )
+
+
+# Zigbee2MQTT docs, device page "Aqara WSDCGQ11LM" (exposes: voltage "Voltage of the battery in
+# millivolts"): a battery sensor's state.
+Z2M_AQARA = (
+    "zigbee2mqtt/E-106 aqara",
+    json.dumps(
+        {
+            "battery": 100,
+            "humidity": 47.55,
+            "linkquality": 87,
+            "pressure": 1003.1,
+            "temperature": 22.14,
+            "voltage": 3005,
+        }
+    ),
+)
+# Zigbee2MQTT docs, "Configuration > Devices > output: attribute": each attribute on
+# zigbee2mqtt/<FRIENDLY_NAME>/<attribute> with its bare value.
+Z2M_ATTRIBUTES = (
+    ("zigbee2mqtt/E-101 plug/power", "0"),
+    ("zigbee2mqtt/E-101 plug/voltage", "229"),
+    ("zigbee2mqtt/E-101 plug/state", "ON"),
+    ("zigbee2mqtt/E-101 plug/linkquality", "134"),
+    ("zigbee2mqtt/E-101 door/contact", "false"),
+    ("zigbee2mqtt/E-106 aqara/voltage", "2995"),
+    ("zigbee2mqtt/E-106 aqara/temperature", "22.14"),
+)
+# Zigbee2MQTT device pages of PIR sensors that report the number of detections since the last
+# message (a count, not a state); and The Things Stack with Elsys's published ERS payload decoder,
+# whose `motion` is the PIR count of the interval.
+Z2M_MOTION_COUNT = ("zigbee2mqtt/E-107 pir", json.dumps({"motion": 6, "battery": 80}))
+TTN_ELSYS = (
+    "v3/campus-sensors@ttn/devices/elsys-ers-co2/up",
+    json.dumps(
+        {
+            "end_device_ids": {"device_id": "elsys-ers-co2", "dev_eui": "A81758FFFE0312AB"},
+            "received_at": "2026-11-30T10:15:00.123456789Z",
+            "uplink_message": {
+                "f_port": 5,
+                "decoded_payload": {"temperature": 22.5, "humidity": 41, "light": 39, "motion": 6, "co2": 776},
+            },
+        }
+    ),
+)

@@ -107,3 +107,41 @@ def test_no_room_alert_rule_watches_a_health_metric() -> None:
 def test_an_array_longer_than_any_meter_does_not_make_devices_without_end(profiles: ProfileSet) -> None:
     flood = parse(profiles, ("tele/t1/SENSOR", '{"ENERGY": {"Power": [' + ", ".join(["1"] * 1000) + "]}}"))
     assert len(channels(flood)) == 8  # tasmota.MAX_CHANNELS
+
+
+def test_zigbee2mqtt_battery_voltage_in_millivolts_is_device_health(profiles: ProfileSet) -> None:
+    aqara = parse(profiles, c.Z2M_AQARA)
+    assert channels(aqara) == {
+        "zigbee2mqtt:E-106 aqara": {"temperature": 22.14, "humidity": 47.55, "battery": 100, "battery_voltage": 3.005}
+    }
+    assert METRICS["battery_voltage"].unit == "V" and METRICS["battery_voltage"].health
+
+
+def test_zigbee2mqtt_attribute_topics_are_read_not_dead_lettered(profiles: ProfileSet) -> None:
+    outcomes = [parse(profiles, message) for message in c.Z2M_ATTRIBUTES]
+    assert not [r for outcome in outcomes for r in outcome.rejections]
+    found: dict[str, dict[str, float]] = {}
+    for outcome in outcomes:
+        for device, readings in channels(outcome).items():
+            found.setdefault(device, {}).update(readings)
+    assert found == {
+        "zigbee2mqtt:E-101 plug": {"power": 0, "voltage": 229},  # state ON, linkquality: passed over
+        "zigbee2mqtt:E-101 door": {"door": 1.0},  # contact false: open
+        "zigbee2mqtt:E-106 aqara": {"battery_voltage": 2.995, "temperature": 22.14},
+    }
+
+
+def test_an_event_count_is_presence_not_an_out_of_range_state(profiles: ProfileSet) -> None:
+    pir = parse(profiles, c.Z2M_MOTION_COUNT)
+    assert not pir.rejections and channels(pir) == {"zigbee2mqtt:E-107 pir": {"occupancy": 1.0, "battery": 80}}
+    elsys = parse(profiles, c.TTN_ELSYS)
+    assert not elsys.rejections
+    assert channels(elsys) == {
+        "ttn:elsys-ers-co2": {"temperature": 22.5, "humidity": 41, "illuminance": 39, "occupancy": 1.0, "co2": 776}
+    }
+    idle = parse(profiles, (c.Z2M_MOTION_COUNT[0], '{"motion": 0}'))
+    assert channels(idle) == {"zigbee2mqtt:E-107 pir": {"occupancy": 0.0}}
+
+
+def test_a_cleared_retained_attribute_is_not_a_dead_letter(profiles: ProfileSet) -> None:
+    assert parse(profiles, ("zigbee2mqtt/E-101 plug/power", "")) == Outcome("zigbee2mqtt")
