@@ -2,7 +2,8 @@
 and `<prefix>/online` (true/false). The prefix defaults to the device id (`shellyplusht-<mac>`).
 
 Components read: `temperature:N.tC`, `humidity:N.rh`, `switch:N`/`pm1:N` `apower`, `voltage`,
-`current`, `aenergy.total` (Wh), `devicepower:N.battery.percent`, `illuminance:N.lux`, the energy
+`current`, `aenergy.total` (Wh), `devicepower:N.battery.percent` and `.V`, `illuminance:N.lux`,
+`switch:N.temperature.tC` (the relay's own, as `chip_temperature`), the energy
 meters `em1:N` (`act_power`, `voltage`, `current`) and `em1data:N.total_act_energy` (Wh), and the
 three-phase `em:N` / `emdata:N`. A component with id above 0 is its own device (`<prefix>#<id>`), so
 two channels do not overwrite each other; a phase of a three-phase meter is its own device too
@@ -32,15 +33,16 @@ COMPONENTS: dict[str, tuple[tuple[tuple[str, ...], Field], ...]] = {
     "temperature": ((("tC",), Field("temperature")),),
     "humidity": ((("rh",), Field("humidity")),),
     "illuminance": ((("lux",), Field("illuminance")),),
-    "devicepower": ((("battery", "percent"), Field("battery")),),
-    "switch": (
+    "devicepower": ((("battery", "percent"), Field("battery")), (("battery", "V"), Field("battery_voltage"))),
+    "pm1": (
         (("apower",), Field("power")),
         (("voltage",), Field("voltage")),
         (("current",), Field("current")),
         (("aenergy", "total"), Field("energy", unit="Wh")),
     ),
 }
-COMPONENTS["pm1"] = COMPONENTS["switch"]
+# A relay's `temperature` is its own chip's, not the room's.
+COMPONENTS["switch"] = (*COMPONENTS["pm1"], (("temperature", "tC"), Field("chip_temperature")))
 COMPONENTS["em1"] = (
     (("act_power",), Field("power")),
     (("voltage",), Field("voltage")),
