@@ -65,8 +65,11 @@ def channels_of(own_id: str, body: dict[str, Any]) -> dict[str, list[tuple[Field
             if raw is None:
                 continue
             first = f"{own_id}#{name}" if spec.metric in taken else own_id
-            for position, value in enumerate(raw[:MAX_CHANNELS] if isinstance(raw, list) else [raw]):
-                channels.setdefault(f"{own_id}#{position + 1}" if position else first, []).append((spec, value))
+            if isinstance(raw, list):
+                for position, value in enumerate(raw[:MAX_CHANNELS]):
+                    channels.setdefault(f"{own_id}#{position + 1}" if position else first, []).append((spec, value))
+            else:
+                channels.setdefault(first, []).append((spec, raw))
             measured.add(spec.metric)
         taken |= measured
     return channels
@@ -83,7 +86,8 @@ class TasmotaProfile:
         body = json_object(payload)
         unit = "°F" if str(body.get("TempUnit", "C")).upper() == "F" else "°C"
         units = {"temperature": unit, "chip_temperature": unit}
-        return merged(
+        parts = [
             readings_from(found, device_code(self.name, channel), received_at, self.name, unit_override=units)
             for channel, found in channels_of(own_id, body).items()
-        )
+        ]
+        return parts[0] if len(parts) == 1 else merged(parts)
