@@ -92,6 +92,9 @@ class Metric:
     on_board: bool = False
     # Unit as shown on pages, where the canonical name is not the friendliest text.
     shown_unit: str | None = None
+    # The device's own state (its chip's temperature, its battery's voltage), not the room's: kept
+    # off the room's values and without a default alert limit.
+    health: bool = False
 
     def to_canonical(self, value: float, unit: str | None) -> float:
         """Convert from the sent unit; KeyError names an unknown unit."""
@@ -201,6 +204,8 @@ METRICS: dict[str, Metric] = {
         Metric("voltage", "V", 0, 100_000, N_("Voltage"), {"kv": _scale(1000)}, decimals=1),
         Metric("current", "A", 0, 10_000, N_("Current"), {"ma": _scale(0.001)}, decimals=2),
         Metric("battery", "%", 0, 100, N_("Battery")),
+        Metric("battery_voltage", "V", 0, 100, N_("Battery voltage"), {"mv": _scale(0.001)}, decimals=2, health=True),
+        Metric("chip_temperature", "°C", -40, 150, N_("Device temperature"), dict(_CELSIUS), decimals=1, health=True),
         Metric("door", "bool", 0, 1, N_("Door"), states={**_BOOL, "open": 1.0, "closed": 0.0}, shown_unit=""),
         Metric(
             "equipment_status",

@@ -205,11 +205,15 @@ def guard_store(call):  # type: ignore[no-untyped-def]
 
 
 def room_latest(session: Session, store: ReadingStore, viewer: User | None, room_id: int) -> dict[str, Latest]:
-    """The newest value of each metric measured in a room (by any device placed there)."""
+    """The newest value of each metric measured in a room (by any device placed there); a device's
+    health (its chip's temperature) is not the room's."""
     ensure_role(viewer, *STAFF_ROLES)
     rooms_service.get_room(session, room_id, viewer)
     newest: dict[str, Latest] = {}
     for item in guard_store(lambda: store.latest(room_device_codes(session, room_id))):
+        metric = get_metric(item.metric)
+        if metric is not None and metric.health:
+            continue
         if item.metric not in newest or item.ts > newest[item.metric].ts:
             newest[item.metric] = item
     return dict(sorted(newest.items()))

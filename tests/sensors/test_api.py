@@ -19,7 +19,10 @@ def test_latest_readings_of_a_room(client: TestClient, session: Session, engine:
     now = utcnow().replace(microsecond=0)
     device = make_device(session, room=room)
     write_readings(
-        engine, device, {"co2": [(now - timedelta(minutes=1), 700), (now, 820)], "temperature": [(now, 22.5)]}
+        engine,
+        device,
+        {"co2": [(now - timedelta(minutes=1), 700), (now, 820)], "temperature": [(now, 22.5)]}
+        | {"chip_temperature": [(now, 52.3)], "battery_voltage": [(now, 2.995)]},
     )
     stray = make_device(session)  # unassigned: its readings are kept but not the room's
     write_readings(engine, stray, {"co2": [(now, 5000)]})
@@ -27,6 +30,7 @@ def test_latest_readings_of_a_room(client: TestClient, session: Session, engine:
     body = client.get(f"/api/v1/rooms/{room.id}/readings/latest", headers=headers).json()
     assert body["co2"]["value"] == 820 and body["co2"]["unit"] == "ppm"
     assert body["temperature"] == {"value": 22.5, "unit": "°C", "ts": now.isoformat().replace("+00:00", "Z")}
+    assert set(body) == {"co2", "temperature"}  # the device's own health is not the room's
 
 
 def test_series_downsampled_over_a_window(client: TestClient, session: Session, engine: Engine) -> None:

@@ -58,12 +58,19 @@ def test_tasmota_sensor_objects_temp_unit_and_lwt(profiles: ProfileSet) -> None:
 
 def test_shelly_rpc_notifications_status_topics_and_online(profiles: ProfileSet) -> None:
     full = parse(profiles, p.SHELLY_FULL_STATUS)
-    assert values(full) == {"battery": 87, "humidity": 42.2, "temperature": 19.8}
+    assert values(full) == {"battery": 87, "battery_voltage": 5.9, "humidity": 42.2, "temperature": 19.8}
     assert {r.device for r in full.readings} == {f"shelly:{p.SHELLY_HT}"}
     assert abs(full.readings[0].ts.timestamp() - p.EPOCH_S) < 0.01  # params.ts, Unix seconds
     assert values(parse(profiles, p.SHELLY_NOTIFY)) == {"temperature": 21.5}
     switch = parse(profiles, p.SHELLY_SWITCH)
-    assert values(switch) == {"power": 85.3, "voltage": 231.2, "current": 0.41, "energy": 1.52}  # Wh -> kWh
+    # Wh -> kWh; the relay's own temperature is its health, not the room's
+    assert values(switch) == {
+        "power": 85.3,
+        "voltage": 231.2,
+        "current": 0.41,
+        "energy": 1.52,
+        "chip_temperature": 44.1,
+    }
     online = parse(profiles, p.SHELLY_ONLINE).status
     assert online is not None and (online.device, online.online) == (f"shelly:{p.SHELLY_HT}", False)
     event = '{"src": "x", "method": "NotifyEvent", "params": {"events": [{"component": "input:0"}]}}'

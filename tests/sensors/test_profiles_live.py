@@ -34,8 +34,8 @@ def test_every_profile_stores_registers_and_follows_online_status(
         "zigbee2mqtt:plant/leak": 2,
         "tasmota:tasmota_E102": 3,
         "tasmota:tasmota_plug": 4,
-        f"shelly:{p.SHELLY_HT}": 3,
-        "shelly:shellyplus1pm-a8032ab12345": 4,
+        f"shelly:{p.SHELLY_HT}": 4,  # battery_voltage too
+        "shelly:shellyplus1pm-a8032ab12345": 5,  # chip_temperature too
         "chirpstack:0101010101010101": 6,
         "ttn:eui-70b3d57ed005e105": 5,
     }

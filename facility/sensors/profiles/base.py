@@ -108,6 +108,9 @@ class Field:
     scale: float = 1.0
     # Booleans that mean the opposite of the metric (Zigbee2MQTT contact true = door closed).
     inverted: bool = False
+    # A number here counts events since the last message (Elsys, some Zigbee PIRs: `motion: 6`):
+    # any event means someone is there.
+    count_is_presence: bool = False
 
 
 def readings_from(
@@ -128,6 +131,8 @@ def readings_from(
         value: Any = raw
         if isinstance(raw, bool) and spec.inverted:
             value = not raw
+        elif spec.count_is_presence and isinstance(raw, int | float) and not isinstance(raw, bool):
+            value = raw > 0
         elif isinstance(raw, int | float) and not isinstance(raw, bool) and spec.scale != 1.0:
             value = raw * spec.scale
         unit = (unit_override or {}).get(spec.metric, spec.unit)
@@ -185,9 +190,9 @@ COMMON_FIELDS: dict[str, Field] = {
     "illuminance": Field("illuminance"),
     "light": Field("illuminance"),
     "lux": Field("illuminance"),
-    "occupancy": Field("occupancy"),
-    "presence": Field("occupancy"),
-    "motion": Field("occupancy"),
+    "occupancy": Field("occupancy", count_is_presence=True),
+    "presence": Field("occupancy", count_is_presence=True),
+    "motion": Field("occupancy", count_is_presence=True),
     "contact": Field("door", inverted=True),
     "water_leak": Field("water_leak"),
     "leak": Field("water_leak"),

@@ -2,8 +2,12 @@
 and `<prefix>/online` (true/false). The prefix defaults to the device id (`shellyplusht-<mac>`).
 
 Components read: `temperature:N.tC`, `humidity:N.rh`, `switch:N`/`pm1:N` `apower`, `voltage`,
-`current`, `aenergy.total` (Wh), `devicepower:N.battery.percent`, `illuminance:N.lux`. A component
-with id above 0 is its own device (`<prefix>#<id>`), so two channels do not overwrite each other.
+`current`, `aenergy.total` (Wh), `devicepower:N.battery.percent` and `.V`, `illuminance:N.lux`,
+`switch:N.temperature.tC` (the relay's own, as `chip_temperature`), the energy
+meters `em1:N` (`act_power`, `voltage`, `current`) and `em1data:N.total_act_energy` (Wh), and the
+three-phase `em:N` / `emdata:N`. A component with id above 0 is its own device (`<prefix>#<id>`), so
+two channels do not overwrite each other; a phase of a three-phase meter is its own device too
+(`<prefix>#a`, `<prefix>#1a` for meter 1) and the meter's totals are the component's device.
 """
 
 from __future__ import annotations
@@ -29,15 +33,30 @@ COMPONENTS: dict[str, tuple[tuple[tuple[str, ...], Field], ...]] = {
     "temperature": ((("tC",), Field("temperature")),),
     "humidity": ((("rh",), Field("humidity")),),
     "illuminance": ((("lux",), Field("illuminance")),),
-    "devicepower": ((("battery", "percent"), Field("battery")),),
-    "switch": (
+    "devicepower": ((("battery", "percent"), Field("battery")), (("battery", "V"), Field("battery_voltage"))),
+    "pm1": (
         (("apower",), Field("power")),
         (("voltage",), Field("voltage")),
         (("current",), Field("current")),
         (("aenergy", "total"), Field("energy", unit="Wh")),
     ),
 }
-COMPONENTS["pm1"] = COMPONENTS["switch"]
+# A relay's `temperature` is its own chip's, not the room's.
+COMPONENTS["switch"] = (*COMPONENTS["pm1"], (("temperature", "tC"), Field("chip_temperature")))
+COMPONENTS["em1"] = (
+    (("act_power",), Field("power")),
+    (("voltage",), Field("voltage")),
+    (("current",), Field("current")),
+)
+COMPONENTS["em1data"] = ((("total_act_energy",), Field("energy", unit="Wh")),)
+# Three-phase meters: the whole meter's fields, and each phase's fields behind `a_`, `b_`, `c_`.
+COMPONENTS["em"] = ((("total_act_power",), Field("power")),)
+COMPONENTS["emdata"] = ((("total_act",), Field("energy", unit="Wh")),)
+PHASE_FIELDS: dict[str, tuple[tuple[str, Field], ...]] = {
+    "em": (("act_power", Field("power")), ("voltage", Field("voltage")), ("current", Field("current"))),
+    "emdata": (("total_act_energy", Field("energy", unit="Wh")),),
+}
+PHASES = ("a", "b", "c")
 STATUS_METHODS = frozenset({"NotifyStatus", "NotifyFullStatus"})
 
 
@@ -59,9 +78,23 @@ class ShellyProfile:
         fields = COMPONENTS.get(kind)
         if fields is None or not isinstance(body, Mapping):
             return Parsed()
-        own_id = prefix if index in ("", "0") else f"{prefix}#{index}"
+        channel = "" if index in ("", "0") else index
+        own_id = f"{prefix}#{channel}" if channel else prefix
         found = [(spec, _dig(body, path)) for path, spec in fields]
-        return readings_from(found, device_code(self.name, own_id), ts, self.name)
+        meter = readings_from(found, device_code(self.name, own_id), ts, self.name)
+        phased = PHASE_FIELDS.get(kind)
+        if phased is None:
+            return meter
+        phases = [
+            readings_from(
+                [(spec, body.get(f"{phase}_{name}")) for name, spec in phased],
+                device_code(self.name, f"{prefix}#{channel}{phase}"),
+                ts,
+                self.name,
+            )
+            for phase in PHASES
+        ]
+        return merged([meter, *phases])
 
     def parse(self, topic: str, levels: list[str], payload: bytes, received_at: datetime) -> Parsed:
         prefix = levels[0]
