@@ -8,6 +8,7 @@ PostgreSQL through the real app. Prints p50/p95; run from the repo root:
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import sys
 import tempfile
@@ -81,7 +82,9 @@ def report(label: str, measured: tuple[list[float], list[int]]) -> None:
 def run(url: str, data_dir: Path, devices: int, requests: int) -> None:
     upgrade_database(url)
     device_id = flood(url, devices)
-    with TestClient(create_app(Settings(database_url=url, data_dir=data_dir, secret_key="bench"))) as client:
+    with TestClient(
+        create_app(Settings(database_url=url, data_dir=data_dir, secret_key=secrets.token_urlsafe(48)))
+    ) as client:
         page = client.get("/login")
         token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
         client.post("/login", data={"email": "manager@bench.kr", "password": PASSWORD, "csrf_token": token})
