@@ -29,6 +29,10 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class AlreadyClaimed(Conflict):
+    code = "already_claimed"
+
+
 class InspectionClosed(Conflict):
     code = "inspection_closed"
 

@@ -17,11 +17,12 @@ from facility.core.errors import (
 )
 from facility.core.idempotency import IDEMPOTENT
 from facility.core.params import MAX_ID, Limit, ObjectId, Offset
-from facility.maintenance import admin_api, assets, assignment, inspections, templates_api
+from facility.maintenance import admin_api, assets, assignment, claims, inspections, templates_api
 from facility.maintenance import alerts as alert_orders
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import (
     AlertHasWorkOrder,
+    AlreadyClaimed,
     CompletionIncomplete,
     InspectionClosed,
     InspectionNotFound,
@@ -151,6 +152,16 @@ def assign_work_order(
 ) -> WorkOrderPublic:
     """A manager assigns (or reassigns) open work; the assignee is notified."""
     return _order_public(work_orders.assign_work_order(session, user, order_id, body.assignee_id))
+
+
+@router.post(
+    "/work-orders/{order_id}/claim",
+    response_model=WorkOrderPublic,
+    responses=error_responses(*AUTH_ERRORS, WorkOrderNotFound, AlreadyClaimed),
+)
+def claim_work_order(order_id: ObjectId, session: DbSession, user: CurrentUser) -> WorkOrderPublic:
+    """Staff take unassigned open work (crew: in their trade and buildings); 409 if taken first."""
+    return _order_public(claims.claim(session, user, order_id))
 
 
 @router.post(
