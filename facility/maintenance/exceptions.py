@@ -33,6 +33,10 @@ class AlreadyClaimed(Conflict):
     code = "already_claimed"
 
 
+class TimerConflict(Conflict):
+    code = "timer_conflict"
+
+
 class InspectionClosed(Conflict):
     code = "inspection_closed"
 

@@ -163,6 +163,7 @@ class World:
             "inspection_id": self.inspection.id,
             "device_id": self.device.id,
             "asset_id": self.asset.id,
+            "action": "start",  # the work-order timer's
         }
         return values.get(name, UNKNOWN_ID)
 
