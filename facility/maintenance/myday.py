@@ -173,6 +173,17 @@ def my_day(session: Session, user: User, now: datetime, zone: ZoneInfo, lang: st
     return sorted(_marked(stops, now), key=lambda s: (s.route_key, s.due_at or until))
 
 
+def next_stop(
+    session: Session, user: User, inspection_id: int, now: datetime, zone: ZoneInfo, lang: str = "ko"
+) -> Stop | None:
+    """The stop after this inspection on today's route (else the route's first other stop): where a
+    crew member goes once its checklist is in."""
+    stops = my_day(session, user, now, zone, lang)
+    here = next((i for i, s in enumerate(stops) if s.kind == "inspection" and s.id == inspection_id), -1)
+    later = stops[here + 1 :] + stops[: max(here, 0)]
+    return later[0] if later else None
+
+
 def _overdue_summary(session: Session, user: User, before: datetime) -> tuple[int, datetime | None]:
     inspections = session.exec(
         select(func.count(), func.min(Inspection.due_at)).where(_my_inspections(user), Inspection.due_at < before)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from facility.core.db import utcnow
 from facility.core.params import ObjectId
 from facility.core.web import render, request_language
 from facility.maintenance import catalogue, claims, inspections
-from facility.maintenance.myday import crew_day
+from facility.maintenance.myday import crew_day, next_stop
 
 router = APIRouter(include_in_schema=False)
 SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "maintenance" / "sw.js"
@@ -46,5 +46,8 @@ def checklist_page(request: Request, inspection_id: ObjectId, session: DbSession
         "asset": asset,
         "overdue": inspections.is_overdue(inspection),
         "submissions": inspections.submissions_of(session, inspection_id),
+        "next_stop": next_stop(
+            session, user, inspection_id, utcnow(), request.app.state.settings.zone, request_language(request)
+        ),
     }
     return render(request, "maintenance/checklist.html", context)
