@@ -29,6 +29,14 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class AlreadyClaimed(Conflict):
+    code = "already_claimed"
+
+
+class TimerConflict(Conflict):
+    code = "timer_conflict"
+
+
 class InspectionClosed(Conflict):
     code = "inspection_closed"
 

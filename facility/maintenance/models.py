@@ -294,3 +294,16 @@ class AssignmentRule(SQLModel, table=True):
     trade: str = Field(default="", max_length=40)
     assignee_id: int = Field(foreign_key="user_account.id", index=True)
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+
+
+class WorkTimer(SQLModel, table=True):
+    """A running timer: who started work on which order, when (one per person per order; stopping
+    deletes the row and adds the minutes to the order's `minutes_spent`)."""
+
+    __tablename__ = "mnt_work_timer"
+    __table_args__ = (UniqueConstraint("work_order_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_order_id: int = Field(foreign_key="mnt_work_order.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    started_at: datetime = utc_field(nullable=False)

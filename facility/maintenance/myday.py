@@ -16,6 +16,7 @@ from facility.core.models import STAFF_ROLES, User
 from facility.maintenance.kinds import OPEN_STATUSES
 from facility.maintenance.models import Asset, Inspection, InspectionTemplate, WorkOrder
 from facility.rooms.models import Building, Floor, Room
+from facility.sensors.models import Alert
 
 # A day's list is meant for one walk: the most urgent this many of each kind; the board has the rest.
 MAX_ITEMS = 100
@@ -59,6 +60,7 @@ class CrewDay:
     overdue_count: int  # inspections and my work orders due before today
     overdue_oldest: datetime | None
     overdue: list[Stop]  # the overdue ones themselves, only when asked for (oldest first)
+    alerts: list[Alert]  # sensor alerts a manager assigned to me, not yet resolved (newest first)
 
 
 def _place(building: Building | None, floor: Floor | None, room: Room | None, lang: str) -> dict[str, object]:
@@ -171,6 +173,17 @@ def my_day(session: Session, user: User, now: datetime, zone: ZoneInfo, lang: st
     return sorted(_marked(stops, now), key=lambda s: (s.route_key, s.due_at or until))
 
 
+def next_stop(
+    session: Session, user: User, inspection_id: int, now: datetime, zone: ZoneInfo, lang: str = "ko"
+) -> Stop | None:
+    """The stop after this inspection on today's route (else the route's first other stop): where a
+    crew member goes once its checklist is in."""
+    stops = my_day(session, user, now, zone, lang)
+    here = next((i for i, s in enumerate(stops) if s.kind == "inspection" and s.id == inspection_id), -1)
+    later = stops[here + 1 :] + stops[: max(here, 0)]
+    return later[0] if later else None
+
+
 def _overdue_summary(session: Session, user: User, before: datetime) -> tuple[int, datetime | None]:
     inspections = session.exec(
         select(func.count(), func.min(Inspection.due_at)).where(_my_inspections(user), Inspection.due_at < before)  # type: ignore[arg-type]
@@ -184,6 +197,12 @@ def _overdue_summary(session: Session, user: User, before: datetime) -> tuple[in
     ).one()
     oldest = [d for d in (inspections[1], orders[1]) if d is not None]
     return int(inspections[0]) + int(orders[0]), min(oldest) if oldest else None
+
+
+def my_alerts(session: Session, user: User) -> list[Alert]:
+    """Unresolved sensor alerts assigned to this person, newest first."""
+    query = select(Alert).where(Alert.assignee_id == user.id, Alert.state != "resolved")
+    return list(session.exec(query.order_by(col(Alert.raised_at).desc()).limit(MAX_ITEMS)).all())
 
 
 def crew_day(
@@ -206,4 +225,5 @@ def crew_day(
         overdue_count=count,
         overdue_oldest=oldest,
         overdue=overdue,
+        alerts=my_alerts(session, user),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
@@ -17,16 +17,18 @@ from facility.core.errors import (
 )
 from facility.core.idempotency import IDEMPOTENT
 from facility.core.params import MAX_ID, Limit, ObjectId, Offset
-from facility.maintenance import admin_api, assets, assignment, inspections, templates_api
+from facility.maintenance import admin_api, assets, assignment, claims, inspections, templates_api, timers
 from facility.maintenance import alerts as alert_orders
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import (
     AlertHasWorkOrder,
+    AlreadyClaimed,
     CompletionIncomplete,
     InspectionClosed,
     InspectionNotFound,
     InvalidAnswers,
     InvalidTransition,
+    TimerConflict,
     WorkOrderNotFound,
 )
 from facility.maintenance.models import Submission, WorkOrder
@@ -151,6 +153,30 @@ def assign_work_order(
 ) -> WorkOrderPublic:
     """A manager assigns (or reassigns) open work; the assignee is notified."""
     return _order_public(work_orders.assign_work_order(session, user, order_id, body.assignee_id))
+
+
+@router.post(
+    "/work-orders/{order_id}/claim",
+    response_model=WorkOrderPublic,
+    responses=error_responses(*AUTH_ERRORS, WorkOrderNotFound, AlreadyClaimed),
+)
+def claim_work_order(order_id: ObjectId, session: DbSession, user: CurrentUser) -> WorkOrderPublic:
+    """Staff take unassigned open work (crew: in their trade and buildings); 409 if taken first."""
+    return _order_public(claims.claim(session, user, order_id))
+
+
+@router.post(
+    "/work-orders/{order_id}/timer/{action}",
+    response_model=WorkOrderPublic,
+    responses=error_responses(*AUTH_ERRORS, WorkOrderNotFound, TimerConflict),
+)
+def work_timer(
+    order_id: ObjectId, action: Literal["start", "stop"], session: DbSession, user: CurrentUser
+) -> WorkOrderPublic:
+    """The assignee starts or stops their timer; stopping adds the whole minutes to `minutes_spent`
+    (409 for a second start or a stop with none running)."""
+    (timers.start if action == "start" else timers.stop)(session, user, order_id)
+    return _order_public(work_orders.get_work_order(session, user, order_id))
 
 
 @router.post(

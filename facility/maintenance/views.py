@@ -4,7 +4,7 @@ pages live beside this module and are included here, since the app picks up `vie
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
@@ -21,6 +21,8 @@ from facility.maintenance import alerts as alert_orders
 from facility.maintenance import (
     assets,
     assignment,
+    claims,
+    timers,
     views_admin,
     views_crew,
     views_public,
@@ -101,6 +103,7 @@ def _board_context(
         "trades": assignment.TRADES,
         "rules": assignment.list_rules(session, user),
         "buildings": {b.id: b for b in rooms_service.all_buildings(session)},
+        "claimable_ids": {o.id for o in claims.claimable(session, user, BOARD_LIMIT)},
     }
     return context
 
@@ -157,6 +160,9 @@ DONE = {
     "created": N_("Work order opened."),
     "moved": N_("Work order updated."),
     "assigned": N_("Work order assigned; the assignee has been notified."),
+    "claimed": N_("The work order is yours now."),
+    "timer_start": N_("Timer started."),
+    "timer_stop": N_("Timer stopped; the time is added to the work order."),
     "completed": N_("Work order completed. Thank you."),
     "comment": N_("Comment added."),
     "part": N_("Part booked against the work order."),
@@ -176,6 +182,8 @@ def _work_order_context(session: DbSession, user: User, order_id: int) -> dict[s
         "staff": work_orders.staff(session),
         "now": utcnow(),
         "overdue": work_orders.is_overdue(order),
+        "can_claim": claims.may_claim(session, user, order),
+        "timer": timers.running(session, user.id, order.id),  # type: ignore[arg-type]
         **work_orders.named_in(session, order),
         "comments": work_orders.list_comments(session, order.id),  # type: ignore[arg-type]
         "parts": work_orders.list_parts(session),
@@ -253,6 +261,20 @@ def assign_from_form(
         raise InvalidInput(_("Choose whom to assign the work order to."))
     work_orders.assign_work_order(session, user, order_id, int(assignee_id))
     return _done(request, order_id, "assigned")
+
+
+@router.post("/maintenance/work-orders/{order_id}/claim")
+def claim_from_form(request: Request, order_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
+    claims.claim(session, user, order_id)
+    return _done(request, order_id, "claimed")
+
+
+@router.post("/maintenance/work-orders/{order_id}/timer/{action}")
+def timer_from_form(
+    request: Request, order_id: ObjectId, action: Literal["start", "stop"], session: DbSession, user: CurrentUser
+) -> Response:
+    (timers.start if action == "start" else timers.stop)(session, user, order_id)
+    return _done(request, order_id, f"timer_{action}")
 
 
 @router.post("/maintenance/assignment-rules")

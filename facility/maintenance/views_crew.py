@@ -11,8 +11,8 @@ from facility.core.auth import CurrentUser, DbSession
 from facility.core.db import utcnow
 from facility.core.params import ObjectId
 from facility.core.web import render, request_language
-from facility.maintenance import catalogue, inspections
-from facility.maintenance.myday import crew_day
+from facility.maintenance import catalogue, claims, inspections
+from facility.maintenance.myday import crew_day, next_stop
 
 router = APIRouter(include_in_schema=False)
 SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "maintenance" / "sw.js"
@@ -29,7 +29,8 @@ def my_day_page(request: Request, session: DbSession, user: CurrentUser, overdue
     """The crew's home: assigned to me, then today and this week; overdue counted (listed on request)."""
     now = utcnow()
     day = crew_day(session, user, now, request.app.state.settings.zone, request_language(request), with_overdue=overdue)
-    return render(request, "maintenance/my_day.html", {"day": day, "now": now, "show_overdue": overdue})
+    context = {"day": day, "now": now, "show_overdue": overdue, "claimable": claims.claimable(session, user)}
+    return render(request, "maintenance/my_day.html", context)
 
 
 @router.get("/maintenance/inspections/{inspection_id}/checklist")
@@ -45,5 +46,8 @@ def checklist_page(request: Request, inspection_id: ObjectId, session: DbSession
         "asset": asset,
         "overdue": inspections.is_overdue(inspection),
         "submissions": inspections.submissions_of(session, inspection_id),
+        "next_stop": next_stop(
+            session, user, inspection_id, utcnow(), request.app.state.settings.zone, request_language(request)
+        ),
     }
     return render(request, "maintenance/checklist.html", context)

@@ -32,6 +32,7 @@ from facility.core import accounts, throttle
 from facility.core.auth import SESSION_USER_KEY, SESSION_VERSION_KEY
 from facility.core.models import Role, User
 from facility.core.security import issue_token
+from facility.maintenance.models import WorkOrder
 from facility.rooms.models import Building
 from tests.booking.helpers import next_weekday, seoul
 from tests.factories import make_organization, make_room, make_user
@@ -72,7 +73,7 @@ class World:
     """One of everything, owned by organisation A, and a user per role (renter B is 'other renter')."""
 
     def __init__(self, session: Session, client: TestClient, app: FastAPI) -> None:
-        self.app, self.client = app, client
+        self.app, self.client, self.session = app, client, session
         self.day = next_weekday(days_ahead=10)
         self.room = make_room(session, kind="lecture_room", capacity=40)
         session.add(FeeSchedule(room_id=self.room.id, hourly=50_000))  # so approval issues an invoice
@@ -134,6 +135,17 @@ class World:
             body = self._slot(hour, hour + 1, days_later=days_later, title=f"대기 {hour}")
             self.entry_id = self._create("/api/v1/waitlist", self.renter_a, body)["id"]
 
+    def release(self, path: str) -> None:
+        """After a claim, the work order is nobody's again, so each role meets (and leaves) it open."""
+        if not path.endswith("/claim"):
+            return
+        self.session.rollback()
+        order = self.session.get(WorkOrder, self.order_id)
+        assert order is not None
+        order.assignee_id, order.status = None, "open"
+        self.session.add(order)
+        self.session.commit()
+
     def headers(self, role: str) -> dict[str, str]:
         return self._token(self.users[role])
 
@@ -151,6 +163,7 @@ class World:
             "inspection_id": self.inspection.id,
             "device_id": self.device.id,
             "asset_id": self.asset.id,
+            "action": "start",  # the work-order timer's
         }
         return values.get(name, UNKNOWN_ID)
 
@@ -364,9 +377,14 @@ def test_every_route_as_every_role(
             if method == "DELETE":
                 world.renew(path)
             outcomes[role] = _api_call(world, spec, method, path, role)
+            world.release(path)
         observed[(method, path)] = outcomes
     for method, path in [op for op in forms if op not in LOGOUTS]:
-        observed[(method, path)] = {role: _form_call(world, browsers[role], page_spec, method, path) for role in ROLES}
+        outcomes = {}
+        for role in ROLES:
+            outcomes[role] = _form_call(world, browsers[role], page_spec, method, path)
+            world.release(path)
+        observed[(method, path)] = outcomes
     observed[("POST", "/api/v1/auth/logout")] = {
         role: _api_call(world, spec, "POST", "/api/v1/auth/logout", role) for role in ROLES
     }

@@ -199,6 +199,18 @@
       const outcome = e.detail.result.result;
       result.textContent = form.dataset.labelSubmitted + " — " + (outcome === "pass" ? form.dataset.labelPass : form.dataset.labelFail);
       result.dataset.state = "synced-" + outcome;
+      // The work orders its failed items opened, and where to go next.
+      const links = form.querySelector(".result-links");
+      links.replaceChildren(...(e.detail.result.corrective_work_orders || []).map((id) => {
+        const li = document.createElement("li");
+        const a = document.createElement("a");
+        a.href = "/maintenance/work-orders/" + id;
+        a.textContent = form.dataset.labelWorkOrder.replace("{id}", id);
+        li.append(a);
+        return li;
+      }));
+      const next = form.querySelector(".result-next");
+      if (next) next.hidden = false;
     });
     document.addEventListener("crew:rejected", (e) => {
       if (String(e.detail.entry.inspection) !== form.dataset.inspection) return;
