@@ -126,6 +126,18 @@ def sign_out(session: Session, user: User) -> None:
     audit.record(session, user, "user.sign_out", "user", user.id)
 
 
+def set_password(session: Session, actor: User | None, user: User, password: str) -> User:
+    """Give `user` a new (strength-checked) password and end their other sessions and tokens.
+    `actor` is who did it: an admin, the user themselves, or None for the CLI or a reset link."""
+    check_password(password, user.email.split("@")[0], user.full_name)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.set_password", "user", user.id)
+    return user
+
+
 def create_user(
     session: Session,
     actor: User | None,
