@@ -76,7 +76,7 @@ def _throttle_keys(email: str, ip: str, device: str | None) -> tuple[str, str | 
     return f"account:{account}", f"address:{ip}"
 
 
-def _refuse_for(wait: float, message: str) -> TooManyRequests:
+def refuse_for(wait: float, message: str) -> TooManyRequests:
     seconds = throttle.retry_after(wait)
     return TooManyRequests(_(message, seconds=seconds), headers={"Retry-After": str(seconds)})
 
@@ -89,14 +89,14 @@ def admit_sign_in(session: Session, email: str, ip: str, device: str | None = No
     if address_key is not None:
         wait = max(wait, throttle.take_attempt(session, address_key, ADDRESS_BUDGET))
     if wait:
-        raise _refuse_for(wait, N_("Too many sign-in attempts. Try again in {seconds} seconds."))
+        raise refuse_for(wait, N_("Too many sign-in attempts. Try again in {seconds} seconds."))
 
 
 def admit_sign_up(session: Session, ip: str) -> None:
     """Count a sign-up (or a probe of one) against the address; 429 while it must wait."""
     wait = throttle.take_attempt(session, f"signup:{ip}", SIGN_UP_BUDGET)
     if wait:
-        raise _refuse_for(wait, N_("Too many sign-ups from this network. Try again in {seconds} seconds."))
+        raise refuse_for(wait, N_("Too many sign-ups from this network. Try again in {seconds} seconds."))
 
 
 def authenticate(session: Session, email: str, password: str, ip: str, device: str | None = None) -> User | None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from facility.core import accounts, audit, signin
+from facility.core import accounts, audit, password_links, signin
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.errors import (
     Conflict,
@@ -24,6 +24,9 @@ from facility.core.schemas import (
     AuditList,
     OrganizationDecision,
     OrganizationPublic,
+    PasswordResetAccepted,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     RenterSignUp,
     SignUpAccepted,
     Token,
@@ -62,6 +65,30 @@ def issue_access_token(
 def revoke_access_tokens(session: DbSession, user: CurrentUser) -> Response:
     """Sign out everywhere: this token, the user's other tokens and their browser sessions stop working."""
     accounts.sign_out(session, user)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/password-reset",
+    response_model=PasswordResetAccepted,
+    status_code=202,
+    responses=error_responses(InvalidInput, TooManyRequests),
+)
+def request_password_reset(request: Request, body: PasswordResetRequest, session: DbSession) -> PasswordResetAccepted:
+    """E-mail a one-time link to set a new password. The same answer for any address: only the
+    address's owner learns (by the e-mail) whether it has an account."""
+    password_links.request_reset(session, body.email, str(request.base_url))
+    return PasswordResetAccepted(detail=password_links.reset_notice())
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    status_code=204,
+    responses=error_responses(InvalidInput),
+)
+def confirm_password_reset(body: PasswordResetConfirm, session: DbSession) -> Response:
+    """Set the password with the link's token; the token is spent, every session of the account ends."""
+    password_links.redeem(session, body.token, body.password)
     return Response(status_code=204)
 
 
