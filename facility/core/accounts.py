@@ -138,6 +138,18 @@ def set_password(session: Session, actor: User | None, user: User, password: str
     return user
 
 
+def change_password(session: Session, user: User, current: str, new: str) -> User:
+    """A signed-in user replaces their password, proving the current one first (counted like a
+    sign-in of the account, so a borrowed session cannot guess it)."""
+    wait = throttle.take_attempt(session, f"change:{user.id}", ACCOUNT_BUDGET)
+    if wait:
+        raise refuse_for(wait, N_("Too many sign-in attempts. Try again in {seconds} seconds."))
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput(_("The current password is not right."), code="wrong_password")
+    throttle.forget(session, f"change:{user.id}")
+    return set_password(session, user, user, new)
+
+
 def create_user(
     session: Session,
     actor: User | None,

@@ -102,3 +102,8 @@ class PasswordResetAccepted(BaseModel):
 class PasswordResetConfirm(BaseModel):
     token: str = Field(max_length=100)
     password: str = Field(max_length=200)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=200)
+    password: str = Field(max_length=200)

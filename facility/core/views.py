@@ -101,6 +101,31 @@ def password_reset(
     return redirect(request, "/login")
 
 
+@router.get("/account/password")
+def change_password_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "core/password_change.html", {"error": None})
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    current_password: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Every other session of the account ends; this browser's starts afresh."""
+    try:
+        accounts.change_password(session, user, current_password, password)
+    except FacilityError as error:
+        response = render(request, "core/password_change.html", {"error": error.message}, status_code=error.status_code)
+        response.headers.update(error.headers)
+        return response
+    start_session(request, user)
+    flash(request, _("Your password is changed. Other browsers and apps signed in to your account are signed out."))
+    return redirect(request, "/")
+
+
 @router.post("/logout")
 def logout(request: Request, session: DbSession, user: OptionalUser) -> Response:
     """Sign out here and everywhere else this account is signed in (see docs/security.md)."""

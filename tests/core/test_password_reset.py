@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from facility.core import password_links, throttle
-from facility.core.models import PasswordResetToken
+from facility.core.models import PasswordResetToken, Role
 from facility.core.outbox import OutboxMessage
 from tests.factories import PASSWORD, browser_login, make_user, token_headers
 
@@ -19,7 +19,7 @@ NEW_PASSWORD = "violet-quarry-teapot-ribbon"
 
 
 def links_sent_to(session: Session, email: str) -> list[str]:
-    session.expire_all()
+    session.commit()  # a fresh snapshot: SQLite keeps a read transaction's view
     bodies = session.exec(select(OutboxMessage.body).where(OutboxMessage.to == email)).all()
     return [match for body in bodies for match in re.findall(r"/password-reset/([\w-]+)", body)]
 
@@ -102,3 +102,50 @@ def test_reset_pages_in_the_browser(client: TestClient, session: Session) -> Non
     )
     assert done.status_code == 303
     browser_login(client, user, NEW_PASSWORD)
+
+
+def test_change_password_needs_the_current_one_and_ends_other_sessions(client: TestClient, session: Session) -> None:
+    user = make_user(session)
+    headers = token_headers(client, user)
+    other = token_headers(client, user)
+    wrong = client.post(
+        "/api/v1/auth/password", json={"current_password": "not-it-at-all", "password": NEW_PASSWORD}, headers=headers
+    )
+    assert wrong.status_code == 422
+    weak = client.post("/api/v1/auth/password", json={"current_password": PASSWORD, "password": "abc"}, headers=headers)
+    assert weak.status_code == 422
+    done = client.post(
+        "/api/v1/auth/password", json={"current_password": PASSWORD, "password": NEW_PASSWORD}, headers=headers
+    )
+    assert done.status_code == 204, done.text
+    assert client.get("/api/v1/users/me", headers=other).status_code == 401
+    token_headers(client, user, NEW_PASSWORD)
+
+
+def test_change_password_page_keeps_this_browser_signed_in(client: TestClient, session: Session) -> None:
+    user = make_user(session)
+    browser_login(client, user)
+    page = client.get("/account/password")
+    assert page.status_code == 200 and 'minlength="10"' in page.text
+    csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    fields = {"current_password": PASSWORD, "password": NEW_PASSWORD, "csrf_token": csrf}
+    done = client.post("/account/password", data=fields, follow_redirects=False)
+    assert done.status_code == 303
+    assert client.get("/account/password", follow_redirects=False).status_code == 200
+    assert 'minlength="10"' in client.get("/signup").text
+
+
+def test_admin_sends_a_set_password_link_to_any_user(client: TestClient, session: Session) -> None:
+    admin = make_user(session, role=Role.admin)
+    manager = make_user(session, role=Role.manager)
+    crew = make_user(session, role=Role.crew)
+    refused = client.post(f"/api/v1/users/{crew.id}/password-link", headers=token_headers(client, manager))
+    assert refused.status_code == 403 and links_sent_to(session, crew.email) == []
+    sent = client.post(f"/api/v1/users/{crew.id}/password-link", headers=token_headers(client, admin))
+    assert sent.status_code == 202, sent.text
+    (token,) = links_sent_to(session, crew.email)
+    done = client.post("/api/v1/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD})
+    assert done.status_code == 204
+    token_headers(client, crew, NEW_PASSWORD)
+    missing = client.post("/api/v1/users/999999/password-link", headers=token_headers(client, admin))
+    assert missing.status_code == 404

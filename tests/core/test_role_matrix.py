@@ -151,6 +151,7 @@ class World:
             "inspection_id": self.inspection.id,
             "device_id": self.device.id,
             "asset_id": self.asset.id,
+            "user_id": self.renter_a.id,
         }
         return values.get(name, UNKNOWN_ID)
 
