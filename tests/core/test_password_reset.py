@@ -6,13 +6,17 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from facility.core import password_links, throttle
-from facility.core.models import PasswordResetToken, Role
+from facility.core.config import Settings
+from facility.core.models import AuditEntry, PasswordResetToken, Role
 from facility.core.outbox import OutboxMessage
+from tests.concurrent import fire_together, status_codes
+from tests.conftest import serve_app
 from tests.factories import PASSWORD, browser_login, make_user, token_headers
 
 NEW_PASSWORD = "violet-quarry-teapot-ribbon"
@@ -149,3 +153,31 @@ def test_admin_sends_a_set_password_link_to_any_user(client: TestClient, session
     token_headers(client, crew, NEW_PASSWORD)
     missing = client.post("/api/v1/users/999999/password-link", headers=token_headers(client, admin))
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_one_link_used_by_many_at_once_sets_one_password(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """24 confirms of one token against the server's 8 worker threads: the row lock lets one through."""
+    user = make_user(session)
+    client.post("/api/v1/auth/password-reset", json={"email": user.email})
+    (token,) = links_sent_to(session, user.email)
+    parallel = 24
+    with serve_app(settings) as url:
+        results = fire_together(
+            url,
+            parallel,
+            lambda http, i: http.post(
+                "/api/v1/auth/password-reset/confirm", json={"token": token, "password": f"{NEW_PASSWORD}-{i}"}
+            ),
+        )
+    codes = status_codes(results)
+    assert codes.count(204) == 1 and codes.count(422) == parallel - 1, codes
+    (winner,) = [i for i, r in enumerate(results) if isinstance(r, httpx.Response) and r.status_code == 204]
+    token_headers(client, user, f"{NEW_PASSWORD}-{winner}")
+    session.commit()
+    assert (
+        session.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "user.set_password")).one()
+        == 1
+    )
