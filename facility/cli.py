@@ -150,6 +150,27 @@ def cmd_users_add(args: argparse.Namespace) -> None:
         fail(error.message, 1)
 
 
+def cmd_users_set_password(args: argparse.Namespace) -> None:
+    from facility.core import accounts
+    from facility.core.errors import FacilityError
+
+    try:
+        with session_scope(engine_for(args.settings)) as session:
+            user = accounts.get_user_by_email(session, args.email)
+            if user is None:
+                fail(_("no account with the e-mail {email}", email=args.email), 1)
+            accounts.set_password(session, None, user, args.password)
+            print(
+                _(
+                    "set the password of {role} {email}; their other sessions are signed out",
+                    role=user.role,
+                    email=user.email,
+                )
+            )
+    except FacilityError as error:
+        fail(error.message, 1)
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -344,6 +365,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--org", help=_("organisation name (renters; created approved)"))
     add.add_argument("--name", help=_("full name"))
     add.set_defaults(func=cmd_users_add)
+    set_password = users.add_parser("set-password", help=_("set the password of an existing user (any role)"))
+    set_password.add_argument("email", help=_("the user's e-mail address (the sign-in name)"))
+    set_password.add_argument("--password", required=True, help=_("the new password"))
+    set_password.set_defaults(func=cmd_users_set_password)
 
     demo = commands.add_parser("demo", help=_("migrate, load the demo campus and run everything"))
     demo.add_argument("--host", default=DEMO_HOST, help=_("address to listen on"))

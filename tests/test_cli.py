@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from facility.core import security
 from facility.core.db import get_engine
 from tests.conftest import free_port
 from tests.test_demo_past import assert_demo_has_a_past, past_counts
@@ -128,3 +129,29 @@ def test_upgrade_seeds_content_and_demo_data_loads_the_whole_demo_twice(tmp_path
         }
     engine.dispose()
     assert all(counts.values()), counts
+
+
+def test_users_set_password_replaces_an_existing_password_and_ends_old_sessions(tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
+    old, new = "first-horse-battery-staple", "second-kettle-ocean-lantern"
+    added = run_cli("users", "add", "admin@example.kr", "--role", "admin", "--password", old, data_dir=tmp_path)
+    assert added.returncode == 0, added.stderr
+    engine = get_engine(f"sqlite:///{tmp_path / 'facility.db'}")
+    with engine.connect() as connection:
+        before = connection.execute(text("select password_hash, session_version from user_account")).one()
+    changed = run_cli("users", "set-password", "admin@example.kr", "--password", new, data_dir=tmp_path)
+    assert changed.returncode == 0, changed.stderr
+    assert "admin@example.kr" in changed.stdout and "비밀번호" in changed.stdout
+    with engine.connect() as connection:
+        after = connection.execute(text("select password_hash, session_version from user_account")).one()
+        audited = connection.execute(text("select count(*) from audit_entry where action = 'user.set_password'"))
+        assert audited.scalar_one() == 1
+    assert after.session_version == before.session_version + 1
+    assert security.verify_password(after.password_hash, new) and not security.verify_password(after.password_hash, old)
+
+    unknown = run_cli("users", "set-password", "nobody@example.kr", "--password", new, data_dir=tmp_path)
+    assert unknown.returncode == 1 and "nobody@example.kr" in unknown.stderr
+    weak = run_cli(
+        "--lang", "en", "users", "set-password", "admin@example.kr", "--password", "password123", data_dir=tmp_path
+    )
+    assert weak.returncode == 1 and "too easy to guess" in weak.stderr

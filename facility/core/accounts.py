@@ -76,7 +76,7 @@ def _throttle_keys(email: str, ip: str, device: str | None) -> tuple[str, str | 
     return f"account:{account}", f"address:{ip}"
 
 
-def _refuse_for(wait: float, message: str) -> TooManyRequests:
+def refuse_for(wait: float, message: str) -> TooManyRequests:
     seconds = throttle.retry_after(wait)
     return TooManyRequests(_(message, seconds=seconds), headers={"Retry-After": str(seconds)})
 
@@ -89,14 +89,14 @@ def admit_sign_in(session: Session, email: str, ip: str, device: str | None = No
     if address_key is not None:
         wait = max(wait, throttle.take_attempt(session, address_key, ADDRESS_BUDGET))
     if wait:
-        raise _refuse_for(wait, N_("Too many sign-in attempts. Try again in {seconds} seconds."))
+        raise refuse_for(wait, N_("Too many sign-in attempts. Try again in {seconds} seconds."))
 
 
 def admit_sign_up(session: Session, ip: str) -> None:
     """Count a sign-up (or a probe of one) against the address; 429 while it must wait."""
     wait = throttle.take_attempt(session, f"signup:{ip}", SIGN_UP_BUDGET)
     if wait:
-        raise _refuse_for(wait, N_("Too many sign-ups from this network. Try again in {seconds} seconds."))
+        raise refuse_for(wait, N_("Too many sign-ups from this network. Try again in {seconds} seconds."))
 
 
 def authenticate(session: Session, email: str, password: str, ip: str, device: str | None = None) -> User | None:
@@ -124,6 +124,30 @@ def sign_out(session: Session, user: User) -> None:
     session.add(user)
     session.flush()
     audit.record(session, user, "user.sign_out", "user", user.id)
+
+
+def set_password(session: Session, actor: User | None, user: User, password: str) -> User:
+    """Give `user` a new (strength-checked) password and end their other sessions and tokens.
+    `actor` is who did it: an admin, the user themselves, or None for the CLI or a reset link."""
+    check_password(password, user.email.split("@")[0], user.full_name)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.set_password", "user", user.id)
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> User:
+    """A signed-in user replaces their password, proving the current one first (counted like a
+    sign-in of the account, so a borrowed session cannot guess it)."""
+    wait = throttle.take_attempt(session, f"change:{user.id}", ACCOUNT_BUDGET)
+    if wait:
+        raise refuse_for(wait, N_("Too many sign-in attempts. Try again in {seconds} seconds."))
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput(_("The current password is not right."), code="wrong_password")
+    throttle.forget(session, f"change:{user.id}")
+    return set_password(session, user, user, new)
 
 
 def create_user(

@@ -156,3 +156,18 @@ class ReadModelVersion(SQLModel, table=True):
 
     id: int = Field(primary_key=True)
     version: int = Field(default=0, sa_type=BigInteger)
+
+
+class PasswordResetToken(SQLModel, table=True):
+    """A one-time link that sets a user's password (a reset they asked for, or an admin's link);
+    only the token's SHA-256 is stored, so a copy of the database opens no account."""
+
+    __tablename__ = "password_reset_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+    expires_at: datetime = utc_field(nullable=False)
+    used_at: datetime | None = utc_field(default=None, nullable=True)

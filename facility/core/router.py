@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from facility.core import accounts, audit, signin
+from facility.core import accounts, audit, password_links, signin
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.errors import (
     Conflict,
@@ -18,12 +18,17 @@ from facility.core.errors import (
     TooManyRequests,
     error_responses,
 )
+from facility.core.i18n import gettext as _
 from facility.core.models import OrgStatus
 from facility.core.params import Limit, ObjectId, Offset
 from facility.core.schemas import (
     AuditList,
     OrganizationDecision,
     OrganizationPublic,
+    PasswordChange,
+    PasswordResetAccepted,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     RenterSignUp,
     SignUpAccepted,
     Token,
@@ -63,6 +68,56 @@ def revoke_access_tokens(session: DbSession, user: CurrentUser) -> Response:
     """Sign out everywhere: this token, the user's other tokens and their browser sessions stop working."""
     accounts.sign_out(session, user)
     return Response(status_code=204)
+
+
+@router.post(
+    "/auth/password-reset",
+    response_model=PasswordResetAccepted,
+    status_code=202,
+    responses=error_responses(InvalidInput, TooManyRequests),
+)
+def request_password_reset(request: Request, body: PasswordResetRequest, session: DbSession) -> PasswordResetAccepted:
+    """E-mail a one-time link to set a new password. The same answer for any address: only the
+    address's owner learns (by the e-mail) whether it has an account."""
+    password_links.request_reset(session, body.email, str(request.base_url))
+    return PasswordResetAccepted(detail=password_links.reset_notice())
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    status_code=204,
+    responses=error_responses(InvalidInput),
+)
+def confirm_password_reset(body: PasswordResetConfirm, session: DbSession) -> Response:
+    """Set the password with the link's token; the token is spent, every session of the account ends."""
+    password_links.redeem(session, body.token, body.password)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/password",
+    status_code=204,
+    responses=error_responses(InvalidInput, NotAuthenticated, TooManyRequests),
+)
+def change_password(body: PasswordChange, session: DbSession, user: CurrentUser) -> Response:
+    """Replace your password (the current one first). Every session and token of the account,
+    this one included, ends: ask for a new token with the new password."""
+    accounts.change_password(session, user, body.current_password, body.password)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/users/{user_id}/password-link",
+    response_model=PasswordResetAccepted,
+    status_code=202,
+    responses=error_responses(Forbidden, NotFound, NotAuthenticated),
+)
+def send_password_link(
+    request: Request, user_id: ObjectId, session: DbSession, user: CurrentUser
+) -> PasswordResetAccepted:
+    """Admins e-mail any user a one-time link to set their password (a forgotten or never-known one)."""
+    target = password_links.send_link_as_admin(session, user, user_id, str(request.base_url))
+    return PasswordResetAccepted(detail=_("A link to set the password was sent to {email}.", email=target.email))
 
 
 @router.get("/users/me", response_model=UserPublic, responses=error_responses(NotAuthenticated))

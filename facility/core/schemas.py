@@ -87,3 +87,23 @@ class AuditEntryPublic(BaseModel):
 class AuditList(BaseModel):
     items: list[AuditEntryPublic]
     total: int
+
+
+class PasswordResetRequest(BaseModel):
+    email: str = Field(max_length=254)
+
+
+class PasswordResetAccepted(BaseModel):
+    """The one answer to a reset request, whether its address has an account or not."""
+
+    detail: str
+
+
+class PasswordResetConfirm(BaseModel):
+    token: str = Field(max_length=100)
+    password: str = Field(max_length=200)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=200)
+    password: str = Field(max_length=200)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from facility.core import accounts, audit, outbox
+from facility.core import accounts, audit, outbox, password_links
 from facility.core.auth import CurrentUser, DbSession, OptionalUser, ensure_role, start_session
 from facility.core.errors import FacilityError
 from facility.core.i18n import LANG_COOKIE, LANGUAGES, translate
@@ -22,7 +22,7 @@ from facility.core.web import flash, redirect, render, request_language
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE_SIZE = 50
-FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.ico"
+FAVICON = FilePath(__file__).resolve().parent.parent / "static" / "favicon.ico"
 
 
 def _safe_next(target: str | None) -> str:
@@ -58,6 +58,72 @@ def login(
     response = redirect(request, _safe_next(next))
     remember_device(request, response, user)
     return response
+
+
+@router.get("/password-reset")
+def password_forgot_page(request: Request) -> Response:
+    return render(request, "core/password_forgot.html", {"error": None})
+
+
+@router.post("/password-reset")
+def password_forgot(request: Request, session: DbSession, email: Annotated[str, Form(max_length=254)]) -> Response:
+    """The same notice for any address (see password_links.request_reset)."""
+    try:
+        password_links.request_reset(session, email, str(request.base_url))
+    except FacilityError as error:
+        context = {"error": error.message, "email": email}
+        response = render(request, "core/password_forgot.html", context, status_code=error.status_code)
+        response.headers.update(error.headers)
+        return response
+    flash(request, password_links.reset_notice())
+    return redirect(request, "/login")
+
+
+@router.get("/password-reset/{token}")
+def password_reset_page(request: Request, token: Annotated[str, Path(max_length=100)]) -> Response:
+    return render(request, "core/password_reset.html", {"token": token, "error": None})
+
+
+@router.post("/password-reset/{token}")
+def password_reset(
+    request: Request,
+    session: DbSession,
+    token: Annotated[str, Path(max_length=100)],
+    password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    try:
+        password_links.redeem(session, token, password)
+    except FacilityError as error:
+        context = {"token": token, "error": error.message}
+        return render(request, "core/password_reset.html", context, status_code=error.status_code)
+    request.session.clear()
+    flash(request, _("Your password is set. Sign in with it."))
+    return redirect(request, "/login")
+
+
+@router.get("/account/password")
+def change_password_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "core/password_change.html", {"error": None})
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    current_password: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Every other session of the account ends; this browser's starts afresh."""
+    try:
+        accounts.change_password(session, user, current_password, password)
+    except FacilityError as error:
+        response = render(request, "core/password_change.html", {"error": error.message}, status_code=error.status_code)
+        response.headers.update(error.headers)
+        return response
+    start_session(request, user)
+    flash(request, _("Your password is changed. Other browsers and apps signed in to your account are signed out."))
+    return redirect(request, "/")
 
 
 @router.post("/logout")

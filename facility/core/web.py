@@ -19,6 +19,7 @@ from sqlmodel import Session
 from facility.core.auth import SESSION_USER_KEY, SESSION_VERSION_KEY, csrf_token
 from facility.core.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES, gettext, translator
 from facility.core.models import User
+from facility.core.security import MIN_PASSWORD_LENGTH
 from facility.core.wording import audit_action_label, audit_entity_label, day_label, recurrence_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -59,6 +60,7 @@ templates.env.filters["audit_entity"] = pass_context(
 templates.env.filters["recurrence"] = _recurrence
 # New template text may be an English sentence, `{{ _("Nothing to do today.") }}`, like the code's.
 templates.env.globals["_"] = gettext
+templates.env.globals["min_password_length"] = MIN_PASSWORD_LENGTH
 
 
 @dataclass(frozen=True)

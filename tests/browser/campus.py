@@ -111,5 +111,6 @@ def seed_small_campus(settings: Settings, base_url: str) -> SmallCampus:
         "order_id": order["id"],
         "inspection_id": inspection.id,
         "checkin_token": sign_value(settings.secret_key, CHECKIN_SALT, str(room.id)),
+        "token": "a-password-link-token",  # /password-reset/{token} shows its form for any token
     }
     return SmallCampus(users=users, values=values)

@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from facility import app as app_module
 from facility.booking.models import FeeSchedule
-from facility.core import accounts, throttle
+from facility.core import accounts, password_links, throttle
 from facility.core.auth import SESSION_USER_KEY, SESSION_VERSION_KEY
 from facility.core.models import Role, User
 from facility.core.security import issue_token
@@ -164,6 +164,7 @@ class World:
             "device_id": self.device.id,
             "asset_id": self.asset.id,
             "action": "start",  # the work-order timer's
+            "user_id": self.renter_a.id,
         }
         return values.get(name, UNKNOWN_ID)
 
@@ -357,6 +358,7 @@ def test_every_route_as_every_role(
     # of its own (tests/core/test_sign_in.py).
     monkeypatch.setattr(accounts, "ACCOUNT_BUDGET", throttle.Budget(free_attempts=1000))
     monkeypatch.setattr(accounts, "ADDRESS_BUDGET", throttle.Budget(free_attempts=1000))
+    monkeypatch.setattr(password_links, "REQUEST_BUDGET", throttle.Budget(free_attempts=1000))
     world = World(session, client, app)
     spec = app.openapi()
     documented = _documented()
