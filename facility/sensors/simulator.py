@@ -196,6 +196,9 @@ class SimulatorRunner:
     def settle(self, timeout_s: float) -> None:
         """Wait, at most `timeout_s`, for the broker to acknowledge or refuse what was sent."""
         deadline = time.monotonic() + timeout_s
+        if self.stop_event.is_set() and self._thread.is_alive():
+            # A cycle under way may still send after the stop was asked: count those too.
+            self._thread.join(timeout=timeout_s)
         while self.published + self.refused.total() < self.sent and time.monotonic() < deadline:
             time.sleep(0.05)
 
