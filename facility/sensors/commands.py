@@ -50,7 +50,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     runner.settle(SETTLE_S)
     runner.stop()
     print(progress(runner, time.monotonic() - started), flush=True)
-    if runner.sent and not runner.published:
+    if not runner.published and (runner.sent or runner.connect_refused):
         reason = runner.connect_refused or ", ".join(runner.refused) or _("no acknowledgement")
         print(
             "error: " + _("the broker stored none of {sent} messages ({reason}).", sent=runner.sent, reason=reason),

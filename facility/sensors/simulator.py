@@ -158,6 +158,9 @@ class SimulatorRunner:
         self.client.max_inflight_messages_set(1000)
         self.client.reconnect_delay_set(1, 10)
         self.stop_event = threading.Event()
+        # paho queues a publish made while it opens the socket ahead of its CONNECT (the broker then
+        # drops the connection and one message is never answered), so nothing is sent before CONNACK.
+        self.connected = threading.Event()
         # Counted from the broker's PUBACKs (QoS 1), not from our calls: a broker that refuses
         # the account or its topics (MQTT 5 reason codes) must not read as "published".
         self.sent = self.published = 0
@@ -188,6 +191,8 @@ class SimulatorRunner:
 
     def _on_connect(self, _client: Any, _userdata: Any, _flags: Any, reason: ReasonCode, _properties: Any) -> None:
         self.connect_refused = str(reason) if reason.is_failure else ""
+        if not reason.is_failure:
+            self.connected.set()
 
     def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         self.client.publish(topic, payload, qos=1, retain=retain)
@@ -211,6 +216,9 @@ class SimulatorRunner:
             log.exception("could not read bookings for the simulator")
 
     def _run(self) -> None:
+        while not self.connected.wait(0.1):
+            if self.stop_event.is_set():
+                return
         devices = self.simulator.devices
         for device in devices:
             topic = f"facility/{device.building}/{device.room_code}/{device.code}/status"
