@@ -200,6 +200,9 @@ class Settings(BaseSettings):
     import_max_columns: int = ImportLimits.columns
     import_max_cells: int = ImportLimits.cells
     import_max_field_chars: int = ImportLimits.field_chars
+    # A TrueType/OpenType font (or collection) with Korean glyphs for PDF documents; unset, the usual
+    # system fonts are looked for (Noto Sans CJK, Nanum). `doctor` says when none is found.
+    pdf_font: str = ""
 
     # The sections, each read from its own variables (FACILITY_SMTP_*, FACILITY_WEBHOOK_*, ...).
     mail: MailSettings = Field(default_factory=lambda: MailSettings())
