@@ -95,7 +95,7 @@ class HomeAssistantEncoder:
             raw = json_body(payload) if payload else None
             if not isinstance(raw, Mapping):
                 return Heard([])
-            config = _expand({ABBREVIATED.get(k, k): v for k, v in raw.items()})
+            config = _expand({ABBREVIATED.get(str(k), str(k)): v for k, v in raw.items()})
             component, node = levels[1], (levels[2] if len(levels) == 5 else "")
             info = config.get("device") if isinstance(config.get("device"), Mapping) else {}
             identifiers = info.get("identifiers") if isinstance(info, Mapping) else None
