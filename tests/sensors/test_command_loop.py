@@ -73,6 +73,10 @@ def row(url: str, device_id: int, channel: str) -> DesiredState:
         return found
 
 
+def confirmed_row(url: str, device_id: int, channel: str) -> DesiredState:
+    return wait_until(lambda: (found := row(url, device_id, channel)).state == "confirmed" and found)  # type: ignore[no-any-return]
+
+
 # (profile, device code, the simulator's id, channel, value, canonical reported)
 ECOSYSTEMS = [
     ("zigbee2mqtt", "zigbee2mqtt:A-101 TRV", "A-101 TRV", "setpoint", 21.5, "21.5"),
@@ -89,7 +93,7 @@ def test_each_ecosystem_is_told_and_confirms(tmp_path: Path, pg_url: str, mosqui
         for profile, _code, _own, channel, value, _reported in ECOSYSTEMS:
             want(pg_url, ids[profile], channel, value)
         for profile, _code, own, channel, _value, reported in ECOSYSTEMS:
-            confirmed = wait_until(lambda: (r := row(pg_url, ids[profile], channel)).state == "confirmed" and r)
+            confirmed = confirmed_row(pg_url, ids[profile], channel)
             assert confirmed.reported_value == reported and confirmed.attempts == 1, profile
             assert simulator.applied[(profile, own)] == 1
     with Session(get_engine(pg_url)) as session:
