@@ -130,6 +130,24 @@ def influx_count(url: str, db: str, publisher_prefix: str) -> int:
         return 0
 
 
+def points_written(url: str, db: str) -> int:
+    """Points influxd has written into `db` (its shard statistics, rollups left out): a counter as
+    cheap to read as it is to keep. Counting the stored points instead, every half second while a
+    backlog of a million drains, took most of influxd's CPU and slowed both consumers alike."""
+    try:
+        body = httpx.get(f"{url}/query", params={"q": "SHOW STATS FOR 'shard'"}, timeout=30).json()
+    except (httpx.HTTPError, ValueError):
+        return 0
+    total = 0
+    for series in body.get("results", [{}])[0].get("series", []):
+        tags = series.get("tags") or {}
+        if tags.get("database") != db or tags.get("retentionPolicy") == "rollup":
+            continue
+        row = dict(zip(series["columns"], series["values"][0], strict=False))
+        total += int(row.get("writePointsOk") or 0)
+    return total
+
+
 def measure_latency(
     broker_url: str, influx_url: str, db: str, seconds: float, *, wait: float = 10
 ) -> list[tuple[float, float]]:
@@ -272,12 +290,13 @@ def drain(
         proc.join()
     published = sum(c.value for c in counters)
     result.published = published / backlog_s
+    before = points_written(influxd.url, consumer.database)
     consumer.start()
     first: tuple[float, int, float] | None = None
     last: tuple[float, int, float] | None = None
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     while time.monotonic() < deadline:
-        count = influx_count(influxd.url, consumer.database, tag)
+        count = points_written(influxd.url, consumer.database) - before
         sample = (time.monotonic(), count, tree_cpu_seconds(consumer.pid))
         if count and first is None:
             first = sample
