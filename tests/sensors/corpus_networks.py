@@ -16,6 +16,8 @@ Z2M_EAST_AQARA = (
     f"{Z2M_EAST_BASE}/E-201 aqara",
     json.dumps({"battery": 91, "humidity": 51.2, "linkquality": 60, "pressure": 1004.2, "temperature": 21.4}),
 )
+# Zigbee2MQTT docs, "MQTT topics and messages": `<base>/bridge/state` (retained) `{"state": "online"}`.
+Z2M_EAST_BRIDGE = (f"{Z2M_EAST_BASE}/bridge/state", json.dumps({"state": "online"}))
 Z2M_EAST_AVAILABILITY = (f"{Z2M_EAST_BASE}/E-201 aqara/availability", json.dumps({"state": "offline"}))
 
 # Tasmota docs, "Zigbee" > ZbInfo, as a user's console log printed it (tasmota/tele/tasmota_6A65EC/
@@ -44,6 +46,8 @@ TASMOTA_ZBINFO_BULB = (
         }
     ),
 )
+# Tasmota docs, "MQTT": the last will `Online` on `%prefix%/%topic%/LWT` with the prefix `tele`.
+TASMOTA_CUSTOM_LWT = ("tasmota/tele/tasmota_6A65EC/LWT", "Online")
 # A user's Sonoff ZBBridge set-up notes (FullTopic `%topic%/%prefix%/`, SetOption83: the friendly
 # name as the key): `zbbridge/tele/SENSOR`.
 TASMOTA_TOPIC_FIRST = "%topic%/%prefix%/"

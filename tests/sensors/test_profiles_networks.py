@@ -59,8 +59,12 @@ def test_a_second_zigbee2mqtt_base_topic_is_read_as_its_own_devices(profiles: Pr
         "zigbee2mqtt:campus/z2m-east/E-201 aqara",
         False,
     )
-    default_only = ProfileSet.default()
-    assert parse(default_only, c.Z2M_EAST_AQARA).rejections[0].reason == "no_profile"  # counted, not silent
+    default_only = ProfileSet.default()  # the base nobody configured: its bridge's state says so
+    assert parse(default_only, c.Z2M_EAST_BRIDGE).rejections[0].reason == "unconfigured_base_topic"
+    assert "'campus/z2m-east'" in parse(default_only, c.Z2M_EAST_BRIDGE).rejections[0].detail
+    assert parse(default_only, c.TASMOTA_CUSTOM_LWT).rejections[0].reason == "unconfigured_full_topic"
+    configured = parse(profiles, c.TASMOTA_CUSTOM_LWT).status
+    assert configured and (configured.device, configured.online) == ("tasmota:tasmota_6A65EC", True)
 
 
 def test_custom_full_topics_and_zigbee2tasmota_children(profiles: ProfileSet) -> None:

@@ -14,7 +14,7 @@ from facility.core.config import SensorSettings, Settings
 from facility.core.db import get_engine
 from facility.core.models import Role
 from facility.sensors import service
-from facility.sensors.models import Device
+from facility.sensors.models import DeadLetter, Device
 from gateway.runner import Gateway
 from tests.factories import make_room, make_user
 from tests.keys import TEST_SECRET_KEY
@@ -37,6 +37,11 @@ topic write tasmota/#
 def devices(url: str) -> dict[str, Device]:
     with Session(get_engine(url)) as session:
         return {d.code: d for d in session.exec(select(Device))}
+
+
+def letters_of(url: str) -> list[tuple[str, str, str]]:
+    with Session(get_engine(url)) as session:
+        return [(d.profile, d.reason, d.topic) for d in session.exec(select(DeadLetter))]
 
 
 def test_custom_topics_children_and_decoder_fields_end_to_end(tmp_path: Path, pg_url: str, influxd: Influxd) -> None:
@@ -68,6 +73,7 @@ def test_custom_topics_children_and_decoder_fields_end_to_end(tmp_path: Path, pg
             c.TASMOTA_ZB_SNZB02,
             c.TTN_BROWAN_TBHV110,
             c.TTN_NETVOX_CONFIG,
+            ("campus/z2m-west/bridge/state", '{"state": "online"}'),  # a coordinator nobody configured
         ]
         publish_all(publisher(broker.simulator_url), [(t, p.encode()) for t, p in messages])
         store = gateway.store
@@ -83,6 +89,8 @@ def test_custom_topics_children_and_decoder_fields_end_to_end(tmp_path: Path, pg
             lambda: (found := devices(pg_url)) and set(expected) | set(silent) <= set(found) and found
         )
         assert json.loads(registry["ttn:r718a-freezer"].raw_fields)["Cmd"] == "ReadConfigReportRsp"
+        letters = wait_until(lambda: letters_of(pg_url))
+        assert letters == [("zigbee2mqtt", "unconfigured_base_topic", "campus/z2m-west/bridge/state")]
         assert json.loads(registry["tasmota:tasmota_6A65EC/main_light_0"].raw_fields)["Dimmer"] == 254
         assert json.loads(registry["ttn:tbhv110-e203"].raw_fields) == {
             "iaq": 81,

@@ -14,7 +14,9 @@ The topic follows the device's FullTopic (`%prefix%/%topic%/` by default; any or
 `%prefix%`, `%topic%` or `%hostname%`/`%id%` and fixed levels, from FACILITY_TASMOTA_FULL_TOPICS or
 the mapping file); the device is its `%topic%`. Zigbee2Tasmota's `ZbReceived` and `ZbInfo` carry
 the bridge's Zigbee devices, each `<topic>/<name or short address>` with its own readings (also on
-the per-device topics of SetOption89, `tele/<topic>/<short address>/SENSOR`).
+the per-device topics of SetOption89, `tele/<topic>/<short address>/SENSOR`). A Tasmota on a
+FullTopic nobody configured is not silent: its last will (`tele` before or after its topic, one
+level besides) is heard and is a dead letter naming the topic.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from facility.sensors.parsing import Parsed, RawFields
+from facility.sensors.parsing import Parsed, RawFields, Rejection
 from facility.sensors.profiles.base import (
     Field,
     ProfileConfigError,
@@ -107,6 +109,9 @@ ZIGBEE_KEYS = ("ZbReceived", "ZbInfo")
 MAX_RAW_FIELDS, MAX_RAW_CHARS = 24, 40
 
 DEFAULT_FULL_TOPIC = "%prefix%/%topic%/"
+# Where a Tasmota on another FullTopic leaves its last will: `tele` after or before its topic, with
+# one more level in front (`tasmota/tele/<topic>/LWT`, `<topic>/tele/LWT`, `site/<topic>/tele/LWT`).
+UNCONFIGURED_WILLS = ("+/tele/+/LWT", "+/tele/LWT", "+/+/tele/LWT")
 TOKEN = re.compile(r"^%(prefix|topic|hostname|id)%$")
 LEVEL = re.compile(r"^[^+#%]+$")
 
@@ -184,7 +189,7 @@ class TasmotaProfile:
             base = "/".join(pattern.levels)
             # RESULT: where older firmware and ZbInfo answers put Zigbee messages.
             filters += [f"{base}/SENSOR", f"{base}/LWT", f"{base}/RESULT", f"{base}/+/SENSOR"]
-        self.subscriptions = tuple(Subscription(f) for f in dict.fromkeys(filters))
+        self.subscriptions = tuple(Subscription(f) for f in dict.fromkeys([*filters, *UNCONFIGURED_WILLS]))
 
     def parse(self, topic: str, levels: list[str], payload: bytes, received_at: datetime) -> Parsed:
         for pattern in self.patterns:
@@ -192,7 +197,10 @@ class TasmotaProfile:
             if extra in (1, 2):
                 break
         else:
-            return Parsed()
+            raise Rejection(
+                "unconfigured_full_topic",
+                f"a Tasmota's last will on {topic[:120]!r}: add its FullTopic to FACILITY_TASMOTA_FULL_TOPICS",
+            )
         own_id, kind = levels[pattern.own], levels[-1]
         if kind == "LWT" and extra == 1:
             return status(device_code(self.name, own_id), online_word(payload), received_at, self.name)

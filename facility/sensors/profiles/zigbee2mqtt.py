@@ -16,7 +16,10 @@ an event count: any event is presence.
 
 Base topics other than `zigbee2mqtt` (Zigbee2MQTT's `mqtt.base_topic`, one per coordinator) come
 from FACILITY_ZIGBEE2MQTT_BASE_TOPICS or the mapping file; a device under another base is
-`zigbee2mqtt:<base>/<friendly name>`, so two coordinators' `kitchen` stay two devices.
+`zigbee2mqtt:<base>/<friendly name>`, so two coordinators' `kitchen` stay two devices. A base
+nobody configured is not silent: every Zigbee2MQTT publishes `<base>/bridge/state` (retained), so
+the profile also listens there at one and two levels, and an unconfigured base is a dead letter
+naming it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from facility.sensors.profiles.base import (
 )
 
 BASE_TOPIC = "zigbee2mqtt"
+# Where any Zigbee2MQTT announces its bridge (retained), whatever its base of one or two levels.
+UNCONFIGURED_BRIDGES = ("+/bridge/state", "+/+/bridge/state")
 # Requests to devices and answers that are not states.
 NOT_STATES = frozenset({"set", "get"})
 MAINS = ("power", "current")
@@ -85,17 +90,26 @@ class Zigbee2MqttProfile:
     def __init__(self, bases: Sequence[str] = (BASE_TOPIC,)) -> None:
         # Longest first: `campus/z2m/east` is read before `campus/z2m` would claim its topics.
         self.bases = sorted((tuple(b.split("/")) for b in base_topics(bases)), key=len, reverse=True)
-        self.subscriptions = tuple(Subscription("/".join(base) + "/#") for base in self.bases)
+        self.subscriptions = tuple(Subscription("/".join(base) + "/#") for base in self.bases) + tuple(
+            Subscription(f) for f in UNCONFIGURED_BRIDGES
+        )
 
-    def _split(self, levels: list[str]) -> tuple[str, list[str]]:
+    def _split(self, levels: list[str]) -> tuple[str, list[str]] | None:
         for base in self.bases:
             if tuple(levels[: len(base)]) == base:
                 prefix = "" if base == (BASE_TOPIC,) else "/".join(base) + "/"
                 return prefix, levels[len(base) :]
-        return "", levels[1:]
+        return None
 
     def parse(self, topic: str, levels: list[str], payload: bytes, received_at: datetime) -> Parsed:
-        prefix, rest = self._split(levels)
+        split = self._split(levels)
+        if split is None:
+            base = "/".join(levels[:-2])
+            raise Rejection(
+                "unconfigured_base_topic",
+                f"a Zigbee2MQTT bridge publishes under {base!r}: add it to FACILITY_ZIGBEE2MQTT_BASE_TOPICS",
+            )
+        prefix, rest = split
         if not rest or not rest[0]:
             return Parsed()
         if rest[0] == "bridge":
