@@ -57,6 +57,8 @@ class Gateway:
                     p.strip() for p in sensor_settings.discovery_topic_prefixes.split(",") if p.strip()
                 ],
                 discovery_max_devices=sensor_settings.discovery_max_devices,
+                zigbee2mqtt_base_topics=sensor_settings.zigbee2mqtt_base_topics.split(","),
+                tasmota_full_topics=sensor_settings.tasmota_full_topics.split(","),
             )
         )
         self.spool = Spool(spool_path(settings.data_dir, self.client_id))
