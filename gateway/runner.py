@@ -15,8 +15,10 @@ from facility.core.config import SensorSettings, Settings
 from facility.core.db import engine_for
 from facility.sensors.ingest import Ingest
 from facility.sensors.profiles import ProfileConfigError, ProfileSet, Subscription, build_profiles
+from facility.sensors.profiles.plant import load_plant
 from facility.sensors.store import ReadingStore, open_store
 from gateway.connection import AuthenticationFailed, BrokerConnection
+from gateway.plant.poller import PlantPoller
 from gateway.spool import Spool
 from gateway.writer import SpoolWriter
 
@@ -70,15 +72,22 @@ class Gateway:
             max_spool_bytes=sensor_settings.spool_max_mb * 2**20,
             on_spooled=self.writer.wake,
         )
+        # Modbus and BACnet points of the mapping file: polled into the same spool.
+        plant = load_plant(sensor_settings.device_mapping_file) if sensor_settings.device_mapping_file else None
+        self.plant = PlantPoller(plant, self.spool, self.writer.wake) if plant and plant.devices else None
         profiles.on_announce = lambda found: self.connection.follow(subscription_filters(found, group))
         profiles.on_withdraw = lambda gone: self.connection.unfollow(subscription_filters(gone, group))
 
     def start(self) -> None:
         self.writer.start()
         self.connection.start()
+        if self.plant:
+            self.plant.start()
 
     def stop(self) -> None:
         """Stop taking messages, store what is spooled, then close the store's write path."""
+        if self.plant:
+            self.plant.stop()
         self.connection.stop()
         self.writer.stop()
         self.store.close()

@@ -228,6 +228,9 @@ METRICS: dict[str, Metric] = {
             states={**_BOOL, "running": 1.0, "stopped": 0.0},
             shown_unit="",
         ),
+        # An air handler's supply air and the setpoint it was told (plant points: BACnet, Modbus).
+        Metric("supply_air_temperature", "°C", -30, 90, N_("Supply air temperature"), dict(_CELSIUS), decimals=1),
+        Metric("setpoint", "°C", 0, 50, N_("Temperature setpoint"), dict(_CELSIUS), decimals=1),
         # 수영장 수질기준 (체육시설법 시행규칙): pH 5.8-8.6, free chlorine 0.4-1.0 mg/L.
         Metric("ph", "pH", 0, 14, N_("pH"), decimals=2, limit=Limit(below=5.8, above=8.6, hysteresis=0.1)),
         Metric(

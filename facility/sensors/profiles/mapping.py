@@ -78,7 +78,7 @@ def follow_path(body: Any, path: JsonPath) -> Any:
     return body
 
 
-class _Reader:
+class MappingReader:
     """Walks the composed YAML nodes so every error can name its line."""
 
     def __init__(self, path: str) -> None:
@@ -155,8 +155,8 @@ class _Reader:
         return self.json_path(spec["path"][1]), Field(name, unit=unit, scale=scale)
 
 
-def load_mapping(path: str) -> list[TopicMapping]:
-    """Read and check the mapping file; MappingFileError names the line of the first problem."""
+def read_mapping_file(path: str) -> tuple[MappingReader, yaml.Node, dict[str, tuple[yaml.Node, yaml.Node]]]:
+    """The file's composed YAML and its top-level keys; MappingFileError when unreadable."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
@@ -166,12 +166,20 @@ def load_mapping(path: str) -> list[TopicMapping]:
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else 0
         raise MappingFileError(f"{path}:{line}: {error.problem}") from None
-    reader = _Reader(path)
+    reader = MappingReader(path)
     if root is None:
         raise MappingFileError(f"{path}:1: the mapping file is empty")
-    top = reader.mapping(root, "the file")
+    return reader, root, reader.mapping(root, "the file")
+
+
+def load_mapping(path: str) -> list[TopicMapping]:
+    """Read and check the mapping file's MQTT devices; MappingFileError names the line of the
+    first problem. A file with only plant points (profiles/plant.py) has none."""
+    reader, root, top = read_mapping_file(path)
+    if "devices" not in top and "plant" in top:
+        return []
     if "devices" not in top or not isinstance(top["devices"][1], yaml.SequenceNode):
-        raise reader.fail(root, "the file needs a devices: list")
+        raise reader.fail(root, "the file needs a devices: list or a plant: section")
     return [reader.entry(node) for node in top["devices"][1].value]
 
 
