@@ -6,6 +6,7 @@ points that the next poll reads back."""
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def mapping_file(tmp_path: Path, plant: PlantSimulator) -> Path:
 def gateway(
     tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd, plant: PlantSimulator
 ) -> Iterator[Gateway]:
-    db = "plant_test"
+    db, client_id = f"plant_{uuid.uuid4().hex[:8]}", f"gw-plant-{uuid.uuid4().hex[:6]}"
     settings = Settings(
         database_url=pg_url,
         data_dir=tmp_path,
@@ -79,7 +80,7 @@ def gateway(
         influx_db=db,
     )
     mapping = mapping_file(tmp_path, plant)
-    running = Gateway(settings, SensorSettings(gateway_client_id="gw-plant", device_mapping_file=str(mapping)))
+    running = Gateway(settings, SensorSettings(gateway_client_id=client_id, device_mapping_file=str(mapping)))
     running.start()
     try:
         yield running

@@ -8,7 +8,8 @@
           co2: {path: "sensors[0].co2", scale: 1}
 
 `{device}` is required; `{building}` and `{room}` become the location the device reports. An
-invalid file stops the start with a message naming the file and line.
+invalid file stops the start with a message naming the file and line. Its `plant:` section
+(Modbus and BACnet points the gateway polls) is read by profiles/plant.py.
 """
 
 from __future__ import annotations
