@@ -109,12 +109,7 @@ def seed_small_campus(settings: Settings, base_url: str) -> SmallCampus:
             {
                 "room_id": room.id,
                 "title": "주말 강당 추첨",
-                "slots": [
-                    {
-                        "start": seoul(day + timedelta(days=7), 10).isoformat(),
-                        "end": seoul(day + timedelta(days=7), 12).isoformat(),
-                    }
-                ],
+                "slots": [{"start": seoul(drawn_day, 10).isoformat(), "end": seoul(drawn_day, 12).isoformat()}],
                 "opens_at": opens.isoformat(),
                 "closes_at": (opens + timedelta(days=2)).isoformat(),
             },
