@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from facility.booking.models import FeeSchedule
 from facility.booking.rental_models import Lottery
 from facility.core.models import Role
 from tests.booking.helpers import next_weekday, seoul
@@ -79,10 +78,17 @@ def test_lottery_api_from_opening_to_results(client: TestClient, session: Sessio
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_reduction_claim_page_and_officer_queue(client: TestClient, session: Session) -> None:
     room = make_room(session)
-    session.add(FeeSchedule(room_id=room.id, hourly=50_000))
-    session.commit()
     renter, officer = make_user(session), make_user(session, role=Role.manager)
     as_renter, officer_headers = token_headers(client, renter), token_headers(client, officer)
+    rates = {"room_id": room.id, "hourly": 50_000, "refund_table": [[7, 0], [3, 10], [1, 30], [0, 100]]}
+    refused = client.post(
+        "/api/v1/fee-schedules", json=rates | {"purpose_percent": {"political": 50}}, headers=officer_headers
+    )
+    assert refused.status_code == 422
+    schedule = client.post(
+        "/api/v1/fee-schedules", json=rates | {"purpose_percent": {"exam": 150}}, headers=officer_headers
+    )
+    assert schedule.status_code == 201 and schedule.json()["refund_table"][1] == [3, 10]
     day = next_weekday(5)
     booked = client.post(
         "/api/v1/bookings",
@@ -100,8 +106,8 @@ def test_reduction_claim_page_and_officer_queue(client: TestClient, session: Ses
     assert claimed.status_code == 303, claimed.text
     queue = client.get("/api/v1/reductions", headers=officer_headers).json()
     assert [(c["booking_id"], c["percent"], c["status"]) for c in queue] == [(booked["id"], 50, "pending")]
-    refused = client.post(f"/api/v1/bookings/{booked['id']}/approve", headers=officer_headers)
-    assert refused.status_code == 409 and refused.json()["code"] == "reduction_pending"
+    held = client.post(f"/api/v1/bookings/{booked['id']}/approve", headers=officer_headers)
+    assert held.status_code == 409 and held.json()["code"] == "reduction_pending"
     decided = client.post(
         f"/api/v1/reductions/{queue[0]['id']}/decision", json={"verified": True}, headers=officer_headers
     )
