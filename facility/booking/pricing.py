@@ -167,13 +167,18 @@ def with_reduction(quote: dict[str, Any], percent: int, category: str) -> dict[s
     }
 
 
+def refund_rows(table: list[list[int]] | None) -> list[tuple[int, int]]:
+    """A refund table as the policy box lists it: most days first (the default when unset)."""
+    return sorted((tuple(row) for row in (table or CANCELLATION_SCHEDULE)), reverse=True)  # type: ignore[misc]
+
+
 def cancellation_percent(
     starts_at: datetime, cancelled_at: datetime, zone: ZoneInfo, table: list[list[int]] | None = None
 ) -> int:
     """Percent of the total kept (deducted from a refund) when a booking is cancelled at this
     moment, by the quote's refund table (else the default)."""
     days = (starts_at.astimezone(zone).date() - cancelled_at.astimezone(zone).date()).days
-    for at_least, percent in sorted((tuple(row) for row in (table or CANCELLATION_SCHEDULE)), reverse=True):
+    for at_least, percent in refund_rows(table):
         if days >= at_least:
             return percent
     return 100

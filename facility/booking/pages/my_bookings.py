@@ -75,7 +75,7 @@ def _detail_context(session: Session, user: User, booking: Booking) -> dict[str,
     return {
         "booking": booking,
         "cancel_fee": flows.cancellation_fee(booking, user),
-        "cancellation": pricing.CANCELLATION_SCHEDULE,
+        "cancellation": pricing.refund_rows(booking.quote.get("refund_table")),
         "room": room,
         "invoices": invoices.list_invoices(session, user, booking_id=booking.id),
         "org": session.get(Organization, booking.organization_id) if booking.organization_id else None,

@@ -95,7 +95,7 @@ def _form_context(
         "alternatives": [],
         "report": None,
         "waiting_org": accounts.unapproved_organization(session, user),
-        "cancellation": pricing.CANCELLATION_SCHEDULE,
+        "cancellation": pricing.refund_rows(fees.refund_table if fees else None),
         "purposes": purposes.ALL,
     }
 
