@@ -240,7 +240,7 @@ class FeeSchedule(SQLModel, table=True):
     # 계약금: percent of the total due within `payment_days` of approval; the balance is due
     # `balance_days_before` days before the start. 0 % = the whole total by the first deadline.
     advance_percent: int = Field(default=0, ge=0, le=100)
-    payment_days: int = Field(default=7, ge=0)
+    payment_days: int = Field(default=14, ge=0)
     balance_days_before: int = Field(default=3, ge=0)
 
 

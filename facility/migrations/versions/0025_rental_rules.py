@@ -23,7 +23,7 @@ FEE_SCHEDULE_COLUMNS = (
     lambda: sa.Column("purpose_percent", sa.JSON(), nullable=False, server_default="{}"),
     lambda: sa.Column("refund_table", sa.JSON(), nullable=False, server_default="[]"),
     lambda: sa.Column("advance_percent", sa.Integer(), nullable=False, server_default="0"),
-    lambda: sa.Column("payment_days", sa.Integer(), nullable=False, server_default="7"),
+    lambda: sa.Column("payment_days", sa.Integer(), nullable=False, server_default="14"),
     lambda: sa.Column("balance_days_before", sa.Integer(), nullable=False, server_default="3"),
 )
 
