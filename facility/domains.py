@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from facility.booking import models as booking_models
+from facility.booking import rental_models as booking_rental_models
 from facility.booking import tasks as booking_tasks
 from facility.core import jobs as core_jobs
 from facility.core import models as core_models
@@ -30,6 +31,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     core_outbox,
     rooms_models,
     booking_models,
+    booking_rental_models,
     sensors_models,
     sensors_command_models,
     maintenance_models,

@@ -114,6 +114,17 @@ class WebhookSettings(BaseSettings):
     timeout_s: float = Field(default=10.0, gt=0)
 
 
+class SmsSettings(BaseSettings):
+    """FACILITY_SMS_URL: a text-message (SMS / 알림톡) gateway's webhook; no URL means no texts."""
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_SMS_", extra="ignore")
+
+    url: HttpAddress = ""
+    token: str = ""
+    sender: str = Field(default="", max_length=20)
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
 class SensorSettings(BaseSettings):
     """The sensors domain and the gateway (prefix FACILITY_, like the core settings)."""
 
@@ -217,6 +228,7 @@ class Settings(BaseSettings):
     # The sections, each read from its own variables (FACILITY_SMTP_*, FACILITY_WEBHOOK_*, ...).
     mail: MailSettings = Field(default_factory=lambda: MailSettings())
     webhook: WebhookSettings = Field(default_factory=lambda: WebhookSettings())
+    sms: SmsSettings = Field(default_factory=lambda: SmsSettings())
     sensors: SensorSettings = Field(default_factory=lambda: SensorSettings())
 
     @field_validator("secret_key", "metrics_token")
