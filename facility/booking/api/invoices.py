@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from facility.booking import flows, invoices, waitlist
+from facility.booking import documents, flows, invoices, waitlist
+from facility.booking.api.bookings import pdf_response
 from facility.booking.exceptions import InvoiceNotFound
 from facility.booking.models import Invoice
 from facility.booking.schemas import InvoicePublic, PaymentCreate, WaitlistCreate
@@ -61,6 +62,20 @@ def read_invoice(invoice_id: ObjectId, session: DbSession, user: CurrentUser) ->
 def record_payment(invoice_id: ObjectId, body: PaymentCreate, session: DbSession, user: CurrentUser) -> InvoicePublic:
     flows.record_payment(session, user, invoice_id, **body.model_dump())
     return invoice_public(invoices.get_invoice(session, user, invoice_id))
+
+
+@router.get(
+    "/invoices/{invoice_id}/receipt.pdf",
+    response_class=Response,
+    responses={
+        **error_responses(InvoiceNotFound, Conflict, documents.DocumentUnavailable),
+        200: {"content": {"application/pdf": {}}, "description": "the receipt (영수증)"},
+    },
+)
+def receipt_pdf(invoice_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
+    """The receipt of what was paid on an invoice, in Korean; renters get only their own."""
+    invoice, content = documents.receipt_pdf(session, user, invoice_id)
+    return pdf_response(content, f"receipt-{invoice.number}.pdf")
 
 
 @router.get("/revenue", responses=error_responses(Forbidden))
