@@ -34,6 +34,7 @@ from facility.core.handlers import install_error_handlers
 from facility.core.ops import observe_request
 from facility.core.web import request_language
 from facility.domains import connect_domains, import_all_models
+from facility.imports import statements_api
 from facility.imports import views as import_pages
 from facility.maintenance import router as maintenance_api
 from facility.maintenance import views as maintenance_pages
@@ -59,6 +60,7 @@ ROUTERS = (
     booking_fees_api.router,
     sensors_api.router,
     maintenance_api.router,
+    statements_api.router,
     rooms_pages.router,
     booking_pages.router,
     sensors_pages.router,
