@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from facility.booking.api import availability, blocks, bookings, calendar, invoices, overview, series
+from facility.booking.api import availability, blocks, bookings, calendar, invoices, open_data, overview, series
 
 router = APIRouter(prefix="/api/v1", tags=["booking"])
-for api in (availability, bookings, series, blocks, invoices, calendar, overview):
+for api in (availability, bookings, series, blocks, invoices, calendar, overview, open_data):
     router.include_router(api.router)

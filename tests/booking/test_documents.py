@@ -7,14 +7,16 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from facility.app import create_app
 from facility.booking import flows, service
 from facility.booking.models import FeeSchedule, Invoice
 from facility.core.config import InstitutionSettings, Settings
+from facility.core.errors import Conflict
 from facility.core.models import Role, User
 from facility.core.security import issue_token
 from tests.booking.helpers import next_weekday, seoul
@@ -89,3 +91,36 @@ def test_permit_and_receipt_in_korean_with_the_configured_issuer(
 
         page = client.get(f"/invoices/{invoice.id}", headers=mine)
         assert "000-000000" not in page.text
+
+
+def test_tax_invoice_rows_in_the_hometax_sheet(settings: Settings, session: Session) -> None:
+    """Taxable invoices with the buyer's number become 홈택스 rows; the supplier must be configured."""
+    from facility.booking import tax_invoices
+    from facility.core.config import using
+
+    buyer = make_organization(session, name="(주)서초교육")
+    buyer.business_number, buyer.contact_email = "123-45-67891", "tax@seocho.kr"
+    renter, manager = make_user(session, organization=buyer), make_user(session, role=Role.manager)
+    nameless = make_user(session)
+    room = make_room(session, code="HALL")
+    session.add(FeeSchedule(room_id=room.id, hourly=40_000))
+    session.commit()
+    day = next_weekday()
+    for who, hour in ((renter, 9), (nameless, 13)):
+        booking = service.request_booking(
+            session, who, {"room_id": room.id, "start": seoul(day, hour), "end": seoul(day, hour + 2), "title": "행사"}
+        )
+        flows.approve_booking(session, manager, booking.id)  # type: ignore[arg-type]
+    session.commit()
+    month = date.today().replace(day=1)
+    with pytest.raises(Conflict):
+        tax_invoices.export_rows(session, manager, month)
+    institution = InstitutionSettings(name="교육연수원", business_number="2208162517", representative="원장")
+    with using(settings.model_copy(update={"institution": institution})):
+        rows, skipped = tax_invoices.export_rows(session, manager, month)
+    header, row = rows[0], dict(zip(rows[0], rows[1], strict=True))
+    assert len(rows) == 2 and skipped == 1 and header == tax_invoices.HEADER
+    invoice = session.exec(select(Invoice).where(Invoice.organization_id == buyer.id)).one()
+    assert row["공급자 등록번호"] == "2208162517" and row["공급받는자 등록번호"] == "1234567891"
+    assert (row["공급가액"], row["세액"], row["영수(01)/청구(02)"]) == (invoice.net, invoice.vat, "02")
+    assert row["품목1"].startswith("시설 대관료 강의실 HALL") and row["공급받는자 이메일1"] == "tax@seocho.kr"

@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from facility.booking import documents, flows, invoices, waitlist
+from facility.booking import documents, flows, invoices, tax_invoices, waitlist
 from facility.booking.api.bookings import pdf_response
 from facility.booking.exceptions import InvoiceNotFound
 from facility.booking.models import Invoice
 from facility.booking.schemas import InvoicePublic, PaymentCreate, WaitlistCreate
+from facility.core import exports
 from facility.core.auth import CurrentUser, DbSession
 from facility.core.errors import (
     Conflict,
@@ -21,6 +22,7 @@ from facility.core.errors import (
     NotFound,
     error_responses,
 )
+from facility.core.i18n import gettext as _
 from facility.core.idempotency import IDEMPOTENT
 from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
@@ -76,6 +78,23 @@ def receipt_pdf(invoice_id: ObjectId, session: DbSession, user: CurrentUser) -> 
     """The receipt of what was paid on an invoice, in Korean; renters get only their own."""
     invoice, content = documents.receipt_pdf(session, user, invoice_id)
     return pdf_response(content, f"receipt-{invoice.number}.pdf")
+
+
+@router.get(
+    "/tax-invoices.csv",
+    response_class=Response,
+    responses={**error_responses(Forbidden, Conflict, InvalidInput), 200: {"content": {"text/csv": {}}}},
+)
+def tax_invoices_csv(session: DbSession, user: CurrentUser, month: str) -> Response:
+    """Taxable invoices of a month (YYYY-MM) in the 홈택스 bulk-issuance sheet's columns; the
+    header `X-Skipped-No-Business-Number` counts invoices left out for want of the buyer's number."""
+    first = exports.month("month", month)
+    if first is None:
+        raise InvalidInput(_("The parameter {name} must be a month written YYYY-MM.", name="month"))
+    rows, skipped = tax_invoices.export_rows(session, user, first)
+    response = exports.csv_response(rows, filename=f"tax-invoices-{month}.csv")
+    response.headers["X-Skipped-No-Business-Number"] = str(skipped)
+    return response
 
 
 @router.get("/revenue", responses=error_responses(Forbidden))
