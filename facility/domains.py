@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from facility.booking import models as booking_models
+from facility.booking import room_panel
 from facility.booking import tasks as booking_tasks
 from facility.core import jobs as core_jobs
 from facility.core import models as core_models
@@ -19,6 +20,7 @@ from facility.maintenance import alerts as maintenance_alerts
 from facility.maintenance import models as maintenance_models
 from facility.maintenance import tasks as maintenance_tasks
 from facility.rooms import models as rooms_models
+from facility.rooms import views as rooms_views
 from facility.sensors import alert_work
 from facility.sensors import models as sensors_models
 from facility.sensors import tasks as sensors_tasks
@@ -44,5 +46,6 @@ def import_all_models() -> tuple[ModuleType, ...]:
 
 def connect_domains() -> None:
     """Callbacks a lower domain calls into a higher one: sensors' alert pages ask maintenance for
-    each alert's work order without importing it."""
+    each alert's work order, and a room's page shows booking's panel, without importing them."""
     alert_work.register_work_order_lookup(maintenance_alerts.work_orders_by_alert)
+    rooms_views.register_room_panel(room_panel.panel)

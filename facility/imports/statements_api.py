@@ -14,6 +14,7 @@ from facility.booking.exceptions import InvoiceNotFound
 from facility.booking.models import BankDeposit
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import Conflict, Forbidden, InvalidInput, NotFound, error_responses
+from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES
 from facility.core.params import ObjectId
 from facility.imports.files import FileTooLarge, UnreadableFile, read_table
@@ -42,10 +43,14 @@ def deposit_public(deposit: BankDeposit) -> DepositPublic:
 
 
 @router.post("/bank-statements", responses=error_responses(Forbidden, InvalidInput, FileTooLarge))
-def import_statement(request: Request, file: UploadFile, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+def import_statement(
+    request: Request, session: DbSession, user: CurrentUser, file: UploadFile | None = None
+) -> dict[str, Any]:
     """Import a bank statement (CSV or XLSX as the bank exports it): each deposit once, matched
     ones paid, the rest listed. Plain `def`: parsing is CPU work for the thread pool."""
     ensure_role(user, *MANAGING_ROLES)
+    if file is None:
+        raise InvalidInput(_("Attach the bank statement as the form field `file`."))
     limits = request.app.state.settings.import_limits
     data = file.file.read(limits.file_bytes + 1)
     try:

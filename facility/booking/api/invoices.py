@@ -13,7 +13,7 @@ from facility.booking.exceptions import InvoiceNotFound
 from facility.booking.models import Invoice
 from facility.booking.schemas import InvoicePublic, PaymentCreate, WaitlistCreate
 from facility.core import exports
-from facility.core.auth import CurrentUser, DbSession
+from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import (
     Conflict,
     Forbidden,
@@ -24,6 +24,7 @@ from facility.core.errors import (
 )
 from facility.core.i18n import gettext as _
 from facility.core.idempotency import IDEMPOTENT
+from facility.core.models import MANAGING_ROLES
 from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
 
@@ -85,9 +86,10 @@ def receipt_pdf(invoice_id: ObjectId, session: DbSession, user: CurrentUser) -> 
     response_class=Response,
     responses={**error_responses(Forbidden, Conflict, InvalidInput), 200: {"content": {"text/csv": {}}}},
 )
-def tax_invoices_csv(session: DbSession, user: CurrentUser, month: str) -> Response:
+def tax_invoices_csv(session: DbSession, user: CurrentUser, month: str = "") -> Response:
     """Taxable invoices of a month (YYYY-MM) in the 홈택스 bulk-issuance sheet's columns; the
     header `X-Skipped-No-Business-Number` counts invoices left out for want of the buyer's number."""
+    ensure_role(user, *MANAGING_ROLES)
     first = exports.month("month", month)
     if first is None:
         raise InvalidInput(_("The parameter {name} must be a month written YYYY-MM.", name="month"))
