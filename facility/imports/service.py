@@ -139,7 +139,8 @@ def run_import(
         return report
     savepoint = session.begin_nested()
     try:
-        _check_rows(cls(session, actor, report.notes, base_url=base_url), table, report, limits, careful=cls.row_savepoints)
+        importer = cls(session, actor, report.notes, base_url=base_url)
+        _check_rows(importer, table, report, limits, careful=cls.row_savepoints)
     except (_Replay, IntegrityError, DataError):
         # A write the database refused aborted the fast pass: again, each row under its own
         # savepoint, so every refused row is named and the others still checked.

@@ -46,8 +46,9 @@ def preview(
     ensure_role(user, Role.admin)
     limits = request.app.state.settings.import_limits
     data = file.file.read(limits.file_bytes + 1)
+    name, base_url = file.filename or "", str(request.base_url)
     report = service.run_import(
-        session, user, kind, data, dry_run=True, limits=limits, filename=file.filename or "", base_url=str(request.base_url)
+        session, user, kind, data, dry_run=True, limits=limits, filename=name, base_url=base_url
     )
     encoded = base64.b64encode(data).decode()
     context = _context(kind=kind, report=report, payload=encoded, filename=file.filename)
