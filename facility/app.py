@@ -22,6 +22,7 @@ from facility.booking import ical, rules
 from facility.booking import router as booking_api
 from facility.booking import views as booking_pages
 from facility.booking.api import fees as booking_fees_api
+from facility.core import account as core_account
 from facility.core import audit, i18n, idempotency, ops, web
 from facility.core import router as core_api
 from facility.core import views as core_pages
@@ -55,7 +56,9 @@ ROUTERS = (
     ops.router,
     booking_api.router,
     core_api.router,
+    core_account.api,
     core_pages.router,
+    core_account.pages,
     rooms_api.router,
     booking_fees_api.router,
     sensors_api.router,
