@@ -35,7 +35,7 @@ from facility.core.handlers import install_error_handlers
 from facility.core.ops import observe_request
 from facility.core.web import request_language
 from facility.domains import connect_domains, import_all_models
-from facility.imports import statements_api
+from facility.imports import statement_pages, statements_api
 from facility.imports import views as import_pages
 from facility.maintenance import router as maintenance_api
 from facility.maintenance import views as maintenance_pages
@@ -69,6 +69,7 @@ ROUTERS = (
     sensors_pages.router,
     maintenance_pages.router,
     import_pages.router,
+    statement_pages.router,
     home.router,
 )
 

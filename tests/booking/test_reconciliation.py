@@ -12,7 +12,7 @@ from facility.booking.models import BankDeposit, Booking, FeeSchedule, Invoice, 
 from facility.core.models import Role, User
 from facility.core.security import issue_token
 from tests.booking.helpers import next_weekday, seoul
-from tests.factories import make_organization, make_room, make_user
+from tests.factories import browser_login, csrf_from, make_organization, make_room, make_user
 from tests.keys import TEST_SECRET_KEY
 
 
@@ -76,6 +76,13 @@ def test_a_statement_imported_twice_pays_each_matched_invoice_once(client: TestC
 
     unmatched = client.get("/api/v1/bank-deposits?status=unmatched", headers=headers).json()
     assert [d["depositor"] for d in unmatched] == ["홍길동"]
+    # The officer's page: the same upload answers with a summary, the unmatched wait below the invoices.
+    browser_login(client, manager)
+    token = csrf_from(client, "/manage/invoices")
+    page = client.post("/manage/bank-statements", files=upload, data={"csrf_token": token})
+    assert "이미 불러온 입금 4건" in page.text
+    assert "홍길동" in page.text.split('data-testid="unmatched-deposits"', 1)[1]
+    session.commit()  # end the read snapshot taken before the app's writes
     other = approved_invoice(session, manager, "종로 독서회", 9, weekday=2)
     assert other.total == by_name.total
     matched = client.post(

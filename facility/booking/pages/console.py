@@ -11,9 +11,9 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from facility.booking import blocks, flows, grid, invoices, pricing, queries, reports, service
+from facility.booking import blocks, flows, grid, invoices, pricing, queries, reconciliation, reports, service
 from facility.booking.exceptions import BookingConflict
-from facility.booking.models import Block, Booking, BookingStatus
+from facility.booking.models import Block, Booking, BookingStatus, DepositStatus
 from facility.booking.pages.checkin import CHECKIN_SALT
 from facility.booking.pages.dates import parse_day, today
 from facility.core import exports
@@ -269,6 +269,7 @@ def invoices_page(request: Request, session: DbSession, user: CurrentUser, statu
         "status": status,
         "summary": invoices.revenue_summary(session, user),
         "today": today(request),
+        "unmatched": reconciliation.list_deposits(session, user, status=DepositStatus.unmatched.value),
     }
     return render(request, "booking/manage_invoices.html", context, block="invoice_list")
 
