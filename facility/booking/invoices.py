@@ -65,6 +65,8 @@ def _issue(
         vat=vat,
         total=net + vat,
         due_on=due_on,
+        # VAT charged means a tax invoice is owed; the officer may unmark a VAT-exempt one.
+        taxable=vat > 0,
     )
     session.add(invoice)
     session.flush()

@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, FunctionElement, Index, String, text
+from sqlalchemy import JSON, BigInteger, Column, Float, FunctionElement, Index, String, text
+from sqlalchemy import false as sa_false
 from sqlalchemy.ext.compiler import compiles
 from sqlmodel import Field, SQLModel
 
@@ -308,6 +309,8 @@ class Invoice(SQLModel, table=True):
     status: str = Field(default=InvoiceStatus.issued.value, sa_type=String(20), index=True)
     issued_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     due_on: date
+    # Charged with VAT, so a 전자세금계산서 is due (booking/tax_invoices.py exports it).
+    taxable: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
 
 
 class Payment(SQLModel, table=True):
@@ -320,4 +323,29 @@ class Payment(SQLModel, table=True):
     method: str = Field(default="bank_transfer", max_length=20)
     reference: str = Field(default="", max_length=100)
     recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+
+
+class DepositStatus(StrEnum):
+    matched = "matched"
+    unmatched = "unmatched"
+
+
+class BankDeposit(SQLModel, table=True):
+    """One deposit line of an imported bank statement. `fingerprint` (unique) is the line itself
+    hashed, so the same statement imported twice inserts, and pays, each deposit once."""
+
+    __tablename__ = "bank_deposit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=64, unique=True)
+    deposited_at: datetime = utc_field(nullable=False)
+    amount: int
+    depositor: str = Field(default="", max_length=100)
+    memo: str = Field(default="", max_length=200)
+    balance: int | None = Field(default=None, sa_type=BigInteger)
+    status: str = Field(default=DepositStatus.unmatched.value, sa_type=String(20), index=True)
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id")
+    payment_id: int | None = Field(default=None, foreign_key="payment.id")
+    imported_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)

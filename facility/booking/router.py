@@ -12,11 +12,12 @@ from facility.booking.api import (
     calendar,
     invoices,
     lotteries,
+    open_data,
     overview,
     reductions,
     series,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["booking"])
-for api in (availability, bookings, series, blocks, invoices, calendar, overview, lotteries, reductions):
+for api in (availability, bookings, series, blocks, invoices, calendar, overview, lotteries, reductions, open_data):
     router.include_router(api.router)

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from facility.core import business_number
 from facility.core.i18n import gettext as _
 
 
@@ -163,6 +164,44 @@ class SensorSettings(BaseSettings):
     tasmota_full_topics: str = "%prefix%/%topic%/"
 
 
+class InstitutionSettings(BaseSettings):
+    """FACILITY_INSTITUTION_*: who issues permits, invoices and tax invoices, and where to pay.
+
+    Unset values are left off the documents (never a placeholder); an invalid business number
+    stops the start, since every tax invoice would carry it.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_INSTITUTION_", extra="ignore")
+
+    name: str = ""
+    business_number: str = ""
+    representative: str = ""
+    address: str = ""
+    email: str = ""
+    # One line as renters copy it: "신한은행 100-035-123456 (예금주 서울특별시교육청교육연수원)".
+    bank_account: str = ""
+    # A PNG or JPEG of the institution's seal (직인), printed on the use permit.
+    seal_image: str = ""
+    # Published in the open-data feed (instUrlAddr, lat/lot).
+    url: HttpAddress = ""
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+    @field_validator("business_number")
+    @classmethod
+    def _checked_business_number(cls, value: str) -> str:
+        if value and not business_number.is_valid(value):
+            raise ValueError("is not a valid business registration number (check digit)")
+        return business_number.formatted(value) if value else value
+
+    @field_validator("seal_image")
+    @classmethod
+    def _seal_is_a_file(cls, value: str) -> str:
+        if value and not Path(value).is_file():
+            raise ValueError(f"{value}: no such file")
+        return value
+
+
 @dataclass(frozen=True)
 class ImportLimits:
     """What an uploaded CSV or XLSX may hold; checked while it is read (facility/imports/files.py)."""
@@ -230,6 +269,7 @@ class Settings(BaseSettings):
     webhook: WebhookSettings = Field(default_factory=lambda: WebhookSettings())
     sms: SmsSettings = Field(default_factory=lambda: SmsSettings())
     sensors: SensorSettings = Field(default_factory=lambda: SensorSettings())
+    institution: InstitutionSettings = Field(default_factory=lambda: InstitutionSettings())
 
     @field_validator("secret_key", "metrics_token")
     @classmethod
@@ -365,7 +405,8 @@ class Settings(BaseSettings):
 
 
 SECTIONS: dict[str, type[BaseSettings]] = {
-    section.__name__: section for section in (Settings, MailSettings, WebhookSettings, SensorSettings)
+    section.__name__: section
+    for section in (Settings, MailSettings, WebhookSettings, SensorSettings, InstitutionSettings)
 }
 
 

@@ -74,6 +74,9 @@ class User(SQLModel, table=True):
     terms_version: str = Field(default="", max_length=20)
     privacy_version: str = Field(default="", max_length=20)
     consented_at: datetime | None = utc_field(default=None, nullable=True)
+    # Withdrawal (회원 탈퇴): the person's details are erased, the row stays for the financial
+    # records that must be kept (see accounts.withdraw).
+    withdrawn_at: datetime | None = utc_field(default=None, nullable=True)
 
     @property
     def is_staff(self) -> bool:

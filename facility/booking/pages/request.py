@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from facility.booking import pricing, purposes, series, service, waitlist
+from facility.booking import pricing, purposes, room_panel, series, service, waitlist
 from facility.booking.exceptions import BookingConflict
 from facility.booking.pages.dates import local_range, local_time, parse_day, today
 from facility.booking.runner import run_booking_request
@@ -89,7 +89,8 @@ def _form_context(
         "form": asdict(form),
         "quote": _quote(request, session, room, user, form),
         "fees": fees,
-        "equipment_names": pricing.equipment_names(session, list(fees.equipment_fees) if fees else []),
+        # Only what this room has: a seminar room does not offer the hall's stage lights.
+        "offered": room_panel.offered_equipment(session, room),
         "error": None,
         "errors": {},
         "alternatives": [],

@@ -14,7 +14,7 @@ from alembic import op
 import facility.core.db
 
 revision: str = "0025_rental_rules"
-down_revision: str | Sequence[str] | None = "0021_password_reset"
+down_revision: str | Sequence[str] | None = "0029_readers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
