@@ -150,7 +150,7 @@ def test_purposes_are_refused_by_rule_and_priced_by_tier(session: Session) -> No
     body = {"room_id": room.id, "start": seoul(day, 10), "end": seoul(day, 12), "title": "t"}
     with pytest.raises(InvalidInput) as refused:
         service.request_booking(session, renter, {**body, "purpose": "political"})
-    assert refused.value.code == "purpose_excluded" and "Rule 1" in refused.value.message
+    assert refused.value.code == "purpose_excluded" and "제1조(정치 중립)" in refused.value.message  # the rule, named
     session.rollback()
     booking = service.request_booking(session, renter, {**body, "purpose": "exam"})
     assert booking.purpose == "exam" and booking.quote["subtotal"] == 150_000  # 100,000 x 150 %
