@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, col, select
@@ -42,6 +42,20 @@ class Claim(NamedTuple):
     attempt: int
 
 
+def _due(now: datetime, retry_after: timedelta) -> Any:
+    free = or_(col(DesiredState.lease_until).is_(None), col(DesiredState.lease_until) <= now)
+    due = or_(
+        col(DesiredState.state) == "pending",
+        and_(col(DesiredState.state) == "sent", col(DesiredState.sent_at) <= now - retry_after),
+    )
+    return and_(due, free)
+
+
+def anything_due(session: Session, now: datetime, *, retry_after: timedelta) -> bool:
+    """A read-only look first, so an idle gateway takes no write lock (SQLite) several times a second."""
+    return session.exec(select(DesiredState.id).where(_due(now, retry_after)).limit(1)).first() is not None
+
+
 def claim_due(
     session: Session,
     now: datetime,
@@ -53,15 +67,10 @@ def claim_due(
 ) -> tuple[list[Claim], list[Alert]]:
     """Rows pending, or sent and unconfirmed for `retry_after`, of devices not `resting` (rate
     limit); one per device. Rows out of attempts fail with an alert instead of a claim."""
-    free = or_(col(DesiredState.lease_until).is_(None), col(DesiredState.lease_until) <= now)
-    due = or_(
-        col(DesiredState.state) == "pending",
-        and_(col(DesiredState.state) == "sent", col(DesiredState.sent_at) <= now - retry_after),
-    )
     query = (
         select(DesiredState, Device)
         .join(Device, col(Device.id) == col(DesiredState.device_id))
-        .where(due, free)
+        .where(_due(now, retry_after))
         .order_by(col(DesiredState.updated_at))
         .limit(limit)
         .with_for_update(skip_locked=True, of=DesiredState)  # type: ignore[arg-type]
