@@ -56,6 +56,7 @@ def seed_small_campus(settings: Settings, base_url: str) -> SmallCampus:
         make_plan(session, room=room, rrule="FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9")
         device = make_device(session, room=room)
         desired.set_desired(session, device_id=device.id or 0, channel="setpoint", value=21, actor="a11y")
+        session.commit()
         now = utcnow()
         write_readings(
             engine,
