@@ -143,11 +143,13 @@ def record_sent(session: Session, sent: Sequence[Claim], now: datetime) -> None:
 
 
 def release(session: Session, unsent: Sequence[Claim]) -> None:
-    """Claims that could not be published go back, their attempt not counted."""
+    """Claims that could not be published go back, their attempt not counted; they keep their
+    lease, so a device that cannot be told yet (no discovery config, broker away) is tried again
+    once a lease later, not on every turn (a reconnect frees them at once)."""
     for claim in unsent:
         row = session.get(DesiredState, claim.id)
         if row is not None and row.lease_until is not None:
-            row.lease_until, row.attempts = None, max(0, row.attempts - 1)
+            row.attempts = max(0, row.attempts - 1)
             session.add(row)
 
 
@@ -191,9 +193,13 @@ def _clear_alert(session: Session, row: DesiredState, now: datetime) -> None:
 
 
 def resend_unconfirmed(session: Session, device_ids: Sequence[int] | None = None) -> int:
-    """After a (re)connect: every sent, unconfirmed row is due at once (the device may have
-    missed it while either side was away)."""
-    statement = update(DesiredState).where(col(DesiredState.state) == "sent").values(state="pending")
+    """After a (re)connect: every sent or waiting, unconfirmed row is due at once (the device
+    may have missed it while either side was away)."""
+    statement = (
+        update(DesiredState)
+        .where(col(DesiredState.state).in_(("sent", "pending")))
+        .values(state="pending", lease_until=None)
+    )
     if device_ids is not None:
         statement = statement.where(col(DesiredState.device_id).in_(list(device_ids)))
     return session.connection().execute(statement).rowcount or 0
