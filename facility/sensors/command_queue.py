@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, col, select
 
+from facility.core import audit
 from facility.core.i18n import gettext_noop as N_
 from facility.sensors.channels import agrees
 from facility.sensors.command_models import DesiredState
@@ -120,8 +121,11 @@ def _fail(session: Session, row: DesiredState, device: Device, now: datetime) ->
     )
     session.add(alert)
     session.flush()
+    before = audit.snapshot(row)
     row.state, row.lease_until, row.alert_id = "failed", None, alert.id
     session.add(row)
+    entry = audit.record(session, None, "desired.failed", "desired_state", row.id, before=before, after=row)
+    entry.actor_label = "gateway"
     return alert
 
 

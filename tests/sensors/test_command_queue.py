@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from facility.core.db import utcnow
+from facility.core.models import AuditEntry
 from facility.sensors import command_queue, desired
 from facility.sensors.encoders import Report
 from facility.sensors.models import Alert, Device
@@ -55,6 +56,8 @@ def test_unconfirmed_after_the_last_attempt_fails_with_an_alert_a_late_report_cl
     row = desired.desired_state(session, device_id, "setpoint")
     assert claims == [] and row is not None and row.state == "failed" and row.alert_id == alert.id
     assert alert.rule == "command_unconfirmed" and alert.metric == "setpoint"
+    failed = session.exec(select(AuditEntry).where(AuditEntry.action == "desired.failed")).one()
+    assert failed.actor_label == "gateway" and failed.after["state"] == "failed"
     confirmed = command_queue.record_reports(session, [Report("th-3", "setpoint", "21")], now)
     session.commit()
     assert [r.state for r in confirmed] == ["confirmed"] and row.reported_value == "21"
