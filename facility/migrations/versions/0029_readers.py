@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0029_readers"
-down_revision: str | Sequence[str] | None = "0021_password_reset"
+down_revision: str | Sequence[str] | None = "0022_commands"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -25,6 +25,7 @@ from facility.sensors.profiles.chirpstack import ChirpStackProfile
 from facility.sensors.profiles.facility import FacilityProfile
 from facility.sensors.profiles.homeassistant import MAX_DISCOVERED_DEVICES, HomeAssistantProfile
 from facility.sensors.profiles.mapping import MappingFile, MappingProfile, load_mapping_file
+from facility.sensors.profiles.plant import load_plant, plant_profiles
 from facility.sensors.profiles.shelly import ShellyProfile
 from facility.sensors.profiles.tasmota import TasmotaProfile
 from facility.sensors.profiles.ttn import TtnProfile
@@ -86,6 +87,8 @@ def build_profiles(
     profiles: list[Profile] = [makers[name]() for name in chosen]
     if extra.devices:
         profiles.insert(0, MappingProfile(extra.devices))
+    if mapping_file:
+        profiles.extend(plant_profiles(load_plant(mapping_file)))
     return profiles
 
 
@@ -122,7 +125,7 @@ class ProfileSet:
     def subscriptions(self) -> list[Subscription]:
         with self._lock:
             announced = [Subscription(topic) for topic in self._announced]
-        return [s for p in self.profiles for s in p.subscriptions] + announced
+        return [s for p in self.profiles for s in p.subscriptions if not s.local] + announced
 
     def _static_route(self, levels: list[str]) -> Profile | None:
         for compiled, profile in self._by_first.get(levels[0], ()):

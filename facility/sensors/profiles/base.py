@@ -33,6 +33,8 @@ class Subscription:
     filter: str
     # False for topics every gateway of a share group must see (discovery configs).
     shared: bool = True
+    # True for topics the gateway makes itself (plant polls): routed, never subscribed.
+    local: bool = False
 
 
 class Profile(Protocol):

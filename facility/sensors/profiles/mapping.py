@@ -8,7 +8,8 @@
           co2: {path: "sensors[0].co2", scale: 1}
 
 `{device}` is required; `{building}` and `{room}` become the location the device reports. An
-invalid file stops the start with a message naming the file and line.
+invalid file stops the start with a message naming the file and line. Its `plant:` section
+(Modbus and BACnet points the gateway polls) is read by profiles/plant.py.
 
 The same file tells the built-in profiles what a site configured differently (each key optional,
 added to the FACILITY_* settings of the same name):
@@ -87,7 +88,7 @@ def follow_path(body: Any, path: JsonPath) -> Any:
     return body
 
 
-class _Reader:
+class MappingReader:
     """Walks the composed YAML nodes so every error can name its line."""
 
     def __init__(self, path: str) -> None:
@@ -199,13 +200,8 @@ class MappingFile:
     lorawan_fields: dict[str, Field]
 
 
-def load_mapping(path: str) -> list[TopicMapping]:
-    """The mapping file's own devices (see load_mapping_file)."""
-    return load_mapping_file(path).devices
-
-
-def load_mapping_file(path: str) -> MappingFile:
-    """Read and check the mapping file; MappingFileError names the line of the first problem."""
+def read_mapping_file(path: str) -> tuple[MappingReader, yaml.Node, dict[str, tuple[yaml.Node, yaml.Node]]]:
+    """The file's composed YAML and its top-level keys; MappingFileError when unreadable."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
@@ -215,10 +211,20 @@ def load_mapping_file(path: str) -> MappingFile:
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else 0
         raise MappingFileError(f"{path}:{line}: {error.problem}") from None
-    reader = _Reader(path)
+    reader = MappingReader(path)
     if root is None:
         raise MappingFileError(f"{path}:1: the mapping file is empty")
-    top = reader.mapping(root, "the file")
+    return reader, root, reader.mapping(root, "the file")
+
+
+def load_mapping(path: str) -> list[TopicMapping]:
+    """The mapping file's own MQTT devices (see load_mapping_file); none in a plant-only file."""
+    return load_mapping_file(path).devices
+
+
+def load_mapping_file(path: str) -> MappingFile:
+    """Read and check the mapping file; MappingFileError names the line of the first problem."""
+    reader, root, top = read_mapping_file(path)
     for name, (key, _) in top.items():
         if name not in TOP_KEYS:
             raise reader.fail(key, f"unknown key {name!r} ({', '.join(TOP_KEYS)})")
@@ -241,7 +247,7 @@ def load_mapping_file(path: str) -> MappingFile:
     )
 
 
-TOP_KEYS = ("devices", "zigbee2mqtt_base_topics", "tasmota_full_topics", "lorawan_fields")
+TOP_KEYS = ("devices", "zigbee2mqtt_base_topics", "tasmota_full_topics", "lorawan_fields", "plant")
 
 
 class MappingProfile:
