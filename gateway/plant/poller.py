@@ -53,6 +53,8 @@ class PlantPoller:
         # Polls by (protocol, device, outcome): ok, unreachable.
         self.polls: Counter[tuple[str, str, str]] = Counter()
         self._online: dict[tuple[str, str], bool] = {}
+        # Called on the poller's thread with each answered poll's raw values (commands confirm by it).
+        self.on_values: Callable[[PlantDevice, Sequence[PlantPoint], dict[str, Any]], None] | None = None
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._application: Any = None
@@ -139,6 +141,8 @@ class PlantPoller:
             self._online[key] = True
             body["online"] = True
         self._spool(device, body)
+        if self.on_values is not None:
+            self.on_values(device, points, result.values)
 
     def _count(self, device: PlantDevice, outcome: str) -> None:
         self.polls[(device.protocol, device.name, outcome)] += 1

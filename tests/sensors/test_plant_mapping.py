@@ -33,7 +33,7 @@ plant:
       priority: 10
       points:
         supply_air_temperature: {object: "analog-input,1", unit: "°F"}
-        setpoint: {object: "analog-value, 1", writable: true, priority: 8}
+        setpoint: {object: "analog-value, 1", writable: true, priority: 8, channel: setpoint}
         override: {object: "binary-value,2", metric: none, writable: true}
 """
 
@@ -65,7 +65,7 @@ def test_plant_section_is_read_with_its_defaults(tmp_path: Path) -> None:
     assert (ahu.port, ahu.points[0].priority, ahu.points[1].priority, ahu.points[1].object_id) == (
         47808, 10, 8, "analog-value,1"
     )  # fmt: skip
-    assert ahu.points[2].metric is None
+    assert ahu.points[2].metric is None and ahu.points[1].channel == "setpoint" and ahu.points[0].channel is None
     # A file with only plant points has no MQTT mappings, and its profiles are never subscribed.
     assert load_mapping(write(tmp_path, PLANT)) == []
     profiles = ProfileSet(build_profiles(["facility"], write(tmp_path, PLANT)))
@@ -84,6 +84,7 @@ def test_plant_section_is_read_with_its_defaults(tmp_path: Path) -> None:
         (("device: ahu-1", "device: meter-B1\n      protocol_is: bacnet"), ":14: unknown key 'protocol_is'"),
         (("analog-input,1", "analog-input"), ':17: object is "<type>,<instance>"'),
         (("scale: 0.1}", "scale: 0}"), ":9: scale must not be 0"),
+        (('"analog-input,1", unit', '"analog-input,1", channel: setpoint, unit'), ":17: a channel"),
     ],
 )
 def test_a_bad_plant_section_names_its_line(tmp_path: Path, change: tuple[str, str], problem: str) -> None:
