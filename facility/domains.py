@@ -20,6 +20,7 @@ from facility.maintenance import models as maintenance_models
 from facility.maintenance import tasks as maintenance_tasks
 from facility.rooms import models as rooms_models
 from facility.sensors import alert_work
+from facility.sensors import command_models as sensors_command_models
 from facility.sensors import models as sensors_models
 from facility.sensors import tasks as sensors_tasks
 
@@ -30,6 +31,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     rooms_models,
     booking_models,
     sensors_models,
+    sensors_command_models,
     maintenance_models,
 )
 
