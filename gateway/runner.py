@@ -8,7 +8,9 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from facility.core.collector import tune_garbage_collector
 from facility.core.config import SensorSettings, Settings
@@ -16,11 +18,12 @@ from facility.core.db import engine_for
 from facility.sensors.encoders import Encoders
 from facility.sensors.ingest import Ingest
 from facility.sensors.profiles import ProfileConfigError, ProfileSet, Subscription, build_profiles
-from facility.sensors.profiles.plant import load_plant
+from facility.sensors.profiles.plant import PlantDevice, PlantPoint, load_plant
 from facility.sensors.store import ReadingStore, open_store
 from gateway.commands import Commander, MqttSender, SenderRegistry
 from gateway.connection import AuthenticationFailed, BrokerConnection
 from gateway.plant.poller import PlantPoller
+from gateway.plant.senders import PlantSender, plant_reports
 from gateway.spool import Spool
 from gateway.writer import SpoolWriter
 
@@ -89,8 +92,18 @@ class Gateway:
         # Modbus and BACnet points of the mapping file: polled into the same spool.
         plant = load_plant(sensor_settings.device_mapping_file) if sensor_settings.device_mapping_file else None
         self.plant = PlantPoller(plant, self.spool, self.writer.wake) if plant and plant.devices else None
+        if self.plant:
+            for protocol in {device.protocol for device in self.plant.config.devices}:
+                self.senders.register(protocol, PlantSender(self.plant, protocol))
+            self.plant.on_values = self._plant_heard
         profiles.on_announce = lambda found: self.connection.follow(subscription_filters(found, group))
         profiles.on_withdraw = lambda gone: self.connection.unfollow(subscription_filters(gone, group))
+
+    def _plant_heard(self, device: PlantDevice, points: Sequence[PlantPoint], values: dict[str, Any]) -> None:
+        """Each answered poll confirms the desired states of the channels it read."""
+        reports = plant_reports(device, points, values)
+        if reports:
+            self.commander.heard(reports)
 
     def start(self) -> None:
         self.writer.start()

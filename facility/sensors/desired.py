@@ -32,6 +32,9 @@ PROFILE_KINDS: dict[str, frozenset[str]] = {
     "homeassistant": frozenset(KINDS),
     "tasmota": frozenset({"relay", "dimmer"}),
     "shelly": frozenset({"relay"}),
+    # Plant points that name a channel in the mapping file (gateway/plant/senders.py).
+    "modbus": frozenset({"relay", "dimmer", "setpoint"}),
+    "bacnet": frozenset({"relay", "dimmer", "setpoint"}),
 }
 
 

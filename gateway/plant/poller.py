@@ -164,6 +164,14 @@ class PlantPoller:
             raise KeyError(f"{protocol} device {device_name!r} has no point {point_name!r}")
         return link, point
 
+    def channel_point(self, protocol: str, code: str, channel: str) -> tuple[PlantDevice, PlantPoint] | None:
+        """The device and point whose readings carry `code` and that name `channel`."""
+        for (link_protocol, _name), link in self.links.items():
+            for point in link.device.points:
+                if link_protocol == protocol and point.channel == channel and link.device.code(point) == code:
+                    return link.device, point
+        return None
+
     def write_point(self, protocol: str, device_name: str, point_name: str, value: float | bool | None) -> None:
         """Write a value (in the point's engineering unit) to a writable point, from any thread;
         None relinquishes a BACnet point's priority. Raises PlantWriteRefused or PlantUnreachable."""

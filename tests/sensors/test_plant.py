@@ -15,8 +15,10 @@ import yaml
 from sqlmodel import Session, select
 
 from facility.core.config import SensorSettings, Settings
-from facility.core.db import get_engine
+from facility.core.db import get_engine, session_scope
 from facility.sensors.catalogue import METRICS
+from facility.sensors.command_models import DesiredState
+from facility.sensors.desired import set_desired
 from facility.sensors.models import DeadLetter, Device
 from facility.sensors.plant_simulator import PlantSimulator, mapping_example
 from facility.sensors.store.influx import InfluxV1Store
@@ -51,6 +53,8 @@ def mapping_file(tmp_path: Path, plant: PlantSimulator) -> Path:
     config = yaml.safe_load(example)
     meter, ahu = config["plant"]["modbus"][0], config["plant"]["bacnet"][0]
     meter["interval"] = ahu["interval"] = 0.3
+    meter["points"]["running"]["channel"] = "relay"
+    ahu["points"]["setpoint"]["channel"] = "setpoint"
     meter["points"]["current"] = {"register": 6, "type": "float32", "unit": "A"}
     meter["points"]["setpoint"] = {"register": 10, "type": "int16", "scale": 0.1, "unit": "°C", "writable": True}
     config["plant"]["modbus"].append(
@@ -147,3 +151,29 @@ def test_writes_are_read_back_by_the_next_poll(gateway: Gateway, plant: PlantSim
         gateway.plant.write_point("modbus", "meter-plant", "energy", 1.0)
     with pytest.raises(ValueError, match="does not fit"):
         gateway.plant.write_point("modbus", "meter-plant", "setpoint", 99_999.0)
+
+
+def test_a_desired_state_on_a_plant_point_is_written_and_confirmed_by_the_next_poll(
+    gateway: Gateway, plant: PlantSimulator, pg_url: str
+) -> None:
+    engine = get_engine(pg_url)
+
+    def registered() -> dict[str, int]:
+        with Session(engine) as session:
+            return {d.code: d.id for d in session.exec(select(Device)).all() if d.id}
+
+    codes = wait_until(lambda: (found := registered()).keys() >= {"bacnet:ahu-plant", "modbus:meter-plant"} and found)
+    with session_scope(engine) as session:
+        ahu, meter = codes["bacnet:ahu-plant"], codes["modbus:meter-plant"]
+        set_desired(session, device_id=ahu, channel="setpoint", value=22.5, actor="test", source="automation")
+        set_desired(session, device_id=meter, channel="relay", value="off", actor="test", source="automation")
+
+    def states() -> dict[str, tuple[str, str | None]]:
+        with Session(engine) as session:
+            return {r.channel: (r.state, r.reported_value) for r in session.exec(select(DesiredState)).all()}
+
+    wait_until(lambda: states() == {"setpoint": ("confirmed", "22.5"), "relay": ("confirmed", "off")})
+    assert plant.setpoint_c == 22.5 and not plant.meter.relay_on
+    wait_until(lambda: latest(gateway, "modbus:meter-plant")["power"] == 0.0)
+    gateway.plant.write_point("bacnet", "ahu-plant", "setpoint", None)  # type: ignore[union-attr]
+    gateway.plant.write_point("modbus", "meter-plant", "running", True)  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from facility.sensors.profiles.mapping import MappingFileError, load_mapping
 from facility.sensors.profiles.plant import PlantProfile, load_plant
 from gateway.plant.bacnet import written_value
 from gateway.plant.modbus import registers_for
+from gateway.plant.senders import plant_reports, written
 
 NOW = datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
 PLANT = """\
@@ -128,3 +129,14 @@ def test_written_values_carry_the_scale_and_fit_the_type(tmp_path: Path) -> None
     setpoint, override = ahu.points[1], ahu.points[2]
     assert written_value(setpoint, 21.5) == 21.5 and written_value(override, True) == "active"
     assert type(written_value(setpoint, None)).__name__ == "Null"
+
+
+def test_a_poll_reports_its_channels_in_their_canonical_text(tmp_path: Path) -> None:
+    meter, ahu = load_plant(
+        write(tmp_path, PLANT.replace("coil: 0, writable: true", "coil: 0, writable: true, channel: relay"))
+    ).devices
+    assert plant_reports(meter, meter.points, {"running": False, "energy": 5}) == [("modbus:meter-B1", "relay", "off")]
+    # A reading the channel cannot hold (a setpoint is 5-35 °C) confirms nothing.
+    assert plant_reports(ahu, ahu.points, {"setpoint": 21.5}) == [("bacnet:ahu-1", "setpoint", "21.5")]
+    assert plant_reports(ahu, ahu.points, {"setpoint": 48.0}) == []
+    assert written("relay:1", "on") is True and written("setpoint", "21.5") == 21.5
