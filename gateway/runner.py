@@ -14,7 +14,8 @@ from typing import Any
 
 from facility.core.collector import tune_garbage_collector
 from facility.core.config import SensorSettings, Settings
-from facility.core.db import engine_for
+from facility.core.db import engine_for, session_scope
+from facility.sensors import desired
 from facility.sensors.encoders import Encoders
 from facility.sensors.ingest import Ingest
 from facility.sensors.profiles import ProfileConfigError, ProfileSet, Subscription, build_profiles
@@ -69,10 +70,11 @@ class Gateway:
         self.spool = Spool(spool_path(settings.data_dir, self.client_id))
         self.store = store or open_store(settings)
         self.encoders = Encoders.default()
-        self.ingest = Ingest(self.store, engine_for(settings), self.client_id, profiles, self.encoders)
+        self.engine = engine_for(settings)
+        self.ingest = Ingest(self.store, self.engine, self.client_id, profiles, self.encoders)
         self.writer = SpoolWriter(self.spool, self.ingest)
         self.senders = SenderRegistry()
-        self.commander = Commander(engine_for(settings), sensor_settings, self.encoders, self.senders)
+        self.commander = Commander(self.engine, sensor_settings, self.encoders, self.senders)
         self.ingest.on_reports = self.commander.heard
         self.connection = BrokerConnection(
             settings.mqtt_url,
@@ -92,6 +94,7 @@ class Gateway:
         # Modbus and BACnet points of the mapping file: polled into the same spool.
         plant = load_plant(sensor_settings.device_mapping_file) if sensor_settings.device_mapping_file else None
         self.plant = PlantPoller(plant, self.spool, self.writer.wake) if plant and plant.devices else None
+        self._noted_codes: set[str] = set()
         if self.plant:
             for protocol in {device.protocol for device in self.plant.config.devices}:
                 self.senders.register(protocol, PlantSender(self.plant, protocol))
@@ -100,10 +103,16 @@ class Gateway:
         profiles.on_withdraw = lambda gone: self.connection.unfollow(subscription_filters(gone, group))
 
     def _plant_heard(self, device: PlantDevice, points: Sequence[PlantPoint], values: dict[str, Any]) -> None:
-        """Each answered poll confirms the desired states of the channels it read."""
+        """Each answered poll confirms the desired states of the channels it read; a channel the
+        mapping declares is made known once its device is registered (the control page lists it)."""
         reports = plant_reports(device, points, values)
-        if reports:
-            self.commander.heard(reports)
+        if not reports:
+            return
+        for code in {r.device for r in reports} - self._noted_codes:
+            with session_scope(self.engine) as session:
+                if desired.note_channels_of(session, code, sorted({r.channel for r in reports if r.device == code})):
+                    self._noted_codes.add(code)
+        self.commander.heard(reports)
 
     def start(self) -> None:
         self.writer.start()

@@ -162,15 +162,17 @@ def test_a_desired_state_on_a_plant_point_is_written_and_confirmed_by_the_next_p
         with Session(engine) as session:
             return {d.code: d.id for d in session.exec(select(Device)).all() if d.id}
 
+    def states() -> dict[str, tuple[str, str | None]]:
+        with Session(engine) as session:
+            return {r.channel: (r.state, r.reported_value) for r in session.exec(select(DesiredState)).all()}
+
     codes = wait_until(lambda: (found := registered()).keys() >= {"bacnet:ahu-plant", "modbus:meter-plant"} and found)
+    # The mapping's channels are known (for the control page) and reported before anything is asked.
+    wait_until(lambda: states() == {"setpoint": ("idle", "18"), "relay": ("idle", "on")})
     with session_scope(engine) as session:
         ahu, meter = codes["bacnet:ahu-plant"], codes["modbus:meter-plant"]
         set_desired(session, device_id=ahu, channel="setpoint", value=22.5, actor="test", source="automation")
         set_desired(session, device_id=meter, channel="relay", value="off", actor="test", source="automation")
-
-    def states() -> dict[str, tuple[str, str | None]]:
-        with Session(engine) as session:
-            return {r.channel: (r.state, r.reported_value) for r in session.exec(select(DesiredState)).all()}
 
     wait_until(lambda: states() == {"setpoint": ("confirmed", "22.5"), "relay": ("confirmed", "off")})
     assert plant.setpoint_c == 22.5 and not plant.meter.relay_on
