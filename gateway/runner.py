@@ -115,11 +115,11 @@ class Gateway:
         self.commander.heard(reports)
 
     def start(self) -> None:
+        if self.plant:  # first: a BACnet port already taken stops the start before anything runs
+            self.plant.start()
         self.writer.start()
         self.connection.start()
         self.commander.start()
-        if self.plant:
-            self.plant.start()
 
     def stop(self) -> None:
         """Stop sending and taking messages, store what is spooled, then close the store's write path."""

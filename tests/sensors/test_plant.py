@@ -5,6 +5,7 @@ points that the next poll reads back."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from collections.abc import Iterator
@@ -21,8 +22,10 @@ from facility.sensors.command_models import DesiredState
 from facility.sensors.desired import set_desired
 from facility.sensors.models import DeadLetter, Device
 from facility.sensors.plant_simulator import PlantSimulator, mapping_example
+from facility.sensors.profiles.plant import PlantDevice, PlantPoint
 from facility.sensors.store.influx import InfluxV1Store
-from gateway.plant.base import PlantWriteRefused
+from gateway.plant.base import PlantUnreachable, PlantWriteRefused
+from gateway.plant.modbus import ModbusLink
 from gateway.runner import Gateway
 from tests.keys import TEST_SECRET_KEY
 from tests.sensors.mqtt_helpers import wait_until
@@ -179,3 +182,23 @@ def test_a_desired_state_on_a_plant_point_is_written_and_confirmed_by_the_next_p
     wait_until(lambda: latest(gateway, "modbus:meter-plant")["power"] == 0.0)
     gateway.plant.write_point("bacnet", "ahu-plant", "setpoint", None)  # type: ignore[union-attr]
     gateway.plant.write_point("modbus", "meter-plant", "running", True)  # type: ignore[union-attr]
+
+
+def test_a_modbus_device_that_went_away_is_read_again_when_it_is_back() -> None:
+    port = free_port()
+    voltage = PlantPoint("voltage", "voltage", "m", "", "", 1.0, address=4, scale=0.1)
+
+    async def read_twice_around_an_outage() -> None:
+        link = ModbusLink(PlantDevice("modbus", "m", HOST, port, 0.5, (voltage,)))
+        for _ in range(2):
+            meter = PlantSimulator(host=HOST, modbus_port=port)
+            meter.start()
+            try:
+                assert 2290 <= (await link.read([voltage])).values["voltage"] <= 2310
+            finally:
+                meter.stop()
+            with pytest.raises(PlantUnreachable):
+                await link.read([voltage])
+        await link.close()
+
+    asyncio.run(read_twice_around_an_outage())
