@@ -115,7 +115,7 @@ class Gateway:
         self.commander.heard(reports)
 
     def start(self) -> None:
-        if self.plant:  # first: a BACnet port already taken stops the start before anything runs
+        if self.plant:
             self.plant.start()
         self.writer.start()
         self.connection.start()
