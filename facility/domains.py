@@ -16,6 +16,7 @@ from facility.core import outbox as core_outbox
 from facility.core import tasks as core_tasks
 from facility.core.jobs import Job
 from facility.maintenance import alerts as maintenance_alerts
+from facility.maintenance import duty_models as maintenance_duty_models
 from facility.maintenance import models as maintenance_models
 from facility.maintenance import tasks as maintenance_tasks
 from facility.rooms import models as rooms_models
@@ -31,6 +32,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     booking_models,
     sensors_models,
     maintenance_models,
+    maintenance_duty_models,
 )
 
 # Every scheduled job, in dependency order: what `facility scheduler` runs.
