@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -12,7 +13,7 @@ from fastapi.responses import Response
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import FacilityError
-from facility.core.exports import content_disposition, csv_response
+from facility.core.exports import csv_response
 from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
@@ -27,6 +28,12 @@ router = APIRouter(include_in_schema=False)
 # "Retention expiring" on the board: the period ends within this many days.
 RETENTION_NOTICE = timedelta(days=90)
 BOARD = "/maintenance/duties"
+EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+
+
+def _disposition(ascii_name: str, original: str) -> str:
+    """A download named safely in ASCII, with the uploader's own (Korean) name beside it, quoted."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(original or ascii_name, safe='')}"
 
 
 @router.get(BOARD)
@@ -107,7 +114,7 @@ def duty_pdf(request: Request, duty_id: ObjectId, session: DbSession, user: Curr
         body = duty_report.pdf_report(session, user, duty_id, request.app.state.settings.zone)
     except PdfFontMissing as error:
         raise ReportUnavailable(_("No Korean font is installed for PDF reports: {detail}", detail=str(error))) from None
-    headers = {"Content-Disposition": content_disposition(f"duty-{duty_id}.pdf")}
+    headers = {"Content-Disposition": _disposition(f"duty-{duty_id}.pdf", f"duty-{duty_id}.pdf")}
     return Response(body, media_type="application/pdf", headers=headers)
 
 
@@ -121,7 +128,7 @@ def duty_csv(request: Request, duty_id: ObjectId, session: DbSession, user: Curr
 def evidence_download(evidence_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
     row = duties.evidence_file(session, user, evidence_id)
     headers = {
-        "Content-Disposition": content_disposition(row.filename or f"evidence-{row.id}"),
+        "Content-Disposition": _disposition(f"evidence-{row.id}{EXTENSIONS.get(row.content_type, '')}", row.filename),
         "X-Content-Type-Options": "nosniff",
     }
     return Response(row.data, media_type=row.content_type, headers=headers)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import pytest
 from sqlmodel import Session
 
+from facility.core.db import clock_at
 from facility.core.models import Role, User
 from facility.maintenance import catalogue, inspections
 from facility.maintenance.models import Inspection, Submission
@@ -38,7 +38,7 @@ class FireWorld:
     submission: Submission
 
 
-def completed_fire_inspection(session: Session, monkeypatch: pytest.MonkeyPatch) -> FireWorld:
+def completed_fire_inspection(session: Session) -> FireWorld:
     """Seed the shipped templates, then complete a fire check at COMPLETED with one failed reading."""
     templates = catalogue.seed_templates(session)
     session.commit()
@@ -46,13 +46,13 @@ def completed_fire_inspection(session: Session, monkeypatch: pytest.MonkeyPatch)
     manager = make_user(session, role=Role.manager)
     plan = make_plan(session, template=templates["fire-operational"], room=make_room(session))
     inspection = make_inspection(session, plan=plan, due_at=COMPLETED)
-    monkeypatch.setattr(inspections, "utcnow", lambda: COMPLETED)
     data = SubmissionCreate(
         submission_id=new_submission_id(),
         answers=FIRE_ANSWERS,
         signature=PNG_DATA_URL,
         note="소화전 밸브 점검 필요",
     )
-    submission = inspections.submit_checklist(session, crew, inspection.id, data)  # type: ignore[arg-type]
+    with clock_at(COMPLETED):
+        submission = inspections.submit_checklist(session, crew, inspection.id, data)  # type: ignore[arg-type]
     session.commit()
     return FireWorld(crew, manager, inspection, submission)
