@@ -44,6 +44,10 @@ def test_api_lists_by_status_and_takes_evidence(client: TestClient, session: Ses
     fake = "data:application/pdf;base64," + base64.b64encode(b"MZ\x90\x00 not a pdf").decode()
     body = {"file": fake, "filename": "report.pdf"}
     assert client.post(f"/api/v1/duties/{steps['post']['id']}/evidence", json=body, headers=headers).status_code == 422
+    # A manager who checked the clocks against law.go.kr marks the template reviewed: no new version.
+    reviewed = client.patch("/api/v1/inspection-templates/fire-operational", json={"reviewed": True}, headers=headers)
+    assert reviewed.status_code == 200 and reviewed.json()["reviewed"] and reviewed.json()["version"] == 1
+    assert reviewed.json()["duty"]["article"].startswith("법 제23조")
     # The crew sees duties, but only the owner or a manager attaches a step's evidence.
     crew = token_headers(client, world.crew)
     assert client.get("/api/v1/duties", headers=crew).status_code == 200
