@@ -202,6 +202,20 @@ def views_of(session: Session, duties: list[Duty], lang: str = "ko") -> list[Dut
     return result
 
 
+def summary(
+    running: list[DutyView], overdue: list[DutyView], due: list[DutyView], waiting: list[DutyView]
+) -> dict[tuple[str, str], dict[str, int]]:
+    """Open steps counted per law and building: open, overdue, due this week, waiting on work."""
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for name, views in (("open", running), ("overdue", overdue), ("due", due), ("waiting", waiting)):
+        for view in views:
+            row = counts.setdefault(
+                (view.duty.law, view.building), dict.fromkeys(("open", "overdue", "due", "waiting"), 0)
+            )
+            row[name] += 1
+    return dict(sorted(counts.items()))
+
+
 def corrective_orders(session: Session, inspection_id: int) -> list[WorkOrder]:
     """The work orders the inspection's failed items opened (its latest submission's)."""
     latest = session.exec(

@@ -53,10 +53,14 @@ def duties_board(
     running = duties.list_duties(session, user, now=now, status="open", law=law, building_id=building_id, lang=lang)
     ending = duties.retention_ending(session, now + RETENTION_NOTICE, law=law, building_id=building_id)
     year = year or now.astimezone(zone).year
+    overdue = [v for v in running if v.duty.due_at < now]
+    due = [v for v in running if now <= v.duty.due_at < now + duties.DUE_WINDOW]
+    waiting = [v for v in running if v.waiting_on_remediation]
     context = {
-        "overdue": [v for v in running if v.duty.due_at < now],
-        "due": [v for v in running if now <= v.duty.due_at < now + duties.DUE_WINDOW],
-        "waiting": [v for v in running if v.waiting_on_remediation],
+        "overdue": overdue,
+        "due": due,
+        "waiting": waiting,
+        "summary": duties.summary(running, overdue, due, waiting),
         "retained": duties.views_of(session, ending, lang),
         "deletable": retention.deletable_report(session, user, now),
         "calendar": duty_calendar.yearly_calendar(session, user, year, zone, lang),

@@ -8,9 +8,10 @@ import subprocess
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from facility.maintenance import duties
+from facility.maintenance.duty_models import DutyEvidence
 from facility.maintenance.models import WorkOrder
 from tests.factories import browser_login, csrf_from, token_headers
 from tests.maintenance.duty_world import completed_fire_inspection
@@ -65,6 +66,7 @@ def test_board_takes_evidence_and_the_report_reads_back(client: TestClient, sess
     for testid in ("duties-overdue", "duties-due", "duties-waiting", "duties-retained", "duty-calendar"):
         assert f'data-testid="{testid}"' in page.text
     assert "점검 결과·이행계획 보고 (소방본부)" in page.text and "https://www.law.go.kr/" in page.text
+    assert 'data-testid="duty-summary"' in page.text and ">소방시설법</td>" in page.text
     steps = {d.step_key: d for d in duties.chain(session, world.inspection.id)}  # type: ignore[arg-type]
     csrf = csrf_from(client, "/maintenance/duties")
 
@@ -91,6 +93,9 @@ def test_board_takes_evidence_and_the_report_reads_back(client: TestClient, sess
     session.add(order)
     session.commit()
     assert client.post(url, data=remediation, files=files, follow_redirects=False).status_code == 303
+    evidence = session.exec(select(DutyEvidence).where(DutyEvidence.filename == "완료.pdf")).one()
+    download = client.get(f"/maintenance/duty-evidence/{evidence.id}")
+    assert download.content == PDF_BYTES and download.headers["x-content-type-options"] == "nosniff"
 
     pdf = client.get(f"/maintenance/duties/{steps['report'].id}/report.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
