@@ -20,6 +20,7 @@ from facility.core import profile as core_profile
 from facility.core import tasks as core_tasks
 from facility.core.jobs import Job
 from facility.maintenance import alerts as maintenance_alerts
+from facility.maintenance import duty_models as maintenance_duty_models
 from facility.maintenance import models as maintenance_models
 from facility.maintenance import tasks as maintenance_tasks
 from facility.rooms import models as rooms_models
@@ -39,6 +40,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     sensors_models,
     sensors_command_models,
     maintenance_models,
+    maintenance_duty_models,
 )
 
 # Every scheduled job, in dependency order: what `facility scheduler` runs.
