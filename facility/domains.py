@@ -15,6 +15,8 @@ from facility.core import models as core_models
 from facility.core import outbox as core_outbox
 from facility.core import tasks as core_tasks
 from facility.core.jobs import Job
+from facility.energy import models as energy_models
+from facility.energy import tasks as energy_tasks
 from facility.maintenance import alerts as maintenance_alerts
 from facility.maintenance import models as maintenance_models
 from facility.maintenance import tasks as maintenance_tasks
@@ -31,10 +33,17 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     booking_models,
     sensors_models,
     maintenance_models,
+    energy_models,
 )
 
 # Every scheduled job, in dependency order: what `facility scheduler` runs.
-JOBS: tuple[Job, ...] = (*core_tasks.JOBS, *booking_tasks.JOBS, *sensors_tasks.JOBS, *maintenance_tasks.JOBS)
+JOBS: tuple[Job, ...] = (
+    *core_tasks.JOBS,
+    *booking_tasks.JOBS,
+    *sensors_tasks.JOBS,
+    *maintenance_tasks.JOBS,
+    *energy_tasks.JOBS,
+)
 
 
 def import_all_models() -> tuple[ModuleType, ...]:

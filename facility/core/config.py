@@ -142,6 +142,25 @@ class SensorSettings(BaseSettings):
     discovery_max_devices: int = Field(default=1000, gt=0)
 
 
+class EnergySettings(BaseSettings):
+    """Bookings drive the building (FACILITY_ENERGY_*): the learned lead's bounds, the no-show
+    release, how early modes are driven and the fixed schedule savings are measured against."""
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_ENERGY_", extra="ignore")
+
+    lead_min_minutes: int = Field(default=15, ge=0, le=600)
+    lead_max_minutes: int = Field(default=180, ge=0, le=600)
+    # No presence this long after a booking's start releases it as a no-show (0: never).
+    no_show_minutes: int = Field(default=15, ge=0, le=240)
+    # Bookings this long or longer are never released for absence (all-day courses come and go).
+    no_show_max_hours: float = Field(default=4.0, gt=0)
+    # Desired states are set this early, so the command reaches the device before the mode starts.
+    drive_ahead_minutes: int = Field(default=5, ge=0, le=60)
+    # The fixed schedule the building ran before (local hours, every day): the savings baseline.
+    baseline_start_hour: int = Field(default=7, ge=0, le=23)
+    baseline_end_hour: int = Field(default=22, ge=1, le=24)
+
+
 @dataclass(frozen=True)
 class ImportLimits:
     """What an uploaded CSV or XLSX may hold; checked while it is read (facility/imports/files.py)."""
@@ -208,6 +227,7 @@ class Settings(BaseSettings):
     mail: MailSettings = Field(default_factory=lambda: MailSettings())
     webhook: WebhookSettings = Field(default_factory=lambda: WebhookSettings())
     sensors: SensorSettings = Field(default_factory=lambda: SensorSettings())
+    energy: EnergySettings = Field(default_factory=lambda: EnergySettings())
 
     @field_validator("secret_key", "metrics_token")
     @classmethod
@@ -343,7 +363,7 @@ class Settings(BaseSettings):
 
 
 SECTIONS: dict[str, type[BaseSettings]] = {
-    section.__name__: section for section in (Settings, MailSettings, WebhookSettings, SensorSettings)
+    section.__name__: section for section in (Settings, MailSettings, WebhookSettings, SensorSettings, EnergySettings)
 }
 
 
