@@ -45,7 +45,7 @@ def hourly_kwh(points: Sequence[Point]) -> dict[datetime, float]:
     ordered = sorted(points, key=lambda p: p.ts)
     for before, after in zip(ordered, ordered[1:], strict=False):
         rise = after.value - before.value
-        hour = after.ts.replace(minute=0, second=0, microsecond=0)
+        hour = (after.ts - timedelta(microseconds=1)).replace(minute=0, second=0, microsecond=0)
         used[hour] += rise if rise >= 0 else after.value
     return dict(used)
 
@@ -152,8 +152,8 @@ def room_day_energy(
     for room in metered:
         per_day: dict[date, dict[datetime, float]] = defaultdict(dict)
         for code in meters[room.id or 0]:
-            # One point before the range so its first hour's rise is counted.
-            points = store.series([code], "energy", start - HOUR, end, None)
+            # An hour either side: the reading that starts the first hour and the one that ends the last.
+            points = store.series([code], "energy", start - HOUR, end + HOUR, None)
             for hour, kwh in hourly_kwh(points).items():
                 if start <= hour < end:
                     bucket = per_day[hour.astimezone(zone).date()]

@@ -40,7 +40,9 @@ S = BookingStatus
 # series (a one-off approval still waits for payment, and Events2HVAC's lesson is to act on
 # confirmed events only). A released no-show or a cancellation is simply not here any more.
 FIRM = (S.confirmed.value, S.checked_in.value, S.completed.value)
-READ_STATUSES = (*FIRM, S.approved.value)
+READ_STATUSES = (*FIRM, S.approved.value, S.no_show.value)
+# A released no-show conditions nothing, but its day stays in economy rather than protection.
+RELEASED = "no_show"
 
 
 def counts(booking: Booking) -> bool:
@@ -79,7 +81,12 @@ def occupations_by_room(
 
     read_ids = None if wanted is None else sorted(_with_ancestors(plan, wanted))
     for booking in booking_queries.bookings_between(session, start, end, room_ids=read_ids, statuses=READ_STATUSES):
-        if counts(booking):
+        if booking.status == S.no_show.value:
+            place(
+                booking.room_id,
+                Occupation(booking.starts_at, booking.ends_at, RELEASED, booking.id or 0, booking.title),
+            )
+        elif counts(booking):
             source = "series" if booking.series_id is not None else "booking"
             occupation = Occupation(booking.starts_at, booking.ends_at, source, booking.id or 0, booking.title)
             place(booking.room_id, occupation)
@@ -144,12 +151,11 @@ def room_days(
     result: list[RoomDay] = []
     for room in rooms:
         kind, rules, lead = effective_rules(room, own.get(room.id or 0), bounds)
-        windows = (
-            []
-            if kind == EnergyKind.uncontrolled
-            else comfort_windows(occupied.get(room.id or 0, []), rules, zone, lead=lead)
-        )
-        segments = day_timeline(windows, rules, day, zone)
+        mine = occupied.get(room.id or 0, [])
+        firm = [o for o in mine if o.source != RELEASED]
+        windows = [] if kind == EnergyKind.uncontrolled else comfort_windows(firm, rules, zone, lead=lead)
+        expected = any(o.source == RELEASED and o.start < end and o.end > start for o in mine)
+        segments = day_timeline(windows, rules, day, zone, expected=expected)
         result.append(RoomDay(room, kind, rules, lead, windows, segments))
     return result
 

@@ -110,9 +110,12 @@ def comfort_windows(
     return windows
 
 
-def day_timeline(windows: Sequence[ComfortWindow], rules: WindowRules, day: date, zone: ZoneInfo) -> list[Segment]:
+def day_timeline(
+    windows: Sequence[ComfortWindow], rules: WindowRules, day: date, zone: ZoneInfo, *, expected: bool = False
+) -> list[Segment]:
     """The local day cut into segments of one mode: comfort in a window, pre-comfort in a short gap
-    between two windows, economy in the day hours of a day that has a window, protection otherwise."""
+    between two windows, economy in the day hours of a day that has a window (or `expected` people:
+    a booking released as a no-show may still bring a late walk-in), protection otherwise."""
     day_start, day_end = local_bounds(day, zone)
     if rules.always_on:
         return [Segment(day_start, day_end, Mode.comfort)]
@@ -123,11 +126,11 @@ def day_timeline(windows: Sequence[ComfortWindow], rules: WindowRules, day: date
         start = max(window.start, day_start)
         if start > cursor:
             gap_mode = _gap_mode(windows, window, rules)
-            segments.extend(_idle(cursor, start, gap_mode, bool(inside), rules, zone))
+            segments.extend(_idle(cursor, start, gap_mode, bool(inside) or expected, rules, zone))
         segments.append(Segment(start, min(window.end, day_end), Mode.comfort, window))
         cursor = min(window.end, day_end)
     if cursor < day_end:
-        segments.extend(_idle(cursor, day_end, None, bool(inside), rules, zone))
+        segments.extend(_idle(cursor, day_end, None, bool(inside) or expected, rules, zone))
     return _joined(segments)
 
 
