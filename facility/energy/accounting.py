@@ -116,13 +116,13 @@ def meter_codes(session: Session, room_ids: Sequence[int]) -> dict[int, list[str
     mapped = session.exec(
         select(EnergyMeter.room_id, Device.code)
         .join(Device, col(Device.id) == EnergyMeter.device_id)
-        .where(col(EnergyMeter.room_id).in_(list(room_ids)))
+        .where(service.among(col(EnergyMeter.room_id), room_ids))
     ).all()
     for room_id, code in mapped:
         found[room_id].append(code)
     mapped_rooms, mapped_codes = set(found), {code for _room, code in mapped}
     placed = session.exec(
-        select(Device.room_id, Device.code, Device.metrics).where(col(Device.room_id).in_(list(room_ids)))
+        select(Device.room_id, Device.code, Device.metrics).where(service.among(col(Device.room_id), room_ids))
     ).all()
     for placed_in, code, metrics in placed:
         if placed_in is None or placed_in in mapped_rooms or code in mapped_codes:

@@ -24,7 +24,7 @@ def learn_leads(session: Session, store: ReadingStore, now: datetime, zone: Zone
     ids = [r.id or 0 for r in rooms]
     sensors: dict[int, list[str]] = {}
     for room_id, code, metrics in session.exec(
-        select(Device.room_id, Device.code, Device.metrics).where(col(Device.room_id).in_(ids))
+        select(Device.room_id, Device.code, Device.metrics).where(service.among(col(Device.room_id), ids))
     ):
         if "temperature" in metrics.split(","):
             sensors.setdefault(room_id or 0, []).append(code)

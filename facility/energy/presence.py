@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from facility.energy import service
 from facility.sensors.models import Device
 from facility.sensors.store import Latest, Point, ReadingStore
 
@@ -61,7 +62,7 @@ def presence_devices(session: Session, room_ids: Sequence[int]) -> dict[int, lis
     if not room_ids:
         return found
     rows = session.exec(
-        select(Device.room_id, Device.code, Device.metrics).where(col(Device.room_id).in_(list(room_ids)))
+        select(Device.room_id, Device.code, Device.metrics).where(service.among(col(Device.room_id), room_ids))
     )
     for room_id, code, metrics in rows:
         if room_id is not None and set(metrics.split(",")) & set(PRESENCE_METRICS):

@@ -10,13 +10,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select as sa_select
+from sqlalchemy import true
 from sqlmodel import Session, col, select
 
-from facility.booking import blocks as booking_blocks
-from facility.booking import queries as booking_queries
-from facility.booking.models import BlockKind, Booking, BookingStatus
+from facility.booking.models import Block, BlockKind, Booking, BookingStatus
 from facility.core.auth import ensure_role
 from facility.core.config import EnergySettings
 from facility.core.models import STAFF_ROLES, User
@@ -45,8 +46,14 @@ READ_STATUSES = (*FIRM, S.approved.value, S.no_show.value)
 RELEASED = "no_show"
 
 
-def counts(booking: Booking) -> bool:
-    return booking.status in FIRM or (booking.status == S.approved.value and booking.series_id is not None)
+# Beyond this many rooms a query reads every row and the caller keeps its own: a thousand bound
+# parameters cost the driver more to send than the few rows more cost to read.
+MANY_ROOMS = 100
+
+
+def among(column: Any, ids: Sequence[int]) -> Any:
+    """`column IN ids`, or no condition for many rooms (the caller keeps only its rooms' rows)."""
+    return column.in_(list(ids)) if len(ids) <= MANY_ROOMS else true()
 
 
 @dataclass(frozen=True)
@@ -80,20 +87,36 @@ def occupations_by_room(
                 found[target].append(occupation)
 
     read_ids = None if wanted is None else sorted(_with_ancestors(plan, wanted))
-    for booking in booking_queries.bookings_between(session, start, end, room_ids=read_ids, statuses=READ_STATUSES):
-        if booking.status == S.no_show.value:
-            place(
-                booking.room_id,
-                Occupation(booking.starts_at, booking.ends_at, RELEASED, booking.id or 0, booking.title),
-            )
-        elif counts(booking):
-            source = "series" if booking.series_id is not None else "booking"
-            occupation = Occupation(booking.starts_at, booking.ends_at, source, booking.id or 0, booking.title)
-            place(booking.room_id, occupation)
-    for block in booking_blocks.list_blocks(session, room_ids=read_ids, start=start, end=end):
-        if block.kind == BlockKind.training.value:
-            place(block.room_id, Occupation(block.starts_at, block.ends_at, "block", block.id or 0, block.reason))
+    for booking_id, room_id, starts_at, ends_at, status, series_id, title in _booking_rows(
+        session, start, end, read_ids
+    ):
+        if status == S.no_show.value:
+            place(room_id, Occupation(starts_at, ends_at, RELEASED, booking_id, title))
+        elif status in FIRM or series_id is not None:
+            source = "series" if series_id is not None else "booking"
+            place(room_id, Occupation(starts_at, ends_at, source, booking_id, title))
+    block = Block.__table__.c  # type: ignore[attr-defined]
+    blocks = sa_select(block.id, block.room_id, block.starts_at, block.ends_at, block.reason).where(
+        block.kind == BlockKind.training.value, block.removed_at.is_(None), block.starts_at < end, block.ends_at > start
+    )
+    if read_ids is not None:
+        blocks = blocks.where(among(block.room_id, read_ids))
+    for block_id, room_id, starts_at, ends_at, reason in session.execute(blocks):
+        place(room_id, Occupation(starts_at, ends_at, "block", block_id or 0, reason))
     return found
+
+
+def _booking_rows(session: Session, start: datetime, end: datetime, room_ids: list[int] | None) -> list[Any]:
+    """The columns a window needs of the bookings overlapping [start, end): not whole rows, whose
+    quotes and equipment (JSON) would cost more to decode than the windows to compute."""
+    names = ("id", "room_id", "starts_at", "ends_at", "status", "series_id", "title")
+    table = Booking.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(*(table[name] for name in names)).where(
+        col(Booking.starts_at) < end, col(Booking.ends_at) > start, col(Booking.status).in_(READ_STATUSES)
+    )
+    if room_ids is not None:
+        query = query.where(among(col(Booking.room_id), room_ids))
+    return list(session.execute(query))
 
 
 def _with_ancestors(plan: CampusPlan, room_ids: set[int]) -> set[int]:
@@ -110,7 +133,7 @@ def _with_ancestors(plan: CampusPlan, room_ids: set[int]) -> set[int]:
 def room_settings(session: Session, room_ids: Sequence[int] | None = None) -> dict[int, RoomEnergySetting]:
     query = select(RoomEnergySetting)
     if room_ids is not None:
-        query = query.where(col(RoomEnergySetting.room_id).in_(list(room_ids)))
+        query = query.where(among(col(RoomEnergySetting.room_id), room_ids))
     return {s.room_id: s for s in session.exec(query)}
 
 

@@ -66,9 +66,12 @@ def building_today(
     rooms = [r for r in service.controlled_rooms(session) if building_id is None or r.building_id == building_id]
     days = service.room_days(session, rooms, now.astimezone(zone).date(), zone, bounds)
     ids = [r.id or 0 for r in rooms]
-    states = {s.room_id: s for s in session.exec(select(RoomModeState).where(col(RoomModeState.room_id).in_(ids)))}
+    query = select(RoomModeState).where(service.among(col(RoomModeState.room_id), ids))
+    states = {s.room_id: s for s in session.exec(query)}
     codes: dict[int, list[str]] = defaultdict(list)
-    for room_id, code in session.exec(select(Device.room_id, Device.code).where(col(Device.room_id).in_(ids))):
+    for room_id, code in session.exec(
+        select(Device.room_id, Device.code).where(service.among(col(Device.room_id), ids))
+    ):
         codes[room_id or 0].append(code)
     latest: dict[str, list[Latest]] = defaultdict(list)
     for item in store.latest([c for cs in codes.values() for c in cs]) if codes else []:
