@@ -22,6 +22,7 @@ from facility.maintenance import models as maintenance_models
 from facility.maintenance import tasks as maintenance_tasks
 from facility.rooms import models as rooms_models
 from facility.sensors import alert_work
+from facility.sensors import command_models as sensors_command_models
 from facility.sensors import models as sensors_models
 from facility.sensors import tasks as sensors_tasks
 
@@ -32,6 +33,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     rooms_models,
     booking_models,
     sensors_models,
+    sensors_command_models,
     maintenance_models,
     energy_models,
 )

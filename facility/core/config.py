@@ -135,6 +135,12 @@ class SensorSettings(BaseSettings):
     gateway_share_group: str = "facility"
     spool_max_mb: int = Field(default=512, gt=0)
     gateway_metrics_port: int = Field(default=0, ge=0, lt=65536)
+    # Commands (docs/sensors.md, "Commands"): a command the device has not confirmed after this
+    # long is sent again, and after this many sends it fails with an alert; one device is told
+    # at most one command per gap (a flapping automation must not hammer a relay).
+    command_retry_s: float = Field(default=15.0, gt=0)
+    command_max_attempts: int = Field(default=3, gt=0)
+    command_device_gap_s: float = Field(default=1.0, ge=0)
     simulate_interval_s: float = Field(default=10.0, gt=0)
     # Home Assistant discovery: announced topics must start with one of these (comma separated;
     # empty = any concrete topic), and at most this many devices may be announced.
