@@ -1,18 +1,22 @@
-"""The one place energy hands desired states to the command path.
+"""The one place energy hands desired states to the command path (`sensors.desired.set_desired`).
 
-`sensors` owns devices and their desired and reported state; energy only says what it wants. Until
-the command path's `set_desired` is on main, this returns the plan (device, channel, value) so the
-drive step is one thin call either way.
+`sensors` owns devices and each channel's desired and reported state; the gateway publishes and
+confirms. Energy asks as the system actor with source "automation", so a manager's manual value
+with an expiry holds against it until it expires.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlmodel import Session
 
+from facility.core.errors import FacilityError
+from facility.sensors import desired
+
+log = logging.getLogger(__name__)
 ACTOR = "system:energy"
 SOURCE = "automation"
 
@@ -25,9 +29,22 @@ class DesiredCommand:
     value: float | str | bool
 
 
-def deliver(
-    session: Session, commands: Sequence[DesiredCommand], *, expires_at: datetime | None = None
-) -> list[DesiredCommand]:
-    """Set each desired state through the command path; returns what was asked for."""
-    del session, expires_at
-    return list(commands)
+def deliver(session: Session, commands: Sequence[DesiredCommand]) -> list[DesiredCommand]:
+    """Set each desired state; returns those the command path took. One a device cannot take (its
+    ecosystem has no such channel kind) is logged and skipped, never the whole room's."""
+    taken = []
+    for command in commands:
+        try:
+            desired.set_desired(
+                session,
+                device_id=command.device_id,
+                channel=command.channel,
+                value=command.value,
+                actor=ACTOR,
+                source=SOURCE,
+            )
+        except FacilityError as error:
+            log.warning("room %s: %s %s refused: %s", command.room_id, command.channel, command.value, error)
+            continue
+        taken.append(command)
+    return taken

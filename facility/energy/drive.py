@@ -29,6 +29,7 @@ from facility.energy.models import RoomModeState
 from facility.energy.service import RoomDay
 from facility.energy.windows import mode_at
 from facility.rooms import service as rooms_service
+from facility.sensors.command_models import DesiredState
 from facility.sensors.models import Alert, Device
 from facility.sensors.store import ReadingStore
 
@@ -58,22 +59,30 @@ def decide(day: RoomDay, state: RoomModeState | None, at: datetime, present: boo
     return mode, "window" if segment is not None and segment.window is not None else "timeline"
 
 
-def actuators_by_room(session: Session, room_ids: Sequence[int]) -> dict[int, list[Device]]:
-    """Each room's devices (one query); a device takes a channel it reports (its metrics list it)."""
-    found: dict[int, list[Device]] = defaultdict(list)
-    for device in session.exec(select(Device).where(service.among(col(Device.room_id), room_ids))):
-        found[device.room_id or 0].append(device)
+def actuators_by_room(session: Session, room_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+    """Each room's (device, channel) pairs the command path knows (reported or noted), one query;
+    the devices stay in the session, so `set_desired` finds each without asking the database."""
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    query = (
+        select(Device, DesiredState.channel)
+        .join(DesiredState, col(DesiredState.device_id) == Device.id)
+        .where(service.among(col(Device.room_id), room_ids))
+    )
+    for device, channel in session.exec(query):
+        found[device.room_id or 0].append((device.id or 0, channel))
     return found
 
 
-def plan_commands(room_id: int, devices: Sequence[Device], actions: Sequence[modes.Action]) -> list[DesiredCommand]:
-    """(device, channel, value) for each action a device of the room can take."""
-    planned = []
-    for action in actions:
-        for device in devices:
-            if action.channel in device.metrics.split(","):
-                planned.append(DesiredCommand(room_id, device.id or 0, action.channel, action.typed()))
-    return planned
+def plan_commands(
+    room_id: int, channels: Sequence[tuple[int, str]], actions: Sequence[modes.Action]
+) -> list[DesiredCommand]:
+    """(device, channel, value) for each action a device of the room has the channel for."""
+    return [
+        DesiredCommand(room_id, device_id, channel, action.typed())
+        for action in actions
+        for device_id, channel in channels
+        if channel == action.channel
+    ]
 
 
 def drive(

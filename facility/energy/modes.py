@@ -1,8 +1,10 @@
 """The mode table: what each mode sets on each kind of room's actuators, editable by a manager.
 
 Defaults live here as data; a manager's row for (kind, mode, channel) replaces the default's value,
-and an empty value removes the channel from that mode. Channels are the command path's names:
-`setpoint` (°C), `hvac_mode`, `ventilation`, `lights`.
+and an empty value takes the channel out of that mode. Channels and values are the command path's
+(facility/sensors/channels.py): `setpoint` (°C), `mode` (auto, heat, cool, off), and by campus
+convention `relay:1` for ventilation and `relay:2` for lights. The defaults are the heating
+season's; for summer a manager sets, say, economy to `cool` at 28 °C.
 """
 
 from __future__ import annotations
@@ -18,29 +20,26 @@ from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, User
 from facility.energy.kinds import EnergyKind, Mode
 from facility.energy.models import ModeAction
+from facility.sensors import channels as sensor_channels
 
-CHANNELS = ("setpoint", "hvac_mode", "ventilation", "lights")
-# The values a non-numeric channel may take (a setpoint is a number in SETPOINT_RANGE).
-CHANNEL_VALUES = {
-    "hvac_mode": ("auto", "heat", "cool", "eco", "off"),
-    "ventilation": ("high", "low", "off"),
-    "lights": ("on", "off"),
-}
-SETPOINT_RANGE = (5.0, 30.0)
+CHANNELS = ("setpoint", "mode", "relay:1", "relay:2")
+# The values a pick list offers (a setpoint is a number the command path bounds).
+CHANNEL_VALUES = {"mode": sensor_channels.MODES, "relay:1": ("on", "off"), "relay:2": ("on", "off")}
 
 _BASE: dict[Mode, dict[str, str]] = {
-    Mode.comfort: {"setpoint": "22", "hvac_mode": "auto", "ventilation": "high"},
-    Mode.pre_comfort: {"setpoint": "20", "hvac_mode": "auto", "ventilation": "low"},
-    Mode.economy: {"setpoint": "18", "hvac_mode": "eco", "ventilation": "off", "lights": "off"},
-    # Frost and overheat protection only: never "off" for a room's plant.
-    Mode.protection: {"setpoint": "12", "hvac_mode": "eco", "ventilation": "off", "lights": "off"},
+    # Lights are never switched on by automation: people do that.
+    Mode.comfort: {"setpoint": "22", "mode": "auto", "relay:1": "on"},
+    Mode.pre_comfort: {"setpoint": "20", "mode": "auto", "relay:1": "on"},
+    Mode.economy: {"setpoint": "18", "mode": "heat", "relay:1": "off", "relay:2": "off"},
+    # Frost protection only: the plant is never simply off.
+    Mode.protection: {"setpoint": "12", "mode": "heat", "relay:1": "off", "relay:2": "off"},
 }
 DEFAULTS: dict[EnergyKind, dict[Mode, dict[str, str]]] = {
     EnergyKind.hall: _BASE,
     EnergyKind.lecture: _BASE,
     EnergyKind.studio: {**_BASE, Mode.comfort: {**_BASE[Mode.comfort], "setpoint": "21"}},
-    EnergyKind.dormitory: {**_BASE, Mode.economy: {"setpoint": "19", "hvac_mode": "eco"}},
-    EnergyKind.always_on: {mode: {"hvac_mode": "auto"} for mode in Mode},
+    EnergyKind.dormitory: {**_BASE, Mode.economy: {"setpoint": "19", "mode": "heat"}},
+    EnergyKind.always_on: {mode: {"mode": "auto"} for mode in Mode},
 }
 EDITABLE_KINDS = tuple(DEFAULTS)
 
@@ -51,10 +50,10 @@ class Action:
     value: str
 
     def typed(self) -> float | str | bool:
-        """The value as the command path takes it: a number for a setpoint, a bool for on/off."""
+        """The value as the command path takes it: a number for a setpoint, a bool for a relay."""
         if self.channel == "setpoint":
             return float(self.value)
-        if self.value in {"on", "off"}:
+        if self.channel.startswith("relay"):
             return self.value == "on"
         return self.value
 
@@ -77,26 +76,11 @@ def actions_for(table: dict[EnergyKind, dict[Mode, dict[str, str]]], kind: Energ
 
 
 def check_value(channel: str, value: str) -> str:
-    """The value cleaned, or InvalidInput naming what the channel takes."""
-    value = value.strip().lower()
+    """The value as the command path will store it, or a 422 saying what the channel takes."""
     if channel not in CHANNELS:
         raise InvalidInput(_("Unknown channel {channel}.", channel=channel[:40]))
-    if not value:
-        return ""
-    if channel == "setpoint":
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
-        low, high = SETPOINT_RANGE
-        if not low <= number <= high:
-            raise InvalidInput(_("A setpoint is a temperature from {low} to {high} °C.", low=low, high=high))
-        return f"{number:g}"
-    if value not in CHANNEL_VALUES[channel]:
-        raise InvalidInput(
-            _("{channel} takes one of: {values}.", channel=channel, values=", ".join(CHANNEL_VALUES[channel]))
-        )
-    return value
+    value = value.strip().lower()
+    return sensor_channels.canonical(channel, value) if value else ""
 
 
 def set_action(session: Session, actor: User, kind: str, mode: str, channel: str, value: str) -> ModeAction:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from icalendar import Calendar, Event
 
+from facility.booking import ical
+from facility.core import feeds
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.db import utcnow
-from facility.core.errors import Forbidden, InvalidInput, NotAuthenticated, error_responses
+from facility.core.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, error_responses
+from facility.core.i18n import gettext as _
 from facility.core.models import STAFF_ROLES
 from facility.core.params import ObjectId
 from facility.energy import accounting, drive, modes, service
@@ -24,12 +30,16 @@ from facility.energy.schemas import (
     SourcePublic,
 )
 from facility.energy.service import RoomDay
+from facility.energy.windows import ComfortWindow
 from facility.rooms.exceptions import RoomNotFound
+from facility.rooms.models import Room
 from facility.sensors.exceptions import ReadingStoreDown
 from facility.sensors.router import reading_store
 
 router = APIRouter(prefix="/api/v1", tags=["energy"])
 COMMON = error_responses(NotAuthenticated, Forbidden)
+# Days of comfort windows a calendar feed carries (two weeks: a BMS plans a week ahead).
+FEED_DAYS = 14
 
 
 def windows_public(day: RoomDay, on: date) -> ComfortWindowsPublic:
@@ -55,6 +65,50 @@ def windows_public(day: RoomDay, on: date) -> ComfortWindowsPublic:
             for s in day.segments
         ],
     )
+
+
+def windows_ics(day_windows: list[ComfortWindow], room: Room, zone: ZoneInfo) -> bytes:
+    """The room's comfort windows as iCalendar events (start = the booking minus the lead), for a
+    Home Assistant calendar trigger or any BMS that reads a calendar."""
+    calendar = Calendar()
+    calendar.add("prodid", ical.PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"{room.code} comfort")
+    calendar.add("x-wr-timezone", zone.key)
+    for window in day_windows:
+        event = Event()
+        event.add("uid", f"comfort-{room.id}-{window.start:%Y%m%dT%H%M%SZ}@{ical.UID_DOMAIN}")
+        event.add("dtstamp", utcnow())
+        event.add("dtstart", window.start.astimezone(zone))
+        event.add("dtend", window.end.astimezone(zone))
+        event.add("summary", f"comfort {room.code}")
+        event.add("location", f"{room.name_ko} ({room.code})")
+        event.add("status", "CONFIRMED")
+        event.add("description", "\n".join(f"{o.source} {o.ref_id}: {o.title}" for o in window.sources))
+        calendar.add_component(event)
+    timezone = ical.timezone_component(zone.key)
+    if timezone is not None and day_windows:
+        calendar.subcomponents.insert(0, timezone)
+    return bytes(calendar.to_ical())
+
+
+@router.get("/rooms/{room_id}/comfort-windows.ics", responses=error_responses(NotFound))
+def comfort_windows_feed(room_id: ObjectId, token: str, request: Request, session: DbSession) -> Response:
+    """The room's comfort windows of the next two weeks, behind the room calendar feed's secret token."""
+    if not feeds.is_valid(session, request.app.state.secret_key, f"room:{room_id}", token):
+        raise NotFound(_("No such calendar."))
+    room = session.get(Room, room_id)
+    if room is None:
+        raise NotFound(_("No such calendar."))
+    settings = request.app.state.settings
+    today = utcnow().astimezone(settings.zone).date()
+    found: dict[datetime, ComfortWindow] = {}
+    for offset in range(FEED_DAYS):
+        day = service.room_days(session, [room], today + timedelta(days=offset), settings.zone, settings.energy)[0]
+        for window in day.windows:
+            found.setdefault(window.start, window)
+    body = windows_ics(sorted(found.values(), key=lambda w: w.start), room, settings.zone)
+    return Response(body, media_type="text/calendar; charset=utf-8", headers={"Cache-Control": "private, max-age=300"})
 
 
 @router.get(

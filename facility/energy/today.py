@@ -20,11 +20,12 @@ from facility.energy.models import RoomModeState
 from facility.energy.service import RoomDay
 from facility.energy.windows import ComfortWindow, Segment, local_bounds, mode_at, next_window
 from facility.rooms.models import Room
+from facility.sensors.command_models import DesiredState
 from facility.sensors.models import Device
 from facility.sensors.store import Latest, ReadingStore
 
-# What is shown as "reported" beside the desired channels.
-REPORTED = ("setpoint", "hvac_mode", "ventilation", "lights", "temperature", "occupancy")
+# Readings shown beside the actuators' own reported values.
+READINGS = ("temperature", "occupancy")
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,9 @@ class RoomToday:
     now: Segment | None
     next: ComfortWindow | None
     state: RoomModeState | None
-    desired: dict[str, str]
-    reported: dict[str, Latest]
+    planned: dict[str, str]
+    channels: list[DesiredState]
+    readings: dict[str, Latest]
 
     @property
     def room(self) -> Room:
@@ -66,13 +68,23 @@ def building_today(
     rooms = [r for r in service.controlled_rooms(session) if building_id is None or r.building_id == building_id]
     days = service.room_days(session, rooms, now.astimezone(zone).date(), zone, bounds)
     ids = [r.id or 0 for r in rooms]
-    query = select(RoomModeState).where(service.among(col(RoomModeState.room_id), ids))
-    states = {s.room_id: s for s in session.exec(query)}
+    states = {
+        s.room_id: s for s in session.exec(select(RoomModeState).where(service.among(col(RoomModeState.room_id), ids)))
+    }
+    channels: dict[int, list[DesiredState]] = defaultdict(list)
+    actuators = (
+        select(Device.room_id, DesiredState)
+        .join(Device, col(Device.id) == DesiredState.device_id)
+        .where(service.among(col(Device.room_id), ids))
+        .order_by(col(DesiredState.device_id), col(DesiredState.channel))
+    )
+    for placed_in, row in session.exec(actuators):
+        channels[placed_in or 0].append(row)
     codes: dict[int, list[str]] = defaultdict(list)
-    for room_id, code in session.exec(
+    for placed_in, code in session.exec(
         select(Device.room_id, Device.code).where(service.among(col(Device.room_id), ids))
     ):
-        codes[room_id or 0].append(code)
+        codes[placed_in or 0].append(code)
     latest: dict[str, list[Latest]] = defaultdict(list)
     for item in store.latest([c for cs in codes.values() for c in cs]) if codes else []:
         latest[item.device].append(item)
@@ -82,11 +94,21 @@ def building_today(
         room_id = day.room.id or 0
         state = states.get(room_id)
         mode = Mode(state.mode) if state and state.mode in Mode.__members__ else None
-        reported = {
-            item.metric: item for code in codes.get(room_id, []) for item in latest[code] if item.metric in REPORTED
+        readings = {
+            item.metric: item for code in codes.get(room_id, []) for item in latest[code] if item.metric in READINGS
         }
-        desired = {a.channel: a.value for a in modes.actions_for(table, day.kind, mode)} if mode else {}
-        rows.append(RoomToday(day, mode_at(day.segments, now), next_window(day.windows, now), state, desired, reported))
+        planned = {a.channel: a.value for a in modes.actions_for(table, day.kind, mode)} if mode else {}
+        rows.append(
+            RoomToday(
+                day,
+                mode_at(day.segments, now),
+                next_window(day.windows, now),
+                state,
+                planned,
+                channels.get(room_id, []),
+                readings,
+            )
+        )
     return rows
 
 

@@ -11,11 +11,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from facility.booking import flows
+from facility.booking.api import calendar as booking_calendar
 from facility.core.config import Settings
 from facility.core.models import Role
 from facility.energy import drive, service, tasks
 from facility.energy.kinds import Mode
 from facility.energy.models import RoomModeState
+from facility.sensors import desired
 from facility.sensors.models import Alert
 from facility.sensors.store.sql import SqlStore
 from tests.booking.helpers import next_weekday
@@ -35,7 +37,9 @@ def test_a_confirmed_booking_tomorrow_brings_comfort_its_lead_before_and_economy
     session: Session, engine: Engine, settings: Settings, client: TestClient
 ) -> None:
     room = make_room(session)
-    thermostat = make_device(session, room=room, metrics="temperature,setpoint,hvac_mode")
+    thermostat = make_device(session, room=room, metrics="temperature")
+    desired.note_channel(session, thermostat.id, ["setpoint", "mode"])  # type: ignore[arg-type]
+    session.commit()
     renter, manager = make_user(session), make_user(session, role=Role.manager)
     day = next_weekday()
     booking = book(session, renter, manager, room, day, 10, 12)
@@ -58,12 +62,29 @@ def test_a_confirmed_booking_tomorrow_brings_comfort_its_lead_before_and_economy
     driven = tick(9, 25)
     assert [d.mode for d in driven] == [Mode.comfort]
     sent = {(c.device_id, c.channel): c.value for c in driven[0].commands}
-    assert sent == {(thermostat.id, "setpoint"): 22.0, (thermostat.id, "hvac_mode"): "auto"}
+    assert sent == {(thermostat.id, "setpoint"): 22.0, (thermostat.id, "mode"): "auto"}
+    # Durable desired states for the gateway to publish, as the system's automation.
+    session.rollback()
+    rows = {r.channel: r for r in desired.desired_states(session, thermostat.id)}  # type: ignore[arg-type]
+    assert rows["setpoint"].desired_value == "22" and rows["setpoint"].state == "pending"
+    assert rows["mode"].actor == "system:energy" and rows["mode"].source == "automation"
+    # A manager's manual value with an expiry holds against the automation until it expires.
+    desired.set_desired(
+        session,
+        device_id=thermostat.id,  # type: ignore[arg-type]
+        channel="setpoint",
+        value=24,
+        actor=manager.email,
+        expires_at=local(day, 13),
+    )
+    session.commit()
     assert tick(11, 0) == []  # no change, nothing sent again
     tick(12, 9)
     assert mode_of(session, room.id) == Mode.comfort  # type: ignore[arg-type]
     tick(12, 10)  # 12:15 = the end plus the 15-minute hold
     assert mode_of(session, room.id) == Mode.economy  # type: ignore[arg-type]
+    rows = {r.channel: r for r in desired.desired_states(session, thermostat.id)}  # type: ignore[arg-type]
+    assert rows["mode"].desired_value == "heat" and rows["setpoint"].desired_value == "24"
 
     # The API shows the same window with its source booking.
     headers = token_headers(client, manager)
@@ -73,6 +94,11 @@ def test_a_confirmed_booking_tomorrow_brings_comfort_its_lead_before_and_economy
     assert len(comfort) == 1 and comfort[0]["sources"][0]["id"] == booking.id
     assert answer.json()["lead_minutes"] == 30
     assert client.get(f"/api/v1/rooms/{room.id}/comfort-windows?date=tomorrow", headers=headers).status_code == 422
+    # The room's calendar token also opens its comfort windows, lead included, for a BMS or Home Assistant.
+    feed = booking_calendar.room_feed_url(session, client.app.state.secret_key, room.id)  # type: ignore[attr-defined,arg-type]
+    ics = client.get(feed.replace("calendar.ics", "comfort-windows.ics"))  # type: ignore[union-attr]
+    assert ics.status_code == 200 and f"DTSTART;TZID=Asia/Seoul:{day:%Y%m%d}T093000" in ics.text
+    assert client.get(f"/api/v1/rooms/{room.id}/comfort-windows.ics?token=wrong").status_code == 404
     assert (
         client.get(f"/api/v1/rooms/{room.id}/comfort-windows", headers=token_headers(client, renter)).status_code == 403
     )

@@ -87,7 +87,7 @@ def test_energy_report_pages_and_the_mode_table(session: Session, engine: Engine
     assert {"energy.mode_action", "energy.override"} <= actions
     put = client.put(
         "/api/v1/energy/modes",
-        json={"energy_kind": "lecture", "mode": "economy", "channel": "lights", "value": "off"},
+        json={"energy_kind": "lecture", "mode": "economy", "channel": "relay:2", "value": "off"},
         headers=crew_headers,
     )
     assert put.status_code == 403 and put.json()["code"] != "csrf", put.text
