@@ -120,8 +120,11 @@ def drive(
             continue
         planned = plan_commands(room_id, devices.get(room_id, []), modes.actions_for(table, day.kind, mode))
         sent = commands.deliver(session, planned)
-        _record(session, state, room_id, mode, reason, now)
         driven.append(RoomDrive(room_id, mode, reason, tuple(sent)))
+    # The rooms' new modes and their audit rows after every command: one batched flush, not two
+    # round trips a room between the command path's own flushes.
+    for item in driven:
+        _record(session, states.get(item.room_id), item.room_id, item.mode, item.reason, now)
     session.flush()
     return driven
 
