@@ -123,8 +123,8 @@ def drive(
         driven.append(RoomDrive(room_id, mode, reason, tuple(sent)))
     # The rooms' new modes and their audit rows after every command: one batched flush, not two
     # round trips a room between the command path's own flushes.
-    for item in driven:
-        _record(session, states.get(item.room_id), item.room_id, item.mode, item.reason, now)
+    for change in driven:
+        _record(session, states.get(change.room_id), change.room_id, change.mode, change.reason, now)
     session.flush()
     return driven
 
