@@ -16,9 +16,11 @@ from facility.core.db import engine_for
 from facility.sensors.encoders import Encoders
 from facility.sensors.ingest import Ingest
 from facility.sensors.profiles import ProfileConfigError, ProfileSet, Subscription, build_profiles
+from facility.sensors.profiles.plant import load_plant
 from facility.sensors.store import ReadingStore, open_store
 from gateway.commands import Commander, MqttSender, SenderRegistry
 from gateway.connection import AuthenticationFailed, BrokerConnection
+from gateway.plant.poller import PlantPoller
 from gateway.spool import Spool
 from gateway.writer import SpoolWriter
 
@@ -57,6 +59,8 @@ class Gateway:
                     p.strip() for p in sensor_settings.discovery_topic_prefixes.split(",") if p.strip()
                 ],
                 discovery_max_devices=sensor_settings.discovery_max_devices,
+                zigbee2mqtt_base_topics=sensor_settings.zigbee2mqtt_base_topics.split(","),
+                tasmota_full_topics=sensor_settings.tasmota_full_topics.split(","),
             )
         )
         self.spool = Spool(spool_path(settings.data_dir, self.client_id))
@@ -82,6 +86,9 @@ class Gateway:
         mqtt_sender = MqttSender(self.connection.client, self.encoders)
         for profile in self.encoders.by_profile:
             self.senders.register(profile, mqtt_sender)
+        # Modbus and BACnet points of the mapping file: polled into the same spool.
+        plant = load_plant(sensor_settings.device_mapping_file) if sensor_settings.device_mapping_file else None
+        self.plant = PlantPoller(plant, self.spool, self.writer.wake) if plant and plant.devices else None
         profiles.on_announce = lambda found: self.connection.follow(subscription_filters(found, group))
         profiles.on_withdraw = lambda gone: self.connection.unfollow(subscription_filters(gone, group))
 
@@ -89,10 +96,14 @@ class Gateway:
         self.writer.start()
         self.connection.start()
         self.commander.start()
+        if self.plant:
+            self.plant.start()
 
     def stop(self) -> None:
         """Stop sending and taking messages, store what is spooled, then close the store's write path."""
         self.commander.stop()
+        if self.plant:
+            self.plant.stop()
         self.connection.stop()
         self.writer.stop()
         self.store.close()

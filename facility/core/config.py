@@ -146,6 +146,10 @@ class SensorSettings(BaseSettings):
     # empty = any concrete topic), and at most this many devices may be announced.
     discovery_topic_prefixes: str = ""
     discovery_max_devices: int = Field(default=1000, gt=0)
+    # Zigbee2MQTT `mqtt.base_topic`s read (comma separated; one per coordinator).
+    zigbee2mqtt_base_topics: str = "zigbee2mqtt"
+    # Tasmota FullTopic patterns read (comma separated): %prefix%, %topic% in the devices' order.
+    tasmota_full_topics: str = "%prefix%/%topic%/"
 
 
 class EnergySettings(BaseSettings):

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from facility.core.db import session_scope
 from facility.sensors import service
 from facility.sensors.encoders import Encoders, Report
-from facility.sensors.parsing import Reading, StatusUpdate
+from facility.sensors.parsing import RawFields, Reading, StatusUpdate
 from facility.sensors.profiles import ProfileSet, Subscription
 from facility.sensors.service import DeadLetterIn
 from facility.sensors.store import ReadingStore, StoreRejected
@@ -42,6 +42,8 @@ class Batch:
     dead: list[DeadLetterIn] = field(default_factory=list)
     # Per parsed message, where its readings end in `readings`: a refused point is traced to it.
     ends: list[int] = field(default_factory=list)
+    # Devices heard with fields no profile reads (registered with them).
+    raw: list[RawFields] = field(default_factory=list)
 
 
 class Ingest:
@@ -84,6 +86,8 @@ class Ingest:
             batch.ends.append(len(batch.readings))
             if outcome.status is not None:
                 batch.statuses.append(outcome.status)
+            if outcome.raw:
+                batch.raw.extend(outcome.raw)
             if heard is not None and not outcome.profile:
                 continue  # an answer topic no reading profile knows is not a dead letter
             for rejection in outcome.rejections:
@@ -152,7 +156,7 @@ class Ingest:
         """The second half of `write`, after the store has the readings: registry, alerts and
         dead letters in one transaction, which happened whole or not at all (raises to retry)."""
         with session_scope(self.engine) as session:
-            service.record_batch(session, batch.readings, batch.statuses)
+            service.record_batch(session, batch.readings, batch.statuses, raw=batch.raw)
             service.record_dead_letters(session, batch.dead, self.source)
 
     def dead_letter(self, message: Message, error: Exception) -> DeadLetterIn:
