@@ -22,6 +22,7 @@ from facility.booking import ical, rules
 from facility.booking import router as booking_api
 from facility.booking import views as booking_pages
 from facility.booking.api import fees as booking_fees_api
+from facility.core import account as core_account
 from facility.core import audit, i18n, idempotency, ops, web
 from facility.core import router as core_api
 from facility.core import views as core_pages
@@ -36,6 +37,7 @@ from facility.core.web import request_language
 from facility.domains import connect_domains, import_all_models
 from facility.energy import router as energy_api
 from facility.energy import views as energy_pages
+from facility.imports import statement_pages, statements_api
 from facility.imports import views as import_pages
 from facility.maintenance import router as maintenance_api
 from facility.maintenance import views as maintenance_pages
@@ -58,13 +60,16 @@ ROUTERS = (
     ops.router,
     booking_api.router,
     core_api.router,
+    core_account.api,
     core_pages.router,
+    core_account.pages,
     rooms_api.router,
     booking_fees_api.router,
     sensors_api.router,
     sensors_commands_api.router,
     maintenance_api.router,
     energy_api.router,
+    statements_api.router,
     rooms_pages.router,
     booking_pages.router,
     sensors_pages.router,
@@ -72,6 +77,7 @@ ROUTERS = (
     maintenance_pages.router,
     energy_pages.router,
     import_pages.router,
+    statement_pages.router,
     home.router,
 )
 

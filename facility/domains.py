@@ -9,10 +9,14 @@ from __future__ import annotations
 from types import ModuleType
 
 from facility.booking import models as booking_models
+from facility.booking import queries as booking_queries
+from facility.booking import rental_models as booking_rental_models
+from facility.booking import room_panel
 from facility.booking import tasks as booking_tasks
 from facility.core import jobs as core_jobs
 from facility.core import models as core_models
 from facility.core import outbox as core_outbox
+from facility.core import profile as core_profile
 from facility.core import tasks as core_tasks
 from facility.core.jobs import Job
 from facility.energy import models as energy_models
@@ -21,6 +25,7 @@ from facility.maintenance import alerts as maintenance_alerts
 from facility.maintenance import models as maintenance_models
 from facility.maintenance import tasks as maintenance_tasks
 from facility.rooms import models as rooms_models
+from facility.rooms import views as rooms_views
 from facility.sensors import alert_work
 from facility.sensors import command_models as sensors_command_models
 from facility.sensors import models as sensors_models
@@ -32,6 +37,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     core_outbox,
     rooms_models,
     booking_models,
+    booking_rental_models,
     sensors_models,
     sensors_command_models,
     maintenance_models,
@@ -55,5 +61,8 @@ def import_all_models() -> tuple[ModuleType, ...]:
 
 def connect_domains() -> None:
     """Callbacks a lower domain calls into a higher one: sensors' alert pages ask maintenance for
-    each alert's work order without importing it."""
+    each alert's work order, a room's page shows booking's panel, and withdrawal asks booking
+    whether bookings are still to come, without importing them."""
     alert_work.register_work_order_lookup(maintenance_alerts.work_orders_by_alert)
+    rooms_views.register_room_panel(room_panel.panel)
+    core_profile.register_withdrawal_check(booking_queries.withdrawal_blocker)

@@ -21,6 +21,7 @@ NOT_PAGES = frozenset(
         "/manage/reports.csv",
         "/energy/report.csv",
         "/manage/rooms/{room_id}/qr.svg",
+        "/manage/reductions/{claim_id}/proof",
     }
 )
 

@@ -22,6 +22,7 @@ from facility.booking.common import local_zone
 from facility.booking.exceptions import BookingConflict
 from facility.core import memo
 from facility.core.db import utcnow
+from facility.core.i18n import gettext as _
 from facility.core.models import User
 from facility.rooms.kinds import RoomStatus
 from facility.rooms.models import Room
@@ -59,7 +60,7 @@ def conflict_error(
             }
         )
     return BookingConflict(
-        "This slot is already taken.",
+        _("This slot is already taken."),
         extra={
             "slot": {"room_id": room.id, "start": _iso(starts_at), "end": _iso(ends_at)},
             "conflicts": in_the_way,

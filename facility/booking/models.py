@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, FunctionElement, Index, String, text
+from sqlalchemy import JSON, BigInteger, Column, Float, FunctionElement, Index, String, text
+from sqlalchemy import false as sa_false
 from sqlalchemy.ext.compiler import compiles
 from sqlmodel import Field, SQLModel
 
@@ -106,6 +107,8 @@ class Booking(SQLModel, table=True):
     quote: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     price_total: int = Field(default=0)
     cancellation_fee: int = Field(default=0)
+    # The declared purpose (booking/purposes.py): refused ones never get here; it picks the fee tier.
+    purpose: str = Field(default="general", max_length=30)
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     updated_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
@@ -231,6 +234,15 @@ class FeeSchedule(SQLModel, table=True):
     evening_percent: int = Field(default=130, ge=0, description="hours from 18:00 local")
     deposit: int = Field(default=0, ge=0)
     equipment_fees: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Percent of the rate per purpose (booking/purposes.py), e.g. {"exam": 150}; missing = 100.
+    purpose_percent: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # [[days before the start at least, percent deducted], ...]; empty = pricing's default table.
+    refund_table: list[list[int]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # 계약금: percent of the total due within `payment_days` of approval; the balance is due
+    # `balance_days_before` days before the start. 0 % = the whole total by the first deadline.
+    advance_percent: int = Field(default=0, ge=0, le=100)
+    payment_days: int = Field(default=14, ge=0)
+    balance_days_before: int = Field(default=3, ge=0)
 
 
 class OrganizationQuota(SQLModel, table=True):
@@ -297,6 +309,8 @@ class Invoice(SQLModel, table=True):
     status: str = Field(default=InvoiceStatus.issued.value, sa_type=String(20), index=True)
     issued_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     due_on: date
+    # Charged with VAT, so a 전자세금계산서 is due (booking/tax_invoices.py exports it).
+    taxable: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
 
 
 class Payment(SQLModel, table=True):
@@ -309,4 +323,29 @@ class Payment(SQLModel, table=True):
     method: str = Field(default="bank_transfer", max_length=20)
     reference: str = Field(default="", max_length=100)
     recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+
+
+class DepositStatus(StrEnum):
+    matched = "matched"
+    unmatched = "unmatched"
+
+
+class BankDeposit(SQLModel, table=True):
+    """One deposit line of an imported bank statement. `fingerprint` (unique) is the line itself
+    hashed, so the same statement imported twice inserts, and pays, each deposit once."""
+
+    __tablename__ = "bank_deposit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=64, unique=True)
+    deposited_at: datetime = utc_field(nullable=False)
+    amount: int
+    depositor: str = Field(default="", max_length=100)
+    memo: str = Field(default="", max_length=200)
+    balance: int | None = Field(default=None, sa_type=BigInteger)
+    status: str = Field(default=DepositStatus.unmatched.value, sa_type=String(20), index=True)
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id")
+    payment_id: int | None = Field(default=None, foreign_key="payment.id")
+    imported_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)

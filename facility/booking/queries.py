@@ -13,6 +13,8 @@ from sqlmodel import Session, col, select
 from facility.booking.exceptions import BookingNotFound
 from facility.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
 from facility.core.auth import ensure_role
+from facility.core.db import utcnow
+from facility.core.i18n import gettext as _
 from facility.core.models import Organization, OrgStatus, User
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Building, Room
@@ -155,3 +157,20 @@ def my_bookings(
     if view == MyBookingsView.past:
         return sorted((b for b in live if b.ends_at <= now), key=lambda b: b.starts_at, reverse=True)
     return [b for b in live if b.ends_at > now]
+
+
+def withdrawal_blocker(session: Session, user: User) -> str | None:
+    """Why `user` may not withdraw yet: bookings they made that are still to come (cancel them first,
+    so nobody turns up under an erased name)."""
+    upcoming = session.exec(
+        select(func.count())
+        .select_from(Booking)
+        .where(
+            Booking.user_id == user.id,
+            col(Booking.status).in_([s.value for s in ACTIVE_STATUSES]),
+            Booking.ends_at > utcnow(),
+        )
+    ).one()
+    if upcoming:
+        return _("Cancel your {n} upcoming bookings before withdrawing.", n=upcoming)
+    return None

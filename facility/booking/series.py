@@ -122,7 +122,7 @@ def conflict_report(session: Session, actor: User, data: SeriesCreate) -> list[d
                 entry.update(
                     ok=False,
                     code="conflict",
-                    detail="This slot is already taken.",
+                    detail=_("This slot is already taken."),
                     conflicts=[
                         {
                             "kind": "block" if c.block_id else "booking",

@@ -7,6 +7,7 @@ import re
 from sqlmodel import Session, col, select
 
 from facility.core import audit, memo, outbox, throttle
+from facility.core import business_number as business_number_rule
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
 from facility.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
@@ -37,7 +38,6 @@ ADDRESS_BUDGET = throttle.Budget(free_attempts=20)
 # that a minute's wait, doubling to an hour, makes a hundred probes or fake accounts cost days.
 SIGN_UP_BUDGET = throttle.Budget(free_attempts=5, first_delay_s=60.0, max_delay_s=3600.0, quiet_reset_s=3600.0)
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-BUSINESS_NUMBER_PATTERN = re.compile(r"^\d{3}-?\d{2}-?\d{5}$")
 # The versions of the terms of use and of the notice on collecting and using personal information
 # shown at sign-up (templates/core/_consent.html); change the text, change the version.
 TERMS_VERSION = "2026-12-01"
@@ -192,10 +192,13 @@ def _business_number(session: Session, business_number: str | None) -> str | Non
     number = (business_number or "").strip() or None
     if number is None:
         return None
-    if not BUSINESS_NUMBER_PATTERN.match(number):
+    if not business_number_rule.PATTERN.match(number):
         raise InvalidInput(_("The business registration number has the form 123-45-67890."))
-    digits = number.replace("-", "")
-    number = f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
+    if not business_number_rule.is_valid(number):
+        raise InvalidInput(
+            _("This business registration number is not valid: check its digits."), code="business_number_invalid"
+        )
+    number = business_number_rule.formatted(number)
     if session.exec(select(Organization).where(Organization.business_number == number)).first():
         raise Conflict(
             _("An organisation with this business registration number is already registered."),

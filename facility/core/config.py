@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from facility.core import business_number
 from facility.core.i18n import gettext as _
 
 
@@ -114,6 +115,17 @@ class WebhookSettings(BaseSettings):
     timeout_s: float = Field(default=10.0, gt=0)
 
 
+class SmsSettings(BaseSettings):
+    """FACILITY_SMS_URL: a text-message (SMS / 알림톡) gateway's webhook; no URL means no texts."""
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_SMS_", extra="ignore")
+
+    url: HttpAddress = ""
+    token: str = ""
+    sender: str = Field(default="", max_length=20)
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
 class SensorSettings(BaseSettings):
     """The sensors domain and the gateway (prefix FACILITY_, like the core settings)."""
 
@@ -169,6 +181,44 @@ class EnergySettings(BaseSettings):
     # The fixed schedule the building ran before (local hours, every day): the savings baseline.
     baseline_start_hour: int = Field(default=7, ge=0, le=23)
     baseline_end_hour: int = Field(default=22, ge=1, le=24)
+
+
+class InstitutionSettings(BaseSettings):
+    """FACILITY_INSTITUTION_*: who issues permits, invoices and tax invoices, and where to pay.
+
+    Unset values are left off the documents (never a placeholder); an invalid business number
+    stops the start, since every tax invoice would carry it.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_INSTITUTION_", extra="ignore")
+
+    name: str = ""
+    business_number: str = ""
+    representative: str = ""
+    address: str = ""
+    email: str = ""
+    # One line as renters copy it: "신한은행 100-035-123456 (예금주 서울특별시교육청교육연수원)".
+    bank_account: str = ""
+    # A PNG or JPEG of the institution's seal (직인), printed on the use permit.
+    seal_image: str = ""
+    # Published in the open-data feed (instUrlAddr, lat/lot).
+    url: HttpAddress = ""
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+    @field_validator("business_number")
+    @classmethod
+    def _checked_business_number(cls, value: str) -> str:
+        if value and not business_number.is_valid(value):
+            raise ValueError("is not a valid business registration number (check digit)")
+        return business_number.formatted(value) if value else value
+
+    @field_validator("seal_image")
+    @classmethod
+    def _seal_is_a_file(cls, value: str) -> str:
+        if value and not Path(value).is_file():
+            raise ValueError(f"{value}: no such file")
+        return value
 
 
 @dataclass(frozen=True)
@@ -236,8 +286,10 @@ class Settings(BaseSettings):
     # The sections, each read from its own variables (FACILITY_SMTP_*, FACILITY_WEBHOOK_*, ...).
     mail: MailSettings = Field(default_factory=lambda: MailSettings())
     webhook: WebhookSettings = Field(default_factory=lambda: WebhookSettings())
+    sms: SmsSettings = Field(default_factory=lambda: SmsSettings())
     sensors: SensorSettings = Field(default_factory=lambda: SensorSettings())
     energy: EnergySettings = Field(default_factory=lambda: EnergySettings())
+    institution: InstitutionSettings = Field(default_factory=lambda: InstitutionSettings())
 
     @field_validator("secret_key", "metrics_token")
     @classmethod
@@ -373,7 +425,8 @@ class Settings(BaseSettings):
 
 
 SECTIONS: dict[str, type[BaseSettings]] = {
-    section.__name__: section for section in (Settings, MailSettings, WebhookSettings, SensorSettings, EnergySettings)
+    section.__name__: section
+    for section in (Settings, MailSettings, WebhookSettings, SensorSettings, EnergySettings, InstitutionSettings)
 }
 
 

@@ -30,7 +30,8 @@ class OrgStatus(StrEnum):
 
 
 class OrgKind(StrEnum):
-    """Drives fee discounts: public and education bodies pay less than private ones."""
+    """What kind of body the organisation is (shown to the officer; reductions need verified proof,
+    booking/reductions.py)."""
 
     public = "public"
     education = "education"
@@ -73,6 +74,9 @@ class User(SQLModel, table=True):
     terms_version: str = Field(default="", max_length=20)
     privacy_version: str = Field(default="", max_length=20)
     consented_at: datetime | None = utc_field(default=None, nullable=True)
+    # Withdrawal (회원 탈퇴): the person's details are erased, the row stays for the financial
+    # records that must be kept (see accounts.withdraw).
+    withdrawn_at: datetime | None = utc_field(default=None, nullable=True)
 
     @property
     def is_staff(self) -> bool:

@@ -21,6 +21,8 @@ from facility.core.i18n import gettext_noop as N_
 from facility.core.models import PasswordResetToken, Role, User
 
 LINK_TTL = timedelta(minutes=60)
+# An invitation waits for someone who may read it next week (imported staff).
+INVITATION_TTL = timedelta(days=7)
 # Resets asked for one address: a few are free (a mail that went to spam, a second try), then a
 # minute's wait doubling to an hour, so nobody can flood a mailbox through us.
 REQUEST_BUDGET = throttle.Budget(free_attempts=3, first_delay_s=60.0, max_delay_s=3600.0, quiet_reset_s=3600.0)
@@ -30,17 +32,42 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def send_link(session: Session, actor: User | None, user: User, base_url: str) -> None:
-    """Store a new token for `user` and e-mail them its link `base_url/password-reset/<token>`."""
+def _store_token(session: Session, actor: User | None, user: User, ttl: timedelta) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
         PasswordResetToken(
             user_id=user.id,  # type: ignore[arg-type]
             token_hash=_hash(token),
             created_by=actor.id if actor else None,
-            expires_at=utcnow() + LINK_TTL,
+            expires_at=utcnow() + ttl,
         )
     )
+    return token
+
+
+def invite(session: Session, actor: User | None, user: User, base_url: str) -> None:
+    """E-mail a new account (imported staff) a link to choose its first password; nobody else
+    ever sees a password. Valid for `INVITATION_TTL`, once."""
+    token = _store_token(session, actor, user, INVITATION_TTL)
+    outbox.enqueue_email(
+        session,
+        to=user.email,
+        subject=_("Your account on the campus booking service"),
+        body=_(
+            "An account was made for you ({email}). Open this link to choose your password: {url}\n"
+            "It works once, within {days} days; after that an administrator can send a new one.",
+            email=user.email,
+            url=f"{base_url.rstrip('/')}/password-reset/{token}",
+            days=INVITATION_TTL.days,
+        ),
+    )
+    session.flush()
+    audit.record(session, actor, "user.invitation", "user", user.id)
+
+
+def send_link(session: Session, actor: User | None, user: User, base_url: str) -> None:
+    """Store a new token for `user` and e-mail them its link `base_url/password-reset/<token>`."""
+    token = _store_token(session, actor, user, LINK_TTL)
     minutes = int(LINK_TTL.total_seconds() // 60)
     outbox.enqueue_email(
         session,

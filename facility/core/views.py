@@ -155,6 +155,7 @@ SIGNUP_ERROR_FIELDS = {
     "weak_password": "password",
     "invalid_email": "email",
     "org_taken": "business_number",
+    "business_number_invalid": "business_number",
 }
 
 

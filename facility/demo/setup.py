@@ -53,7 +53,7 @@ def ensure_demo_accounts(settings: Settings) -> dict[str, tuple[str, str]]:
                         None,
                         name="서초교육봉사단 (demo)",
                         kind=accounts.OrgKind.nonprofit,
-                        business_number="214-82-00001",
+                        business_number="214-82-00003",
                         contact_email=email,
                         approved=True,
                     ).id

@@ -23,10 +23,12 @@ class Importer:
     # Whether `apply` may write before a check fails, so each row needs a savepoint of its own.
     row_savepoints: ClassVar[bool] = False
 
-    def __init__(self, session: Session, actor: User | None, notes: list[str]) -> None:
+    def __init__(self, session: Session, actor: User | None, notes: list[str], *, base_url: str = "") -> None:
         self.session = session
         self.actor = actor
         self.notes = notes
+        # The site's address, for links sent to people the file creates (staff invitations).
+        self.base_url = base_url
         self.pending: list[Callable[[], object]] = []
 
     def later(self, step: Callable[[], object]) -> None:

@@ -29,7 +29,14 @@ def cmd_import(args: argparse.Namespace) -> None:
         data = path.read_bytes()
         with session_scope(_engine()) as session:
             report = service.run_import(
-                session, None, args.kind, data, dry_run=args.dry_run, limits=limits, filename=args.file
+                session,
+                None,
+                args.kind,
+                data,
+                dry_run=args.dry_run,
+                limits=limits,
+                filename=args.file,
+                base_url=active_settings().institution.url,
             )
     except (OSError, FacilityError) as error:
         print(f"error: {getattr(error, 'message', error)}", file=sys.stderr)

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlmodel import select
 
-from facility.core import accounts
+from facility.core import accounts, password_links
 from facility.core.i18n import gettext as _
 from facility.core.models import Organization, OrgKind, Role, User
 from facility.imports.base import Importer, fmt_bool
@@ -174,12 +174,12 @@ class UserImporter(Importer):
         org_id = self._organisation(org_name, org_kind) if org_name else None
         user = self.users.get((email,))
         if user is None:
-            password = secrets.token_urlsafe(12)
             user = accounts.create_user(
                 self.session,
                 self.actor,
                 email=email,
-                password=password,
+                # Known to nobody: the person sets their own through the invitation link.
+                password=secrets.token_urlsafe(32),
                 role=Role(role),
                 full_name=full_name,
                 organization_id=org_id,
@@ -187,7 +187,13 @@ class UserImporter(Importer):
             user.active = active
             self.session.add(user)
             self.users[(email,)] = user
-            self.notes.append(_("New account {email}: first password {password}", email=email, password=password))
+            if self.base_url:
+                password_links.invite(self.session, self.actor, user, self.base_url)
+                self.notes.append(_("New account {email}: an invitation to set a password is e-mailed.", email=email))
+            else:
+                self.notes.append(
+                    _("New account {email}: send a set-password link (set FACILITY_INSTITUTION_URL).", email=email)
+                )
             outcome = "created"
         else:
             _same, outcome = upsert(

@@ -119,6 +119,7 @@ def run_import(
     dry_run: bool,
     limits: ImportLimits,
     filename: str = "",
+    base_url: str = "",
 ) -> ImportReport:
     """Check every row and write them all, or write nothing if any row has a problem (or on a dry run)."""
     if actor is not None:
@@ -138,14 +139,15 @@ def run_import(
         return report
     savepoint = session.begin_nested()
     try:
-        _check_rows(cls(session, actor, report.notes), table, report, limits, careful=cls.row_savepoints)
+        importer = cls(session, actor, report.notes, base_url=base_url)
+        _check_rows(importer, table, report, limits, careful=cls.row_savepoints)
     except (_Replay, IntegrityError, DataError):
         # A write the database refused aborted the fast pass: again, each row under its own
         # savepoint, so every refused row is named and the others still checked.
         savepoint.rollback()
         report = ImportReport(kind=kind, dry_run=dry_run, header=table.header)
         savepoint = session.begin_nested()
-        _check_rows(cls(session, actor, report.notes), table, report, limits, careful=True)
+        _check_rows(cls(session, actor, report.notes, base_url=base_url), table, report, limits, careful=True)
     if report.ok and not dry_run:
         savepoint.commit()
         audit.record(

@@ -46,7 +46,10 @@ def preview(
     ensure_role(user, Role.admin)
     limits = request.app.state.settings.import_limits
     data = file.file.read(limits.file_bytes + 1)
-    report = service.run_import(session, user, kind, data, dry_run=True, limits=limits, filename=file.filename or "")
+    name, base_url = file.filename or "", str(request.base_url)
+    report = service.run_import(
+        session, user, kind, data, dry_run=True, limits=limits, filename=name, base_url=base_url
+    )
     encoded = base64.b64encode(data).decode()
     context = _context(kind=kind, report=report, payload=encoded, filename=file.filename)
     return render(request, PAGE, context, status_code=200 if report.ok else 422)
@@ -70,7 +73,9 @@ def confirm(
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput(gettext("The previewed file was damaged; upload it again.")) from None
-    report = service.run_import(session, user, kind, data, dry_run=False, limits=limits, filename=filename)
+    report = service.run_import(
+        session, user, kind, data, dry_run=False, limits=limits, filename=filename, base_url=str(request.base_url)
+    )
     if not report.applied:
         context = _context(kind=kind, report=report, payload=payload, filename=filename)
         return render(request, PAGE, context, status_code=422)

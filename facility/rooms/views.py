@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from facility.core.auth import DbSession, OptionalUser
+from facility.core.models import User
 from facility.core.params import ObjectId
 from facility.core.web import NavItem, render
 from facility.rooms import service
 from facility.rooms.kinds import Layout, RoomKind
+from facility.rooms.models import Room
 from facility.rooms.schemas import RoomFilters
 
 router = APIRouter(include_in_schema=False)
 NAV = (NavItem("nav.rooms", "/rooms", order=10),)
 PAGE_SIZE = 24
+# Panels a higher domain adds to a room's page (booking: price, rules, free times); each returns
+# its template's context with a "template" key, or None. Wired in domains.connect_domains().
+RoomPanel = Callable[[Any, Room, User | None], dict[str, Any] | None]
+_panels: list[RoomPanel] = []
+
+
+def register_room_panel(panel: RoomPanel) -> None:
+    if panel not in _panels:
+        _panels.append(panel)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -67,4 +79,6 @@ def room_detail(request: Request, room_id: ObjectId, session: DbSession, viewer:
     public = service.to_public(session, [room])[0]
     hours = [(day, service.opening_hours(session, room, day)) for day in range(7)]
     parts = service.to_public(session, service.visible_rooms(session, viewer, public.part_ids))
-    return render(request, "rooms/detail.html", {"room": public, "hours": hours, "parts": parts})
+    panels = [found for panel in _panels if (found := panel(session, room, viewer))]
+    context = {"room": public, "hours": hours, "parts": parts, "panels": panels}
+    return render(request, "rooms/detail.html", context)

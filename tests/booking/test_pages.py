@@ -16,10 +16,10 @@ from tests.factories import browser_login, csrf_from, make_room, make_user
 
 
 def test_renter_search_week_request_and_my_bookings(client: TestClient, session: Session) -> None:
-    room = make_room(session, code="L-101")
     session.add(FeeSchedule(room_kind="lecture_room", hourly=30_000, equipment_fees={"beam": 20_000, "odd": 1_000}))
     session.add(Equipment(code="beam", name_ko="빔프로젝터", name_en="Projector"))
     session.commit()
+    room = make_room(session, code="L-101", equipment={"beam": 1, "mic": 2})
     renter = make_user(session)
     browser_login(client, renter)
     day = next_weekday()
@@ -34,8 +34,9 @@ def test_renter_search_week_request_and_my_bookings(client: TestClient, session:
         params={"day": day.isoformat(), "start": "10:00", "end": "12:00"},
     )
     assert "66,000원" in form.text  # 2 h × 30,000 + VAT
-    # Renters read equipment by name; a code the catalogue lacks shows as itself.
-    assert "빔프로젝터 (+20,000원)" in form.text and "odd (+1,000원)" in form.text
+    # Renters read equipment by name, only what this room has, with how it is charged.
+    assert "빔프로젝터 (+20,000원 (예약 1건당))" in form.text and "mic (사용료에 포함)" in form.text
+    assert 'value="odd"' not in form.text
     token = csrf_from(client, "/book")
     price = client.post(
         f"/book/rooms/{room.id}/quote",

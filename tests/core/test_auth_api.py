@@ -55,7 +55,7 @@ def test_signup_creates_pending_org_then_manager_approves(client: TestClient, se
         "password": "long-enough-pw",
         "full_name": "김대관",
         "org_name": "서초교사모임",
-        "business_number": "1234567890",
+        "business_number": "1234567891",
         "org_kind": "education",
         "accept_terms": True,
         "accept_privacy": True,
@@ -64,7 +64,7 @@ def test_signup_creates_pending_org_then_manager_approves(client: TestClient, se
     assert created.status_code == 202, created.text
     assert "renter@example.kr" in created.json()["detail"]
     org = session.exec(select(Organization).where(Organization.name == "서초교사모임")).one()
-    assert org.status == "pending" and org.business_number == "123-45-67890"
+    assert org.status == "pending" and org.business_number == "123-45-67891"
 
     manager = make_user(session, role=Role.manager)
     headers = token_headers(client, manager)

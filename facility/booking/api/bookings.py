@@ -6,9 +6,10 @@ from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import AwareDatetime
 
-from facility.booking import common, flows, queries, series, service
+from facility.booking import common, documents, flows, purposes, queries, series, service
 from facility.booking.exceptions import (
     BookingConflict,
     BookingNotFound,
@@ -27,7 +28,7 @@ from facility.booking.schemas import (
     booking_public,
 )
 from facility.core.auth import CurrentUser, DbSession
-from facility.core.errors import Forbidden, InvalidInput, NotAuthenticated, error_responses
+from facility.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, error_responses
 from facility.core.i18n import gettext as _
 from facility.core.idempotency import IDEMPOTENCY_HEADER_DOC
 from facility.core.models import Organization
@@ -60,7 +61,8 @@ def quote(body: QuoteRequest, session: DbSession, user: CurrentUser) -> dict[str
     start, end = body.start.astimezone(UTC), body.end.astimezone(UTC)
     if end <= start:
         raise InvalidInput(_("The end must be after the start."))
-    return service.price_request(session, room, org, start, end, body.equipment)
+    purposes.check_purpose(body.purpose)
+    return service.price_request(session, room, org, start, end, body.equipment, purpose=body.purpose)
 
 
 @router.get("/bookings", response_model=BookingList, responses=error_responses(NotAuthenticated))
@@ -169,3 +171,25 @@ def move_booking(
 
 
 # The series, block, invoice, waitlist and calendar endpoints live beside this module, under the same prefix.
+
+
+@router.get(
+    "/bookings/{booking_id}/permit.pdf",
+    response_class=Response,
+    responses={
+        **error_responses(BookingNotFound, NotAuthenticated, Conflict, documents.DocumentUnavailable),
+        200: {"content": {"application/pdf": {}}, "description": "the use permit (사용허가서)"},
+    },
+)
+def permit_pdf(booking_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
+    """The use permit of an approved booking, in Korean; renters get only their own."""
+    number, content = documents.permit_pdf(session, user, booking_id)
+    return pdf_response(content, f"permit-{number}.pdf")
+
+
+def pdf_response(content: bytes, filename: str) -> Response:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"},
+    )

@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from facility.booking import flows, invoices, waitlist
+from facility.booking import documents, flows, invoices, tax_invoices, waitlist
+from facility.booking.api.bookings import pdf_response
 from facility.booking.exceptions import InvoiceNotFound
 from facility.booking.models import Invoice
 from facility.booking.schemas import InvoicePublic, PaymentCreate, WaitlistCreate
-from facility.core.auth import CurrentUser, DbSession
+from facility.core import exports
+from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import (
     Conflict,
     Forbidden,
@@ -20,7 +22,9 @@ from facility.core.errors import (
     NotFound,
     error_responses,
 )
+from facility.core.i18n import gettext as _
 from facility.core.idempotency import IDEMPOTENT
+from facility.core.models import MANAGING_ROLES
 from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
 
@@ -61,6 +65,38 @@ def read_invoice(invoice_id: ObjectId, session: DbSession, user: CurrentUser) ->
 def record_payment(invoice_id: ObjectId, body: PaymentCreate, session: DbSession, user: CurrentUser) -> InvoicePublic:
     flows.record_payment(session, user, invoice_id, **body.model_dump())
     return invoice_public(invoices.get_invoice(session, user, invoice_id))
+
+
+@router.get(
+    "/invoices/{invoice_id}/receipt.pdf",
+    response_class=Response,
+    responses={
+        **error_responses(InvoiceNotFound, Conflict, documents.DocumentUnavailable),
+        200: {"content": {"application/pdf": {}}, "description": "the receipt (영수증)"},
+    },
+)
+def receipt_pdf(invoice_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
+    """The receipt of what was paid on an invoice, in Korean; renters get only their own."""
+    invoice, content = documents.receipt_pdf(session, user, invoice_id)
+    return pdf_response(content, f"receipt-{invoice.number}.pdf")
+
+
+@router.get(
+    "/tax-invoices.csv",
+    response_class=Response,
+    responses={**error_responses(Forbidden, Conflict, InvalidInput), 200: {"content": {"text/csv": {}}}},
+)
+def tax_invoices_csv(session: DbSession, user: CurrentUser, month: str = "") -> Response:
+    """Taxable invoices of a month (YYYY-MM) in the 홈택스 bulk-issuance sheet's columns; the
+    header `X-Skipped-No-Business-Number` counts invoices left out for want of the buyer's number."""
+    ensure_role(user, *MANAGING_ROLES)
+    first = exports.month("month", month)
+    if first is None:
+        raise InvalidInput(_("The parameter {name} must be a month written YYYY-MM.", name="month"))
+    rows, skipped = tax_invoices.export_rows(session, user, first)
+    response = exports.csv_response(rows, filename=f"tax-invoices-{month}.csv")
+    response.headers["X-Skipped-No-Business-Number"] = str(skipped)
+    return response
 
 
 @router.get("/revenue", responses=error_responses(Forbidden))

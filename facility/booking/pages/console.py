@@ -9,10 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
-from facility.booking import blocks, flows, grid, invoices, queries, reports, service
+from facility.booking import blocks, flows, grid, invoices, pricing, queries, reconciliation, reports, service
 from facility.booking.exceptions import BookingConflict
-from facility.booking.models import Block, Booking, BookingStatus
+from facility.booking.models import Block, Booking, BookingStatus, DepositStatus
 from facility.booking.pages.checkin import CHECKIN_SALT
 from facility.booking.pages.dates import parse_day, today
 from facility.core import exports
@@ -47,8 +48,19 @@ def queue(request: Request, session: DbSession, user: CurrentUser) -> Response:
     )
     rooms = queries.rooms_by_id(session)
     orgs = queries.organizations_by_id(session, {b.organization_id for b in pending + upcoming if b.organization_id})
-    context = {"pending": pending, "upcoming": upcoming, "rooms": rooms, "orgs": orgs}
+    context = {
+        "pending": pending,
+        "upcoming": upcoming,
+        "rooms": rooms,
+        "orgs": orgs,
+        "equipment_names": requested_equipment_names(session, pending + upcoming),
+    }
     return render(request, "booking/manage_queue.html", context)
+
+
+def requested_equipment_names(session: Session, bookings: list[Booking]) -> dict[str, tuple[str, str]]:
+    """Korean and English names of the equipment these bookings asked for (the manager sets it up)."""
+    return pricing.equipment_names(session, sorted({code for b in bookings for code in b.equipment}))
 
 
 @router.post("/manage/bookings/{booking_id}/decision")
@@ -74,7 +86,13 @@ def decide(
     return render(
         request,
         "booking/manage_queue.html",
-        {"b": booking, "rooms": rooms, "orgs": orgs, "decided": True},
+        {
+            "b": booking,
+            "rooms": rooms,
+            "orgs": orgs,
+            "decided": True,
+            "equipment_names": requested_equipment_names(session, [booking]),
+        },
         block="queue_row",
     )
 
@@ -251,6 +269,7 @@ def invoices_page(request: Request, session: DbSession, user: CurrentUser, statu
         "status": status,
         "summary": invoices.revenue_summary(session, user),
         "today": today(request),
+        "unmatched": reconciliation.list_deposits(session, user, status=DepositStatus.unmatched.value),
     }
     return render(request, "booking/manage_invoices.html", context, block="invoice_list")
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from facility.booking import invoices, queries, series
+from facility.booking import invoices, pricing, queries, series
 from facility.booking.api.calendar import room_feed_url
 from facility.booking.models import BookingStatus, InvoiceStatus
 from facility.booking.pages.dates import today
@@ -51,6 +51,7 @@ def manager_booking(request: Request, booking_id: ObjectId, session: DbSession, 
         "cancellable": booking.status in CANCELLABLE,
         "today": today(request),
         "room_feed": room_feed_url(session, request.app.state.secret_key, booking.room_id),
+        "equipment_names": pricing.equipment_names(session, sorted(booking.equipment)),
     }
     return render(request, "booking/manage_booking.html", context)
 

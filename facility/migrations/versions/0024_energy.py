@@ -1,7 +1,7 @@
 """Energy: per-room window settings, the manager's mode table, meters mapped to rooms, each room's mode.
 
 Revision ID: 0024_energy
-Revises: 0029_readers
+Revises: 0026_rental_papers
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import facility.core.db
 
 revision: str = "0024_energy"
-down_revision: str | Sequence[str] | None = "0029_readers"
+down_revision: str | Sequence[str] | None = "0026_rental_papers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
