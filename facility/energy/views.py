@@ -27,6 +27,8 @@ from facility.sensors.router import reading_store
 router = APIRouter(include_in_schema=False)
 STAFF = frozenset(r.value for r in STAFF_ROLES)
 NAV = (NavItem("nav.energy", "/energy/today", STAFF, order=55),)
+# How far the room page looks for the next window.
+LOOK_AHEAD_DAYS = 14
 # The override lengths a manager picks from (hours).
 OVERRIDE_HOURS = (1, 2, 4, 8, 24)
 REPORT_COLUMNS = (
@@ -72,11 +74,13 @@ def room_page(request: Request, room_id: ObjectId, session: DbSession, user: Cur
     local_today = now.astimezone(settings.zone).date()
     day = service.room_day(session, user, room_id, local_today, settings.zone, settings.energy)
     upcoming = next_window(day.windows, now)
-    if upcoming is None:
-        tomorrow = service.room_day(
-            session, user, room_id, local_today + timedelta(days=1), settings.zone, settings.energy
+    ahead = 1
+    while upcoming is None and ahead < LOOK_AHEAD_DAYS:
+        later = service.room_day(
+            session, user, room_id, local_today + timedelta(days=ahead), settings.zone, settings.energy
         )
-        upcoming = next_window(tomorrow.windows, now)
+        upcoming, ahead = next_window(later.windows, now), ahead + 1
+
     context = {
         "day": day,
         "room": day.room,
