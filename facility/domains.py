@@ -19,6 +19,8 @@ from facility.core import outbox as core_outbox
 from facility.core import profile as core_profile
 from facility.core import tasks as core_tasks
 from facility.core.jobs import Job
+from facility.energy import models as energy_models
+from facility.energy import tasks as energy_tasks
 from facility.maintenance import alerts as maintenance_alerts
 from facility.maintenance import duty_models as maintenance_duty_models
 from facility.maintenance import models as maintenance_models
@@ -41,10 +43,17 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     sensors_command_models,
     maintenance_models,
     maintenance_duty_models,
+    energy_models,
 )
 
 # Every scheduled job, in dependency order: what `facility scheduler` runs.
-JOBS: tuple[Job, ...] = (*core_tasks.JOBS, *booking_tasks.JOBS, *sensors_tasks.JOBS, *maintenance_tasks.JOBS)
+JOBS: tuple[Job, ...] = (
+    *core_tasks.JOBS,
+    *booking_tasks.JOBS,
+    *sensors_tasks.JOBS,
+    *maintenance_tasks.JOBS,
+    *energy_tasks.JOBS,
+)
 
 
 def import_all_models() -> tuple[ModuleType, ...]:

@@ -22,6 +22,7 @@ NOT_PAGES = frozenset(
         "/maintenance/duties/{duty_id}/report.csv",
         "/maintenance/duty-evidence/{evidence_id}",
         "/manage/reports.csv",
+        "/energy/report.csv",
         "/manage/rooms/{room_id}/qr.svg",
         "/manage/reductions/{claim_id}/proof",
     }

@@ -15,7 +15,7 @@ from alembic import op
 import facility.core.db
 
 revision: str = "0027_duties"
-down_revision: str | Sequence[str] | None = "0021_password_reset"
+down_revision: str | Sequence[str] | None = "0024_energy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
