@@ -40,6 +40,8 @@ from facility.maintenance import views as maintenance_pages
 from facility.rooms import router as rooms_api
 from facility.rooms import views as rooms_pages
 from facility.sensors import router as sensors_api
+from facility.sensors import rules_api as sensors_rules_api
+from facility.sensors import rules_views as sensors_rules_pages
 from facility.sensors import views as sensors_pages
 
 log = logging.getLogger(__name__)
@@ -58,10 +60,12 @@ ROUTERS = (
     rooms_api.router,
     booking_fees_api.router,
     sensors_api.router,
+    sensors_rules_api.router,
     maintenance_api.router,
     rooms_pages.router,
     booking_pages.router,
     sensors_pages.router,
+    sensors_rules_pages.router,
     maintenance_pages.router,
     import_pages.router,
     home.router,

@@ -44,5 +44,6 @@ def import_all_models() -> tuple[ModuleType, ...]:
 
 def connect_domains() -> None:
     """Callbacks a lower domain calls into a higher one: sensors' alert pages ask maintenance for
-    each alert's work order without importing it."""
+    each alert's work order, and whom its assignment rule names, without importing it."""
     alert_work.register_work_order_lookup(maintenance_alerts.work_orders_by_alert)
+    alert_work.register_assignee_suggestion(maintenance_alerts.suggested_assignees)

@@ -51,6 +51,25 @@ def register_work_order_lookup(lookup: WorkOrderLookup) -> None:
     _work_order_lookup[:] = [lookup]
 
 
+# Whom maintenance would give an alert's work (its building's assignment rule for the rule's
+# trade): the assign form preselects that person. Given alerts, it returns {alert id: user id}.
+AssigneeSuggestion = Callable[[Session, Sequence[Alert]], dict[int, int]]
+_assignee_suggestion: list[AssigneeSuggestion] = []
+
+
+def register_assignee_suggestion(suggest: AssigneeSuggestion) -> None:
+    """The app wires maintenance's assignment rules in here (sensors never imports maintenance)."""
+    _assignee_suggestion[:] = [suggest]
+
+
+def suggested_assignees(session: Session, alerts: Sequence[Alert]) -> dict[int, int]:
+    """The preselected assignee of each unassigned alert, where an assignment rule names one."""
+    unassigned = [a for a in alerts if a.assignee_id is None and a.id is not None]
+    if not unassigned or not _assignee_suggestion:
+        return {}
+    return _assignee_suggestion[0](session, unassigned)
+
+
 def work_orders_for(session: Session, alerts: Sequence[Alert]) -> dict[int, tuple[int, str]]:
     ids = [a.id for a in alerts if a.id is not None]
     if not ids or not _work_order_lookup:

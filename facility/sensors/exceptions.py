@@ -39,3 +39,14 @@ class AlertAlreadyHandled(Conflict):
     """Someone else acknowledged or resolved it first (or it is closed): the loser of a race."""
 
     code = "alert_already_handled"
+
+
+class AlertRulesChanged(Conflict):
+    """Someone saved the alert rules since this editor read them: reload, then change again."""
+
+    code = "alert_rules_changed"
+
+    def __init__(self, current: int) -> None:
+        super().__init__(
+            _("The alert rules were changed meanwhile (now version {version}); reload and try again.", version=current)
+        )

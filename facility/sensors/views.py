@@ -197,6 +197,7 @@ def _alerts_context(session: DbSession, user: CurrentUser) -> dict[str, object]:
         "people": alert_work.people(session, shown),
         "work_orders": alert_work.work_orders_for(session, shown),
         "staff": accounts.active_staff(session) if user.is_manager else [],
+        "suggested": alert_work.suggested_assignees(session, active + snoozed) if user.is_manager else {},
         "describe": alert_work.describe,
         **_helpers(),
     }
