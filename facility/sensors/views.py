@@ -71,12 +71,27 @@ def _helpers() -> dict[str, object]:
     }
 
 
+def needs_attention(tile: service.BoardRoom, now: datetime) -> bool:
+    """A room for the "problems only" view: an active alert, a poor or bad band, or readings
+    that stopped (none, or none for longer than the board calls stale)."""
+    newest = max((item.ts for item in tile.values.values()), default=None)
+    stale = newest is None or now - newest > STALE_AFTER
+    return tile.alerts > 0 or tile.band in ("poor", "bad") or stale
+
+
 @router.get("/sensors")
 def board_page(
-    request: Request, session: DbSession, user: CurrentUser, building: str = "", floor: str = ""
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    building: str = "",
+    floor: str = "",
+    problems: str = "",
 ) -> Response:
     ensure_role(user, *STAFF_ROLES)
-    tiles = service.board(session, reading_store(request), user, building=building or None, floor=floor or None)
+    every = service.board(session, reading_store(request), user, building=building or None, floor=floor or None)
+    now = utcnow()
+    tiles = [t for t in every if needs_attention(t, now)] if problems else every
     buildings = rooms_service.all_buildings(session)
     floors = rooms_service.floor_labels(session, building or None)
     context = {
@@ -85,8 +100,10 @@ def board_page(
         "floors": floors,
         "building": building,
         "floor": floor,
+        "problems": bool(problems),
+        "total": len(every),
         "board_metrics": BOARD_METRICS,
-        "query": urlencode({"building": building, "floor": floor}),
+        "query": urlencode({"building": building, "floor": floor} | ({"problems": "1"} if problems else {})),
         **_helpers(),
     }
     return render(request, "sensors/board.html", context, block="board")

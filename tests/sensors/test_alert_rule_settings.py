@@ -24,7 +24,7 @@ def test_kind_and_room_overrides_decide_what_is_raised(session: Session) -> None
     overrides = [
         Override("co2_high", room_kind="lecture_room", above=1500, delay_minutes=0),
         Override("co2_high", room_id=quiet.id, enabled=False),
-        # The comfort rule does not cover seminar rooms' bookings by default... it does; offices not:
+        # Switched on where the default does not apply: the server-room limit for a seminar room.
         Override("server_room_temperature", room_kind="seminar_room", above=25, delay_minutes=0),
     ]
     rule_settings.save_overrides(session, manager, 0, overrides, "행사 기간")
