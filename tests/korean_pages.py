@@ -24,6 +24,9 @@ LATIN_IN_KOREAN = {
     "VR",
     "AV",
     "IT",
+    "UTF",
+    "CP",
+    "XLSX",
 }
 
 

@@ -19,6 +19,7 @@ NOT_PAGES = frozenset(
         "/maintenance/photos/{photo_id}",
         "/maintenance/compliance.csv",
         "/manage/reports.csv",
+        "/admin/import/template.csv",
         "/manage/rooms/{room_id}/qr.svg",
     }
 )
