@@ -19,7 +19,8 @@ from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
 from facility.core.web import NavItem, flash, redirect, render
 from facility.rooms import service as rooms_service
-from facility.sensors import alert_work, placement, service
+from facility.sensors import alert_work, placement, rule_settings, service
+from facility.sensors.alerts import RuleSet
 from facility.sensors.catalogue import BOARD_METRICS, METRICS, band
 from facility.sensors.charts import line_chart
 from facility.sensors.router import reading_store
@@ -109,6 +110,16 @@ def board_page(
     return render(request, "sensors/board.html", context, block="board")
 
 
+def alert_limits(rule_set: RuleSet, metric: str, kind: str, room_id: int) -> list[float] | None:
+    """The limits of the rules in force for this room, as the chart's guide lines (None: the
+    metric's default; on/off states get none)."""
+    entry = METRICS.get(metric)
+    rules = rule_set.rules_for(metric, kind, room_id)
+    if entry is None or not rules or entry.unit in ("bool", "state"):
+        return None
+    return sorted({b for r in rules for b in (r.below, r.above) if b is not None})
+
+
 @router.get("/sensors/rooms/{room_id}")
 def room_page(
     request: Request, room_id: ObjectId, session: DbSession, user: CurrentUser, window: str = "24h"
@@ -123,9 +134,11 @@ def room_page(
     zone = request.app.state.settings.zone
     ordered = sorted(latest, key=lambda m: (m not in BOARD_METRICS, m))
     charts = []
+    rule_set = rule_settings.current_rule_set(session)
     for metric in ordered:
         points = service.room_series(session, store, user, room_id, metric, start, end, every)
-        chart = line_chart(points, start, end, zone, metric=metric, label=label_of(metric))
+        guides = alert_limits(rule_set, metric, room.kind, room_id)
+        chart = line_chart(points, start, end, zone, metric=metric, label=label_of(metric), guides=guides)
         charts.append((metric, chart, points))  # the points again as the chart's data table
     history = alert_work.room_history(session, room_id)
     context = {
