@@ -17,9 +17,10 @@ from facility.core.i18n import gettext as _
 from facility.core.i18n import gettext_noop as N_
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
-from facility.core.web import NavItem, flash, redirect, render
+from facility.core.web import NavItem, flash, redirect, render, request_language
 from facility.rooms import service as rooms_service
-from facility.sensors import alert_work, placement, rule_settings, service
+from facility.sensors import alert_work, floor_plan, placement, rule_settings, service
+from facility.sensors import bookings as sensor_bookings
 from facility.sensors.alerts import RuleSet
 from facility.sensors.catalogue import BOARD_METRICS, METRICS, band
 from facility.sensors.charts import line_chart
@@ -118,6 +119,38 @@ def alert_limits(rule_set: RuleSet, metric: str, kind: str, room_id: int) -> lis
     if entry is None or not rules or entry.unit in ("bool", "state"):
         return None
     return sorted({b for r in rules for b in (r.below, r.above) if b is not None})
+
+
+@router.get("/sensors/plan")
+def plan_page(request: Request, session: DbSession, user: CurrentUser, building: str = "") -> Response:
+    """A building's floors as plans of clickable rooms coloured by live state, each with its table."""
+    ensure_role(user, *STAFF_ROLES)
+    buildings = rooms_service.all_buildings(session)
+    chosen = next((b for b in buildings if b.code == building), buildings[0] if buildings else None)
+    floors = []
+    if chosen is not None:
+        tiles = {
+            int(t.room.id or 0): t for t in service.board(session, reading_store(request), user, building=chosen.code)
+        }
+        now = utcnow()
+        booked = sensor_bookings.rooms_in_use(session, now)
+        english = request_language(request) == "en"
+        for floor, rooms in floor_plan.floors_of(session, chosen):
+            if not rooms:
+                continue
+            facts = floor_plan.plan_rooms(rooms, tiles, booked, now)
+            label = _("Plan of {floor}", floor=floor_plan.floor_name(floor))
+            floors.append((floor, facts, floor_plan.floor_svg(facts, label=label, english=english)))
+    context = {
+        "buildings": buildings,
+        "building": chosen,
+        "floors": floors,
+        "states": floor_plan.STATES,
+        "state_words": floor_plan.state_words,
+        "floor_name": floor_plan.floor_name,
+        **_helpers(),
+    }
+    return render(request, "sensors/plan.html", context)
 
 
 @router.get("/sensors/rooms/{room_id}")
