@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from facility.booking import blocks, flows, grid, invoices, queries, reports, service
 from facility.booking.exceptions import BookingConflict
@@ -287,10 +288,13 @@ def reports_page(
     first = _month(request, month)
     by = exports.choice("by", by, reports.GROUPINGS)
     table = reports.utilisation(session, first, _zone(request), by=by)
+    names = [label(f"kind.{row.key}") if by == "kind" else row.key for row in table]
+    chart = reports.percent_bars(table, names, title=label("reports.chart")) if table else ""
     context = {
         "month": first,
         "by": by,
         "table": table,
+        "chart": Markup(chart),
         "no_shows": reports.no_shows_by_organization(session, first, _zone(request)),
     }
     return render(request, "booking/manage_reports.html", context)
@@ -315,10 +319,23 @@ def reports_csv(request: Request, session: DbSession, user: CurrentUser, month: 
             f"{row.percent:.1f}",
             row.bookings,
             row.no_shows,
+            f"{row.no_show_percent:.1f}",
+            row.revenue,
+            row.reductions,
         ]
         for row in reports.utilisation(session, first, _zone(request), by=by)
     ]
-    columns = (f"by.{by}", "open_hours", "booked_hours", "percent", "bookings", "no_shows")
+    columns = (
+        f"by.{by}",
+        "open_hours",
+        "booked_hours",
+        "percent",
+        "bookings",
+        "no_shows",
+        "no_show_rate",
+        "revenue",
+        "reductions",
+    )
     header = [label(f"reports.{column}") for column in columns]
     return exports.csv_response([header, *rows], filename=f"utilisation-{first:%Y-%m}-{by}.csv")
 
