@@ -32,3 +32,21 @@ def test_guides_are_the_rooms_limits_in_force() -> None:
     assert alert_limits(rules, "water_leak", "lecture_room", 1) is None
     svg = line_chart(_points([0, 5]), T0, T0 + timedelta(hours=1), UTC, metric="co2", label="CO₂", guides=[1500])
     assert svg.count('class="guide"') == 1
+
+
+def test_demo_history_covers_every_metric_the_demo_shows() -> None:
+    from facility.sensors.catalogue import METRICS
+    from facility.sensors.demo_devices import ENV, DemoDevice
+    from facility.sensors.demo_history import history_readings
+    from facility.sensors.simulator import SEOUL
+
+    room = DemoDevice("env-E-201", "edu", "E-201", 1, "lecture_room", 40, ENV)
+    today = datetime(2026, 12, 7, tzinfo=SEOUL)
+    readings = history_readings([room], today)
+    by_metric: dict[str, list[float]] = {}
+    for reading in readings:
+        by_metric.setdefault(reading.metric, []).append(reading.value)
+    assert set(by_metric) == set(ENV)
+    for metric, values in by_metric.items():
+        assert len(values) > 300 and all(METRICS[metric].in_range(v) for v in values), metric
+    assert max(by_metric["people_count"]) > 0 and min(by_metric["people_count"]) == 0
