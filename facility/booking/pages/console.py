@@ -105,6 +105,7 @@ def manager_move(
     start: Annotated[str, Form()],
     end: Annotated[str, Form()],
     back: Annotated[bool, Form()] = False,
+    return_to: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     ensure_role(user, *MANAGING_ROLES)
     zone = _zone(request)
@@ -116,6 +117,9 @@ def manager_move(
         raise InvalidInput(_("Enter the day as YYYY-MM-DD and the times as HH:MM.")) from None
     booking = service.move_booking(session, user, booking_id, starts_at, ends_at)
     flash(request, _("Moved: {title}", title=booking.title))
+    # Back to the calendar it was moved from (drag or its form); only that page, no open redirect.
+    if return_to.startswith("/manage/calendar?") or return_to == "/manage/calendar":
+        return redirect(request, return_to)
     return redirect(request, f"/manage/bookings/{booking_id}" if back else "/manage/bookings")
 
 
