@@ -65,3 +65,13 @@ def test_page_and_templates_read_in_korean(client: TestClient, session: Session)
     report = service.run_import(session, admin, "buildings", template.content, dry_run=True, limits=ImportLimits())
     assert report.ok and report.rows, [str(p) for p in report.problems]
     assert client.get("/admin/import/template.csv?kind=nothing").status_code == 422
+
+
+def test_closing_at_24_00_ends_the_day_at_midnight() -> None:
+    from zoneinfo import ZoneInfo
+
+    from facility.rooms.models import closing_moment
+
+    seoul = ZoneInfo("Asia/Seoul")
+    assert closing_moment(date(2027, 3, 2), END_OF_DAY, seoul) == datetime(2027, 3, 3, 0, 0, tzinfo=seoul)
+    assert closing_moment(date(2027, 3, 2), time(22), seoul) == datetime(2027, 3, 2, 22, 0, tzinfo=seoul)
