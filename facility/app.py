@@ -46,6 +46,8 @@ from facility.rooms import views as rooms_pages
 from facility.sensors import command_router as sensors_commands_api
 from facility.sensors import control_views as sensors_control_pages
 from facility.sensors import router as sensors_api
+from facility.sensors import rules_api as sensors_rules_api
+from facility.sensors import rules_views as sensors_rules_pages
 from facility.sensors import views as sensors_pages
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,7 @@ ROUTERS = (
     booking_fees_api.router,
     sensors_api.router,
     sensors_commands_api.router,
+    sensors_rules_api.router,
     maintenance_api.router,
     energy_api.router,
     statements_api.router,
@@ -74,6 +77,7 @@ ROUTERS = (
     booking_pages.router,
     sensors_pages.router,
     sensors_control_pages.router,
+    sensors_rules_pages.router,
     maintenance_pages.router,
     energy_pages.router,
     import_pages.router,

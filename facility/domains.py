@@ -63,8 +63,9 @@ def import_all_models() -> tuple[ModuleType, ...]:
 
 def connect_domains() -> None:
     """Callbacks a lower domain calls into a higher one: sensors' alert pages ask maintenance for
-    each alert's work order, a room's page shows booking's panel, and withdrawal asks booking
-    whether bookings are still to come, without importing them."""
+    each alert's work order and whom its assignment rule names, a room's page shows booking's
+    panel, and withdrawal asks booking whether bookings are still to come, without importing them."""
     alert_work.register_work_order_lookup(maintenance_alerts.work_orders_by_alert)
+    alert_work.register_assignee_suggestion(maintenance_alerts.suggested_assignees)
     rooms_views.register_room_panel(room_panel.panel)
     core_profile.register_withdrawal_check(booking_queries.withdrawal_blocker)

@@ -23,6 +23,7 @@ NOT_PAGES = frozenset(
         "/maintenance/duty-evidence/{evidence_id}",
         "/manage/reports.csv",
         "/energy/report.csv",
+        "/admin/import/template.csv",
         "/manage/rooms/{room_id}/qr.svg",
         "/manage/reductions/{claim_id}/proof",
     }

@@ -243,6 +243,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: str = ""
     timezone: str = "Asia/Seoul"
+    # Where people reach the web app (https://facility.example.ac.kr): links in e-mails are absolute,
+    # since a mail client cannot open a relative one.
+    base_url: HttpAddress = "http://localhost:8000"
     cookie_secure: bool = False
     token_ttl_minutes: int = 12 * 60
     mqtt_url: str = ""
@@ -460,6 +463,11 @@ def using(settings: Settings) -> Iterator[Settings]:
         yield settings
     finally:
         _active.reset(token)
+
+
+def absolute_url(path: str) -> str:
+    """`path` under FACILITY_BASE_URL, for links that leave the web app (e-mail, webhook)."""
+    return active_settings().base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
 def active_settings() -> Settings:
