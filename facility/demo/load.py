@@ -31,7 +31,7 @@ from facility.rooms.models import (
     RoomEquipment,
     RoomLayout,
 )
-from facility.sensors.demo_devices import place_demo_devices
+from facility.sensors.demo_devices import demo_devices, place_demo_devices
 from facility.sensors.demo_history import load_sensor_history
 from facility.sensors.store import ReadingStore
 
@@ -183,4 +183,5 @@ def load_demo_readings(engine: Engine, store: ReadingStore) -> int:
     """90 days of readings for the demo's sensors, once the campus is committed (the SQL store
     writes in a transaction of its own); returns how many points were written."""
     with session_scope(engine, write=False) as session:
-        return load_sensor_history(session, store)
+        devices = demo_devices(session)
+    return load_sensor_history(devices, store)

@@ -20,10 +20,8 @@ import random
 import zlib
 from datetime import UTC, datetime, time, timedelta
 
-from sqlmodel import Session
-
 from facility.core.db import utcnow
-from facility.sensors.demo_devices import DemoDevice, demo_devices
+from facility.sensors.demo_devices import DemoDevice
 from facility.sensors.parsing import Reading
 from facility.sensors.simulator import OUTDOOR_CO2, SEOUL, in_class
 from facility.sensors.store import ReadingStore
@@ -134,10 +132,12 @@ def history_readings(devices: list[DemoDevice], today_start: datetime) -> list[R
     return readings
 
 
-def load_sensor_history(session: Session, store: ReadingStore) -> int:
-    """Write the history unless the store already has its first day; returns points written."""
+def load_sensor_history(devices: list[DemoDevice], store: ReadingStore) -> int:
+    """Write the history of `devices` (read by `demo_devices` in a transaction already ended: the
+    writes take minutes, longer than PostgreSQL lets a transaction idle) unless the store already
+    has its first day; returns points written."""
     today_start = datetime.combine(utcnow().astimezone(SEOUL).date(), time(), tzinfo=SEOUL)
-    devices = [d for d in demo_devices(session) if d.room_id is not None]
+    devices = [d for d in devices if d.room_id is not None]
     probe = next((d for d in devices if "temperature" in d.metrics), None)
     if probe is None:
         return 0
