@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from facility.booking import documents, flows, invoices, tax_invoices, waitlist
 from facility.booking.api.bookings import pdf_response
@@ -65,6 +66,20 @@ def read_invoice(invoice_id: ObjectId, session: DbSession, user: CurrentUser) ->
 def record_payment(invoice_id: ObjectId, body: PaymentCreate, session: DbSession, user: CurrentUser) -> InvoicePublic:
     flows.record_payment(session, user, invoice_id, **body.model_dump())
     return invoice_public(invoices.get_invoice(session, user, invoice_id))
+
+
+class TaxableMark(BaseModel):
+    taxable: bool
+
+
+@router.put(
+    "/invoices/{invoice_id}/taxable",
+    response_model=InvoicePublic,
+    responses=error_responses(InvoiceNotFound, Forbidden),
+)
+def mark_taxable(invoice_id: ObjectId, body: TaxableMark, session: DbSession, user: CurrentUser) -> InvoicePublic:
+    """Mark whether a 전자세금계산서 is owed for the invoice (set when VAT is charged)."""
+    return invoice_public(invoices.set_taxable(session, user, invoice_id, body.taxable))
 
 
 @router.get(
