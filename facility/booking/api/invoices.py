@@ -101,15 +101,24 @@ def receipt_pdf(invoice_id: ObjectId, session: DbSession, user: CurrentUser) -> 
     response_class=Response,
     responses={**error_responses(Forbidden, Conflict, InvalidInput), 200: {"content": {"text/csv": {}}}},
 )
-def tax_invoices_csv(session: DbSession, user: CurrentUser, month: str = "") -> Response:
-    """Taxable invoices of a month (YYYY-MM) in the 홈택스 bulk-issuance sheet's columns; the
-    header `X-Skipped-No-Business-Number` counts invoices left out for want of the buyer's number."""
+def tax_invoices_csv(session: DbSession, user: CurrentUser, month: str = "", format: str = "csv") -> Response:
+    """Taxable invoices of a month (YYYY-MM) in the 홈택스 bulk-issuance sheet's columns, as CSV or
+    (`format=xlsx`) the workbook 홈택스 uploads; the header `X-Skipped-No-Business-Number` counts
+    invoices left out for want of the buyer's number."""
     ensure_role(user, *MANAGING_ROLES)
     first = exports.month("month", month)
     if first is None:
         raise InvalidInput(_("The parameter {name} must be a month written YYYY-MM.", name="month"))
+    kind = exports.choice("format", format, ("csv", "xlsx"))
     rows, skipped = tax_invoices.export_rows(session, user, first)
-    response = exports.csv_response(rows, filename=f"tax-invoices-{month}.csv")
+    if kind == "xlsx":
+        response = Response(
+            tax_invoices.as_xlsx(rows),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="tax-invoices-{month}.xlsx"'},
+        )
+    else:
+        response = exports.csv_response(rows, filename=f"tax-invoices-{month}.csv")
     response.headers["X-Skipped-No-Business-Number"] = str(skipped)
     return response
 
