@@ -41,6 +41,8 @@ from facility.maintenance import router as maintenance_api
 from facility.maintenance import views as maintenance_pages
 from facility.rooms import router as rooms_api
 from facility.rooms import views as rooms_pages
+from facility.sensors import command_router as sensors_commands_api
+from facility.sensors import control_views as sensors_control_pages
 from facility.sensors import router as sensors_api
 from facility.sensors import views as sensors_pages
 
@@ -62,11 +64,13 @@ ROUTERS = (
     rooms_api.router,
     booking_fees_api.router,
     sensors_api.router,
+    sensors_commands_api.router,
     maintenance_api.router,
     statements_api.router,
     rooms_pages.router,
     booking_pages.router,
     sensors_pages.router,
+    sensors_control_pages.router,
     maintenance_pages.router,
     import_pages.router,
     statement_pages.router,

@@ -10,6 +10,7 @@ from types import ModuleType
 
 from facility.booking import models as booking_models
 from facility.booking import queries as booking_queries
+from facility.booking import rental_models as booking_rental_models
 from facility.booking import room_panel
 from facility.booking import tasks as booking_tasks
 from facility.core import jobs as core_jobs
@@ -24,6 +25,7 @@ from facility.maintenance import tasks as maintenance_tasks
 from facility.rooms import models as rooms_models
 from facility.rooms import views as rooms_views
 from facility.sensors import alert_work
+from facility.sensors import command_models as sensors_command_models
 from facility.sensors import models as sensors_models
 from facility.sensors import tasks as sensors_tasks
 
@@ -33,7 +35,9 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     core_outbox,
     rooms_models,
     booking_models,
+    booking_rental_models,
     sensors_models,
+    sensors_command_models,
     maintenance_models,
 )
 

@@ -85,6 +85,7 @@ class BrokerConnection:
         status_topic: str,
         max_spool_bytes: int = 512 * 2**20,
         on_spooled: Callable[[], None] | None = None,
+        on_connected: Callable[[], None] | None = None,
     ) -> None:
         self.url = url
         self.address = BrokerAddress.parse(url)
@@ -95,6 +96,8 @@ class BrokerConnection:
         self.status_topic = status_topic
         self.max_spool_bytes = max_spool_bytes
         self.on_spooled = on_spooled or (lambda: None)
+        # Told after every connect (the commander re-sends what the device may have missed).
+        self.on_connected = on_connected or (lambda: None)
         self.v5 = self.address.protocol == "5"
         self.failure: str | None = None
         self.connected = threading.Event()
@@ -166,6 +169,7 @@ class BrokerConnection:
         groups = {"/".join(t.split("/")[:2]) + "/" for t in topics if t.startswith("$share/")}
         client.unsubscribe([f for f in ("#", *(g + "#" for g in sorted(groups))) if f not in topics])
         client.publish(self.status_topic, b"online", qos=1, retain=True)
+        self.on_connected()
         log.info(
             "connected to %s:%s as %s, subscribed to %s",
             self.address.host,

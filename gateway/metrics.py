@@ -23,3 +23,11 @@ BATCH_SECONDS = Histogram(
     "Time to write one batch to the store",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+PLANT_POLLS = Counter(
+    "facility_gateway_plant_polls_total",
+    "Polls of plant devices (Modbus, BACnet), by protocol and outcome (ok, unreachable, timeout)",
+    ["protocol", "outcome"],
+)
+PLANT_WRITES = Counter(
+    "facility_gateway_plant_writes_total", "Writes to plant points, by protocol and outcome", ["protocol", "outcome"]
+)

@@ -13,10 +13,14 @@ from pathlib import Path
 from facility.core.collector import tune_garbage_collector
 from facility.core.config import SensorSettings, Settings
 from facility.core.db import engine_for
+from facility.sensors.encoders import Encoders
 from facility.sensors.ingest import Ingest
 from facility.sensors.profiles import ProfileConfigError, ProfileSet, Subscription, build_profiles
+from facility.sensors.profiles.plant import load_plant
 from facility.sensors.store import ReadingStore, open_store
+from gateway.commands import Commander, MqttSender, SenderRegistry
 from gateway.connection import AuthenticationFailed, BrokerConnection
+from gateway.plant.poller import PlantPoller
 from gateway.spool import Spool
 from gateway.writer import SpoolWriter
 
@@ -55,30 +59,51 @@ class Gateway:
                     p.strip() for p in sensor_settings.discovery_topic_prefixes.split(",") if p.strip()
                 ],
                 discovery_max_devices=sensor_settings.discovery_max_devices,
+                zigbee2mqtt_base_topics=sensor_settings.zigbee2mqtt_base_topics.split(","),
+                tasmota_full_topics=sensor_settings.tasmota_full_topics.split(","),
             )
         )
         self.spool = Spool(spool_path(settings.data_dir, self.client_id))
         self.store = store or open_store(settings)
-        self.ingest = Ingest(self.store, engine_for(settings), self.client_id, profiles)
+        self.encoders = Encoders.default()
+        self.ingest = Ingest(self.store, engine_for(settings), self.client_id, profiles, self.encoders)
         self.writer = SpoolWriter(self.spool, self.ingest)
+        self.senders = SenderRegistry()
+        self.commander = Commander(engine_for(settings), sensor_settings, self.encoders, self.senders)
+        self.ingest.on_reports = self.commander.heard
         self.connection = BrokerConnection(
             settings.mqtt_url,
             self.client_id,
             self.spool,
-            subscriptions=lambda: subscription_filters(self.ingest.subscriptions(), group),
+            subscriptions=lambda: subscription_filters(
+                self.ingest.subscriptions() + [Subscription(t) for t in self.encoders.subscriptions()], group
+            ),
             status_topic=STATUS_TOPIC.format(client_id=self.client_id),
             max_spool_bytes=sensor_settings.spool_max_mb * 2**20,
             on_spooled=self.writer.wake,
+            on_connected=self.commander.connected,
         )
+        mqtt_sender = MqttSender(self.connection.client, self.encoders)
+        for profile in self.encoders.by_profile:
+            self.senders.register(profile, mqtt_sender)
+        # Modbus and BACnet points of the mapping file: polled into the same spool.
+        plant = load_plant(sensor_settings.device_mapping_file) if sensor_settings.device_mapping_file else None
+        self.plant = PlantPoller(plant, self.spool, self.writer.wake) if plant and plant.devices else None
         profiles.on_announce = lambda found: self.connection.follow(subscription_filters(found, group))
         profiles.on_withdraw = lambda gone: self.connection.unfollow(subscription_filters(gone, group))
 
     def start(self) -> None:
         self.writer.start()
         self.connection.start()
+        self.commander.start()
+        if self.plant:
+            self.plant.start()
 
     def stop(self) -> None:
-        """Stop taking messages, store what is spooled, then close the store's write path."""
+        """Stop sending and taking messages, store what is spooled, then close the store's write path."""
+        self.commander.stop()
+        if self.plant:
+            self.plant.stop()
         self.connection.stop()
         self.writer.stop()
         self.store.close()

@@ -222,6 +222,25 @@ class Spool:
                 self._extend_tail(messages, ids)
         return ids
 
+    def append_local(self, topic: str, payload: bytes) -> int:
+        """Commit a message the gateway made itself (a plant poll): there is no broker to
+        acknowledge it to and no redelivery to recognise, so it is stored as acknowledged."""
+        message = Incoming(topic, payload, time.time_ns() // 1000, 0, False, self._conn)
+        with self._lock:
+            cursor = self._db.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                (row_id,) = self._insert(cursor, [message])
+                cursor.execute("UPDATE message SET acked = 1 WHERE id = ?", (row_id,))
+                cursor.execute("COMMIT")
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            if self._tail_valid:
+                self._extend_tail([message], [row_id])
+        assert row_id is not None
+        return row_id
+
     def _extend_tail(self, messages: Sequence[Incoming], ids: Sequence[int | None]) -> None:
         if len(self._tail) + len(messages) > TAIL_MAX:
             self._tail.clear()

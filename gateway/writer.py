@@ -206,7 +206,7 @@ class SpoolWriter:
         if parsed is None:
             return first, None
         spooled = list(spooled)
-        merged = Batch(list(parsed.readings), list(parsed.statuses), list(parsed.dead))
+        merged = Batch(list(parsed.readings), list(parsed.statuses), list(parsed.dead), raw=list(parsed.raw))
         while len(merged.readings) < RECORD_MAX and not self._stopping.is_set():
             wait = deadline - time.monotonic()
             try:
@@ -219,6 +219,7 @@ class SpoolWriter:
             merged.readings += item[1].readings
             merged.statuses += item[1].statuses
             merged.dead += item[1].dead
+            merged.raw += item[1].raw
         return (spooled, merged), None
 
     def _count(self, written: Batch) -> None:

@@ -20,6 +20,7 @@ NOT_PAGES = frozenset(
         "/maintenance/compliance.csv",
         "/manage/reports.csv",
         "/manage/rooms/{room_id}/qr.svg",
+        "/manage/reductions/{claim_id}/proof",
     }
 )
 

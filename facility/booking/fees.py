@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session, col, select
 
+from facility.booking import purposes
 from facility.booking.models import FeeSchedule
 from facility.core.auth import ensure_role
 from facility.core.editing import create_row, get_row, update_row
@@ -18,6 +19,7 @@ from facility.rooms.models import Room
 
 Amount = Annotated[int, Field(ge=0, le=1_000_000_000)]
 Percent = Annotated[int, Field(ge=0, le=1000)]
+RefundRow = Annotated[list[Annotated[int, Field(ge=0, le=1000)]], Field(min_length=2, max_length=2)]
 
 
 class FeeRates(BaseModel):
@@ -28,6 +30,24 @@ class FeeRates(BaseModel):
     evening_percent: Percent | None = None
     deposit: Amount | None = None
     equipment_fees: dict[Annotated[str, Field(max_length=40)], Amount] | None = Field(default=None, max_length=100)
+    # Percent of the rate per purpose (booking/purposes.py), e.g. {"exam": 150, "resident_welfare": 50}.
+    purpose_percent: dict[Annotated[str, Field(max_length=30)], Percent] | None = Field(default=None, max_length=20)
+    # [[days before the start at least, percent kept], ...], e.g. [[7, 0], [3, 10], [1, 30], [0, 100]].
+    refund_table: (
+        list[Annotated[list[Annotated[int, Field(ge=0, le=1000)]], Field(min_length=2, max_length=2)]] | None
+    ) = Field(default=None, max_length=20)
+    advance_percent: Annotated[int, Field(ge=0, le=100)] | None = None
+    payment_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    balance_days_before: Annotated[int, Field(ge=0, le=365)] | None = None
+
+    @model_validator(mode="after")
+    def _known_purposes(self) -> FeeRates:
+        unknown = set(self.purpose_percent or {}) - set(purposes.ALLOWED)
+        if unknown:
+            raise ValueError(f"unknown or refused purposes: {sorted(unknown)}")
+        if any(percent > 100 for _days, percent in self.refund_table or []):
+            raise ValueError("a refund table keeps at most 100 percent")
+        return self
 
 
 class FeeScheduleCreate(FeeRates):
@@ -57,6 +77,11 @@ class FeeSchedulePublic(BaseModel):
     evening_percent: int
     deposit: int
     equipment_fees: dict[str, int]
+    purpose_percent: dict[str, int]
+    refund_table: list[list[int]]
+    advance_percent: int
+    payment_days: int
+    balance_days_before: int
 
 
 def list_schedules(session: Session) -> list[FeeSchedule]:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
-from facility.booking import invoices, lifecycle, notify, pricing, rules
+from facility.booking import invoices, lifecycle, notify, pricing, reductions, rules
 from facility.booking.common import local_zone
 from facility.booking.exceptions import BookingNotFound, InvalidTransition
 from facility.booking.models import Booking, BookingStatus, InvoiceStatus, Payment
@@ -58,6 +58,7 @@ def approve(session: Session, actor: User, booking: Booking, *, tell: bool = Tru
     confirm it when nobody is billed (a free slot, or the Institute's own booking without an
     organisation): the one approval, for a manager's decision and a staff booking alike."""
     ensure_role(actor, *MANAGING_ROLES)
+    reductions.ensure_price_final(session, booking)
     lifecycle.apply(session, actor, booking, S.approved, only_from=[S.requested, S.held], decided_at=utcnow())
     if tell:
         _tell(session, booking, S.approved.value)
@@ -102,7 +103,9 @@ def cancellation_fee(booking: Booking, actor: User, now: datetime | None = None)
     approved; a manager's cancellation costs the renter nothing."""
     if actor.is_manager or booking.status not in {S.approved, S.confirmed}:
         return 0
-    return booking.price_total * pricing.cancellation_percent(booking.starts_at, now or utcnow(), local_zone()) // 100
+    table = booking.quote.get("refund_table")
+    percent = pricing.cancellation_percent(booking.starts_at, now or utcnow(), local_zone(), table)
+    return booking.price_total * percent // 100
 
 
 def cancel_booking(
@@ -130,6 +133,34 @@ def cancel_booking(
     )
     invoices.on_cancelled(session, actor, booking)
     _tell(session, booking, S.cancelled.value, reason.strip())
+    return booking
+
+
+def cancel_for_institution(
+    session: Session, actor: User, booking_id: int, reason: str, *, now: datetime | None = None
+) -> Booking:
+    """The Institute takes the slot back for its own public purpose (its courses come first): no
+    fee, the whole amount refunded, and an apology to the renter."""
+    ensure_role(actor, *MANAGING_ROLES)
+    if not reason.strip():
+        raise InvalidInput(_("Give the public purpose the room is needed for."))
+    booking = get_booking(session, actor, booking_id, lock=True)
+    now = now or utcnow()
+    if booking.ends_at <= now:
+        raise InvalidTransition(_("A booking that has taken place cannot be cancelled."))
+    lifecycle.apply(
+        session,
+        actor,
+        booking,
+        S.cancelled,
+        action="booking.cancel_institution",
+        cancellation_fee=0,
+        cancelled_at=now,
+        status_reason=reason.strip(),
+    )
+    invoices.on_cancelled(session, actor, booking)
+    refund = invoices.booking_paid(session, booking.id)  # type: ignore[arg-type]
+    _tell(session, booking, "institution_cancel", f"{reason.strip()} (환불 Refund: {refund:,}원)")
     return booking
 
 

@@ -88,7 +88,8 @@ def issue_for_booking(session: Session, actor: User | None, booking: Booking) ->
             }
         )
     today = utcnow().astimezone(local_zone()).date()
-    due = min(today + PAYMENT_TERM, booking.starts_at.astimezone(local_zone()).date())
+    term = timedelta(days=quote["payment_days"]) if "payment_days" in quote else PAYMENT_TERM
+    due = min(today + term, booking.starts_at.astimezone(local_zone()).date())
     return _issue(
         session,
         actor,
@@ -98,6 +99,18 @@ def issue_for_booking(session: Session, actor: User | None, booking: Booking) ->
         net=quote.get("net", 0),
         vat=quote.get("vat", 0),
         due_on=max(due, today),
+    )
+
+
+def booking_paid(session: Session, booking_id: int) -> int:
+    """What the renter has paid on the booking's rental invoices (the refund when the Institute
+    cancels)."""
+    return int(
+        session.exec(
+            select(func.coalesce(func.sum(Payment.amount), 0))
+            .join(Invoice, col(Invoice.id) == Payment.invoice_id)
+            .where(Invoice.booking_id == booking_id, Invoice.kind == "rental")
+        ).one()
     )
 
 

@@ -107,6 +107,8 @@ class Booking(SQLModel, table=True):
     quote: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     price_total: int = Field(default=0)
     cancellation_fee: int = Field(default=0)
+    # The declared purpose (booking/purposes.py): refused ones never get here; it picks the fee tier.
+    purpose: str = Field(default="general", max_length=30)
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     updated_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
@@ -232,6 +234,15 @@ class FeeSchedule(SQLModel, table=True):
     evening_percent: int = Field(default=130, ge=0, description="hours from 18:00 local")
     deposit: int = Field(default=0, ge=0)
     equipment_fees: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Percent of the rate per purpose (booking/purposes.py), e.g. {"exam": 150}; missing = 100.
+    purpose_percent: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # [[days before the start at least, percent deducted], ...]; empty = pricing's default table.
+    refund_table: list[list[int]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # 계약금: percent of the total due within `payment_days` of approval; the balance is due
+    # `balance_days_before` days before the start. 0 % = the whole total by the first deadline.
+    advance_percent: int = Field(default=0, ge=0, le=100)
+    payment_days: int = Field(default=14, ge=0)
+    balance_days_before: int = Field(default=3, ge=0)
 
 
 class OrganizationQuota(SQLModel, table=True):

@@ -27,6 +27,12 @@ EVENT_TEXT: dict[str, tuple[str, str]] = {
     "moved": ("대관 일정 변경", "Booking moved"),
     "reminder": ("내일 대관 안내", "Reminder: your booking is tomorrow"),
     "waitlist_offer": ("대기 순번 도래: 임시 예약", "Your waitlisted slot is free: held for you"),
+    "institution_cancel": (
+        "기관 사용으로 인한 대관 취소 안내: 불편을 드려 죄송합니다. 사용료는 전액 환불됩니다",
+        "We are sorry: the Institute needs the room for its own public purpose; your booking is cancelled "
+        "and refunded in full",
+    ),
+    "payment_lapsed": ("납부 기한 경과로 대관 자동 취소", "Cancelled: not paid by the deadline"),
 }
 
 

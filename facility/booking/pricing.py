@@ -1,6 +1,7 @@
 """Rental fees the way Korean public institutions charge them: hourly, half-day and day rates,
-weekend and evening surcharges, equipment add-ons, discounts for public and education bodies,
-10% VAT, a deposit where set, and cancellation fees by days before the start. Amounts in KRW."""
+weekend and evening surcharges, fee tiers by purpose, equipment add-ons, the one verified reduction
+(감면, booking/reductions.py), 10% VAT, a deposit where set, and the refund table by days before the
+start. Amounts in KRW."""
 
 from __future__ import annotations
 
@@ -11,23 +12,20 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from facility.booking.models import FeeSchedule
+from facility.booking.purposes import purpose_percent
 from facility.core import memo
-from facility.core.models import Organization, OrgKind
+from facility.core.models import Organization
 from facility.rooms.models import Equipment, Room
 
 VAT_PERCENT = 10
 HALF_DAY_HOURS = 4
 FULL_DAY_HOURS = 9
 EVENING_FROM = time(18, 0)
-# Reductions (감면) for bodies the Institute serves; on the rental before VAT.
-DISCOUNT_PERCENT = {
-    OrgKind.public.value: 50,
-    OrgKind.education.value: 30,
-    OrgKind.nonprofit.value: 20,
-    OrgKind.private.value: 0,
-}
-# (days before the start at least, percent of the total kept); the first that applies wins.
+# (days before the start at least, percent of the total kept); the first that applies wins. A fee
+# schedule's own `refund_table` replaces it (frozen on each quote).
 CANCELLATION_SCHEDULE: tuple[tuple[int, int], ...] = ((7, 0), (3, 20), (1, 50), (0, 100))
+# Days to pay after approval when no fee schedule says (and in any case before the start).
+DEFAULT_PAYMENT_DAYS = 14
 
 
 def schedule_for(session: Session, room: Room) -> FeeSchedule | None:
@@ -84,8 +82,11 @@ def compute_quote(
     *,
     equipment: dict[str, int] | None = None,
     is_holiday: bool = False,
+    purpose: str = "general",
 ) -> dict[str, Any]:
-    """The itemised quote for one booking, as frozen on it."""
+    """The itemised quote for one booking, as frozen on it. No reduction: only an officer's
+    verification adds one (`with_reduction`). `organization` is kept for callers' symmetry."""
+    del organization
     schedule = schedule_for(session, room)
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
     hours = (end - start) / timedelta(hours=1)
@@ -103,9 +104,19 @@ def compute_quote(
             "total": 0,
             "deposit": 0,
             "schedule": None,
+            "purpose": purpose,
+            "refund_table": [list(row) for row in CANCELLATION_SCHEDULE],
+            "advance_percent": 0,
+            "payment_days": DEFAULT_PAYMENT_DAYS,
+            "balance_days_before": 0,
         }
     base = base_charge(schedule, hours)
     lines.append(_line("base", f"시설 사용료 {hours:g}시간", f"Room hire, {hours:g} h", base))
+    tier = purpose_percent(schedule.purpose_percent, purpose)
+    if tier != 100:
+        lines.append(
+            _line(f"purpose:{purpose}", f"사용 목적 요율 {tier}%", f"Purpose tier {tier}%", base * (tier - 100) // 100)
+        )
     if start.weekday() >= 5 or is_holiday:
         extra = base * (schedule.weekend_percent - 100) // 100
         if extra:
@@ -122,29 +133,52 @@ def compute_quote(
             amount = fee * quantity
             lines.append(_line(f"equipment:{code}", f"{name_ko} × {quantity}", f"{name_en} × {quantity}", amount))
     subtotal = sum(line["amount"] for line in lines)
-    percent = DISCOUNT_PERCENT.get(organization.kind if organization else "", 0)
-    discount = subtotal * percent // 100
-    net = subtotal - discount
-    vat = net * VAT_PERCENT // 100
-    return {
+    quote = {
         "currency": "KRW",
         "hours": hours,
         "lines": lines,
         "subtotal": subtotal,
+        "deposit": schedule.deposit,
+        "schedule": schedule.id,
+        "purpose": purpose,
+        "refund_table": [list(row) for row in (schedule.refund_table or CANCELLATION_SCHEDULE)],
+        "advance_percent": schedule.advance_percent,
+        "payment_days": schedule.payment_days,
+        "balance_days_before": schedule.balance_days_before,
+    }
+    return with_reduction(quote, 0, "")
+
+
+def with_reduction(quote: dict[str, Any], percent: int, category: str) -> dict[str, Any]:
+    """The quote with one reduction (감면) on its subtotal, VAT and total recomputed: the one place
+    a reduction enters a price (percent 0 removes it)."""
+    subtotal = int(quote.get("subtotal", 0))
+    discount = subtotal * percent // 100
+    net = subtotal - discount
+    vat = net * VAT_PERCENT // 100
+    return {
+        **quote,
         "discount_percent": percent,
         "discount": discount,
+        "reduction": category,
         "net": net,
         "vat": vat,
         "total": net + vat,
-        "deposit": schedule.deposit,
-        "schedule": schedule.id,
     }
 
 
-def cancellation_percent(starts_at: datetime, cancelled_at: datetime, zone: ZoneInfo) -> int:
-    """Percent of the total kept when a confirmed booking is cancelled at this moment."""
+def refund_rows(table: list[list[int]] | None) -> list[tuple[int, int]]:
+    """A refund table as the policy box lists it: most days first (the default when unset)."""
+    return sorted((tuple(row) for row in (table or CANCELLATION_SCHEDULE)), reverse=True)  # type: ignore[misc]
+
+
+def cancellation_percent(
+    starts_at: datetime, cancelled_at: datetime, zone: ZoneInfo, table: list[list[int]] | None = None
+) -> int:
+    """Percent of the total kept (deducted from a refund) when a booking is cancelled at this
+    moment, by the quote's refund table (else the default)."""
     days = (starts_at.astimezone(zone).date() - cancelled_at.astimezone(zone).date()).days
-    for at_least, percent in CANCELLATION_SCHEDULE:
+    for at_least, percent in refund_rows(table):
         if days >= at_least:
             return percent
     return 100

@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from facility.booking.api import availability, blocks, bookings, calendar, invoices, open_data, overview, series
+from facility.booking.api import (
+    availability,
+    blocks,
+    bookings,
+    calendar,
+    invoices,
+    lotteries,
+    open_data,
+    overview,
+    reductions,
+    series,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["booking"])
-for api in (availability, bookings, series, blocks, invoices, calendar, overview, open_data):
+for api in (availability, bookings, series, blocks, invoices, calendar, overview, lotteries, reductions, open_data):
     router.include_router(api.router)

@@ -27,6 +27,8 @@ class BookingCreate(BaseModel):
     hold: bool = False
     # Staff booking on behalf of an organisation; renters always book for their own.
     organization_id: int | None = None
+    # What the room is for (booking/purposes.py): political, religious and commercial use is refused.
+    purpose: str = Field(default="general", max_length=30)
 
 
 class BookingPublic(BaseModel):
@@ -141,6 +143,7 @@ class QuoteRequest(BaseModel):
     start: AwareDatetime
     end: AwareDatetime
     equipment: dict[str, int] = Field(default_factory=dict)
+    purpose: str = Field(default="general", max_length=30)
 
 
 class PaymentCreate(BaseModel):

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from facility.booking import claims, flows, notify, pricing, rules
+from facility.booking import claims, flows, lottery_guard, notify, pricing, purposes, rules
 from facility.booking.alternatives import conflict_error
 from facility.booking.common import local_zone
 from facility.booking.common import touch as _touch
@@ -77,6 +77,9 @@ def _screen(session: Session, actor: User, data: BookingCreate, now: datetime, *
     if room is None:
         raise RoomNotFound(data.room_id)
     starts_at, ends_at = data.start.astimezone(UTC), data.end.astimezone(UTC)
+    purposes.check_purpose(data.purpose)
+    if not actor.is_staff:
+        lottery_guard.refuse_drawn_slot(session, room.id, starts_at, ends_at)  # type: ignore[arg-type]
     if actor.is_staff:
         organization_id = data.organization_id
         if organization_id is not None and session.get(Organization, organization_id) is None:
@@ -142,7 +145,7 @@ def request_booking(
     if not staff:
         rules.check_quota(session, organization_id, starts_at, ends_at)
         rules.check_equipment(session, room, data.equipment)
-    quote = price_request(session, room, org, starts_at, ends_at, data.equipment)
+    quote = price_request(session, room, org, starts_at, ends_at, data.equipment, purpose=data.purpose)
     # Staff book directly, but through the same approval as a renter's request (flows.approve):
     # the booking goes in as requested and is approved at once, invoice and e-mail included.
     status = S.held if data.hold and not staff else S.requested
@@ -156,6 +159,7 @@ def request_booking(
         attendees=data.attendees,
         layout=data.layout.value if data.layout else None,
         notes=data.notes,
+        purpose=data.purpose,
         equipment=data.equipment,
         starts_at=starts_at,
         ends_at=ends_at,
@@ -190,6 +194,8 @@ def price_request(
     starts_at: datetime,
     ends_at: datetime,
     equipment: dict[str, int],
+    *,
+    purpose: str = "general",
 ) -> dict[str, Any]:
     """The quote a request for this slot gets: what the request page shows, the API's /quote
     answers and `request_booking` stores, from one computation."""
@@ -202,6 +208,7 @@ def price_request(
         ends_at,
         zone,
         equipment=equipment,
+        purpose=purpose,
         is_holiday=rules.holiday_name(session, starts_at.astimezone(zone).date()) is not None,
     )
 

@@ -1,4 +1,5 @@
-"""The booking domain's scheduled jobs: hold expiry, no-shows, completion, reminders."""
+"""The booking domain's scheduled jobs: hold expiry, no-shows, completion, unpaid bookings past
+their deadline, reminders."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from facility.booking import housekeeping, notify, waitlist
+from facility.booking import deadlines, housekeeping, notify, waitlist
 from facility.booking.models import Booking, BookingStatus
 from facility.core.config import Settings
 from facility.core.db import session_scope
@@ -54,6 +55,11 @@ def offer_freed_slots(engine: Engine, _settings: Settings, now: datetime) -> int
         return waitlist.offer_freed_slots(session, now)
 
 
+def cancel_unpaid(engine: Engine, _settings: Settings, now: datetime) -> int:
+    with session_scope(engine) as session:
+        return deadlines.cancel_unpaid(session, now)
+
+
 def send_reminders(engine: Engine, settings: Settings, now: datetime) -> int:
     with session_scope(engine) as session:
         return remind(session, now, settings.timezone)
@@ -62,6 +68,7 @@ def send_reminders(engine: Engine, settings: Settings, now: datetime) -> int:
 JOBS = [
     Job("booking.expire_holds", 60, expire_holds),
     Job("booking.release_no_shows", 120, release_no_shows),
+    Job("booking.cancel_unpaid", 600, cancel_unpaid),
     Job("booking.offer_freed_slots", 60, offer_freed_slots),
     Job("booking.send_reminders", 900, send_reminders),
 ]

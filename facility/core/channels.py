@@ -1,4 +1,5 @@
-"""The outbox's channels: e-mail through SMTP, and a webhook (POST JSON to a configured URL).
+"""The outbox's channels: e-mail through SMTP, a webhook (POST JSON to a configured URL), and text
+messages (SMS / 알림톡) through a gateway's webhook (FACILITY_SMS_URL).
 
 A campus that talks in a messenger points FACILITY_WEBHOOK_URL at a small bridge of its choice;
 staff notifications then arrive there as well as by e-mail. Both channels share the outbox's
@@ -14,9 +15,10 @@ from email.message import EmailMessage
 import httpx
 from sqlmodel import Session
 
-from facility.core.config import MailSettings, Settings, WebhookSettings, active_settings
+from facility.core.config import MailSettings, Settings, SmsSettings, WebhookSettings, active_settings
 from facility.core.outbox import (
     EMAIL,
+    SMS,
     WEBHOOK,
     Channel,
     DeliveryFailed,
@@ -101,9 +103,40 @@ class WebhookChannel:
             raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}")
 
 
+class SmsChannel:
+    """Text messages: POST {to, sender, text} to the SMS / 알림톡 gateway's webhook, whose provider
+    (a bridge the campus chooses) turns it into a text; any non-2xx answer is retried."""
+
+    name = SMS
+
+    def __init__(self, settings: SmsSettings) -> None:
+        self.settings = settings
+
+    def ready(self) -> bool:
+        return bool(self.settings.url)
+
+    def deliver(self, message: OutboxMessage) -> None:
+        payload = {"id": message.id, "to": message.to, "sender": self.settings.sender, "text": message.body}
+        headers = {"Authorization": f"Bearer {self.settings.token}"} if self.settings.token else {}
+        try:
+            response = httpx.post(self.settings.url, json=payload, headers=headers, timeout=self.settings.timeout_s)
+        except httpx.HTTPError as error:
+            raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
+        if not response.is_success:
+            raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}")
+
+
 def configured_channels(settings: Settings) -> list[Channel]:
     """Every channel, as the settings configure it (an unconfigured one sends nothing)."""
-    return [EmailChannel(settings.mail), WebhookChannel(settings.webhook)]
+    return [EmailChannel(settings.mail), WebhookChannel(settings.webhook), SmsChannel(settings.sms)]
+
+
+def enqueue_text(session: Session, *, phone: str, body: str) -> OutboxMessage | None:
+    """Queue a text message when a gateway is configured and there is a number to send to."""
+    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    if not active_settings().sms.url or len(digits) < 8:
+        return None
+    return enqueue(session, channel=SMS, to=digits, subject=body[:60], body=body)
 
 
 def notify_staff(session: Session, emails: Iterable[str], *, subject: str, body: str) -> list[OutboxMessage]:

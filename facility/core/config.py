@@ -115,6 +115,17 @@ class WebhookSettings(BaseSettings):
     timeout_s: float = Field(default=10.0, gt=0)
 
 
+class SmsSettings(BaseSettings):
+    """FACILITY_SMS_URL: a text-message (SMS / 알림톡) gateway's webhook; no URL means no texts."""
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_SMS_", extra="ignore")
+
+    url: HttpAddress = ""
+    token: str = ""
+    sender: str = Field(default="", max_length=20)
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
 class SensorSettings(BaseSettings):
     """The sensors domain and the gateway (prefix FACILITY_, like the core settings)."""
 
@@ -136,11 +147,21 @@ class SensorSettings(BaseSettings):
     gateway_share_group: str = "facility"
     spool_max_mb: int = Field(default=512, gt=0)
     gateway_metrics_port: int = Field(default=0, ge=0, lt=65536)
+    # Commands (docs/sensors.md, "Commands"): a command the device has not confirmed after this
+    # long is sent again, and after this many sends it fails with an alert; one device is told
+    # at most one command per gap (a flapping automation must not hammer a relay).
+    command_retry_s: float = Field(default=15.0, gt=0)
+    command_max_attempts: int = Field(default=3, gt=0)
+    command_device_gap_s: float = Field(default=1.0, ge=0)
     simulate_interval_s: float = Field(default=10.0, gt=0)
     # Home Assistant discovery: announced topics must start with one of these (comma separated;
     # empty = any concrete topic), and at most this many devices may be announced.
     discovery_topic_prefixes: str = ""
     discovery_max_devices: int = Field(default=1000, gt=0)
+    # Zigbee2MQTT `mqtt.base_topic`s read (comma separated; one per coordinator).
+    zigbee2mqtt_base_topics: str = "zigbee2mqtt"
+    # Tasmota FullTopic patterns read (comma separated): %prefix%, %topic% in the devices' order.
+    tasmota_full_topics: str = "%prefix%/%topic%/"
 
 
 class InstitutionSettings(BaseSettings):
@@ -246,6 +267,7 @@ class Settings(BaseSettings):
     # The sections, each read from its own variables (FACILITY_SMTP_*, FACILITY_WEBHOOK_*, ...).
     mail: MailSettings = Field(default_factory=lambda: MailSettings())
     webhook: WebhookSettings = Field(default_factory=lambda: WebhookSettings())
+    sms: SmsSettings = Field(default_factory=lambda: SmsSettings())
     sensors: SensorSettings = Field(default_factory=lambda: SensorSettings())
     institution: InstitutionSettings = Field(default_factory=lambda: InstitutionSettings())
 

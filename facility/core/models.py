@@ -30,7 +30,8 @@ class OrgStatus(StrEnum):
 
 
 class OrgKind(StrEnum):
-    """Drives fee discounts: public and education bodies pay less than private ones."""
+    """What kind of body the organisation is (shown to the officer; reductions need verified proof,
+    booking/reductions.py)."""
 
     public = "public"
     education = "education"

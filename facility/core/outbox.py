@@ -31,7 +31,7 @@ BACKOFF_BASE = timedelta(minutes=1)
 BATCH = 50
 # A lease covers one delivery: a handful of SMTP steps, each bounded by the channel's timeout.
 LEASE = timedelta(minutes=10)
-EMAIL, WEBHOOK = "email", "webhook"
+EMAIL, WEBHOOK, SMS = "email", "webhook", "sms"
 
 
 class OutboxStatus(StrEnum):

@@ -217,6 +217,8 @@ def transition_from_form(
     note: Annotated[str, Form(max_length=2000)] = "",
     minutes_spent: Annotated[str, Form()] = "",
     confirm_name: Annotated[str, Form(max_length=100)] = "",
+    # The drawn signature as a PNG data: URL (offline.js fills it); store_photo checks what it holds.
+    signature: Annotated[str, Form(max_length=600_000)] = "",
 ) -> Response:
     minutes = minutes_spent.strip()
     sent = {"note": note, "minutes_spent": minutes_spent, "confirm_name": confirm_name}
@@ -234,6 +236,7 @@ def transition_from_form(
                 note=note,
                 minutes_spent=int(minutes) if minutes else None,
                 confirm_name=confirm_name,
+                signature=signature or None,
             )
     except CompletionIncomplete as error:
         return _refused(request, session, user, order_id, error.extra["fields"], sent)

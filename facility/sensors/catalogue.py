@@ -131,6 +131,7 @@ class Metric:
 _BOOL = {"true": 1.0, "false": 0.0, "on": 1.0, "off": 0.0}
 _CELSIUS = {"c": _same, "degc": _same, "celsius": _same}
 _MICROGRAMS = {"ug/m3": _same, "μg/m³": _same, "µg/m3": _same, "mg/m3": _scale(1000)}
+_TEMPERATURE = {**_CELSIUS, "f": _fahrenheit, "°f": _fahrenheit, "degf": _fahrenheit, "k": lambda v: v - 273.15}
 # 실내공기질관리법: 1,000 ppm is the indoor CO2 limit of public-use facilities.
 CO2_LIMIT_PPM = 1000
 # Rooms people learn in: 18-28 °C is the comfort band of 학교보건법 시행규칙.
@@ -145,7 +146,7 @@ METRICS: dict[str, Metric] = {
             -40,
             100,
             N_("Temperature"),
-            {**_CELSIUS, "f": _fahrenheit, "°f": _fahrenheit, "degf": _fahrenheit, "k": lambda v: v - 273.15},
+            dict(_TEMPERATURE),
             decimals=1,
             bands=Comfort((20, 26), COMFORT_TEMPERATURE),
             limit=Limit(below=COMFORT_TEMPERATURE[0], above=COMFORT_TEMPERATURE[1], hysteresis=0.5),
@@ -228,6 +229,9 @@ METRICS: dict[str, Metric] = {
             states={**_BOOL, "running": 1.0, "stopped": 0.0},
             shown_unit="",
         ),
+        # An air handler's supply air and the setpoint it was told (plant points: BACnet, Modbus).
+        Metric("supply_air_temperature", "°C", -30, 90, N_("Supply air temperature"), dict(_TEMPERATURE), decimals=1),
+        Metric("setpoint", "°C", 0, 50, N_("Temperature setpoint"), dict(_TEMPERATURE), decimals=1),
         # 수영장 수질기준 (체육시설법 시행규칙): pH 5.8-8.6, free chlorine 0.4-1.0 mg/L.
         Metric("ph", "pH", 0, 14, N_("pH"), decimals=2, limit=Limit(below=5.8, above=8.6, hysteresis=0.1)),
         Metric(

@@ -12,6 +12,7 @@ from facility.core.config import active_settings
 from facility.core.db import engine_for, session_scope
 from facility.core.i18n import gettext as _
 from facility.sensors.demo_devices import demo_devices, place_demo_devices
+from facility.sensors.plant_simulator import PlantSimulator, mapping_example
 from facility.sensors.simulator import Simulator, SimulatorRunner, busy_rooms_reader
 
 # After the last publish, how long the broker has to acknowledge what is in flight.
@@ -34,6 +35,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     )
     busy = None if args.timetable else busy_rooms_reader(engine_for(settings))
     runner = SimulatorRunner(url, simulator, client_id=args.client_id, busy_rooms=busy)
+    plant = start_plant(args) if args.plant else None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -49,6 +51,8 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     runner.stop_event.set()
     runner.settle(SETTLE_S)
     runner.stop()
+    if plant:
+        plant.stop()
     print(progress(runner, time.monotonic() - started), flush=True)
     if not runner.published and (runner.sent or runner.connect_refused):
         reason = runner.connect_refused or ", ".join(runner.refused) or _("no acknowledgement")
@@ -57,6 +61,26 @@ def cmd_simulate(args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
         raise SystemExit(1)
+
+
+def start_plant(args: argparse.Namespace) -> PlantSimulator:
+    """The Modbus meter and the BACnet air handler, and the mapping file section that reads them."""
+    plant = PlantSimulator(host=args.plant_host, modbus_port=args.modbus_port, bacnet_port=args.bacnet_port)
+    try:
+        plant.start()
+    except OSError as error:
+        raise SystemExit(_("error: {message}", message=str(error))) from None
+    print(
+        _(
+            "plant: Modbus meter on {host}:{modbus}, BACnet air handler on {host}:{bacnet}; "
+            "a mapping file that reads them:",
+            host=args.plant_host,
+            modbus=args.modbus_port,
+            bacnet=args.bacnet_port,
+        )
+    )
+    print(mapping_example(args.plant_host, args.modbus_port, args.bacnet_port, args.bacnet_port + 1))
+    return plant
 
 
 def progress(runner: SimulatorRunner, elapsed_s: float) -> str:
@@ -93,5 +117,15 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     simulate.add_argument("--place", action="store_true", help=_("also place the demo devices in their rooms"))
     simulate.add_argument(
         "--seconds", type=float, default=0, help=_("stop after this long (default: run until stopped)")
+    )
+    simulate.add_argument(
+        "--plant", action="store_true", help=_("also run a Modbus TCP meter and a BACnet/IP air handler")
+    )
+    simulate.add_argument("--plant-host", default="127.0.0.1", help=_("address the plant devices listen on"))
+    simulate.add_argument(
+        "--modbus-port", type=int, default=5020, help=_("Modbus TCP port of the meter (default 5020)")
+    )
+    simulate.add_argument(
+        "--bacnet-port", type=int, default=47809, help=_("BACnet/IP UDP port of the air handler (default 47809)")
     )
     simulate.set_defaults(func=cmd_simulate)

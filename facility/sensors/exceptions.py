@@ -39,3 +39,27 @@ class AlertAlreadyHandled(Conflict):
     """Someone else acknowledged or resolved it first (or it is closed): the loser of a race."""
 
     code = "alert_already_handled"
+
+
+class InvalidChannel(InvalidInput):
+    code = "invalid_channel"
+
+    def __init__(self, channel: str, known: str) -> None:
+        super().__init__(
+            _(
+                "Unknown channel {channel}: a channel is a kind ({known}), optionally :<number>.",
+                channel=repr(channel)[:60],
+                known=known,
+            )
+        )
+
+
+class InvalidDesiredValue(InvalidInput):
+    code = "invalid_desired_value"
+
+
+class ChannelNotFound(NotFound):
+    code = "channel_not_found"
+
+    def __init__(self, device_id: object, channel: str) -> None:
+        super().__init__(_("Device {device} has no channel {channel}.", device=device_id, channel=channel[:60]))

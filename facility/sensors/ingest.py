@@ -11,7 +11,7 @@ or did not.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine
 
 from facility.core.db import session_scope
 from facility.sensors import service
-from facility.sensors.parsing import Reading, StatusUpdate
+from facility.sensors.encoders import Encoders, Report
+from facility.sensors.parsing import RawFields, Reading, StatusUpdate
 from facility.sensors.profiles import ProfileSet, Subscription
 from facility.sensors.service import DeadLetterIn
 from facility.sensors.store import ReadingStore, StoreRejected
@@ -41,14 +42,27 @@ class Batch:
     dead: list[DeadLetterIn] = field(default_factory=list)
     # Per parsed message, where its readings end in `readings`: a refused point is traced to it.
     ends: list[int] = field(default_factory=list)
+    # Devices heard with fields no profile reads (registered with them).
+    raw: list[RawFields] = field(default_factory=list)
 
 
 class Ingest:
-    def __init__(self, store: ReadingStore, engine: Engine, source: str, profiles: ProfileSet | None = None) -> None:
+    def __init__(
+        self,
+        store: ReadingStore,
+        engine: Engine,
+        source: str,
+        profiles: ProfileSet | None = None,
+        encoders: Encoders | None = None,
+    ) -> None:
         self.store = store
         self.engine = engine
         self.source = source
         self.profiles = profiles or ProfileSet.default()
+        # Actuators' answers (commands, docs/sensors.md) are heard here, as readings come through,
+        # and handed to whoever confirms commands (the gateway's commander).
+        self.encoders = encoders
+        self.on_reports: Callable[[list[Report]], None] = lambda reports: None
 
     def subscriptions(self) -> list[Subscription]:
         """What the gateway subscribes to: every enabled profile's filters and announced topics."""
@@ -57,12 +71,25 @@ class Ingest:
     def parse(self, messages: Sequence[Message]) -> Batch:
         """Readings, statuses and dead letters of the messages; never raises."""
         batch = Batch()
+        reports: list[Report] = []
         for message in messages:
+            heard = self.encoders.heard(message.topic, message.payload) if self.encoders else None
+            if heard is not None:
+                reports.extend(heard.reports)
+                if heard.follow:
+                    self.profiles.on_announce([Subscription(topic) for topic in heard.follow])
+                if heard.exclusive:  # a command answer only: no reading profile's business
+                    batch.ends.append(len(batch.readings))
+                    continue
             outcome = self.profiles.parse(message.topic, message.payload, message.received_at)
             batch.readings.extend(outcome.readings)
             batch.ends.append(len(batch.readings))
             if outcome.status is not None:
                 batch.statuses.append(outcome.status)
+            if outcome.raw:
+                batch.raw.extend(outcome.raw)
+            if heard is not None and not outcome.profile:
+                continue  # an answer topic no reading profile knows is not a dead letter
             for rejection in outcome.rejections:
                 batch.dead.append(
                     DeadLetterIn(
@@ -74,6 +101,8 @@ class Ingest:
                         outcome.profile,
                     )
                 )
+        if reports:
+            self.on_reports(reports)
         return batch
 
     def write(self, messages: Sequence[Message]) -> Batch:
@@ -127,7 +156,7 @@ class Ingest:
         """The second half of `write`, after the store has the readings: registry, alerts and
         dead letters in one transaction, which happened whole or not at all (raises to retry)."""
         with session_scope(self.engine) as session:
-            service.record_batch(session, batch.readings, batch.statuses)
+            service.record_batch(session, batch.readings, batch.statuses, raw=batch.raw)
             service.record_dead_letters(session, batch.dead, self.source)
 
     def dead_letter(self, message: Message, error: Exception) -> DeadLetterIn:

@@ -24,6 +24,9 @@ class Device(SQLModel, table=True):
     reported_room: str = Field(default="", max_length=64)
     label: str = Field(default="", max_length=200)
     metrics: str = Field(default="", max_length=500)
+    # JSON of the fields its last message carried that no profile reads (name -> value): shown on
+    # the devices page, so a device nobody mapped is seen with what it says.
+    raw_fields: str = Field(default="", max_length=1000)
     online: bool = Field(default=True)
     first_seen_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     last_seen_at: datetime = utc_field(default_factory=utcnow, nullable=False)

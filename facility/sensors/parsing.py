@@ -59,6 +59,15 @@ class StatusUpdate:
     profile: str = "facility"
 
 
+class RawFields(NamedTuple):
+    """Fields of a device's message that no profile reads: the device is registered with them."""
+
+    device: str
+    profile: str
+    ts: datetime
+    fields: dict[str, Any]
+
+
 class Parsed(NamedTuple):
     """What one message said (a tuple, built once per message like Reading)."""
 
@@ -70,6 +79,8 @@ class Parsed(NamedTuple):
     subscribe: Sequence[str] = ()
     # Topics no announcement needs any more (a config removed or replaced): to be unsubscribed.
     unsubscribe: Sequence[str] = ()
+    # Devices whose fields (some or all) no table names: registered and shown with them.
+    raw: Sequence[RawFields] = ()
 
 
 @lru_cache(maxsize=8192)

@@ -85,6 +85,7 @@ def _window(start: datetime | None, end: datetime | None, default: timedelta) ->
 def device_public(device: Device) -> DevicePublic:
     data = device.model_dump()
     data["metrics"] = [m for m in device.metrics.split(",") if m]
+    data["raw_fields"] = service.raw_fields_of(device)
     return DevicePublic(**data)
 
 

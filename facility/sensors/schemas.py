@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -36,6 +37,8 @@ class DevicePublic(BaseModel):
     reported_room: str
     label: str
     metrics: list[str]
+    # Fields of its last message no profile reads (name -> value), e.g. a decoder nobody mapped.
+    raw_fields: dict[str, Any] = {}
     online: bool
     first_seen_at: datetime
     last_seen_at: datetime

@@ -3,6 +3,7 @@ and the readings people look at."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from facility.sensors.bookings import room_in_use as booked_now
 from facility.sensors.catalogue import band, get_metric, worst
 from facility.sensors.exceptions import DeviceNotFound, ReadingStoreDown, UnknownMetric
 from facility.sensors.models import Alert, DeadLetter, Device
-from facility.sensors.parsing import Reading, StatusUpdate
+from facility.sensors.parsing import RawFields, Reading, StatusUpdate
 from facility.sensors.store import Latest, Point, ReadingStore, StoreUnavailable
 
 # A chart shows at most about this many points; longer windows are averaged on the server.
@@ -37,6 +38,8 @@ COARSE_EVERY = timedelta(hours=1)
 # registry's writes (on SQLite, a checkpoint's fsync every few seconds that stalled the disk).
 # Going silent is judged in minutes (tasks.SILENT_AFTER), so this costs nothing.
 LAST_SEEN_REFRESH = timedelta(seconds=10)
+# Device.raw_fields' width.
+RAW_FIELDS_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,35 @@ class DeadLetterIn:
 # --- ingest (called by the gateway's writer) ----------------------------------------------------
 
 
+def raw_text(fields: dict[str, object]) -> str:
+    """A device's raw fields as stored: JSON, cut to the column by dropping the last fields."""
+    items = list(fields.items())
+    while items:
+        text = json.dumps(dict(items), ensure_ascii=False, sort_keys=True, default=str)
+        if len(text) <= RAW_FIELDS_MAX:
+            return text
+        items.pop()
+    return ""
+
+
+def raw_fields_of(device: Device) -> dict[str, object]:
+    """The raw fields a device's last message carried (empty when every field was read)."""
+    try:
+        found = json.loads(device.raw_fields) if device.raw_fields else {}
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def register_devices(
-    session: Session, readings: Sequence[Reading], statuses: Sequence[StatusUpdate], now: datetime
+    session: Session,
+    readings: Sequence[Reading],
+    statuses: Sequence[StatusUpdate],
+    now: datetime,
+    raw: Sequence[RawFields] = (),
 ) -> dict[str, Device]:
-    """Record every device in the batch: first and last seen, metrics, online; new ones unassigned."""
+    """Record every device in the batch: first and last seen, metrics, online, raw fields; new
+    ones unassigned. A device heard only through fields nobody reads is registered all the same."""
     seen: dict[str, tuple[str, str, set[str], datetime]] = {}
     profiles: dict[str, str] = {}
     for r in readings:
@@ -66,6 +94,11 @@ def register_devices(
     for s in statuses:
         seen.setdefault(s.device, (s.building, s.room, set(), s.ts))
         profiles.setdefault(s.device, s.profile)
+    raw_texts: dict[str, str] = {}
+    for unread in sorted(raw, key=lambda unread: unread.ts):
+        seen.setdefault(unread.device, ("", "", set(), unread.ts))
+        profiles.setdefault(unread.device, unread.profile)
+        raw_texts[unread.device] = raw_text(unread.fields)
     if not seen:
         return {}
     devices = {d.code: d for d in session.exec(select(Device).where(col(Device.code).in_(list(seen))))}
@@ -79,6 +112,7 @@ def register_devices(
                 reported_building=building,
                 reported_room=room,
                 metrics=",".join(sorted(metrics))[:500],
+                raw_fields=raw_texts.get(code, ""),
                 first_seen_at=min(now, last),
                 last_seen_at=now,
             )
@@ -86,6 +120,10 @@ def register_devices(
             session.add(device)
             continue
         known = set(filter(None, device.metrics.split(",")))
+        if code in raw_texts and device.raw_fields != raw_texts[code]:
+            device.raw_fields = raw_texts[code]
+            device.online = True
+            session.add(device)
         if (
             metrics <= known
             and (device.reported_building, device.reported_room) == (building, room)
@@ -119,13 +157,14 @@ def record_batch(
     now: datetime | None = None,
     *,
     room_in_use: alert_rules.RoomInUse = booked_now,
+    raw: Sequence[RawFields] = (),
 ) -> list[Alert]:
     """After the batch is in the store: update the registry and run the alert rules on it.
 
     The caller writes the store first; if this transaction then fails it retries the whole
     batch, and the store overwrites the same points (same series and timestamp).
     """
-    devices = register_devices(session, readings, statuses, now or utcnow())
+    devices = register_devices(session, readings, statuses, now or utcnow(), raw)
     room_ids = {d.room_id for d in devices.values() if d.room_id}
     kinds = dict(session.exec(select(Room.id, Room.kind).where(col(Room.id).in_(room_ids))).all())
     changed = alert_rules.evaluate(session, readings, devices, kinds, room_in_use=room_in_use)  # type: ignore[arg-type]

@@ -63,6 +63,7 @@ def _helpers() -> dict[str, object]:
         "_": _,
         "unit_of": unit_of,
         "labels_of": labels_of,
+        "raw_fields_of": service.raw_fields_of,
         "fmt": fmt,
         "label_of": label_of,
         "band": band,

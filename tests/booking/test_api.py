@@ -174,7 +174,7 @@ def test_availability_search_and_room_slots(client: TestClient, session: Session
     assert client.get("/api/v1/availability", params=too_long).status_code == 422
 
 
-def test_public_body_discount_in_price(client: TestClient, session: Session) -> None:
+def test_no_reduction_without_a_verified_claim(client: TestClient, session: Session) -> None:
     room = make_room(session)
     session.add(FeeSchedule(room_kind="lecture_room", hourly=40_000, half_day=120_000))
     session.commit()
@@ -185,9 +185,9 @@ def test_public_body_discount_in_price(client: TestClient, session: Session) -> 
         json=_body(room.id, next_weekday(), 9, 13),
         headers=token_headers(client, renter),
     ).json()
-    # 4 h: half-day rate 120,000 beats 160,000 hourly; education bodies -30%; VAT 10%.
+    # 4 h: half-day rate 120,000 beats 160,000 hourly; no reduction by the body's kind; VAT 10%.
     assert created["quote"]["subtotal"] == 120_000
-    assert created["quote"]["net"] == 84_000 and created["price"] == 92_400
+    assert created["quote"]["net"] == 120_000 and created["price"] == 132_000
 
 
 def test_out_of_range_values_are_422_not_500(client: TestClient, session: Session) -> None:

@@ -31,7 +31,7 @@ def test_base_charge_takes_the_cheapest_rate() -> None:
     assert pricing.base_charge(SCHEDULE, 11) == 300_000 + 2 * 50_000
 
 
-def test_weekend_evening_equipment_discount_vat(session: Session) -> None:
+def test_weekend_evening_equipment_vat_and_no_reduction_by_kind(session: Session) -> None:
     room = make_room(session, kind="auditorium")
     schedule = FeeSchedule(room_id=room.id, **SCHEDULE.model_dump(exclude={"id", "room_id", "room_kind"}))
     session.add(schedule)
@@ -54,8 +54,11 @@ def test_weekend_evening_equipment_discount_vat(session: Session) -> None:
         "evening": 50_000,
         "equipment:pa_system": 30_000,
     }
-    assert quote["subtotal"] == 260_000 and quote["discount"] == 130_000  # public bodies −50%
-    assert quote["vat"] == 13_000 and quote["total"] == 143_000 and quote["deposit"] == 100_000
+    # A public body gets no reduction by its kind: only a verified claim reduces (test_rental_rules).
+    assert quote["subtotal"] == 260_000 and quote["discount"] == 0
+    assert quote["vat"] == 26_000 and quote["total"] == 286_000 and quote["deposit"] == 100_000
+    reduced = pricing.with_reduction(quote, 50, "national_merit")
+    assert reduced["discount"] == 130_000 and reduced["vat"] == 13_000 and reduced["total"] == 143_000
 
 
 def test_cancellation_schedule() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlmodel import Session
@@ -101,6 +101,20 @@ def seed_small_campus(settings: Settings, base_url: str) -> SmallCampus:
         create("/api/v1/bookings", "renter", slot(14, 16) | {"title": "학부모 간담회"})  # waits in the queue
         create("/api/v1/blocks", "manager", slot(8, 9) | {"reason": "연수"})
         order = create("/api/v1/work-orders", "manager", {"title": "조명 교체", "room_id": room.id})
+        opens = datetime.now(UTC) - timedelta(hours=1)
+        drawn_day = day + timedelta(days=7)
+        drawn = create(
+            "/api/v1/lotteries",
+            "manager",
+            {
+                "room_id": room.id,
+                "title": "주말 강당 추첨",
+                "slots": [{"start": seoul(drawn_day, 10).isoformat(), "end": seoul(drawn_day, 12).isoformat()}],
+                "opens_at": opens.isoformat(),
+                "closes_at": (opens + timedelta(days=2)).isoformat(),
+            },
+        )
+        create(f"/api/v1/lotteries/{drawn['id']}/entries", "renter", {"slot_index": 0, "title": "주민 공청회"})
         invoice_id = api.get("/api/v1/invoices", headers=bearer("manager")).json()[0]["id"]
     values: dict[str, object] = {
         "room_id": room.id,
@@ -109,6 +123,7 @@ def seed_small_campus(settings: Settings, base_url: str) -> SmallCampus:
         "building_code": building.code,
         "asset_code": asset.code,
         "order_id": order["id"],
+        "lottery_id": drawn["id"],
         "inspection_id": inspection.id,
         "checkin_token": sign_value(settings.secret_key, CHECKIN_SALT, str(room.id)),
         "token": "a-password-link-token",  # /password-reset/{token} shows its form for any token

@@ -52,6 +52,24 @@ def test_crew_claims_times_and_follows_the_day(live_server: str, live_settings: 
     with Session(engine) as session:
         assert session.get(WorkOrder, order.id).assignee_id == crew.id  # type: ignore[union-attr]
 
+    # Done with a drawn signature instead of the typed name (issue 30: signatures on work orders too).
+    page.click("[data-testid=move-in_progress] button")
+    page.wait_for_selector("[data-testid=move-done]")
+    page.fill("[data-testid=move-done] [name=note]", "콘센트 교체 완료")
+    page.fill("[data-testid=move-done] [name=minutes_spent]", "15")
+    pad = page.locator("[data-testid=wo-signature]")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 220, box["y"] + 120, steps=8)
+    page.mouse.up()
+    page.click("[data-testid=move-done] button[data-move=done]")
+    page.wait_for_selector("[data-testid=move-done]", state="detached")
+    with Session(engine) as session:
+        done = session.get(WorkOrder, order.id)
+        assert done.status == "done" and done.signature_photo_id and done.signed_by == crew.full_name  # type: ignore[union-attr]
+
     page.goto(f"{live_server}/maintenance/inspections/{first.id}/checklist")
     page.check("[data-key=posted] input[value=pass]", force=True)  # the label covers the radio
     page.fill("[data-key=ph] input", "9.9")  # out of limits: the item fails and opens a work order

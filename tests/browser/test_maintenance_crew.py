@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from facility.core.config import Settings
 from facility.core.db import get_engine, utcnow
-from facility.core.models import Role
+from facility.core.models import Role, User
 from facility.maintenance.models import Inspection, Submission
 from facility.maintenance.myday import start_of_day
 from facility.rooms.models import Floor
@@ -92,7 +92,7 @@ def test_crew_completes_checklists_online_and_offline(  # type: ignore[no-untype
 
     # The service worker has the day's pages for when Wi-Fi drops.
     page.goto(f"{live_server}/maintenance/my-day")
-    cached_js = "caches.open('facility-crew-v1').then(c => c.keys()).then(k => k.map(r => r.url))"
+    cached_js = "caches.open('facility-crew-v2').then(c => c.keys()).then(k => k.map(r => r.url))"
     page.wait_for_function(f"{cached_js}.then(urls => urls.some(u => u.endsWith('/inspections/{second}/checklist')))")
 
     # Offline: the submission waits on the tablet, visibly, and is sent when the connection returns.
@@ -121,3 +121,72 @@ def test_crew_completes_checklists_online_and_offline(  # type: ignore[no-untype
     assert page.locator("[data-stop]").count() == 0
     page.set_viewport_size(DESKTOP_VIEWPORT)
     screenshot(page, "maintenance-my-day-empty-desktop")
+
+
+def test_unsubmitted_answers_survive_an_offline_reload_and_a_queued_one_is_never_sent_twice(  # type: ignore[no-untyped-def]
+    live_server: str, live_settings: Settings, page, tmp_path: Path
+) -> None:
+    """Issue 30: two answers and a note typed, the tablet reloads offline: all three come back; once
+    submitted offline, a reload shows it waiting (not a blank form) and the server gets it once."""
+    email, (first, _second) = _seed(live_settings)
+    page.goto(f"{live_server}/login?next=/maintenance/inspections/{first}/checklist")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    # A first visit straight to a checklist: the worker caches this page and the day page.
+    page.wait_for_selector("[data-testid=checklist][data-ready]")
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    cached_js = "caches.open('facility-crew-v2').then(c => c.keys()).then(k => k.map(r => r.url))"
+    page.wait_for_function(
+        f"{cached_js}.then(u => u.some(x => x.endsWith('/checklist')) && u.some(x => x.endsWith('/my-day')))"
+    )
+
+    page.fill("[data-key=ph] input", "7.2")
+    page.fill("[data-key=remarks] textarea", "탁도 약간 높음")
+    page.fill("#i-note", "필터 교체 필요")
+    page.wait_for_selector("[data-testid=draft-state]:not([hidden])")
+    page.wait_for_function(
+        f"window.crewOutbox.getDraft('{first}').then(d => d && d.note === '필터 교체 필요' && d.answers.ph === 7.2)"
+    )
+
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("[data-testid=checklist][data-ready]")
+    assert page.input_value("[data-key=ph] input") == "7.2"
+    assert page.input_value("[data-key=remarks] textarea") == "탁도 약간 높음"
+    assert page.input_value("#i-note") == "필터 교체 필요"
+    assert "되살렸습니다" in page.inner_text("[data-testid=draft-state]")
+    page.goto(f"{live_server}/maintenance/my-day")  # offline navigation to the day page: cached
+    page.wait_for_selector("[data-stop]")
+    page.go_back()
+    page.wait_for_selector("[data-testid=checklist][data-ready]")
+
+    page.click("[data-key=posted] .choice.pass")
+    photo = tmp_path / "meter.png"
+    photo.write_bytes(PNG_1PX)
+    page.set_input_files("[data-key=photo] input[type=file]", str(photo))
+    page.wait_for_selector("[data-key=photo] .thumbs img")
+    page.fill("[data-testid=confirm-name]", "김정비")
+    page.click("[data-testid=submit]")
+    page.wait_for_selector("[data-testid=result][data-state=queued]")
+    page.reload()
+    page.wait_for_selector("[data-testid=checklist][data-ready]")
+    assert page.get_attribute("[data-testid=result]", "data-state") == "queued"
+    assert page.is_disabled("[data-testid=submit]")
+    assert page.evaluate("window.crewOutbox.all().then(a => a.length)") == 1
+    assert page.evaluate(f"window.crewOutbox.getDraft('{first}').then(d => d === undefined)")
+    assert page.locator("[data-key=photo] .thumbs img").count() == 1  # the queued photo is shown again
+
+    # Back online, the server refuses the typed name: the crew sees why, with every answer still
+    # there (back as a draft), corrects it and sends once more.
+    page.context.set_offline(False)
+    page.wait_for_selector(".form-error:not([hidden])", timeout=30_000)
+    assert "이름" in page.inner_text(".form-error") and page.input_value("#i-note") == "필터 교체 필요"
+    assert _submissions(live_settings, first) == []
+    with Session(get_engine(live_settings.sqlalchemy_url)) as session:
+        [name] = session.exec(select(User.full_name).where(User.email == email)).all()
+    page.fill("[data-testid=confirm-name]", name)
+    page.click("[data-testid=submit]")
+    page.wait_for_selector("[data-testid=result][data-state=synced-pass]", timeout=30_000)
+    [stored] = _submissions(live_settings, first)
+    assert stored.answers["ph"] == 7.2 and stored.note == "필터 교체 필요"

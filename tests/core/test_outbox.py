@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from facility.core import channels, outbox
-from facility.core.config import MailSettings, Settings, WebhookSettings, using
+from facility.core.config import MailSettings, Settings, SmsSettings, WebhookSettings, using
 from facility.core.db import utcnow
 from facility.core.outbox import MAX_ATTEMPTS, OutboxMessage
 from tests.conftest import free_port
@@ -125,3 +125,17 @@ def test_an_unreachable_webhook_is_retried(session: Session, engine: Engine, hoo
     assert outbox.send_pending(engine, message.next_attempt_at, [_webhook(hook.url)]) == 1
     _reload(session, message)
     assert message.status == "sent"
+
+
+def test_text_messages_go_to_the_sms_gateway_only_when_one_is_set(session: Session, engine: Engine, hook: Hook) -> None:
+    assert channels.enqueue_text(session, phone="010-1234-5678", body="추첨 당첨") is None  # no gateway
+    with using(Settings(sms=SmsSettings(url=hook.url))):
+        assert channels.enqueue_text(session, phone="", body="x") is None  # no number
+        queued = channels.enqueue_text(session, phone="010-1234-5678", body="[연수원] 추첨 당첨")
+    assert queued is not None and queued.channel == "sms" and queued.to == "01012345678"
+    session.commit()
+    gateway = channels.SmsChannel(SmsSettings(url=hook.url, token="t0k", sender="0212345678"))
+    assert outbox.send_pending(engine, utcnow() + timedelta(seconds=1), [gateway]) == 1
+    ((payload, authorization),) = hook.received
+    assert payload["to"] == "01012345678" and payload["text"] == "[연수원] 추첨 당첨"
+    assert payload["sender"] == "0212345678" and authorization == "Bearer t0k"

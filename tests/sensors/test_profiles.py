@@ -125,6 +125,11 @@ def test_profiles_are_chosen_by_name_and_subscribe_only_to_their_filters() -> No
     assert [s.filter for s in chosen.subscriptions()] == [
         "tele/+/SENSOR",
         "tele/+/LWT",
+        "tele/+/RESULT",
+        "tele/+/+/SENSOR",
+        "+/tele/+/LWT",  # a Tasmota on a FullTopic nobody configured: a dead letter, not silence
+        "+/tele/LWT",
+        "+/+/tele/LWT",
         "homeassistant/+/+/config",
         "homeassistant/+/+/+/config",
     ]

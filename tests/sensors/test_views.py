@@ -10,9 +10,11 @@ from sqlmodel import Session
 
 from facility.core.db import utcnow
 from facility.core.models import Role
+from facility.sensors import service
 from facility.sensors.models import DeadLetter, Device
+from facility.sensors.parsing import RawFields
 from facility.sensors.views import DEVICES_PER_PAGE
-from tests.factories import browser_login, csrf_from, make_room, make_user
+from tests.factories import browser_login, csrf_from, make_room, make_user, token_headers
 from tests.sensors.factories import make_alert, make_device, write_readings
 
 
@@ -157,3 +159,19 @@ def test_every_label_is_translated(client: TestClient, session: Session, engine:
             text = client.get(f"{path}?lang={lang}" if "?" not in path else path).text
             for prefix in ("metric.", "sensors.", "devices.", "alerts.", "rule.", "severity.", "band.", "window."):
                 assert f">{prefix}" not in text and f"{prefix}" + "co2" not in text, (lang, path, prefix)
+
+
+def test_a_device_heard_only_through_fields_nobody_reads_is_listed_with_them(
+    client: TestClient, session: Session
+) -> None:
+    fields = {"Cmd": "ReadConfigReportRsp", "MinTime": 900, "<b>": "<script>"}
+    service.record_batch(session, [], raw=[RawFields("ttn:r718a-freezer", "ttn", utcnow(), fields)])
+    session.commit()
+    crew = make_user(session, role=Role.crew)
+    listed = client.get("/api/v1/devices?unassigned=true", headers=token_headers(client, crew)).json()
+    assert [(d["code"], d["raw_fields"]) for d in listed] == [("ttn:r718a-freezer", fields)]
+    browser_login(client, crew)
+    page = client.get("/sensors/devices").text
+    assert 'data-device="ttn:r718a-freezer"' in page and "읽지 않은 필드" in page
+    assert "<code>Cmd=ReadConfigReportRsp</code>" in page and "<code>MinTime=900</code>" in page
+    assert "<code>&lt;b&gt;=&lt;script&gt;</code>" in page  # escaped like every device-sent text

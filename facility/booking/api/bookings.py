@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 
-from facility.booking import common, documents, flows, queries, series, service
+from facility.booking import common, documents, flows, purposes, queries, series, service
 from facility.booking.exceptions import (
     BookingConflict,
     BookingNotFound,
@@ -61,7 +61,8 @@ def quote(body: QuoteRequest, session: DbSession, user: CurrentUser) -> dict[str
     start, end = body.start.astimezone(UTC), body.end.astimezone(UTC)
     if end <= start:
         raise InvalidInput(_("The end must be after the start."))
-    return service.price_request(session, room, org, start, end, body.equipment)
+    purposes.check_purpose(body.purpose)
+    return service.price_request(session, room, org, start, end, body.equipment, purpose=body.purpose)
 
 
 @router.get("/bookings", response_model=BookingList, responses=error_responses(NotAuthenticated))

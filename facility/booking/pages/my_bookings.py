@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from facility.booking import flows, invoices, pricing, queries, series, waitlist
+from facility.booking import flows, invoices, pricing, queries, reductions, series, waitlist
 from facility.booking.api.calendar import feed_scope, org_feed_url
 from facility.booking.models import Booking, Invoice
 from facility.core import feeds
@@ -75,10 +75,13 @@ def _detail_context(session: Session, user: User, booking: Booking) -> dict[str,
     return {
         "booking": booking,
         "cancel_fee": flows.cancellation_fee(booking, user),
-        "cancellation": pricing.CANCELLATION_SCHEDULE,
+        "cancellation": pricing.refund_rows(booking.quote.get("refund_table")),
         "room": room,
         "invoices": invoices.list_invoices(session, user, booking_id=booking.id),
         "org": session.get(Organization, booking.organization_id) if booking.organization_id else None,
+        "reduction_claims": reductions.claims_for(session, booking.id),  # type: ignore[arg-type]
+        "reduction_categories": reductions.CATEGORIES,
+        "reduction_open": booking.status in reductions.OPEN_STATUSES,
     }
 
 

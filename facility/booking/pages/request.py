@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from facility.booking import pricing, room_panel, series, service, waitlist
+from facility.booking import pricing, purposes, room_panel, series, service, waitlist
 from facility.booking.exceptions import BookingConflict
 from facility.booking.pages.dates import local_range, local_time, parse_day, today
 from facility.booking.runner import run_booking_request
@@ -54,6 +54,7 @@ class BookingForm:
     attendees: Annotated[str, Form()] = ""
     notes: Annotated[str, Form(max_length=2000)] = ""
     equipment: Annotated[list[str] | None, Form()] = None
+    purpose: Annotated[str, Form(max_length=30)] = "general"
 
     def __post_init__(self) -> None:
         # A form with no box ticked posts no `equipment` at all; the template tests `in form.equipment`.
@@ -95,7 +96,8 @@ def _form_context(
         "alternatives": [],
         "report": None,
         "waiting_org": accounts.unapproved_organization(session, user),
-        "cancellation": pricing.CANCELLATION_SCHEDULE,
+        "cancellation": pricing.refund_rows(fees.refund_table if fees else None),
+        "purposes": purposes.ALL,
     }
 
 
@@ -113,7 +115,10 @@ def _quote(
         return None
     org = session.get(Organization, user.organization_id) if user and user.organization_id else None
     equipment = {code: 1 for code in form.equipment or []}
-    return service.price_request(session, room, org, start.astimezone(UTC), end.astimezone(UTC), equipment)
+    purpose = form.purpose if form.purpose in purposes.ALLOWED else "general"
+    return service.price_request(
+        session, room, org, start.astimezone(UTC), end.astimezone(UTC), equipment, purpose=purpose
+    )
 
 
 @router.get("/book/rooms/{room_id}/new")
@@ -149,6 +154,7 @@ def _request_body(request: Request, room_id: int, form: BookingForm) -> BookingC
         attendees=int(form.attendees) if form.attendees.strip().isdigit() else 0,
         notes=form.notes,
         equipment={code: 1 for code in form.equipment or []},
+        purpose=form.purpose,
     )
 
 

@@ -13,7 +13,7 @@ from alembic import op
 import facility.core.db
 
 revision: str = "0026_rental_papers"
-down_revision: str | Sequence[str] | None = "0021_password_reset"
+down_revision: str | Sequence[str] | None = "0025_rental_rules"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from facility.sensors.parsing import Reading, Rejection, StatusUpdate
+from facility.sensors.parsing import RawFields, Reading, Rejection, StatusUpdate
 from facility.sensors.profiles.base import (
     Profile,
     ProfileConfigError,
@@ -24,7 +24,8 @@ from facility.sensors.profiles.base import (
 from facility.sensors.profiles.chirpstack import ChirpStackProfile
 from facility.sensors.profiles.facility import FacilityProfile
 from facility.sensors.profiles.homeassistant import MAX_DISCOVERED_DEVICES, HomeAssistantProfile
-from facility.sensors.profiles.mapping import MappingProfile, load_mapping
+from facility.sensors.profiles.mapping import MappingFile, MappingProfile, load_mapping_file
+from facility.sensors.profiles.plant import load_plant, plant_profiles
 from facility.sensors.profiles.shelly import ShellyProfile
 from facility.sensors.profiles.tasmota import TasmotaProfile
 from facility.sensors.profiles.ttn import TtnProfile
@@ -44,6 +45,7 @@ class Outcome(NamedTuple):
     readings: Sequence[Reading] = ()
     status: StatusUpdate | None = None
     rejections: Sequence[Rejection] = ()
+    raw: Sequence[RawFields] = ()
 
 
 class UnknownProfile(ProfileConfigError):
@@ -56,9 +58,12 @@ def build_profiles(
     *,
     discovery_prefixes: Sequence[str] = (),
     discovery_max_devices: int = MAX_DISCOVERED_DEVICES,
+    zigbee2mqtt_base_topics: Sequence[str] = (),
+    tasmota_full_topics: Sequence[str] = (),
 ) -> list[Profile]:
     """The profiles named (built-in names, `esphome`, `all`), plus the mapping file's if set;
-    discovery follows only topics under `discovery_prefixes` (any concrete topic if empty)."""
+    discovery follows only topics under `discovery_prefixes` (any concrete topic if empty).
+    Base topics and FullTopic patterns are the settings' and the mapping file's together."""
     wanted = {ALIASES.get(n.strip().lower(), n.strip().lower()) for n in names if n.strip()} or {"all"}
     unknown = wanted - set(BUILT_IN) - {"all"}
     if unknown:
@@ -67,18 +72,23 @@ def build_profiles(
             f"known: {', '.join(BUILT_IN)}"
         )
     chosen = BUILT_IN if "all" in wanted else tuple(n for n in BUILT_IN if n in wanted)
+    extra = load_mapping_file(mapping_file) if mapping_file else MappingFile([], [], [], {})
+    bases = [*zigbee2mqtt_base_topics, *extra.zigbee2mqtt_base_topics]
+    full_topics = [*tasmota_full_topics, *extra.tasmota_full_topics]
     makers: dict[str, Callable[[], Profile]] = {
         "facility": FacilityProfile,
-        "zigbee2mqtt": Zigbee2MqttProfile,
-        "tasmota": TasmotaProfile,
+        "zigbee2mqtt": lambda: Zigbee2MqttProfile(bases),
+        "tasmota": lambda: TasmotaProfile(full_topics),
         "shelly": ShellyProfile,
         "homeassistant": lambda: HomeAssistantProfile(discovery_prefixes, discovery_max_devices),
-        "chirpstack": ChirpStackProfile,
-        "ttn": TtnProfile,
+        "chirpstack": lambda: ChirpStackProfile(extra.lorawan_fields),
+        "ttn": lambda: TtnProfile(extra.lorawan_fields),
     }
     profiles: list[Profile] = [makers[name]() for name in chosen]
+    if extra.devices:
+        profiles.insert(0, MappingProfile(extra.devices))
     if mapping_file:
-        profiles.insert(0, MappingProfile(load_mapping(mapping_file)))
+        profiles.extend(plant_profiles(load_plant(mapping_file)))
     return profiles
 
 
@@ -115,7 +125,7 @@ class ProfileSet:
     def subscriptions(self) -> list[Subscription]:
         with self._lock:
             announced = [Subscription(topic) for topic in self._announced]
-        return [s for p in self.profiles for s in p.subscriptions] + announced
+        return [s for p in self.profiles for s in p.subscriptions if not s.local] + announced
 
     def _static_route(self, levels: list[str]) -> Profile | None:
         for compiled, profile in self._by_first.get(levels[0], ()):
@@ -158,7 +168,7 @@ class ProfileSet:
             self._announce(parsed.subscribe, profile)
         if parsed.unsubscribe:
             self._withdraw(parsed.unsubscribe, profile)
-        return Outcome(profile.name, parsed.readings, parsed.status, parsed.rejections)
+        return Outcome(profile.name, parsed.readings, parsed.status, parsed.rejections, parsed.raw)
 
     def _announce(self, topics: Sequence[str], profile: Profile) -> None:
         new = []

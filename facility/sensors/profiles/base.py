@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from facility.sensors.parsing import JSON, Parsed, Reading, Rejection, StatusUpdate, decode_payload, parse_ts, to_value
+from facility.sensors.parsing import (
+    JSON,
+    Parsed,
+    RawFields,
+    Reading,
+    Rejection,
+    StatusUpdate,
+    decode_payload,
+    parse_ts,
+    to_value,
+)
 
 # Device.code holds `<profile>:<device's own id>`; the column is this wide.
 CODE_MAX = 64
@@ -23,6 +33,8 @@ class Subscription:
     filter: str
     # False for topics every gateway of a share group must see (discovery configs).
     shared: bool = True
+    # True for topics the gateway makes itself (plant polls): routed, never subscribed.
+    local: bool = False
 
 
 class Profile(Protocol):
@@ -150,10 +162,12 @@ def merged(parts: Iterable[Parsed]) -> Parsed:
     """One message's readings and partial rejections from several of its parts."""
     readings: list[Reading] = []
     rejections: list[Rejection] = []
+    raw: list[RawFields] = []
     for part in parts:
         readings.extend(part.readings)
         rejections.extend(part.rejections)
-    return Parsed(readings, rejections=rejections)
+        raw.extend(part.raw)
+    return Parsed(readings, rejections=rejections, raw=raw)
 
 
 def status(device: str, online: bool, ts: datetime, profile: str) -> Parsed:

@@ -8,7 +8,17 @@
           co2: {path: "sensors[0].co2", scale: 1}
 
 `{device}` is required; `{building}` and `{room}` become the location the device reports. An
-invalid file stops the start with a message naming the file and line.
+invalid file stops the start with a message naming the file and line. Its `plant:` section
+(Modbus and BACnet points the gateway polls) is read by profiles/plant.py.
+
+The same file tells the built-in profiles what a site configured differently (each key optional,
+added to the FACILITY_* settings of the same name):
+
+    zigbee2mqtt_base_topics: [zigbee2mqtt, campus/z2m-east]
+    tasmota_full_topics: ["%prefix%/%topic%/", "tasmota/%prefix%/%topic%/"]
+    lorawan_fields:                 # decoder field -> metric, for ChirpStack and TTN
+      Temp_Ext: {metric: temperature}
+      Bat_mV: {metric: battery_voltage, unit: mV}
 """
 
 from __future__ import annotations
@@ -78,7 +88,7 @@ def follow_path(body: Any, path: JsonPath) -> Any:
     return body
 
 
-class _Reader:
+class MappingReader:
     """Walks the composed YAML nodes so every error can name its line."""
 
     def __init__(self, path: str) -> None:
@@ -124,6 +134,43 @@ class _Reader:
             ts = self.json_path(keys["ts"][1])
         return TopicMapping(compile_filter("/".join(levels)), tuple(names), tuple(metrics), ts)
 
+    def texts(self, node: yaml.Node, what: str) -> list[str]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, f"{what} must be a list")
+        return [self.scalar(item, what) for item in node.value]
+
+    def alias(self, name: str, key: yaml.Node, node: yaml.Node) -> Field:
+        """A decoder field's metric, unit and scale (`{metric: temperature, unit: "°F"}`)."""
+        spec = self.mapping(node, f"lorawan field {name}")
+        for option, (option_key, _) in spec.items():
+            if option not in ("metric", "unit", "scale"):
+                raise self.fail(option_key, f"unknown key {option!r} (metric, unit, scale)")
+        if "metric" not in spec:
+            raise self.fail(node, f"lorawan field {name} needs a metric")
+        metric_name = self.scalar(spec["metric"][1], "metric")
+        metric = METRICS.get(metric_name)
+        if metric is None:
+            raise self.fail(spec["metric"][1], f"unknown metric {metric_name!r}; known: {', '.join(METRICS)}")
+        unit = self.unit(metric_name, spec)
+        return Field(metric_name, unit=unit, scale=self.scale(spec))
+
+    def unit(self, name: str, spec: dict[str, tuple[yaml.Node, yaml.Node]]) -> str | None:
+        unit = self.scalar(spec["unit"][1], "unit") if "unit" in spec else None
+        if unit is not None:
+            try:
+                METRICS[name].to_canonical(1.0, unit)
+            except KeyError:
+                raise self.fail(spec["unit"][1], f"{name} does not accept unit {unit!r}") from None
+        return unit
+
+    def scale(self, spec: dict[str, tuple[yaml.Node, yaml.Node]]) -> float:
+        if "scale" not in spec:
+            return 1.0
+        try:
+            return float(self.scalar(spec["scale"][1], "scale"))
+        except ValueError:
+            raise self.fail(spec["scale"][1], "scale must be a number") from None
+
     def json_path(self, node: yaml.Node) -> JsonPath:
         try:
             return compile_path(self.scalar(node, "path"))
@@ -140,23 +187,21 @@ class _Reader:
                 raise self.fail(option_key, f"unknown key {option!r} (path, unit, scale)")
         if "path" not in spec:
             raise self.fail(node, f"metric {name} needs a path")
-        unit = self.scalar(spec["unit"][1], "unit") if "unit" in spec else None
-        if unit is not None:
-            try:
-                metric.to_canonical(1.0, unit)
-            except KeyError:
-                raise self.fail(spec["unit"][1], f"{name} does not accept unit {unit!r}") from None
-        scale = 1.0
-        if "scale" in spec:
-            try:
-                scale = float(self.scalar(spec["scale"][1], "scale"))
-            except ValueError:
-                raise self.fail(spec["scale"][1], "scale must be a number") from None
-        return self.json_path(spec["path"][1]), Field(name, unit=unit, scale=scale)
+        return self.json_path(spec["path"][1]), Field(name, unit=self.unit(name, spec), scale=self.scale(spec))
 
 
-def load_mapping(path: str) -> list[TopicMapping]:
-    """Read and check the mapping file; MappingFileError names the line of the first problem."""
+@dataclass(frozen=True)
+class MappingFile:
+    """Everything a mapping file says: its own devices and what it adds to the built-in profiles."""
+
+    devices: list[TopicMapping]
+    zigbee2mqtt_base_topics: list[str]
+    tasmota_full_topics: list[str]
+    lorawan_fields: dict[str, Field]
+
+
+def read_mapping_file(path: str) -> tuple[MappingReader, yaml.Node, dict[str, tuple[yaml.Node, yaml.Node]]]:
+    """The file's composed YAML and its top-level keys; MappingFileError when unreadable."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
@@ -166,13 +211,43 @@ def load_mapping(path: str) -> list[TopicMapping]:
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else 0
         raise MappingFileError(f"{path}:{line}: {error.problem}") from None
-    reader = _Reader(path)
+    reader = MappingReader(path)
     if root is None:
         raise MappingFileError(f"{path}:1: the mapping file is empty")
-    top = reader.mapping(root, "the file")
-    if "devices" not in top or not isinstance(top["devices"][1], yaml.SequenceNode):
+    return reader, root, reader.mapping(root, "the file")
+
+
+def load_mapping(path: str) -> list[TopicMapping]:
+    """The mapping file's own MQTT devices (see load_mapping_file); none in a plant-only file."""
+    return load_mapping_file(path).devices
+
+
+def load_mapping_file(path: str) -> MappingFile:
+    """Read and check the mapping file; MappingFileError names the line of the first problem."""
+    reader, root, top = read_mapping_file(path)
+    for name, (key, _) in top.items():
+        if name not in TOP_KEYS:
+            raise reader.fail(key, f"unknown key {name!r} ({', '.join(TOP_KEYS)})")
+    if "devices" in top and not isinstance(top["devices"][1], yaml.SequenceNode):
+        raise reader.fail(top["devices"][1], "devices must be a list")
+    if not top.keys() - {"devices"} and "devices" not in top:
         raise reader.fail(root, "the file needs a devices: list")
-    return [reader.entry(node) for node in top["devices"][1].value]
+    devices = [reader.entry(node) for node in top["devices"][1].value] if "devices" in top else []
+    fields: dict[str, Field] = {}
+    if "lorawan_fields" in top:
+        for name, (key, node) in reader.mapping(top["lorawan_fields"][1], "lorawan_fields").items():
+            fields[name] = reader.alias(name, key, node)
+    return MappingFile(
+        devices,
+        reader.texts(top["zigbee2mqtt_base_topics"][1], "zigbee2mqtt_base_topics")
+        if "zigbee2mqtt_base_topics" in top
+        else [],
+        reader.texts(top["tasmota_full_topics"][1], "tasmota_full_topics") if "tasmota_full_topics" in top else [],
+        fields,
+    )
+
+
+TOP_KEYS = ("devices", "zigbee2mqtt_base_topics", "tasmota_full_topics", "lorawan_fields", "plant")
 
 
 class MappingProfile:

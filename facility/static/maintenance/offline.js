@@ -3,22 +3,29 @@
 // dropped connection returns the first result instead of creating a duplicate.
 (function () {
   "use strict";
-  const DB_NAME = "facility-crew", STORE = "outbox";
+  // Two stores: the outbox of submissions waiting to be sent, and a draft per checklist (what the
+  // crew has typed, ticked, photographed or signed so far), saved on every change so a reload,
+  // a closed tab or a flat battery never loses unsubmitted work.
+  const DB_NAME = "facility-crew", STORE = "outbox", DRAFTS = "drafts";
   const RETRY_MS = 15000;  // how often to retry while something waits and the tablet seems online
 
   function openDb() {
     return new Promise((resolve, reject) => {
-      const request = indexedDB.open(DB_NAME, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id" });
+      const request = indexedDB.open(DB_NAME, 2);
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: "id" });
+        if (!db.objectStoreNames.contains(DRAFTS)) db.createObjectStore(DRAFTS, { keyPath: "inspection" });
+      };
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
   }
-  async function tx(mode, fn) {
+  async function tx(mode, fn, store = STORE) {
     const db = await openDb();
     return new Promise((resolve, reject) => {
-      const t = db.transaction(STORE, mode);
-      const result = fn(t.objectStore(STORE));
+      const t = db.transaction(store, mode);
+      const result = fn(t.objectStore(store));
       t.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
       t.onerror = () => reject(t.error);
     });
@@ -26,6 +33,9 @@
   const put = (entry) => tx("readwrite", (s) => s.put(entry));
   const remove = (id) => tx("readwrite", (s) => s.delete(id));
   const all = () => tx("readonly", (s) => s.getAll());
+  const putDraft = (draft) => tx("readwrite", (s) => s.put(draft), DRAFTS);
+  const getDraft = (inspection) => tx("readonly", (s) => s.get(inspection), DRAFTS);
+  const removeDraft = (inspection) => tx("readwrite", (s) => s.delete(inspection), DRAFTS);
 
   function newId() {
     if (crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
@@ -124,8 +134,71 @@
     };
     canvas.addEventListener("pointerdown", (e) => { drawing = true; canvas.setPointerCapture(e.pointerId); ctx.beginPath(); ctx.moveTo(...point(e)); });
     canvas.addEventListener("pointermove", (e) => { if (!drawing) return; ctx.lineTo(...point(e)); ctx.stroke(); canvas.dataset.signed = "1"; });
-    canvas.addEventListener("pointerup", () => { drawing = false; });
-    return () => { ctx.clearRect(0, 0, canvas.width, canvas.height); canvas.dataset.signed = ""; };
+    canvas.addEventListener("pointerup", () => {
+      drawing = false;
+      canvas.dispatchEvent(new Event("signed", { bubbles: true }));
+    });
+    return () => {
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      canvas.dataset.signed = "";
+      canvas.dispatchEvent(new Event("signed", { bubbles: true }));
+    };
+  }
+
+  function drawSignature(canvas, dataUrl) {
+    const img = new Image();
+    img.onload = () => { canvas.getContext("2d").drawImage(img, 0, 0); canvas.dataset.signed = "1"; };
+    img.src = dataUrl;
+  }
+
+  function addThumb(input, url) {
+    const img = document.createElement("img");
+    img.src = url; img.alt = "";
+    input.closest(".item").querySelector(".thumbs").appendChild(img);
+  }
+
+  // What the form holds now, in the shape the server takes (answers by item key) plus the note,
+  // the typed name and the drawn signature.
+  function formState(form, photos) {
+    const answers = {};
+    form.querySelectorAll(".item[data-key]").forEach((item) => {
+      const key = item.dataset.key, type = item.dataset.type;
+      if (type === "check") { const c = item.querySelector("input:checked"); if (c) answers[key] = c.value; }
+      else if (type === "number") { const v = item.querySelector("input").value; if (v !== "") answers[key] = parseFloat(v); }
+      else if (type === "text") { const v = item.querySelector("textarea").value.trim(); if (v) answers[key] = v; }
+      else if (photos[key] && photos[key].length) answers[key] = photos[key];
+    });
+    const canvas = form.querySelector(".signature-pad");
+    return {
+      answers,
+      note: form.querySelector("[name=__note]").value,
+      confirm_name: form.querySelector("[name=__confirm_name]").value,
+      signature: canvas.dataset.signed ? canvas.toDataURL("image/png") : null,
+    };
+  }
+
+  function restoreState(form, photos, state) {
+    form.querySelectorAll(".item[data-key]").forEach((item) => {
+      const key = item.dataset.key, type = item.dataset.type, value = state.answers[key];
+      if (value === undefined) return;
+      if (type === "check") {
+        const radio = item.querySelector(`input[value="${value}"]`);
+        if (radio) radio.checked = true;
+      } else if (type === "number") {
+        const input = item.querySelector("input");
+        input.value = value;
+        input.dispatchEvent(new Event("input"));
+      } else if (type === "text") {
+        item.querySelector("textarea").value = value;
+      } else if (Array.isArray(value)) {
+        photos[key] = value.slice();
+        const input = item.querySelector("input[type=file]");
+        value.forEach((url) => addThumb(input, url));
+      }
+    });
+    form.querySelector("[name=__note]").value = state.note || "";
+    form.querySelector("[name=__confirm_name]").value = state.confirm_name || "";
+    if (state.signature) drawSignature(form.querySelector(".signature-pad"), state.signature);
   }
 
   function setupChecklist(form) {
@@ -147,13 +220,49 @@
         for (const file of input.files) {
           const url = await readImage(file);
           photos[key].push(url);
-          const img = document.createElement("img");
-          img.src = url; img.alt = "";
-          input.closest(".item").querySelector(".thumbs").appendChild(img);
+          addThumb(input, url);
         }
         input.value = "";
+        saveDraft();
       });
     });
+    const inspection = form.dataset.inspection;
+    const draftNote = form.querySelector(".draft-state");
+    let restoring = true, saveTimer = null;
+    function saveDraft() {
+      if (restoring) return;
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(async () => {
+        await putDraft({ inspection, savedAt: new Date().toISOString(), ...formState(form, photos) });
+        if (draftNote) { draftNote.textContent = form.dataset.labelDraftSaved; draftNote.hidden = false; }
+      }, 150);
+    }
+    form.addEventListener("input", saveDraft);
+    form.addEventListener("change", saveDraft);
+    form.addEventListener("signed", saveDraft);
+    function showQueued() {
+      form.querySelector(".submit").disabled = true;
+      const result = form.querySelector(".result");
+      result.textContent = form.dataset.labelQueued;
+      result.dataset.state = "queued";
+    }
+    // After a reload: a submission still waiting to be sent is shown as such (never a blank form
+    // inviting a second one); otherwise the draft comes back as the crew left it.
+    (async () => {
+      const waiting = (await all()).find((entry) => String(entry.inspection) === inspection);
+      if (waiting) {
+        restoreState(form, photos, waiting.body);
+        showQueued();
+      } else {
+        const draft = await getDraft(inspection);
+        if (draft) {
+          restoreState(form, photos, draft);
+          if (draftNote) { draftNote.textContent = form.dataset.labelDraftRestored; draftNote.hidden = false; }
+        }
+      }
+      restoring = false;
+      form.dataset.ready = "1";
+    })();
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const canvas = form.querySelector(".signature-pad");
@@ -167,29 +276,24 @@
       }
       typed.removeAttribute("aria-invalid");
       error.hidden = true;
-      const answers = {};
-      form.querySelectorAll(".item[data-key]").forEach((item) => {
-        const key = item.dataset.key, type = item.dataset.type;
-        if (type === "check") { const c = item.querySelector("input:checked"); if (c) answers[key] = c.value; }
-        else if (type === "number") { const v = item.querySelector("input").value; if (v !== "") answers[key] = parseFloat(v); }
-        else if (type === "text") { const v = item.querySelector("textarea").value.trim(); if (v) answers[key] = v; }
-        else if (photos[key] && photos[key].length) answers[key] = photos[key];
-      });
+      if ((await all()).some((entry) => String(entry.inspection) === inspection)) {
+        showQueued();  // already waiting (another tab, a double tap): never queued twice
+        return;
+      }
+      const state = formState(form, photos);
       const id = newId();
-      const inspection = form.dataset.inspection;
       await put({
         id, inspection, csrf: csrf(), title: document.querySelector("h1").textContent,
         url: "/api/v1/inspections/" + inspection + "/submit", queuedAt: new Date().toISOString(),
         body: {
-          submission_id: id, answers, signature: canvas.dataset.signed ? canvas.toDataURL("image/png") : null,
-          confirm_name: typed.value.trim(),
-          note: form.querySelector("[name=__note]").value, filled_at: new Date().toISOString(),
+          submission_id: id, answers: state.answers, signature: state.signature,
+          confirm_name: typed.value.trim(), note: state.note, filled_at: new Date().toISOString(),
         },
       });
-      form.querySelector(".submit").disabled = true;
-      const result = form.querySelector(".result");
-      result.textContent = form.dataset.labelQueued;
-      result.dataset.state = "queued";
+      clearTimeout(saveTimer);
+      await removeDraft(inspection);
+      if (draftNote) draftNote.hidden = true;
+      showQueued();
       await renderBar();
       await sync();
     });
@@ -214,6 +318,8 @@
     });
     document.addEventListener("crew:rejected", (e) => {
       if (String(e.detail.entry.inspection) !== form.dataset.inspection) return;
+      // The answers go back to being a draft: refused work is corrected, not typed again.
+      putDraft({ inspection, savedAt: new Date().toISOString(), ...e.detail.entry.body });
       remove(e.detail.entry.id).then(renderBar);
       error.textContent = e.detail.entry.error;
       error.hidden = false;
@@ -224,12 +330,32 @@
   }
 
   function precacheDay() {
-    const urls = Array.from(document.querySelectorAll("a[data-precache]"), (a) => a.href);
-    if (!urls.length || !navigator.serviceWorker) return;
+    // The page the crew is on and the day page too: on a first visit the worker starts after this
+    // page loaded, so without this the first offline navigation met the browser's error page.
+    const urls = [location.href.split("#")[0], new URL("/maintenance/my-day", location.href).href];
+    document.querySelectorAll("a[data-precache]").forEach((a) => urls.includes(a.href) || urls.push(a.href));
+    if (!navigator.serviceWorker) return;
     navigator.serviceWorker.ready.then((reg) => reg.active && reg.active.postMessage({ type: "precache", urls }));
   }
 
+  // The work order's "done" form: a drawn signature stands in for the typed name (which stays the
+  // keyboard's way to confirm), sent as a PNG in a hidden field.
+  function setupWorkOrderSignature(box) {
+    const form = box.closest("form");
+    const canvas = box.querySelector(".signature-pad");
+    const hidden = box.querySelector("input[name=signature]");
+    const typed = form.querySelector("[name=confirm_name]");
+    const clear = signaturePad(canvas);
+    const update = () => {
+      hidden.value = canvas.dataset.signed ? canvas.toDataURL("image/png") : "";
+      typed.required = !canvas.dataset.signed;
+    };
+    canvas.addEventListener("signed", update);
+    box.querySelector("[data-clear-signature]").addEventListener("click", () => { clear(); update(); });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("[data-signature-form]").forEach(setupWorkOrderSignature);
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.register("/maintenance/sw.js", { scope: "/maintenance/" }).catch(() => {});
     }
@@ -241,5 +367,5 @@
     renderBar().then(sync);
     setInterval(() => { const bar = document.getElementById("sync-bar"); if (bar && bar.dataset.pending !== "0") sync(); }, RETRY_MS);
   });
-  window.crewOutbox = { all, sync };
+  window.crewOutbox = { all, sync, getDraft };
 })();

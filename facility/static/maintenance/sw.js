@@ -1,7 +1,7 @@
 // Service worker for crew pages: keeps the day's pages and checklists for when Wi-Fi drops.
 // Pages: network first, falling back to the cached copy. Static files: cache first.
 // Submissions are not handled here; the page queues them in IndexedDB (see offline.js).
-const CACHE = "facility-crew-v1";
+const CACHE = "facility-crew-v2";  // a new name when these files change: old copies are dropped
 const STATIC = ["/static/app.css", "/static/htmx.min.js", "/static/maintenance.css", "/static/maintenance/offline.js"];
 
 self.addEventListener("install", (event) => {
