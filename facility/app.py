@@ -35,6 +35,8 @@ from facility.core.handlers import install_error_handlers
 from facility.core.ops import observe_request
 from facility.core.web import request_language
 from facility.domains import connect_domains, import_all_models
+from facility.energy import router as energy_api
+from facility.energy import views as energy_pages
 from facility.imports import statement_pages, statements_api
 from facility.imports import views as import_pages
 from facility.maintenance import router as maintenance_api
@@ -44,6 +46,8 @@ from facility.rooms import views as rooms_pages
 from facility.sensors import command_router as sensors_commands_api
 from facility.sensors import control_views as sensors_control_pages
 from facility.sensors import router as sensors_api
+from facility.sensors import rules_api as sensors_rules_api
+from facility.sensors import rules_views as sensors_rules_pages
 from facility.sensors import views as sensors_pages
 
 log = logging.getLogger(__name__)
@@ -65,13 +69,17 @@ ROUTERS = (
     booking_fees_api.router,
     sensors_api.router,
     sensors_commands_api.router,
+    sensors_rules_api.router,
     maintenance_api.router,
+    energy_api.router,
     statements_api.router,
     rooms_pages.router,
     booking_pages.router,
     sensors_pages.router,
     sensors_control_pages.router,
+    sensors_rules_pages.router,
     maintenance_pages.router,
+    energy_pages.router,
     import_pages.router,
     statement_pages.router,
     home.router,
@@ -200,6 +208,7 @@ def create_app(settings: Settings, *, check_migrations: bool = True) -> FastAPI:
         *booking_pages.NAV,
         *sensors_pages.NAV,
         *maintenance_pages.NAV,
+        *energy_pages.NAV,
         *import_pages.NAV,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -19,7 +19,10 @@ from facility.core import outbox as core_outbox
 from facility.core import profile as core_profile
 from facility.core import tasks as core_tasks
 from facility.core.jobs import Job
+from facility.energy import models as energy_models
+from facility.energy import tasks as energy_tasks
 from facility.maintenance import alerts as maintenance_alerts
+from facility.maintenance import duty_models as maintenance_duty_models
 from facility.maintenance import models as maintenance_models
 from facility.maintenance import tasks as maintenance_tasks
 from facility.rooms import models as rooms_models
@@ -39,10 +42,18 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     sensors_models,
     sensors_command_models,
     maintenance_models,
+    maintenance_duty_models,
+    energy_models,
 )
 
 # Every scheduled job, in dependency order: what `facility scheduler` runs.
-JOBS: tuple[Job, ...] = (*core_tasks.JOBS, *booking_tasks.JOBS, *sensors_tasks.JOBS, *maintenance_tasks.JOBS)
+JOBS: tuple[Job, ...] = (
+    *core_tasks.JOBS,
+    *booking_tasks.JOBS,
+    *sensors_tasks.JOBS,
+    *maintenance_tasks.JOBS,
+    *energy_tasks.JOBS,
+)
 
 
 def import_all_models() -> tuple[ModuleType, ...]:
@@ -52,8 +63,9 @@ def import_all_models() -> tuple[ModuleType, ...]:
 
 def connect_domains() -> None:
     """Callbacks a lower domain calls into a higher one: sensors' alert pages ask maintenance for
-    each alert's work order, a room's page shows booking's panel, and withdrawal asks booking
-    whether bookings are still to come, without importing them."""
+    each alert's work order and whom its assignment rule names, a room's page shows booking's
+    panel, and withdrawal asks booking whether bookings are still to come, without importing them."""
     alert_work.register_work_order_lookup(maintenance_alerts.work_orders_by_alert)
+    alert_work.register_assignee_suggestion(maintenance_alerts.suggested_assignees)
     rooms_views.register_room_panel(room_panel.panel)
     core_profile.register_withdrawal_check(booking_queries.withdrawal_blocker)

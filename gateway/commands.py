@@ -151,6 +151,9 @@ class Commander:
                 log.info("re-sending %d unconfirmed commands after connecting", again)
         self._last_sent = {d: at for d, at in self._last_sent.items() if now_s - at < self.gap_s}
         resting = list(self._last_sent)
+        with session_scope(self.engine, write=False) as session:
+            if not command_queue.anything_due(session, utcnow(), retry_after=self.retry_after):
+                return
         with session_scope(self.engine) as session:
             claims, alerts = command_queue.claim_due(
                 session, utcnow(), retry_after=self.retry_after, max_attempts=self.max_attempts, resting=resting

@@ -8,19 +8,23 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from facility.core.collector import tune_garbage_collector
 from facility.core.config import SensorSettings, Settings
-from facility.core.db import engine_for
+from facility.core.db import engine_for, session_scope
+from facility.sensors import desired
 from facility.sensors.encoders import Encoders
 from facility.sensors.ingest import Ingest
 from facility.sensors.profiles import ProfileConfigError, ProfileSet, Subscription, build_profiles
-from facility.sensors.profiles.plant import load_plant
+from facility.sensors.profiles.plant import PlantDevice, PlantPoint, load_plant
 from facility.sensors.store import ReadingStore, open_store
 from gateway.commands import Commander, MqttSender, SenderRegistry
 from gateway.connection import AuthenticationFailed, BrokerConnection
 from gateway.plant.poller import PlantPoller
+from gateway.plant.senders import PlantSender, plant_reports
 from gateway.spool import Spool
 from gateway.writer import SpoolWriter
 
@@ -66,10 +70,11 @@ class Gateway:
         self.spool = Spool(spool_path(settings.data_dir, self.client_id))
         self.store = store or open_store(settings)
         self.encoders = Encoders.default()
-        self.ingest = Ingest(self.store, engine_for(settings), self.client_id, profiles, self.encoders)
+        self.engine = engine_for(settings)
+        self.ingest = Ingest(self.store, self.engine, self.client_id, profiles, self.encoders)
         self.writer = SpoolWriter(self.spool, self.ingest)
         self.senders = SenderRegistry()
-        self.commander = Commander(engine_for(settings), sensor_settings, self.encoders, self.senders)
+        self.commander = Commander(self.engine, sensor_settings, self.encoders, self.senders)
         self.ingest.on_reports = self.commander.heard
         self.connection = BrokerConnection(
             settings.mqtt_url,
@@ -89,15 +94,32 @@ class Gateway:
         # Modbus and BACnet points of the mapping file: polled into the same spool.
         plant = load_plant(sensor_settings.device_mapping_file) if sensor_settings.device_mapping_file else None
         self.plant = PlantPoller(plant, self.spool, self.writer.wake) if plant and plant.devices else None
+        self._noted_codes: set[str] = set()
+        if self.plant:
+            for protocol in {device.protocol for device in self.plant.config.devices}:
+                self.senders.register(protocol, PlantSender(self.plant, protocol))
+            self.plant.on_values = self._plant_heard
         profiles.on_announce = lambda found: self.connection.follow(subscription_filters(found, group))
         profiles.on_withdraw = lambda gone: self.connection.unfollow(subscription_filters(gone, group))
 
+    def _plant_heard(self, device: PlantDevice, points: Sequence[PlantPoint], values: dict[str, Any]) -> None:
+        """Each answered poll confirms the desired states of the channels it read; a channel the
+        mapping declares is made known once its device is registered (the control page lists it)."""
+        reports = plant_reports(device, points, values)
+        if not reports:
+            return
+        for code in {r.device for r in reports} - self._noted_codes:
+            with session_scope(self.engine) as session:
+                if desired.note_channels_of(session, code, sorted({r.channel for r in reports if r.device == code})):
+                    self._noted_codes.add(code)
+        self.commander.heard(reports)
+
     def start(self) -> None:
+        if self.plant:
+            self.plant.start()
         self.writer.start()
         self.connection.start()
         self.commander.start()
-        if self.plant:
-            self.plant.start()
 
     def stop(self) -> None:
         """Stop sending and taking messages, store what is spooled, then close the store's write path."""

@@ -18,7 +18,12 @@ NOT_PAGES = frozenset(
         "/maintenance/sw.js",
         "/maintenance/photos/{photo_id}",
         "/maintenance/compliance.csv",
+        "/maintenance/duties/{duty_id}/report.pdf",
+        "/maintenance/duties/{duty_id}/report.csv",
+        "/maintenance/duty-evidence/{evidence_id}",
         "/manage/reports.csv",
+        "/energy/report.csv",
+        "/admin/import/template.csv",
         "/manage/rooms/{room_id}/qr.svg",
         "/manage/reductions/{claim_id}/proof",
     }

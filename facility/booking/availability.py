@@ -21,7 +21,7 @@ from facility.booking.models import SpaceClaim
 from facility.booking.rules import SLOT_MINUTES, closed_days, rules_for
 from facility.core.db import read_planned_for_values
 from facility.rooms.kinds import RoomStatus
-from facility.rooms.models import Room
+from facility.rooms.models import Room, closing_moment
 from facility.rooms.plan import CampusPlan
 
 Interval = tuple[datetime, datetime]
@@ -86,7 +86,7 @@ def open_intervals(
             if bounds is None:
                 bounds = cache[key] = (
                     _epoch(datetime.combine(day, hours[0], tzinfo=zone)),
-                    _epoch(datetime.combine(day, hours[1], tzinfo=zone)),
+                    _epoch(closing_moment(day, hours[1], zone)),
                 )
             lo, hi = max(bounds[0], start), min(bounds[1], end)
             if lo < hi:

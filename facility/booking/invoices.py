@@ -102,6 +102,15 @@ def issue_for_booking(session: Session, actor: User | None, booking: Booking) ->
     )
 
 
+def live_rental_invoice(session: Session, booking_id: int) -> Invoice | None:
+    """The booking's rental invoice that is not void, if it has one."""
+    return session.exec(
+        select(Invoice).where(
+            Invoice.booking_id == booking_id, Invoice.kind == "rental", Invoice.status != InvoiceStatus.void.value
+        )
+    ).first()
+
+
 def booking_paid(session: Session, booking_id: int) -> int:
     """What the renter has paid on the booking's rental invoices (the refund when the Institute
     cancels)."""

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from facility.booking import purposes, service
+from facility.booking import invoices, purposes, service
 from facility.booking.common import local_zone
 from facility.booking.models import Booking
 from facility.booking.rental_models import EntryOutcome, Lottery, LotteryEntry, LotteryStatus
@@ -289,10 +289,18 @@ RESULT_TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+# A winner of a free slot has nothing to pay: the booking is confirmed at once.
+FREE_WIN_TEXT = ("추첨 당첨: 대관이 확정되었습니다", "You won the draw: your booking is confirmed")
+
+
 def _tell(session: Session, lottery: Lottery, entry: LotteryEntry) -> None:
     """E-mail the applicant and text their organisation's phone (when a gateway is set)."""
     ko, en = RESULT_TEXT.get(entry.outcome, (entry.outcome, entry.outcome))
     ko, en = ko.format(rank=entry.rank), en.format(rank=entry.rank)
+    booking = session.get(Booking, entry.booking_id) if entry.booking_id else None
+    invoice = invoices.live_rental_invoice(session, booking.id) if booking is not None else None  # type: ignore[arg-type]
+    if booking is not None and invoice is None:
+        ko, en = FREE_WIN_TEXT
     start, end = _slot_range(lottery, entry.slot_index)
     zone = local_zone()
     when = f"{start.astimezone(zone):%Y-%m-%d %H:%M}–{end.astimezone(zone):%H:%M}"
@@ -300,6 +308,7 @@ def _tell(session: Session, lottery: Lottery, entry: LotteryEntry) -> None:
         [
             f"[{ko}] {lottery.title}",
             f"일시 When: {when}",
+            *([f"납부 기한 Pay by: {invoice.due_on} ({invoice.total:,}원)"] if invoice is not None else []),
             f"추첨 시드 Seed: {lottery.seed}",
             f"결과 Results: /lotteries/{lottery.id}",
             "",

@@ -1,4 +1,4 @@
-"""Utilisation and no-show reports by room, kind or building for a local month."""
+"""Utilisation, no-show and revenue reports by room, kind or building for a local month."""
 
 from __future__ import annotations
 
@@ -24,10 +24,19 @@ class UsageRow:
     booked_hours: float = 0.0
     bookings: int = 0
     no_shows: int = 0
+    # KRW of the bookings held (their frozen quote's total) and of the discounts they were given.
+    revenue: int = 0
+    reductions: int = 0
 
     @property
     def percent(self) -> float:
         return 100 * self.booked_hours / self.open_hours if self.open_hours else 0.0
+
+    @property
+    def no_show_percent(self) -> float:
+        """No-shows among the bookings that were due to be used."""
+        due = self.bookings + self.no_shows
+        return 100 * self.no_shows / due if due else 0.0
 
 
 def _month_bounds(first: date, zone: ZoneInfo) -> tuple[datetime, datetime, date]:
@@ -82,7 +91,27 @@ def utilisation(session: Session, first: date, zone: ZoneInfo, *, by: str = "roo
             continue
         row.bookings += 1
         row.booked_hours += (booking.ends_at - booking.starts_at).total_seconds() / 3600
+        row.revenue += booking.price_total
+        row.reductions += int((booking.quote or {}).get("discount", 0) or 0)
     return sorted(rows.values(), key=lambda r: r.key)
+
+
+def percent_bars(rows: list[UsageRow], labels: list[str], *, title: str) -> str:
+    """Booked share of open hours per row as horizontal SVG bars (the table is its text form)."""
+    from markupsafe import escape
+
+    height = 28 * len(rows) + 8
+    parts = [f'<svg class="bars" viewBox="0 0 640 {height}" role="img" aria-label="{escape(title)}">']
+    for index, (row, name) in enumerate(zip(rows, labels, strict=True)):
+        y = 8 + 28 * index
+        width = 4.2 * min(row.percent, 100)
+        parts.append(
+            f'<text x="150" y="{y + 15}" text-anchor="end" class="bar-label">{escape(name[:18])}</text>'
+            f'<rect x="160" y="{y}" width="{width:.1f}" height="20" class="bar"/>'
+            f'<text x="{166 + width:.1f}" y="{y + 15}" class="bar-value">{row.percent:.1f}%</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def no_shows_by_organization(session: Session, first: date, zone: ZoneInfo) -> list[tuple[str, int, int]]:

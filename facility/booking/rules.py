@@ -21,7 +21,7 @@ from facility.core.i18n import label
 from facility.core.models import STAFF_ROLES, User
 from facility.rooms import service as rooms_service
 from facility.rooms.kinds import RoomStatus
-from facility.rooms.models import Equipment, Room, RoomEquipment, RoomLayout
+from facility.rooms.models import Equipment, Room, RoomEquipment, RoomLayout, closing_moment
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def check_rules(
     if hours is None:
         raise BookingRuleViolation(_("The room is closed on that day."), code="outside_hours")
     opens = datetime.combine(local_start.date(), hours[0], tzinfo=zone)
-    closes = datetime.combine(local_start.date(), hours[1], tzinfo=zone)
+    closes = closing_moment(local_start.date(), hours[1], zone)
     if local_start < opens or local_end > closes:
         raise BookingRuleViolation(
             _(

@@ -164,6 +164,25 @@ class SensorSettings(BaseSettings):
     tasmota_full_topics: str = "%prefix%/%topic%/"
 
 
+class EnergySettings(BaseSettings):
+    """Bookings drive the building (FACILITY_ENERGY_*): the learned lead's bounds, the no-show
+    release, how early modes are driven and the fixed schedule savings are measured against."""
+
+    model_config = SettingsConfigDict(env_prefix="FACILITY_ENERGY_", extra="ignore")
+
+    lead_min_minutes: int = Field(default=15, ge=0, le=600)
+    lead_max_minutes: int = Field(default=180, ge=0, le=600)
+    # No presence this long after a booking's start releases it as a no-show (0: never).
+    no_show_minutes: int = Field(default=15, ge=0, le=240)
+    # Bookings this long or longer are never released for absence (all-day courses come and go).
+    no_show_max_hours: float = Field(default=4.0, gt=0)
+    # Desired states are set this early, so the command reaches the device before the mode starts.
+    drive_ahead_minutes: int = Field(default=5, ge=0, le=60)
+    # The fixed schedule the building ran before (local hours, every day): the savings baseline.
+    baseline_start_hour: int = Field(default=7, ge=0, le=23)
+    baseline_end_hour: int = Field(default=22, ge=1, le=24)
+
+
 class InstitutionSettings(BaseSettings):
     """FACILITY_INSTITUTION_*: who issues permits, invoices and tax invoices, and where to pay.
 
@@ -224,6 +243,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: str = ""
     timezone: str = "Asia/Seoul"
+    # Where people reach the web app (https://facility.example.ac.kr): links in e-mails are absolute,
+    # since a mail client cannot open a relative one.
+    base_url: HttpAddress = "http://localhost:8000"
     cookie_secure: bool = False
     token_ttl_minutes: int = 12 * 60
     mqtt_url: str = ""
@@ -269,6 +291,7 @@ class Settings(BaseSettings):
     webhook: WebhookSettings = Field(default_factory=lambda: WebhookSettings())
     sms: SmsSettings = Field(default_factory=lambda: SmsSettings())
     sensors: SensorSettings = Field(default_factory=lambda: SensorSettings())
+    energy: EnergySettings = Field(default_factory=lambda: EnergySettings())
     institution: InstitutionSettings = Field(default_factory=lambda: InstitutionSettings())
 
     @field_validator("secret_key", "metrics_token")
@@ -406,7 +429,7 @@ class Settings(BaseSettings):
 
 SECTIONS: dict[str, type[BaseSettings]] = {
     section.__name__: section
-    for section in (Settings, MailSettings, WebhookSettings, SensorSettings, InstitutionSettings)
+    for section in (Settings, MailSettings, WebhookSettings, SensorSettings, EnergySettings, InstitutionSettings)
 }
 
 
@@ -440,6 +463,11 @@ def using(settings: Settings) -> Iterator[Settings]:
         yield settings
     finally:
         _active.reset(token)
+
+
+def absolute_url(path: str) -> str:
+    """`path` under FACILITY_BASE_URL, for links that leave the web app (e-mail, webhook)."""
+    return active_settings().base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
 def active_settings() -> Settings:

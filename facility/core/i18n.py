@@ -21,7 +21,7 @@ DEFAULT_LANGUAGE = "ko"
 LANG_COOKIE = "lang"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 # One catalogue per domain, so each domain's strings are merged and reviewed on their own.
-DOMAINS = ("core", "rooms", "booking", "sensors", "maintenance")
+DOMAINS = ("core", "rooms", "booking", "sensors", "maintenance", "energy", "imports")
 
 # The language of the request (or job) being served; the app's middleware sets it per request.
 current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)

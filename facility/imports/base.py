@@ -11,6 +11,7 @@ from sqlmodel import Session
 from facility.core.i18n import gettext as _
 from facility.core.models import User
 from facility.imports.rows import INT4_MAX, Column, Row
+from facility.rooms.models import END_OF_DAY
 
 
 class Importer:
@@ -64,6 +65,8 @@ def fmt_hours(pair: tuple[object, object] | None) -> str:
     opens, closes = pair
     if opens is None or closes is None:
         return "closed"
+    if closes == END_OF_DAY:
+        return f"{opens:%H:%M}-24:00"  # type: ignore[str-format]
     return f"{opens:%H:%M}-{closes:%H:%M}"  # type: ignore[str-format]
 
 

@@ -58,7 +58,7 @@ class FeeImporter(Importer):
 
     def apply(self, row: Row) -> str:
         room_id = row.lookup("room", self.rooms, "room")
-        kind = row.choice("room_kind", RoomKind)
+        kind = row.choice("room_kind", RoomKind, labels="kind.")
         if bool(row.text("room")) == bool(row.text("room_kind")):
             row.problem("room_kind", _("Give either a room or a room kind."))
         values = {

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import time
 
-from sqlmodel import col, delete, select
+from sqlmodel import Session, col, delete, select
 
 from facility.core.i18n import gettext as _
+from facility.imports import korean
 from facility.imports.base import Importer, fmt_bool, fmt_hours, fmt_number, fmt_pairs, parse_pairs
 from facility.imports.rows import Column, Row, codes, rows_by, upsert
 from facility.rooms.kinds import RoomKind, RoomStatus
 from facility.rooms.models import Building, Campus, Equipment, Floor, OpeningHours, Room, RoomEquipment
 
 HOURS_COLUMNS = {"weekday_hours": range(5), "saturday_hours": (5,), "sunday_hours": (6,)}
-HOURS_HELP = "08:00-22:00, or closed; empty keeps what is there"
+HOURS_HELP = "08:00-22:00 (24:00: until midnight), or closed (휴관); empty keeps what is there"
 
 
 def floor_label(level: int) -> str:
@@ -21,16 +22,22 @@ def floor_label(level: int) -> str:
 
 
 def parse_level(row: Row, column: str, text: str) -> int | None:
-    """`B1` -> -1, `3`/`3F` -> 3; there is no floor 0."""
-    value = text.strip().upper().removesuffix("F")
-    try:
-        level = -int(value[1:]) if value.startswith("B") else int(value)
-    except ValueError:
-        level = 0
-    if level == 0:
+    """`B1`/`지하1층` -> -1, `3`/`3F`/`3층` -> 3; there is no floor 0."""
+    level = korean.read_floor(text)
+    if level is None:
         row.problem(column, _("'{value}' is not a floor (B1, 1, 2F ...).", value=text))
         return None
     return level
+
+
+def building_names(session: Session) -> dict[str, int]:
+    """Each building's Korean and English name (squeezed) -> its id, for rows that name it: 교육동."""
+    found: dict[str, int] = {}
+    for building in session.exec(select(Building)):
+        for name in (building.name_ko, building.name_en):
+            if name:
+                found.setdefault(korean.squeeze(name), int(building.id))  # type: ignore[arg-type]
+    return found
 
 
 def _read_hours(row: Row) -> dict[int, tuple[time | None, time | None]]:
@@ -173,6 +180,7 @@ class RoomImporter(Importer):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.buildings = codes(self.session, Building)
+        self.building_names = building_names(self.session)
         self.equipment = codes(self.session, Equipment)
         self.rooms = rows_by(self.session, Room, "code")
         self.floors = rows_by(self.session, Floor, "building_id", "level")
@@ -183,16 +191,16 @@ class RoomImporter(Importer):
 
     def apply(self, row: Row) -> str:
         code = row.text("code", required=True, max_length=40)
-        building_id = row.lookup("building", self.buildings, "building", required=True)
+        building_id = row.lookup("building", self.buildings, "building", required=True, names=self.building_names)
         name_ko = row.text("name_ko", required=True)
         values = {
             "name_ko": name_ko,
             "name_en": row.text("name_en") or name_ko,
-            "kind": row.choice("kind", RoomKind, required=True),
+            "kind": row.choice("kind", RoomKind, required=True, labels="kind."),
             "capacity": row.integer("capacity"),
             "area_m2": row.decimal("area_m2"),
             "bookable_external": row.boolean("bookable", default=False),
-            "status": row.choice("status", RoomStatus, default=RoomStatus.open.value),
+            "status": row.choice("status", RoomStatus, default=RoomStatus.open.value, labels="status."),
             "accessible": row.boolean("accessible", default=True),
             "description": row.text("description", max_length=2000),
         }

@@ -12,6 +12,7 @@ from facility.core import accounts, password_links
 from facility.core.i18n import gettext as _
 from facility.core.models import Organization, OrgKind, Role, User
 from facility.imports.base import Importer, fmt_bool
+from facility.imports.kinds_campus import building_names
 from facility.imports.rows import Column, Row, codes, rows_by, upsert
 from facility.maintenance.kinds import AssetKind
 from facility.maintenance.models import Asset, StaffProfile
@@ -53,13 +54,14 @@ class AssetImporter(Importer):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.buildings = codes(self.session, Building)
+        self.building_names = building_names(self.session)
         self.rooms = {r.code: r for r in self.session.exec(select(Room))}
         self.room_ids: dict[str, int] = {code: int(r.id) for code, r in self.rooms.items()}  # type: ignore[arg-type]
         self.assets = rows_by(self.session, Asset, "code")
 
     def apply(self, row: Row) -> str:
         code = row.text("code", required=True, max_length=60)
-        building_id = row.lookup("building", self.buildings, "building", required=True)
+        building_id = row.lookup("building", self.buildings, "building", required=True, names=self.building_names)
         room_id = row.lookup("room", self.room_ids, "room")
         if room_id is not None and building_id is not None and self.rooms[row.text("room")].building_id != building_id:
             row.problem("room", _("The room is not in building '{building}'.", building=row.text("building")))
@@ -71,7 +73,7 @@ class AssetImporter(Importer):
             row.problem("parent", _("An asset cannot be part of itself."))
         name_ko = row.text("name_ko", required=True)
         values = {
-            "kind": row.choice("kind", AssetKind, required=True),
+            "kind": row.choice("kind", AssetKind, required=True, labels="asset.kind."),
             "name_ko": name_ko,
             "name_en": row.text("name_en") or name_ko,
             "room_id": room_id,
@@ -156,12 +158,12 @@ class UserImporter(Importer):
 
     def apply(self, row: Row) -> str:
         email = row.text("email", required=True, max_length=254).lower()
-        role = row.choice("role", Role, required=True)
+        role = row.choice("role", Role, required=True, labels="role.")
         full_name = row.text("full_name", max_length=100)
-        trade = row.choice("trade", Trade)
+        trade = row.choice("trade", Trade, labels="trade.")
         building_ids = self._building_ids(row)
         org_name = row.text("organisation")
-        org_kind = row.choice("org_kind", OrgKind, default=OrgKind.private.value)
+        org_kind = row.choice("org_kind", OrgKind, default=OrgKind.private.value, labels="orgkind.")
         active = row.boolean("active", default=True)
         if role == Role.renter.value and not org_name:
             row.problem("organisation", _("A renter needs an organisation."))

@@ -13,11 +13,13 @@ from typing import Any
 from sqlmodel import Session, SQLModel, select
 
 from facility.core.i18n import gettext as _
+from facility.imports import korean
+from facility.rooms.models import END_OF_DAY
 
 TRUE_WORDS = {"1", "y", "yes", "true", "o", "예", "네", "가능"}
 FALSE_WORDS = {"0", "n", "no", "false", "x", "아니오", "아니요", "불가"}
-HOURS = re.compile(r"^(\d{1,2}:\d{2})\s*[-~]\s*(\d{1,2}:\d{2})$")
-CLOSED_WORDS = {"closed", "휴관", "-"}
+HOURS = re.compile(r"^(.+?)\s*[-~]\s*(.+)$")
+CLOSED_WORDS = {"closed", "휴관", "휴무", "-"}
 # What a PostgreSQL INTEGER holds: the widest any number column may be.
 INT4_MAX = 2**31 - 1
 # Digits with commas every three places (1,234,567), optionally a point and decimals: unambiguous.
@@ -90,7 +92,7 @@ class Row:
 
     def _number(self, column: str, *, whole: bool, required: bool = False) -> float | None:
         """A finite number within the column's range; a comma is a thousands separator only."""
-        value = self.text(column, required=required)
+        value = korean.without_count_unit(self.text(column, required=required))
         if not value:
             return None
         # 82,5 or (where a decimal may be meant) 1,234 reads differently in Korea and in Europe.
@@ -133,46 +135,51 @@ class Row:
         value = self.text(column, required=required)
         if not value:
             return None
-        try:
-            return date.fromisoformat(value.replace(".", "-").replace("/", "-"))
-        except ValueError:
+        found = korean.read_date(value)
+        if found is None:
             self.problem(column, _("'{value}' is not a date (YYYY-MM-DD).", value=value))
-            return None
+        return found
 
     def clock(self, column: str, *, required: bool = False) -> time | None:
         value = self.text(column, required=required)
         if not value:
             return None
-        try:
-            return time.fromisoformat(value.zfill(5) if len(value) == 4 else value)
-        except ValueError:
+        found = korean.read_clock(value)
+        if found is None:
             self.problem(column, _("'{value}' is not a time (HH:MM).", value=value))
-            return None
+        return found
 
     def moment(self, column: str, zone: Any, *, required: bool = False) -> datetime | None:
         """A local date and time (YYYY-MM-DD HH:MM) as an aware datetime in the campus zone."""
         value = self.text(column, required=required)
         if not value:
             return None
+        found: datetime | None
         try:
-            return datetime.fromisoformat(value.replace("T", " ")).replace(tzinfo=zone)
+            found = datetime.fromisoformat(value.replace("T", " "))
         except ValueError:
+            found = korean.read_moment(value)  # 2027-03-02 8:00, 2027.3.2 오후 3:00
+        if found is None:
             self.problem(column, _("'{value}' is not a date and time (YYYY-MM-DD HH:MM).", value=value))
             return None
+        return found.replace(tzinfo=zone)
 
     def hours(self, column: str) -> tuple[time | None, time | None] | None:
-        """Opening hours `08:00-22:00`; `closed` for a closed day; empty when not given."""
+        """Opening hours `08:00-22:00` (`24:00` closes at midnight); `closed` or 휴관 for a closed day;
+        empty when not given."""
         value = self.text(column)
         if not value:
             return None
         if value.lower() in CLOSED_WORDS:
             return (None, None)
         match = HOURS.match(value)
-        try:
-            if match is None:
-                raise ValueError
-            opens, closes = (time.fromisoformat(part.zfill(5)) for part in match.groups())
-        except ValueError:
+        opens = korean.read_clock(match.group(1)) if match else None
+        closes = None
+        if match:
+            closes = (
+                END_OF_DAY if match.group(2).strip() in korean.MIDNIGHT_WORDS else korean.read_clock(match.group(2))
+            )
+        if opens is None or closes is None:
             self.problem(column, _("'{value}' is not opening hours like 08:00-22:00 or closed.", value=value))
             return None
         if closes <= opens:
@@ -180,21 +187,37 @@ class Row:
             return None
         return (opens, closes)
 
-    def choice(self, column: str, options: type[StrEnum], *, required: bool = False, default: str = "") -> str:
+    def choice(
+        self, column: str, options: type[StrEnum], *, required: bool = False, default: str = "", labels: str = ""
+    ) -> str:
+        """A code, or (with `labels`, the catalogue prefix of the options' names) its name: 강의실."""
         value = self.text(column, required=required)
         if not value:
             return default
+        if labels and value not in {o.value for o in options}:
+            value = korean.value_names(labels, (o.value for o in options)).get(korean.squeeze(value), value)
         if value not in {o.value for o in options}:
-            allowed = ", ".join(o.value for o in options)
+            allowed = ", ".join(_(labels + o.value) if labels else o.value for o in options)
             self.problem(column, _("'{value}' is not one of: {allowed}.", value=value, allowed=allowed))
             return default
         return value
 
-    def lookup(self, column: str, known: Mapping[str, int], what: str, *, required: bool = False) -> int | None:
-        """The id behind a code in `known`; an unknown code is a problem naming what it should be."""
+    def lookup(
+        self,
+        column: str,
+        known: Mapping[str, int],
+        what: str,
+        *,
+        required: bool = False,
+        names: Mapping[str, int] | None = None,
+    ) -> int | None:
+        """The id behind a code in `known` (or a name in `names`, keys squeezed: 교육동); an unknown
+        one is a problem naming what it should be."""
         value = self.text(column, required=required)
         if not value:
             return None
+        if value not in known and names and korean.squeeze(value) in names:
+            return names[korean.squeeze(value)]
         if value not in known:
             self.problem(column, _("Unknown {what} '{value}'.", what=what, value=value))
             return None

@@ -15,6 +15,7 @@ from facility.core.config import ImportLimits
 from facility.core.errors import FacilityError, InvalidInput
 from facility.core.i18n import gettext as _
 from facility.core.models import Role, User
+from facility.imports import korean
 from facility.imports.base import Importer
 from facility.imports.files import Table, UnreadableFile, read_table, write_csv, write_xlsx
 from facility.imports.kinds_booking import BlackoutImporter, FeeImporter, TimetableImporter
@@ -76,6 +77,12 @@ def importer_class(kind: str) -> type[Importer]:
     return IMPORTERS[kind]
 
 
+def _name_columns(cls: type[Importer], table: Table) -> None:
+    """Korean or English headers (수용 인원, Capacity) read as the column codes they name."""
+    spellings = korean.header_names(c.name for c in cls.columns)
+    table.header = [spellings.get(korean.squeeze(name), name) for name in table.header]
+
+
 def _check_header(cls: type[Importer], table: Table, report: ImportReport) -> bool:
     names = {c.name for c in cls.columns}
     at = table.header_row
@@ -131,6 +138,7 @@ def run_import(
     except UnreadableFile as error:
         report.problems.append(Problem(1, "", str(error)))
         return report
+    _name_columns(cls, table)
     report.header = table.header
     if not table.header:
         report.problems.append(Problem(1, "", _("The file is empty.")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -13,23 +14,43 @@ from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.errors import InvalidInput
 from facility.core.i18n import gettext
 from facility.core.models import Role
-from facility.core.web import NavItem, redirect, render
-from facility.imports import service
-from facility.imports.files import check_size
+from facility.core.web import NavItem, redirect, render, request_language
+from facility.imports import korean, service
+from facility.imports.files import check_size, write_csv
 
 router = APIRouter(include_in_schema=False)
 NAV = (NavItem("nav.import", "/admin/import", frozenset({"admin"}), order=95),)
 PAGE = "imports/import.html"
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def column_label(name: str) -> str:
+    """A column's name as people read it (수용 인원), or as written when it is not one of ours."""
+    label = gettext(korean.COLUMN_KEY.format(name))
+    return name if label.startswith("import.") else label
 
 
 def _context(**extra: Any) -> dict[str, Any]:
-    return {"kinds": service.KINDS, "_": gettext, **extra}
+    return {"kinds": service.KINDS, "_": gettext, "column_label": column_label, **extra}
 
 
 @router.get("/admin/import")
 def import_page(request: Request, user: CurrentUser, kind: str = "", done: str = "") -> Response:
     ensure_role(user, Role.admin)
     return render(request, PAGE, _context(kind=kind, done=done))
+
+
+@router.get("/admin/import/template.csv")
+def template_download(request: Request, user: CurrentUser, kind: str = "") -> Response:
+    """A kind's columns, headed in the page's language, with the sample rows: fill in and upload."""
+    ensure_role(user, Role.admin)
+    cls = service.importer_class(kind)
+    sample = (SAMPLES / f"{kind}.csv").read_text(encoding="utf-8-sig")
+    header, rows = korean.template_csv((c.name for c in cls.columns), sample, request_language(request))
+    disposition = f'attachment; filename="{kind}-template.csv"'
+    return Response(
+        write_csv(header, rows), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
+    )
 
 
 # Both endpoints are plain `def`: parsing a workbook is CPU work, so it runs in the thread pool and

@@ -29,7 +29,7 @@ from facility.core.i18n import label
 from facility.core.jobs import Job
 from facility.core.models import STAFF_ROLES, User
 from facility.maintenance import plans, sources
-from facility.maintenance.assignment import TRADE_OF_RULE
+from facility.maintenance.assignment import TRADE_OF_RULE, default_assignee
 from facility.maintenance.exceptions import AlertHasWorkOrder
 from facility.maintenance.kinds import OPEN_STATUSES, PlanKind, Priority, WorkOrderSource
 from facility.maintenance.models import MaintenancePlan, WorkOrder
@@ -158,3 +158,16 @@ def _alerts_job(engine: Engine, _settings: Settings, now: datetime) -> int:
 
 
 JOBS = [Job("maintenance.alerts", every_seconds=30, run=_alerts_job)]
+
+
+def suggested_assignees(session: Session, alerts: Sequence[Alert]) -> dict[int, int]:
+    """Whom an alert's work would go to: its building's assignment rule for the rule's trade."""
+    room_ids = {a.room_id for a in alerts if a.room_id is not None}
+    buildings = dict(session.exec(select(Room.id, Room.building_id).where(col(Room.id).in_(room_ids))).all())
+    found: dict[int, int] = {}
+    for alert in alerts:
+        building = buildings.get(alert.room_id) if alert.room_id is not None else None
+        user_id = default_assignee(session, building, TRADE_OF_RULE.get(alert.rule, "general"))
+        if user_id is not None and alert.id is not None:
+            found[alert.id] = user_id
+    return found

@@ -24,11 +24,14 @@ from facility.maintenance.models import InspectionTemplate, InspectionTemplateVe
 
 TEMPLATES_FILE = Path(__file__).with_name("data") / "templates.yaml"
 # The fields a version freezes; a change to any of them is a new version.
-VERSIONED_FIELDS = ("name_ko", "name_en", "legal_basis", "cadence", "items")
+VERSIONED_FIELDS = ("name_ko", "name_en", "legal_basis", "cadence", "article", "source_url", "items", "duty")
+CITATION_KEYS = ("law", "article", "source_url", "reviewed")
 
 
-def normalise_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Checklist items with every key present, so pages and validation need no defaults."""
+def normalise_items(items: list[dict[str, Any]], cites: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Checklist items with every key present, so pages and validation need no defaults; each
+    cites its own law and article, or its template's (`cites`)."""
+    cites = cites or {}
     result = []
     for item in items:
         kind = ItemType(item.get("type", "check"))
@@ -42,23 +45,66 @@ def normalise_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "min": item.get("min"),
                 "max": item.get("max"),
                 "required": item.get("required", kind != ItemType.photo and kind != ItemType.text),
+                "law": item.get("law", cites.get("law", "")),
+                "article": item.get("article", cites.get("article", "")),
+                "source_url": item.get("url", item.get("source_url", cites.get("source_url", ""))),
+                "reviewed": bool(item.get("reviewed", cites.get("reviewed", False))),
             }
         )
     return result
 
 
-def _shipped_values(spec: dict[str, Any]) -> dict[str, Any]:
+def normalise_duty(spec: dict[str, Any] | None, cites: dict[str, Any]) -> dict[str, Any]:
+    """A duty definition with every key present; {} when the template starts no duty."""
+    if not spec:
+        return {}
+    steps = []
+    for order, step in enumerate(spec["steps"]):
+        steps.append(
+            {
+                "key": str(step["key"]),
+                "order": order,
+                "ko": step["ko"],
+                "en": step.get("en", step["ko"]),
+                "days": int(step.get("days", 0)),
+                "hold_days": int(step.get("hold_days", 0)),
+                "years": int(step.get("years", 0)),
+                "owner": step.get("owner", "manager"),
+                "when": step.get("when", "always"),
+                "evidence": "" if step.get("years") else step.get("evidence", "any"),
+            }
+        )
     return {
+        "code": spec["code"],
+        "ko": spec["ko"],
+        "en": spec.get("en", spec["ko"]),
+        "law": spec.get("law", cites["law"]),
+        "article": spec.get("article", cites.get("article", "")),
+        "source_url": spec.get("url", cites.get("source_url", "")),
+        "reviewed": bool(spec.get("reviewed", False)),
+        "steps": steps,
+    }
+
+
+def shipped_values(spec: dict[str, Any]) -> dict[str, Any]:
+    cites = {
+        "law": spec["law"],
+        "article": spec.get("article", ""),
+        "source_url": spec.get("url", ""),
+        "reviewed": bool(spec.get("reviewed", False)),
+    }
+    return {
+        **cites,
         "name_ko": spec["ko"],
         "name_en": spec.get("en", ""),
-        "law": spec["law"],
         "legal_basis": spec.get("basis", ""),
         "cadence": spec.get("cadence", ""),
         "rrule": spec.get("rrule", ""),
         "verify_regulation": bool(spec.get("verify", False)),
         "statutory": bool(spec.get("statutory", True)),
-        "source": spec.get("source", ""),
-        "items": normalise_items(spec["items"]),
+        "source": spec.get("research", ""),
+        "items": normalise_items(spec["items"], cites),
+        "duty": normalise_duty(spec.get("duty"), cites),
     }
 
 
@@ -90,16 +136,21 @@ def apply_changes(session: Session, template: InspectionTemplate, values: dict[s
     return is_new or bump
 
 
+def load_content(path: Path = TEMPLATES_FILE) -> dict[str, Any]:
+    """The shipped templates and the yearly calendar deadlines, as written in the YAML file."""
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
 def seed_templates(session: Session, path: Path = TEMPLATES_FILE) -> dict[str, InspectionTemplate]:
     """Create the shipped templates, or move them to the shipped content unless edited on site."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_content(path)
     found: dict[str, InspectionTemplate] = {}
     for spec in data["templates"]:
         row = template_by_code(session, spec["code"])
         if row is None:
             row = InspectionTemplate(code=spec["code"], name_ko="", law="")
         if not row.customised:
-            apply_changes(session, row, _shipped_values(spec))
+            apply_changes(session, row, shipped_values(spec))
         found[row.code] = row
     return found
 
@@ -143,12 +194,16 @@ def items_of_version(session: Session, template: InspectionTemplate, version: in
     return row.items if row is not None else template.items
 
 
+def _cites(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: values.get(key, "") for key in CITATION_KEYS}
+
+
 def create_template(session: Session, actor: User, values: dict[str, Any]) -> InspectionTemplate:
     """A template of the campus's own (a manager's); its code must be new."""
     ensure_role(actor, *MANAGING_ROLES)
     if template_by_code(session, values["code"]) is not None:
         raise Conflict(_("An inspection template with the code {code} already exists.", code=values["code"]))
-    values = {**values, "items": normalise_items(values["items"])}
+    values = {**values, "items": normalise_items(values["items"], _cites(values))}
     template = InspectionTemplate(customised=True, **{k: v for k, v in values.items() if k != "items"})
     template.items = values["items"]
     apply_changes(session, template, {})
@@ -162,7 +217,10 @@ def update_template(session: Session, actor: User, code: str, changes: dict[str,
     template = get_template(session, code)
     before = audit.snapshot(template)
     if "items" in changes:
-        changes = {**changes, "items": normalise_items(changes["items"])}
+        changes = {
+            **changes,
+            "items": normalise_items(changes["items"], _cites({**audit.snapshot(template), **changes})),
+        }
     apply_changes(session, template, changes)
     template.customised = True
     session.add(template)

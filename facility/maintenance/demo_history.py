@@ -25,7 +25,8 @@ from sqlmodel import Session, col, select
 from facility.booking.common import local_zone
 from facility.core.db import clock_at, utcnow
 from facility.core.models import User
-from facility.maintenance import catalogue, inspections, service
+from facility.maintenance import catalogue, duties, inspections, service
+from facility.maintenance.exceptions import RemediationOpen
 from facility.maintenance.kinds import InspectionStatus, Priority, WorkOrderStatus
 from facility.maintenance.models import Asset, Inspection, InspectionTemplate, Part, Submission, WorkOrder
 from facility.maintenance.photos import store_photo
@@ -70,6 +71,8 @@ def data_url(image: bytes) -> str:
 
 SIGNATURE = data_url(png(48, 16, (255, 255, 255), (20, 40, 120)))
 PHOTO = data_url(png(64, 48, (150, 150, 140), (90, 70, 60)))
+# The photo of a posted inspection record (a posting step's evidence).
+POSTED_PHOTO = png(64, 48, (250, 250, 245), (30, 30, 30))
 
 
 def _answers(items: list[dict[str, Any]], rng: random.Random, fail: bool) -> dict[str, Any]:
@@ -133,7 +136,25 @@ def _settle(
     if verified_at < now and rng.random() < 0.7:
         with clock_at(verified_at):
             inspections.verify_inspection(session, manager, inspection.id)  # type: ignore[arg-type]
+    _file_duties(session, manager, inspection.id, now, rng)  # type: ignore[arg-type]
     return "late" if late else "on_time"
+
+
+def _file_duties(session: Session, manager: User, inspection_id: int, now: datetime, rng: random.Random) -> None:
+    """Most past steps were filed a few days before their due date; a few were forgotten (overdue
+    on the board), and steps due from now on wait. Remediation closes once its work is done."""
+    for duty in duties.chain(session, inspection_id):
+        if duty.step_key == duties.RETAIN or duty.due_at >= now or rng.random() < 0.1:
+            continue
+        filed_at = max(duty.starts_at, duty.due_at - timedelta(days=rng.randint(1, 5)))
+        proof: dict[str, Any] = {"reference_no": f"{filed_at:%Y}-{duty.id:05d}"}
+        if duty.evidence_kind == "file":
+            proof = {"filename": "posted.png", "data": POSTED_PHOTO}
+        try:
+            with session.begin_nested(), clock_at(filed_at):
+                duties.add_evidence(session, manager, duty.id, now=filed_at, **proof)  # type: ignore[arg-type]
+        except RemediationOpen:
+            continue
 
 
 def _inspection_history(

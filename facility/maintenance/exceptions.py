@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from facility.core.errors import Conflict, InvalidInput, NotFound
+from facility.core.errors import Conflict, FacilityError, InvalidInput, NotFound
 
 
 class AssetNotFound(NotFound):
@@ -61,3 +61,28 @@ class CompletionIncomplete(InvalidInput):
 
 class AlertHasWorkOrder(Conflict):
     code = "alert_has_work_order"
+
+
+class DutyNotFound(NotFound):
+    code = "duty_not_found"
+
+
+class EvidenceRefused(InvalidInput):
+    code = "evidence_refused"
+
+
+class RemediationOpen(Conflict):
+    code = "remediation_open"
+
+
+class RetentionHeld(Conflict):
+    """Records asked to be deleted before the law's retention period ends."""
+
+    code = "retention_held"
+
+
+class ReportUnavailable(FacilityError):
+    """No font with Korean glyphs is installed, so no PDF can be made (the CSV still can)."""
+
+    status_code = 503
+    code = "pdf_font_missing"

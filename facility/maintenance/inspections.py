@@ -14,24 +14,23 @@ from facility.core.db import utcnow
 from facility.core.errors import Conflict
 from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
-from facility.maintenance import catalogue, sources
+from facility.maintenance import catalogue, corrective, duties
 from facility.maintenance.completion import name_matches
 from facility.maintenance.exceptions import (
     InspectionClosed,
     InspectionNotFound,
     InvalidAnswers,
 )
-from facility.maintenance.kinds import InspectionStatus, ItemType, Priority, WorkOrderSource
+from facility.maintenance.kinds import InspectionStatus, ItemType
 from facility.maintenance.models import Asset, Inspection, InspectionTemplate, Submission
 from facility.maintenance.photos import store_photo
-from facility.maintenance.schemas import InspectionPublic, SubmissionCreate, WorkOrderCreate
+from facility.maintenance.schemas import InspectionPublic, SubmissionCreate
 from facility.rooms.models import Building, Room
 
 CHECK_VALUES = frozenset({"pass", "fail", "na"})
 MAX_PHOTOS_PER_ITEM = 5
 # An offline tablet may report when it was filled in, but not earlier than this before arrival.
 MAX_OFFLINE_DELAY = timedelta(days=7)
-CORRECTIVE_DUE = timedelta(days=7)
 
 
 def get_inspection(session: Session, viewer: User | None, inspection_id: int) -> Inspection:
@@ -216,7 +215,9 @@ def _record(
         submitted_by=actor.id,
         submitted_at=now,
         filled_at=data.filled_at,
-        work_order_ids=_open_corrective(session, actor, inspection, template, failed),
+        work_order_ids=corrective.open_for_failed_items(
+            session, actor, inspection, template, items, answers, failed, note=data.note
+        ),
     )
     session.add(submission)
     session.flush()
@@ -230,39 +231,9 @@ def _record(
     session.flush()
     action = "inspection.correct" if previous else "inspection.submit"
     audit.record(session, actor, action, "inspection", inspection.id, before=before, after=inspection)
+    if previous is None:
+        duties.open_chain(session, inspection, template, failed=bool(failed))
     return submission
-
-
-def _open_corrective(
-    session: Session,
-    actor: User,
-    inspection: Inspection,
-    template: InspectionTemplate,
-    failed: list[str],
-) -> list[int]:
-    """One corrective work order per failed item, unless one is already open for it."""
-    labels = {item["key"]: item["ko"] for item in template.items}
-    created: list[int] = []
-    for key in failed:
-        order, new = sources.open_once(
-            session,
-            None,
-            WorkOrderCreate(
-                title=f"[시정] {template.name_ko}: {labels.get(key, key)}",
-                description=f"{template.name_ko} 점검에서 부적합 판정된 항목입니다 (item {key}).",
-                priority=Priority.high,
-                due_at=utcnow() + CORRECTIVE_DUE,
-                asset_id=inspection.asset_id,
-                room_id=inspection.room_id,
-            ),
-            source=WorkOrderSource.inspection,
-            source_key=f"inspection:{inspection.id}:{key}",
-            inspection_id=inspection.id,
-        )
-        if new:
-            order.created_by = actor.id
-        created.append(order.id)  # type: ignore[arg-type]
-    return created
 
 
 def verify_inspection(session: Session, actor: User, inspection_id: int) -> Inspection:

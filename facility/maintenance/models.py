@@ -87,9 +87,16 @@ class InspectionTemplate(SQLModel, table=True):
     cadence: str = Field(default="", max_length=300)
     rrule: str = Field(default="", max_length=200)
     verify_regulation: bool = Field(default=False)
+    # Research notes for whoever reviews the template (secondary sources); never shown as its basis.
     source: str = Field(default="", max_length=300)
+    # The article it cites and the law's text on law.go.kr; `reviewed` once checked against that text.
+    article: str = Field(default="", max_length=200)
+    source_url: str = Field(default="", max_length=300)
+    reviewed: bool = Field(default=False)
     statutory: bool = Field(default=True)
     items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The statutory duty the inspection starts (steps with their clocks); {} for none.
+    duty: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # The current version; each change of wording or items adds a `mnt_template_version` row.
     version: int = Field(default=1, ge=1)
     # Changed by someone on site: seeding the shipped content leaves it alone from then on.
@@ -109,7 +116,10 @@ class InspectionTemplateVersion(SQLModel, table=True):
     name_en: str = Field(default="", max_length=200)
     legal_basis: str = Field(default="", max_length=300)
     cadence: str = Field(default="", max_length=300)
+    article: str = Field(default="", max_length=200)
+    source_url: str = Field(default="", max_length=300)
     items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    duty: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 

@@ -17,7 +17,7 @@ from facility.core.errors import (
 )
 from facility.core.idempotency import IDEMPOTENT
 from facility.core.params import MAX_ID, Limit, ObjectId, Offset
-from facility.maintenance import admin_api, assets, assignment, claims, inspections, templates_api, timers
+from facility.maintenance import admin_api, assets, assignment, claims, duties_api, inspections, templates_api, timers
 from facility.maintenance import alerts as alert_orders
 from facility.maintenance import service as work_orders
 from facility.maintenance.exceptions import (
@@ -259,4 +259,5 @@ def submit_inspection(
 
 
 router.include_router(templates_api.router)
+router.include_router(duties_api.router)
 router.include_router(admin_api.router)

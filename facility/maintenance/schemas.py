@@ -176,6 +176,9 @@ class TemplatePublic(BaseModel):
     name_en: str
     law: str
     legal_basis: str
+    article: str
+    source_url: str
+    reviewed: bool
     cadence: str
     rrule: str
     statutory: bool
@@ -183,6 +186,7 @@ class TemplatePublic(BaseModel):
     version: int
     customised: bool
     items: list[dict[str, Any]]
+    duty: dict[str, Any]
 
 
 class TemplateUpdate(BaseModel):
@@ -191,6 +195,10 @@ class TemplateUpdate(BaseModel):
     name_ko: str | None = Field(default=None, min_length=1, max_length=200)
     name_en: str | None = Field(default=None, max_length=200)
     legal_basis: str | None = Field(default=None, max_length=300)
+    article: str | None = Field(default=None, max_length=200)
+    source_url: str | None = Field(default=None, max_length=300, pattern=r"^(https://www\.law\.go\.kr/.*)?$")
+    # A manager who checked the cadence and clocks against the law's text marks it reviewed.
+    reviewed: bool | None = None
     cadence: str | None = Field(default=None, max_length=300)
     rrule: str | None = Field(default=None, max_length=200)
     items: list[ChecklistItem] | None = Field(default=None, min_length=1, max_length=100)
@@ -202,6 +210,8 @@ class TemplateCreate(BaseModel):
     name_en: str = Field(default="", max_length=200)
     law: str = Field(default="", max_length=100)
     legal_basis: str = Field(default="", max_length=300)
+    article: str = Field(default="", max_length=200)
+    source_url: str = Field(default="", max_length=300, pattern=r"^(https://www\.law\.go\.kr/.*)?$")
     cadence: str = Field(default="", max_length=300)
     rrule: str = Field(default="", max_length=200)
     statutory: bool = False

@@ -25,6 +25,7 @@ from facility.maintenance import (
     timers,
     views_admin,
     views_crew,
+    views_duties,
     views_public,
 )
 from facility.maintenance import service as work_orders
@@ -38,6 +39,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(views_crew.router)
 router.include_router(views_public.router)
 router.include_router(views_admin.router)
+router.include_router(views_duties.router)
 BOARD_COLUMNS = [s for s in WorkOrderStatus if s not in (WorkOrderStatus.cancelled, WorkOrderStatus.verified)]
 BOARD_LIMIT = 300
 

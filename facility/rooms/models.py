@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import String, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -75,6 +75,17 @@ class RoomEquipment(SQLModel, table=True):
     room_id: int = Field(foreign_key="room.id", primary_key=True)
     equipment_id: int = Field(foreign_key="equipment.id", primary_key=True, index=True)
     quantity: int = Field(default=1, ge=1)
+
+
+# Open until midnight ("24:00" in an import): a time cannot say 24:00, so the day's last instant.
+END_OF_DAY = time.max
+
+
+def closing_moment(day: date, closes: time, zone: tzinfo) -> datetime:
+    """When a day's hours end: the next midnight for END_OF_DAY, else `closes` on `day`."""
+    if closes == END_OF_DAY:
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return datetime.combine(day, closes, tzinfo=zone)
 
 
 class OpeningHours(SQLModel, table=True):

@@ -19,15 +19,17 @@ from sqlmodel import Session, col, select, update
 
 from facility.core import audit, channels
 from facility.core.auth import ensure_role
+from facility.core.config import absolute_url, active_settings
 from facility.core.db import utcnow
 from facility.core.errors import InvalidInput
 from facility.core.i18n import gettext as _
 from facility.core.i18n import gettext_noop as N_
 from facility.core.i18n import label
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
+from facility.rooms.models import Room
 from facility.sensors.catalogue import METRICS
 from facility.sensors.exceptions import AlertAlreadyHandled, AlertNotFound
-from facility.sensors.models import Alert
+from facility.sensors.models import Alert, Device
 
 # A snooze is for "after the lecture" or "Monday morning", not for forgetting an alert.
 MAX_SNOOZE = timedelta(days=7)
@@ -49,6 +51,25 @@ _work_order_lookup: list[WorkOrderLookup] = []
 def register_work_order_lookup(lookup: WorkOrderLookup) -> None:
     """The app factory wires maintenance's query in here, so alert pages can show the link."""
     _work_order_lookup[:] = [lookup]
+
+
+# Whom maintenance would give an alert's work (its building's assignment rule for the rule's
+# trade): the assign form preselects that person. Given alerts, it returns {alert id: user id}.
+AssigneeSuggestion = Callable[[Session, Sequence[Alert]], dict[int, int]]
+_assignee_suggestion: list[AssigneeSuggestion] = []
+
+
+def register_assignee_suggestion(suggest: AssigneeSuggestion) -> None:
+    """The app wires maintenance's assignment rules in here (sensors never imports maintenance)."""
+    _assignee_suggestion[:] = [suggest]
+
+
+def suggested_assignees(session: Session, alerts: Sequence[Alert]) -> dict[int, int]:
+    """The preselected assignee of each unassigned alert, where an assignment rule names one."""
+    unassigned = [a for a in alerts if a.assignee_id is None and a.id is not None]
+    if not unassigned or not _assignee_suggestion:
+        return {}
+    return _assignee_suggestion[0](session, unassigned)
 
 
 def work_orders_for(session: Session, alerts: Sequence[Alert]) -> dict[int, tuple[int, str]]:
@@ -205,9 +226,40 @@ def people(session: Session, alerts: Sequence[Alert]) -> dict[int, User]:
     return {u.id: u for u in session.exec(select(User).where(col(User.id).in_(ids)))}  # type: ignore[misc]
 
 
+def where_text(session: Session, alert: Alert) -> str:
+    """The room (name and code), or the unplaced device's id and where it says it is."""
+    room = session.get(Room, alert.room_id) if alert.room_id else None
+    if room is not None:
+        return f"{room.name_ko} ({room.code})"
+    device = session.get(Device, alert.device_id) if alert.device_id else None
+    if device is None:
+        return _("Unknown place")
+    text = _("Device {code}, not yet placed", code=device.code)
+    reported = f"{device.reported_building} {device.reported_room}".strip()
+    return f"{text} · {_('reports itself in {where}', where=reported)}" if reported else text
+
+
+def alert_email(session: Session, alert: Alert, headline: str) -> tuple[str, str]:
+    """Subject and body of a staff e-mail about an alert: in words, local time, an absolute link."""
+    where = where_text(session, alert)
+    raised = alert.raised_at.astimezone(active_settings().zone).strftime("%Y-%m-%d %H:%M")
+    subject = (
+        f"[{headline}] {label(f'severity.{alert.severity}')} · {label(f'rule.{alert.rule}')} · {where} (#{alert.id})"
+    )
+    body = "\n".join(
+        (
+            describe(alert),
+            _("Where: {where}", where=where),
+            _("Raised: {time}", time=raised),
+            "",
+            absolute_url(f"/sensors/alerts#alert-{alert.id}"),
+        )
+    )
+    return subject, body
+
+
 def _tell(session: Session, emails: list[str], alert: Alert, headline: str) -> None:
-    subject = f"[{headline}] {label(f'rule.{alert.rule}')} (#{alert.id})"
-    body = f"{describe(alert)}\n{alert.message}\n\n/sensors/alerts#alert-{alert.id}"
+    subject, body = alert_email(session, alert, headline)
     channels.notify_staff(session, emails, subject=subject, body=body)
 
 

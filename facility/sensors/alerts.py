@@ -2,12 +2,14 @@
 
 Rules run on every batch the gateway writes: an alert is raised once when its condition has held
 for the minimum duration, and clears itself when the value crosses back past the hysteresis band.
+The rules here are the defaults; managers override limits, delays and on/off per room kind or room
+(`RuleSet`, saved as versions by facility/sensors/rule_settings.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +40,9 @@ class Rule:
     min_duration: timedelta = timedelta(0)
     room_kinds: frozenset[str] | None = INDOOR
     only_when_booked: bool = False
+    # The message with {above}, {below} and {unit} unfilled, so overridden limits read right.
+    template: str = ""
+    unit: str = ""
 
     def breached(self, value: float) -> bool:
         return (self.above is not None and value > self.above) or (self.below is not None and value < self.below)
@@ -61,22 +66,27 @@ def default_rule(
     """A rule on the metric's default limit; `message` may name {above}, {below} and {unit}."""
     entry = METRICS[metric]
     limit = entry.limit or Limit()
-
-    def shown(bound: float | None) -> str:
-        return f"{bound:,g}" if bound is not None else ""
-
     return Rule(
         name,
         metric,
         severity,
-        message.format(above=shown(limit.above), below=shown(limit.below), unit=entry.unit),
+        _fill(message, limit.above, limit.below, entry.unit),
         above=limit.above,
         below=limit.below,
         hysteresis=limit.hysteresis,
         min_duration=min_duration,
         room_kinds=room_kinds,
         only_when_booked=only_when_booked,
+        template=message,
+        unit=entry.unit,
     )
+
+
+def _fill(template: str, above: float | None, below: float | None, unit: str) -> str:
+    def shown(bound: float | None) -> str:
+        return f"{bound:,g}" if bound is not None else ""
+
+    return template.format(above=shown(above), below=shown(below), unit=unit)
 
 
 LEARNING_ROOMS = frozenset(
@@ -148,8 +158,85 @@ RULE_METRICS = frozenset(rule.metric for rule in RULES)
 _BY_METRIC = {m: tuple(r for r in RULES if r.metric == m) for m in RULE_METRICS}
 
 
+RULES_BY_NAME = {rule.name: rule for rule in RULES}
+
+
 def rules_for(metric: str, room_kind: str | None) -> list[Rule]:
+    """The default rules of a metric for a room kind (no overrides)."""
     return [rule for rule in _BY_METRIC.get(metric, ()) if rule.room_kinds is None or room_kind in rule.room_kinds]
+
+
+@dataclass(frozen=True)
+class Override:
+    """A manager's change to one rule for all rooms, a room kind or one room; None keeps the value
+    of the wider scope (all rooms < room kind < room)."""
+
+    rule: str
+    room_kind: str | None = None
+    room_id: int | None = None
+    above: float | None = None
+    below: float | None = None
+    delay_minutes: float | None = None
+    enabled: bool = True
+
+    @property
+    def scope(self) -> tuple[str, str | int | None]:
+        if self.room_id is not None:
+            return ("room", self.room_id)
+        return ("kind", self.room_kind) if self.room_kind else ("all", None)
+
+
+@dataclass
+class RuleSet:
+    """The default rules with the overrides of one saved version applied, memoised per room."""
+
+    overrides: tuple[Override, ...] = ()
+    _by_scope: dict[tuple[str, tuple[str, str | int | None]], Override] = field(default_factory=dict)
+    _memo: dict[tuple[str, str | None, int | None], list[Rule]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_scope = {(o.rule, o.scope): o for o in self.overrides}
+
+    def rules_for(self, metric: str, room_kind: str | None, room_id: int | None = None) -> list[Rule]:
+        """The rules in force for a metric in this room: defaults, then overrides."""
+        if not self._by_scope:
+            return rules_for(metric, room_kind)
+        key = (metric, room_kind, room_id)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = [
+                rule
+                for rule in (self.effective(r, room_kind, room_id) for r in _BY_METRIC.get(metric, ()))
+                if rule is not None
+            ]
+        return found
+
+    def effective(self, rule: Rule, room_kind: str | None, room_id: int | None) -> Rule | None:
+        """The rule for this room, or None where it is off; a kind's or a room's override may also
+        switch a rule on where the default does not apply (the comfort rule in offices, say)."""
+        applies = rule.room_kinds is None or room_kind in rule.room_kinds
+        scopes = [("all", None), ("kind", room_kind) if room_kind else None, ("room", room_id) if room_id else None]
+        chain = [self._by_scope.get((rule.name, s)) for s in scopes if s is not None]
+        above, below, delay = rule.above, rule.below, rule.min_duration
+        changed = False
+        for override in chain:
+            if override is None:
+                continue
+            changed = True
+            applies = override.enabled if override.scope[0] != "all" else applies and override.enabled
+            above = override.above if override.above is not None else above
+            below = override.below if override.below is not None else below
+            if override.delay_minutes is not None:
+                delay = timedelta(minutes=override.delay_minutes)
+        if not applies:
+            return None
+        if not changed:
+            return rule
+        message = _fill(rule.template, above, below, rule.unit) if rule.template else rule.message
+        return replace(rule, above=above, below=below, min_duration=delay, message=message)
+
+
+DEFAULT_RULE_SET = RuleSet()
 
 
 WatchKey = tuple[str, int, str]
@@ -237,6 +324,7 @@ def evaluate(
     room_kinds: dict[int, str],
     *,
     room_in_use: RoomInUse = booked_now,
+    rule_set: RuleSet = DEFAULT_RULE_SET,
 ) -> list[Alert]:
     """Advance every rule's watch with the batch; returns alerts raised or cleared."""
     changed: list[Alert] = []
@@ -250,7 +338,7 @@ def evaluate(
         if device is None:
             continue
         kind = room_kinds.get(device.room_id) if device.room_id else None
-        for rule in rules_for(reading.metric, kind):
+        for rule in rule_set.rules_for(reading.metric, kind, device.room_id):
             state = _state(cache, states, rule, device.id or 0, reading.metric)
             if state.last_ts is not None and reading.ts < state.last_ts:
                 continue  # late arrival: the newer value already decided

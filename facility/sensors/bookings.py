@@ -16,9 +16,10 @@ from facility.booking.models import BookingStatus
 from facility.core import channels
 from facility.core.config import Settings
 from facility.core.db import session_scope
+from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, User
 from facility.rooms import service as rooms_service
-from facility.rooms.models import Room
+from facility.sensors import alert_work
 from facility.sensors.models import Alert, Device
 from facility.sensors.store import ReadingStore, StoreUnavailable, open_store
 
@@ -151,17 +152,8 @@ def notify_managers(session: Session, alerts: Sequence[Alert]) -> int:
     managers = session.exec(
         select(User.email).where(col(User.role).in_([r.value for r in MANAGING_ROLES]), col(User.active).is_(True))
     ).all()
-    rooms = {
-        r.id: r for r in session.exec(select(Room).where(col(Room.id).in_({a.room_id for a in raised if a.room_id})))
-    }
     sent = 0
     for alert in raised:
-        room = rooms.get(alert.room_id) if alert.room_id else None
-        where = f"{room.name_ko} ({room.code})" if room else "미배치 장치 / unassigned device"
-        subject = f"[시설 경보 {alert.severity}] {where}: {alert.message}"
-        body = (
-            f"{alert.message}\n공간 / Room: {where}\n값 / Value: {alert.value}\n"
-            f"발생 / Raised: {alert.raised_at.isoformat()}\n\n/sensors/alerts"
-        )
+        subject, body = alert_work.alert_email(session, alert, _("Facility alert"))
         sent += len(channels.notify_staff(session, managers, subject=subject, body=body))
     return sent

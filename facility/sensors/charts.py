@@ -1,4 +1,8 @@
-"""Server-rendered SVG line charts: no JavaScript, readable on a tablet, downsampled upstream."""
+"""Server-rendered SVG line charts: no JavaScript, readable on a tablet, downsampled upstream.
+
+A stretch with no readings is drawn as a gap, not a straight line across it, and every point
+carries its time and value as a tooltip (hover, or a long press where the browser shows titles).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,28 @@ from facility.sensors.catalogue import get_metric
 from facility.sensors.store import Point
 
 WIDTH, HEIGHT = 640, 200
+# Points further apart than this many typical steps are on either side of a gap: the store's
+# averaging leaves a step per window, so a missing window or two is noise, more is an outage.
+GAP_STEPS = 2.5
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 12, 12, 28
 
 
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+
+
+def segments(points: Sequence[Point]) -> list[list[Point]]:
+    """The series cut where readings stopped for longer than GAP_STEPS typical steps."""
+    if len(points) < 3:
+        return [list(points)] if points else []
+    steps = sorted((b.ts - a.ts).total_seconds() for a, b in zip(points, points[1:], strict=False))
+    limit = GAP_STEPS * steps[len(steps) // 2]
+    runs: list[list[Point]] = [[points[0]]]
+    for before, point in zip(points, points[1:], strict=False):
+        if (point.ts - before.ts).total_seconds() > limit:
+            runs.append([])
+        runs[-1].append(point)
+    return runs
 
 
 def line_chart(
@@ -27,12 +48,14 @@ def line_chart(
     *,
     metric: str,
     label: str,
+    guides: Sequence[float] | None = None,
 ) -> Markup:
-    """An SVG with the series, min/max labels, time ticks and the metric's guide lines."""
+    """An SVG with the series, min/max labels, time ticks and guide lines: the room's alert limits
+    when given (managers may have changed them), else the metric's default limit."""
     inner_w, inner_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
     values = [p.value for p in points]
     entry = get_metric(metric)
-    guides = list(entry.guides) if entry else []
+    guides = list(guides if guides is not None else entry.guides if entry else [])
     low = min(values + guides) if values else 0.0
     high = max(values + guides) if values else 1.0
     if high - low < 1e-9:
@@ -65,9 +88,21 @@ def line_chart(
             f'<text x="{x(ts):.1f}" y="{HEIGHT - 8}" class="axis" text-anchor="{anchor}">'
             f"{ts.astimezone(zone).strftime(fmt)}</text>"
         )
+    unit = entry.display_unit if entry else ""
+    when = "%H:%M" if span <= 2 * 86400 else "%m-%d %H:%M"
+    for run in segments(points):
+        if len(run) == 1:
+            parts.append(f'<circle cx="{x(run[0].ts):.1f}" cy="{y(run[0].value):.1f}" r="2.5" class="series-dot"/>')
+        else:
+            path = " ".join(f"{x(p.ts):.1f},{y(p.value):.1f}" for p in run)
+            parts.append(f'<polyline points="{path}" class="series"/>')
+    for p in points:
+        shown = entry.format(p.value) if entry else _fmt(p.value)
+        parts.append(
+            f'<circle cx="{x(p.ts):.1f}" cy="{y(p.value):.1f}" r="5" class="hover">'
+            f"<title>{p.ts.astimezone(zone).strftime(when)} · {shown} {escape(unit)}</title></circle>"
+        )
     if points:
-        path = " ".join(f"{x(p.ts):.1f},{y(p.value):.1f}" for p in points)
-        parts.append(f'<polyline points="{path}" class="series"/>')
         last = points[-1]
         parts.append(f'<circle cx="{x(last.ts):.1f}" cy="{y(last.value):.1f}" r="4" class="last"/>')
     parts.append("</svg>")

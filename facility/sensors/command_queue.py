@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, col, select
 
+from facility.core import audit
 from facility.core.i18n import gettext_noop as N_
 from facility.sensors.channels import agrees
 from facility.sensors.command_models import DesiredState
@@ -42,6 +43,20 @@ class Claim(NamedTuple):
     attempt: int
 
 
+def _due(now: datetime, retry_after: timedelta) -> Any:
+    free = or_(col(DesiredState.lease_until).is_(None), col(DesiredState.lease_until) <= now)
+    due = or_(
+        col(DesiredState.state) == "pending",
+        and_(col(DesiredState.state) == "sent", col(DesiredState.sent_at) <= now - retry_after),
+    )
+    return and_(due, free)
+
+
+def anything_due(session: Session, now: datetime, *, retry_after: timedelta) -> bool:
+    """A read-only look first, so an idle gateway takes no write lock (SQLite) several times a second."""
+    return session.exec(select(DesiredState.id).where(_due(now, retry_after)).limit(1)).first() is not None
+
+
 def claim_due(
     session: Session,
     now: datetime,
@@ -53,15 +68,10 @@ def claim_due(
 ) -> tuple[list[Claim], list[Alert]]:
     """Rows pending, or sent and unconfirmed for `retry_after`, of devices not `resting` (rate
     limit); one per device. Rows out of attempts fail with an alert instead of a claim."""
-    free = or_(col(DesiredState.lease_until).is_(None), col(DesiredState.lease_until) <= now)
-    due = or_(
-        col(DesiredState.state) == "pending",
-        and_(col(DesiredState.state) == "sent", col(DesiredState.sent_at) <= now - retry_after),
-    )
     query = (
         select(DesiredState, Device)
         .join(Device, col(Device.id) == col(DesiredState.device_id))
-        .where(due, free)
+        .where(_due(now, retry_after))
         .order_by(col(DesiredState.updated_at))
         .limit(limit)
         .with_for_update(skip_locked=True, of=DesiredState)  # type: ignore[arg-type]
@@ -111,8 +121,11 @@ def _fail(session: Session, row: DesiredState, device: Device, now: datetime) ->
     )
     session.add(alert)
     session.flush()
+    before = audit.snapshot(row)
     row.state, row.lease_until, row.alert_id = "failed", None, alert.id
     session.add(row)
+    entry = audit.record(session, None, "desired.failed", "desired_state", row.id, before=before, after=row)
+    entry.actor_label = "gateway"
     return alert
 
 
@@ -134,11 +147,13 @@ def record_sent(session: Session, sent: Sequence[Claim], now: datetime) -> None:
 
 
 def release(session: Session, unsent: Sequence[Claim]) -> None:
-    """Claims that could not be published go back, their attempt not counted."""
+    """Claims that could not be published go back, their attempt not counted; they keep their
+    lease, so a device that cannot be told yet (no discovery config, broker away) is tried again
+    once a lease later, not on every turn (a reconnect frees them at once)."""
     for claim in unsent:
         row = session.get(DesiredState, claim.id)
         if row is not None and row.lease_until is not None:
-            row.lease_until, row.attempts = None, max(0, row.attempts - 1)
+            row.attempts = max(0, row.attempts - 1)
             session.add(row)
 
 
@@ -182,9 +197,13 @@ def _clear_alert(session: Session, row: DesiredState, now: datetime) -> None:
 
 
 def resend_unconfirmed(session: Session, device_ids: Sequence[int] | None = None) -> int:
-    """After a (re)connect: every sent, unconfirmed row is due at once (the device may have
-    missed it while either side was away)."""
-    statement = update(DesiredState).where(col(DesiredState.state) == "sent").values(state="pending")
+    """After a (re)connect: every sent or waiting, unconfirmed row is due at once (the device
+    may have missed it while either side was away)."""
+    statement = (
+        update(DesiredState)
+        .where(col(DesiredState.state).in_(("sent", "pending")))
+        .values(state="pending", lease_until=None)
+    )
     if device_ids is not None:
         statement = statement.where(col(DesiredState.device_id).in_(list(device_ids)))
     return session.connection().execute(statement).rowcount or 0

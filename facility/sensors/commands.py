@@ -11,6 +11,8 @@ import time
 from facility.core.config import active_settings
 from facility.core.db import engine_for, session_scope
 from facility.core.i18n import gettext as _
+from facility.sensors.actuator_simulator import ActuatorSimulator
+from facility.sensors.demo_actuators import place_demo_thermostats, simulated_actuators
 from facility.sensors.demo_devices import demo_devices, place_demo_devices
 from facility.sensors.plant_simulator import PlantSimulator, mapping_example
 from facility.sensors.simulator import Simulator, SimulatorRunner, busy_rooms_reader
@@ -27,7 +29,9 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     with session_scope(engine_for(settings)) as session:
         if args.place:
             place_demo_devices(session)
+            place_demo_thermostats(session)
         devices = demo_devices(session)
+        actuators = simulated_actuators(session) if args.actuators else []
     if not devices:
         raise SystemExit(_("error: {message}", message=_("no rooms: run `facility demo-data` first")))
     simulator = Simulator(
@@ -42,6 +46,11 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     where = url.split("@")[-1]
     print(_("simulating {n} sensors every {s} s to {where}", n=len(devices), s=f"{args.interval:g}", where=where))
     runner.start()
+    players = ActuatorSimulator(url, actuators, client_id=f"{args.client_id}-actuators") if actuators else None
+    if players is not None:
+        print(_("playing {n} actuators (relays answer, thermostats warm their rooms)", n=len(actuators)))
+        players.start()
+        threading.Thread(target=players.run_thermal, args=(stop, args.interval), daemon=True).start()
     started = time.monotonic()
     deadline = started + args.seconds if args.seconds else None
     while not stop.wait(min(10.0, max(0.0, deadline - time.monotonic())) if deadline else 10.0):
@@ -51,6 +60,8 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     runner.stop_event.set()
     runner.settle(SETTLE_S)
     runner.stop()
+    if players is not None:
+        players.stop()
     if plant:
         plant.stop()
     print(progress(runner, time.monotonic() - started), flush=True)
@@ -115,6 +126,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     simulate.add_argument("--client-id", default="facility-simulator")
     simulate.add_argument("--place", action="store_true", help=_("also place the demo devices in their rooms"))
+    simulate.add_argument(
+        "--no-actuators",
+        dest="actuators",
+        action="store_false",
+        help=_("do not play the actuators (devices with desired states answer their commands by default)"),
+    )
     simulate.add_argument(
         "--seconds", type=float, default=0, help=_("stop after this long (default: run until stopped)")
     )

@@ -2,11 +2,10 @@
 
 Resolution, chosen for speed: a point every 6 hours (03, 09, 15 and 21 local: two in class
 time, two outside) over 90 days, hourly over the last two days, for the metrics whose long shape
-means something: temperature, humidity and CO2 of every room, and the pool's water, the server
-rack's load and the plant's power. That is about 700 series x 390 points, some 270,000 points:
-a few seconds on SQLite, where every point of every metric hourly (1,500 series x 2,160) would be
-3.2 million points and minutes. The other metrics (noise, light, dust, occupancy) show what the
-simulator has sent since the demo started.
+means something: every metric of every room's devices (air, dust, light, noise, presence and head
+count, the pool's water, the server rack's load, the plant's power, leak and fault flags), all but
+the energy meter's running total. Every point of every metric hourly (1,500 series x 2,160) would be
+3.2 million points and minutes on SQLite; this is about a fifth of that.
 
 Points fall on the hour, so the SQL store keeps them as its hourly rollup past its one-week raw
 retention; InfluxDB 1.x gets them in its rollup policy (and the raw one while it keeps them).
@@ -34,8 +33,27 @@ HISTORY_DAYS = 90
 COARSE_STEP = timedelta(hours=6)
 FINE_DAYS = 2
 DEVICES_PER_WRITE = 10
+# Every metric the demo's devices report except the energy meter's running total: a chart of any
+# of them over 7 to 90 days has a shape, not a single point on a -1..1 axis.
 HISTORY_METRICS = frozenset(
-    {"temperature", "humidity", "co2", "ph", "free_chlorine", "water_temperature", "ups_load", "power"}
+    {
+        "temperature",
+        "humidity",
+        "co2",
+        "pm25",
+        "pm10",
+        "illuminance",
+        "noise",
+        "occupancy",
+        "people_count",
+        "ph",
+        "free_chlorine",
+        "water_temperature",
+        "ups_load",
+        "power",
+        "water_leak",
+        "equipment_status",
+    }
 )
 # Seasonal drift across the 90 days before December: cooling in September, heating by winter.
 WARM_START, WARM_END = 24.0, 20.8
@@ -74,13 +92,26 @@ def _values(device: DemoDevice, local: datetime, progress: float, rng: random.Ra
         "water_temperature": 27.5,
         "ups_load": 40 + 4 * progress,
         "power": 1500 + people * 60,
+        # Dust follows the season's yellow-dust and heating days, not the class timetable.
+        "pm25": 12 + 6 * math.sin(progress * 9) + 4 * max(0.0, daily),
+        "pm10": 25 + 10 * math.sin(progress * 9) + 6 * max(0.0, daily),
+        "illuminance": 480.0 if occupied else 40.0,
+        "noise": 55.0 if occupied else 32.0,
+        "occupancy": 1.0 if occupied else 0.0,
+        "people_count": float(round(people)),
+        "water_leak": 0.0,
+        "equipment_status": 0.0,
     }
     if device.code.startswith("rack-"):
         values["temperature"] = 23.0
         values["humidity"] = 42.0
-    noise = {"co2": 15.0, "power": 40.0, "ph": 0.05, "free_chlorine": 0.04, "ups_load": 1.5}
+    noise = {"co2": 15.0, "power": 40.0, "ph": 0.05, "free_chlorine": 0.04, "ups_load": 1.5, "illuminance": 15.0}
+    noise |= {"pm25": 2.0, "pm10": 4.0, "noise": 2.0}
+    exact = {"occupancy", "people_count", "water_leak", "equipment_status"}
     return {
-        metric: round(values[metric] + rng.gauss(0, noise.get(metric, 0.3)), 2)
+        metric: values[metric]
+        if metric in exact
+        else round(max(0.0, values[metric] + rng.gauss(0, noise.get(metric, 0.3))), 2)
         for metric in device.metrics
         if metric in HISTORY_METRICS
     }

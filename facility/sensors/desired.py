@@ -32,6 +32,9 @@ PROFILE_KINDS: dict[str, frozenset[str]] = {
     "homeassistant": frozenset(KINDS),
     "tasmota": frozenset({"relay", "dimmer"}),
     "shelly": frozenset({"relay"}),
+    # Plant points that name a channel in the mapping file (gateway/plant/senders.py).
+    "modbus": frozenset({"relay", "dimmer", "setpoint"}),
+    "bacnet": frozenset({"relay", "dimmer", "setpoint"}),
 }
 
 
@@ -157,3 +160,12 @@ def note_channel(session: Session, device_id: int, channels: Sequence[str]) -> N
         if channel not in known:
             session.add(DesiredState(device_id=device_id, channel=channel, kind=kind_of(channel).name))
     session.flush()
+
+
+def note_channels_of(session: Session, code: str, channels: Sequence[str]) -> bool:
+    """`note_channel` by device code (a plant point's mapping); False while it is not registered yet."""
+    device = session.exec(select(Device).where(Device.code == code)).first()
+    if device is None or device.id is None:
+        return False
+    note_channel(session, device.id, channels)
+    return True

@@ -63,3 +63,14 @@ class ChannelNotFound(NotFound):
 
     def __init__(self, device_id: object, channel: str) -> None:
         super().__init__(_("Device {device} has no channel {channel}.", device=device_id, channel=channel[:60]))
+
+
+class AlertRulesChanged(Conflict):
+    """Someone saved the alert rules since this editor read them: reload, then change again."""
+
+    code = "alert_rules_changed"
+
+    def __init__(self, current: int) -> None:
+        super().__init__(
+            _("The alert rules were changed meanwhile (now version {version}); reload and try again.", version=current)
+        )

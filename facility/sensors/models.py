@@ -1,10 +1,12 @@
-"""Tables of the sensors domain: devices, alerts, alert watches, dead letters, embedded readings."""
+"""Tables of the sensors domain: devices, alerts, alert watches and rule versions, dead letters, embedded
+readings."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from facility.core.db import utc_field, utcnow
@@ -121,3 +123,17 @@ class SensorLatest(SQLModel, table=True):
     metric: str = Field(max_length=40, primary_key=True)
     value: float
     ts: datetime = utc_field(nullable=False)
+
+
+class AlertRuleVersion(SQLModel, table=True):
+    """Every saved set of alert-rule changes, newest wins: the history is the table, nothing is
+    overwritten, so a manager can see what the limits were when an alert was (or was not) raised."""
+
+    __tablename__ = "alert_rule_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The overrides as saved (facility/sensors/rule_settings.py): rule, scope, limits, delay, on/off.
+    overrides: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str = Field(default="", max_length=300)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+    created_by: int | None = Field(default=None, foreign_key="user_account.id")

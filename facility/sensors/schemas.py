@@ -128,3 +128,48 @@ class UtilisationPublic(BaseModel):
     slots_occupied: int
     occupied_share: float | None
     peak_people: int | None
+
+
+class AlertRuleOverride(BaseModel):
+    """One rule changed for all rooms (no kind, no room), a room kind or one room; null keeps the
+    wider scope's value."""
+
+    model_config = ConfigDict(from_attributes=True, allow_inf_nan=False, extra="forbid")
+
+    rule: str = Field(max_length=64)
+    room_kind: str | None = Field(default=None, max_length=40)
+    room_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    above: float | None = None
+    below: float | None = None
+    delay_minutes: float | None = None
+    enabled: bool = True
+
+
+class AlertRuleDefault(BaseModel):
+    name: str
+    metric: str
+    severity: str
+    above: float | None
+    below: float | None
+    hysteresis: float
+    delay_minutes: float
+    room_kinds: list[str] | None
+    only_when_booked: bool
+
+
+class AlertRulesPublic(BaseModel):
+    version: int
+    saved_at: datetime | None
+    saved_by: int | None
+    note: str
+    defaults: list[AlertRuleDefault]
+    overrides: list[AlertRuleOverride]
+
+
+class AlertRulesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The version the change was made on (0 before the first save): a stale one is refused (409).
+    version: int = Field(ge=0)
+    overrides: list[AlertRuleOverride] = Field(max_length=500)
+    note: str = Field(default="", max_length=300)

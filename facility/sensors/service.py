@@ -18,6 +18,7 @@ from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
 from facility.rooms import service as rooms_service
 from facility.rooms.models import Building, Floor, Room
 from facility.sensors import alerts as alert_rules
+from facility.sensors import rule_settings
 from facility.sensors.bookings import notify_managers
 from facility.sensors.bookings import room_in_use as booked_now
 from facility.sensors.catalogue import band, get_metric, worst
@@ -167,7 +168,19 @@ def record_batch(
     devices = register_devices(session, readings, statuses, now or utcnow(), raw)
     room_ids = {d.room_id for d in devices.values() if d.room_id}
     kinds = dict(session.exec(select(Room.id, Room.kind).where(col(Room.id).in_(room_ids))).all())
-    changed = alert_rules.evaluate(session, readings, devices, kinds, room_in_use=room_in_use)  # type: ignore[arg-type]
+    rule_set = (
+        rule_settings.current_rule_set(session)
+        if any(r.metric in alert_rules.RULE_METRICS for r in readings)
+        else alert_rules.DEFAULT_RULE_SET
+    )
+    changed = alert_rules.evaluate(
+        session,
+        readings,
+        devices,
+        kinds,  # type: ignore[arg-type]
+        room_in_use=room_in_use,
+        rule_set=rule_set,
+    )
     notify_managers(session, changed)
     return changed
 

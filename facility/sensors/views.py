@@ -17,9 +17,11 @@ from facility.core.i18n import gettext as _
 from facility.core.i18n import gettext_noop as N_
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
-from facility.core.web import NavItem, flash, redirect, render
+from facility.core.web import NavItem, flash, redirect, render, request_language
 from facility.rooms import service as rooms_service
-from facility.sensors import alert_work, placement, service
+from facility.sensors import alert_work, floor_plan, placement, rule_settings, service
+from facility.sensors import bookings as sensor_bookings
+from facility.sensors.alerts import RuleSet
 from facility.sensors.catalogue import BOARD_METRICS, METRICS, band
 from facility.sensors.charts import line_chart
 from facility.sensors.router import reading_store
@@ -72,12 +74,27 @@ def _helpers() -> dict[str, object]:
     }
 
 
+def needs_attention(tile: service.BoardRoom, now: datetime) -> bool:
+    """A room for the "problems only" view: an active alert, a poor or bad band, or readings
+    that stopped (none, or none for longer than the board calls stale)."""
+    newest = max((item.ts for item in tile.values.values()), default=None)
+    stale = newest is None or now - newest > STALE_AFTER
+    return tile.alerts > 0 or tile.band in ("poor", "bad") or stale
+
+
 @router.get("/sensors")
 def board_page(
-    request: Request, session: DbSession, user: CurrentUser, building: str = "", floor: str = ""
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    building: str = "",
+    floor: str = "",
+    problems: str = "",
 ) -> Response:
     ensure_role(user, *STAFF_ROLES)
-    tiles = service.board(session, reading_store(request), user, building=building or None, floor=floor or None)
+    every = service.board(session, reading_store(request), user, building=building or None, floor=floor or None)
+    now = utcnow()
+    tiles = [t for t in every if needs_attention(t, now)] if problems else every
     buildings = rooms_service.all_buildings(session)
     floors = rooms_service.floor_labels(session, building or None)
     context = {
@@ -86,11 +103,55 @@ def board_page(
         "floors": floors,
         "building": building,
         "floor": floor,
+        "problems": bool(problems),
+        "total": len(every),
         "board_metrics": BOARD_METRICS,
-        "query": urlencode({"building": building, "floor": floor}),
+        "query": urlencode({"building": building, "floor": floor} | ({"problems": "1"} if problems else {})),
         **_helpers(),
     }
     return render(request, "sensors/board.html", context, block="board")
+
+
+def alert_limits(rule_set: RuleSet, metric: str, kind: str, room_id: int) -> list[float] | None:
+    """The limits of the rules in force for this room, as the chart's guide lines (None: the
+    metric's default; on/off states get none)."""
+    entry = METRICS.get(metric)
+    rules = rule_set.rules_for(metric, kind, room_id)
+    if entry is None or not rules or entry.unit in ("bool", "state"):
+        return None
+    return sorted({b for r in rules for b in (r.below, r.above) if b is not None})
+
+
+@router.get("/sensors/plan")
+def plan_page(request: Request, session: DbSession, user: CurrentUser, building: str = "") -> Response:
+    """A building's floors as plans of clickable rooms coloured by live state, each with its table."""
+    ensure_role(user, *STAFF_ROLES)
+    buildings = rooms_service.all_buildings(session)
+    chosen = next((b for b in buildings if b.code == building), buildings[0] if buildings else None)
+    floors = []
+    if chosen is not None:
+        tiles = {
+            int(t.room.id or 0): t for t in service.board(session, reading_store(request), user, building=chosen.code)
+        }
+        now = utcnow()
+        booked = sensor_bookings.rooms_in_use(session, now)
+        english = request_language(request) == "en"
+        for floor, rooms in floor_plan.floors_of(session, chosen):
+            if not rooms:
+                continue
+            facts = floor_plan.plan_rooms(rooms, tiles, booked, now)
+            label = _("Plan of {floor}", floor=floor_plan.floor_name(floor))
+            floors.append((floor, facts, floor_plan.floor_svg(facts, label=label, english=english)))
+    context = {
+        "buildings": buildings,
+        "building": chosen,
+        "floors": floors,
+        "states": floor_plan.STATES,
+        "state_words": floor_plan.state_words,
+        "floor_name": floor_plan.floor_name,
+        **_helpers(),
+    }
+    return render(request, "sensors/plan.html", context)
 
 
 @router.get("/sensors/rooms/{room_id}")
@@ -107,9 +168,11 @@ def room_page(
     zone = request.app.state.settings.zone
     ordered = sorted(latest, key=lambda m: (m not in BOARD_METRICS, m))
     charts = []
+    rule_set = rule_settings.current_rule_set(session)
     for metric in ordered:
         points = service.room_series(session, store, user, room_id, metric, start, end, every)
-        chart = line_chart(points, start, end, zone, metric=metric, label=label_of(metric))
+        guides = alert_limits(rule_set, metric, room.kind, room_id)
+        chart = line_chart(points, start, end, zone, metric=metric, label=label_of(metric), guides=guides)
         charts.append((metric, chart, points))  # the points again as the chart's data table
     history = alert_work.room_history(session, room_id)
     context = {
@@ -198,6 +261,7 @@ def _alerts_context(session: DbSession, user: CurrentUser) -> dict[str, object]:
         "people": alert_work.people(session, shown),
         "work_orders": alert_work.work_orders_for(session, shown),
         "staff": accounts.active_staff(session) if user.is_manager else [],
+        "suggested": alert_work.suggested_assignees(session, active + snoozed) if user.is_manager else {},
         "describe": alert_work.describe,
         **_helpers(),
     }

@@ -53,6 +53,8 @@ class PlantPoller:
         # Polls by (protocol, device, outcome): ok, unreachable.
         self.polls: Counter[tuple[str, str, str]] = Counter()
         self._online: dict[tuple[str, str], bool] = {}
+        # Called on the poller's thread with each answered poll's raw values (commands confirm by it).
+        self.on_values: Callable[[PlantDevice, Sequence[PlantPoint], dict[str, Any]], None] | None = None
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._application: Any = None
@@ -139,6 +141,8 @@ class PlantPoller:
             self._online[key] = True
             body["online"] = True
         self._spool(device, body)
+        if self.on_values is not None:
+            self.on_values(device, points, result.values)
 
     def _count(self, device: PlantDevice, outcome: str) -> None:
         self.polls[(device.protocol, device.name, outcome)] += 1
@@ -159,6 +163,14 @@ class PlantPoller:
         if point is None:
             raise KeyError(f"{protocol} device {device_name!r} has no point {point_name!r}")
         return link, point
+
+    def channel_point(self, protocol: str, code: str, channel: str) -> tuple[PlantDevice, PlantPoint] | None:
+        """The device and point whose readings carry `code` and that name `channel`."""
+        for (link_protocol, _name), link in self.links.items():
+            for point in link.device.points:
+                if link_protocol == protocol and point.channel == channel and link.device.code(point) == code:
+                    return link.device, point
+        return None
 
     def write_point(self, protocol: str, device_name: str, point_name: str, value: float | bool | None) -> None:
         """Write a value (in the point's engineering unit) to a writable point, from any thread;

@@ -116,6 +116,32 @@ def test_week_and_month_pages_show_every_room_and_the_clash(client: TestClient, 
     assert "별관 회의" in fragment.text and "다음 주 리허설" in fragment.text
 
 
+def test_a_booking_moves_from_the_week_by_its_form_or_a_drag(client: TestClient, session: Session) -> None:
+    day, ids = _campus(session)
+    firm = session.get(Booking, ids["firm"])
+    firm.attendees = 30  # type: ignore[union-attr]  # within the test hall's 36 seats, which a move checks
+    session.add(firm)
+    session.commit()
+    browser_login(client, make_user(session, role=Role.manager))
+    path = f"/manage/calendar?start={day.isoformat()}&building=EDU"
+    page = client.get(path).text
+    entry = page.split(f'data-entry="booking-{ids["firm"]}"', 1)[1].split("</details>", 1)[0]
+    assert 'draggable="true"' in entry and 'data-move-start="14:00"' in entry and "옮기기" in entry
+    assert f'data-drop-day="{day.isoformat()}"' in page and "/static/calendar_move.js" in page
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    form = {"csrf_token": token, "day": day.isoformat(), "start": "15:00", "end": "17:00", "return_to": path}
+    moved = client.post(f"/manage/bookings/{ids['firm']}/move", data=form, follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == path, moved.text
+    session.expire_all()
+    assert session.get(Booking, ids["firm"]).starts_at == seoul(day, 15)  # type: ignore[union-attr]
+    away = client.post(
+        f"/manage/bookings/{ids['firm']}/move",
+        data=form | {"return_to": "https://evil.example/"},
+        follow_redirects=False,
+    )
+    assert away.headers["location"] == "/manage/bookings"
+
+
 def test_setup_sheet_lists_what_each_room_needs_for_crew(client: TestClient, session: Session) -> None:
     day, ids = _campus(session)
     browser_login(client, make_user(session, role=Role.crew))

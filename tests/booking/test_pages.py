@@ -147,9 +147,12 @@ def test_manager_console_pages(client: TestClient, session: Session) -> None:
     assert paid.status_code == 303
     session.expire_all()
     assert session.exec(select(Booking)).one().status == "confirmed"
-    assert client.get("/manage/reports").status_code == 200
+    report = client.get("/manage/reports", params={"month": day.strftime("%Y-%m"), "by": "kind"})
+    assert report.status_code == 200 and 'data-testid="utilisation-chart"' in report.text and "66,000" in report.text
     csv = client.get("/manage/reports.csv", params={"month": day.strftime("%Y-%m"), "by": "kind"})
     assert csv.headers["content-type"].startswith("text/csv") and "강의실" in csv.text and "이용률(%)" in csv.text
+    header, row = csv.text.lstrip("\ufeff").splitlines()[:2]
+    assert header.endswith("노쇼 비율(%),매출(원),감면액(원)") and row.endswith(",0.0,66000,0"), row
     assert "합창 연습" in client.get("/manage/outbox").text
     qr = client.get(f"/manage/rooms/{room.id}/qr.svg")
     assert qr.status_code == 200 and qr.text.lstrip().startswith("<?xml")

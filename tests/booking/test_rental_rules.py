@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from facility.booking import deadlines, flows, lottery, reductions, service, waitlist
 from facility.booking.exceptions import InvalidTransition
@@ -93,6 +93,7 @@ def test_lottery_of_fifty_is_capped_and_reproducible(session: Session) -> None:
     assert public["seed"] == drawn.seed and len(public["winners"]) == 4
     mails = session.exec(select(OutboxMessage).where(OutboxMessage.channel == "email")).all()
     assert sum("추첨" in m.subject for m in mails) == 50
+    assert sum("대관이 확정되었습니다" in m.subject for m in mails) == 4  # a free room: nothing to pay
 
     # The same seed and entrants in another room give the same winners.
     other = make_room(session)
@@ -129,6 +130,8 @@ def test_unpaid_winner_forfeits_to_the_runner_up(session: Session) -> None:
     session.commit()
     entries = session.exec(select(LotteryEntry).order_by(LotteryEntry.rank)).all()  # type: ignore[arg-type]
     assert [e.outcome for e in entries] == ["won", "lost", "lost"]
+    won_mail = session.exec(select(OutboxMessage).where(col(OutboxMessage.subject).contains("추첨 당첨"))).one()
+    assert "납부 기한 Pay by" in won_mail.body and "22,000원" in won_mail.body  # 2 h at 10,000 plus VAT
     assert deadlines.cancel_unpaid(session, now + timedelta(days=4)) == 1
     session.commit()
     entries = session.exec(select(LotteryEntry).order_by(LotteryEntry.rank)).all()  # type: ignore[arg-type]
@@ -150,7 +153,7 @@ def test_purposes_are_refused_by_rule_and_priced_by_tier(session: Session) -> No
     body = {"room_id": room.id, "start": seoul(day, 10), "end": seoul(day, 12), "title": "t"}
     with pytest.raises(InvalidInput) as refused:
         service.request_booking(session, renter, {**body, "purpose": "political"})
-    assert refused.value.code == "purpose_excluded" and "Rule 1" in refused.value.message
+    assert refused.value.code == "purpose_excluded" and "제1조(정치 중립)" in refused.value.message  # the rule, named
     session.rollback()
     booking = service.request_booking(session, renter, {**body, "purpose": "exam"})
     assert booking.purpose == "exam" and booking.quote["subtotal"] == 150_000  # 100,000 x 150 %

@@ -15,6 +15,7 @@ from facility.core.db import get_engine, utcnow
 from facility.core.models import OrgStatus, Role, User
 from facility.core.security import issue_token, sign_value
 from facility.maintenance import assets
+from facility.sensors import desired
 from facility.sensors.models import DeadLetter
 from tests.booking.helpers import next_weekday, seoul
 from tests.factories import make_building, make_organization, make_room, make_user
@@ -54,6 +55,8 @@ def seed_small_campus(settings: Settings, base_url: str) -> SmallCampus:
         inspection = make_inspection(session)
         make_plan(session, room=room, rrule="FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9")
         device = make_device(session, room=room)
+        desired.set_desired(session, device_id=device.id or 0, channel="setpoint", value=21, actor="a11y")
+        session.commit()
         now = utcnow()
         write_readings(
             engine,
@@ -125,6 +128,7 @@ def seed_small_campus(settings: Settings, base_url: str) -> SmallCampus:
         "order_id": order["id"],
         "lottery_id": drawn["id"],
         "inspection_id": inspection.id,
+        "device_id": device.id,
         "checkin_token": sign_value(settings.secret_key, CHECKIN_SALT, str(room.id)),
         "token": "a-password-link-token",  # /password-reset/{token} shows its form for any token
     }

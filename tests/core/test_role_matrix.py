@@ -302,6 +302,8 @@ def _is_file(spec: dict[str, Any], schema: dict[str, Any]) -> bool:
     schema = _resolve(spec, schema)
     if schema.get("type") == "array":
         return _is_file(spec, schema.get("items", {}))
+    if "anyOf" in schema:  # an optional file
+        return any(_is_file(spec, option) for option in schema["anyOf"])
     return schema.get("format") == "binary" or "contentMediaType" in schema
 
 

@@ -4,6 +4,7 @@ a booking, and managers e-mailed about alerts (through core's outbox)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -18,6 +19,7 @@ from facility.sensors.bookings import flag_bookings_against_occupancy, rooms_in_
 from facility.sensors.parsing import Reading
 from facility.sensors.store.sql import SqlStore
 from tests.factories import make_room, make_user
+from tests.korean_pages import english_words
 from tests.sensors.factories import make_device, write_readings
 
 NOW = utcnow().replace(second=0, microsecond=0)
@@ -96,7 +98,13 @@ def test_managers_are_emailed_about_warnings(session: Session) -> None:
     session.commit()
     (message,) = session.exec(select(OutboxMessage)).all()
     assert message.to == manager.email
-    assert room.code in message.subject and "Water leak" in message.subject
+    assert room.code in message.subject and "누수 감지" in message.subject
+    # In Korean, at local time, with a link a mail client can open (FACILITY_BASE_URL).
+    local = NOW.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M")
+    assert f"발생: {local}" in message.body and "누수" in message.body
+    assert f"http://localhost:8000/sensors/alerts#alert-{message.body.rsplit('-', 1)[1]}" in message.body
+    words = message.subject + "\n" + message.body.rsplit("\n", 1)[0]  # all but the link
+    assert english_words(f'<main id="main">{words}</main>') == []
 
 
 def test_simulated_occupancy_follows_the_bookings() -> None:

@@ -5,6 +5,7 @@ points that the next poll reads back."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from collections.abc import Iterator
@@ -15,12 +16,16 @@ import yaml
 from sqlmodel import Session, select
 
 from facility.core.config import SensorSettings, Settings
-from facility.core.db import get_engine
+from facility.core.db import get_engine, session_scope
 from facility.sensors.catalogue import METRICS
+from facility.sensors.command_models import DesiredState
+from facility.sensors.desired import set_desired
 from facility.sensors.models import DeadLetter, Device
 from facility.sensors.plant_simulator import PlantSimulator, mapping_example
+from facility.sensors.profiles.plant import PlantDevice, PlantPoint
 from facility.sensors.store.influx import InfluxV1Store
-from gateway.plant.base import PlantWriteRefused
+from gateway.plant.base import PlantUnreachable, PlantWriteRefused
+from gateway.plant.modbus import ModbusLink
 from gateway.runner import Gateway
 from tests.keys import TEST_SECRET_KEY
 from tests.sensors.mqtt_helpers import wait_until
@@ -51,6 +56,8 @@ def mapping_file(tmp_path: Path, plant: PlantSimulator) -> Path:
     config = yaml.safe_load(example)
     meter, ahu = config["plant"]["modbus"][0], config["plant"]["bacnet"][0]
     meter["interval"] = ahu["interval"] = 0.3
+    meter["points"]["running"]["channel"] = "relay"
+    ahu["points"]["setpoint"]["channel"] = "setpoint"
     meter["points"]["current"] = {"register": 6, "type": "float32", "unit": "A"}
     meter["points"]["setpoint"] = {"register": 10, "type": "int16", "scale": 0.1, "unit": "°C", "writable": True}
     config["plant"]["modbus"].append(
@@ -147,3 +154,51 @@ def test_writes_are_read_back_by_the_next_poll(gateway: Gateway, plant: PlantSim
         gateway.plant.write_point("modbus", "meter-plant", "energy", 1.0)
     with pytest.raises(ValueError, match="does not fit"):
         gateway.plant.write_point("modbus", "meter-plant", "setpoint", 99_999.0)
+
+
+def test_a_desired_state_on_a_plant_point_is_written_and_confirmed_by_the_next_poll(
+    gateway: Gateway, plant: PlantSimulator, pg_url: str
+) -> None:
+    engine = get_engine(pg_url)
+
+    def registered() -> dict[str, int]:
+        with Session(engine) as session:
+            return {d.code: d.id for d in session.exec(select(Device)).all() if d.id}
+
+    def states() -> dict[str, tuple[str, str | None]]:
+        with Session(engine) as session:
+            return {r.channel: (r.state, r.reported_value) for r in session.exec(select(DesiredState)).all()}
+
+    codes = wait_until(lambda: (found := registered()).keys() >= {"bacnet:ahu-plant", "modbus:meter-plant"} and found)
+    # The mapping's channels are known (for the control page) and reported before anything is asked.
+    wait_until(lambda: states() == {"setpoint": ("idle", "18"), "relay": ("idle", "on")})
+    with session_scope(engine) as session:
+        ahu, meter = codes["bacnet:ahu-plant"], codes["modbus:meter-plant"]
+        set_desired(session, device_id=ahu, channel="setpoint", value=22.5, actor="test", source="automation")
+        set_desired(session, device_id=meter, channel="relay", value="off", actor="test", source="automation")
+
+    wait_until(lambda: states() == {"setpoint": ("confirmed", "22.5"), "relay": ("confirmed", "off")})
+    assert plant.setpoint_c == 22.5 and not plant.meter.relay_on
+    wait_until(lambda: latest(gateway, "modbus:meter-plant")["power"] == 0.0)
+    gateway.plant.write_point("bacnet", "ahu-plant", "setpoint", None)  # type: ignore[union-attr]
+    gateway.plant.write_point("modbus", "meter-plant", "running", True)  # type: ignore[union-attr]
+
+
+def test_a_modbus_device_that_went_away_is_read_again_when_it_is_back() -> None:
+    port = free_port()
+    voltage = PlantPoint("voltage", "voltage", "m", "", "", 1.0, address=4, scale=0.1)
+
+    async def read_twice_around_an_outage() -> None:
+        link = ModbusLink(PlantDevice("modbus", "m", HOST, port, 0.5, (voltage,)))
+        for _ in range(2):
+            meter = PlantSimulator(host=HOST, modbus_port=port)
+            meter.start()
+            try:
+                assert 2290 <= (await link.read([voltage])).values["voltage"] <= 2310
+            finally:
+                meter.stop()
+            with pytest.raises(PlantUnreachable):
+                await link.read([voltage])
+        await link.close()
+
+    asyncio.run(read_twice_around_an_outage())

@@ -13,6 +13,7 @@ from facility.sensors.profiles.mapping import MappingFileError, load_mapping
 from facility.sensors.profiles.plant import PlantProfile, load_plant
 from gateway.plant.bacnet import written_value
 from gateway.plant.modbus import registers_for
+from gateway.plant.senders import plant_reports, written
 
 NOW = datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
 PLANT = """\
@@ -33,7 +34,7 @@ plant:
       priority: 10
       points:
         supply_air_temperature: {object: "analog-input,1", unit: "°F"}
-        setpoint: {object: "analog-value, 1", writable: true, priority: 8}
+        setpoint: {object: "analog-value, 1", writable: true, priority: 8, channel: setpoint}
         override: {object: "binary-value,2", metric: none, writable: true}
 """
 
@@ -65,7 +66,7 @@ def test_plant_section_is_read_with_its_defaults(tmp_path: Path) -> None:
     assert (ahu.port, ahu.points[0].priority, ahu.points[1].priority, ahu.points[1].object_id) == (
         47808, 10, 8, "analog-value,1"
     )  # fmt: skip
-    assert ahu.points[2].metric is None
+    assert ahu.points[2].metric is None and ahu.points[1].channel == "setpoint" and ahu.points[0].channel is None
     # A file with only plant points has no MQTT mappings, and its profiles are never subscribed.
     assert load_mapping(write(tmp_path, PLANT)) == []
     profiles = ProfileSet(build_profiles(["facility"], write(tmp_path, PLANT)))
@@ -84,6 +85,7 @@ def test_plant_section_is_read_with_its_defaults(tmp_path: Path) -> None:
         (("device: ahu-1", "device: meter-B1\n      protocol_is: bacnet"), ":14: unknown key 'protocol_is'"),
         (("analog-input,1", "analog-input"), ':17: object is "<type>,<instance>"'),
         (("scale: 0.1}", "scale: 0}"), ":9: scale must not be 0"),
+        (('"analog-input,1", unit', '"analog-input,1", channel: setpoint, unit'), ":17: a channel"),
     ],
 )
 def test_a_bad_plant_section_names_its_line(tmp_path: Path, change: tuple[str, str], problem: str) -> None:
@@ -127,3 +129,14 @@ def test_written_values_carry_the_scale_and_fit_the_type(tmp_path: Path) -> None
     setpoint, override = ahu.points[1], ahu.points[2]
     assert written_value(setpoint, 21.5) == 21.5 and written_value(override, True) == "active"
     assert type(written_value(setpoint, None)).__name__ == "Null"
+
+
+def test_a_poll_reports_its_channels_in_their_canonical_text(tmp_path: Path) -> None:
+    meter, ahu = load_plant(
+        write(tmp_path, PLANT.replace("coil: 0, writable: true", "coil: 0, writable: true, channel: relay"))
+    ).devices
+    assert plant_reports(meter, meter.points, {"running": False, "energy": 5}) == [("modbus:meter-B1", "relay", "off")]
+    # A reading the channel cannot hold (a setpoint is 5-35 °C) confirms nothing.
+    assert plant_reports(ahu, ahu.points, {"setpoint": 21.5}) == [("bacnet:ahu-1", "setpoint", "21.5")]
+    assert plant_reports(ahu, ahu.points, {"setpoint": 48.0}) == []
+    assert written("relay:1", "on") is True and written("setpoint", "21.5") == 21.5

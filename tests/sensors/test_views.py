@@ -34,6 +34,9 @@ def test_board_colours_rooms_and_polls_with_its_filters(client: TestClient, sess
     assert fragment.text.lstrip().startswith('<div id="board"')
     assert 'hx-get="/sensors?building=nowhere&amp;floor="' in fragment.text
     assert "E-301" not in fragment.text
+    problems = client.get("/sensors?problems=1", headers={"HX-Request": "true"}).text
+    assert 'data-room="E-301"' in problems and 'data-room="E-302"' not in problems
+    assert "호실 2곳 중 1곳" in problems and 'hx-get="/sensors?building=&amp;floor=&amp;problems=1"' in problems
 
 
 def test_room_page_draws_a_chart_per_metric(client: TestClient, session: Session, engine: Engine) -> None:

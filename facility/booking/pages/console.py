@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from sqlmodel import Session
 
 from facility.booking import blocks, flows, grid, invoices, pricing, queries, reconciliation, reports, service
@@ -122,6 +123,7 @@ def manager_move(
     start: Annotated[str, Form()],
     end: Annotated[str, Form()],
     back: Annotated[bool, Form()] = False,
+    return_to: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     ensure_role(user, *MANAGING_ROLES)
     zone = _zone(request)
@@ -133,6 +135,9 @@ def manager_move(
         raise InvalidInput(_("Enter the day as YYYY-MM-DD and the times as HH:MM.")) from None
     booking = service.move_booking(session, user, booking_id, starts_at, ends_at)
     flash(request, _("Moved: {title}", title=booking.title))
+    # Back to the calendar it was moved from (drag or its form); only that page, no open redirect.
+    if return_to.startswith("/manage/calendar?") or return_to == "/manage/calendar":
+        return redirect(request, return_to)
     return redirect(request, f"/manage/bookings/{booking_id}" if back else "/manage/bookings")
 
 
@@ -306,10 +311,13 @@ def reports_page(
     first = _month(request, month)
     by = exports.choice("by", by, reports.GROUPINGS)
     table = reports.utilisation(session, first, _zone(request), by=by)
+    names = [label(f"kind.{row.key}") if by == "kind" else row.key for row in table]
+    chart = reports.percent_bars(table, names, title=label("reports.chart")) if table else ""
     context = {
         "month": first,
         "by": by,
         "table": table,
+        "chart": Markup(chart),
         "no_shows": reports.no_shows_by_organization(session, first, _zone(request)),
     }
     return render(request, "booking/manage_reports.html", context)
@@ -334,10 +342,23 @@ def reports_csv(request: Request, session: DbSession, user: CurrentUser, month: 
             f"{row.percent:.1f}",
             row.bookings,
             row.no_shows,
+            f"{row.no_show_percent:.1f}",
+            row.revenue,
+            row.reductions,
         ]
         for row in reports.utilisation(session, first, _zone(request), by=by)
     ]
-    columns = (f"by.{by}", "open_hours", "booked_hours", "percent", "bookings", "no_shows")
+    columns = (
+        f"by.{by}",
+        "open_hours",
+        "booked_hours",
+        "percent",
+        "bookings",
+        "no_shows",
+        "no_show_rate",
+        "revenue",
+        "reductions",
+    )
     header = [label(f"reports.{column}") for column in columns]
     return exports.csv_response([header, *rows], filename=f"utilisation-{first:%Y-%m}-{by}.csv")
 

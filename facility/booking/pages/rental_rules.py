@@ -1,5 +1,6 @@
 """Pages of the rental rules: lotteries (list and create, one lottery with its apply and draw
-forms and its results), the officer's reduction queue, and a renter's reduction claim."""
+forms and its results), the officer's reduction queue, a renter's reduction claim, and the
+Institute's own-use cancellation from the manager's booking page."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from facility.booking import lottery, purposes, queries, reductions
+from facility.booking import flows, lottery, purposes, queries, reductions
 from facility.booking.pages.dates import today
 from facility.core.auth import CurrentUser, DbSession, OptionalUser, ensure_role
 from facility.core.errors import InvalidInput
@@ -122,6 +123,20 @@ def draw_lottery(request: Request, lottery_id: ObjectId, session: DbSession, use
     lottery.draw(session, user, lottery_id)
     flash(request, _("Drawn; winners and the others have been told."))
     return redirect(request, f"/lotteries/{lottery_id}")
+
+
+@router.post("/manage/bookings/{booking_id}/institution-cancel")
+def cancel_for_institution(
+    request: Request,
+    booking_id: ObjectId,
+    session: DbSession,
+    user: CurrentUser,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """The Institute takes the room back for its own public purpose: no fee, full refund, apology."""
+    flows.cancel_for_institution(session, user, booking_id, reason)
+    flash(request, _("Cancelled for the Institute's use; the renter has been told and refunded in full."))
+    return redirect(request, f"/manage/bookings/{booking_id}")
 
 
 @router.get("/manage/reductions")

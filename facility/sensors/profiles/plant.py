@@ -28,6 +28,7 @@ device's.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,7 @@ from facility.sensors.profiles.base import Field, Subscription, device_code, jso
 from facility.sensors.profiles.mapping import MappingFileError, MappingReader, read_mapping_file
 
 PROTOCOLS = ("modbus", "bacnet")
+CHANNEL = re.compile(r"^[a-z_]{1,30}(:\d{1,3})?$")
 TOPIC_ROOT = "$plant"
 MODBUS_TABLES = ("register", "input", "coil", "discrete")
 MODBUS_TYPES = ("int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64")
@@ -70,6 +72,8 @@ class PlantPoint:
     object_id: str = ""
     property_id: str = "present-value"
     priority: int = DEFAULT_PRIORITY
+    # The actuator channel a desired state names (`setpoint`, `relay:1`): written and confirmed here.
+    channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,10 @@ class PlantDevice:
 
     def point(self, name: str) -> PlantPoint | None:
         return next((p for p in self.points if p.name == name), None)
+
+    def code(self, point: PlantPoint) -> str:
+        """The device code the point's readings carry (`modbus:meter-B1`)."""
+        return f"{self.protocol}:{point.device}"
 
 
 @dataclass(frozen=True)
@@ -179,7 +187,7 @@ class _PlantReader:
         return value
 
     def point(self, protocol: str, name: str, key: yaml.Node, node: yaml.Node, defaults: PlantPoint) -> PlantPoint:
-        shared = ("metric", "unit", "scale", "interval", "device", "building", "room", "writable")
+        shared = ("metric", "unit", "scale", "interval", "device", "building", "room", "writable", "channel")
         where = MODBUS_TABLES + ("type", "word_order") if protocol == "modbus" else ("object", "property", "priority")
         spec = self.base.mapping(node, f"point {name}")
         for option, (option_key, _) in spec.items():
@@ -216,6 +224,10 @@ class _PlantReader:
         )
         if point.scale == 0:
             raise self.fail(spec["scale"][1], "scale must not be 0")
+        if "channel" in text:
+            if not CHANNEL.match(text["channel"]) or not point.writable or point.metric is None:
+                raise self.fail(spec["channel"][1], "a channel (setpoint, relay:1) is a writable point with a metric")
+            point = replace(point, channel=text["channel"])
         if protocol == "modbus":
             return self.modbus_point(point, name, node, spec, text)
         if "object" not in spec:

@@ -1,0 +1,50 @@
+"""The one place energy hands desired states to the command path (`sensors.desired.set_desired`).
+
+`sensors` owns devices and each channel's desired and reported state; the gateway publishes and
+confirms. Energy asks as the system actor with source "automation", so a manager's manual value
+with an expiry holds against it until it expires.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from facility.core.errors import FacilityError
+from facility.sensors import desired
+
+log = logging.getLogger(__name__)
+ACTOR = "system:energy"
+SOURCE = "automation"
+
+
+@dataclass(frozen=True)
+class DesiredCommand:
+    room_id: int
+    device_id: int
+    channel: str
+    value: float | str | bool
+
+
+def deliver(session: Session, commands: Sequence[DesiredCommand]) -> list[DesiredCommand]:
+    """Set each desired state; returns those the command path took. One a device cannot take (its
+    ecosystem has no such channel kind) is logged and skipped, never the whole room's."""
+    taken = []
+    for command in commands:
+        try:
+            desired.set_desired(
+                session,
+                device_id=command.device_id,
+                channel=command.channel,
+                value=command.value,
+                actor=ACTOR,
+                source=SOURCE,
+            )
+        except FacilityError as error:
+            log.warning("room %s: %s %s refused: %s", command.room_id, command.channel, command.value, error)
+            continue
+        taken.append(command)
+    return taken
