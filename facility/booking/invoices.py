@@ -239,3 +239,15 @@ def revenue_summary(session: Session, actor: User) -> dict[str, int]:
     ).one()
     invoiced, received = int(row[0]), int(row[1])
     return {"invoiced": invoiced, "received": received, "outstanding": invoiced - received}
+
+
+def set_taxable(session: Session, actor: User, invoice_id: int, taxable: bool) -> Invoice:
+    """The officer marks whether a tax invoice is owed (a VAT-exempt rental, say); audited."""
+    ensure_role(actor, *MANAGING_ROLES)
+    invoice = get_invoice(session, actor, invoice_id)
+    before = audit.snapshot(invoice)
+    invoice.taxable = taxable
+    session.add(invoice)
+    session.flush()
+    audit.record(session, actor, "invoice.taxable", "invoice", invoice.id, before=before, after=invoice)
+    return invoice

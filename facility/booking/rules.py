@@ -21,7 +21,7 @@ from facility.core.i18n import label
 from facility.core.models import STAFF_ROLES, User
 from facility.rooms import service as rooms_service
 from facility.rooms.kinds import RoomStatus
-from facility.rooms.models import Room, RoomLayout, closing_moment
+from facility.rooms.models import Equipment, Room, RoomEquipment, RoomLayout, closing_moment
 
 
 @dataclass(frozen=True)
@@ -243,3 +243,24 @@ def check_quota(
             ),
             code="quota_exceeded",
         )
+
+
+def check_equipment(session: Session, room: Room, equipment: dict[str, int]) -> None:
+    """A renter asks only for equipment this room has, at most as many as it has."""
+    wanted = {code: n for code, n in equipment.items() if n > 0}
+    if not wanted:
+        return
+    query = (
+        select(Equipment.code, Equipment.name_ko, RoomEquipment.quantity)
+        .join(RoomEquipment, col(RoomEquipment.equipment_id) == Equipment.id)
+        .where(RoomEquipment.room_id == room.id)
+    )
+    available = {code: (name, quantity) for code, name, quantity in session.exec(query)}
+    for code, count in sorted(wanted.items()):
+        if code not in available:
+            raise BookingRuleViolation(_("This room has no {item}.", item=code), code="equipment_unavailable")
+        name, quantity = available[code]
+        if count > quantity:
+            raise BookingRuleViolation(
+                _("This room has only {n} of {item}.", n=quantity, item=name), code="equipment_unavailable"
+            )

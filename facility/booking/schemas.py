@@ -167,6 +167,7 @@ class InvoicePublic(BaseModel):
     status: str
     issued_at: datetime
     due_on: date
+    taxable: bool = False
 
 
 class SeriesCreate(BaseModel):

@@ -144,6 +144,7 @@ def request_booking(
     org = claims.lock_organization(session, organization_id)
     if not staff:
         rules.check_quota(session, organization_id, starts_at, ends_at)
+        rules.check_equipment(session, room, data.equipment)
     quote = price_request(session, room, org, starts_at, ends_at, data.equipment, purpose=data.purpose)
     # Staff book directly, but through the same approval as a renter's request (flows.approve):
     # the booking goes in as requested and is approved at once, invoice and e-mail included.

@@ -8,8 +8,11 @@ is FACILITY_INSTITUTION_*; without its business number the export is refused, ne
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, time
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlmodel import Session, col, select
 
 from facility.booking.common import local_zone
@@ -17,6 +20,7 @@ from facility.booking.models import Booking, Invoice, InvoiceStatus
 from facility.core.auth import ensure_role
 from facility.core.config import active_settings
 from facility.core.errors import Conflict
+from facility.core.exports import neutralise
 from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, Organization, User
 from facility.rooms.models import Room
@@ -128,3 +132,20 @@ def export_rows(session: Session, actor: User, month: date) -> tuple[list[list[o
             ]
         )
     return rows, skipped
+
+
+def as_xlsx(rows: list[list[object]]) -> bytes:
+    """The rows as the sheet 홈택스 uploads: numbers stay numbers, text stays text (never a formula)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("세금계산서")
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value if isinstance(value, int) else neutralise(str(value)))  # type: ignore[arg-type]
+            if not isinstance(value, int):
+                cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -18,14 +18,9 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.post("/manage/bank-statements")
-def upload_statement(
-    request: Request, session: DbSession, user: CurrentUser, file: UploadFile | None = None
-) -> Response:
+def upload_statement(request: Request, session: DbSession, user: CurrentUser, file: UploadFile) -> Response:
     """Import the statement; matched deposits are paid, the rest wait in the list below the invoices."""
     ensure_role(user, *MANAGING_ROLES)
-    if file is None:
-        flash(request, _("Attach the bank statement as the form field `file`."))
-        return redirect(request, "/manage/invoices")
     limits = request.app.state.settings.import_limits
     try:
         table = read_table(file.file.read(limits.file_bytes + 1), limits)

@@ -3,17 +3,19 @@ the issuer from settings (no placeholder), and a renter sees only their own."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from PIL import Image
 from sqlmodel import Session, select
 
 from facility.app import create_app
-from facility.booking import flows, service
+from facility.booking import flows, invoices, service
 from facility.booking.models import FeeSchedule, Invoice
 from facility.core.config import InstitutionSettings, Settings
 from facility.core.errors import Conflict
@@ -124,3 +126,10 @@ def test_tax_invoice_rows_in_the_hometax_sheet(settings: Settings, session: Sess
     assert row["공급자 등록번호"] == "2208162517" and row["공급받는자 등록번호"] == "1234567891"
     assert (row["공급가액"], row["세액"], row["영수(01)/청구(02)"]) == (invoice.net, invoice.vat, "02")
     assert row["품목1"].startswith("시설 대관료 강의실 HALL") and row["공급받는자 이메일1"] == "tax@seocho.kr"
+    sheet = load_workbook(io.BytesIO(tax_invoices.as_xlsx(rows))).active
+    assert sheet is not None and [c.value for c in sheet[1]] == tax_invoices.HEADER
+    assert sheet.cell(2, tax_invoices.HEADER.index("공급가액") + 1).value == invoice.net
+    # Unmarked by the officer (VAT-exempt, say), it leaves the export.
+    invoices.set_taxable(session, manager, invoice.id, False)  # type: ignore[arg-type]
+    with using(settings.model_copy(update={"institution": institution})):
+        assert len(tax_invoices.export_rows(session, manager, month)[0]) == 1

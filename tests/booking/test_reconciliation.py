@@ -100,3 +100,26 @@ def test_a_statement_imported_twice_pays_each_matched_invoice_once(client: TestC
     assert client.post("/api/v1/bank-statements", files=upload, headers=bearer(renter)).status_code == 403
     bad = client.post("/api/v1/bank-statements", files={"file": ("x.csv", b"a,b\n1,2\n")}, headers=headers)
     assert bad.status_code == 422 and "거래일시" in bad.json()["detail"]
+
+
+def test_statement_columns_as_other_banks_name_them() -> None:
+    """거래일자 + 거래시간, 맡기신금액/찾으신금액, 기재내용: another bank's XLSX layout, read the same."""
+    from facility.booking.reconciliation import fingerprints, parse_statement
+    from facility.imports.files import read_table, write_xlsx
+
+    header = ["거래일자", "거래시간", "적요", "찾으신금액", "맡기신금액", "거래후잔액", "기재내용"]
+    rows = [
+        {"거래일자": "2026.12.01", "거래시간": "10:15:02", "적요": "타행", "찾으신금액": "0",
+         "맡기신금액": "88,000", "거래후잔액": "88,000", "기재내용": "한빛문화재단"},
+        {"거래일자": "2026.12.01", "거래시간": "10:20:00", "적요": "출금", "찾으신금액": "1,000",
+         "맡기신금액": "0", "거래후잔액": "87,000", "기재내용": "수수료"},
+    ]  # fmt: skip
+    from facility.core.config import ImportLimits
+
+    table = read_table(write_xlsx(header, rows, "거래내역"), ImportLimits())
+    lines, withdrawals = parse_statement(table.header, table.rows)
+    assert withdrawals == 1 and len(lines) == 1
+    line = lines[0]
+    assert (line.amount, line.depositor, line.balance) == (88_000, "한빛문화재단", 88_000)
+    assert line.deposited_at.isoformat() == "2026-12-01T10:15:02+09:00"
+    assert len(set(fingerprints([line, line]))) == 2  # identical lines count apart

@@ -48,6 +48,12 @@ def test_room_page_shows_price_own_equipment_rules_and_free_times(client: TestCl
          "attendees": 9, "equipment": {"beam": 1}},
     )  # fmt: skip
     session.commit()
+    refused = client.post(
+        "/api/v1/bookings",
+        json={"room_id": seminar.id, **slot(day, 14, 16), "title": "조명", "equipment": {"stage_light": 1}},
+        headers=bearer(renter),
+    )
+    assert refused.status_code == 422 and "stage_light" in refused.json()["detail"]
     taken = client.post(
         "/api/v1/bookings",
         json={"room_id": seminar.id, **slot(day, 11, 13), "title": "겹침"},

@@ -67,6 +67,8 @@ def test_the_sections_are_checked_whole_and_named_by_their_variable(monkeypatch:
         ("FACILITY_SMTP_TIMEOUT_S", "-1"),
         ("FACILITY_SPOOL_MAX_MB", "lots"),
         ("FACILITY_READINGS_RETENTION_DAYS", "0"),
+        ("FACILITY_INSTITUTION_BUSINESS_NUMBER", "123-45-67890"),  # a wrong check digit
+        ("FACILITY_INSTITUTION_SEAL_IMAGE", "/nonexistent/seal.png"),
     ):
         with monkeypatch.context() as env:
             env.setenv(variable, value)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from facility.booking import documents, flows, invoices, tax_invoices, waitlist
 from facility.booking.api.bookings import pdf_response
@@ -67,6 +68,20 @@ def record_payment(invoice_id: ObjectId, body: PaymentCreate, session: DbSession
     return invoice_public(invoices.get_invoice(session, user, invoice_id))
 
 
+class TaxableMark(BaseModel):
+    taxable: bool
+
+
+@router.put(
+    "/invoices/{invoice_id}/taxable",
+    response_model=InvoicePublic,
+    responses=error_responses(InvoiceNotFound, Forbidden),
+)
+def mark_taxable(invoice_id: ObjectId, body: TaxableMark, session: DbSession, user: CurrentUser) -> InvoicePublic:
+    """Mark whether a 전자세금계산서 is owed for the invoice (set when VAT is charged)."""
+    return invoice_public(invoices.set_taxable(session, user, invoice_id, body.taxable))
+
+
 @router.get(
     "/invoices/{invoice_id}/receipt.pdf",
     response_class=Response,
@@ -86,15 +101,24 @@ def receipt_pdf(invoice_id: ObjectId, session: DbSession, user: CurrentUser) -> 
     response_class=Response,
     responses={**error_responses(Forbidden, Conflict, InvalidInput), 200: {"content": {"text/csv": {}}}},
 )
-def tax_invoices_csv(session: DbSession, user: CurrentUser, month: str = "") -> Response:
-    """Taxable invoices of a month (YYYY-MM) in the 홈택스 bulk-issuance sheet's columns; the
-    header `X-Skipped-No-Business-Number` counts invoices left out for want of the buyer's number."""
+def tax_invoices_csv(session: DbSession, user: CurrentUser, month: str = "", format: str = "csv") -> Response:
+    """Taxable invoices of a month (YYYY-MM) in the 홈택스 bulk-issuance sheet's columns, as CSV or
+    (`format=xlsx`) the workbook 홈택스 uploads; the header `X-Skipped-No-Business-Number` counts
+    invoices left out for want of the buyer's number."""
     ensure_role(user, *MANAGING_ROLES)
     first = exports.month("month", month)
     if first is None:
         raise InvalidInput(_("The parameter {name} must be a month written YYYY-MM.", name="month"))
+    kind = exports.choice("format", format, ("csv", "xlsx"))
     rows, skipped = tax_invoices.export_rows(session, user, first)
-    response = exports.csv_response(rows, filename=f"tax-invoices-{month}.csv")
+    if kind == "xlsx":
+        response = Response(
+            tax_invoices.as_xlsx(rows),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="tax-invoices-{month}.xlsx"'},
+        )
+    else:
+        response = exports.csv_response(rows, filename=f"tax-invoices-{month}.csv")
     response.headers["X-Skipped-No-Business-Number"] = str(skipped)
     return response
 
