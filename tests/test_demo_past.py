@@ -16,9 +16,11 @@ from sqlmodel import Session, select
 
 from facility.booking import demo_history as booking_history
 from facility.core.accounts import get_user_by_email
+from facility.core.config import EnergySettings
 from facility.core.db import get_engine, utcnow
 from facility.core.models import Role
 from facility.demo.load import load_demo_readings, load_whole_demo
+from facility.energy import accounting
 from facility.maintenance.myday import my_day
 from facility.rooms.models import Room
 from facility.sensors import demo_history as sensor_history
@@ -27,6 +29,7 @@ from facility.sensors.store.sql import SqlStore
 from tests.conftest import clean_database
 from tests.factories import make_user
 
+SEOUL = ZoneInfo("Asia/Seoul")
 COUNTED = (
     "booking",
     "invoice",
@@ -93,8 +96,15 @@ def assert_demo_has_a_past(url: str, *, old_points: int = 100) -> dict[str, int]
             now,
             sensors_service.default_every(start, now),
         )
+        # A month of room meters from the thermal model: the report computes use and a baseline.
+        today = now.astimezone(SEOUL).date()
+        month = accounting.energy_report(
+            session, SqlStore(engine), manager, today - timedelta(days=20), today, "kind", SEOUL, EnergySettings()
+        )
     old = [p for p in points if p.ts < now - timedelta(days=30)]
     assert len(old) > old_points and 15 < old[0].value < 30, (len(points), old[:2])
+    assert len(month.total.rooms) > 50 and month.total.kwh > 1000, month.total
+    assert month.total.baseline_kwh >= month.total.kwh and month.total.booked_hours > 0, month.total
     return counts
 
 
