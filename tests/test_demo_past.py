@@ -16,9 +16,12 @@ from sqlmodel import Session, select
 
 from facility.booking import demo_history as booking_history
 from facility.core.accounts import get_user_by_email
+from facility.core.config import EnergySettings
 from facility.core.db import get_engine, utcnow
 from facility.core.models import Role
 from facility.demo.load import load_demo_readings, load_whole_demo
+from facility.energy import accounting
+from facility.energy import demo_history as energy_history
 from facility.maintenance.myday import my_day
 from facility.rooms.models import Room
 from facility.sensors import demo_history as sensor_history
@@ -27,6 +30,7 @@ from facility.sensors.store.sql import SqlStore
 from tests.conftest import clean_database
 from tests.factories import make_user
 
+SEOUL = ZoneInfo("Asia/Seoul")
 COUNTED = (
     "booking",
     "invoice",
@@ -93,8 +97,15 @@ def assert_demo_has_a_past(url: str, *, old_points: int = 100) -> dict[str, int]
             now,
             sensors_service.default_every(start, now),
         )
+        # A month of room meters from the thermal model: the report computes use and a baseline.
+        today = now.astimezone(SEOUL).date()
+        month = accounting.energy_report(
+            session, SqlStore(engine), manager, today - timedelta(days=7), today, "kind", SEOUL, EnergySettings()
+        )
     old = [p for p in points if p.ts < now - timedelta(days=30)]
     assert len(old) > old_points and 15 < old[0].value < 30, (len(points), old[:2])
+    assert len(month.total.rooms) > 50 and month.total.kwh > 1000, month.total
+    assert month.total.baseline_kwh >= month.total.kwh, month.total
     return counts
 
 
@@ -118,6 +129,7 @@ def test_the_demo_past_on_postgresql_loads_once(pg_engine: Engine, monkeypatch: 
     # A shorter past than the demo's 90 days keeps this test to seconds; the shapes are the same.
     monkeypatch.setattr(booking_history, "HISTORY_DAYS", 45)
     monkeypatch.setattr(sensor_history, "HISTORY_DAYS", 35)
+    monkeypatch.setattr(energy_history, "DAYS", 8)
     with Session(pg_engine, expire_on_commit=False) as session:
         for role in (Role.manager, Role.crew, Role.renter):
             make_user(session, role=role, email=f"{role.value}@demo.facility.kr")

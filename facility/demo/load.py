@@ -16,7 +16,9 @@ from facility.booking.demo import load_demo_bookings, load_demo_fees
 from facility.booking.demo_history import load_booking_history
 from facility.core import outbox
 from facility.core.accounts import get_user_by_email
+from facility.core.config import active_settings
 from facility.core.db import session_scope, utcnow
+from facility.energy.demo_history import load_energy_history, place_demo_meters
 from facility.imports.rows import upsert
 from facility.maintenance.demo import load_demo_assets
 from facility.maintenance.demo_history import load_maintenance_history
@@ -180,8 +182,14 @@ def load_whole_demo(session: Session) -> dict[str, int]:
 
 
 def load_demo_readings(engine: Engine, store: ReadingStore) -> int:
-    """90 days of readings for the demo's sensors, once the campus is committed (the SQL store
-    writes in a transaction of its own); returns how many points were written."""
+    """90 days of readings for the demo's sensors and a month of its rooms' meters, once the
+    campus is committed (the SQL store writes in a transaction of its own); returns how many
+    points were written."""
     with session_scope(engine, write=False) as session:
         devices = demo_devices(session)
-    return load_sensor_history(devices, store)
+    written = load_sensor_history(devices, store)
+    with session_scope(engine) as session:
+        place_demo_meters(session)
+    with session_scope(engine, write=False) as session:
+        energy = load_energy_history(session, store, local_zone(), active_settings().energy)
+    return written + energy.points

@@ -9,7 +9,7 @@ whatever its timeline says (never a switch-off of a room in use) and, without a 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -33,6 +33,7 @@ from facility.sensors.command_models import DesiredState
 from facility.sensors.models import Alert, Device
 from facility.sensors.store import ReadingStore
 
+Deliver = Callable[[Session, Sequence[DesiredCommand]], list[DesiredCommand]]
 IDLE = frozenset({Mode.economy, Mode.protection})
 # A manager's override lasts at most this long (an event week), so none is forgotten for a season.
 MAX_OVERRIDE = timedelta(days=7)
@@ -93,8 +94,10 @@ def drive(
     bounds: EnergySettings,
     *,
     room_ids: Sequence[int] | None = None,
+    deliver: Deliver = commands.deliver,
 ) -> list[RoomDrive]:
-    """Bring every controlled room (or the given ones) to the mode it should be in shortly."""
+    """Bring every controlled room (or the given ones) to the mode it should be in shortly; every
+    changing room's desired states go to the command path in one bulk call (`deliver`)."""
     at = now + timedelta(minutes=bounds.drive_ahead_minutes)
     rooms = [r for r in service.controlled_rooms(session) if room_ids is None or r.id in room_ids]
     days = service.room_days(session, rooms, at.astimezone(zone).date(), zone, bounds)
@@ -108,7 +111,7 @@ def drive(
         by_device[item.device].append(item)
     devices = actuators_by_room(session, ids)
     table = modes.mode_table(session)
-    driven: list[RoomDrive] = []
+    changes: list[tuple[int, Mode, str, list[DesiredCommand]]] = []
     for day in days:
         room_id = day.room.id or 0
         present = presence.present_now([x for c in sensed.get(room_id, []) for x in by_device[c]], now)
@@ -119,8 +122,9 @@ def drive(
         if state is not None and state.mode == mode.value:
             continue
         planned = plan_commands(room_id, devices.get(room_id, []), modes.actions_for(table, day.kind, mode))
-        sent = commands.deliver(session, planned)
-        driven.append(RoomDrive(room_id, mode, reason, tuple(sent)))
+        changes.append((room_id, mode, reason, planned))
+    sent = set(deliver(session, [c for *_, planned in changes for c in planned]))
+    driven = [RoomDrive(r, m, why, tuple(c for c in planned if c in sent)) for r, m, why, planned in changes]
     # The rooms' new modes and their audit rows after every command: one batched flush, not two
     # round trips a room between the command path's own flushes.
     for change in driven:

@@ -1,4 +1,5 @@
-"""Pages of the energy domain: building today, a room's energy day, the energy report, the mode table."""
+"""Pages of the energy domain: building today, a room's energy day, the energy report, the mode table,
+the meters and the rooms they serve."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from facility.core.i18n import label
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
 from facility.core.web import NavItem, flash, redirect, render
-from facility.energy import accounting, drive, modes, service, today
+from facility.energy import accounting, drive, meters, modes, service, today
 from facility.energy.charts import savings_chart
 from facility.energy.kinds import Mode
 from facility.energy.windows import next_window
@@ -186,3 +187,29 @@ def set_mode_cell(
     modes.set_action(session, user, energy_kind, mode, channel, value)
     flash(request, _("Mode table saved."))
     return redirect(request, "/energy/modes")
+
+
+@router.get("/energy/meters")
+def meters_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
+    context = {
+        "rows": meters.meter_rows(session, user),
+        "rooms": rooms_service.all_rooms(session),
+        "can_edit": user.role in {r.value for r in MANAGING_ROLES},
+    }
+    return render(request, "energy/meters.html", context)
+
+
+@router.post("/energy/meters")
+def set_meter(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    device_id: Annotated[str, Form(max_length=12)] = "",
+    room_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    ensure_role(user, *MANAGING_ROLES)
+    if not device_id.isdigit() or (room_id and not room_id.isdigit()):
+        raise InvalidInput(_("Choose a meter and a room."))
+    meters.set_meter_room(session, user, int(device_id), int(room_id) if room_id else None)
+    flash(request, _("Meter saved."))
+    return redirect(request, "/energy/meters")

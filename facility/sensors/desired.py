@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from facility.core import audit
 from facility.core.auth import ensure_role
 from facility.core.db import utcnow
-from facility.core.errors import InvalidInput
+from facility.core.errors import FacilityError, InvalidInput
 from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, User
 from facility.sensors.channels import KINDS, ChannelKind, Value, canonical, kind_of
@@ -98,6 +98,85 @@ def set_desired(
     entry = audit.record(session, user, "desired.set", "desired_state", row.id, before=before, after=row)
     entry.actor_label = actor[:200] if user is None else entry.actor_label
     return row
+
+
+@dataclass(frozen=True)
+class Wish:
+    """One automation value for one device channel (`set_desired_many`)."""
+
+    device_id: int
+    channel: str
+    value: Value
+
+
+def _refusal(device: Device | None, wish: Wish) -> str | None:
+    """Why a device cannot take a wish (no such device, its ecosystem lacks the kind), else None."""
+    if device is None:
+        return f"device {wish.device_id} not found"
+    kind = kind_of(wish.channel)
+    if kind.name not in PROFILE_KINDS.get(device.profile, frozenset()):
+        return f"a {device.profile} device cannot be told a {kind.name}"
+    return None
+
+
+def set_desired_many(
+    session: Session, wishes: Sequence[Wish], *, actor: str
+) -> tuple[list[DesiredState], list[tuple[Wish, str]]]:
+    """Many automation values at once (a campus-wide mode change): one locked read of the rows,
+    one flush, the audit entries added together. The rules are `set_desired`'s: a manager's manual
+    value with an expiry holds, an unchanged value is not sent again. Returns the rows taken (held
+    ones included, as `set_desired` returns them) and the wishes refused with why."""
+    if not wishes:
+        return [], []
+    now = utcnow()
+    device_ids = sorted({w.device_id for w in wishes})
+    devices = {d.id: d for d in session.exec(select(Device).where(col(Device.id).in_(device_ids)))}
+    # Locked in device order, as every other writer of these rows would meet them.
+    query = (
+        select(DesiredState)
+        .where(col(DesiredState.device_id).in_(device_ids))
+        .order_by(col(DesiredState.id))
+        .with_for_update()
+    )
+    rows = {(r.device_id, r.channel): r for r in session.exec(query)}
+    taken: list[DesiredState] = []
+    refused: list[tuple[Wish, str]] = []
+    changed: list[tuple[DesiredState, object]] = []
+    for wish in wishes:
+        try:
+            kind, text = kind_of(wish.channel), canonical(wish.channel, wish.value)
+        except FacilityError as error:
+            refused.append((wish, str(error)))
+            continue
+        reason = _refusal(devices.get(wish.device_id), wish)
+        if reason is not None:
+            refused.append((wish, reason))
+            continue
+        row = rows.get((wish.device_id, wish.channel))
+        if row is None:
+            row = rows[(wish.device_id, wish.channel)] = DesiredState(
+                device_id=wish.device_id, channel=wish.channel, kind=kind.name
+            )
+        elif row.source == "manual" and row.override_until and row.override_until > now:
+            taken.append(row)  # the manager's override holds
+            continue
+        before = audit.snapshot(row) if row.id else None
+        unchanged = row.desired_value == text and row.state in ("pending", "sent", "confirmed")
+        if unchanged and row.source == "automation" and row.override_until is None:
+            taken.append(row)
+            continue
+        if not unchanged:
+            row.desired_value = text
+            row.state, row.attempts, row.sent_at, row.confirmed_at, row.lease_until = "pending", 0, None, None, None
+        row.actor, row.source, row.override_until, row.updated_at = actor[:200], "automation", None, now
+        session.add(row)
+        changed.append((row, before))
+        taken.append(row)
+    session.flush()  # one batched write of every changed row; new rows get their ids
+    for row, before in changed:
+        entry = audit.record(session, None, "desired.set", "desired_state", row.id, before=before, after=row)
+        entry.actor_label = actor[:200]
+    return taken, refused
 
 
 def set_desired_by(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "facility"
 # Where the domains meet (docs/architecture.md, "Wiring").
-WIRING = {"app.py", "domains.py", "cli.py", "scheduler.py"}
+# The demo's loader sits above every domain too: it loads each one's demo past.
+WIRING = {"app.py", "domains.py", "cli.py", "scheduler.py", "demo/load.py"}
 ABOVE_ENERGY = ("facility.maintenance", "facility.gateway", "facility.imports", "facility.app", "facility.cli")
 
 

@@ -92,3 +92,42 @@ def test_only_managers_set_values_through_the_person_path(session: Session) -> N
     session.commit()
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "desired.set")).one()
     assert row.desired_value == "on" and entry.actor_id == manager.id and row.actor == manager.email
+
+
+def test_many_automation_values_at_once_keep_the_single_path_rules(session: Session) -> None:
+    """The bulk path (a campus-wide mode change): new and changed rows pending, a manager's
+    override held, an unchanged value not sent again, a refused wish named, each change audited."""
+    trv = make_actuator(session)
+    shelly = make_actuator(session, profile="shelly", code="shelly:hall_relay")
+    desired.set_desired(
+        session,
+        device_id=trv.id,
+        channel="mode",
+        value="heat",
+        actor="kim@example.kr",
+        expires_at=utcnow() + timedelta(hours=1),
+    )
+    session.commit()
+    wishes = [
+        desired.Wish(trv.id or 0, "setpoint", 22),
+        desired.Wish(trv.id or 0, "mode", "auto"),
+        desired.Wish(shelly.id or 0, "setpoint", 22),
+        desired.Wish(shelly.id or 0, "relay", "maybe"),
+    ]
+    taken, refused = desired.set_desired_many(session, wishes, actor="system:energy")
+    session.commit()
+    assert [(r.channel, r.desired_value) for r in taken] == [("setpoint", "22"), ("mode", "heat")]
+    assert [(w.channel, bool(why)) for w, why in refused] == [("setpoint", True), ("relay", True)]
+    rows = {r.channel: r for r in desired.desired_states(session, trv.id or 0)}
+    assert (rows["setpoint"].state, rows["setpoint"].source, rows["setpoint"].actor) == (
+        "pending",
+        "automation",
+        "system:energy",
+    )
+    assert rows["mode"].source == "manual"  # the override holds
+    entries = session.exec(select(AuditEntry).where(AuditEntry.actor_label == "system:energy")).all()
+    assert [e.after["channel"] for e in entries] == ["setpoint"]
+    # Asked again, nothing changes and nothing more is audited.
+    desired.set_desired_many(session, wishes[:1], actor="system:energy")
+    session.commit()
+    assert len(session.exec(select(AuditEntry).where(AuditEntry.actor_label == "system:energy")).all()) == 1
