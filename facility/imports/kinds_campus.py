@@ -94,6 +94,7 @@ class BuildingImporter(Importer):
         Column("floors", help="levels, e.g. B1;1;2;3"),
         Column("sort_order", help="whole number; order on pages"),
         *(Column(c, help=HOURS_HELP) for c in HOURS_COLUMNS),
+        Column("approval_month", help="사용승인일 or its month (1-12): yearly statutory checks fall in it"),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -111,6 +112,10 @@ class BuildingImporter(Importer):
         sort_order = row.integer("sort_order")
         levels = [parse_level(row, "floors", part) for part in row.text("floors").split(";") if part.strip()]
         days = _read_hours(row)
+        approval = row.text("approval_month")
+        approval_month = korean.read_month(approval) if approval else None
+        if approval and approval_month is None:
+            row.problem("approval_month", _("'{value}' is not a month or a date.", value=approval))
         if not row.ok:
             return ""
         campus = self.campuses.get((campus_code,))
@@ -124,7 +129,13 @@ class BuildingImporter(Importer):
             self.session,
             Building,
             {"code": code},
-            {"campus_id": campus.id, "name_ko": name_ko, "name_en": name_en, "sort_order": sort_order},
+            {
+                "campus_id": campus.id,
+                "name_ko": name_ko,
+                "name_en": name_en,
+                "sort_order": sort_order,
+                "approval_month": approval_month,
+            },
             known=self.buildings,
         )
         changed = False
@@ -152,6 +163,7 @@ class BuildingImporter(Importer):
                 "floors": ";".join(floor_label(level).removesuffix("F") for level in levels.get(building.id, [])),
                 "sort_order": str(building.sort_order),
                 **_export_hours(list(self.weeks.get(building.id, {}).values())),
+                "approval_month": str(building.approval_month or ""),
             }
             for building in buildings
         ]

@@ -16,6 +16,9 @@ COLUMN_KEY = "import.column.{}"
 COUNT_UNIT = re.compile(r"^(.*\d)\s*(명|석|개|대|인)$")
 DATE = re.compile(r"^(\d{4})\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})\s*[.일]?$")
 CLOCK = re.compile(r"^(오전|오후|am|pm)?\s*(\d{1,2})\s*[:시]\s*(\d{2})?\s*(분)?\s*(am|pm)?$", re.IGNORECASE)
+MONTH = re.compile(r"^(?:\d{4}\s*[-./년]\s*)?(\d{1,2})\s*월?(?:\s*[-./]?\s*\d{1,2}\s*[.일]?)?$")
+# Headers people use for a column besides its catalogue labels (the building register says 사용승인일).
+HEADER_ALIASES = {"사용승인일": "approval_month", "사용승인일자": "approval_month", "approvaldate": "approval_month"}
 FLOOR = re.compile(r"^(지하|b)?\s*(\d{1,3})\s*(층|f)?$", re.IGNORECASE)
 # 24:00 as a closing time: open until midnight (facility/rooms/models.py END_OF_DAY).
 MIDNIGHT_WORDS = {"24:00", "24시", "자정"}
@@ -35,6 +38,10 @@ def header_names(columns: Iterable[str]) -> dict[str, str]:
             label = translate(COLUMN_KEY.format(code), lang)
             if not label.startswith("import."):
                 found.setdefault(squeeze(label), code)
+    codes = set(found.values())
+    for alias, code in HEADER_ALIASES.items():
+        if code in codes:
+            found.setdefault(squeeze(alias), code)
     return found
 
 
@@ -63,6 +70,16 @@ def read_date(text: str) -> date | None:
         return date(*(int(part) for part in match.groups()))
     except ValueError:
         return None
+
+
+def read_month(text: str) -> int | None:
+    """The month of `6`, `6월`, `2015-06`, `2015-06-30` or `2015년 6월 30일` (a 사용승인일 gives its
+    month); None if none of them or not 1 to 12."""
+    match = MONTH.match(text.strip())
+    if match is None:
+        return None
+    month = int(match.group(1))
+    return month if 1 <= month <= 12 else None
 
 
 def read_clock(text: str) -> time | None:

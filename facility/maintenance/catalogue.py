@@ -19,7 +19,7 @@ from facility.core.errors import Conflict
 from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, User
 from facility.maintenance.exceptions import TemplateNotFound
-from facility.maintenance.kinds import ItemType
+from facility.maintenance.kinds import AskWhen, ItemType
 from facility.maintenance.models import InspectionTemplate, InspectionTemplateVersion
 
 TEMPLATES_FILE = Path(__file__).with_name("data") / "templates.yaml"
@@ -45,6 +45,8 @@ def normalise_items(items: list[dict[str, Any]], cites: dict[str, Any] | None = 
                 "min": item.get("min"),
                 "max": item.get("max"),
                 "required": item.get("required", kind != ItemType.photo and kind != ItemType.text),
+                "note": AskWhen(item.get("note") or "never").value,
+                "photo": AskWhen(item.get("photo") or "never").value,
                 "law": item.get("law", cites.get("law", "")),
                 "article": item.get("article", cites.get("article", "")),
                 "source_url": item.get("url", item.get("source_url", cites.get("source_url", ""))),

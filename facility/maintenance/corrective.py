@@ -97,20 +97,27 @@ def open_for_failed_items(
     failed: list[str],
     *,
     note: str = "",
+    extras: dict[str, dict[str, Any]] | None = None,
 ) -> list[int]:
-    """One corrective work order per failed item, unless one is already open for it."""
+    """One corrective work order per failed item, unless one is already open for it; it carries the
+    item's own note and photos (`extras`) before the checklist's."""
     by_key = {item["key"]: item for item in items}
     photos = _photo_ids(items, answers)
     asset_id = _asset_for(session, inspection, template)
     created: list[int] = []
     for key in failed:
         item = by_key[key]
+        own = (extras or {}).get(key, {})
+        item_note = "\n".join(text for text in (own.get("note", ""), note.strip()) if text)
+        item_photos = [*own.get("photos", []), *photos]
         order, new = sources.open_once(
             session,
             inspector,
             WorkOrderCreate(
                 title=f"[시정] {template.name_ko}: {item['ko']}"[:200],
-                description=description(template, inspection, item, answers.get(key), inspector, note, photos),
+                description=description(
+                    template, inspection, item, answers.get(key), inspector, item_note, item_photos
+                ),
                 priority=Priority.high,
                 due_at=utcnow() + CORRECTIVE_DUE,
                 asset_id=asset_id,
@@ -122,7 +129,7 @@ def open_for_failed_items(
         )
         if new:
             order.created_by = inspector.id
-            _attach_photos(session, photos, order.id)  # type: ignore[arg-type]
+            _attach_photos(session, item_photos, order.id)  # type: ignore[arg-type]
         created.append(order.id)  # type: ignore[arg-type]
     return created
 

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from facility.booking.common import local_zone
 from facility.core.db import clock_at, utcnow
 from facility.core.models import User
-from facility.maintenance import catalogue, duties, inspections, service
+from facility.maintenance import catalogue, duties, inspections, item_extras, service
 from facility.maintenance.exceptions import RemediationOpen
 from facility.maintenance.kinds import InspectionStatus, Priority, WorkOrderStatus
 from facility.maintenance.models import Asset, Inspection, InspectionTemplate, Part, Submission, WorkOrder
@@ -95,9 +95,24 @@ def _answers(items: list[dict[str, Any]], rng: random.Random, fail: bool) -> dic
             answers[key] = round(value, 1)
         elif kind == "text":
             answers[key] = "이상 없음"
+        elif kind == "time":
+            answers[key] = f"{rng.randint(9, 16):02d}:{rng.choice((0, 15, 30, 45)):02d}"
         elif item.get("required"):
             answers[key] = [PHOTO]
     return answers
+
+
+def _extras(items: list[dict[str, Any]], answers: dict[str, Any]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The notes and photos the items ask for (always, or because this one failed)."""
+    notes: dict[str, str] = {}
+    photos: dict[str, list[str]] = {}
+    for item in items:
+        failed = answers.get(item["key"]) == "fail"
+        if item_extras.asked(item.get("note", "never"), failed):
+            notes[item["key"]] = "현장 확인, 조치 요청" if failed else "이상 없음"
+        if item_extras.asked(item.get("photo", "never"), failed):
+            photos[item["key"]] = [PHOTO]
+    return notes, photos
 
 
 def _settle(
@@ -120,6 +135,8 @@ def _settle(
     template = session.get(InspectionTemplate, inspection.template_id)
     assert template is not None
     items = catalogue.items_of_version(session, template, inspection.template_version)
+    answers = _answers(items, rng, fail=rng.random() < 0.08)
+    notes, photos = _extras(items, answers)
     with clock_at(done_at):
         inspections.submit_checklist(
             session,
@@ -127,7 +144,9 @@ def _settle(
             inspection.id,  # type: ignore[arg-type]
             SubmissionCreate(
                 submission_id=f"demo-{inspection.id:06d}",
-                answers=_answers(items, rng, fail=rng.random() < 0.08),
+                answers=answers,
+                item_notes=notes,
+                item_photos=photos,
                 signature=SIGNATURE,
                 signed_by=crew.full_name or crew.email,
             ),

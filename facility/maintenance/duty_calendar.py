@@ -1,8 +1,11 @@
 """The yearly calendar of statutory deadlines: the fixed ones of templates.yaml (the FMS plan by
-15 February) and each building's statutory plans' occurrences in that year."""
+15 February) and each building's statutory plans' occurrences in that year. A template marked
+`approval_month` (the fire self-inspections) falls due by the end of the building's 사용승인월
+instead of its plan's default month, once the building's approval month is known."""
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -30,6 +33,11 @@ class CalendarEntry:
     building: str
 
 
+def approval_month_templates() -> frozenset[str]:
+    """Codes of the templates whose yearly check the law ties to the building's approval month."""
+    return frozenset(spec["code"] for spec in load_content().get("templates", []) if spec.get("approval_month"))
+
+
 def yearly_calendar(
     session: Session, viewer: User | None, year: int, zone: ZoneInfo, lang: str = "ko"
 ) -> list[CalendarEntry]:
@@ -48,7 +56,10 @@ def yearly_calendar(
     ]
     since = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC)
     until = datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
-    buildings = {b.id: (b.name_en if lang == "en" else b.name_ko) for b in session.exec(select(Building))}
+    rows_of_buildings = list(session.exec(select(Building)))
+    buildings = {b.id: (b.name_en if lang == "en" else b.name_ko) for b in rows_of_buildings}
+    approval_months = {b.id: b.approval_month for b in rows_of_buildings if b.approval_month}
+    in_approval_month = approval_month_templates()
     rooms = {r.id: r.building_id for r in session.exec(select(Room))}
     rows = session.exec(
         select(MaintenancePlan, InspectionTemplate)
@@ -58,6 +69,19 @@ def yearly_calendar(
     )
     for plan, template in rows:
         building_id = plan.building_id or rooms.get(plan.room_id or 0)
+        month = approval_months.get(building_id or 0)
+        if template.code in in_approval_month and month:
+            entries.append(
+                CalendarEntry(
+                    date(year, month, calendar.monthrange(year, month)[1]),
+                    template.name_en if lang == "en" else template.name_ko,
+                    template.law,
+                    template.article,
+                    template.source_url,
+                    buildings.get(building_id or 0, "—"),
+                )
+            )
+            continue
         for moment in occurrences_between(plan.rrule, plan.starts_at, since, until, zone)[:MAX_PER_PLAN]:
             entries.append(
                 CalendarEntry(

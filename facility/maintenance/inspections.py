@@ -14,7 +14,7 @@ from facility.core.db import utcnow
 from facility.core.errors import Conflict
 from facility.core.i18n import gettext as _
 from facility.core.models import MANAGING_ROLES, STAFF_ROLES, User
-from facility.maintenance import catalogue, corrective, duties
+from facility.maintenance import catalogue, corrective, duties, item_extras
 from facility.maintenance.completion import name_matches
 from facility.maintenance.exceptions import (
     InspectionClosed,
@@ -131,6 +131,8 @@ def _check_answers(
                 failed.append(key)
         elif kind == ItemType.text:
             value = str(value)[:2000]
+        elif kind == ItemType.time:
+            value = item_extras.parse_time(key, value)
         else:
             photos = value if isinstance(value, list) else [value]
             if len(photos) > MAX_PHOTOS_PER_ITEM:
@@ -195,6 +197,7 @@ def _record(
         raise InvalidAnswers(message, extra={"item": "signature"})
     items = catalogue.items_of_version(session, template, inspection.template_version)
     answers, failed = _check_answers(session, actor, items, data.answers)
+    extras = item_extras.check_extras(session, actor, items, failed, data.item_notes, data.item_photos)
     signature = store_photo(session, data.signature, uploaded_by=actor.id) if data.signature else None
     previous = session.exec(
         select(Submission).where(Submission.inspection_id == inspection.id).order_by(col(Submission.id).desc())
@@ -212,11 +215,12 @@ def _record(
         signature_photo_id=signature.id if signature else None,
         signed_by=(" ".join(data.confirm_name.split()) or data.signed_by or actor.full_name or actor.email)[:100],
         note=data.note,
+        item_extras=extras,
         submitted_by=actor.id,
         submitted_at=now,
         filled_at=data.filled_at,
         work_order_ids=corrective.open_for_failed_items(
-            session, actor, inspection, template, items, answers, failed, note=data.note
+            session, actor, inspection, template, items, answers, failed, note=data.note, extras=extras
         ),
     )
     session.add(submission)

@@ -108,6 +108,15 @@ class ItemType(StrEnum):
     number = "number"  # reading with limits; outside them is a fail
     text = "text"
     photo = "photo"
+    time = "time"  # a time of day (HH:MM), e.g. when an alarm or generator test was run
+
+
+class AskWhen(StrEnum):
+    """When an item asks for a note or a photo beside its answer."""
+
+    never = "never"
+    on_fail = "on_fail"
+    always = "always"
 
 
 class ReportStatus(StrEnum):

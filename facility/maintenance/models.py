@@ -193,6 +193,10 @@ class Submission(SQLModel, table=True):
     signature_photo_id: int | None = Field(default=None, foreign_key="mnt_photo.id")
     signed_by: str = Field(default="", max_length=100)
     note: str = Field(default="", max_length=1000)
+    # What an item's template asked for beside its answer: {key: {"note": str, "photos": [photo ids]}}.
+    item_extras: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     submitted_by: int | None = Field(default=None, foreign_key="user_account.id")
     submitted_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     # When the crew filled it in (offline submissions arrive later than that).

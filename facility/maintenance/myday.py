@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from facility.core.auth import ensure_role
 from facility.core.models import STAFF_ROLES, User
+from facility.maintenance.duty_models import Duty
 from facility.maintenance.kinds import OPEN_STATUSES
 from facility.maintenance.models import Asset, Inspection, InspectionTemplate, WorkOrder
 from facility.rooms.models import Building, Floor, Room
@@ -61,6 +62,7 @@ class CrewDay:
     overdue_oldest: datetime | None
     overdue: list[Stop]  # the overdue ones themselves, only when asked for (oldest first)
     alerts: list[Alert]  # sensor alerts a manager assigned to me, not yet resolved (newest first)
+    duties: list[Duty]  # statutory steps I owe as the inspector (portal entries), by due date
 
 
 def _place(building: Building | None, floor: Floor | None, room: Room | None, lang: str) -> dict[str, object]:
@@ -205,6 +207,13 @@ def my_alerts(session: Session, user: User) -> list[Alert]:
     return list(session.exec(query.order_by(col(Alert.raised_at).desc()).limit(MAX_ITEMS)).all())
 
 
+def my_duties(session: Session, user: User) -> list[Duty]:
+    """Open duty steps owed by this person as the inspector (a lift or electrical system entry);
+    the safety manager's steps stay on the duties board."""
+    query = select(Duty).where(Duty.owner_id == user.id, Duty.owner_role == "inspector", Duty.status == "open")
+    return list(session.exec(query.order_by(col(Duty.due_at), col(Duty.id)).limit(MAX_ITEMS)).all())
+
+
 def crew_day(
     session: Session, user: User, now: datetime, zone: ZoneInfo, lang: str = "ko", *, with_overdue: bool = False
 ) -> CrewDay:
@@ -226,4 +235,5 @@ def crew_day(
         overdue_oldest=oldest,
         overdue=overdue,
         alerts=my_alerts(session, user),
+        duties=my_duties(session, user),
     )

@@ -144,6 +144,10 @@ class SubmissionCreate(BaseModel):
     confirm_name: str = Field(default="", max_length=100, description="your name typed instead of a signature")
     note: str = Field(default="", max_length=1000)
     filled_at: AwareDatetime | None = None
+    item_notes: dict[str, str] = Field(default_factory=dict, description="notes on items that ask for one")
+    item_photos: dict[str, list[str]] = Field(
+        default_factory=dict, description="data:image/... photos on items that ask for one"
+    )
 
 
 class SubmissionResult(BaseModel):
@@ -159,13 +163,15 @@ class SubmissionResult(BaseModel):
 
 class ChecklistItem(BaseModel):
     key: str = Field(min_length=1, max_length=60)
-    type: str = Field(default="check", pattern="^(check|number|text|photo)$")
+    type: str = Field(default="check", pattern="^(check|number|text|photo|time)$")
     ko: str = Field(default="", max_length=300)
     en: str = Field(default="", max_length=300)
     unit: str = Field(default="", max_length=20)
     min: float | None = None
     max: float | None = None
     required: bool | None = None
+    note: str = Field(default="never", pattern="^(never|on_fail|always)$", description="ask for a note")
+    photo: str = Field(default="never", pattern="^(never|on_fail|always)$", description="ask for a photo")
 
 
 class TemplatePublic(BaseModel):

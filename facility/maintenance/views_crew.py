@@ -13,6 +13,7 @@ from facility.core.params import ObjectId
 from facility.core.web import render, request_language
 from facility.maintenance import catalogue, claims, inspections
 from facility.maintenance.myday import crew_day, next_stop
+from facility.maintenance.uploads import MAX_EVIDENCE_BYTES
 
 router = APIRouter(include_in_schema=False)
 SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "maintenance" / "sw.js"
@@ -29,7 +30,13 @@ def my_day_page(request: Request, session: DbSession, user: CurrentUser, overdue
     """The crew's home: assigned to me, then today and this week; overdue counted (listed on request)."""
     now = utcnow()
     day = crew_day(session, user, now, request.app.state.settings.zone, request_language(request), with_overdue=overdue)
-    context = {"day": day, "now": now, "show_overdue": overdue, "claimable": claims.claimable(session, user)}
+    context = {
+        "day": day,
+        "now": now,
+        "show_overdue": overdue,
+        "claimable": claims.claimable(session, user),
+        "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
+    }
     return render(request, "maintenance/my_day.html", context)
 
 

@@ -28,6 +28,7 @@ router = APIRouter(include_in_schema=False)
 # "Retention expiring" on the board: the period ends within this many days.
 RETENTION_NOTICE = timedelta(days=90)
 BOARD = "/maintenance/duties"
+MY_DAY = "/maintenance/my-day"
 EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
 
 
@@ -84,8 +85,11 @@ async def evidence_from_form(
     reference_no: Annotated[str, Form(max_length=100)] = "",
     note: Annotated[str, Form(max_length=1000)] = "",
     file: Annotated[UploadFile | None, File()] = None,
+    back: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     ensure_role(user, *STAFF_ROLES)
+    # The crew attach their own steps from their day page and go back there; nowhere else.
+    after = MY_DAY if back == "my-day" else BOARD
     data = None
     if file is not None and file.filename:
         # One byte over the limit is enough to refuse; never read a hostile upload whole.
@@ -107,9 +111,9 @@ async def evidence_from_form(
         if error.status_code in (401, 403, 404):
             raise
         flash(request, error.message, "bad")
-        return redirect(request, BOARD)
+        return redirect(request, after)
     flash(request, _("Evidence recorded: {step}.", step=duty.name_ko))
-    return redirect(request, BOARD)
+    return redirect(request, after)
 
 
 @router.get("/maintenance/duties/{duty_id}/report.pdf")

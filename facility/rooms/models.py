@@ -25,6 +25,8 @@ class Building(SQLModel, table=True):
     name_ko: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
     sort_order: int = Field(default=0)
+    # 사용승인월: yearly statutory checks (fire, lifts) fall due in this month.
+    approval_month: int | None = Field(default=None, ge=1, le=12)
 
 
 class Floor(SQLModel, table=True):

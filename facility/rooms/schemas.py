@@ -88,12 +88,14 @@ class BuildingCreate(BaseModel):
     name_ko: str = Field(min_length=1, max_length=200)
     name_en: str = Field(default="", max_length=200)
     sort_order: int = Field(default=0, ge=0, le=10_000)
+    approval_month: int | None = Field(default=None, ge=1, le=12, description="사용승인월 (month of use approval)")
 
 
 class BuildingUpdate(BaseModel):
     name_ko: str | None = Field(default=None, min_length=1, max_length=200)
     name_en: str | None = Field(default=None, max_length=200)
     sort_order: int | None = Field(default=None, ge=0, le=10_000)
+    approval_month: int | None = Field(default=None, ge=1, le=12, description="사용승인월 (month of use approval)")
 
 
 class RoomCreate(BaseModel):

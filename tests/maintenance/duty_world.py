@@ -21,6 +21,7 @@ COMPLETED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 FIRE_ANSWERS: dict[str, object] = {
     "panel": "pass",
     "detectors": "pass",
+    "test_time": "10:40",
     "extinguishers": "pass",
     "hydrant": "pass",
     "hydrant_bar": 0.1,
@@ -51,6 +52,8 @@ def completed_fire_inspection(session: Session) -> FireWorld:
         answers=FIRE_ANSWERS,
         signature=PNG_DATA_URL,
         note="소화전 밸브 점검 필요",
+        item_notes={"hydrant_bar": "3층 소화전 방수압 0.1 MPa"},
+        item_photos={"hydrant_bar": [PNG_DATA_URL]},
     )
     with clock_at(COMPLETED):
         submission = inspections.submit_checklist(session, crew, inspection.id, data)  # type: ignore[arg-type]

@@ -154,23 +154,28 @@
   function addThumb(input, url) {
     const img = document.createElement("img");
     img.src = url; img.alt = "";
-    input.closest(".item").querySelector(".thumbs").appendChild(img);
+    input.closest(".extra, .item").querySelector(".thumbs").appendChild(img);
   }
 
   // What the form holds now, in the shape the server takes (answers by item key) plus the note,
   // the typed name and the drawn signature.
   function formState(form, photos) {
-    const answers = {};
+    const answers = {}, item_notes = {}, item_photos = {};
     form.querySelectorAll(".item[data-key]").forEach((item) => {
       const key = item.dataset.key, type = item.dataset.type;
       if (type === "check") { const c = item.querySelector("input:checked"); if (c) answers[key] = c.value; }
       else if (type === "number") { const v = item.querySelector("input").value; if (v !== "") answers[key] = parseFloat(v); }
       else if (type === "text") { const v = item.querySelector("textarea").value.trim(); if (v) answers[key] = v; }
+      else if (type === "time") { const v = item.querySelector("input").value; if (v) answers[key] = v; }
       else if (photos[key] && photos[key].length) answers[key] = photos[key];
+      const note = item.querySelector(".extra-note textarea");
+      if (note && note.value.trim()) item_notes[key] = note.value.trim();
+      const extra = photos[key + "__photo"];
+      if (extra && extra.length) item_photos[key] = extra;
     });
     const canvas = form.querySelector(".signature-pad");
     return {
-      answers,
+      answers, item_notes, item_photos,
       note: form.querySelector("[name=__note]").value,
       confirm_name: form.querySelector("[name=__confirm_name]").value,
       signature: canvas.dataset.signed ? canvas.toDataURL("image/png") : null,
@@ -180,6 +185,14 @@
   function restoreState(form, photos, state) {
     form.querySelectorAll(".item[data-key]").forEach((item) => {
       const key = item.dataset.key, type = item.dataset.type, value = state.answers[key];
+      const note = item.querySelector(".extra-note textarea");
+      if (note) note.value = (state.item_notes || {})[key] || "";
+      const extra = (state.item_photos || {})[key];
+      if (extra && extra.length) {
+        photos[key + "__photo"] = extra.slice();
+        const input = item.querySelector(".extra-photo input[type=file]");
+        if (input) extra.forEach((url) => addThumb(input, url));
+      }
       if (value === undefined) return;
       if (type === "check") {
         const radio = item.querySelector(`input[value="${value}"]`);
@@ -190,6 +203,8 @@
         input.dispatchEvent(new Event("input"));
       } else if (type === "text") {
         item.querySelector("textarea").value = value;
+      } else if (type === "time") {
+        item.querySelector("input").value = value;
       } else if (Array.isArray(value)) {
         photos[key] = value.slice();
         const input = item.querySelector("input[type=file]");
@@ -199,6 +214,25 @@
     form.querySelector("[name=__note]").value = state.note || "";
     form.querySelector("[name=__confirm_name]").value = state.confirm_name || "";
     if (state.signature) drawSignature(form.querySelector(".signature-pad"), state.signature);
+  }
+
+  // The first item whose note or photo is asked for (always, or because it fails) but missing.
+  function missingExtra(form, photos) {
+    for (const item of form.querySelectorAll(".item[data-key]")) {
+      const key = item.dataset.key, legend = item.querySelector("legend").textContent.trim();
+      const checked = item.querySelector("input[type=radio]:checked");
+      const limits = item.querySelector(".out-of-limits");
+      const failed = (checked && checked.value === "fail") || (limits !== null && !limits.hidden);
+      const asked = (box) => box && (box.dataset.ask === "always" || (box.dataset.ask === "on_fail" && failed));
+      const noteBox = item.querySelector(".extra-note"), photoBox = item.querySelector(".extra-photo");
+      if (asked(noteBox) && !noteBox.querySelector("textarea").value.trim()) {
+        return { message: form.dataset.labelNeedsNote.replace("{item}", legend), focus: noteBox.querySelector("textarea") };
+      }
+      if (asked(photoBox) && !(photos[key + "__photo"] || []).length) {
+        return { message: form.dataset.labelNeedsPhoto.replace("{item}", legend), focus: form.querySelector(".form-error") };
+      }
+    }
+    return null;
   }
 
   function setupChecklist(form) {
@@ -213,7 +247,7 @@
         input.closest(".item").querySelector(".out-of-limits").hidden = !out;
       });
     });
-    form.querySelectorAll(".item-photo input[type=file]").forEach((input) => {
+    form.querySelectorAll(".item-photo input[type=file], .extra-photo input[type=file]").forEach((input) => {
       input.addEventListener("change", async () => {
         const key = input.name;
         photos[key] = photos[key] || [];
@@ -267,6 +301,13 @@
       event.preventDefault();
       const canvas = form.querySelector(".signature-pad");
       const typed = form.querySelector("[name=__confirm_name]");
+      const missing = missingExtra(form, photos);
+      if (missing) {
+        error.textContent = missing.message;
+        error.hidden = false;
+        missing.focus.focus();
+        return;
+      }
       if (!canvas.dataset.signed && !typed.value.trim()) {
         error.textContent = form.querySelector("label[for=i-confirm-name]").textContent;
         error.hidden = false;
@@ -288,6 +329,7 @@
         body: {
           submission_id: id, answers: state.answers, signature: state.signature,
           confirm_name: typed.value.trim(), note: state.note, filled_at: new Date().toISOString(),
+          item_notes: state.item_notes, item_photos: state.item_photos,
         },
       });
       clearTimeout(saveTimer);
