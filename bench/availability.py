@@ -31,7 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, func, insert, text
 from sqlmodel import Session, select
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,8 +253,10 @@ def run(backend: str, args: argparse.Namespace) -> None:
             manager_id, _tokens, week = seed(url, args.bookings, args.rooms)
         with Session(get_engine(url)) as session:
             room_count = len(session.exec(select(Room.id)).all())
+        with Session(get_engine(url)) as session:
+            booking_count = session.exec(select(func.count()).select_from(Booking)).one()
         print(
-            f"\n[{backend}] seeded {args.bookings:,} bookings over {room_count} rooms "
+            f"\n[{backend}] {'reused' if args.reuse else 'seeded'} {booking_count:,} bookings over {room_count} rooms "
             f"in {time.perf_counter() - started:.0f} s; week of {week}",
             flush=True,
         )
