@@ -3,19 +3,24 @@
 For each database: a fresh schema, the demo campus, N existing bookings (default 100,000), the app
 served by uvicorn in its own process on a loopback port; then p50/p95 of
 `GET /api/v1/availability` for every demo room over one week (as a manager, who sees all rooms) and
-of the manager's calendar of every room over that week (`GET /api/v1/calendar`, what the week page
-reads), beside `GET /healthz` of the same app in the same run. Booking under contention is measured by
-bench/contention.py.
+of the manager's calendar over that week (`GET /api/v1/calendar`, what the week page reads) of one
+building of 250 rooms and of every room, beside `GET /healthz` of the same app in the same run.
+With `--against DIR` another checkout is served on the same database and measured in turns with
+this one (before and after in one run). Booking under contention is measured by bench/contention.py.
 
     .venv/bin/python bench/availability.py                       # both databases, 100,000 bookings
-    .venv/bin/python bench/availability.py --backends postgresql --rooms 1000 --bookings 1000000
+    .venv/bin/python bench/availability.py --backends postgresql --rooms 1000 --bookings 1000000 \
+        --against ../main
+
+On PostgreSQL the bookings and their claims are loaded with COPY (1M in a minute or two); the
+exclusion constraint still checks every claim as it arrives.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -26,13 +31,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, func, insert, text
 from sqlmodel import Session, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from contention import Server  # noqa: E402 (bench/, this script's directory)
+from contention import SECRET, Server  # noqa: E402 (bench/, this script's directory)
 
 from facility.booking.demo import load_demo_fees  # noqa: E402
 from facility.booking.models import Booking, SpaceClaim  # noqa: E402
@@ -44,27 +49,35 @@ from facility.rooms.models import Building, Room  # noqa: E402
 
 SEOUL = ZoneInfo("Asia/Seoul")
 PG_ADMIN_URL = os.environ.get("FACILITY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-# Random per run: the settings refuse a placeholder key.
-SECRET = secrets.token_urlsafe(48)
 # Three bookings a day per room, far enough apart for any buffer.
 DAILY_SLOTS = ((9, 11), (13, 15), (18, 20))
+# The added rooms come in buildings of this many: the calendar is measured on one of them.
+BUILDING_ROOMS = 250
+BOOKING_COLUMNS = (
+    "id room_id organization_id title attendees notes starts_at ends_at status status_reason equipment quote "
+    "price_total cancellation_fee purpose created_at updated_at"
+).split()
+CLAIM_COLUMNS = "space_id booking_id share_key starts_at ends_at active".split()
 
 
 def add_rooms(session: Session, count: int) -> None:
-    """Extra plain lecture rooms for the scale run, in one extra building."""
+    """Extra plain lecture rooms for the scale run, in buildings of BUILDING_ROOMS rooms."""
     existing = session.exec(select(Room)).all()
     if len(existing) >= count:
         return
     campus_id = session.exec(select(Building)).first().campus_id  # type: ignore[union-attr]
-    building = Building(campus_id=campus_id, code="bench", name_ko="벤치동", name_en="Bench")
-    session.add(building)
+    buildings = []
+    for n in range(-(-(count - len(existing)) // BUILDING_ROOMS)):
+        building = Building(campus_id=campus_id, code=f"bench-{n}", name_ko=f"벤치동 {n}", name_en=f"Bench {n}")
+        session.add(building)
+        buildings.append(building)
     session.flush()
     session.execute(
         insert(Room),
         [
             {
                 "code": f"BENCH-{i:04d}",
-                "building_id": building.id,
+                "building_id": buildings[i // BUILDING_ROOMS].id,
                 "name_ko": f"벤치 {i}",
                 "name_en": f"Bench {i}",
                 "kind": "lecture_room",
@@ -134,6 +147,7 @@ def seed(url: str, bookings: int, rooms: int) -> tuple[int, list[str], date]:
                 status = "completed" if start < now else "confirmed"
                 rows.append(
                     {
+                        "purpose": "general",
                         "id": booking_id,
                         "room_id": room_id,
                         "organization_id": org.id,
@@ -163,20 +177,42 @@ def seed(url: str, bookings: int, rooms: int) -> tuple[int, list[str], date]:
                     }
                 )
                 if len(rows) >= 20_000:
-                    session.execute(insert(Booking), rows)
-                    session.execute(insert(SpaceClaim), claims)
-                    session.commit()
+                    write_rows(session, rows, claims)
                     rows, claims = [], []
         if rows:
-            session.execute(insert(Booking), rows)
-            session.execute(insert(SpaceClaim), claims)
+            write_rows(session, rows, claims)
         if engine.dialect.name == "postgresql":
             session.execute(text("SELECT setval('booking_id_seq', (SELECT max(id) FROM booking))"))
             session.commit()
-            session.execute(text("ANALYZE"))
+        manager_id, renter_ids = manager.id, [r.id for r in renters]
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does after a bulk load: statistics, and the visibility map index-only scans need.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    return manager_id, [issue_token(SECRET, r) for r in renter_ids], week  # type: ignore[arg-type, return-value]
+
+
+def reused(url: str) -> tuple[int, date]:
+    """The manager and week of a database seeded by an earlier run (`--keep`)."""
+    with Session(get_engine(url)) as session:
+        manager = session.exec(select(User).where(User.email == "manager@bench.kr")).one()
+    today = datetime.now(SEOUL).date()
+    return manager.id, today + timedelta(days=14 - today.weekday())  # type: ignore[return-value]
+
+
+def write_rows(session: Session, rows: list[dict[str, object]], claims: list[dict[str, object]]) -> None:
+    """Bookings and their claims, committed: COPY on PostgreSQL, multi-row INSERT elsewhere."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(Booking), rows)
+        session.execute(insert(SpaceClaim), claims)
         session.commit()
-        tokens = [issue_token(SECRET, r.id) for r in renters]  # type: ignore[arg-type]
-        return manager.id, tokens, week  # type: ignore[return-value]
+        return
+    cursor = session.connection().connection.cursor()
+    for table, columns, items in (("booking", BOOKING_COLUMNS, rows), ("space_claim", CLAIM_COLUMNS, claims)):
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for item in items:
+                copy.write_row([json.dumps(item[c]) if isinstance(item[c], dict) else item[c] for c in columns])
+    session.commit()
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -185,7 +221,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def measure(client: httpx.Client, path: str, params: dict[str, str], requests: int) -> list[float]:
-    for _ in range(5):
+    for _ in range(2):
         client.get(path, params=params).raise_for_status()
     samples = []
     for _ in range(requests):
@@ -199,51 +235,74 @@ def measure(client: httpx.Client, path: str, params: dict[str, str], requests: i
 def run(backend: str, args: argparse.Namespace) -> None:
     data_dir = tempfile.mkdtemp(prefix="bench-")
     pg_name = None
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     if backend == "sqlite":
         url = f"sqlite:///{data_dir}/bench.db"
+    elif args.reuse:
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{args.reuse}"
     else:
         pg_name = f"facility_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{pg_name}"'))
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{pg_name}"
     try:
         started = time.perf_counter()
-        manager_id, _tokens, week = seed(url, args.bookings, args.rooms)
+        if args.reuse and backend == "postgresql":
+            manager_id, week = reused(url)
+        else:
+            manager_id, _tokens, week = seed(url, args.bookings, args.rooms)
         with Session(get_engine(url)) as session:
             room_count = len(session.exec(select(Room.id)).all())
+        with Session(get_engine(url)) as session:
+            booking_count = session.exec(select(func.count()).select_from(Booking)).one()
         print(
-            f"\n[{backend}] seeded {args.bookings:,} bookings over {room_count} rooms "
+            f"\n[{backend}] {'reused' if args.reuse else 'seeded'} {booking_count:,} bookings over {room_count} rooms "
             f"in {time.perf_counter() - started:.0f} s; week of {week}",
             flush=True,
         )
-        server = Server(url, data_dir)
+        builds = [("this", ROOT)] + ([(str(args.against), args.against)] if args.against else [])
+        results: dict[str, dict[str, list[float]]] = {name: {} for name, _code in builds}
+        headers = {"Authorization": f"Bearer {issue_token(SECRET, manager_id)}"}
+        start = datetime(week.year, week.month, week.day, tzinfo=SEOUL)
+        params = {"start": start.isoformat(), "end": (start + timedelta(days=7)).isoformat()}
+        days = {"from": week.isoformat(), "to": (week + timedelta(days=6)).isoformat()}
+        cases = [
+            ("availability, all rooms, 1 week", "/api/v1/availability", params),
+            ("calendar, all rooms, 1 week", "/api/v1/calendar", days),
+            ("/healthz", "/healthz", {}),
+        ]
+        if args.rooms > BUILDING_ROOMS:
+            one_building = {**days, "building": "bench-0"}
+            cases.insert(1, (f"calendar, {BUILDING_ROOMS} rooms, 1 week", "/api/v1/calendar", one_building))
+        servers = [(name, Server(url, data_dir, code=code)) for name, code in builds]
         try:
-            headers = {"Authorization": f"Bearer {issue_token(SECRET, manager_id)}"}
-            start = datetime(week.year, week.month, week.day, tzinfo=SEOUL)
-            params = {"start": start.isoformat(), "end": (start + timedelta(days=7)).isoformat()}
-            with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
-                found = client.get("/api/v1/availability", params=params).json()["items"]
-                assert len(found) == room_count, (len(found), room_count)
-                search = measure(client, "/api/v1/availability", params, args.requests)
-                days = {"from": week.isoformat(), "to": (week + timedelta(days=6)).isoformat()}
-                calendar = measure(client, "/api/v1/calendar", days, args.requests)
-                health = measure(client, "/healthz", {}, args.requests)
-            for name, samples in (
-                ("availability, all rooms, 1 week", search),
-                ("calendar, all rooms, 1 week", calendar),
-                ("/healthz", health),
-            ):
-                p50, p95 = percentiles(samples)
-                print(
-                    f"[{backend}] {name:34} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (n={len(samples)})",
-                    flush=True,
-                )
+            with httpx.Client(headers=headers, timeout=60) as client:
+                for name, server in servers:
+                    found = client.get(f"{server.base}/api/v1/availability", params=params).json()["items"]
+                    assert len(found) == room_count, (name, len(found), room_count)
+                # In turns, a tenth of the requests at a time, so the machine's load meets both builds alike.
+                for _turn in range(10):
+                    for case, path, query in cases:
+                        for name, server in servers:
+                            samples = measure(client, server.base + path, query, max(1, args.requests // 10))
+                            results[name].setdefault(case, []).extend(samples)
+            print(f"[{backend}] load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+            for case, _path, _query in cases:
+                for name, _code in builds:
+                    p50, p95 = percentiles(results[name][case])
+                    print(
+                        f"[{backend}] {case:34} {name:>10}  p50 {p50:7.1f} ms   p95 {p95:7.1f} ms"
+                        f"   (n={len(results[name][case])})",
+                        flush=True,
+                    )
         finally:
-            server.stop()
+            for _name, server in servers:
+                server.stop()
     finally:
         get_engine(url).dispose()
-        if pg_name:
+        if args.keep and pg_name:
+            print(f"[{backend}] kept database {pg_name} (--reuse {pg_name})", flush=True)
+        elif pg_name:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
             admin.dispose()
@@ -255,6 +314,11 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=100_000)
     parser.add_argument("--rooms", type=int, default=0, help="add plain rooms up to this many")
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database for --reuse")
+    parser.add_argument("--reuse", help="a PostgreSQL database kept by --keep: measure without seeding")
+    parser.add_argument(
+        "--against", type=Path, help="another checkout of facility, served on the same database and measured in turns"
+    )
     args = parser.parse_args()
     for backend in args.backends.split(","):
         run(backend.strip(), args)

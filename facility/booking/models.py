@@ -72,12 +72,35 @@ class BookingSeries(SQLModel, table=True):
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
+LONG_CLAIM = timedelta(days=1)
+
+
+class claim_seconds(FunctionElement[float]):  # noqa: N801 (an SQL function, named like one)
+    """A claim's length in seconds: one spelling for the index `ix_space_claim_long` and the queries
+    that must match it (SQLite's julianday keeps milliseconds in a float: compare with slack)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(claim_seconds, "postgresql")
+def _claim_seconds_postgresql(_element: claim_seconds, _compiler: Any, **_kw: Any) -> str:
+    return "extract(epoch from (ends_at - starts_at))"
+
+
+@compiles(claim_seconds, "sqlite")
+def _claim_seconds_sqlite(_element: claim_seconds, _compiler: Any, **_kw: Any) -> str:
+    return "((julianday(ends_at) - julianday(starts_at)) * 86400)"
+
+
 class Booking(SQLModel, table=True):
     __tablename__ = "booking"
     __table_args__ = (
         Index("ix_booking_room_period", "room_id", "starts_at", "ends_at"),
         # Housekeeping reads "approved or confirmed, started before ..." (migration 0007).
         Index("ix_booking_status_start", "status", "starts_at"),
+        # Bookings longer than a day, for window reads (overview.in_window, migration 0032).
+        Index("ix_booking_long", claim_seconds()),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -132,27 +155,6 @@ class Block(SQLModel, table=True):
 
 # Claims longer than this are "long" (multi-day blocks); every booking's claim is shorter. Window
 # reads treat the two apart (claims.overlapping).
-LONG_CLAIM = timedelta(days=1)
-
-
-class claim_seconds(FunctionElement[float]):  # noqa: N801 (an SQL function, named like one)
-    """A claim's length in seconds: one spelling for the index `ix_space_claim_long` and the queries
-    that must match it (SQLite's julianday keeps milliseconds in a float: compare with slack)."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(claim_seconds, "postgresql")
-def _claim_seconds_postgresql(_element: claim_seconds, _compiler: Any, **_kw: Any) -> str:
-    return "extract(epoch from (ends_at - starts_at))"
-
-
-@compiles(claim_seconds, "sqlite")
-def _claim_seconds_sqlite(_element: claim_seconds, _compiler: Any, **_kw: Any) -> str:
-    return "((julianday(ends_at) - julianday(starts_at)) * 86400)"
-
-
 class SpaceClaim(SQLModel, table=True):
     """One atomic space held for a buffered time range by a booking or a block.
 

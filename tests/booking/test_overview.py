@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from facility.booking.models import Block, Booking
+from facility.booking.overview import overview
 from facility.core.models import Role
 from facility.rooms.models import Equipment
 from tests.booking.helpers import next_weekday, seoul
@@ -153,3 +155,30 @@ def test_setup_sheet_lists_what_each_room_needs_for_crew(client: TestClient, ses
     assert "파트 연습" not in sheet.text  # a request is not set up until it is approved
     browser_login(client, make_user(session))
     assert client.get("/manage/setup").status_code == 403
+
+
+def test_calendar_shows_bookings_that_began_days_before_the_window(session: Session) -> None:
+    """The window read skips history by start; a booking longer than a day is found by its length."""
+    day = next_weekday()
+    room = make_room(session, code="L-1")
+    org = make_organization(session)
+    long = Booking(
+        room_id=room.id,  # type: ignore[arg-type]
+        organization_id=org.id,
+        title="장기 전시",
+        starts_at=seoul(day - timedelta(days=3), 9),
+        ends_at=seoul(day + timedelta(days=1), 18),
+        status="confirmed",
+    )
+    past = Booking(
+        room_id=room.id,  # type: ignore[arg-type]
+        organization_id=org.id,
+        title="지난 회의",
+        starts_at=seoul(day - timedelta(days=1), 9),
+        ends_at=seoul(day - timedelta(days=1), 11),
+        status="confirmed",
+    )
+    session.add_all([long, past])
+    session.commit()
+    seen = overview(session, day, 1, ZoneInfo("Asia/Seoul"))
+    assert [e.title for e in seen.entries] == ["장기 전시"]

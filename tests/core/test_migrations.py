@@ -19,7 +19,7 @@ from facility.core.db import alembic_config, get_engine, upgrade_database
 from tests.conftest import PG_ADMIN_URL
 
 # Alembic cannot reflect or compare expression indexes; test_claims checks this one is used.
-EXPRESSION_INDEXES = {"ix_space_claim_long"}
+EXPRESSION_INDEXES = {"ix_space_claim_long", "ix_booking_long"}
 
 
 def _comparable(obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
