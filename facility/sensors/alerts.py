@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -333,13 +334,18 @@ def evaluate(
         return changed
     cache = _load_watches(session, {d.id for d in devices.values() if d.id is not None})
     states: dict[WatchKey, _State] = {}
-    for reading in sorted(relevant, key=lambda r: r.ts):
-        device = devices.get(reading.device)
-        if device is None:
+    # Each device's id, room and room kind read once: an ORM attribute costs a descriptor call.
+    placed = {
+        code: (device, device.id or 0, device.room_id, room_kinds.get(device.room_id) if device.room_id else None)
+        for code, device in devices.items()
+    }
+    for reading in sorted(relevant, key=attrgetter("ts")):
+        where = placed.get(reading.device)
+        if where is None:
             continue
-        kind = room_kinds.get(device.room_id) if device.room_id else None
-        for rule in rule_set.rules_for(reading.metric, kind, device.room_id):
-            state = _state(cache, states, rule, device.id or 0, reading.metric)
+        device, device_id, room_id, kind = where
+        for rule in rule_set.rules_for(reading.metric, kind, room_id):
+            state = _state(cache, states, rule, device_id, reading.metric)
             if state.last_ts is not None and reading.ts < state.last_ts:
                 continue  # late arrival: the newer value already decided
             state.last_ts = reading.ts

@@ -72,8 +72,11 @@ class Ingest:
         """Readings, statuses and dead letters of the messages; never raises."""
         batch = Batch()
         reports: list[Report] = []
+        encoders = self.encoders
+        deaf = encoders.deaf if encoders is not None else frozenset()
         for message in messages:
-            heard = self.encoders.heard(message.topic, message.payload) if self.encoders else None
+            topic = message.topic
+            heard = None if encoders is None or topic in deaf else encoders.heard(topic, message.payload)
             if heard is not None:
                 reports.extend(heard.reports)
                 if heard.follow:

@@ -23,6 +23,7 @@ MAX_PAYLOAD_BYTES = 16_384
 # Device clocks drift and buffers replay; further than this from our clock means a broken clock.
 MAX_FUTURE = timedelta(hours=1)
 MAX_PAST = timedelta(days=366)
+MIN_AHEAD = -MAX_PAST
 SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATUS_WORDS = {"online": True, "offline": False}
@@ -114,14 +115,16 @@ def parse_ts(raw: Any, received_at: datetime) -> datetime:
             ts = EPOCH + timedelta(microseconds=round(raw * 1000))
         elif isinstance(raw, str):
             ts = datetime.fromisoformat(raw.strip())
-            if ts.tzinfo is None:
-                raise Rejection("bad_ts", f"no UTC offset in {raw[:60]}")
-            ts = ts.astimezone(UTC)
+            if ts.tzinfo is not UTC:  # `+00:00` and `Z` give UTC itself: nothing to convert
+                if ts.tzinfo is None:
+                    raise Rejection("bad_ts", f"no UTC offset in {raw[:60]}")
+                ts = ts.astimezone(UTC)
         else:
             raise ValueError
     except (ValueError, OverflowError):
         raise Rejection("bad_ts", repr(raw)[:80]) from None
-    if ts > received_at + MAX_FUTURE or ts < received_at - MAX_PAST:
+    ahead = ts - received_at
+    if ahead > MAX_FUTURE or ahead < MIN_AHEAD:
         raise Rejection("ts_out_of_range", ts.isoformat())
     return ts
 
@@ -131,6 +134,14 @@ def to_value(metric_name: str, raw: Any, unit: Any) -> float:
     metric = get_metric(metric_name)
     if metric is None:
         raise Rejection("unknown_metric", metric_name[:64])
+    kind = type(raw)
+    if unit is None and (kind is int or kind is float):  # most readings: a plain number (not bool)
+        value = float(raw)
+        if not math.isfinite(value):
+            raise Rejection("bad_value", f"{metric_name}={value}")
+        if not metric.low <= value <= metric.high:
+            raise Rejection("out_of_range", f"{metric_name}={value:g} {metric.unit}")
+        return value
     if isinstance(raw, str) and raw.strip().lower() in metric.states:
         value = metric.states[raw.strip().lower()]
     elif isinstance(raw, bool) and metric.states:
@@ -170,10 +181,15 @@ JSON = json.JSONDecoder(parse_constant=_nan)
 
 
 def _json(text: str) -> Any:
+    """`text` is stripped (decode_payload): `raw_decode` then does what `decode` does, without
+    its two whitespace regex matches per call; anything after the value is still refused."""
     try:
-        return JSON.decode(text)
+        body, end = JSON.raw_decode(text)
     except (ValueError, RecursionError):
         raise Rejection("bad_json", text[:80]) from None
+    if end != len(text):
+        raise Rejection("bad_json", text[:80])
+    return body
 
 
 def _single(path: tuple[str, ...], text: str, received_at: datetime) -> Parsed:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, func, select, update
@@ -85,19 +86,25 @@ def register_devices(
 ) -> dict[str, Device]:
     """Record every device in the batch: first and last seen, metrics, online, raw fields; new
     ones unassigned. A device heard only through fields nobody reads is registered all the same."""
-    seen: dict[str, tuple[str, str, set[str], datetime]] = {}
+    # device -> [building, room, metrics, last ts]: a list updated in place, nothing built per
+    # reading but for a device's first (a batch has thousands of readings of a few devices).
+    seen: dict[str, list[Any]] = {}
     profiles: dict[str, str] = {}
     for r in readings:
-        building, room, metrics, last = seen.get(r.device, (r.building, r.room, set(), r.ts))
-        metrics.add(r.metric)
-        seen[r.device] = (building, room, metrics, max(last, r.ts))
+        entry = seen.get(r.device)
+        if entry is None:
+            seen[r.device] = [r.building, r.room, {r.metric}, r.ts]
+        else:
+            entry[2].add(r.metric)
+            if r.ts > entry[3]:
+                entry[3] = r.ts
         profiles[r.device] = r.profile
     for s in statuses:
-        seen.setdefault(s.device, (s.building, s.room, set(), s.ts))
+        seen.setdefault(s.device, [s.building, s.room, set(), s.ts])
         profiles.setdefault(s.device, s.profile)
     raw_texts: dict[str, str] = {}
     for unread in sorted(raw, key=lambda unread: unread.ts):
-        seen.setdefault(unread.device, ("", "", set(), unread.ts))
+        seen.setdefault(unread.device, ["", "", set(), unread.ts])
         profiles.setdefault(unread.device, unread.profile)
         raw_texts[unread.device] = raw_text(unread.fields)
     if not seen:

@@ -223,3 +223,20 @@ def test_home_assistant_devices_are_told_through_their_announced_topics() -> Non
     heard = encoders.heard("hvac/a101/target", b"22.0")
     assert heard is not None and heard.reports == [Report("homeassistant:hvac-a101", "setpoint", "22")]
     assert "hvac/a101/mode" in encoders.subscriptions()
+
+
+def test_a_topic_heard_by_no_encoder_is_heard_once_it_is_announced() -> None:
+    """Topics no encoder hears are remembered (readings skip the encoders); a Home Assistant
+    discovery config that makes one a state topic forgets them, so its answers are heard."""
+    encoders = Encoders.default()
+    assert encoders.heard("hvac/b202/target", b"21.0") is None
+    assert "hvac/b202/target" in encoders.deaf
+    config = {
+        "temperature_command_topic": "hvac/b202/target/set",
+        "temperature_state_topic": "hvac/b202/target",
+        "device": {"identifiers": ["hvac-b202"]},
+    }
+    encoders.heard("homeassistant/climate/hvac-b202/config", json.dumps(config).encode())
+    assert "hvac/b202/target" not in encoders.deaf
+    heard = encoders.heard("hvac/b202/target", b"21.0")
+    assert heard is not None and heard.reports == [Report("homeassistant:hvac-b202", "setpoint", "21")]

@@ -21,12 +21,22 @@ from facility.sensors.encoders.zigbee2mqtt import Zigbee2MqttEncoder
 __all__ = ["Encoders", "Heard", "Outbound", "Report", "Target"]
 
 
+# Topics remembered as heard by no encoder: a campus has a few thousand, each seen all day.
+DEAF_CACHE_MAX = 100_000
+
+
 class Encoders:
     def __init__(self, encoders: Sequence[Encoder]) -> None:
         # Shelly's check (any `<x>/status/...`) is the loosest: it is asked last.
         self.encoders = list(encoders)
         self.by_profile = {encoder.name: encoder for encoder in encoders}
         self.watched: frozenset[str] = frozenset()
+        # Topics no encoder hears (every reading's, mostly): whether an encoder answers None
+        # depends on the topic alone, except Home Assistant's, which learns state topics from
+        # discovery configs (heard here too): the set is emptied whenever that encoder answers.
+        # Ingest looks here before calling `heard`.
+        self.deaf: set[str] = set()
+        self._learning = self.by_profile.get("homeassistant")
 
     @classmethod
     def default(cls) -> Encoders:
@@ -55,12 +65,18 @@ class Encoders:
 
     def heard(self, topic: str, payload: bytes) -> Heard | None:
         """Reported channel values in one message (canonical); None when no ecosystem's answer."""
+        if topic in self.deaf:
+            return None
         levels = topic.split("/")
         watched = self.watched
         for encoder in self.encoders:
             heard = encoder.heard(topic, levels, payload, watched)
             if heard is not None:
+                if encoder is self._learning:
+                    self.deaf.clear()
                 return heard._replace(reports=_canonical(heard.reports)) if heard.reports else heard
+        if len(self.deaf) < DEAF_CACHE_MAX:
+            self.deaf.add(topic)
         return None
 
 
