@@ -73,7 +73,12 @@ _load_locks = tuple(threading.RLock() for _ in range(64))
 def _note_write(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:
     """An ORM write to a versioned table in this connection's transaction: its memos are read
     through the writer's own session until the transaction ends."""
-    table = getattr(type(target), "__tablename__", None)
+    note_written(connection, getattr(type(target), "__tablename__", ""))
+
+
+def note_written(connection: Connection, table: str) -> None:
+    """A write to `table` in this connection's transaction (the ORM's, or a bulk insert that
+    bypasses it): that table's memos are read through the writer's own session until it ends."""
     if table in VERSIONED_TABLES:
         connection.info.setdefault(_WRITTEN, set()).add(table)
 

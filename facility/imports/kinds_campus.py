@@ -70,8 +70,11 @@ def _write_hours(
     """Set the given weekdays' hours of a building (room_id None) or a room in `week`; says if any changed."""
     changed = False
     for weekday, (opens, closes) in days.items():
-        row = week.get(weekday) or OpeningHours(weekday=weekday, **owner)  # type: ignore[arg-type]
-        if row.id is None or (row.opens, row.closes) != (opens, closes):
+        row = week.get(weekday)
+        if row is None:
+            importer.insert_later(OpeningHours, {"weekday": weekday, "opens": opens, "closes": closes, **owner})
+            changed = True
+        elif (row.opens, row.closes) != (opens, closes):
             row.opens, row.closes = opens, closes
             importer.session.add(row)
             week[weekday] = row
@@ -197,9 +200,10 @@ class RoomImporter(Importer):
         self.rooms = rows_by(self.session, Room, "code")
         self.floors = rows_by(self.session, Floor, "building_id", "level")
         self.weeks = _weeks(self, of_rooms=True)
-        self.links: dict[int, dict[int, RoomEquipment]] = {}
+        # room id -> equipment id -> quantity
+        self.links: dict[int, dict[int, int]] = {}
         for link in self.session.exec(select(RoomEquipment)):
-            self.links.setdefault(link.room_id, {})[link.equipment_id] = link
+            self.links.setdefault(link.room_id, {})[link.equipment_id] = link.quantity
 
     def apply(self, row: Row) -> str:
         code = row.text("code", required=True, max_length=40)
@@ -248,7 +252,9 @@ class RoomImporter(Importer):
 
     def _floor(self, building_id: int, level: int) -> int:
         key = {"building_id": building_id, "level": level}
-        floor, _outcome = upsert(self.session, Floor, key, {"label": floor_label(level)}, known=self.floors)
+        # Only a new floor is flushed (for its id): flushing a known one wrote the room before it, one per row.
+        new = (building_id, level) not in self.floors
+        floor, _outcome = upsert(self.session, Floor, key, {"label": floor_label(level)}, known=self.floors, flush=new)
         return int(floor.id)
 
     def _equipment(self, room: Room, wanted: dict[str, int]) -> bool:
@@ -261,13 +267,13 @@ class RoomImporter(Importer):
                 self.notes.append(_("New equipment '{code}' (name it on the equipment API).", code=code))
         wanted_ids = {self.equipment[code]: quantity for code, quantity in wanted.items()}
         have = self.links.get(int(room.id), {})  # type: ignore[arg-type]
-        if {k: v.quantity for k, v in have.items()} == wanted_ids:
+        if have == wanted_ids:
             return False
         if have:
             self.session.exec(delete(RoomEquipment).where(col(RoomEquipment.room_id) == room.id))  # type: ignore[call-overload]
-        links = {e: RoomEquipment(room_id=int(room.id), equipment_id=e, quantity=q) for e, q in wanted_ids.items()}  # type: ignore[arg-type]
-        self.session.add_all(links.values())
-        self.links[int(room.id)] = links  # type: ignore[arg-type]
+        for equipment_id, quantity in wanted_ids.items():
+            self.insert_later(RoomEquipment, {"room_id": room.id, "equipment_id": equipment_id, "quantity": quantity})
+        self.links[int(room.id)] = wanted_ids  # type: ignore[arg-type]
         return True
 
     def export_rows(self) -> list[dict[str, str]]:
@@ -277,7 +283,7 @@ class RoomImporter(Importer):
         rooms = sorted(self.rooms.values(), key=lambda r: r.code)
         room_codes = {r.id: r.code for r in rooms}
         links = {
-            room_id: {equipment[e]: link.quantity for e, link in found.items()} for room_id, found in self.links.items()
+            room_id: {equipment[e]: quantity for e, quantity in found.items()} for room_id, found in self.links.items()
         }
         hours = {room_id: list(week.values()) for room_id, week in self.weeks.items()}
         # Parts after their hall, so the file imports back in one pass.

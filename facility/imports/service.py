@@ -48,6 +48,13 @@ class PreviewRow:
     outcome: str = ""
     problems: list[Problem] = field(default_factory=list)
 
+    def messages(self) -> dict[str, str]:
+        """Each column's problems as one text, so the preview's cells look them up, not filter them."""
+        found: dict[str, list[str]] = {}
+        for problem in self.problems:
+            found.setdefault(problem.column, []).append(problem.message)
+        return {column: " ".join(texts) for column, texts in found.items()}
+
 
 @dataclass
 class ImportReport:
