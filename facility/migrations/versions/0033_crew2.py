@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0033_crew2"
-down_revision: str | Sequence[str] | None = "0028_console"
+down_revision: str | Sequence[str] | None = "0032_scale"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
