@@ -34,6 +34,11 @@ class Lottery(SQLModel, table=True):
     # Wins (and active bookings) an organisation may hold per local month: anywhere, and in this room.
     cap_per_org_month: int = Field(default=0, ge=0, description="0 = no cap")
     cap_per_room_month: int = Field(default=1, ge=0, description="0 = no cap")
+    # Whether the caps also count the organisation's ordinary (first-come) bookings in the month.
+    caps_count_bookings: bool = Field(default=False)
+    # Empty: single slots. An RRULE (local time): each slot is the first occurrence of a series
+    # (e.g. every Tuesday 19-21 for a term) and a winner gets the whole series.
+    rrule: str = Field(default="", max_length=200)
     # Its SHA-256 is published while applications are open; the seed itself once drawn.
     seed: str = Field(max_length=64)
     status: str = Field(default=LotteryStatus.open.value, sa_type=String(10), index=True)
@@ -72,6 +77,8 @@ class LotteryEntry(SQLModel, table=True):
     rank: int | None = Field(default=None)
     outcome: str = Field(default=EntryOutcome.pending.value, sa_type=String(12))
     booking_id: int | None = Field(default=None, foreign_key="booking.id")
+    # A series lottery's win: the series booked (booking_id is its first occurrence).
+    series_id: int | None = Field(default=None, foreign_key="booking_series.id")
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
