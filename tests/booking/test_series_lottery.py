@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from facility.booking import lottery, service
@@ -15,7 +16,7 @@ from facility.core.errors import Conflict, InvalidInput
 from facility.core.models import Organization, Role, User
 from facility.rooms.models import Room
 from tests.booking.helpers import next_weekday, seoul
-from tests.factories import make_room, make_user
+from tests.factories import browser_login, csrf_from, make_room, make_user
 
 WEEKS = 4
 
@@ -135,3 +136,28 @@ def test_caps_can_count_ordinary_bookings(session: Session) -> None:
     session.commit()
     outcomes = {e.organization_id: e.outcome for e in session.exec(mine)}
     assert outcomes == {busy.organization_id: "capped", idle.organization_id: "won"}
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_series_lottery_opened_on_the_page(client: TestClient, session: Session) -> None:
+    room, manager = make_room(session), make_user(session, role=Role.manager)
+    browser_login(client, manager)
+    day = next_weekday(14, weeks=WEEKS)
+    form = {
+        "room_id": str(room.id),
+        "title": "학기 정기 대관",
+        "opens_at": f"{day - timedelta(days=10):%Y-%m-%d} 09:00",
+        "closes_at": f"{day - timedelta(days=3):%Y-%m-%d} 09:00",
+        "slots": f"{day:%Y-%m-%d} 19:00-21:00",
+        "rrule": "FREQ=WEEKLY;COUNT=15",
+        "caps_count_bookings": "1",
+        "csrf_token": csrf_from(client, "/lotteries"),
+    }
+    bad = client.post("/lotteries", data=form | {"rrule": "FREQ=SOMETIMES"}, follow_redirects=False)
+    assert bad.status_code == 422
+    opened = client.post("/lotteries", data=form, follow_redirects=False)
+    assert opened.status_code == 303, opened.text
+    page = client.get(opened.headers["location"])
+    assert 'data-testid="lottery-rrule">FREQ=WEEKLY;COUNT=15<' in page.text
+    stored = session.exec(select(Lottery).where(Lottery.room_id == room.id)).one()
+    assert stored.rrule == "FREQ=WEEKLY;COUNT=15" and stored.caps_count_bookings
