@@ -107,3 +107,24 @@ class ReductionClaim(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     decided_at: datetime | None = utc_field(default=None, nullable=True)
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+
+
+class ReductionCategory(SQLModel, table=True):
+    """One version of a reduction category as an admin set it; the highest version of a code is
+    the one in force (no row: the built-in default in reductions.DEFAULTS). Rows are never edited,
+    so the history of every rate stays readable."""
+
+    __tablename__ = "reduction_category"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=30, index=True)
+    version: int = Field(ge=1)
+    percent: int = Field(ge=0, le=100)
+    proof_required: bool = Field(default=True)
+    name_ko: str = Field(max_length=100)
+    name_en: str = Field(max_length=100)
+    proof_hint: str = Field(default="", max_length=300)
+    active: bool = Field(default=True)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)

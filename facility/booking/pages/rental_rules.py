@@ -150,7 +150,10 @@ def reductions_page(request: Request, session: DbSession, user: CurrentUser) -> 
     return render(
         request,
         "booking/manage_reductions.html",
-        {"claims": reductions.pending_claims(session), "categories": reductions.CATEGORIES},
+        {
+            "claims": reductions.pending_claims(session),
+            "categories": reductions.current_categories(session, with_inactive=True),
+        },
     )
 
 

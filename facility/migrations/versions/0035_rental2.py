@@ -1,4 +1,5 @@
-"""Series lotteries (a winner gets a whole recurring series) and caps that count ordinary bookings.
+"""Series lotteries (a winner gets a whole recurring series), caps that count ordinary bookings,
+and reduction categories edited by an admin (one row per version).
 
 Revision ID: 0035_rental2
 Revises: 0028_console
@@ -10,6 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+import facility.core.db
+
 revision: str = "0035_rental2"
 down_revision: str | Sequence[str] | None = "0028_console"
 branch_labels: str | Sequence[str] | None = None
@@ -17,6 +20,27 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "reduction_category",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("percent", sa.Integer(), nullable=False),
+        sa.Column("proof_required", sa.Boolean(), nullable=False),
+        sa.Column("name_ko", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("name_en", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("proof_hint", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", facility.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["user_account.id"], name=op.f("fk_reduction_category_created_by_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reduction_category")),
+        sa.UniqueConstraint("code", "version", name=op.f("uq_reduction_category_code_version")),
+    )
+    with op.batch_alter_table("reduction_category", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reduction_category_code"), ["code"], unique=False)
     with op.batch_alter_table("lottery", schema=None) as batch_op:
         batch_op.add_column(sa.Column("caps_count_bookings", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(
@@ -36,3 +60,4 @@ def downgrade() -> None:
     with op.batch_alter_table("lottery", schema=None) as batch_op:
         batch_op.drop_column("rrule")
         batch_op.drop_column("caps_count_bookings")
+    op.drop_table("reduction_category")
