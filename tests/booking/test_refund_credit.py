@@ -1,0 +1,40 @@
+"""A refund is money owed back on the books (issue 29): cancelling a paid booking issues a credit
+note for what was paid, beside any cancellation fee, in the renter's and the officer's lists."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from facility.booking import flows, invoices, service
+from facility.booking.models import FeeSchedule
+from facility.core.models import Role
+from tests.booking.helpers import next_weekday, seoul
+from tests.factories import make_room, make_user
+
+
+def test_paid_booking_cancelled_by_the_institute_is_credited(session: Session) -> None:
+    room = make_room(session)
+    session.add(FeeSchedule(room_id=room.id, hourly=50_000))
+    session.commit()
+    renter, officer = make_user(session), make_user(session, role=Role.manager)
+    day = next_weekday(20)
+    unpaid, paid = (
+        service.request_booking(
+            session, renter, {"room_id": room.id, "start": seoul(day, h), "end": seoul(day, h + 2), "title": "t"}
+        )
+        for h in (9, 13)
+    )
+    for booking in (unpaid, paid):
+        flows.approve_booking(session, officer, booking.id)  # type: ignore[arg-type]
+    rental = invoices.live_rental_invoice(session, paid.id)  # type: ignore[arg-type]
+    assert rental is not None and rental.total == 110_000
+    invoices.add_payment(session, officer, rental.id, amount=rental.total, paid_on=day)  # type: ignore[arg-type]
+    for booking in (unpaid, paid):
+        flows.cancel_for_institution(session, officer, booking.id, "교육과정 운영")  # type: ignore[arg-type]
+    session.commit()
+
+    assert [i.kind for i in invoices.list_invoices(session, renter, booking_id=unpaid.id)] == ["rental"]  # void
+    credit = invoices.list_invoices(session, renter, booking_id=paid.id)[0]  # the renter sees it
+    assert credit.kind == "refund" and credit.total == -110_000 and credit.net + credit.vat == -110_000
+    assert credit.lines[0]["label_en"] == "Refund of the amount paid" and not credit.taxable
+    assert credit.id in {i.id for i in invoices.list_invoices(session, officer)}
