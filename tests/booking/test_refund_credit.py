@@ -43,7 +43,7 @@ def test_paid_booking_cancelled_by_the_institute_is_credited(session: Session) -
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_credit_note_in_the_officers_list(client: TestClient, session: Session) -> None:
+def test_credit_note_on_the_officers_and_renters_pages(client: TestClient, session: Session) -> None:
     room = make_room(session)
     session.add(FeeSchedule(room_id=room.id, hourly=50_000))
     session.commit()
@@ -62,3 +62,7 @@ def test_credit_note_in_the_officers_list(client: TestClient, session: Session) 
     page = client.get("/manage/invoices")
     assert page.status_code == 200 and f'data-testid="refund-{credit.number}"' in page.text
     assert "-110,000" in page.text and f'data-testid="pay-{credit.number}"' not in page.text
+    client.cookies.clear()
+    browser_login(client, renter)
+    mine = client.get(f"/my/bookings/{booking.id}")
+    assert mine.status_code == 200 and 'data-testid="refund-owed"' in mine.text and "110,000원" in mine.text
