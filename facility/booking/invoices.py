@@ -154,7 +154,31 @@ def on_cancelled(session: Session, actor: User | None, booking: Booking) -> None
             vat=vat,
             due_on=today + PAYMENT_TERM,
         )
+    _credit_refund(session, actor, booking)
     session.flush()
+
+
+def _credit_refund(session: Session, actor: User | None, booking: Booking) -> Invoice | None:
+    """What the renter paid is owed back: a credit note (kind `refund`, negative amounts, due to
+    be paid back within the payment term), so the refund is on the books and the renter's and the
+    officer's invoice lists, not only in the notice. A fee is billed on its own invoice beside it."""
+    paid = booking_paid(session, booking.id)  # type: ignore[arg-type]
+    if paid <= 0:
+        return None
+    net = paid * 100 // (100 + VAT_PERCENT)
+    today = utcnow().astimezone(local_zone()).date()
+    return _issue(
+        session,
+        actor,
+        booking,
+        kind="refund",
+        lines=[
+            {"key": "refund", "label_ko": "환불 (납부액 반환)", "label_en": "Refund of the amount paid", "amount": -net}
+        ],
+        net=-net,
+        vat=-(paid - net),
+        due_on=today + PAYMENT_TERM,
+    )
 
 
 # Invoices are the renter's and the managers' business, not the crews'.

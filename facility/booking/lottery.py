@@ -2,7 +2,8 @@
 window; renters apply for a slot; the draw orders every entry by SHA-256(seed:slot:organisation),
 so anyone holding the published seed and the entrant list can redo it; winners within the monthly
 caps are booked (approved and invoiced), the rest are told they lost; a winner who does not pay in
-time forfeits and the next in order is promoted (`promote_runner_up`, called by deadlines.py)."""
+time forfeits and the next in order is promoted (`promote_runner_up`, called by deadlines.py).
+A lottery with an RRULE gives out whole recurring series instead (lottery_series.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from facility.booking import invoices, purposes, service
+from facility.booking import invoices, lottery_series, purposes, service
 from facility.booking.common import local_zone
-from facility.booking.models import Booking
+from facility.booking.models import ACTIVE_STATUSES, Booking
+from facility.booking.recurrence import expand
 from facility.booking.rental_models import EntryOutcome, Lottery, LotteryEntry, LotteryStatus
 from facility.core import audit
 from facility.core.auth import ensure_role
@@ -45,6 +48,10 @@ class LotteryCreate(BaseModel):
     closes_at: AwareDatetime
     cap_per_org_month: int = Field(default=0, ge=0, le=1000)
     cap_per_room_month: int = Field(default=1, ge=0, le=1000)
+    # The caps also count the organisation's ordinary bookings (Seoul: one use per facility a month).
+    caps_count_bookings: bool = False
+    # Empty: single slots; an RRULE in local time (FREQ=WEEKLY;COUNT=15): a winner gets the series.
+    rrule: str = Field(default="", max_length=200)
 
     @model_validator(mode="after")
     def _ordered(self) -> LotteryCreate:
@@ -89,6 +96,9 @@ def create_lottery(session: Session, actor: User, data: LotteryCreate) -> Lotter
     ensure_role(actor, *MANAGING_ROLES)
     if session.get(Room, data.room_id) is None:
         raise InvalidInput(_("Room {id} does not exist.", id=data.room_id))
+    rrule = data.rrule.strip().removeprefix("RRULE:")
+    if rrule:
+        expand(rrule, data.slots[0].start.astimezone(local_zone()))  # a bad rule is a 422 now, not at the draw
     lottery = Lottery(
         room_id=data.room_id,
         title=data.title.strip(),
@@ -100,6 +110,8 @@ def create_lottery(session: Session, actor: User, data: LotteryCreate) -> Lotter
         closes_at=data.closes_at.astimezone(UTC),
         cap_per_org_month=data.cap_per_org_month,
         cap_per_room_month=data.cap_per_room_month,
+        caps_count_bookings=data.caps_count_bookings,
+        rrule=rrule,
         seed=secrets.token_hex(32),
         created_by_id=actor.id,
     )
@@ -171,15 +183,45 @@ def _wins(session: Session, organization_id: int, starts_at: datetime, room_id: 
     return int(session.exec(query).one())
 
 
+def _ordinary_bookings(session: Session, organization_id: int, starts_at: datetime, room_id: int | None) -> int:
+    """Active bookings of the organisation in that local month that no lottery gave it."""
+    first, following = _month_bounds(starts_at)
+    drawn = select(LotteryEntry.booking_id).where(col(LotteryEntry.booking_id).is_not(None))
+    drawn_series = select(LotteryEntry.series_id).where(col(LotteryEntry.series_id).is_not(None))
+    query = (
+        select(func.count())
+        .select_from(Booking)
+        .where(
+            Booking.organization_id == organization_id,
+            col(Booking.status).in_([s.value for s in ACTIVE_STATUSES]),
+            Booking.starts_at >= first,
+            Booking.starts_at < following,
+            col(Booking.id).not_in(drawn),
+            or_(col(Booking.series_id).is_(None), col(Booking.series_id).not_in(drawn_series)),
+        )
+    )
+    if room_id is not None:
+        query = query.where(Booking.room_id == room_id)
+    return int(session.exec(query).one())
+
+
+def _uses(session: Session, lottery: Lottery, organization_id: int, starts_at: datetime, room_id: int | None) -> int:
+    used = _wins(session, organization_id, starts_at, room_id)
+    if lottery.caps_count_bookings:
+        used += _ordinary_bookings(session, organization_id, starts_at, room_id)
+    return used
+
+
 def within_caps(session: Session, lottery: Lottery, entry: LotteryEntry) -> bool:
-    """Whether one more win keeps the organisation within both monthly caps."""
+    """Whether one more win keeps the organisation within both monthly caps (a series counts in
+    the month of its first occurrence; with `caps_count_bookings` ordinary bookings count too)."""
     if lottery.cap_per_room_month and (
-        _wins(session, entry.organization_id, entry.starts_at, lottery.room_id) >= lottery.cap_per_room_month
+        _uses(session, lottery, entry.organization_id, entry.starts_at, lottery.room_id) >= lottery.cap_per_room_month
     ):
         return False
     return not (
         lottery.cap_per_org_month
-        and _wins(session, entry.organization_id, entry.starts_at, None) >= lottery.cap_per_org_month
+        and _uses(session, lottery, entry.organization_id, entry.starts_at, None) >= lottery.cap_per_org_month
     )
 
 
@@ -187,6 +229,8 @@ def _book(session: Session, actor: User, lottery: Lottery, entry: LotteryEntry, 
     """Book the slot for the entry's organisation (approved and invoiced, like a staff booking);
     None when a rule or a clash refuses it."""
     start, end = _slot_range(lottery, entry.slot_index)
+    if lottery.rrule:
+        return lottery_series.book_series(session, actor, lottery, entry, start, end, now)
     try:
         with session.begin_nested():
             booking = service.request_booking(
@@ -265,6 +309,7 @@ def draw(session: Session, actor: User, lottery_id: int, *, now: datetime | None
 def _entry_row(lottery: Lottery, entry: LotteryEntry) -> dict[str, Any]:
     return {
         "entry_id": entry.id,
+        "series_id": entry.series_id,
         "slot_index": entry.slot_index,
         "organization_id": entry.organization_id,
         "key": draw_key(lottery.seed, entry.slot_index, entry.organization_id),
@@ -308,6 +353,7 @@ def _tell(session: Session, lottery: Lottery, entry: LotteryEntry) -> None:
         [
             f"[{ko}] {lottery.title}",
             f"일시 When: {when}",
+            *([f"반복 Repeats: {lottery.rrule} (전체 회차 every occurrence)"] if lottery.rrule else []),
             *([f"납부 기한 Pay by: {invoice.due_on} ({invoice.total:,}원)"] if invoice is not None else []),
             f"추첨 시드 Seed: {lottery.seed}",
             f"결과 Results: /lotteries/{lottery.id}",
@@ -329,6 +375,8 @@ def promote_runner_up(session: Session, booking: Booking, now: datetime) -> Lott
     if lost is None or lost.outcome not in WINNING:
         return None
     lottery = get_lottery(session, lost.lottery_id)
+    if lottery.rrule:
+        return None  # a series is forfeited occurrence by occurrence; no runner-up takes half a term
     lost.outcome = EntryOutcome.forfeited.value
     session.add(lost)
     session.flush()
@@ -380,6 +428,8 @@ def lottery_public(session: Session, lottery: Lottery, viewer: User | None) -> d
         "closes_at": lottery.closes_at,
         "cap_per_org_month": lottery.cap_per_org_month,
         "cap_per_room_month": lottery.cap_per_room_month,
+        "caps_count_bookings": lottery.caps_count_bookings,
+        "rrule": lottery.rrule,
         "status": lottery.status,
         "seed_sha256": seed_digest(lottery.seed),
         "seed": lottery.seed if lottery.status == LotteryStatus.drawn.value else None,
@@ -395,7 +445,12 @@ def lottery_public(session: Session, lottery: Lottery, viewer: User | None) -> d
             for e in entries
         ],
         "winners": [
-            {"slot_index": e.slot_index, "organization_id": e.organization_id, "booking_id": e.booking_id}
+            {
+                "slot_index": e.slot_index,
+                "organization_id": e.organization_id,
+                "booking_id": e.booking_id,
+                "series_id": e.series_id,
+            }
             for e in entries
             if e.outcome in WINNING
         ],

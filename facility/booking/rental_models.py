@@ -34,6 +34,11 @@ class Lottery(SQLModel, table=True):
     # Wins (and active bookings) an organisation may hold per local month: anywhere, and in this room.
     cap_per_org_month: int = Field(default=0, ge=0, description="0 = no cap")
     cap_per_room_month: int = Field(default=1, ge=0, description="0 = no cap")
+    # Whether the caps also count the organisation's ordinary (first-come) bookings in the month.
+    caps_count_bookings: bool = Field(default=False)
+    # Empty: single slots. An RRULE (local time): each slot is the first occurrence of a series
+    # (e.g. every Tuesday 19-21 for a term) and a winner gets the whole series.
+    rrule: str = Field(default="", max_length=200)
     # Its SHA-256 is published while applications are open; the seed itself once drawn.
     seed: str = Field(max_length=64)
     status: str = Field(default=LotteryStatus.open.value, sa_type=String(10), index=True)
@@ -72,6 +77,8 @@ class LotteryEntry(SQLModel, table=True):
     rank: int | None = Field(default=None)
     outcome: str = Field(default=EntryOutcome.pending.value, sa_type=String(12))
     booking_id: int | None = Field(default=None, foreign_key="booking.id")
+    # A series lottery's win: the series booked (booking_id is its first occurrence).
+    series_id: int | None = Field(default=None, foreign_key="booking_series.id")
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
@@ -99,4 +106,25 @@ class ReductionClaim(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user_account.id")
     decided_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     decided_at: datetime | None = utc_field(default=None, nullable=True)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+
+
+class ReductionCategory(SQLModel, table=True):
+    """One version of a reduction category as an admin set it; the highest version of a code is
+    the one in force (no row: the built-in default in reductions.DEFAULTS). Rows are never edited,
+    so the history of every rate stays readable."""
+
+    __tablename__ = "reduction_category"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=30, index=True)
+    version: int = Field(ge=1)
+    percent: int = Field(ge=0, le=100)
+    proof_required: bool = Field(default=True)
+    name_ko: str = Field(max_length=100)
+    name_en: str = Field(max_length=100)
+    proof_hint: str = Field(default="", max_length=300)
+    active: bool = Field(default=True)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)

@@ -14,10 +14,23 @@ from facility.booking.api import (
     lotteries,
     open_data,
     overview,
+    reduction_categories,
     reductions,
     series,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["booking"])
-for api in (availability, bookings, series, blocks, invoices, calendar, overview, lotteries, reductions, open_data):
+for api in (
+    availability,
+    bookings,
+    series,
+    blocks,
+    invoices,
+    calendar,
+    overview,
+    lotteries,
+    reductions,
+    reduction_categories,
+    open_data,
+):
     router.include_router(api.router)

@@ -12,13 +12,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 from sqlmodel import Session, col, select
 
 from facility.booking import claims, common, flows, queries, rules, service
 from facility.booking.common import iso
 from facility.booking.exceptions import BookingConflict, InvalidTransition
 from facility.booking.models import ACTIVE_STATUSES, Booking, BookingSeries, BookingStatus
+from facility.booking.recurrence import expand, occurrence_key
 from facility.booking.schemas import SeriesCreate
 from facility.core import audit
 from facility.core.auth import ensure_role
@@ -31,43 +31,12 @@ from facility.rooms.exceptions import RoomNotFound
 from facility.rooms.models import Room
 
 S = BookingStatus
-# A series may not run past this many occurrences or this far ahead.
-MAX_OCCURRENCES = 104
-MAX_SPAN = timedelta(days=366)
 
 
 class Scope(StrEnum):
     one = "one"
     following = "following"
     all = "all"
-
-
-def occurrence_key(local_start: datetime) -> str:
-    return local_start.replace(tzinfo=None).isoformat(timespec="minutes")
-
-
-def expand(rule: str, first_local: datetime, *, exdates: list[str] | None = None) -> list[datetime]:
-    """Local (aware) starts of the series, the first included, without deleted occurrences."""
-    zone = first_local.tzinfo
-    naive_first = first_local.replace(tzinfo=None)
-    text = rule.strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[6:]
-    try:
-        recurrence = rrulestr(text, dtstart=naive_first, ignoretz=True)
-    except (ValueError, TypeError) as error:
-        raise InvalidInput(_("The recurrence rule is not valid: {error}", error=error)) from None
-    skipped = set(exdates or [])
-    horizon = naive_first + MAX_SPAN
-    starts: list[datetime] = []
-    for moment in recurrence:  # type: ignore[attr-defined]
-        if moment > horizon or len(starts) >= MAX_OCCURRENCES:
-            break
-        if occurrence_key(moment) not in skipped:
-            starts.append(moment.replace(tzinfo=zone))
-    if not starts:
-        raise InvalidInput(_("The recurrence rule gives no occurrence."))
-    return starts
 
 
 def _occurrences(data: SeriesCreate) -> tuple[list[datetime], timedelta]:

@@ -26,10 +26,10 @@ WRITE_ERRORS = (NotAuthenticated, Forbidden, NotFound, InvalidTransition, Invali
 
 class ReductionClaimCreate(BaseModel):
     category: str = Field(max_length=30)
-    proof_name: str = Field(min_length=1, max_length=200)
-    proof_type: str = Field(max_length=100)
+    proof_name: str = Field(default="", max_length=200)
+    proof_type: str = Field(default="", max_length=100)
     # The proof file, base64 (the request page uploads it as a file instead).
-    proof_base64: str = Field(min_length=1, max_length=7_000_000)
+    proof_base64: str = Field(default="", max_length=7_000_000)
 
 
 class ReductionDecision(BaseModel):

@@ -80,7 +80,8 @@ def _detail_context(session: Session, user: User, booking: Booking) -> dict[str,
         "invoices": invoices.list_invoices(session, user, booking_id=booking.id),
         "org": session.get(Organization, booking.organization_id) if booking.organization_id else None,
         "reduction_claims": reductions.claims_for(session, booking.id),  # type: ignore[arg-type]
-        "reduction_categories": reductions.CATEGORIES,
+        "reduction_categories": reductions.current_categories(session),
+        "reduction_names": reductions.current_categories(session, with_inactive=True),
         "reduction_open": booking.status in reductions.OPEN_STATUSES,
     }
 

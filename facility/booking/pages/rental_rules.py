@@ -66,6 +66,8 @@ def create_lottery(
     slots: Annotated[str, Form(max_length=10_000)],
     cap_per_org_month: Annotated[int, Form(ge=0, le=1000)] = 0,
     cap_per_room_month: Annotated[int, Form(ge=0, le=1000)] = 1,
+    rrule: Annotated[str, Form(max_length=200)] = "",
+    caps_count_bookings: Annotated[bool, Form()] = False,
 ) -> Response:
     ensure_role(user, *MANAGING_ROLES)
     try:
@@ -77,6 +79,8 @@ def create_lottery(
             closes_at=_local(request, closes_at),
             cap_per_org_month=cap_per_org_month,
             cap_per_room_month=cap_per_room_month,
+            caps_count_bookings=caps_count_bookings,
+            rrule=rrule,
         )
     except ValueError as error:
         raise InvalidInput(_("Check the window and the slots: each slot starts after the window closes.")) from error
@@ -146,7 +150,10 @@ def reductions_page(request: Request, session: DbSession, user: CurrentUser) -> 
     return render(
         request,
         "booking/manage_reductions.html",
-        {"claims": reductions.pending_claims(session), "categories": reductions.CATEGORIES},
+        {
+            "claims": reductions.pending_claims(session),
+            "categories": reductions.current_categories(session, with_inactive=True),
+        },
     )
 
 
