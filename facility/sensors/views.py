@@ -23,7 +23,8 @@ from facility.sensors import alert_work, floor_plan, placement, rule_settings, s
 from facility.sensors import bookings as sensor_bookings
 from facility.sensors.alerts import RuleSet
 from facility.sensors.catalogue import BOARD_METRICS, METRICS, band
-from facility.sensors.charts import line_chart
+from facility.sensors.chart_range import chart_range, local_text
+from facility.sensors.charts import has_spread, line_chart
 from facility.sensors.router import reading_store
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +38,8 @@ WINDOWS = {
     "1y": timedelta(days=365),
 }
 STALE_AFTER = timedelta(minutes=10)
+# Charts drawn over the room's booked intervals: presence against what was booked.
+BOOKED_UNDER = frozenset({"occupancy", "people_count"})
 STAFF = {r.value for r in STAFF_ROLES}
 
 NAV = (NavItem("nav.sensors", "/sensors", frozenset(STAFF), order=50),)
@@ -156,31 +159,45 @@ def plan_page(request: Request, session: DbSession, user: CurrentUser, building:
 
 @router.get("/sensors/rooms/{room_id}")
 def room_page(
-    request: Request, room_id: ObjectId, session: DbSession, user: CurrentUser, window: str = "24h"
+    request: Request,
+    room_id: ObjectId,
+    session: DbSession,
+    user: CurrentUser,
+    window: str = "24h",
+    start: str = "",
+    end: str = "",
 ) -> Response:
     store = reading_store(request)
     latest = service.room_latest(session, store, user, room_id)
     room = rooms_service.get_room(session, room_id, user)
-    span = WINDOWS.get(window, WINDOWS["24h"])
-    end = utcnow()
-    start = end - span
-    every = service.default_every(start, end)
     zone = request.app.state.settings.zone
+    now = utcnow()
+    shown = chart_range(WINDOWS, window, start, end, zone, now)
+    start_at, end_at = shown.start, shown.end
+    every = service.default_every(start_at, end_at)
+    booked = sensor_bookings.booked_intervals(session, room_id, start_at, end_at)
     ordered = sorted(latest, key=lambda m: (m not in BOARD_METRICS, m))
     charts = []
     rule_set = rule_settings.current_rule_set(session)
     for metric in ordered:
-        points = service.room_series(session, store, user, room_id, metric, start, end, every)
+        points = service.room_series(session, store, user, room_id, metric, start_at, end_at, every)
         guides = alert_limits(rule_set, metric, room.kind, room_id)
-        chart = line_chart(points, start, end, zone, metric=metric, label=label_of(metric), guides=guides)
-        charts.append((metric, chart, points))  # the points again as the chart's data table
+        under = booked if metric in BOOKED_UNDER else ()
+        chart = line_chart(
+            points, start_at, end_at, zone, metric=metric, label=label_of(metric), guides=guides, booked=under
+        )
+        charts.append((metric, chart, points, bool(under)))  # the points again as the chart's data table
     history = alert_work.room_history(session, room_id)
     context = {
         "room": rooms_service.to_public(session, [room])[0],
         "latest": latest,
         "charts": charts,
-        "window": window if window in WINDOWS else "24h",
+        "window": shown.window,
         "windows": list(WINDOWS),
+        "range_start": local_text(start_at, zone),
+        "range_end": local_text(end_at, zone),
+        "zoom": shown.zoom_links(zone, now),
+        "spread": any(has_spread(c[2]) for c in charts),
         "devices": service.list_devices_in_room(session, room_id),
         "alerts": service.list_alerts(session, room_id=room_id, active=True),
         "history": history,
