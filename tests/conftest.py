@@ -179,6 +179,8 @@ def serve_app(settings: Settings) -> Iterator[str]:
 
     app = create_app(settings)
     port = free_port()
+    # E-mailed links are absolute under FACILITY_BASE_URL: make them point at this server.
+    settings.base_url = f"http://127.0.0.1:{port}"
     server = uvicorn.Server(
         # Access lines land in the captured log, shown only when a test fails.
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info")

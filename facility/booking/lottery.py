@@ -25,6 +25,7 @@ from facility.booking.rental_models import EntryOutcome, Lottery, LotteryEntry, 
 from facility.core import audit
 from facility.core.auth import ensure_role
 from facility.core.channels import enqueue_text
+from facility.core.config import absolute_url
 from facility.core.db import utcnow
 from facility.core.errors import Conflict, FacilityError, InvalidInput, NotFound
 from facility.core.i18n import gettext as _
@@ -348,22 +349,26 @@ def _tell(session: Session, lottery: Lottery, entry: LotteryEntry) -> None:
         ko, en = FREE_WIN_TEXT
     start, end = _slot_range(lottery, entry.slot_index)
     zone = local_zone()
-    when = f"{start.astimezone(zone):%Y-%m-%d %H:%M}–{end.astimezone(zone):%H:%M}"
-    body = "\n".join(
-        [
-            f"[{ko}] {lottery.title}",
-            f"일시 When: {when}",
-            *([f"반복 Repeats: {lottery.rrule} (전체 회차 every occurrence)"] if lottery.rrule else []),
-            *([f"납부 기한 Pay by: {invoice.due_on} ({invoice.total:,}원)"] if invoice is not None else []),
-            f"추첨 시드 Seed: {lottery.seed}",
-            f"결과 Results: /lotteries/{lottery.id}",
-            "",
-            en,
-        ]
-    )
     user = session.get(User, entry.user_id)
+    korean = user is None or user.locale != "en"
+    days = "월화수목금토일" if korean else ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    begins = start.astimezone(zone)
+    when = f"{begins:%Y-%m-%d}({days[begins.weekday()]}) {begins:%H:%M}–{end.astimezone(zone):%H:%M}"
+    link = absolute_url(f"/lotteries/{lottery.id}")
+    if korean:
+        lines = [f"[{ko}] {lottery.title}", f"일시: {when} (한국 시간)"]
+        lines += [f"반복: {lottery.rrule} (전체 회차)"] if lottery.rrule else []
+        lines += [f"납부 기한: {invoice.due_on} ({invoice.total:,}원)"] if invoice is not None else []
+        lines += [f"추첨 시드: {lottery.seed}", f"결과 보기: {link}"]
+    else:
+        lines = [f"[{en}] {lottery.title}", f"When: {when} (Korea time)"]
+        lines += [f"Repeats: {lottery.rrule} (every occurrence)"] if lottery.rrule else []
+        lines += [f"Pay by: {invoice.due_on} (KRW {invoice.total:,})"] if invoice is not None else []
+        lines += [f"Draw seed: {lottery.seed}", f"Results: {link}"]
+    body = "\n".join(lines)
     if user is not None:
-        enqueue_email(session, to=user.email, subject=f"[연수원 대관] {ko}: {lottery.title}", body=body)
+        subject = f"[연수원 대관] {ko}: {lottery.title}" if korean else f"[Facility booking] {en}: {lottery.title}"
+        enqueue_email(session, to=user.email, subject=subject, body=body)
     org = session.get(Organization, entry.organization_id)
     if org is not None and org.contact_phone:
         enqueue_text(session, phone=org.contact_phone, body=f"[연수원] {ko} {lottery.title} {when}")

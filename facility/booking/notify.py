@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlmodel import Session
 
 from facility.booking.ical import booking_invite
 from facility.booking.models import Booking
+from facility.core.config import absolute_url
 from facility.core.i18n import translate
 from facility.core.models import Organization, User
 from facility.core.outbox import OutboxMessage, enqueue_email
 from facility.rooms import service as rooms_service
+from facility.rooms.models import Room
 
 # Subject and first line per booking event, Korean first (the renters' language), then English.
 EVENT_TEXT: dict[str, tuple[str, str]] = {
@@ -48,34 +52,66 @@ def recipients(session: Session, booking: Booking) -> list[str]:
     return found
 
 
+# Weekday names as each language writes them in a date line.
+WEEKDAYS = {"ko": "월화수목금토일", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def when_text(booking: Booking, zone: ZoneInfo, lang: str) -> str:
+    """The booking's local date and times as people write them: 2026-12-08(화) 09:00–11:00 (한국 시간)."""
+    begins, ends = booking.starts_at.astimezone(zone), booking.ends_at.astimezone(zone)
+    day = WEEKDAYS["ko" if lang == "ko" else "en"][begins.weekday()]
+    until = f"{ends:%H:%M}" if ends.date() == begins.date() else f"{ends:%Y-%m-%d %H:%M}"
+    if lang == "ko":
+        return f"{begins:%Y-%m-%d}({day}) {begins:%H:%M}–{until} (한국 시간)"
+    return f"{day} {begins:%Y-%m-%d} {begins:%H:%M}–{until} (Korea time)"
+
+
+def booking_body(booking: Booking, room: Room | None, event: str, zone: ZoneInfo, lang: str, *, note: str = "") -> str:
+    """The e-mail in one language throughout (no "상태 Status" mixes), local times, and an absolute
+    link (FACILITY_BASE_URL) to the booking's page."""
+    ko, en = EVENT_TEXT.get(event, (event, event))
+    korean = lang == "ko"
+    status = translate(f"bstatus.{booking.status}", lang)
+    where = (f"{room.name_ko} ({room.code})" if korean else f"{room.name_en} ({room.code})") if room else ""
+    labels = (
+        ("일시", "장소", "상태", "사유", "금액", "자세히 보기")
+        if korean
+        else ("When", "Where", "Status", "Reason", "Total", "Details")
+    )
+    total = (f"{booking.price_total:,}원" if korean else f"KRW {booking.price_total:,}") if booking.price_total else ""
+    lines = [
+        f"[{ko if korean else en}] {booking.title}",
+        f"{labels[0]}: {when_text(booking, zone, lang)}",
+        f"{labels[1]}: {where}",
+        f"{labels[2]}: {status}",
+        f"{labels[3]}: {note}" if note else "",
+        f"{labels[4]}: {total}" if total else "",
+        f"{labels[5]}: {absolute_url(f'/my/bookings/{booking.id}')}",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def _language_of(session: Session, booking: Booking, address: str) -> str:
+    """The booker's own language for their address; Korean (the renters' language) otherwise."""
+    user = session.get(User, booking.user_id) if booking.user_id else None
+    return user.locale if user is not None and user.email == address and user.locale in ("ko", "en") else "ko"
+
+
 def notify_booking(
     session: Session, booking: Booking, event: str, zone_name: str, *, note: str = ""
 ) -> list[OutboxMessage]:
-    """Tell the people concerned about a booking's change, with the booking as an .ics file."""
-    from zoneinfo import ZoneInfo
-
+    """Tell the people concerned about a booking's change, each in their language, with the
+    booking as an .ics file."""
     room = rooms_service.room_snapshot(session, booking.room_id)
-    ko, en = EVENT_TEXT.get(event, (event, event))
     zone = ZoneInfo(zone_name)
-    when = f"{booking.starts_at.astimezone(zone):%Y-%m-%d %H:%M}–{booking.ends_at.astimezone(zone):%H:%M} ({zone_name})"
-    where = f"{room.name_ko} / {room.name_en} ({room.code})" if room else ""
-    status = f"bstatus.{booking.status}"
-    body = "\n".join(
-        line
-        for line in (
-            f"[{ko}] {booking.title}",
-            f"일시 When: {when}",
-            f"장소 Where: {where}",
-            f"상태 Status: {translate(status, 'ko')} / {translate(status, 'en')}",
-            f"사유 Reason: {note}" if note else "",
-            f"금액 Total: {booking.price_total:,}원" if booking.price_total else "",
-            "",
-            en,
-        )
-        if line is not None
-    )
     ics = booking_invite(booking, room, zone_name)
-    return [
-        enqueue_email(session, to=to, subject=f"[연수원 대관] {ko}: {booking.title}", body=body, ics=ics)
-        for to in recipients(session, booking)
-    ]
+    sent = []
+    for to in recipients(session, booking):
+        lang = _language_of(session, booking, to)
+        ko, en = EVENT_TEXT.get(event, (event, event))
+        subject = (
+            f"[연수원 대관] {ko}: {booking.title}" if lang == "ko" else f"[Facility booking] {en}: {booking.title}"
+        )
+        body = booking_body(booking, room, event, zone, lang, note=note)
+        sent.append(enqueue_email(session, to=to, subject=subject, body=body, ics=ics))
+    return sent

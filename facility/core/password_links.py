@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select, update
 
 from facility.core import accounts, audit, outbox, throttle
 from facility.core.auth import ensure_role
+from facility.core.config import absolute_url
 from facility.core.db import utcnow
 from facility.core.errors import InvalidInput, NotFound
 from facility.core.i18n import gettext as _
@@ -45,7 +46,7 @@ def _store_token(session: Session, actor: User | None, user: User, ttl: timedelt
     return token
 
 
-def invite(session: Session, actor: User | None, user: User, base_url: str) -> None:
+def invite(session: Session, actor: User | None, user: User) -> None:
     """E-mail a new account (imported staff) a link to choose its first password; nobody else
     ever sees a password. Valid for `INVITATION_TTL`, once."""
     token = _store_token(session, actor, user, INVITATION_TTL)
@@ -57,7 +58,7 @@ def invite(session: Session, actor: User | None, user: User, base_url: str) -> N
             "An account was made for you ({email}). Open this link to choose your password: {url}\n"
             "It works once, within {days} days; after that an administrator can send a new one.",
             email=user.email,
-            url=f"{base_url.rstrip('/')}/password-reset/{token}",
+            url=absolute_url(f"/password-reset/{token}"),
             days=INVITATION_TTL.days,
         ),
     )
@@ -65,8 +66,9 @@ def invite(session: Session, actor: User | None, user: User, base_url: str) -> N
     audit.record(session, actor, "user.invitation", "user", user.id)
 
 
-def send_link(session: Session, actor: User | None, user: User, base_url: str) -> None:
-    """Store a new token for `user` and e-mail them its link `base_url/password-reset/<token>`."""
+def send_link(session: Session, actor: User | None, user: User) -> None:
+    """Store a new token for `user` and e-mail them its link under FACILITY_BASE_URL (never the
+    request's Host header, which a caller chooses)."""
     token = _store_token(session, actor, user, LINK_TTL)
     minutes = int(LINK_TTL.total_seconds() // 60)
     outbox.enqueue_email(
@@ -77,7 +79,7 @@ def send_link(session: Session, actor: User | None, user: User, base_url: str) -
             "Open this link to choose a new password for your account: {url}\n"
             "It works once, within {minutes} minutes. If you did not ask for it, ignore this message: "
             "your password stays as it is.",
-            url=f"{base_url.rstrip('/')}/password-reset/{token}",
+            url=absolute_url(f"/password-reset/{token}"),
             minutes=minutes,
         ),
     )
@@ -85,7 +87,7 @@ def send_link(session: Session, actor: User | None, user: User, base_url: str) -
     audit.record(session, actor, "user.password_link", "user", user.id)
 
 
-def request_reset(session: Session, email: str, base_url: str) -> None:
+def request_reset(session: Session, email: str) -> None:
     """Someone forgot their password: e-mail a link if the address has an active account, and
     do nothing visible otherwise. Counted per address (429 past the budget) whether or not it has
     an account, so neither the answer nor the limit tells which addresses do."""
@@ -95,7 +97,7 @@ def request_reset(session: Session, email: str, base_url: str) -> None:
         raise accounts.refuse_for(wait, N_("Too many reset requests for this address. Try again in {seconds} seconds."))
     user = accounts.get_user_by_email(session, email)
     if user is not None and user.active:
-        send_link(session, None, user, base_url)
+        send_link(session, None, user)
 
 
 def reset_notice() -> str:
@@ -104,13 +106,13 @@ def reset_notice() -> str:
     )
 
 
-def send_link_as_admin(session: Session, actor: User, user_id: int, base_url: str) -> User:
+def send_link_as_admin(session: Session, actor: User, user_id: int) -> User:
     """An admin sends any user a link to set their password (a forgotten or never-known one)."""
     ensure_role(actor, Role.admin)
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(_("No such user."))
-    send_link(session, actor, user, base_url)
+    send_link(session, actor, user)
     return user
 
 

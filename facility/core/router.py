@@ -79,7 +79,7 @@ def revoke_access_tokens(session: DbSession, user: CurrentUser) -> Response:
 def request_password_reset(request: Request, body: PasswordResetRequest, session: DbSession) -> PasswordResetAccepted:
     """E-mail a one-time link to set a new password. The same answer for any address: only the
     address's owner learns (by the e-mail) whether it has an account."""
-    password_links.request_reset(session, body.email, str(request.base_url))
+    password_links.request_reset(session, body.email)
     return PasswordResetAccepted(detail=password_links.reset_notice())
 
 
@@ -116,7 +116,7 @@ def send_password_link(
     request: Request, user_id: ObjectId, session: DbSession, user: CurrentUser
 ) -> PasswordResetAccepted:
     """Admins e-mail any user a one-time link to set their password (a forgotten or never-known one)."""
-    target = password_links.send_link_as_admin(session, user, user_id, str(request.base_url))
+    target = password_links.send_link_as_admin(session, user, user_id)
     return PasswordResetAccepted(detail=_("A link to set the password was sent to {email}.", email=target.email))
 
 

@@ -69,7 +69,7 @@ def password_forgot_page(request: Request) -> Response:
 def password_forgot(request: Request, session: DbSession, email: Annotated[str, Form(max_length=254)]) -> Response:
     """The same notice for any address (see password_links.request_reset)."""
     try:
-        password_links.request_reset(session, email, str(request.base_url))
+        password_links.request_reset(session, email)
     except FacilityError as error:
         context = {"error": error.message, "email": email}
         response = render(request, "core/password_forgot.html", context, status_code=error.status_code)

@@ -190,7 +190,7 @@ class UserImporter(Importer):
             self.session.add(user)
             self.users[(email,)] = user
             if self.base_url:
-                password_links.invite(self.session, self.actor, user, self.base_url)
+                password_links.invite(self.session, self.actor, user)
                 self.notes.append(_("New account {email}: an invitation to set a password is e-mailed.", email=email))
             else:
                 self.notes.append(

@@ -46,7 +46,7 @@ def labels_page(request: Request, session: DbSession, user: CurrentUser, buildin
     """A printable sheet of QR labels for one building."""
     chosen = next((b for b in rooms_service.all_buildings(session) if b.code == building), None)
     rows, _ = assets.list_assets(session, user, building_id=chosen.id if chosen else -1, limit=2000)
-    labels = [(a, assets.qr_svg(asset_url(request, a.code), scale=3)) for a in rows]
+    labels = [(a, assets.qr_svg(asset_url(a.code), scale=3)) for a in rows]
     return render(request, "maintenance/labels.html", {"labels": labels, "building": chosen})
 
 

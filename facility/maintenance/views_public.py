@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from facility.core.auth import CurrentUser, DbSession, OptionalUser, ensure_role
+from facility.core.config import absolute_url
 from facility.core.errors import FacilityError
 from facility.core.models import STAFF_ROLES, User
 from facility.core.params import ObjectId
@@ -21,8 +22,9 @@ from facility.maintenance.photos import get_photo
 router = APIRouter(include_in_schema=False)
 
 
-def asset_url(request: Request, code: str) -> str:
-    return str(request.base_url).rstrip("/") + f"/a/{code}"
+def asset_url(code: str) -> str:
+    """The asset's public page for its printed QR label, under FACILITY_BASE_URL."""
+    return absolute_url(f"/a/{code}")
 
 
 def _asset_context(request: Request, session: DbSession, viewer: User | None, code: str) -> dict[str, object]:
@@ -33,7 +35,7 @@ def _asset_context(request: Request, session: DbSession, viewer: User | None, co
         "building": building,
         "room": room,
         "floor": floor,
-        "qr": assets.qr_svg(asset_url(request, asset.code), scale=3),
+        "qr": assets.qr_svg(asset_url(asset.code), scale=3),
         "sent": False,
         "error": None,
     }

@@ -157,3 +157,17 @@ def notify_managers(session: Session, alerts: Sequence[Alert]) -> int:
         subject, body = alert_work.alert_email(session, alert, _("Facility alert"))
         sent += len(channels.notify_staff(session, managers, subject=subject, body=body))
     return sent
+
+
+def booked_intervals(session: Session, room_id: int, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """When firm bookings or blocks held the room (or a hall it is part of) in [start, end): the
+    shaded bands under its occupancy chart."""
+    related = rooms_service.related_room_ids(session, room_id)
+    held = [
+        (b.starts_at, b.ends_at)
+        for b in booking_queries.bookings_between(session, start, end, room_ids=related, statuses=IN_USE)
+    ]
+    held += [
+        (b.starts_at, b.ends_at) for b in booking_blocks.list_blocks(session, room_ids=related, start=start, end=end)
+    ]
+    return sorted(held)

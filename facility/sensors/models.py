@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from facility.core.db import utc_field, utcnow
@@ -137,3 +137,16 @@ class AlertRuleVersion(SQLModel, table=True):
     note: str = Field(default="", max_length=300)
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     created_by: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+class FloorDrawing(SQLModel, table=True):
+    """A floor's uploaded SVG plan, stored only after sanitising (plan_drawings.clean_svg): the
+    plan page colours its elements whose id is a room code; without one the grid is generated."""
+
+    __tablename__ = "floor_drawing"
+
+    id: int | None = Field(default=None, primary_key=True)
+    floor_id: int = Field(foreign_key="floor.id", unique=True)
+    svg: str = Field(sa_column=Column(Text, nullable=False))
+    uploaded_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+    uploaded_by: int | None = Field(default=None, foreign_key="user_account.id")

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from facility.core import accounts
@@ -19,11 +19,13 @@ from facility.core.models import MANAGING_ROLES, STAFF_ROLES
 from facility.core.params import ObjectId
 from facility.core.web import NavItem, flash, redirect, render, request_language
 from facility.rooms import service as rooms_service
-from facility.sensors import alert_work, floor_plan, placement, rule_settings, service
+from facility.rooms.models import Building, Floor
+from facility.sensors import alert_work, floor_plan, placement, plan_drawings, rule_settings, service
 from facility.sensors import bookings as sensor_bookings
 from facility.sensors.alerts import RuleSet
 from facility.sensors.catalogue import BOARD_METRICS, METRICS, band
-from facility.sensors.charts import line_chart
+from facility.sensors.chart_range import chart_range, local_text
+from facility.sensors.charts import has_spread, line_chart
 from facility.sensors.router import reading_store
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +39,8 @@ WINDOWS = {
     "1y": timedelta(days=365),
 }
 STALE_AFTER = timedelta(minutes=10)
+# Charts drawn over the room's booked intervals: presence against what was booked.
+BOOKED_UNDER = frozenset({"occupancy", "people_count"})
 STAFF = {r.value for r in STAFF_ROLES}
 
 NAV = (NavItem("nav.sensors", "/sensors", frozenset(STAFF), order=50),)
@@ -136,12 +140,19 @@ def plan_page(request: Request, session: DbSession, user: CurrentUser, building:
         now = utcnow()
         booked = sensor_bookings.rooms_in_use(session, now)
         english = request_language(request) == "en"
-        for floor, rooms in floor_plan.floors_of(session, chosen):
+        every_floor = floor_plan.floors_of(session, chosen)
+        drawings = plan_drawings.drawings_for(session, [int(f.id or 0) for f, _rooms in every_floor])
+        for floor, rooms in every_floor:
             if not rooms:
                 continue
             facts = floor_plan.plan_rooms(rooms, tiles, booked, now)
             label = _("Plan of {floor}", floor=floor_plan.floor_name(floor))
-            floors.append((floor, facts, floor_plan.floor_svg(facts, label=label, english=english)))
+            drawing = drawings.get(int(floor.id or 0))
+            if drawing is not None:
+                svg, missing = plan_drawings.coloured_drawing(drawing, facts, label=label, english=english)
+            else:
+                svg, missing = floor_plan.floor_svg(facts, label=label, english=english), []
+            floors.append((floor, facts, svg, drawing is not None, missing))
     context = {
         "buildings": buildings,
         "building": chosen,
@@ -149,38 +160,82 @@ def plan_page(request: Request, session: DbSession, user: CurrentUser, building:
         "states": floor_plan.STATES,
         "state_words": floor_plan.state_words,
         "floor_name": floor_plan.floor_name,
+        "can_upload": user.role in {r.value for r in MANAGING_ROLES},
+        "max_kb": plan_drawings.MAX_BYTES // 1024,
         **_helpers(),
     }
     return render(request, "sensors/plan.html", context)
 
 
+def _plan_of(session: DbSession, floor_id: int) -> str:
+    floor = session.get(Floor, floor_id)
+    building = session.get(Building, floor.building_id) if floor else None
+    return f"/sensors/plan?{urlencode({'building': building.code})}" if building else "/sensors/plan"
+
+
+@router.post("/sensors/plan/floors/{floor_id}/drawing")
+async def upload_drawing(
+    request: Request, floor_id: ObjectId, session: DbSession, user: CurrentUser, drawing: UploadFile | None = None
+) -> Response:
+    """A manager uploads a floor's SVG plan; a hostile or malformed file is refused (422)."""
+    ensure_role(user, *MANAGING_ROLES)
+    data = await drawing.read(plan_drawings.MAX_BYTES + 1) if drawing is not None else b""
+    plan_drawings.save_drawing(session, user, floor_id, data)
+    session.commit()
+    flash(request, _("The floor drawing is saved; rooms are matched by their code."))
+    return redirect(request, _plan_of(session, floor_id))
+
+
+@router.post("/sensors/plan/floors/{floor_id}/drawing/remove")
+def remove_drawing(request: Request, floor_id: ObjectId, session: DbSession, user: CurrentUser) -> Response:
+    """Back to the generated grid for this floor."""
+    plan_drawings.remove_drawing(session, user, floor_id)
+    session.commit()
+    flash(request, _("The floor drawing is removed; the generated plan is shown."))
+    return redirect(request, _plan_of(session, floor_id))
+
+
 @router.get("/sensors/rooms/{room_id}")
 def room_page(
-    request: Request, room_id: ObjectId, session: DbSession, user: CurrentUser, window: str = "24h"
+    request: Request,
+    room_id: ObjectId,
+    session: DbSession,
+    user: CurrentUser,
+    window: str = "24h",
+    start: str = "",
+    end: str = "",
 ) -> Response:
     store = reading_store(request)
     latest = service.room_latest(session, store, user, room_id)
     room = rooms_service.get_room(session, room_id, user)
-    span = WINDOWS.get(window, WINDOWS["24h"])
-    end = utcnow()
-    start = end - span
-    every = service.default_every(start, end)
     zone = request.app.state.settings.zone
+    now = utcnow()
+    shown = chart_range(WINDOWS, window, start, end, zone, now)
+    start_at, end_at = shown.start, shown.end
+    every = service.default_every(start_at, end_at)
+    booked = sensor_bookings.booked_intervals(session, room_id, start_at, end_at)
     ordered = sorted(latest, key=lambda m: (m not in BOARD_METRICS, m))
     charts = []
     rule_set = rule_settings.current_rule_set(session)
     for metric in ordered:
-        points = service.room_series(session, store, user, room_id, metric, start, end, every)
+        points = service.room_series(session, store, user, room_id, metric, start_at, end_at, every)
         guides = alert_limits(rule_set, metric, room.kind, room_id)
-        chart = line_chart(points, start, end, zone, metric=metric, label=label_of(metric), guides=guides)
-        charts.append((metric, chart, points))  # the points again as the chart's data table
+        under = booked if metric in BOOKED_UNDER else ()
+        chart = line_chart(
+            points, start_at, end_at, zone, metric=metric, label=label_of(metric), guides=guides, booked=under
+        )
+        charts.append((metric, chart, points, bool(under)))  # the points again as the chart's data table
     history = alert_work.room_history(session, room_id)
     context = {
         "room": rooms_service.to_public(session, [room])[0],
         "latest": latest,
         "charts": charts,
-        "window": window if window in WINDOWS else "24h",
+        "window": shown.window,
         "windows": list(WINDOWS),
+        "range_start": local_text(start_at, zone),
+        "range_end": local_text(end_at, zone),
+        "zoom": shown.zoom_links(zone, now),
+        "spread": any(has_spread(c[2]) for c in charts),
         "devices": service.list_devices_in_room(session, room_id),
         "alerts": service.list_alerts(session, room_id=room_id, active=True),
         "history": history,

@@ -131,7 +131,9 @@ def test_unpaid_winner_forfeits_to_the_runner_up(session: Session) -> None:
     entries = session.exec(select(LotteryEntry).order_by(LotteryEntry.rank)).all()  # type: ignore[arg-type]
     assert [e.outcome for e in entries] == ["won", "lost", "lost"]
     won_mail = session.exec(select(OutboxMessage).where(col(OutboxMessage.subject).contains("추첨 당첨"))).one()
-    assert "납부 기한 Pay by" in won_mail.body and "22,000원" in won_mail.body  # 2 h at 10,000 plus VAT
+    assert (
+        "납부 기한: " in won_mail.body and "Pay by" not in won_mail.body and "22,000원" in won_mail.body
+    )  # 2 h at 10,000 plus VAT
     assert deadlines.cancel_unpaid(session, now + timedelta(days=4)) == 1
     session.commit()
     entries = session.exec(select(LotteryEntry).order_by(LotteryEntry.rank)).all()  # type: ignore[arg-type]

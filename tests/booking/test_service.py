@@ -43,7 +43,7 @@ def test_request_claims_each_atomic_space(session: Session) -> None:
     # Convention halls have an hour of set-up before and clearing after.
     assert all(c.starts_at == seoul(day, 9) and c.ends_at == seoul(day, 13) for c in claims)
     mail = session.exec(select(OutboxMessage)).first()
-    assert mail is not None and "상태 Status: 승인 대기 / Requested" in mail.body
+    assert mail is not None and "상태: 승인 대기" in mail.body and "Status" not in mail.body
     assert "Status: requested" not in mail.body
 
 

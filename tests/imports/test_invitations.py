@@ -18,6 +18,7 @@ from tests.factories import make_user
 def test_imported_staff_are_invited_and_set_their_own_password(settings: Settings, session: Session) -> None:
     admin = make_user(session, role=Role.admin)
     data = "email,role,full_name\nnew.crew@example.kr,crew,김설비\n".encode()
+    settings.base_url = "https://rent.example.kr/"  # FACILITY_BASE_URL, not the request's host
     report = service.run_import(
         session, admin, "users", data, dry_run=False, limits=ImportLimits(), base_url="https://rent.example.kr/"
     )

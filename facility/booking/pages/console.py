@@ -19,6 +19,7 @@ from facility.booking.pages.checkin import CHECKIN_SALT
 from facility.booking.pages.dates import parse_day, today
 from facility.core import exports
 from facility.core.auth import CurrentUser, DbSession, ensure_role
+from facility.core.config import absolute_url
 from facility.core.errors import FacilityError, InvalidInput
 from facility.core.i18n import gettext as _
 from facility.core.i18n import label
@@ -371,7 +372,7 @@ def room_qr(request: Request, room_id: int, session: DbSession, user: CurrentUse
     ensure_role(user, *STAFF_ROLES)
     rooms_service.get_room(session, room_id, user)
     token = sign_value(request.app.state.secret_key, CHECKIN_SALT, str(room_id))
-    url = f"{request.base_url}checkin/{room_id}?token={token}"
+    url = absolute_url(f"/checkin/{room_id}?token={token}")  # FACILITY_BASE_URL: printed, so never the Host header
     buffer = io.BytesIO()
     segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2)
     return Response(buffer.getvalue(), media_type="image/svg+xml")

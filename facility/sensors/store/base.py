@@ -23,8 +23,13 @@ class StoreRejected(Exception):
 
 @dataclass(frozen=True)
 class Point:
+    """One reading, or the mean of a window; an averaged point also carries the window's lowest
+    and highest value, so a long chart can draw the spread the mean hides."""
+
     ts: datetime
     value: float
+    low: float | None = None
+    high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -69,10 +74,11 @@ class ReadingStore(Protocol):
 
 
 def bucket_means(points: Sequence[Point], start: datetime, every: timedelta) -> list[Point]:
-    """Average points into windows of `every` starting at `start` (server-side downsampling)."""
-    sums: dict[int, tuple[float, int]] = {}
+    """Average points into windows of `every` starting at `start` (server-side downsampling),
+    keeping each window's minimum and maximum beside its mean."""
+    sums: dict[int, tuple[float, int, float, float]] = {}
     for point in points:
         index = int((point.ts - start) / every)
-        total, n = sums.get(index, (0.0, 0))
-        sums[index] = (total + point.value, n + 1)
-    return [Point(start + every * i, total / n) for i, (total, n) in sorted(sums.items())]
+        total, n, low, high = sums.get(index, (0.0, 0, point.value, point.value))
+        sums[index] = (total + point.value, n + 1, min(low, point.value), max(high, point.value))
+    return [Point(start + every * i, total / n, low, high) for i, (total, n, low, high) in sorted(sums.items())]

@@ -85,6 +85,14 @@ def _from_micros(value: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(value))
 
 
+def _combine(ts: datetime, parts: list[Point]) -> Point:
+    """One bucket from its pieces on either side of the raw policy's cutoff."""
+    lows = [p.low for p in parts if p.low is not None]
+    highs = [p.high for p in parts if p.high is not None]
+    mean = sum(p.value for p in parts) / len(parts)
+    return Point(ts, mean, min(lows) if lows else None, max(highs) if highs else None)
+
+
 def _regex_literal(text: str) -> str:
     # Profile device codes hold spaces, `/` and Hangul: spell every such character as \x{..},
     # which Go's RE2 reads and InfluxQL's `/.../` literal cannot mistake for its end.
@@ -161,14 +169,19 @@ class InfluxQLReader:
             seconds = max(1, int(every.total_seconds()))
             # Buckets start at `start`, as the SQL store's do, not at the epoch.
             offset = int((align or start).timestamp()) % seconds
-            q = f"SELECT mean(value) FROM {source} WHERE {where} GROUP BY time({seconds}s, {offset}s) fill(none)"
+            q = (
+                f"SELECT mean(value), min(value), max(value) FROM {source} WHERE {where} "
+                f"GROUP BY time({seconds}s, {offset}s) fill(none)"
+            )
         else:
             q = f"SELECT value FROM {source} WHERE {where}"
         points = []
         for series in self.query(q):
-            for ts, value in (row[:2] for row in series["values"]):
+            for row in series["values"]:
+                ts, value = row[:2]
                 if value is not None:
-                    points.append(Point(_from_micros(ts), float(value)))
+                    low, high = (float(v) if v is not None else None for v in row[2:4]) if every else (None, None)
+                    points.append(Point(_from_micros(ts), float(value), low, high))
         return sorted(points, key=lambda p: p.ts)
 
     def count(self, devices: Sequence[str] | None = None) -> int:
@@ -249,11 +262,12 @@ class InfluxV1Store(InfluxQLReader):
             return super().series(devices, metric, start, end, every, policy=policy, align=align)
         old = super().series(devices, metric, start, min(end, cutoff), every, policy="rollup", align=start)
         recent = super().series(devices, metric, cutoff, end, every, policy="raw", align=start) if end > cutoff else []
-        # The bucket holding the cutoff gets a mean from each side: average the two.
-        merged: dict[datetime, list[float]] = {}
+        # The bucket holding the cutoff gets a mean from each side: average the two (the rollup
+        # keeps 5-minute means, so its band is the spread of those means).
+        merged: dict[datetime, list[Point]] = {}
         for point in old + recent:
-            merged.setdefault(point.ts, []).append(point.value)
-        return [Point(ts, sum(values) / len(values)) for ts, values in sorted(merged.items())]
+            merged.setdefault(point.ts, []).append(point)
+        return [_combine(ts, parts) for ts, parts in sorted(merged.items())]
 
     def write(self, readings: Sequence[Reading]) -> None:
         if not readings:
