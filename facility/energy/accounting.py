@@ -1,10 +1,12 @@
 """Energy accounting: kWh per room and day from the meters' counters, booked and conditioned hours,
 kWh per booked hour, and the savings against the fixed schedule the building ran before.
 
-The baseline comes from the same meters: each room-day's hours are split into conditioned hours
-(comfort or pre-comfort on its timeline) and idle hours; their mean kWh per hour priced at the
-fixed schedule's hours is what that schedule would have used. A room-day without both kinds of
-hour measured claims no saving (its baseline is what it used); an always-on room never claims one.
+The baseline comes from the same meters, priced over the whole reported period so that a room left
+empty all day (which the fixed schedule would have heated) is credited: each room's mean kWh per
+conditioned hour (comfort or pre-comfort on its timeline) and per idle hour over the period, the
+conditioned rate falling back to the median of its kind's rooms when it never heated (the idle rate
+likewise); every measured hour is then charged at the rate the fixed schedule would have had in it.
+An always-on room, or one no rate can be found for, claims no saving (its baseline is what it used).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -80,34 +82,73 @@ def booked_hours(segments: Sequence[Segment], day: date, zone: ZoneInfo) -> floa
     return total
 
 
+@dataclass
+class HourRates:
+    """A room's measured kWh and hours, conditioned and idle, over the reported period."""
+
+    on_kwh: float = 0.0
+    on_hours: int = 0
+    idle_kwh: float = 0.0
+    idle_hours: int = 0
+
+    def add(self, hourly: Mapping[datetime, float], segments: Sequence[Segment]) -> None:
+        for hour, kwh in hourly.items():
+            middle = hour + HOUR / 2
+            segment = next((s for s in segments if s.start <= middle < s.end), None)
+            if segment is not None and segment.mode in CONDITIONED:
+                self.on_kwh, self.on_hours = self.on_kwh + kwh, self.on_hours + 1
+            else:
+                self.idle_kwh, self.idle_hours = self.idle_kwh + kwh, self.idle_hours + 1
+
+    @property
+    def on(self) -> float | None:
+        return self.on_kwh / self.on_hours if self.on_hours else None
+
+    @property
+    def idle(self) -> float | None:
+        return self.idle_kwh / self.idle_hours if self.idle_hours else None
+
+
+def _median(values: Sequence[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def room_rates(rates: Mapping[int, HourRates], kinds: Mapping[int, str]) -> dict[int, tuple[float, float] | None]:
+    """Each room's (conditioned, idle) kWh per hour, a missing one taken from the median of the rooms
+    of its kind that have it (pure); None when neither the room nor its kind has one."""
+    on_by_kind: dict[str, list[float]] = defaultdict(list)
+    idle_by_kind: dict[str, list[float]] = defaultdict(list)
+    for room_id, rate in rates.items():
+        if rate.on is not None:
+            on_by_kind[kinds[room_id]].append(rate.on)
+        if rate.idle is not None:
+            idle_by_kind[kinds[room_id]].append(rate.idle)
+    found: dict[int, tuple[float, float] | None] = {}
+    for room_id, rate in rates.items():
+        on = rate.on if rate.on is not None else _median(on_by_kind[kinds[room_id]])
+        idle = rate.idle if rate.idle is not None else _median(idle_by_kind[kinds[room_id]])
+        found[room_id] = None if on is None or idle is None else (on, idle)
+    return found
+
+
 def baseline_kwh(
-    hourly: dict[datetime, float],
-    segments: Sequence[Segment],
-    day: date,
-    zone: ZoneInfo,
-    bounds: EnergySettings,
-    *,
-    always_on: bool,
+    hourly: Mapping[datetime, float], rates: tuple[float, float] | None, zone: ZoneInfo, bounds: EnergySettings
 ) -> float:
-    """What the fixed schedule would have used this day, from this room's own hourly rates."""
-    used = sum(hourly.values())
-    if always_on:
-        return used
-    conditioned: list[float] = []
-    idle: list[float] = []
-    for hour, kwh in hourly.items():
-        middle = hour + HOUR / 2
-        segment = next((s for s in segments if s.start <= middle < s.end), None)
-        (conditioned if segment is not None and segment.mode in CONDITIONED else idle).append(kwh)
-    if not conditioned or not idle:
-        return used
-    start, end = local_bounds(day, zone)
-    on = datetime.combine(day, time(bounds.baseline_start_hour), tzinfo=zone)
-    off = end if bounds.baseline_end_hour == 24 else datetime.combine(day, time(bounds.baseline_end_hour), tzinfo=zone)
-    schedule_hours = max((off - on).total_seconds() / 3600, 0.0)
-    day_hours = (end - start).total_seconds() / 3600
-    mean_on, mean_idle = sum(conditioned) / len(conditioned), sum(idle) / len(idle)
-    return max(mean_on * schedule_hours + mean_idle * (day_hours - schedule_hours), 0.0)
+    """What the fixed schedule would have used in these measured hours (pure): the room's period
+    conditioned rate in the schedule's hours (07-22 local), its idle rate in the others."""
+    if rates is None:
+        return sum(hourly.values())
+    on, idle = rates
+    total = 0.0
+    for hour in hourly:
+        local_hour = hour.astimezone(zone).hour
+        scheduled = bounds.baseline_start_hour <= local_hour < bounds.baseline_end_hour
+        total += on if scheduled else idle
+    return total
 
 
 def meter_codes(session: Session, room_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -159,26 +200,34 @@ def room_day_energy(
                     bucket = per_day[hour.astimezone(zone).date()]
                     bucket[hour] = bucket.get(hour, 0.0) + kwh
         hourly[room.id or 0] = per_day
-    rows = []
+    rows: list[tuple[RoomDayEnergy, dict[datetime, float]]] = []
+    rates: dict[int, HourRates] = {}
+    kinds: dict[int, str] = {}
+    always_on: set[int] = set()
     day = first
     while day <= last:
         for room_day in service.room_days(session, metered, day, zone, bounds):
-            used = hourly[room_day.room.id or 0].get(day, {})
-            rows.append(
-                RoomDayEnergy(
-                    room=room_day.room,
-                    kind=room_day.kind.value,
-                    day=day,
-                    kwh=sum(used.values()),
-                    booked_hours=booked_hours(room_day.segments, day, zone),
-                    conditioned_hours=sum(s.hours for s in room_day.segments if s.mode in CONDITIONED),
-                    baseline_kwh=baseline_kwh(
-                        used, room_day.segments, day, zone, bounds, always_on=room_day.rules.always_on
-                    ),
-                )
+            room_id = room_day.room.id or 0
+            used = hourly[room_id].get(day, {})
+            kinds[room_id] = room_day.kind.value
+            if room_day.rules.always_on:
+                always_on.add(room_id)
+            rates.setdefault(room_id, HourRates()).add(used, room_day.segments)
+            item = RoomDayEnergy(
+                room=room_day.room,
+                kind=room_day.kind.value,
+                day=day,
+                kwh=sum(used.values()),
+                booked_hours=booked_hours(room_day.segments, day, zone),
+                conditioned_hours=sum(s.hours for s in room_day.segments if s.mode in CONDITIONED),
+                baseline_kwh=0.0,
             )
+            rows.append((item, used))
         day += DAY
-    return rows
+    priced = room_rates({k: v for k, v in rates.items() if k not in always_on}, kinds)
+    for item, used in rows:
+        item.baseline_kwh = baseline_kwh(used, priced.get(item.room.id or 0), zone, bounds)
+    return [item for item, _used in rows]
 
 
 @dataclass

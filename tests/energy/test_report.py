@@ -9,9 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from facility.core.config import EnergySettings
 from facility.core.models import AuditEntry, Role
+from facility.energy import accounting
 from facility.energy.models import EnergyMeter, ModeAction, RoomModeState
-from tests.booking.helpers import next_weekday
+from facility.sensors.store.sql import SqlStore
+from tests.booking.helpers import SEOUL, next_weekday
 from tests.energy.helpers import book, local
 from tests.factories import browser_login, csrf_from, make_room, make_user, token_headers
 from tests.sensors.factories import make_device, write_readings
@@ -40,7 +43,8 @@ def test_energy_report_pages_and_the_mode_table(session: Session, engine: Engine
     row = answer.json()["rows"][0]
     assert row["key"] == "E-101" and row["kwh"] == 10.2 and row["booked_hours"] == 2.0
     assert row["kwh_per_booked_hour"] == 5.1 and row["conditioned_hours"] == 2.75
-    # The fixed schedule (07:00-22:00): 15 h at 2.0 kWh plus 9 h at 0.2 kWh.
+    # The room's rates over the period (this day): 2.0 kWh a conditioned hour, 0.2 an idle one; the
+    # fixed schedule (07:00-22:00) charges 15 h at 2.0 kWh plus 9 h at 0.2 kWh.
     assert row["baseline_kwh"] == 31.8 and row["savings_kwh"] == 21.6
     assert answer.json()["months"][0]["key"] == f"{day:%Y-%m}"
     by_kind = client.get(f"/api/v1/energy/report?from={day}&to={day}&by=kind", headers=headers).json()
@@ -91,3 +95,32 @@ def test_energy_report_pages_and_the_mode_table(session: Session, engine: Engine
         headers=crew_headers,
     )
     assert put.status_code == 403 and put.json()["code"] != "csrf", put.text
+
+
+def test_a_room_left_empty_all_day_is_charged_the_fixed_schedule(session: Session, engine: Engine) -> None:
+    booked, empty = make_room(session, code="E-201"), make_room(session, code="E-202")
+    renter, manager = make_user(session), make_user(session, role=Role.manager)
+    day = next_weekday()
+    book(session, renter, manager, booked, day, 10, 12)
+    for room, rate in ((booked, lambda h: 2.0 if 9 <= h <= 11 else 0.2), (empty, lambda h: 0.3)):
+        meter = make_device(session, metrics="energy")
+        session.add(EnergyMeter(device_id=meter.id, room_id=room.id))
+        session.commit()
+        counter, points = 0.0, []
+        for hour in range(-1, 49):  # two local days of hourly counter readings
+            points.append((local(day, 0) + timedelta(hours=hour), counter))
+            counter += rate(hour)
+        write_readings(engine, meter, {"energy": points})
+
+    report = accounting.energy_report(
+        session, SqlStore(engine), manager, day, day + timedelta(days=1), "room", SEOUL, EnergySettings()
+    )
+    rows = {r.key: r for r in report.rows}
+    # E-201 heats 3 h on the first day (2.0 kWh each) and idles 45 h at 0.2: its period rates are
+    # 2.0 and 0.2, and the fixed schedule charges both days 15 h x 2.0 + 9 h x 0.2 = 31.8 kWh, the
+    # second (all empty, 4.8 kWh used) too. E-202 never heated: the conditioned rate is its kind's
+    # median (E-201's 2.0), its idle rate its own 0.3, so 2 x (30 + 2.7) against 48 h x 0.3.
+    assert round(rows["E-201"].kwh, 1) == 15.0 and round(rows["E-201"].baseline_kwh, 1) == 63.6
+    assert round(rows["E-202"].kwh, 1) == 14.4 and round(rows["E-202"].baseline_kwh, 1) == 65.4
+    assert round(report.total.savings_kwh, 1) == 99.6
+    assert [round(d.baseline_kwh, 1) for d in report.days] == [64.5, 64.5]
