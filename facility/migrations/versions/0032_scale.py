@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0032_scale"
-down_revision: str | Sequence[str] | None = "0028_console"
+down_revision: str | Sequence[str] | None = "0031_console2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

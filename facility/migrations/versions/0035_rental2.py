@@ -14,7 +14,7 @@ from alembic import op
 import facility.core.db
 
 revision: str = "0035_rental2"
-down_revision: str | Sequence[str] | None = "0028_console"
+down_revision: str | Sequence[str] | None = "0033_crew2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
