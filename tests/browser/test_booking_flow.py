@@ -63,8 +63,8 @@ def test_search_request_approve_invoice(live_server: str, live_settings: Setting
     page.fill("[data-testid=req-end]", "17:00")
     page.dispatch_event("[data-testid=req-end]", "change")
     page.wait_for_function(f"() => document.querySelector('[data-testid=price-total]').innerText !== '{before}'")
-    # 7 h lecture room: day rate 130,000 (not 7 × 20,000), education −30% = 91,000, + VAT.
-    assert page.inner_text("[data-testid=price-total]") == "100,100원"
+    # 7 h lecture room: day rate 130,000 (not 7 × 20,000) + VAT; no reduction without verified proof.
+    assert page.inner_text("[data-testid=price-total]") == "143,000원"
     page.fill("[data-testid=req-title]", "학부모 독서 연수")
     page.fill("[data-testid=req-attendees]", "30")
     screenshot(page, "booking-3-request")
@@ -83,13 +83,13 @@ def test_search_request_approve_invoice(live_server: str, live_settings: Setting
     console.wait_for_function(f"() => document.querySelector('#booking-{booking_id} .badge').innerText === '승인'")
     screenshot(console, "booking-4-approved")
     console.goto(f"{live_server}/manage/invoices")
-    assert "100,100" in console.inner_text("[data-testid=revenue]")
+    assert "143,000" in console.inner_text("[data-testid=revenue]")
 
     page.goto(f"{live_server}/my/bookings/{booking_id}")
     assert page.inner_text("[data-testid=booking-status]") == "승인"
     page.click("[data-testid=invoice-link]")
     page.wait_for_selector("[data-testid=invoice]")
-    assert page.inner_text("[data-testid=invoice-total]") == "100,100원"
+    assert page.inner_text("[data-testid=invoice-total]") == "143,000원"
     assert page.inner_text("[data-testid=invoice-number]").endswith("-000001")
     assert "시설 사용료 청구서" in page.inner_text("h1")
     screenshot(page, "booking-5-invoice")

@@ -34,7 +34,7 @@ def test_upload_preview_fix_and_confirm(live_server: str, live_settings: Setting
     page.set_input_files("input[name=file]", str(broken))
     page.click("[data-testid=upload-form] button")
     problems = page.inner_text("[data-testid=problems]")
-    assert "row 3, column code" in problems and "row 3, column sort_order" in problems
+    assert "3행, 코드 열" in problems and "3행, 정렬 순서 열" in problems
     assert page.locator("[data-testid=preview-table] tbody tr").count() == 2
     assert page.locator("[data-testid=confirm-form]").count() == 0
     screenshot(page, "import-preview-problems")

@@ -81,6 +81,7 @@ def test_the_navigation_is_what_the_app_factory_lists_per_role(client: TestClien
         "/manage/bookings",
         "/manage/grid",
         "/sensors",
+        "/energy/today",
         "/organizations",
         "/audit",
     ]

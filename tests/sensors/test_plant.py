@@ -9,6 +9,7 @@ import asyncio
 import socket
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -201,4 +202,7 @@ def test_a_modbus_device_that_went_away_is_read_again_when_it_is_back() -> None:
                 await link.read([voltage])
         await link.close()
 
-    asyncio.run(read_twice_around_an_outage())
+    # On a thread of its own: a browser test earlier in this process leaves Playwright's event
+    # loop running on the main thread, where asyncio.run refuses to start another.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, read_twice_around_an_outage()).result(timeout=120)
