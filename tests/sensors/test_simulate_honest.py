@@ -53,7 +53,11 @@ def test_the_simulator_account_is_acknowledged(mosquitto: Mosquitto) -> None:
 def test_topics_the_acl_denies_are_refused_not_published(mosquitto: Mosquitto) -> None:
     """A device's own account may write only under its own code: the demo's topics are denied."""
     runner = run_for_a_moment(mosquitto.simulator_url.replace(SIMULATOR_USER, "env-dev-1"))
-    assert runner.published == 0 and sum(runner.refused.values()) == runner.sent, runner.refused
+    # Mosquitto answers a denied QoS 1 publish with "Not authorized" and then drops the connection
+    # ("Bad socket read/write" in its log); whatever was still in flight at that moment may never be
+    # answered on a loaded machine. The point holds either way: nothing denied reads as published.
+    assert runner.published == 0 and set(runner.refused) == {"Not authorized"}, runner.refused
+    assert 0 < runner.refused.total() <= runner.sent
     assert "Not authorized" in progress(runner, 1.0)
 
 
