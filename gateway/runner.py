@@ -69,7 +69,7 @@ class Gateway:
         )
         self.spool = Spool(spool_path(settings.data_dir, self.client_id))
         self.store = store or open_store(settings)
-        self.encoders = Encoders.default()
+        self.encoders = Encoders.default(profiles.profiles)
         self.engine = engine_for(settings)
         self.ingest = Ingest(self.store, self.engine, self.client_id, profiles, self.encoders)
         self.writer = SpoolWriter(self.spool, self.ingest)

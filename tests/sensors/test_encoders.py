@@ -7,6 +7,7 @@ import json
 import pytest
 
 from facility.sensors.encoders import Encoders, Report, Target
+from facility.sensors.profiles import build_profiles
 
 # (profile, device code, channel, canonical value, topic, payload, source of the payload's shape)
 COMMANDS = [
@@ -240,3 +241,78 @@ def test_a_topic_heard_by_no_encoder_is_heard_once_it_is_announced() -> None:
     assert "hvac/b202/target" not in encoders.deaf
     heard = encoders.heard("hvac/b202/target", b"21.0")
     assert heard is not None and heard.reports == [Report("homeassistant:hvac-b202", "setpoint", "21")]
+
+
+def test_home_assistant_templates_make_the_command_and_read_the_answer() -> None:
+    """https://www.home-assistant.io/integrations/climate.mqtt/ (`temperature_command_template`,
+    `temperature_state_template`) and switch.mqtt/ (`value_template`): rendered in the sandbox."""
+    encoders = Encoders.default()
+    switch = {
+        "cmd_t": "plug/c303/set",
+        "stat_t": "plug/c303/state",
+        "val_tpl": "{{ value_json.POWER }}",
+        "dev": {"ids": ["plug-c303"]},
+    }
+    encoders.heard("homeassistant/switch/plug-c303/power/config", json.dumps(switch).encode())
+    heard = encoders.heard("plug/c303/state", b'{"POWER": "ON", "Voltage": 229}')
+    assert heard is not None and heard.reports == [Report("homeassistant:plug-c303", "relay", "on")]
+    climate = {
+        "temperature_command_topic": "hvac/c303/set",
+        "temperature_command_template": '{{ {"target": value | float} | tojson }}',
+        "temperature_state_topic": "hvac/c303/state",
+        "temperature_state_template": "{{ value_json.target }}",
+        "device": {"identifiers": ["hvac-c303"]},
+    }
+    encoders.heard("homeassistant/climate/hvac-c303/config", json.dumps(climate).encode())
+    told = encoders.command("homeassistant", Target("homeassistant:hvac-c303"), "setpoint", "22.5")
+    assert told is not None and json.loads(told.payload) == {"target": 22.5}
+    heard = encoders.heard("hvac/c303/state", b'{"target": 22.5, "current": 20.1}')
+    assert heard is not None and heard.reports == [Report("homeassistant:hvac-c303", "setpoint", "22.5")]
+
+
+def test_a_home_assistant_template_over_its_budget_is_forgotten_not_obeyed() -> None:
+    encoders = Encoders.default()
+    config = {
+        "cmd_t": "plug/d404/set",
+        "stat_t": "plug/d404/state",
+        "val_tpl": "{{ 'x' * 100000 }}",
+        "dev": {"ids": ["plug-d404"]},
+    }
+    encoders.heard("homeassistant/switch/plug-d404/power/config", json.dumps(config).encode())
+    heard = encoders.heard("plug/d404/state", b"ON")
+    assert heard is not None and heard.reports == []
+    # The config is forgotten: the device is no longer told anything through it.
+    assert encoders.command("homeassistant", Target("homeassistant:plug-d404"), "relay", "on") is None
+    broken = {**config, "val_tpl": "{{ value_json.POWER "}
+    assert encoders.heard("homeassistant/switch/plug-d404/power/config", json.dumps(broken).encode()) is not None
+    assert encoders.command("homeassistant", Target("homeassistant:plug-d404"), "relay", "on") is None
+
+
+def test_devices_on_custom_base_topics_and_full_topics_are_told_and_heard_there() -> None:
+    """A Zigbee2MQTT bridge on `campus/z2m-east` and a Tasmota on `tasmota/%prefix%/%topic%/`:
+    the codes the reading profiles give them lead back to the same topics."""
+    profiles = build_profiles(
+        ["zigbee2mqtt", "tasmota"],
+        zigbee2mqtt_base_topics=["zigbee2mqtt", "campus/z2m-east"],
+        tasmota_full_topics=["%prefix%/%topic%/", "tasmota/%prefix%/%topic%/"],
+    )
+    encoders = Encoders.default(profiles)
+    z2m, plug = "zigbee2mqtt:campus/z2m-east/a101-valve", "tasmota:plug-b2"
+    encoders.watch([z2m, plug, "zigbee2mqtt:a102-valve"])
+    told = encoders.command("zigbee2mqtt", Target(z2m), "relay", "on")
+    assert told is not None and told.topic == "campus/z2m-east/a101-valve/set"
+    told = encoders.command("zigbee2mqtt", Target("zigbee2mqtt:a102-valve"), "relay", "on")
+    assert told is not None and told.topic == "zigbee2mqtt/a102-valve/set"
+    heard = encoders.heard("campus/z2m-east/a101-valve", b'{"state": "ON"}')
+    assert heard is not None and heard.reports == [Report(z2m, "relay", "on")]
+    assert "tasmota/stat/+/+" in encoders.subscriptions() and "stat/+/+" in encoders.subscriptions()
+    # Until it answers, a Tasmota is told on the first pattern; then on the one it answered on.
+    told = encoders.command("tasmota", Target(plug), "relay", "on")
+    assert told is not None and told.topic == "cmnd/plug-b2/POWER"
+    heard = encoders.heard("tasmota/stat/plug-b2/POWER", b"ON")
+    assert heard is not None and heard.exclusive and Report(plug, "relay", "on") in heard.reports
+    told = encoders.command("tasmota", Target(plug), "relay", "off")
+    assert told is not None and (told.topic, told.payload) == ("tasmota/cmnd/plug-b2/POWER", b"OFF")
+    heard = encoders.heard("tasmota/tele/plug-b2/STATE", b'{"POWER": "OFF"}')
+    assert heard is not None and Report(plug, "relay", "off") in heard.reports
+    assert encoders.heard("tasmota/tele/plug-b2/SENSOR", b"{}") is None

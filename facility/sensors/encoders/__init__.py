@@ -16,7 +16,9 @@ from facility.sensors.encoders.facility import FacilityEncoder
 from facility.sensors.encoders.homeassistant import HomeAssistantEncoder
 from facility.sensors.encoders.shelly import ShellyEncoder
 from facility.sensors.encoders.tasmota import TasmotaEncoder
-from facility.sensors.encoders.zigbee2mqtt import Zigbee2MqttEncoder
+from facility.sensors.encoders.zigbee2mqtt import BASE_TOPIC, Zigbee2MqttEncoder
+from facility.sensors.profiles.tasmota import TasmotaProfile
+from facility.sensors.profiles.zigbee2mqtt import Zigbee2MqttProfile
 
 __all__ = ["Encoders", "Heard", "Outbound", "Report", "Target"]
 
@@ -39,8 +41,20 @@ class Encoders:
         self._learning = self.by_profile.get("homeassistant")
 
     @classmethod
-    def default(cls) -> Encoders:
-        return cls([FacilityEncoder(), TasmotaEncoder(), Zigbee2MqttEncoder(), HomeAssistantEncoder(), ShellyEncoder()])
+    def default(cls, profiles: Iterable[object] = ()) -> Encoders:
+        """Every ecosystem's encoder, on the base topics and FullTopics the reading profiles were
+        configured with (the defaults without them)."""
+        bases = next((p.bases for p in profiles if isinstance(p, Zigbee2MqttProfile)), [(BASE_TOPIC,)])
+        patterns = next((p.patterns for p in profiles if isinstance(p, TasmotaProfile)), [])
+        return cls(
+            [
+                FacilityEncoder(),
+                TasmotaEncoder(patterns),
+                Zigbee2MqttEncoder(bases),
+                HomeAssistantEncoder(),
+                ShellyEncoder(),
+            ]
+        )
 
     def watch(self, codes: Iterable[str]) -> None:
         """The devices with actuator channels; a channel device `<id>#N` is heard through `<id>`."""

@@ -8,19 +8,33 @@ https://www.home-assistant.io/integrations/climate.mqtt/ (`temperature_command_t
 `temperature_state_topic`, `mode_command_topic`, `mode_state_topic`). Configs are retained, so the
 broker hands them to every gateway again on subscribe; they live in memory, like the reading
 profile's. A device's switches are `relay`, `relay:2`, ... in the order of their object ids.
-Value templates are not rendered here: an entity with one is read as its raw payload.
+State templates (`value_template`, `brightness_value_template`, `temperature_state_template`,
+`mode_state_template`) pick the value out of the state payload and command templates
+(`command_template`, `brightness_command_template`, `temperature_command_template`,
+`mode_command_template`) make the payload, rendered as the reading profile renders its templates:
+in Jinja2's sandbox on a budget (profiles/templates.py). A template that does not compile, or
+runs over its budget, leaves the entity unannounced (a device it cannot be told or heard through),
+logged once, rather than told a wrong payload.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from jinja2 import Template, TemplateError
 
 from facility.sensors.encoders.base import Heard, Outbound, Report, Target, json_body, number_text, on_off
 from facility.sensors.profiles.base import device_code
 from facility.sensors.profiles.homeassistant import PREFIX, _expand
+from facility.sensors.profiles.templates import BudgetedEnvironment, TemplateBudgetExceeded
+
+log = logging.getLogger(__name__)
 
 COMPONENTS = ("switch", "light", "climate")
 ABBREVIATED = {
@@ -34,7 +48,30 @@ ABBREVIATED = {
     "mode_stat_t": "mode_state_topic",
     "stat_on": "state_on",
     "stat_off": "state_off",
+    "val_tpl": "value_template",
+    "cmd_tpl": "command_template",
+    "bri_val_tpl": "brightness_value_template",
+    "bri_cmd_tpl": "brightness_command_template",
+    "temp_stat_tpl": "temperature_state_template",
+    "temp_cmd_tpl": "temperature_command_template",
+    "mode_stat_tpl": "mode_state_template",
+    "mode_cmd_tpl": "mode_command_template",
 }
+# Per channel kind: the config keys of its state template and its command template.
+TEMPLATES = {
+    "relay": ("value_template", "command_template"),
+    "dimmer": ("brightness_value_template", "brightness_command_template"),
+    "setpoint": ("temperature_state_template", "temperature_command_template"),
+    "mode": ("mode_state_template", "mode_command_template"),
+}
+
+
+class TemplateRefused(Exception):
+    """A device's template did not compile, failed on a payload or ran past its budget."""
+
+    def __init__(self, message: str, *, over_budget: bool = False) -> None:
+        super().__init__(message)
+        self.over_budget = over_budget
 
 
 @dataclass(frozen=True)
@@ -49,6 +86,8 @@ class Point:
     payload_on: str = "ON"
     payload_off: str = "OFF"
     scale: float = 1.0  # brightness_scale / 100
+    state_template: Template | None = None
+    command_template: Template | None = None
 
 
 class HomeAssistantEncoder:
@@ -60,6 +99,7 @@ class HomeAssistantEncoder:
         self._by_state: dict[str, list[Point]] = {}
         self._switches: dict[str, dict[str, str]] = {}  # device -> object id -> config topic
         self._lock = threading.Lock()
+        self._env = BudgetedEnvironment()
 
     def followed(self) -> tuple[str, ...]:
         with self._lock:
@@ -70,10 +110,18 @@ class HomeAssistantEncoder:
         if point is None:
             return None  # not announced (yet): the row waits for the retained config
         if channel.startswith("relay"):
-            return Outbound(point.command_topic, (point.payload_on if value == "on" else point.payload_off).encode())
-        if channel.startswith("dimmer"):
-            return Outbound(point.command_topic, f"{round(float(value) * point.scale)}".encode())
-        return Outbound(point.command_topic, value.encode())
+            told = point.payload_on if value == "on" else point.payload_off
+        elif channel.startswith("dimmer"):
+            told = f"{round(float(value) * point.scale)}"
+        else:
+            told = value
+        if point.command_template is not None:
+            try:
+                told = self._render(point.command_template, told)
+            except TemplateRefused as refused:
+                self._refuse(point.config, refused)
+                return None
+        return Outbound(point.command_topic, told.encode())
 
     def heard(self, topic: str, levels: list[str], payload: bytes, watched: frozenset[str]) -> Heard | None:
         if levels[0] == PREFIX and levels[-1] == "config" and len(levels) in (4, 5):
@@ -84,10 +132,44 @@ class HomeAssistantEncoder:
         text = payload.decode("utf-8", "replace").strip()
         reports = []
         for point in points:
-            value = _state_value(point, text)
+            shown = text
+            if point.state_template is not None:
+                try:
+                    shown = self._render(point.state_template, text)
+                except TemplateRefused as refused:
+                    self._refuse(point.config, refused)
+                    continue
+            value = _state_value(point, shown)
             if value is not None:
                 reports.append(Report(point.device, point.channel, value))
         return Heard(reports)
+
+    def _render(self, template: Template, text: str) -> str:
+        try:
+            value_json = json.loads(text, parse_constant=lambda _name: math.nan)
+        except ValueError:
+            value_json = None
+        try:
+            return self._env.render(template, value=text, value_json=value_json).strip()
+        except TemplateBudgetExceeded as error:
+            raise TemplateRefused(str(error), over_budget=True) from None
+        except Exception as error:  # noqa: BLE001 - a template failing on one payload is that payload's fault
+            raise TemplateRefused(f"{type(error).__name__}: {str(error)[:160]}") from None
+
+    def _refuse(self, config: str, refused: TemplateRefused) -> None:
+        """A template over its budget is the config's fault: forget the config, once."""
+        if refused.over_budget:
+            with self._lock:
+                self._forget(config)
+        log.warning("Home Assistant template of %s refused: %s", config[:120], str(refused)[:200])
+
+    def _compile(self, source: Any) -> Template | None:
+        if not source:
+            return None
+        try:
+            return self._env.from_string(str(source))
+        except TemplateError as error:
+            raise TemplateRefused(str(error)[:200]) from None
 
     def _discover(self, topic: str, levels: list[str], payload: bytes) -> Heard:
         with self._lock:
@@ -101,7 +183,12 @@ class HomeAssistantEncoder:
             identifiers = info.get("identifiers") if isinstance(info, Mapping) else None
             first_id = identifiers[0] if isinstance(identifiers, list) and identifiers else identifiers
             device = device_code(self.name, str(node or first_id or levels[-2]))
-            for point in self._points_of(topic, component, levels[-2], device, config):
+            try:
+                points = self._points_of(topic, component, levels[-2], device, config)
+            except TemplateRefused as refused:
+                log.warning("Home Assistant config %s refused: %s", topic[:120], str(refused)[:200])
+                return Heard([])
+            for point in points:
                 self._points[(point.device, point.channel)] = point
                 self._by_state.setdefault(point.state_topic, []).append(point)
             return Heard([], follow=tuple({p.state_topic for p in self._points.values() if p.config == topic}))
@@ -109,7 +196,15 @@ class HomeAssistantEncoder:
     def _points_of(self, topic: str, component: str, object_id: str, device: str, c: dict[str, Any]) -> list[Point]:
         def pair(command: str, state: str, channel: str, **extra: Any) -> list[Point]:
             if isinstance(c.get(command), str) and isinstance(c.get(state), str):
-                return [Point(topic, device, channel, c[command], c[state], **extra)]
+                state_key, command_key = TEMPLATES[channel.partition(":")[0]]
+                point = Point(topic, device, channel, c[command], c[state], **extra)
+                return [
+                    replace(
+                        point,
+                        state_template=self._compile(c.get(state_key)),
+                        command_template=self._compile(c.get(command_key)),
+                    )
+                ]
             return []
 
         if component == "switch":

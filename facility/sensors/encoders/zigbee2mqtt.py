@@ -3,10 +3,13 @@
 Documented at https://www.zigbee2mqtt.io/guide/usage/mqtt_topics_and_messages.html: `{"state": "ON"}`
 (`state_l2` for endpoint 2), `{"brightness": 0-254}`, `{"current_heating_setpoint": 21}`,
 `{"system_mode": "heat"}`. The state is published on `<base>/<friendly name>` (or per attribute
-with `output: attribute`).
+with `output: attribute`). A bridge on another base topic (FACILITY_ZIGBEE2MQTT_BASE_TOPICS) has its
+devices' codes prefixed with that base, so a command goes back under the base it was heard on.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from facility.sensors.channels import index_of, kind_of
 from facility.sensors.encoders.base import (
@@ -20,6 +23,7 @@ from facility.sensors.encoders.base import (
     on_off,
     own_id,
 )
+from facility.sensors.profiles.zigbee2mqtt import split_base
 
 BASE_TOPIC = "zigbee2mqtt"
 # Zigbee levels run 0-254; our dimmer is a percentage.
@@ -36,8 +40,10 @@ class Zigbee2MqttEncoder:
     name = "zigbee2mqtt"
     subscriptions: tuple[str, ...] = ()  # the reading profile already follows `<base>/#`
 
-    def __init__(self, base_topic: str = BASE_TOPIC) -> None:
-        self.base = base_topic
+    def __init__(self, bases: Sequence[tuple[str, ...]] = ((BASE_TOPIC,),)) -> None:
+        # Longest first, as the reading profile reads them.
+        self.bases = sorted(bases, key=len, reverse=True)
+        self._prefixes = ["/".join(base) + "/" for base in self.bases if base != (BASE_TOPIC,)]
 
     def command(self, target: Target, channel: str, value: str) -> Outbound | None:
         kind = kind_of(channel).name
@@ -50,18 +56,23 @@ class Zigbee2MqttEncoder:
             body = {"current_heating_setpoint": float(value)}
         else:
             body = {"system_mode": value}
-        return Outbound(f"{self.base}/{own_id(target.code)}/set", dumps(body))
+        own = own_id(target.code)
+        # The code carries its base unless it is the default one.
+        under = own if any(own.startswith(prefix) for prefix in self._prefixes) else f"{BASE_TOPIC}/{own}"
+        return Outbound(f"{under}/set", dumps(body))
 
     def heard(self, topic: str, levels: list[str], payload: bytes, watched: frozenset[str]) -> Heard | None:
-        if levels[0] != self.base or len(levels) < 2:
+        split = split_base(self.bases, levels)
+        if split is None or not split[1]:
             return None
-        device = f"{self.name}:{'/'.join(levels[1:])}"
+        prefix, rest = split
+        device = f"{self.name}:{prefix}{'/'.join(rest)}"
         if device in watched:
             body = json_body(payload)
             return Heard(_reports(device, body)) if isinstance(body, dict) else Heard([])
         # `output: attribute`: `<base>/<friendly name>/<attribute>` carries one bare value.
-        device = f"{self.name}:{'/'.join(levels[1:-1])}"
-        if len(levels) > 2 and device in watched:
+        device = f"{self.name}:{prefix}{'/'.join(rest[:-1])}"
+        if len(rest) > 1 and device in watched:
             body = json_body(payload)
             return Heard(_reports(device, {levels[-1]: payload.decode("utf-8", "replace") if body is None else body}))
         return Heard([])

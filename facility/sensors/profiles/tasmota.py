@@ -121,6 +121,7 @@ class FullTopic(NamedTuple):
 
     levels: tuple[str, ...]
     own: int
+    prefix: int = 0  # where %prefix% (cmnd, stat, tele) is
 
     def match(self, levels: list[str]) -> int:
         """How many levels follow the pattern's (-1 when the topic is not the pattern's)."""
@@ -149,7 +150,7 @@ def full_topic(pattern: str) -> FullTopic:
             raise ProfileConfigError(f"Tasmota FullTopic {pattern!r}: level {level!r} is neither text nor a %token%")
     if "prefix" not in own or not own.keys() & {"topic", "hostname", "id"}:
         raise ProfileConfigError(f"Tasmota FullTopic {pattern!r} needs %prefix% and %topic% (or %hostname%, %id%)")
-    return FullTopic(tuple(compiled), own.get("topic", own.get("hostname", own.get("id", 0))))
+    return FullTopic(tuple(compiled), own.get("topic", own.get("hostname", own.get("id", 0))), own["prefix"])
 
 
 def zigbee_children(own_id: str, body: dict[str, Any], received_at: datetime, profile: str) -> Parsed:

@@ -84,6 +84,16 @@ def base_topics(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(cleaned)) or (BASE_TOPIC,)
 
 
+def split_base(bases: Sequence[tuple[str, ...]], levels: list[str]) -> tuple[str, list[str]] | None:
+    """The device-code prefix of the base a topic is under (none for `zigbee2mqtt`) and the levels
+    after it; None when it is under no base. `bases` longest first."""
+    for base in bases:
+        if tuple(levels[: len(base)]) == base:
+            prefix = "" if base == (BASE_TOPIC,) else "/".join(base) + "/"
+            return prefix, levels[len(base) :]
+    return None
+
+
 class Zigbee2MqttProfile:
     name = "zigbee2mqtt"
 
@@ -95,11 +105,7 @@ class Zigbee2MqttProfile:
         )
 
     def _split(self, levels: list[str]) -> tuple[str, list[str]] | None:
-        for base in self.bases:
-            if tuple(levels[: len(base)]) == base:
-                prefix = "" if base == (BASE_TOPIC,) else "/".join(base) + "/"
-                return prefix, levels[len(base) :]
-        return None
+        return split_base(self.bases, levels)
 
     def parse(self, topic: str, levels: list[str], payload: bytes, received_at: datetime) -> Parsed:
         split = self._split(levels)
