@@ -188,9 +188,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for role, (email, password) in accounts_.items():
         print(f"  {role:8} {email:32} {password}")
     print(flush=True)
+    from facility.sensors.demo_runtime import start_plant
     from gateway.demo import start_mqtt_stack
 
+    settings, stop_plant = start_plant(settings)
     settings, stoppers = start_mqtt_stack(settings)
+    stoppers.insert(0, stop_plant)
     # The demo's threads read the tree that names its broker.
     install(settings)
     stoppers += setup.background_services(settings)

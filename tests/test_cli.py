@@ -93,6 +93,17 @@ def test_demo_starts_everything_on_the_embedded_default(tmp_path: Path) -> None:
         assert "로그인" in login.text
         rooms = httpx.get(f"http://127.0.0.1:{port}/api/v1/rooms?limit=1").json()
         assert rooms["total"] > 50
+        # The plant room's Modbus meter and BACnet air handler are simulated and polled.
+        assert "plant:" in (tmp_path / "demo-plant.yaml").read_text()
+        engine = get_engine(f"sqlite:///{(tmp_path / 'facility.db').resolve()}")
+        polled: set[str] = set()
+        while time.monotonic() < deadline + 120 and len(polled) < 2:
+            with engine.connect() as connection:
+                polled = set(
+                    connection.execute(text("SELECT code FROM device WHERE profile IN ('modbus', 'bacnet')")).scalars()
+                )
+            time.sleep(0.5)
+        assert polled == {"modbus:meter-plant", "bacnet:ahu-plant"}
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:

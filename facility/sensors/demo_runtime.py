@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable
 
@@ -14,6 +15,36 @@ from facility.sensors.demo_devices import demo_devices, place_demo_devices
 from facility.sensors.simulator import Simulator, SimulatorRunner, busy_rooms_reader
 
 log = logging.getLogger(__name__)
+PLANT_MAPPING = "demo-plant.yaml"
+
+
+def _free_port(kind: socket.SocketKind) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_plant(settings: Settings) -> tuple[Settings, Callable[[], None]]:
+    """The demo's plant room (E-PLANT): a Modbus TCP meter and a BACnet/IP air handler, and a
+    mapping file in the data directory that has the gateway poll them. A mapping file the operator
+    configured is theirs to keep: then no plant is simulated. A plant that cannot start (a port
+    taken, a network without UDP) is logged and the demo runs without it."""
+    if settings.sensors.device_mapping_file:
+        return settings, lambda: None
+    from facility.sensors.plant_simulator import PlantSimulator, mapping_example
+
+    modbus, bacnet, gateway_bacnet = (_free_port(k) for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_DGRAM))
+    plant = PlantSimulator(host="127.0.0.1", modbus_port=modbus, bacnet_port=bacnet)
+    try:
+        plant.start()
+    except Exception:  # noqa: BLE001 - the plant is a demo extra, never a reason not to start
+        log.warning("the plant simulator did not start; the demo runs without it", exc_info=True)
+        return settings, lambda: None
+    path = settings.data_dir / PLANT_MAPPING
+    path.write_text(mapping_example("127.0.0.1", modbus, bacnet, gateway_bacnet), encoding="utf-8")
+    log.info("plant room: Modbus meter on port %d, BACnet air handler on port %d", modbus, bacnet)
+    sensors = settings.sensors.model_copy(update={"device_mapping_file": str(path)})
+    return settings.model_copy(update={"sensors": sensors}), plant.stop
 
 
 def start(settings: Settings) -> Callable[[], None]:
