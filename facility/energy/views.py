@@ -115,25 +115,27 @@ def override(
     return redirect(request, f"/energy/rooms/{room_id}" if back == "room" else "/energy/today")
 
 
-def _report_dates(request: Request, start: str, end: str) -> tuple[date, date]:
-    local_today = utcnow().astimezone(_settings(request).zone).date()
+def _report(
+    request: Request, session: DbSession, user: CurrentUser, start: str, end: str, by: str
+) -> accounting.Report:
+    """The report the page and its CSV show: this month to today unless dates are given."""
+    settings = _settings(request)
+    local_today = utcnow().astimezone(settings.zone).date()
     try:
-        first = date.fromisoformat(start) if start else local_today.replace(day=1)
-        last = date.fromisoformat(end) if end else local_today
+        first = date.fromisoformat(start[:10]) if start else local_today.replace(day=1)
+        last = date.fromisoformat(end[:10]) if end else local_today
     except ValueError:
         raise InvalidInput(_("Dates look like 2026-12-01.")) from None
-    return first, last
+    return accounting.energy_report(
+        session, reading_store(request), user, first, last, by, settings.zone, settings.energy
+    )
 
 
 @router.get("/energy/report")
 def report_page(
     request: Request, session: DbSession, user: CurrentUser, start: str = "", end: str = "", by: str = "room"
 ) -> Response:
-    settings = _settings(request)
-    first, last = _report_dates(request, start[:10], end[:10])
-    report = accounting.energy_report(
-        session, reading_store(request), user, first, last, by, settings.zone, settings.energy
-    )
+    report = _report(request, session, user, start, end, by)
     chart_rows = report.days if len(report.months) <= 1 else report.months
     context = {
         "report": report,
@@ -141,8 +143,8 @@ def report_page(
         "chart": savings_chart(
             chart_rows, label=_("kWh used against the fixed schedule"), used=_("used"), baseline=_("fixed schedule")
         ),
-        "start": first.isoformat(),
-        "end": last.isoformat(),
+        "start": report.first.isoformat(),
+        "end": report.last.isoformat(),
         "by": by,
     }
     return render(request, "energy/report.html", context, block="report")
@@ -152,11 +154,8 @@ def report_page(
 def report_csv(
     request: Request, session: DbSession, user: CurrentUser, start: str = "", end: str = "", by: str = "room"
 ) -> Response:
-    settings = _settings(request)
-    first, last = _report_dates(request, start[:10], end[:10])
-    report = accounting.energy_report(
-        session, reading_store(request), user, first, last, by, settings.zone, settings.energy
-    )
+    report = _report(request, session, user, start, end, by)
+    first, last = report.first, report.last
     header = [label(f"energy.by.{by}"), *(label(f"energy.col.{c}") for c in REPORT_COLUMNS)]
     return exports.csv_response([header, *accounting.report_rows(report)], filename=f"energy-{first}-{last}-{by}.csv")
 
