@@ -13,14 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from facility.booking import flows, lottery, notify, pricing, reductions, tasks
+from facility.booking import deadlines, flows, lottery, notify, pricing, reductions, tasks
 from facility.booking.models import BankDeposit, Booking, FeeSchedule, Invoice, Payment
 from facility.booking.rental_models import LotteryEntry, ReductionClaim
 from facility.core.config import DatabaseLimits, Settings
-from facility.core.db import get_engine, utcnow
+from facility.core.db import get_engine, session_scope, utcnow
+from facility.core.errors import InvalidInput
 from facility.core.models import AuditEntry, Role, User
 from facility.core.outbox import OutboxMessage
 from facility.core.security import issue_token
@@ -357,3 +359,49 @@ def test_the_deadline_job_racing_itself_cancels_once(
     lapsed = select(func.count()).where(col(OutboxMessage.subject).contains("납부 기한 경과"))
     assert session.exec(lapsed).one() == len(notify.recipients(session, booking))
     _answers(served)
+
+
+def _waiting_on_a_lock(session: Session) -> bool:
+    query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    return bool(session.execute(text(query)).scalar_one())
+
+
+def test_a_late_payment_meeting_the_deadline_job_mid_cancel_waits_for_it(
+    session: Session, job_engine: Engine, settings: Settings
+) -> None:
+    """The interleaving the race above may or may not hit, made certain: the job holds the booking
+    when the payment arrives. The payment waits for the booking before it locks the invoice (the
+    job's next row), so no deadlock: the job cancels, the payment meets a void invoice."""
+    manager = make_user(session, role=Role.manager)
+    invoice, booking = _overdue(session, manager)
+    outcome: list[object] = []
+
+    def pay() -> None:
+        with Session(job_engine, expire_on_commit=False) as late:
+            try:
+                rest = invoice.total - ADVANCE
+                outcome.append(flows.record_payment(late, manager, invoice.id, amount=rest, paid_on=date.today()))  # type: ignore[arg-type]
+                late.commit()
+            except Exception as error:  # noqa: BLE001 - asserted below
+                outcome.append(error)
+
+    with Session(job_engine, expire_on_commit=False) as job, session_scope(job_engine, write=False) as watch:
+        job.get(Booking, booking.id, with_for_update=True)  # where deadlines.cancel_unpaid locks it
+        paying = threading.Thread(target=pay)
+        paying.start()
+        for _ in range(600):
+            if _waiting_on_a_lock(watch):
+                break
+            threading.Event().wait(0.05)
+        else:
+            pytest.fail("the payment never waited for the job")
+        cancelled = deadlines.cancel_unpaid(job, utcnow())
+        job.commit()
+        paying.join(timeout=60)
+    assert cancelled == 1
+    (refused,) = outcome
+    assert isinstance(refused, InvalidInput), refused
+    session.expire_all()
+    assert session.get(Booking, booking.id).status == "cancelled"  # type: ignore[union-attr]
+    assert [p.amount for p in session.exec(select(Payment).where(Payment.invoice_id == invoice.id))] == [ADVANCE]
+    assert [r.total for r in _refunds(session, booking)] == [-ADVANCE]
