@@ -189,14 +189,19 @@ def record_payment(
 ) -> Payment:
     """A manager records a bank transfer; the payment that settles a rental invoice confirms its
     booking."""
+    # The booking is locked before the invoice, in the order every flow takes them (cancelling
+    # locks the booking, then voids its invoice): the other order deadlocked a late payment with
+    # the deadline job cancelling the same booking.
+    ensure_role(actor, *MANAGING_ROLES)
+    booking_id = invoices.get_invoice(session, actor, invoice_id).booking_id
+    booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
+    if booking is None:
+        raise BookingNotFound(booking_id)
     payment, invoice = invoices.add_payment(
         session, actor, invoice_id, amount=amount, paid_on=paid_on, method=method, reference=reference
     )
     if invoice.status != InvoiceStatus.paid.value or invoice.kind != "rental":
         return payment
-    booking = session.get(Booking, invoice.booking_id, with_for_update=True, populate_existing=True)
-    if booking is None:
-        raise BookingNotFound(invoice.booking_id)
     if booking.status == S.approved.value:
         lifecycle.apply(session, actor, booking, S.confirmed)
         _tell(session, booking, S.confirmed.value)
