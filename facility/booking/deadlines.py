@@ -53,7 +53,12 @@ def cancel_unpaid(session: Session, now: datetime, *, limit: int = 200) -> int:
         if not overdue(booking, invoice.paid, today):
             continue
         session.refresh(booking, with_for_update=True)
-        if booking.status != S.approved.value:
+        # A payment locks the booking before its invoice (flows.record_payment): once we hold the
+        # booking, the invoice read again is final for this decision.
+        session.refresh(invoice)
+        if booking.status != S.approved.value or invoice.status != InvoiceStatus.issued.value:
+            continue
+        if not overdue(booking, invoice.paid, today):
             continue
         lifecycle.apply(
             session,
