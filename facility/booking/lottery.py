@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from facility.booking import invoices, lottery_series, purposes, service
+from facility.booking.claims import buffered_range
 from facility.booking.common import local_zone
 from facility.booking.models import ACTIVE_STATUSES, Booking
 from facility.booking.recurrence import expand
@@ -92,11 +93,33 @@ def get_lottery(session: Session, lottery_id: int, *, lock: bool = False) -> Lot
     return lottery
 
 
+def _check_slots_apart(room: Room, slots: list[LotterySlot]) -> None:
+    """Slots closer than the room's turnaround (its kind's buffers) could never both be booked:
+    the second slot's winner would be refused at the draw, so the manager hears it now."""
+    ordered = sorted(slots, key=lambda slot: slot.start)
+    for first, second in zip(ordered, ordered[1:], strict=False):
+        earliest, _end = buffered_range(room, second.start, second.end)
+        _start, latest = buffered_range(room, first.start, first.end)
+        if latest > earliest:
+            gap = int((latest - earliest).total_seconds() // 60)
+            raise InvalidInput(
+                _(
+                    "Slots at {first} and {second} overlap or are closer than the room's turnaround time "
+                    "(another {minutes} min needed between them).",
+                    first=first.start.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M"),
+                    second=second.start.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M"),
+                    minutes=gap,
+                )
+            )
+
+
 def create_lottery(session: Session, actor: User, data: LotteryCreate) -> Lottery:
     """A manager marks a room's slots as drawn; the seed is fixed now and its digest published."""
     ensure_role(actor, *MANAGING_ROLES)
-    if session.get(Room, data.room_id) is None:
+    room = session.get(Room, data.room_id)
+    if room is None:
         raise InvalidInput(_("Room {id} does not exist.", id=data.room_id))
+    _check_slots_apart(room, data.slots)
     rrule = data.rrule.strip().removeprefix("RRULE:")
     if rrule:
         expand(rrule, data.slots[0].start.astimezone(local_zone()))  # a bad rule is a 422 now, not at the draw

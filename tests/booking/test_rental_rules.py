@@ -12,6 +12,7 @@ from facility.booking import deadlines, flows, lottery, reductions, service, wai
 from facility.booking.exceptions import InvalidTransition
 from facility.booking.models import Booking, FeeSchedule, Invoice, WaitlistEntry
 from facility.booking.rental_models import EntryOutcome, Lottery, LotteryEntry
+from facility.core.db import utcnow
 from facility.core.errors import Conflict, InvalidInput
 from facility.core.models import Organization, Role, User
 from facility.core.outbox import OutboxMessage
@@ -275,3 +276,26 @@ def test_institution_cancels_for_its_own_use_with_full_refund_and_apology(sessio
     assert booking.status == "cancelled" and booking.cancellation_fee == 0
     notice = session.exec(select(OutboxMessage).where(OutboxMessage.to == renter.email)).all()[-1]
     assert "죄송" in notice.subject and "110,000" in notice.body
+
+
+def test_a_lottery_with_slots_closer_than_the_rooms_turnaround_is_refused_when_created(session: Session) -> None:
+    """Back-to-back slots (10-12, 12-14) in a room with buffers: the second slot's winner could never
+    be booked, so the manager is told at creation instead of the draw leaving the slot empty."""
+    room = make_room(session)
+    manager = make_user(session, role=Role.manager)
+    now = utcnow()
+    day = next_weekday(14)
+    data = lottery.LotteryCreate(
+        room_id=room.id,  # type: ignore[arg-type]
+        title="연속 시간대",
+        slots=[
+            lottery.LotterySlot(start=seoul(day, 12), end=seoul(day, 14)),
+            lottery.LotterySlot(start=seoul(day, 10), end=seoul(day, 12)),
+        ],
+        opens_at=now - timedelta(hours=1),
+        closes_at=now + timedelta(days=1),
+    )
+    with pytest.raises(InvalidInput, match="turnaround") as refused:
+        lottery.create_lottery(session, manager, data)
+    assert f"{day.isoformat()} 10:00" in refused.value.message and f"{day.isoformat()} 12:00" in refused.value.message
+    assert session.exec(select(Lottery)).first() is None
