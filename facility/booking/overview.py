@@ -145,26 +145,33 @@ def _bookings(
     session: Session, room_ids: list[int | None], start: datetime, end: datetime, statuses: frozenset[str]
 ) -> list[Entry]:
     """The columns an entry shows, not whole rows: a week of 250 rooms is thousands of bookings, and
-    their quotes and ORM identities are not needed here. Equipment comes as text and is parsed only
-    when a booking asks for some (most ask for none)."""
+    their quotes and ORM identities are not needed here, nor the ORM's handling of each row (read
+    through the connection, a third of the time). Equipment comes as text and is parsed only when
+    a booking asks for some (most ask for none)."""
     if not room_ids:
         return []
-    rows = session.exec(
-        select(  # type: ignore[call-overload]
-            Booking.id,
-            Booking.room_id,
-            Booking.starts_at,
-            Booking.ends_at,
-            Booking.title,
-            Booking.status,
-            Organization.name,
-            Booking.attendees,
-            Booking.layout,
-            cast(Booking.equipment, String),
-            Booking.notes,
+    if session.autoflush:  # as session.exec would; the read below skips the ORM's row handling
+        session.flush()
+    rows = (
+        session.connection()
+        .execute(
+            select(  # type: ignore[call-overload]
+                Booking.id,
+                Booking.room_id,
+                Booking.starts_at,
+                Booking.ends_at,
+                Booking.title,
+                Booking.status,
+                Organization.name,
+                Booking.attendees,
+                Booking.layout,
+                cast(Booking.equipment, String),
+                Booking.notes,
+            )
+            .join(Organization, col(Organization.id) == col(Booking.organization_id), isouter=True)
+            .where(col(Booking.room_id).in_(room_ids), col(Booking.status).in_(statuses), in_window(start, end))
         )
-        .join(Organization, col(Organization.id) == col(Booking.organization_id), isouter=True)
-        .where(col(Booking.room_id).in_(room_ids), col(Booking.status).in_(statuses), in_window(start, end))
+        .all()
     )
     return [
         Entry("booking", *row[:9], equipment=_equipment(row[9]), notes=row[10])  # type: ignore[misc]
@@ -230,10 +237,11 @@ def _with_clashes(entries: list[Entry]) -> list[Entry]:
                     break
                 clashes[entry.key].append(later.key)
                 clashes[later.key].append(entry.key)
-    return sorted(
-        (Entry(**{**e.__dict__, "clashes": tuple(clashes[e.key])}) if e.key in clashes else e for e in entries),
-        key=BY_START_AND_ROOM,
-    )
+    if clashes:  # rare: most weeks have none, and each entry's key is then not needed
+        entries = [
+            Entry(**{**e.__dict__, "clashes": tuple(clashes[e.key])}) if e.key in clashes else e for e in entries
+        ]
+    return sorted(entries, key=BY_START_AND_ROOM)
 
 
 def building_id_for(session: Session, code: str) -> int | None:

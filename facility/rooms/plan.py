@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from types import MappingProxyType
+from typing import Protocol
 
 from sqlmodel import Session, select
 
@@ -18,6 +19,16 @@ from facility.rooms.models import OpeningHours, Room
 # Used when neither the building nor the room has weekly hours on record.
 DEFAULT_HOURS = (time(7, 0), time(22, 0))
 WeeklyHours = Mapping[int, tuple[time | None, time | None]]
+
+
+class PlacedRoom(Protocol):
+    """What the plan needs of a room: a Room, or a plain row of its columns (service.RoomRow)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def building_id(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,7 @@ class CampusPlan:
                 found.append(current)
         return sorted(found)
 
-    def hours_source(self, room: Room) -> tuple[str, int]:
+    def hours_source(self, room: PlacedRoom) -> tuple[str, int]:
         """Whose weekly hours apply: the room's own, its building's, or the default."""
         if self.room_hours.get(room.id):  # type: ignore[arg-type]
             return ("room", room.id)  # type: ignore[return-value]
@@ -78,7 +89,7 @@ class CampusPlan:
             return ("building", room.building_id)
         return ("default", 0)
 
-    def hours(self, room: Room, weekday: int) -> tuple[time, time] | None:
+    def hours(self, room: PlacedRoom, weekday: int) -> tuple[time, time] | None:
         """Local opening and closing time on a weekday; None when closed that day. A room's own
         hours override its building's; with neither on record, DEFAULT_HOURS apply."""
         for table in (self.room_hours.get(room.id), self.building_hours.get(room.building_id)):  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -17,11 +18,13 @@ from facility.booking.schemas import AvailabilityList, RoomAvailability, Slot
 from facility.core.auth import DbSession, OptionalUser
 from facility.core.errors import InvalidInput, error_responses
 from facility.core.i18n import gettext as _
+from facility.core.models import User
 from facility.core.params import ObjectId
 from facility.rooms import service as rooms_service
 from facility.rooms.exceptions import RoomNotFound
 from facility.rooms.models import Building, Room
 from facility.rooms.schemas import RoomFilters
+from facility.rooms.service import RoomRow
 
 # Included by `router`, which gives the /api/v1 prefix and the booking tag.
 router = APIRouter()
@@ -73,17 +76,37 @@ def search_availability(
         bookable=None if viewer and viewer.is_staff else True,
         limit=500,
     )
+    zone = common.local_zone()
+    if rrule:
+        return _recurring_availability(session, _all_rooms(session, viewer, filters), start, end, rrule, only_free)
+    rooms = rooms_service.search_room_rows(session, viewer, filters)
+    min_length = timedelta(minutes=min_free_minutes)
+    # PostgreSQL computes each room's slots as JSON text; elsewhere they are computed here.
+    found = availability.free_slots_json(session, rooms, *window, zone, min_length=min_length)
+    if found is None:
+        found = _slots_json(availability.free_epoch_slots(session, rooms, *window, zone, min_length=min_length), zone)
+    # Built as text (the shape is AvailabilityList, as json.dumps writes it): a week of every room
+    # is thousands of slots, and validating each as a model would cost more than computing them.
+    items = [
+        f'{{"room": {json.dumps(_room_summary(room), ensure_ascii=False)}, "free": [{found.get(room.id, "")}]}}'
+        for room in rooms
+        if not only_free or found.get(room.id)
+    ]
+    return Response(f'{{"items": [{", ".join(items)}]}}', media_type="application/json")
+
+
+def _all_rooms(session: Session, viewer: User | None, filters: RoomFilters) -> list[Room]:
     rooms, total = rooms_service.search_rooms(session, viewer, filters)
     while len(rooms) < total:  # the catalogue pages by 500; a campus may have more rooms
         more, _total = rooms_service.search_rooms(session, viewer, filters.model_copy(update={"offset": len(rooms)}))
         if not more:
             break
         rooms += more
-    zone = common.local_zone()
-    if rrule:
-        return _recurring_availability(session, rooms, start, end, rrule, only_free)
-    free = availability.free_epoch_slots(session, rooms, *window, zone, min_length=timedelta(minutes=min_free_minutes))
-    buildings = {b.id: b.code for b in session.exec(select(Building))}
+    return rooms
+
+
+def _slots_json(free: dict[int, list[tuple[int, int]]], zone: ZoneInfo) -> dict[int, str]:
+    """Each room's slots (epoch seconds) as free_slots_json writes them."""
     # Many rooms share slot boundaries (opening times): format each instant once.
     iso: dict[int, str] = {}
 
@@ -93,20 +116,16 @@ def search_availability(
             text = iso[seconds] = datetime.fromtimestamp(seconds, zone).isoformat()
         return text
 
-    items = [
-        {
-            "room": _room_summary(room, buildings),
-            "free": [{"start": local_iso(lo), "end": local_iso(hi)} for lo, hi in free[room.id]],  # type: ignore[index]
-        }
-        for room in rooms
-        if not only_free or free[room.id]  # type: ignore[index]
-    ]
-    # Built as plain JSON (the shape is AvailabilityList): a week of every room is thousands of
-    # slots, and validating each as a model would cost more than computing them.
-    return Response(json.dumps({"items": items}, ensure_ascii=False), media_type="application/json")
+    return {
+        room_id: json.dumps([{"start": local_iso(lo), "end": local_iso(hi)} for lo, hi in slots], ensure_ascii=False)[
+            1:-1
+        ]
+        for room_id, slots in free.items()
+        if slots
+    }
 
 
-def _room_summary(room: Room, buildings: dict[int | None, str]) -> dict[str, Any]:
+def _room_summary(room: Room | RoomRow, buildings: dict[int | None, str] | None = None) -> dict[str, Any]:
     return {
         "id": room.id,
         "code": room.code,
@@ -114,7 +133,7 @@ def _room_summary(room: Room, buildings: dict[int | None, str]) -> dict[str, Any
         "name_en": room.name_en,
         "kind": room.kind,
         "capacity": room.capacity,
-        "building": buildings[room.building_id],
+        "building": room.building if isinstance(room, RoomRow) else buildings[room.building_id],  # type: ignore[index]
         "status": room.status,
         "bookable_external": room.bookable_external,
         "parent_id": room.parent_id,
