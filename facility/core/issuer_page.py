@@ -27,10 +27,6 @@ class IssuerField:
     used_on: str
     when_unset: str
 
-    @property
-    def variable(self) -> str:
-        return f"FACILITY_INSTITUTION_{self.name.upper()}"
-
 
 FIELDS = (
     IssuerField(
