@@ -23,7 +23,7 @@ from facility.booking import router as booking_api
 from facility.booking import views as booking_pages
 from facility.booking.api import fees as booking_fees_api
 from facility.core import account as core_account
-from facility.core import audit, i18n, idempotency, ops, web
+from facility.core import audit, i18n, idempotency, issuer_page, ops, web
 from facility.core import router as core_api
 from facility.core import views as core_pages
 from facility.core.admission import Admission
@@ -65,6 +65,7 @@ ROUTERS = (
     core_account.api,
     core_pages.router,
     core_account.pages,
+    issuer_page.router,
     rooms_api.router,
     booking_fees_api.router,
     sensors_api.router,

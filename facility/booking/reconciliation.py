@@ -321,3 +321,30 @@ def match_deposit(session: Session, actor: User, deposit_id: int, invoice_id: in
     session.flush()
     audit.record(session, actor, "bank_deposit.match", "bank_deposit", deposit.id, before=before, after=deposit)
     return deposit
+
+
+def match_candidates(session: Session, actor: User, deposits: list[BankDeposit]) -> dict[int, list[Invoice]]:
+    """Per unmatched deposit, the open invoices it could pay: those owing exactly its amount first,
+    then those owing more (a part payment); a deposit larger than every debt has none."""
+    ensure_role(actor, *MANAGING_ROLES)
+    owing = list(
+        session.exec(
+            select(Invoice)
+            .where(Invoice.status == InvoiceStatus.issued.value, Invoice.kind != "refund")
+            .order_by(col(Invoice.due_on), col(Invoice.id))
+        )
+    )
+    found = {}
+    for deposit in deposits:
+        fitting = [i for i in owing if i.total - i.paid >= deposit.amount]
+        found[deposit.id or 0] = sorted(fitting, key=lambda i: i.total - i.paid != deposit.amount)
+    return found
+
+
+def invoices_of(session: Session, actor: User, deposits: list[BankDeposit]) -> dict[int, Invoice]:
+    """The invoices the matched deposits paid, by id."""
+    ensure_role(actor, *MANAGING_ROLES)
+    ids = {d.invoice_id for d in deposits if d.invoice_id is not None}
+    if not ids:
+        return {}
+    return {i.id or 0: i for i in session.exec(select(Invoice).where(col(Invoice.id).in_(ids)))}

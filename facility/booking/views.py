@@ -8,9 +8,11 @@ from fastapi import APIRouter
 from facility.booking.pages import (
     checkin,
     console,
+    deposits,
     manage_booking,
     my_bookings,
     overview,
+    reduction_categories,
     rental_rules,
     request,
     search,
@@ -26,5 +28,16 @@ NAV = (
     NavItem("nav.grid", "/manage/grid", frozenset({"manager", "admin", "crew"}), order=45),
     NavItem("nav.setup", "/manage/setup", frozenset({"crew"}), order=46),
 )
-for pages in (manage_booking, console, overview, search, request, my_bookings, checkin, rental_rules):
+for pages in (
+    manage_booking,
+    console,
+    overview,
+    search,
+    request,
+    my_bookings,
+    checkin,
+    rental_rules,
+    reduction_categories,
+    deposits,
+):
     router.include_router(pages.router)

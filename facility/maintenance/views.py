@@ -24,6 +24,7 @@ from facility.maintenance import (
     claims,
     timers,
     views_admin,
+    views_approval,
     views_crew,
     views_duties,
     views_public,
@@ -40,6 +41,7 @@ router.include_router(views_crew.router)
 router.include_router(views_public.router)
 router.include_router(views_admin.router)
 router.include_router(views_duties.router)
+router.include_router(views_approval.router)
 BOARD_COLUMNS = [s for s in WorkOrderStatus if s not in (WorkOrderStatus.cancelled, WorkOrderStatus.verified)]
 BOARD_LIMIT = 300
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import Session
 
-from facility.booking.models import FeeSchedule
+from facility.booking.models import BankDeposit, FeeSchedule
 from facility.booking.pages.checkin import CHECKIN_SALT
 from facility.core.config import Settings
 from facility.core.db import get_engine, utcnow
@@ -43,7 +43,8 @@ class SmallCampus:
 
 def seed_small_campus(settings: Settings, base_url: str) -> SmallCampus:
     """Two rooms, a booking approved with its invoice, a block, a work order, an alert, a device
-    with readings, an inspection, a plan, a problem report, a dead letter, an organisation waiting."""
+    with readings, an inspection, a plan, a problem report, a dead letter, an organisation waiting,
+    an unmatched bank deposit."""
     engine = get_engine(settings.sqlalchemy_url)
     with Session(engine, expire_on_commit=False) as session:
         building = make_building(session, code="edu")
@@ -71,6 +72,8 @@ def seed_small_campus(settings: Settings, base_url: str) -> SmallCampus:
         assets.report_problem(
             session, asset.code, description="물이 샙니다", reporter="홍길동", contact="010-0000-0000", key="seed"
         )
+        # A deposit the statement import could not match: the deposits page shows its match form.
+        session.add(BankDeposit(fingerprint="a11y", deposited_at=now, amount=55_000, depositor="홍길동", memo="이체"))
         make_organization(session, name="승인 대기 기관", status=OrgStatus.pending)
         organization = make_organization(session, name="한빛 교육협회")
         users: dict[str, User | None] = {
