@@ -85,6 +85,7 @@ def test_drag_to_another_room_and_over_free_days_then_by_keyboard(
     page.keyboard.press("Enter")
     page.focus(f"#move-room-{booking.id}")
     page.select_option(f"#move-room-{booking.id}", str(east.id))
+    screenshot(page, "calendar-move-form-tablet")
     page.focus(f'{entry} [data-action="move"]')
     page.keyboard.press("Enter")
     page.wait_for_selector('[data-testid="toast"]:has-text("일정을 옮겼습니다")')
