@@ -1,7 +1,7 @@
 // The week calendar by hand (managers):
 // - drag a booking to another day or another room's row: the drop fills in the booking's own move
 //   form (day and room changed, times kept) and submits it, so the server's rules decide as for the
-//   keyboard way (the form under "이동" in each booking, whose room select lists the rooms it may go to);
+//   keyboard way (the form under "옮기기" in each booking, whose room field offers the week's rooms);
 // - drag over a room's free days: the "new block" form above the calendar opens with that room and
 //   those days filled in, for the manager to give a reason and confirm (the button is the keyboard way).
 (function () {
@@ -28,11 +28,9 @@
     var cell = event.target.closest && event.target.closest("[data-drop-day]");
     if (!cell || !dragged) return null;
     if (cell.dataset.dropRoom === dragged.dataset.moveRoom) return cell;
-    // Another room: only one its move form offers (the rooms of its building in view).
+    // Another room: only where the move form has a room field to say so.
     var form = formFor(dragged);
-    var select = form && form.querySelector('[name="room_id"]');
-    if (!select || !select.querySelector('option[value="' + cell.dataset.dropRoom + '"]')) return null;
-    return cell;
+    return form && form.querySelector('[name="room"]') ? cell : null;
   }
   document.addEventListener("dragover", function (event) {
     var cell = cellFor(event);
@@ -51,8 +49,8 @@
     var form = formFor(dragged);
     if (!form) return;
     form.querySelector('[name="day"]').value = cell.dataset.dropDay;
-    var select = form.querySelector('[name="room_id"]');
-    if (select) select.value = cell.dataset.dropRoom;
+    var room = form.querySelector('[name="room"]');
+    if (room) room.value = cell.dataset.dropCode;
     form.submit();
   });
 

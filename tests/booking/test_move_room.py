@@ -72,14 +72,13 @@ def test_calendar_form_moves_to_a_room_says_why_not_in_place_and_places_a_block(
     browser_login(client, make_user(session, role=Role.manager))
     path = f"/manage/calendar?start={day.isoformat()}"
     page = client.get(path).text
-    assert f'id="move-room-{moving.id}"' in page and f'<option value="{second.id}">C-2' in page
+    assert f'id="move-room-{moving.id}" name="room" list="cal-rooms" value="C-1"' in page
+    assert '<datalist id="cal-rooms"><option value="C-1">' in page
     assert 'data-testid="cal-new-block"' in page and 'name="last_day"' in page
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     form = {"csrf_token": token, "day": day.isoformat(), "start": "14:00", "end": "16:00", "return_to": path}
 
-    refused = client.post(
-        f"/manage/bookings/{moving.id}/move", data=form | {"room_id": second.id}, follow_redirects=False
-    )
+    refused = client.post(f"/manage/bookings/{moving.id}/move", data=form | {"room": "C-2"}, follow_redirects=False)
     assert refused.status_code == 303 and refused.headers["location"] == path
     shown = client.get(path).text
     assert "옮기지 못했습니다" in shown, shown.split('id="toasts"', 1)[1][:600]
@@ -88,7 +87,7 @@ def test_calendar_form_moves_to_a_room_says_why_not_in_place_and_places_a_block(
     assert session.get(Booking, moving.id).room_id == first.id  # type: ignore[union-attr]
 
     moved = client.post(
-        f"/manage/bookings/{moving.id}/move", data=form | {"room_id": second.id, "start": "09:00", "end": "11:00"}
+        f"/manage/bookings/{moving.id}/move", data=form | {"room": "c-2", "start": "09:00", "end": "11:00"}
     )
     assert moved.status_code == 200 and "옮겼습니다" in moved.text, moved.text.split('id="toasts"', 1)[1][:600]
     session.commit()  # end this session's read snapshot

@@ -123,7 +123,7 @@ def manager_move(
     day: Annotated[str, Form()],
     start: Annotated[str, Form()],
     end: Annotated[str, Form()],
-    room_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    room: Annotated[str, Form(max_length=40)] = "",
     back: Annotated[bool, Form()] = False,
     return_to: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -138,6 +138,8 @@ def manager_move(
             ends_at = datetime.combine(local, time.fromisoformat(end), tzinfo=zone)
         except ValueError:
             raise InvalidInput(_("Enter the day as YYYY-MM-DD and the times as HH:MM.")) from None
+        # The room by its code (the calendar's room field); empty keeps the booking's room.
+        room_id = rooms_service.room_id_for_code(session, room.strip()) if room.strip() else None
         with form_savepoint(session):
             booking = service.move_booking(session, user, booking_id, starts_at, ends_at, room_id=room_id)
     except FacilityError as error:

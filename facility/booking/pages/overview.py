@@ -7,15 +7,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from markupsafe import Markup
 
 from facility.booking import overview, queries
 from facility.booking.pages.dates import parse_day, today
 from facility.core.auth import CurrentUser, DbSession, ensure_role
 from facility.core.models import STAFF_ROLES
-from facility.core.web import render, request_language
+from facility.core.web import render
 from facility.rooms.kinds import RoomKind
-from facility.rooms.models import Room
 
 router = APIRouter(include_in_schema=False)
 # A month view shows the weeks that hold the month's days: at most six.
@@ -74,33 +72,8 @@ def calendar_page(
         "by_day": seen.by_day() if view == "month" else {},
         "rooms": {r.id: r for r in seen.rooms},
         "today": today(request),
-        "room_choices": _room_choices(seen, request_language(request)) if view == "week" and user.is_manager else {},
     }
     return render(request, "booking/manage_calendar.html", context, block="calendar")
-
-
-def _room_choices(seen: overview.Overview, lang: str) -> dict[int, Markup]:
-    """Each room with a booking in the week -> the `<option>`s of its move form's room select: the
-    rooms of its building in view, its own selected. Written once per room, not per booking, so
-    a busy week of 250 rooms stays cheap to render."""
-    by_building: dict[int | None, list[Room]] = {}
-    for room in seen.rooms:
-        by_building.setdefault(room.building_id, []).append(room)
-    booked = {e.room_id for e in seen.entries if e.kind == "booking"}
-    choices: dict[int, Markup] = {}
-    for room in seen.rooms:
-        if room.id not in booked:
-            continue
-        choices[room.id] = Markup("").join(  # type: ignore[index]
-            Markup('<option value="{}"{}>{} · {}</option>').format(
-                other.id,
-                Markup(" selected") if other.id == room.id else "",
-                other.code,
-                other.name_en if lang == "en" else other.name_ko,
-            )
-            for other in by_building[room.building_id]
-        )
-    return choices
 
 
 def _next_month(day: date) -> date:
