@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from facility.booking.common import local_zone
-from facility.booking.exceptions import InvoiceNotFound
+from facility.booking.exceptions import InvalidTransition, InvoiceNotFound
 from facility.booking.models import (
     Booking,
     Invoice,
@@ -109,6 +109,24 @@ def live_rental_invoice(session: Session, booking_id: int) -> Invoice | None:
             Invoice.booking_id == booking_id, Invoice.kind == "rental", Invoice.status != InvoiceStatus.void.value
         )
     ).first()
+
+
+def reissue_for_booking(session: Session, actor: User | None, booking: Booking) -> Invoice | None:
+    """After the booking's quote changed (a move to another room): void its unpaid rental invoice
+    and issue one from the new quote. A paid one stays, and the move is refused."""
+    invoice = live_rental_invoice(session, booking.id)  # type: ignore[arg-type]
+    if invoice is None:
+        return None
+    if invoice.status != InvoiceStatus.issued.value or paid_total(session, invoice.id) > 0:  # type: ignore[arg-type]
+        raise InvalidTransition(
+            _("The rental invoice has payments at the old price; cancel and book the other room instead.")
+        )
+    before = audit.snapshot(invoice)
+    invoice.status = InvoiceStatus.void.value
+    session.add(invoice)
+    audit.record(session, actor, "invoice.void", "invoice", invoice.id, before=before, after=invoice)
+    session.flush()
+    return issue_for_booking(session, actor, booking)
 
 
 def booking_paid(session: Session, booking_id: int) -> int:

@@ -77,6 +77,8 @@ class Reason(BaseModel):
 class BookingMove(BaseModel):
     start: AwareDatetime
     end: AwareDatetime
+    # Another room (managers, one occurrence at a time); absent keeps the booking's room.
+    room_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class Slot(BaseModel):

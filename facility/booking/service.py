@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from facility.booking import claims, flows, lottery_guard, notify, pricing, purposes, rules
+from facility.booking import claims, flows, invoices, lottery_guard, notify, pricing, purposes, rules
 from facility.booking.alternatives import conflict_error
 from facility.booking.common import local_zone
 from facility.booking.common import touch as _touch
@@ -220,10 +220,13 @@ def move_booking(
     starts_at: datetime,
     ends_at: datetime,
     *,
+    room_id: int | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Move a booking to a new time (a manager moving a displaced request, a renter their pending
-    request, or a series edit). The slot it leaves reaches the waitlist through its job."""
+    """Move a booking to a new time, and for a manager to another room (a manager moving a
+    displaced request, a renter their pending request, or a series edit). In another room the
+    price is quoted again and an unpaid invoice reissued. The slot it leaves reaches the waitlist
+    through its job."""
     if actor.is_staff and not actor.is_manager:
         raise Forbidden(_("Only managers and the renter may move a booking."))
     booking = get_booking(session, actor, booking_id, lock=True)
@@ -234,8 +237,12 @@ def move_booking(
     if not actor.is_manager and booking.status not in {S.held, S.requested}:
         raise Forbidden(_("Ask the Institute to move an approved booking."))
     now = now or utcnow()
-    room = session.get(Room, booking.room_id)
-    assert room is not None
+    to_room = room_id is not None and room_id != booking.room_id
+    if to_room and not actor.is_manager:
+        raise Forbidden(_("Only managers move a booking to another room."))
+    room = session.get(Room, room_id if to_room else booking.room_id)
+    if room is None:
+        raise RoomNotFound(room_id)
     starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     check_rules(
         session,
@@ -253,10 +260,29 @@ def move_booking(
     claims.release_booking(session, booking.id)  # type: ignore[arg-type]
     booking.starts_at, booking.ends_at = starts_at, ends_at
     booking.displaced_by_block_id = None
+    if to_room:
+        booking.room_id = room.id  # type: ignore[assignment]
     _touch(booking)
     session.add(booking)
     session.flush()
     claim_slot(session, room, booking, actor)
+    if to_room:
+        _requote(session, actor, room, booking)
     audit.record(session, actor, "booking.move", "booking", booking.id, before=before, after=booking)
     notify.notify_booking(session, booking, "moved", local_zone().key)
     return booking
+
+
+def _requote(session: Session, actor: User, room: Room, booking: Booking) -> None:
+    """The moved booking's price in its new room: a different fee changes the quote, and the
+    unpaid invoice of an approved booking is reissued from it."""
+    org = session.get(Organization, booking.organization_id) if booking.organization_id else None
+    quote = price_request(
+        session, room, org, booking.starts_at, booking.ends_at, booking.equipment, purpose=booking.purpose
+    )
+    if quote["total"] == booking.price_total:
+        return
+    booking.quote, booking.price_total = quote, quote["total"]
+    session.add(booking)
+    session.flush()
+    invoices.reissue_for_booking(session, actor, booking)

@@ -289,3 +289,11 @@ def set_room_status(session: Session, actor: User | None, room_id: int, status: 
         session.flush()
         audit.record(session, actor, "room.status", "room", room.id, before=before, after=room)
     return room
+
+
+def room_id_for_code(session: Session, code: str) -> int:
+    """The id of the room with this code (as people type it), or RoomNotFound."""
+    room_id = session.exec(select(Room.id).where(func.upper(Room.code) == code.upper())).first()
+    if room_id is None:
+        raise RoomNotFound(code)
+    return room_id

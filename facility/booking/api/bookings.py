@@ -146,7 +146,9 @@ def confirm_booking(booking_id: ObjectId, session: DbSession, user: CurrentUser)
 @router.post(
     "/bookings/{booking_id}/move",
     response_model=BookingShown,
-    responses=error_responses(BookingNotFound, BookingConflict, BookingRuleViolation, InvalidTransition),
+    responses=error_responses(
+        BookingNotFound, BookingConflict, BookingRuleViolation, InvalidTransition, RoomNotFound, InvalidInput, Forbidden
+    ),
 )
 def move_booking(
     booking_id: ObjectId,
@@ -157,7 +159,10 @@ def move_booking(
 ) -> BookingPublic:
     """Move a booking; for a series, `scope` following or all applies the new times of day."""
     if scope == series.Scope.one:
-        return booking_public(service.move_booking(session, user, booking_id, body.start, body.end), user)
+        moved = service.move_booking(session, user, booking_id, body.start, body.end, room_id=body.room_id)
+        return booking_public(moved, user)
+    if body.room_id is not None:
+        raise InvalidInput(_("Only a single occurrence can move to another room."))
     zone = common.local_zone()
     series.move(
         session,

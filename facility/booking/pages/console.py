@@ -123,23 +123,39 @@ def manager_move(
     day: Annotated[str, Form()],
     start: Annotated[str, Form()],
     end: Annotated[str, Form()],
+    room: Annotated[str, Form(max_length=40)] = "",
     back: Annotated[bool, Form()] = False,
     return_to: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     ensure_role(user, *MANAGING_ROLES)
     zone = _zone(request)
-    try:
-        local = date.fromisoformat(day)
-        starts_at = datetime.combine(local, time.fromisoformat(start), tzinfo=zone)
-        ends_at = datetime.combine(local, time.fromisoformat(end), tzinfo=zone)
-    except ValueError:
-        raise InvalidInput(_("Enter the day as YYYY-MM-DD and the times as HH:MM.")) from None
-    booking = service.move_booking(session, user, booking_id, starts_at, ends_at)
-    flash(request, _("Moved: {title}", title=booking.title))
     # Back to the calendar it was moved from (drag or its form); only that page, no open redirect.
-    if return_to.startswith("/manage/calendar?") or return_to == "/manage/calendar":
-        return redirect(request, return_to)
+    calendar = return_to if _is_calendar(return_to) else ""
+    try:
+        try:
+            local = date.fromisoformat(day)
+            starts_at = datetime.combine(local, time.fromisoformat(start), tzinfo=zone)
+            ends_at = datetime.combine(local, time.fromisoformat(end), tzinfo=zone)
+        except ValueError:
+            raise InvalidInput(_("Enter the day as YYYY-MM-DD and the times as HH:MM.")) from None
+        # The room by its code (the calendar's room field); empty keeps the booking's room.
+        room_id = rooms_service.room_id_for_code(session, room.strip()) if room.strip() else None
+        with form_savepoint(session):
+            booking = service.move_booking(session, user, booking_id, starts_at, ends_at, room_id=room_id)
+    except FacilityError as error:
+        if not calendar or error.status_code in (401, 403):
+            raise
+        # Refused (a clash, a rule): the calendar it came from says why, where the booking still is.
+        flash(request, _("Not moved: {reason}", reason=error.message), level="error")
+        return redirect(request, calendar)
+    flash(request, _("Moved: {title}", title=booking.title))
+    if calendar:
+        return redirect(request, calendar)
     return redirect(request, f"/manage/bookings/{booking_id}" if back else "/manage/bookings")
+
+
+def _is_calendar(path: str) -> bool:
+    return path.startswith("/manage/calendar?") or path == "/manage/calendar"
 
 
 @router.get("/manage/grid")
@@ -211,8 +227,11 @@ def add_block(
     reason: Annotated[str, Form(max_length=500)] = "",
     kind: Annotated[str, Form()] = "training",
     last_day: Annotated[str, Form()] = "",
+    return_to: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     zone = _zone(request)
+    # The calendar's block form (a drag over free days, or its button) goes back to the calendar.
+    calendar = return_to if _is_calendar(return_to) else ""
     form = {
         "room_id": room_id,
         "day": day,
@@ -244,6 +263,9 @@ def add_block(
                 current += timedelta(days=1)
     except (FacilityError, ValueError) as error:
         message = error.message if isinstance(error, FacilityError) else _("Check the dates and times.")
+        if calendar and not (isinstance(error, FacilityError) and error.status_code in (401, 403)):
+            flash(request, _("No block placed: {reason}", reason=message), level="error")
+            return redirect(request, calendar)
         conflicts = error.extra.get("conflicts", []) if isinstance(error, BookingConflict) else []
         field = "reason" if isinstance(error, FacilityError) and error.code == "reason_required" else ""
         context = _blocks_context(request, session, form=form, error=message, conflicts=conflicts)
@@ -252,6 +274,8 @@ def add_block(
         status = error.status_code if isinstance(error, FacilityError) else 422
         return render(request, "booking/manage_blocks.html", context, status_code=status)
     flash(request, _("{n} blocks placed.", n=len(placed)))
+    if calendar:
+        return redirect(request, calendar)
     context = _blocks_context(request, session, displaced=displaced, placed=placed)
     return render(request, "booking/manage_blocks.html", context)
 
