@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+import facility
 from facility.core.models import Role
-from facility.core.wording import day_label, recurrence_label
+from facility.core.wording import audit_action_label, day_label, recurrence_label
 from tests.factories import browser_login, make_user
 from tests.maintenance.factories import make_plan
 
@@ -54,3 +57,26 @@ def test_plans_page_says_the_rule_in_words(client: TestClient, session: Session)
     browser_login(client, make_user(session, role=Role.manager))
     assert "매월 첫째 월요일 09:00" in client.get("/maintenance/plans").text
     assert "Monthly on the first Monday at 09:00" in client.get("/maintenance/plans?lang=en").text
+
+
+def _audit_actions_in_code() -> set[str]:
+    """Every `<entity>.<verb>` the code records: `audit.record(s, actor, "x.y", ...)` and
+    `action="x.y"` (lifecycle transitions)."""
+    found: set[str] = set()
+    for path in Path(facility.__file__).parent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found |= set(re.findall(r'audit\.record\(\s*[^,()]+,\s*[^,()]+,\s*"([a-z_]+\.[a-z_]+)"', text))
+        found |= set(re.findall(r'action="([a-z_]+\.[a-z_]+)"', text))
+    return found
+
+
+def test_every_audit_action_the_code_records_is_worded_in_both_languages() -> None:
+    actions = _audit_actions_in_code()
+    assert len(actions) > 50 and "bank_deposit.match" in actions
+    raw = [
+        (action, lang)
+        for action in sorted(actions)
+        for lang in ("ko", "en")
+        if audit_action_label(action, lang) == action
+    ]
+    assert not raw, f"audit actions shown as codes (add audit.entity.* / audit.verb.* to the core catalogue): {raw}"
