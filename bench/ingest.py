@@ -500,7 +500,7 @@ def spool_batch_cost(kept: int, *, indexed: bool = True, batches: int = 30, batc
             ((f"facility/b/r/d-{i % 200}/co2", b"612", now_us - kept + i, i % 65535) for i in range(kept)),
         )
         if not indexed:
-            db.execute("DROP INDEX ix_message_written_received")
+            db.execute("DROP INDEX ix_message_expiry")
     with sqlite3.connect(root / "spool.sqlite") as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     took = []

@@ -95,6 +95,12 @@ def _path(topic: str) -> tuple[str, ...] | None:
     return tuple(parts[1:])
 
 
+def metric_path(topic: str) -> tuple[str, ...] | None:
+    """(building, room, device, metric) of a `facility/...` metric topic; None for any other."""
+    path = _path(topic)
+    return path if path is not None and len(path) == 4 and path[3] != "status" else None
+
+
 def _segments(topic: str) -> tuple[str, ...]:
     path = _path(topic)
     if path is None:
@@ -208,6 +214,31 @@ def _single(path: tuple[str, ...], text: str, received_at: datetime) -> Parsed:
     value = to_value(metric, body["value"], body.get("unit"))
     ts = parse_ts(body.get("ts"), received_at)
     return Parsed((Reading(device, building, room, metric, value, ts),))
+
+
+def read_plain_single(path: tuple[str, ...], payload: bytes, received_at: datetime) -> Reading | None:
+    """The reading of the commonest message, `{"value": <number>, "ts": ...}` on a metric topic,
+    read without `parse_message`'s layers; None for anything else or anything wrong, which
+    `parse_message` then reads (or rejects with its reason) as before."""
+    if payload[:1] != b"{" or len(payload) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        text = payload.decode()
+        body, end = JSON.raw_decode(text)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    if end != len(text) or type(body) is not dict or "unit" in body:
+        return None
+    raw = body.get("value")
+    kind = type(raw)
+    if kind is not int and kind is not float:
+        return None
+    try:
+        value = to_value(path[3], raw, None)
+        ts = parse_ts(body.get("ts"), received_at)
+    except Rejection:
+        return None
+    return Reading(path[2], path[0], path[1], path[3], value, ts)
 
 
 def _multi(path: tuple[str, ...], text: str, received_at: datetime) -> Parsed:

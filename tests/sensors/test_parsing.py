@@ -133,3 +133,47 @@ def test_parser_never_raises_anything_but_a_rejection(topic: str, payload: bytes
         assert reading.ts.tzinfo is not None
         assert reading.value == reading.value  # never NaN
     assert parsed.readings or parsed.status is not None
+
+
+FAST_LANE_PAYLOADS = [
+    b'{"value": 21, "ts": "2026-11-25T02:59:59.000001+00:00"}',
+    b'{"value": 22.5}',
+    b'{"value": 22.5, "ts": 1795999999000}',
+    b'{"value": 22.5, "unit": "degF"}',
+    b'{"value": "22.5"}',
+    b'{"value": true}',
+    b'{"value": NaN}',
+    b'{"value": 99999}',
+    b'{"value": 22.5, "ts": "2026-11-25T02:59:59"}',
+    b'{"value": 22.5, "ts": "2030-01-01T00:00:00Z"}',
+    b'{"value": 22.5} trailing',
+    b' {"value": 22.5} ',
+    b'{"other": 1}',
+    b"[22.5]",
+    b"22.5",
+    b"\xff\xfe",
+]
+
+
+@pytest.mark.parametrize("payload", FAST_LANE_PAYLOADS)
+def test_the_fast_lane_reads_what_parse_message_reads_or_leaves_it_to_it(payload: bytes) -> None:
+    from facility.sensors.parsing import metric_path, read_plain_single
+
+    path = metric_path(TOPIC)
+    assert path is not None
+    fast = read_plain_single(path, payload, NOW)
+    try:
+        full = parse_message(TOPIC, payload, NOW).readings
+    except Rejection:
+        full = ()
+    assert fast is None or (fast,) == tuple(full)
+    if payload.startswith(b'{"value": 21,') or payload == b'{"value": 22.5}':
+        assert fast is not None
+
+
+def test_only_our_metric_topics_take_the_fast_lane() -> None:
+    from facility.sensors.parsing import metric_path
+
+    assert metric_path("facility/edu/E-101/env-E-101/status") is None
+    assert metric_path("facility/edu/E-101/env-E-101") is None
+    assert metric_path("zigbee2mqtt/edu/E-101/env-E-101/temperature") is None

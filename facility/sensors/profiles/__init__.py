@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from facility.sensors.parsing import RawFields, Reading, Rejection, StatusUpdate
+from facility.sensors.parsing import RawFields, Reading, Rejection, StatusUpdate, metric_path
 from facility.sensors.profiles.base import (
     Profile,
     ProfileConfigError,
@@ -116,6 +116,7 @@ class ProfileSet:
                     self._by_first.setdefault(compiled[0], []).append((compiled, profile))
         self._announced: dict[str, Profile] = {}
         self._routes: dict[str, Profile | None] = {}
+        self._own: dict[str, tuple[str, ...] | None] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -148,6 +149,18 @@ class ProfileSet:
             if len(self._routes) < ROUTE_CACHE_MAX:
                 self._routes[topic] = profile
             return profile, levels
+
+    def own_metric_path(self, topic: str) -> tuple[str, ...] | None:
+        """The path of a metric topic of our own scheme that the facility profile reads (not a
+        mapping file's device): Ingest's fast lane. None for every other topic."""
+        try:
+            return self._own[topic]
+        except KeyError:
+            profile, _ = self.route(topic)
+            path = metric_path(topic) if isinstance(profile, FacilityProfile) else None
+            if len(self._own) < ROUTE_CACHE_MAX:
+                self._own[topic] = path
+            return path
 
     def profile_of(self, topic: str) -> str:
         profile, _ = self.route(topic)
