@@ -8,7 +8,7 @@ from sqlmodel import Session, col, delete, select
 
 from facility.core.i18n import gettext as _
 from facility.imports import korean
-from facility.imports.base import Importer, fmt_bool, fmt_hours, fmt_number, fmt_pairs, parse_pairs
+from facility.imports.base import Created, Importer, fmt_bool, fmt_hours, fmt_number, fmt_pairs, parse_pairs
 from facility.imports.rows import Column, Row, codes, rows_by, upsert
 from facility.rooms.kinds import RoomKind, RoomStatus
 from facility.rooms.models import Building, Campus, Equipment, Floor, OpeningHours, Room, RoomEquipment
@@ -232,19 +232,21 @@ class RoomImporter(Importer):
         days = _read_hours(row)
         if not row.ok or building_id is None or equipment is None:
             return ""
-        if parent is not None and parent.id is None:
-            self.flush()  # a hall created earlier in this file gets its id
         values["building_id"] = building_id
         values["parent_id"] = parent.id if parent else None
         values["floor_id"] = self._floor(building_id, level) if level is not None else None
+        room = self.rooms.get((code,))
+        if room is None:
+            room = self.rooms[(code,)] = Created(self.create(Room, {"code": code, **values}))
+            self._parts(room, equipment, days)
+            return "created"
         room, outcome = upsert(self.session, Room, {"code": code}, values, known=self.rooms, flush=False)
-        if room.id is None:
-            self.later(lambda: self._parts(room, equipment, days))
-            return outcome
         changed = self._parts(room, equipment, days)
         return "updated" if outcome == "unchanged" and changed else outcome
 
-    def _parts(self, room: Room, equipment: dict[str, int], days: dict[int, tuple[time | None, time | None]]) -> bool:
+    def _parts(
+        self, room: Room | Created, equipment: dict[str, int], days: dict[int, tuple[time | None, time | None]]
+    ) -> bool:
         """A room's equipment and own hours; says if any changed."""
         changed = self._equipment(room, equipment)
         week = self.weeks.setdefault(room.id, {})  # type: ignore[arg-type]
@@ -257,7 +259,7 @@ class RoomImporter(Importer):
         floor, _outcome = upsert(self.session, Floor, key, {"label": floor_label(level)}, known=self.floors, flush=new)
         return int(floor.id)
 
-    def _equipment(self, room: Room, wanted: dict[str, int]) -> bool:
+    def _equipment(self, room: Room | Created, wanted: dict[str, int]) -> bool:
         for code in wanted:
             if code not in self.equipment:
                 item = Equipment(code=code, name_ko=code, name_en=code)

@@ -11,7 +11,7 @@ from sqlmodel import select
 from facility.core import accounts, password_links
 from facility.core.i18n import gettext as _
 from facility.core.models import Organization, OrgKind, Role, User
-from facility.imports.base import Importer, fmt_bool
+from facility.imports.base import Created, Importer, fmt_bool
 from facility.imports.kinds_campus import building_names
 from facility.imports.rows import Column, Row, codes, rows_by, upsert
 from facility.maintenance.kinds import AssetKind
@@ -66,9 +66,7 @@ class AssetImporter(Importer):
         if room_id is not None and building_id is not None and self.rooms[row.text("room")].building_id != building_id:
             row.problem("room", _("The room is not in building '{building}'.", building=row.text("building")))
         parent = self.assets.get((row.text("parent"),))
-        if parent is not None and parent.id is None:
-            self.flush()  # a parent created earlier in this file gets its id
-        parent_id = row.lookup("parent", {parent.code: int(parent.id)} if parent else {}, "asset")
+        parent_id = row.lookup("parent", {row.text("parent"): int(parent.id)} if parent else {}, "asset")
         if row.text("parent") == code:
             row.problem("parent", _("An asset cannot be part of itself."))
         name_ko = row.text("name_ko", required=True)
@@ -89,6 +87,9 @@ class AssetImporter(Importer):
         if not row.ok:
             return ""
         values["building_id"] = building_id
+        if (code,) not in self.assets:
+            self.assets[(code,)] = Created(self.create(Asset, {"code": code, **values}))
+            return "created"
         _asset, outcome = upsert(self.session, Asset, {"code": code}, values, known=self.assets, flush=False)
         return outcome
 
