@@ -4,6 +4,7 @@ written or a table exported."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache, lru_cache
 from typing import ClassVar
 
 import psycopg
@@ -49,11 +50,27 @@ class Created:
 
 def complete_row(model: type[SQLModel], values: dict[str, object]) -> dict[str, object]:
     """`values` with every other column at the model's default, as building the model would give."""
-    row = dict(values)
-    for name, info in model.model_fields.items():
-        if name not in row and name != "id":
-            row[name] = info.get_default(call_default_factory=True)
+    defaults, factories = _defaults(model)
+    row = values | {name: value for name, value in defaults.items() if name not in values}
+    for name, factory in factories.items():
+        if name not in values:
+            row[name] = factory()
     return row
+
+
+@cache
+def _defaults(model: type[SQLModel]) -> tuple[dict[str, object], dict[str, Callable[[], object]]]:
+    """A model's plain defaults and its default factories (created_at), by field."""
+    defaults: dict[str, object] = {}
+    factories: dict[str, Callable[[], object]] = {}
+    for name, info in model.model_fields.items():
+        if name == "id":
+            continue
+        if info.default_factory is not None:
+            factories[name] = info.default_factory  # type: ignore[assignment]
+        else:
+            defaults[name] = info.get_default()
+    return defaults, factories
 
 
 class Importer:
@@ -96,7 +113,8 @@ class Importer:
         connection = self.session.connection()
         if connection.dialect.name != "postgresql":
             note_written(connection, table.name)
-            return int(connection.execute(insert(table).values(row)).inserted_primary_key[0])
+            inserted = connection.execute(insert(table).values(row)).inserted_primary_key
+            return int(inserted[0])  # type: ignore[index]
         ids = self.reserved.setdefault(model, [])
         if not ids:
             found = connection.execute(RESERVE_IDS, {"table": table.name, "n": ID_BLOCK}).scalars()
@@ -143,6 +161,7 @@ class Importer:
         raise NotImplementedError
 
 
+@lru_cache(maxsize=1024)
 def fmt_hours(pair: tuple[object, object] | None) -> str:
     if pair is None:
         return ""

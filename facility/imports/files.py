@@ -208,7 +208,7 @@ def _sheet_row(number: int, letters: list[str], values: list[str]) -> bytes:
 
 def _xml_text(value: object) -> str:
     # Control characters XML 1.0 cannot carry (openpyxl refuses them) are dropped.
-    return escape(ILLEGAL_CHARACTERS_RE.sub("", neutralise(str(value))))
+    return escape(ILLEGAL_CHARACTERS_RE.sub("", str(neutralise(str(value)))))
 
 
 SHEET_PART = "xl/worksheets/sheet1.xml"

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import secrets
 from enum import StrEnum
-
-from sqlmodel import select
+from functools import cached_property
+from typing import Any
 
 from facility.core import accounts, password_links
 from facility.core.i18n import gettext as _
 from facility.core.models import Organization, OrgKind, Role, User
 from facility.imports.base import Created, Importer, fmt_bool
 from facility.imports.kinds_campus import building_names
-from facility.imports.rows import Column, Row, codes, rows_by, upsert
+from facility.imports.rows import Column, Row, codes, plain_rows, rows_by, upsert
 from facility.maintenance.kinds import AssetKind
 from facility.maintenance.models import Asset, StaffProfile
 from facility.rooms.models import Building, Room
@@ -55,9 +55,13 @@ class AssetImporter(Importer):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.buildings = codes(self.session, Building)
         self.building_names = building_names(self.session)
-        self.rooms = {r.code: r for r in self.session.exec(select(Room))}
+        self.rooms = {r.code: r for r in plain_rows(self.session, Room)}
         self.room_ids: dict[str, int] = {code: int(r.id) for code, r in self.rooms.items()}  # type: ignore[arg-type]
-        self.assets = rows_by(self.session, Asset, "code")
+
+    @cached_property
+    def assets(self) -> dict[tuple[Any, ...], Any]:
+        """The assets an import compares rows with, loaded at the first row (not for an export)."""
+        return rows_by(self.session, Asset, "code")
 
     def apply(self, row: Row) -> str:
         code = row.text("code", required=True, max_length=60)
@@ -96,7 +100,7 @@ class AssetImporter(Importer):
     def export_rows(self) -> list[dict[str, str]]:
         buildings = {id_: code for code, id_ in self.buildings.items()}
         rooms = {int(r.id): code for code, r in self.rooms.items()}  # type: ignore[arg-type]
-        assets = sorted(self.assets.values(), key=lambda a: a.code)
+        assets = sorted(plain_rows(self.session, Asset), key=lambda a: a.code)
         by_id = {a.id: a.code for a in assets}
         # Parents before their parts, so the file imports back in one pass.
         everything = {a.id: a for a in assets}
