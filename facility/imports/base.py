@@ -89,14 +89,9 @@ class Importer:
         self.notes = notes
         # The site's address, for links sent to people the file creates (staff invitations).
         self.base_url = base_url
-        self.pending: list[Callable[[], object]] = []
         self.inserts: dict[type[SQLModel], list[dict[str, object]]] = {}
         self.creates: dict[type[SQLModel], list[dict[str, object]]] = {}
         self.reserved: dict[type[SQLModel], list[int]] = {}
-
-    def later(self, step: Callable[[], object]) -> None:
-        """Run `step` after the next flush, when the rows created before it have their ids."""
-        self.pending.append(step)
 
     def insert_later(self, model: type[SQLModel], values: dict[str, object]) -> None:
         """A new row nothing in the import reads back (a room's hours): inserted at the next flush
@@ -129,11 +124,6 @@ class Importer:
         creates, self.creates = self.creates, {}
         self._write(creates)
         self.session.flush()
-        while self.pending:
-            steps, self.pending = self.pending, []
-            for step in steps:
-                step()
-            self.session.flush()
         inserts, self.inserts = self.inserts, {}
         self._write(inserts)
 
