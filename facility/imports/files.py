@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from xml.sax.saxutils import escape, quoteattr
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 
 from facility.core.config import ImportLimits
 from facility.core.errors import FacilityError
@@ -167,29 +169,75 @@ def read_table(data: bytes, limits: ImportLimits) -> Table:
     return table
 
 
-def write_csv(header: list[str], rows: list[dict[str, str]]) -> bytes:
+def write_csv(header: list[str], rows: Iterable[dict[str, str]]) -> bytes:
     """UTF-8 with a BOM, so Excel on Korean Windows opens it without garbling Hangul."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([neutralise(row.get(column, "")) for column in header])
+    writer.writerows([neutralise(row.get(column, "")) for column in header] for row in rows)
     return UTF8_BOM + out.getvalue().encode("utf-8")
 
 
-def write_xlsx(header: list[str], rows: list[dict[str, str]], title: str) -> bytes:
-    """Every cell a text cell, never a formula: a code like 0101 or a time like 09:00 stays as written."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    sheet.append([_text_cell(sheet, name) for name in header])
-    for row in rows:
-        sheet.append([_text_cell(sheet, row.get(column, "")) for column in header])
+def write_xlsx(header: list[str], rows: Iterable[dict[str, str]], title: str) -> bytes:
+    """Every cell a text cell, never a formula: a code like 0101 or a time like 09:00 stays as written.
+
+    The sheet's XML is written here, row by row into the archive: openpyxl builds an element per cell
+    (without lxml, 20,000 rows of 18 columns took half a minute); a text-only sheet needs none of it.
+    """
+    letters = [get_column_letter(i) for i in range(1, len(header) + 1)]
     out = io.BytesIO()
-    book.save(out)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, text in _xlsx_parts(title[:31]).items():
+            book.writestr(name, text)
+        with book.open(SHEET_PART, "w") as sheet:
+            sheet.write(SHEET_OPEN)
+            sheet.write(_sheet_row(1, letters, header))
+            for number, row in enumerate(rows, start=2):
+                sheet.write(_sheet_row(number, letters, [row.get(column, "") for column in header]))
+            sheet.write(SHEET_CLOSE)
     return out.getvalue()
 
 
-def _text_cell(sheet: object, value: object) -> Cell:
-    cell = WriteOnlyCell(sheet, value=neutralise(str(value)))  # type: ignore[arg-type]
-    cell.data_type = "s"
-    return cell
+def _sheet_row(number: int, letters: list[str], values: list[str]) -> bytes:
+    cells = "".join(
+        f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(value)}</t></is></c>'
+        for letter, value in zip(letters, values, strict=False)
+    )
+    return f'<row r="{number}">{cells}</row>'.encode()
+
+
+def _xml_text(value: object) -> str:
+    # Control characters XML 1.0 cannot carry (openpyxl refuses them) are dropped.
+    return escape(ILLEGAL_CHARACTERS_RE.sub("", str(neutralise(str(value)))))
+
+
+SHEET_PART = "xl/worksheets/sheet1.xml"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+SHEET_OPEN = f'<?xml version="1.0" encoding="UTF-8"?>\n<worksheet xmlns="{MAIN_NS}"><sheetData>'.encode()
+SHEET_CLOSE = b"</sheetData></worksheet>"
+
+
+def _xlsx_parts(title: str) -> dict[str, str]:
+    """The workbook around one sheet: content types, relationships, the workbook naming the sheet."""
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    office = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    return {
+        "[Content_Types].xml": head
+        + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        + '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        + '<Default Extension="xml" ContentType="application/xml"/>'
+        + f'<Override PartName="/xl/workbook.xml" ContentType="{office}.sheet.main+xml"/>'
+        + f'<Override PartName="/{SHEET_PART}" ContentType="{office}.worksheet+xml"/></Types>',
+        "_rels/.rels": head
+        + f'<Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" Target="xl/workbook.xml" '
+        + 'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>'
+        + "</Relationships>",
+        "xl/workbook.xml": head
+        + f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheets>'
+        + f'<sheet name={quoteattr(title)} sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": head
+        + f'<Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" Target="worksheets/sheet1.xml" '
+        + f'Type="{REL_NS}/worksheet"/></Relationships>',
+    }

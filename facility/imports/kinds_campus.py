@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import time
+from functools import cached_property
+from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
 from facility.core.i18n import gettext as _
 from facility.imports import korean
-from facility.imports.base import Importer, fmt_bool, fmt_hours, fmt_number, fmt_pairs, parse_pairs
-from facility.imports.rows import Column, Row, codes, rows_by, upsert
+from facility.imports.base import Created, Importer, fmt_bool, fmt_hours, fmt_number, fmt_pairs, parse_pairs
+from facility.imports.rows import Column, Row, codes, plain_rows, rows_by, upsert
 from facility.rooms.kinds import RoomKind, RoomStatus
 from facility.rooms.models import Building, Campus, Equipment, Floor, OpeningHours, Room, RoomEquipment
 
@@ -82,7 +84,7 @@ def _write_hours(
     return changed
 
 
-def _export_hours(hours: list[OpeningHours]) -> dict[str, str]:
+def _export_hours(hours: list[Any]) -> dict[str, str]:
     by_day = {h.weekday: (h.opens, h.closes) for h in hours}
     return {column: fmt_hours(by_day.get(days[0])) for column, days in HOURS_COLUMNS.items()}
 
@@ -197,13 +199,27 @@ class RoomImporter(Importer):
         self.buildings = codes(self.session, Building)
         self.building_names = building_names(self.session)
         self.equipment = codes(self.session, Equipment)
-        self.rooms = rows_by(self.session, Room, "code")
-        self.floors = rows_by(self.session, Floor, "building_id", "level")
-        self.weeks = _weeks(self, of_rooms=True)
-        # room id -> equipment id -> quantity
-        self.links: dict[int, dict[int, int]] = {}
+
+    # What an import compares rows with, loaded at the first row (an export reads plain rows instead).
+    @cached_property
+    def rooms(self) -> dict[tuple[Any, ...], Any]:
+        return rows_by(self.session, Room, "code")
+
+    @cached_property
+    def floors(self) -> dict[tuple[Any, ...], Any]:
+        return rows_by(self.session, Floor, "building_id", "level")
+
+    @cached_property
+    def weeks(self) -> dict[int, Week]:
+        return _weeks(self, of_rooms=True)
+
+    @cached_property
+    def links(self) -> dict[int, dict[int, int]]:
+        """room id -> equipment id -> quantity"""
+        links: dict[int, dict[int, int]] = {}
         for link in self.session.exec(select(RoomEquipment)):
-            self.links.setdefault(link.room_id, {})[link.equipment_id] = link.quantity
+            links.setdefault(link.room_id, {})[link.equipment_id] = link.quantity
+        return links
 
     def apply(self, row: Row) -> str:
         code = row.text("code", required=True, max_length=40)
@@ -232,32 +248,37 @@ class RoomImporter(Importer):
         days = _read_hours(row)
         if not row.ok or building_id is None or equipment is None:
             return ""
-        if parent is not None and parent.id is None:
-            self.flush()  # a hall created earlier in this file gets its id
         values["building_id"] = building_id
         values["parent_id"] = parent.id if parent else None
         values["floor_id"] = self._floor(building_id, level) if level is not None else None
+        room = self.rooms.get((code,))
+        if room is None:
+            room = self.rooms[(code,)] = Created(self.create(Room, {"code": code, **values}))
+            self._parts(room, equipment, days)
+            return "created"
         room, outcome = upsert(self.session, Room, {"code": code}, values, known=self.rooms, flush=False)
-        if room.id is None:
-            self.later(lambda: self._parts(room, equipment, days))
-            return outcome
         changed = self._parts(room, equipment, days)
         return "updated" if outcome == "unchanged" and changed else outcome
 
-    def _parts(self, room: Room, equipment: dict[str, int], days: dict[int, tuple[time | None, time | None]]) -> bool:
+    def _parts(
+        self, room: Room | Created, equipment: dict[str, int], days: dict[int, tuple[time | None, time | None]]
+    ) -> bool:
         """A room's equipment and own hours; says if any changed."""
         changed = self._equipment(room, equipment)
         week = self.weeks.setdefault(room.id, {})  # type: ignore[arg-type]
         return _write_hours(self, week, days, building_id=None, room_id=room.id) or changed
 
     def _floor(self, building_id: int, level: int) -> int:
+        known = self.floors.get((building_id, level))
+        if known is not None and known.label == floor_label(level):
+            return int(known.id)  # as upsert would find it, without its bookkeeping
         key = {"building_id": building_id, "level": level}
         # Only a new floor is flushed (for its id): flushing a known one wrote the room before it, one per row.
         new = (building_id, level) not in self.floors
         floor, _outcome = upsert(self.session, Floor, key, {"label": floor_label(level)}, known=self.floors, flush=new)
         return int(floor.id)
 
-    def _equipment(self, room: Room, wanted: dict[str, int]) -> bool:
+    def _equipment(self, room: Room | Created, wanted: dict[str, int]) -> bool:
         for code in wanted:
             if code not in self.equipment:
                 item = Equipment(code=code, name_ko=code, name_en=code)
@@ -279,13 +300,16 @@ class RoomImporter(Importer):
     def export_rows(self) -> list[dict[str, str]]:
         buildings = {id_: code for code, id_ in self.buildings.items()}
         equipment = {id_: code for code, id_ in self.equipment.items()}
-        floors = {f.id: level for (_building, level), f in self.floors.items()}
-        rooms = sorted(self.rooms.values(), key=lambda r: r.code)
+        floors = {f.id: f.level for f in plain_rows(self.session, Floor)}
+        rooms = plain_rows(self.session, Room)
         room_codes = {r.id: r.code for r in rooms}
-        links = {
-            room_id: {equipment[e]: quantity for e, quantity in found.items()} for room_id, found in self.links.items()
-        }
-        hours = {room_id: list(week.values()) for room_id, week in self.weeks.items()}
+        links: dict[int, dict[str, int]] = {}
+        for link in plain_rows(self.session, RoomEquipment):
+            links.setdefault(link.room_id, {})[equipment[link.equipment_id]] = link.quantity
+        hours: dict[int, list[Any]] = {}
+        for day in plain_rows(self.session, OpeningHours):
+            if day.room_id is not None:
+                hours.setdefault(day.room_id, []).append(day)
         # Parts after their hall, so the file imports back in one pass.
         rooms.sort(key=lambda r: (r.parent_id is not None, r.code))
         return [

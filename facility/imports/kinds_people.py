@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import secrets
 from enum import StrEnum
-
-from sqlmodel import select
+from functools import cached_property
+from typing import Any
 
 from facility.core import accounts, password_links
 from facility.core.i18n import gettext as _
 from facility.core.models import Organization, OrgKind, Role, User
-from facility.imports.base import Importer, fmt_bool
+from facility.imports.base import Created, Importer, fmt_bool
 from facility.imports.kinds_campus import building_names
-from facility.imports.rows import Column, Row, codes, rows_by, upsert
+from facility.imports.rows import Column, Row, codes, plain_rows, rows_by, upsert
 from facility.maintenance.kinds import AssetKind
 from facility.maintenance.models import Asset, StaffProfile
 from facility.rooms.models import Building, Room
@@ -55,9 +55,13 @@ class AssetImporter(Importer):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.buildings = codes(self.session, Building)
         self.building_names = building_names(self.session)
-        self.rooms = {r.code: r for r in self.session.exec(select(Room))}
+        self.rooms = {r.code: r for r in plain_rows(self.session, Room)}
         self.room_ids: dict[str, int] = {code: int(r.id) for code, r in self.rooms.items()}  # type: ignore[arg-type]
-        self.assets = rows_by(self.session, Asset, "code")
+
+    @cached_property
+    def assets(self) -> dict[tuple[Any, ...], Any]:
+        """The assets an import compares rows with, loaded at the first row (not for an export)."""
+        return rows_by(self.session, Asset, "code")
 
     def apply(self, row: Row) -> str:
         code = row.text("code", required=True, max_length=60)
@@ -66,9 +70,7 @@ class AssetImporter(Importer):
         if room_id is not None and building_id is not None and self.rooms[row.text("room")].building_id != building_id:
             row.problem("room", _("The room is not in building '{building}'.", building=row.text("building")))
         parent = self.assets.get((row.text("parent"),))
-        if parent is not None and parent.id is None:
-            self.flush()  # a parent created earlier in this file gets its id
-        parent_id = row.lookup("parent", {parent.code: int(parent.id)} if parent else {}, "asset")
+        parent_id = row.lookup("parent", {row.text("parent"): int(parent.id)} if parent else {}, "asset")
         if row.text("parent") == code:
             row.problem("parent", _("An asset cannot be part of itself."))
         name_ko = row.text("name_ko", required=True)
@@ -89,13 +91,16 @@ class AssetImporter(Importer):
         if not row.ok:
             return ""
         values["building_id"] = building_id
+        if (code,) not in self.assets:
+            self.assets[(code,)] = Created(self.create(Asset, {"code": code, **values}))
+            return "created"
         _asset, outcome = upsert(self.session, Asset, {"code": code}, values, known=self.assets, flush=False)
         return outcome
 
     def export_rows(self) -> list[dict[str, str]]:
         buildings = {id_: code for code, id_ in self.buildings.items()}
         rooms = {int(r.id): code for code, r in self.rooms.items()}  # type: ignore[arg-type]
-        assets = sorted(self.assets.values(), key=lambda a: a.code)
+        assets = sorted(plain_rows(self.session, Asset), key=lambda a: a.code)
         by_id = {a.id: a.code for a in assets}
         # Parents before their parts, so the file imports back in one pass.
         everything = {a.id: a for a in assets}

@@ -22,12 +22,28 @@ router = APIRouter(include_in_schema=False)
 NAV = (NavItem("nav.import", "/admin/import", frozenset({"admin"}), order=95),)
 PAGE = "imports/import.html"
 SAMPLES = Path(__file__).parent / "samples"
+# The preview shows the file's first rows and then its refused ones, up to these counts; every row
+# is checked and counted. A table of 20,000 rows took the browser (and the proxy's timeout) too long.
+PREVIEW_ROWS = 50
+PREVIEW_PROBLEM_ROWS = 100
+PREVIEW_PROBLEMS = 100
 
 
 def column_label(name: str) -> str:
     """A column's name as people read it (수용 인원), or as written when it is not one of ours."""
     label = gettext(korean.COLUMN_KEY.format(name))
     return name if label.startswith("import.") else label
+
+
+def shown_rows(report: service.ImportReport) -> list[service.PreviewRow]:
+    """The first rows of the file, then those with problems after them: what the preview table holds."""
+    first = report.rows[:PREVIEW_ROWS]
+    refused = [row for row in report.rows[PREVIEW_ROWS:] if row.problems][:PREVIEW_PROBLEM_ROWS]
+    return first + refused
+
+
+def _preview(report: service.ImportReport, **extra: Any) -> dict[str, Any]:
+    return _context(report=report, shown=shown_rows(report), shown_problems=report.problems[:PREVIEW_PROBLEMS], **extra)
 
 
 def _context(**extra: Any) -> dict[str, Any]:
@@ -72,7 +88,7 @@ def preview(
         session, user, kind, data, dry_run=True, limits=limits, filename=name, base_url=base_url
     )
     encoded = base64.b64encode(data).decode()
-    context = _context(kind=kind, report=report, payload=encoded, filename=file.filename)
+    context = _preview(report, kind=kind, payload=encoded, filename=file.filename)
     return render(request, PAGE, context, status_code=200 if report.ok else 422)
 
 
@@ -98,7 +114,7 @@ def confirm(
         session, user, kind, data, dry_run=False, limits=limits, filename=filename, base_url=str(request.base_url)
     )
     if not report.applied:
-        context = _context(kind=kind, report=report, payload=payload, filename=filename)
+        context = _preview(report, kind=kind, payload=payload, filename=filename)
         return render(request, PAGE, context, status_code=422)
     counts = report.summary()
     return redirect(
