@@ -295,7 +295,7 @@ def test_a_lottery_with_slots_closer_than_the_rooms_turnaround_is_refused_when_c
         opens_at=now - timedelta(hours=1),
         closes_at=now + timedelta(days=1),
     )
-    with pytest.raises(InvalidInput, match="turnaround") as refused:
+    with pytest.raises(InvalidInput, match="정리 시간") as refused:
         lottery.create_lottery(session, manager, data)
     assert f"{day.isoformat()} 10:00" in refused.value.message and f"{day.isoformat()} 12:00" in refused.value.message
     assert session.exec(select(Lottery)).first() is None

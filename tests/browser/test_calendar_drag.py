@@ -45,8 +45,8 @@ def test_drag_to_another_room_and_over_free_days_then_by_keyboard(
     page.goto(f"{live_server}/login")
     page.fill("input[name=email]", manager.email)
     page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server}/today")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/today", timeout=120_000)
     calendar = f"{live_server}/manage/calendar?start={day.isoformat()}&building=EDU"
     page.goto(calendar)
 
