@@ -131,8 +131,8 @@ def test_upgrade_seeds_content_and_demo_data_loads_the_whole_demo_twice(tmp_path
     assert all(counts.values()), counts
 
 
+@pytest.mark.usefixtures("upgraded_dir")  # tmp_path holds what `facility db upgrade` leaves
 def test_users_set_password_replaces_an_existing_password_and_ends_old_sessions(tmp_path: Path) -> None:
-    assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
     old, new = "first-horse-battery-staple", "second-kettle-ocean-lantern"
     added = run_cli("users", "add", "admin@example.kr", "--role", "admin", "--password", old, data_dir=tmp_path)
     assert added.returncode == 0, added.stderr
