@@ -216,7 +216,7 @@ def cli_upgraded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.test_cli import run_cli
 
     folder = tmp_path_factory.mktemp("cli-upgraded")
-    upgraded = run_cli("db", "upgrade", data_dir=folder)
+    upgraded = run_cli("db", "upgrade", data_dir=folder, timeout=300)
     assert upgraded.returncode == 0, upgraded.stderr
     return folder / "facility.db"
 
