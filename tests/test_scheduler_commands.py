@@ -10,14 +10,15 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from facility.core.db import get_engine
 from tests.test_cli import run_cli
 
 
+@pytest.mark.usefixtures("upgraded_dir")  # tmp_path holds what `facility db upgrade` leaves
 def test_scheduler_once_then_nothing_due(tmp_path: Path) -> None:
-    assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
     first = run_cli("scheduler", "--once", data_dir=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "maintenance.occurrences" in first.stdout and "maintenance.escalate" in first.stdout
@@ -31,8 +32,8 @@ def _read_lines(proc: subprocess.Popen[str], lines: list[str]) -> None:
         lines.append(line)
 
 
+@pytest.mark.usefixtures("upgraded_dir")  # tmp_path holds what `facility db upgrade` leaves
 def test_two_scheduler_processes_share_one_schedule(tmp_path: Path) -> None:
-    assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
     env = {**os.environ, "FACILITY_DATA_DIR": str(tmp_path)}
     env.pop("FACILITY_DATABASE_URL", None)
     procs = [

@@ -20,9 +20,8 @@ from typing import Any
 import pytest
 
 from facility.core.config import Settings
-from facility.core.db import upgrade_database
 from tests.browser.campus import SmallCampus, seed_small_campus
-from tests.conftest import DESKTOP_VIEWPORT, serve_app
+from tests.conftest import DESKTOP_VIEWPORT, copy_sqlite, serve_app
 from tests.factories import PASSWORD
 from tests.keys import TEST_SECRET_KEY
 from tests.page_table import readme_pages
@@ -58,11 +57,10 @@ def axe_script() -> Path:
 
 
 @pytest.fixture(scope="module")
-def campus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SmallCampus]]:
+def campus_server(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> Iterator[tuple[str, SmallCampus]]:
     """One live server over one small campus for the whole module."""
     folder = tmp_path_factory.mktemp("a11y")
-    url = f"sqlite:///{folder / 'live.db'}"
-    upgrade_database(url)
+    url = copy_sqlite(migrated_sqlite, folder / "live.db")
     settings = Settings(database_url=url, data_dir=folder, secret_key=TEST_SECRET_KEY)
     with serve_app(settings) as base:
         yield base, seed_small_campus(settings, base)

@@ -7,6 +7,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from facility.imports import service
@@ -15,8 +16,8 @@ from tests.test_cli import run_cli
 SAMPLES = Path(service.__file__).with_name("samples")
 
 
+@pytest.mark.usefixtures("upgraded_dir")  # tmp_path holds what `facility db upgrade` leaves
 def test_dry_run_lists_problems_and_exits_non_zero_then_import_and_export(tmp_path: Path) -> None:
-    assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
     broken = tmp_path / "buildings.csv"
     broken.write_bytes("code,campus,name_ko,sort_order\nedu,main,교육관,first\n".encode("cp949"))
     dry = run_cli("import", "buildings", str(broken), "--dry-run", data_dir=tmp_path)
@@ -33,8 +34,8 @@ def test_dry_run_lists_problems_and_exits_non_zero_then_import_and_export(tmp_pa
     assert "unchanged 2" in again.stdout
 
 
+@pytest.mark.usefixtures("upgraded_dir")  # tmp_path holds what `facility db upgrade` leaves
 def test_exports_carry_no_live_formula_in_csv_or_xlsx_and_import_back(tmp_path: Path) -> None:
-    assert run_cli("db", "upgrade", data_dir=tmp_path).returncode == 0
     formula = '=HYPERLINK("http://evil.example","click")'
     users = tmp_path / "users.csv"
     out = io.StringIO()
