@@ -159,10 +159,6 @@ class Spool:
         # then extended by each commit; dropped (and the file read again) if it grows too long.
         self._tail: deque[Spooled] = deque()
         self._tail_valid = False
-        # The tail has its own lock, held only for deque operations: the writer's `take` waited
-        # for the spool lock through each group commit's fsync (~8% of its time at 2,000/s), and
-        # that wait was added to every reading's latency.
-        self._tail_lock = threading.Lock()
         self._closed = threading.Event()
         self._checkpointer = threading.Thread(
             target=_checkpoint_loop, args=(path, self._closed, self._lock), name="gateway-spool-checkpoint", daemon=True
@@ -251,17 +247,15 @@ class Spool:
         return row_id
 
     def _extend_tail(self, messages: Sequence[Incoming], ids: Sequence[int | None]) -> None:
-        rows = [
+        if len(self._tail) + len(messages) > TAIL_MAX:
+            self._tail.clear()
+            self._tail_valid = False
+            return
+        self._tail.extend(
             Spooled(row_id, m.topic, m.payload, m.received_us)
             for m, row_id in zip(messages, ids, strict=True)
             if row_id is not None
-        ]
-        with self._tail_lock:
-            if len(self._tail) + len(rows) > TAIL_MAX:
-                self._tail.clear()
-                self._tail_valid = False
-                return
-            self._tail.extend(rows)
+        )
 
     def _insert(self, cursor: sqlite3.Cursor, messages: Sequence[Incoming]) -> list[int | None]:
         """One statement for the group, with the ids AUTOINCREMENT would give them."""
@@ -311,23 +305,21 @@ class Spool:
     def take(self, limit: int, after: int = 0) -> list[Spooled]:
         """The oldest messages not yet written to the store (past row `after`: the writer's
         batches still on their way to being marked written are not taken twice)."""
-        tail = self._tail
-        with self._tail_lock:
+        with self._lock:
+            tail = self._tail
             if self._tail_valid:
                 while tail and tail[0].id <= after:
                     tail.popleft()
                 return list(islice(tail, limit))
-        with self._lock:  # no commit meanwhile: what the file holds is what the tail would
             rows = self._db.execute(
                 "SELECT id, topic, payload, received_us FROM message WHERE written = 0 AND id > ? ORDER BY id LIMIT ?",
                 (after, limit),
             ).fetchall()
             taken = [Spooled(r[0], r[1], bytes(r[2]), r[3]) for r in rows]
             if len(taken) < limit:  # every pending row past `after`: from now on the tail has them
-                with self._tail_lock:
-                    tail.clear()
-                    tail.extend(taken)
-                    self._tail_valid = True
+                tail.clear()
+                tail.extend(taken)
+                self._tail_valid = True
         return taken
 
     def mark_written(self, batch: Sequence[Spooled]) -> None:
@@ -350,9 +342,8 @@ class Spool:
             self._db.execute("PRAGMA synchronous=FULL")
             self._pending_bytes = max(0, self._pending_bytes - sum(len(m.payload) for m in batch))
             self._pending_count = max(0, self._pending_count - marked)
-            with self._tail_lock:
-                while self._tail and self._tail[0].id <= batch[-1].id:
-                    self._tail.popleft()
+            while self._tail and self._tail[0].id <= batch[-1].id:
+                self._tail.popleft()
 
     def close(self) -> None:
         self._closed.set()
