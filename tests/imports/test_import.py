@@ -57,7 +57,9 @@ def test_every_sample_imports_and_exports_back_unchanged(session: Session, encod
             exported = service.export_file(session, None, kind, xlsx=xlsx)
             again = run(session, kind, exported)
             assert again.ok and again.counts["unchanged"] == len(again.rows) > 0, (kind, xlsx, again.counts)
-    entries = session.exec(select(AuditEntry).where(col(AuditEntry.action).startswith("import."))).all()
+    entries = session.exec(
+        select(AuditEntry).where(col(AuditEntry.action).startswith("import.")).order_by(col(AuditEntry.id))
+    ).all()
     assert len(entries) == 3 * len(service.KINDS)
     assert entries[0].after["created"] == 2 and entries[0].after["rows"] == 2  # type: ignore[index]
 
