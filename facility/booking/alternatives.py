@@ -90,7 +90,9 @@ def remembered_alternatives(
     return memo.remembered(
         session,
         key,
-        ("room", "opening_hours", "institute_closure"),
+        # No tables: suggestions are kept only seconds (they read claims too), so a version read
+        # at each load would cost more than the staleness it prevents.
+        (),
         lambda s: suggest_alternatives(s, room, starts_at, ends_at, attendees, viewer),
         ttl_s=SUGGESTIONS_TTL_S,
         max_age_s=SUGGESTIONS_TTL_S,

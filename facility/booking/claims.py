@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select, update
 
 from facility.booking.models import LONG_CLAIM, Block, Booking, SpaceClaim, claim_seconds
 from facility.booking.rules import rules_for
+from facility.core import memo
 from facility.core.db import lost_race, rare
 from facility.core.models import Organization
 from facility.rooms import service as rooms_service
@@ -108,6 +109,8 @@ def _clash_query(blocks_only_meet_bookings: bool, excluding: bool) -> Select[Any
             found.c.block_id,
             func.coalesce(Booking.starts_at, Block.starts_at, found.c.starts_at),
             func.coalesce(Booking.ends_at, Block.ends_at, found.c.ends_at),
+            # Read in the same snapshot: a screen's refusal checks what its memos presumed by it.
+            memo.version_column(),
         )
         .outerjoin(Booking, col(Booking.id) == found.c.booking_id)
         .outerjoin(Block, col(Block.id) == found.c.block_id)
@@ -134,10 +137,11 @@ def find_clashes(
     }
     if exclude_booking_id is not None:
         values["exclude"] = exclude_booking_id
-    return [
-        Clash(space_id=space, booking_id=booking, block_id=block, starts_at=start, ends_at=end)
-        for space, booking, block, start, end in session.connection().execute(query, values)
-    ]
+    clashes = []
+    for space, booking, block, start, end, version in session.connection().execute(query, values):
+        clashes.append(Clash(space_id=space, booking_id=booking, block_id=block, starts_at=start, ends_at=end))
+        memo.confirm_version(session, version)
+    return clashes
 
 
 def is_exclusion_violation(error: IntegrityError) -> bool:

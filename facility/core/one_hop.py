@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from facility.core import memo
 from facility.core.auth import ensure_role, resolve_user
 from facility.core.db import autocommit_scope, lost_race, session_scope
 from facility.core.idempotency import HEADER, check_key, claim, request_digest
@@ -80,5 +81,18 @@ def _run(
 
 
 def _screen(request: Request, screen: Callable[[Session, User], None]) -> None:
-    with autocommit_scope(request.app.state.engine) as session:
+    """Run the screen on memos at the newest version this process has seen (core/memo.py
+    `presume_version`): a refusal stands only if the version read beside it, by the clash query or
+    a read of its own, is that one; otherwise the screen runs again at the version it reads. A
+    request the screen lets through is checked again by its unit of work, which reads the version."""
+    engine = request.app.state.engine
+    with autocommit_scope(engine) as session:
+        memo.presume_version(session)
+        try:
+            screen(session, ensure_role(resolve_user(request, session)))
+            return
+        except Exception:
+            if memo.presumption_held(session):
+                raise
+    with autocommit_scope(engine) as session:
         screen(session, ensure_role(resolve_user(request, session)))
