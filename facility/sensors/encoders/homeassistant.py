@@ -19,9 +19,7 @@ logged once, rather than told a wrong payload.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -32,7 +30,7 @@ from jinja2 import Template, TemplateError
 from facility.sensors.encoders.base import Heard, Outbound, Report, Target, json_body, number_text, on_off
 from facility.sensors.profiles.base import device_code
 from facility.sensors.profiles.homeassistant import PREFIX, _expand
-from facility.sensors.profiles.templates import BudgetedEnvironment, TemplateBudgetExceeded
+from facility.sensors.profiles.templates import BudgetedEnvironment, TemplateRefused, render_payload
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +62,6 @@ TEMPLATES = {
     "setpoint": ("temperature_state_template", "temperature_command_template"),
     "mode": ("mode_state_template", "mode_command_template"),
 }
-
-
-class TemplateRefused(Exception):
-    """A device's template did not compile, failed on a payload or ran past its budget."""
-
-    def __init__(self, message: str, *, over_budget: bool = False) -> None:
-        super().__init__(message)
-        self.over_budget = over_budget
 
 
 @dataclass(frozen=True)
@@ -145,16 +135,7 @@ class HomeAssistantEncoder:
         return Heard(reports)
 
     def _render(self, template: Template, text: str) -> str:
-        try:
-            value_json = json.loads(text, parse_constant=lambda _name: math.nan)
-        except ValueError:
-            value_json = None
-        try:
-            return self._env.render(template, value=text, value_json=value_json).strip()
-        except TemplateBudgetExceeded as error:
-            raise TemplateRefused(str(error), over_budget=True) from None
-        except Exception as error:  # noqa: BLE001 - a template failing on one payload is that payload's fault
-            raise TemplateRefused(f"{type(error).__name__}: {str(error)[:160]}") from None
+        return render_payload(self._env, template, text)
 
     def _refuse(self, config: str, refused: TemplateRefused) -> None:
         """A template over its budget is the config's fault: forget the config, once."""

@@ -13,7 +13,6 @@ subscribe, and every gateway of a share group subscribes to them unshared.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ from jinja2 import TemplateError, Undefined
 
 from facility.sensors.parsing import Parsed, Rejection, decode_payload
 from facility.sensors.profiles.base import Field, Subscription, device_code, merged, readings_from, status
-from facility.sensors.profiles.templates import BudgetedEnvironment, TemplateBudgetExceeded
+from facility.sensors.profiles.templates import BudgetedEnvironment, TemplateRefused, render_payload
 
 PREFIX = "homeassistant"
 # Devices one gateway follows through discovery unless FACILITY_DISCOVERY_MAX_DEVICES says
@@ -257,16 +256,12 @@ class HomeAssistantProfile:
         if template is None:
             return text
         try:
-            value_json = json.loads(text, parse_constant=lambda name: math.nan)
-        except ValueError:
-            value_json = None
-        try:
-            return self._env.render(template, value=text, value_json=value_json).strip()
-        except TemplateBudgetExceeded as error:
-            self._forget(config)  # one dead letter, not one per state message
-            raise Rejection("template_budget", f"{config}: {error}"[:200]) from None
-        except Exception as error:  # noqa: BLE001 - a template failing on one payload is that payload's fault
-            raise Rejection("bad_template", f"{type(error).__name__}: {str(error)[:160]}") from None
+            return render_payload(self._env, template, text)
+        except TemplateRefused as refused:
+            if refused.over_budget:
+                self._forget(config)  # one dead letter, not one per state message
+                raise Rejection("template_budget", f"{config}: {refused}"[:200]) from None
+            raise Rejection("bad_template", str(refused)) from None
 
     def _reading(self, entity: Entity, payload: bytes, received_at: datetime) -> Parsed:
         try:

@@ -10,6 +10,8 @@ by what went in), and a trace function stops a render that runs past its time.
 from __future__ import annotations
 
 import functools
+import json
+import math
 import re
 import sys
 import time
@@ -40,6 +42,14 @@ _TEMPLATE_FILE = "<template>"
 
 class TemplateBudgetExceeded(Exception):
     """A render went past its time or size budget."""
+
+
+class TemplateRefused(Exception):
+    """A device's template did not compile, failed on a payload or ran past its budget."""
+
+    def __init__(self, message: str, *, over_budget: bool = False) -> None:
+        super().__init__(message)
+        self.over_budget = over_budget
 
 
 def _size(value: Any) -> int:
@@ -172,3 +182,20 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
         finally:
             sys.settrace(previous)
         return "".join(parts)
+
+
+def render_payload(env: BudgetedEnvironment, template: Template, text: str) -> str:
+    """A Home Assistant value template on a payload, as Home Assistant renders it: `value` is the
+    text, `value_json` its JSON (NaN allowed) or None. Raises TemplateRefused, never anything else:
+    a template failing on one payload is that payload's fault (the state profile and the command
+    encoder both render through here)."""
+    try:
+        value_json = json.loads(text, parse_constant=lambda _name: math.nan)
+    except ValueError:
+        value_json = None
+    try:
+        return env.render(template, value=text, value_json=value_json).strip()
+    except TemplateBudgetExceeded as error:
+        raise TemplateRefused(str(error), over_budget=True) from None
+    except Exception as error:  # noqa: BLE001 - see the docstring
+        raise TemplateRefused(f"{type(error).__name__}: {str(error)[:160]}") from None
