@@ -41,10 +41,14 @@ def set_approval_month(
     building_id: ObjectId,
     session: DbSession,
     user: CurrentUser,
-    approval_month: Annotated[int, Form(ge=1, le=12)],
+    approval_month: Annotated[int | None, Form(ge=1, le=12)] = None,
 ) -> Response:
-    """Set the building's approval month; the duties calendar follows at once."""
+    """Set the building's approval month, or clear it (the empty choice); the duties calendar
+    follows at once."""
     building = rooms_editing.update_building(session, user, building_id, BuildingUpdate(approval_month=approval_month))
     name = building.name_en if request_language(request) == "en" else building.name_ko
-    flash(request, _("{building}: approval month set to {month}.", building=name, month=approval_month))
+    if approval_month is None:
+        flash(request, _("{building}: approval month cleared.", building=name))
+    else:
+        flash(request, _("{building}: approval month set to {month}.", building=name, month=approval_month))
     return redirect(request, PAGE)

@@ -37,6 +37,7 @@ def _building_public(session: Session, building: Building) -> BuildingPublic:
         campus=campus.code if campus else "",
         floors=list(floors),
         room_count=rooms,
+        approval_month=building.approval_month,
     )
 
 

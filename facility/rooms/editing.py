@@ -28,10 +28,20 @@ def create_building(session: Session, actor: User, data: BuildingCreate) -> Buil
     return create_row(session, actor, building, entity="building")
 
 
+CLEARABLE_BUILDING_FIELDS = frozenset({"approval_month"})
+
+
 def update_building(session: Session, actor: User, building_id: int, changes: BuildingUpdate) -> Building:
     ensure_role(actor, *MANAGING_ROLES)
     building = get_row(session, Building, building_id, "Building")
-    return update_row(session, actor, building, changes.model_dump(exclude_none=True), entity="building")
+    # A null approval month sent on purpose clears it (a wrong month would misplace the yearly
+    # statutory checks); other nulls mean "unchanged", as before.
+    values = {
+        name: value
+        for name, value in changes.model_dump(exclude_unset=True).items()
+        if value is not None or name in CLEARABLE_BUILDING_FIELDS
+    }
+    return update_row(session, actor, building, values, entity="building")
 
 
 def create_room(session: Session, actor: User, data: RoomCreate) -> Room:

@@ -64,6 +64,7 @@ class BuildingPublic(BaseModel):
     campus: str
     floors: list[str]
     room_count: int
+    approval_month: int | None = Field(default=None, description="사용승인월 (month of use approval)")
 
 
 class RoomFilters(BaseModel):

@@ -211,6 +211,7 @@ def list_buildings(session: Session, viewer: User | None) -> list[BuildingPublic
             campus=campuses[b.campus_id],
             floors=floors.get(b.id, []),  # type: ignore[arg-type]
             room_count=counts.get(b.id, 0),
+            approval_month=b.approval_month,
         )
         for b in session.exec(select(Building).order_by(col(Building.sort_order), col(Building.code)))
         if counts.get(b.id, 0)
