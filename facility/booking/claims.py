@@ -137,11 +137,13 @@ def find_clashes(
     }
     if exclude_booking_id is not None:
         values["exclude"] = exclude_booking_id
-    clashes = []
-    for space, booking, block, start, end, version in session.connection().execute(query, values):
-        clashes.append(Clash(space_id=space, booking_id=booking, block_id=block, starts_at=start, ends_at=end))
-        memo.confirm_version(session, version)
-    return clashes
+    rows = session.connection().execute(query, values).all()
+    if rows:
+        memo.confirm_version(session, rows[0][-1])
+    return [
+        Clash(space_id=space, booking_id=booking, block_id=block, starts_at=start, ends_at=end)
+        for space, booking, block, start, end, _version in rows
+    ]
 
 
 def is_exclusion_violation(error: IntegrityError) -> bool:
