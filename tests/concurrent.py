@@ -7,6 +7,11 @@ from collections.abc import Callable
 
 import httpx
 
+# The worker threads a race's served app gets, and three times as many racers (the standard).
+THREADS = 8
+RACERS = 3 * THREADS
+RACES_ON_POSTGRESQL = "races are PostgreSQL's to prove; SQLite serialises every write"
+
 
 def fire_together(
     base_url: str, count: int, send: Callable[[httpx.Client, int], httpx.Response]

@@ -20,6 +20,7 @@ from facility.core.config import Settings, install, using
 from facility.core.db import get_engine, upgrade_database
 from facility.domains import import_all_models
 from facility.sensors.store.influx import InfluxV1Store
+from tests.concurrent import RACES_ON_POSTGRESQL, THREADS
 from tests.keys import TEST_SECRET_KEY
 from tests.sensors.services import Influxd, Mosquitto
 
@@ -311,3 +312,14 @@ def screenshot(page: object, name: str) -> Path:
     path = SCREENSHOT_DIR / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+@pytest.fixture
+def raced(settings: Settings) -> Iterator[str]:
+    """The app served for a race on PostgreSQL: THREADS worker threads (the racers are three times
+    as many) and a request limit below them, so shedding with 503 is part of what is raced."""
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip(RACES_ON_POSTGRESQL)
+    limits = {"worker_threads": THREADS, "max_concurrent_requests": THREADS - 2}
+    with serve_app(settings.model_copy(update=limits)) as url:
+        yield url

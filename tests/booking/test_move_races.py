@@ -6,34 +6,20 @@ won, and a server that still answers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlmodel import Session, col, select
 
 from facility.booking import flows
 from facility.booking.models import Booking, FeeSchedule, Invoice, SpaceClaim
-from facility.core.config import Settings
 from facility.core.models import AuditEntry
 from facility.rooms import service as rooms_service
-from tests.booking.test_races import THREADS, _booking, _managers, race, won
-from tests.conftest import serve_app
+from tests.booking.test_races import _booking, _managers, race, won
 from tests.factories import make_room, make_user
 
 HOURLY = (40_000, 60_000, 80_000)
 
 
-@pytest.fixture
-def served(settings: Settings) -> Iterator[str]:
-    if settings.database_url.startswith("sqlite"):
-        pytest.skip("races are PostgreSQL's to prove; SQLite serialises every write")
-    limits = {"worker_threads": THREADS, "max_concurrent_requests": THREADS - 2}
-    with serve_app(settings.model_copy(update=limits)) as url:
-        yield url
-
-
 def test_moves_racing_for_one_booking_leave_one_room_one_invoice_and_one_audit_each(
-    session: Session, served: str
+    session: Session, raced: str
 ) -> None:
     booking = _booking(session, make_user(session))
     flows.approve_booking(session, _managers(session, 1)[0], booking.id)  # type: ignore[arg-type]
@@ -48,7 +34,7 @@ def test_moves_racing_for_one_booking_leave_one_room_one_invoice_and_one_audit_e
         ("POST", path, {"room_id": rooms[i % len(rooms)].id, "start": start, "end": end}, manager)
         for i, manager in enumerate(_managers(session))
     ]
-    responses = race(served, calls)
+    responses = race(raced, calls)
     moved = won(responses)
     assert moved >= 1, [r.text[:200] for r in responses]
 

@@ -24,6 +24,7 @@ from facility.maintenance import service as work_orders
 from facility.maintenance.models import WorkOrder
 from facility.maintenance.schemas import WorkOrderCreate
 from tests.booking.helpers import next_weekday, seoul
+from tests.concurrent import RACERS, THREADS
 from tests.conftest import serve_app
 from tests.factories import make_organization, make_room, make_user
 from tests.keys import TEST_SECRET_KEY
@@ -31,8 +32,6 @@ from tests.keys import TEST_SECRET_KEY
 pytestmark = pytest.mark.slow
 
 # The served app's worker threads; every race fires three times as many requests at once.
-THREADS = 8
-RACERS = 3 * THREADS
 
 
 # SQLite has one writer at a time (SQLiteWriteGate): races there cannot interleave, so two cases

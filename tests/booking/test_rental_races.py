@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -27,24 +27,14 @@ from facility.core.models import AuditEntry, Role, User
 from facility.core.outbox import OutboxMessage
 from facility.core.security import issue_token
 from tests.booking.helpers import next_weekday, seoul
-from tests.booking.test_races import RACERS, THREADS, Call, _booking, race, won
+from tests.booking.test_races import RACERS, Call, _booking, race, won
 from tests.concurrent import fire_together, status_codes
-from tests.conftest import serve_app
 from tests.factories import make_room, make_user
 from tests.keys import TEST_SECRET_KEY
 
 pytestmark = pytest.mark.slow
 
 SQLITE_SKIP = "races are PostgreSQL's to prove; SQLite serialises every write"
-
-
-@pytest.fixture
-def served(settings: Settings) -> Iterator[str]:
-    if settings.database_url.startswith("sqlite"):
-        pytest.skip(SQLITE_SKIP)
-    limits = {"worker_threads": THREADS, "max_concurrent_requests": THREADS - 2}
-    with serve_app(settings.model_copy(update=limits)) as url:
-        yield url
 
 
 @pytest.fixture
@@ -118,11 +108,11 @@ def _lottery(session: Session, manager: User, slots: int = 1) -> lottery.Lottery
     return created
 
 
-def test_one_renter_entering_a_lottery_at_once_enters_once(session: Session, served: str) -> None:
+def test_one_renter_entering_a_lottery_at_once_enters_once(session: Session, raced: str) -> None:
     drawn, renter = _lottery(session, make_user(session, role=Role.manager)), make_user(session)
     body = {"slot_index": 0, "title": "주민 설명회"}
     calls: list[Call] = [("POST", f"/api/v1/lotteries/{drawn.id}/entries", body, renter)] * RACERS
-    responses = race(served, calls)
+    responses = race(raced, calls)
     assert won(responses, 201) == 1
     refused = {r.json()["code"] for r in responses if r.status_code == 409}
     assert refused <= {"already_applied"}, refused
@@ -131,7 +121,7 @@ def test_one_renter_entering_a_lottery_at_once_enters_once(session: Session, ser
     assert _count(session, "lottery.apply") == 1
 
 
-def test_concurrent_draws_draw_once_book_winners_once_and_tell_everyone_once(session: Session, served: str) -> None:
+def test_concurrent_draws_draw_once_book_winners_once_and_tell_everyone_once(session: Session, raced: str) -> None:
     manager = make_user(session, role=Role.manager)
     drawn = _lottery(session, manager, slots=2)
     renters = [make_user(session) for _ in range(4)]
@@ -144,7 +134,7 @@ def test_concurrent_draws_draw_once_book_winners_once_and_tell_everyone_once(ses
     session.add(drawn)
     session.commit()
     path = f"/api/v1/lotteries/{drawn.id}/draw"
-    responses = race(served, [("POST", path, None, manager)] * RACERS)
+    responses = race(raced, [("POST", path, None, manager)] * RACERS)
     assert won(responses) == 1
     refused = {r.json()["code"] for r in responses if r.status_code == 409}
     assert refused <= {"lottery_drawn"}, refused
@@ -192,12 +182,12 @@ def _confirmations(session: Session, booking: Booking) -> int:
     return int(session.exec(select(func.count()).where(subject, col(OutboxMessage.body).contains(booking.title))).one())
 
 
-def test_one_deposit_matched_at_once_pays_once(session: Session, served: str) -> None:
+def test_one_deposit_matched_at_once_pays_once(session: Session, raced: str) -> None:
     manager = make_user(session, role=Role.manager)
     invoice, booking = _owing(session, manager)
     deposit = _deposit(session, invoice.total, "홍길동")
     body = {"invoice_id": invoice.id}
-    responses = race(served, [("POST", f"/api/v1/bank-deposits/{deposit.id}/match", body, manager)] * RACERS)
+    responses = race(raced, [("POST", f"/api/v1/bank-deposits/{deposit.id}/match", body, manager)] * RACERS)
     assert won(responses) == 1
     session.expire_all()
     payments = session.exec(select(Payment).where(Payment.invoice_id == invoice.id)).all()
@@ -213,7 +203,7 @@ def test_one_deposit_matched_at_once_pays_once(session: Session, served: str) ->
     assert _count(session, "invoice.payment", invoice.id) == 1
 
 
-def test_two_deposits_racing_for_one_invoice_pay_it_once(session: Session, served: str) -> None:
+def test_two_deposits_racing_for_one_invoice_pay_it_once(session: Session, raced: str) -> None:
     manager = make_user(session, role=Role.manager)
     invoice, booking = _owing(session, manager)
     first, second = _deposit(session, invoice.total, "홍길동"), _deposit(session, invoice.total, "김철수")
@@ -221,7 +211,7 @@ def test_two_deposits_racing_for_one_invoice_pay_it_once(session: Session, serve
     calls: list[Call] = [
         ("POST", f"/api/v1/bank-deposits/{(first, second)[i % 2].id}/match", body, manager) for i in range(RACERS)
     ]
-    assert won(race(served, calls)) == 1
+    assert won(race(raced, calls)) == 1
     session.expire_all()
     payments = session.exec(select(Payment).where(Payment.invoice_id == invoice.id)).all()
     assert [p.amount for p in payments] == [invoice.total]
@@ -230,7 +220,7 @@ def test_two_deposits_racing_for_one_invoice_pay_it_once(session: Session, serve
     assert _confirmations(session, booking) == 1
 
 
-def test_one_statement_uploaded_at_once_pays_each_deposit_once(session: Session, served: str) -> None:
+def test_one_statement_uploaded_at_once_pays_each_deposit_once(session: Session, raced: str) -> None:
     """Every officer uploads the same statement, whose two deposits both fit one invoice: two
     deposits stored, the invoice paid by one of them, the other left for the officer."""
     manager = make_user(session, role=Role.manager)
@@ -248,7 +238,7 @@ def test_one_statement_uploaded_at_once_pays_each_deposit_once(session: Session,
     def upload(http: httpx.Client, _i: int) -> httpx.Response:
         return http.post("/api/v1/bank-statements", files={"file": ("s.csv", statement, "text/csv")}, headers=headers)
 
-    results = fire_together(served, RACERS, upload)
+    results = fire_together(raced, RACERS, upload)
     codes = status_codes(results)
     assert set(codes) <= {200, 409, 503}, codes
     reports = [r.json() for r in results if isinstance(r, httpx.Response) and r.status_code == 200]
@@ -259,13 +249,13 @@ def test_one_statement_uploaded_at_once_pays_each_deposit_once(session: Session,
     assert [p.amount for p in payments] == [invoice.total]
     assert session.get(Booking, booking.id).status == "confirmed"  # type: ignore[union-attr]
     assert _confirmations(session, booking) == 1
-    _answers(served)
+    _answers(raced)
 
 
 # --- reductions --------------------------------------------------------------------------------
 
 
-def test_concurrent_verdicts_on_one_reduction_decide_once(session: Session, served: str) -> None:
+def test_concurrent_verdicts_on_one_reduction_decide_once(session: Session, raced: str) -> None:
     renter, manager = make_user(session), make_user(session, role=Role.manager)
     booking = _booking(session, renter)
     full, reduced = booking.price_total, pricing.with_reduction(booking.quote, 50, "disabled")["total"]
@@ -274,7 +264,7 @@ def test_concurrent_verdicts_on_one_reduction_decide_once(session: Session, serv
     session.commit()
     path = f"/api/v1/reductions/{claim.id}/decision"
     verdicts: list[dict[str, Any]] = [{"verified": True}, {"verified": False, "note": "증빙 불충분"}]
-    responses = race(served, [("POST", path, verdicts[i % 2], manager) for i in range(RACERS)])
+    responses = race(raced, [("POST", path, verdicts[i % 2], manager) for i in range(RACERS)])
     assert won(responses) == 1
     session.expire_all()
     decided = session.get(ReductionClaim, claim.id)
@@ -316,7 +306,7 @@ def _refunds(session: Session, booking: Booking) -> list[Invoice]:
 
 
 def test_the_deadline_job_racing_a_late_payment_leaves_paid_or_cancelled(
-    session: Session, served: str, job_engine: Engine, settings: Settings
+    session: Session, raced: str, job_engine: Engine, settings: Settings
 ) -> None:
     manager = make_user(session, role=Role.manager)
     invoice, booking = _overdue(session, manager)
@@ -324,7 +314,7 @@ def test_the_deadline_job_racing_a_late_payment_leaves_paid_or_cancelled(
     path = f"/api/v1/invoices/{invoice.id}/payments"
     half = RACERS // 2
     calls: list[Callable[[], Any]] = [_job(job_engine, settings) for _ in range(half)]
-    calls += [_http(served, "POST", path, rest, manager) for _ in range(RACERS - half)]
+    calls += [_http(raced, "POST", path, rest, manager) for _ in range(RACERS - half)]
     results = together(calls)
     runs, responses = results[:half], results[half:]
     assert all(isinstance(r, int) for r in runs), [r for r in runs if not isinstance(r, int)]
@@ -341,11 +331,11 @@ def test_the_deadline_job_racing_a_late_payment_leaves_paid_or_cancelled(
         assert final.status == "confirmed" and sum(runs) == 0 and paid_now == 1, (final.status, runs, paid_now)
         assert sorted(payments) == sorted([ADVANCE, invoice.total - ADVANCE]) and billed.status == "paid"
         assert _refunds(session, booking) == []
-    _answers(served)
+    _answers(raced)
 
 
 def test_the_deadline_job_racing_itself_cancels_once(
-    session: Session, served: str, job_engine: Engine, settings: Settings
+    session: Session, raced: str, job_engine: Engine, settings: Settings
 ) -> None:
     invoice, booking = _overdue(session, make_user(session, role=Role.manager))
     runs = together([_job(job_engine, settings) for _ in range(RACERS)])
@@ -358,7 +348,7 @@ def test_the_deadline_job_racing_itself_cancels_once(
     assert _count(session, "booking.payment_lapsed", booking.id) == 1
     lapsed = select(func.count()).where(col(OutboxMessage.subject).contains("납부 기한 경과"))
     assert session.exec(lapsed).one() == len(notify.recipients(session, booking))
-    _answers(served)
+    _answers(raced)
 
 
 def _waiting_on_a_lock(session: Session) -> bool:

@@ -5,7 +5,6 @@ three times as many simultaneous requests as the served app has worker threads, 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
 from facility.booking.models import WaitlistEntry
-from facility.core.config import Settings
 from facility.core.models import Role
 from facility.core.outbox import OutboxMessage
 from facility.maintenance import assets
@@ -21,37 +19,27 @@ from facility.maintenance import service as work_orders
 from facility.maintenance.models import ProblemReport
 from facility.maintenance.schemas import WorkOrderCreate
 from tests.booking.helpers import next_weekday, seoul
-from tests.booking.test_races import RACERS, THREADS, Call, race
+from tests.booking.test_races import RACERS, Call, race
 from tests.concurrent import fire_together, status_codes
-from tests.conftest import serve_app
 from tests.factories import make_room, make_user, token_headers
 from tests.maintenance.factories import make_asset
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def served(settings: Settings) -> Iterator[str]:
-    if settings.database_url.startswith("sqlite"):
-        pytest.skip("races are PostgreSQL's to prove; SQLite serialises every write")
-    limits = {"worker_threads": THREADS, "max_concurrent_requests": THREADS - 2}
-    with serve_app(settings.model_copy(update=limits)) as url:
-        yield url
-
-
 def _answers(url: str) -> None:
     assert httpx.get(f"{url}/healthz", timeout=30).status_code == 200
 
 
-def test_concurrent_fault_reports_from_one_address_stop_at_the_limit(session: Session, served: str) -> None:
+def test_concurrent_fault_reports_from_one_address_stop_at_the_limit(session: Session, raced: str) -> None:
     asset = make_asset(session)
-    with httpx.Client(base_url=served) as first:
+    with httpx.Client(base_url=raced) as first:
         page = first.get(f"/a/{asset.code}")
         token = re.search(r'"X-CSRF-Token": "([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
         cookies = "; ".join(f"{name}={value}" for name, value in first.cookies.items())
     form = {"description": "물이 샙니다", "csrf_token": token}
     results = fire_together(
-        served,
+        raced,
         RACERS,
         lambda http, _i: http.post(f"/a/{asset.code}/report", data=form, headers={"Cookie": cookies}),
     )
@@ -59,30 +47,30 @@ def test_concurrent_fault_reports_from_one_address_stop_at_the_limit(session: Se
     assert codes.count(200) == assets.REPORTS_PER_WINDOW and codes.count(429) == RACERS - 5, codes
     session.expire_all()
     assert session.exec(select(func.count()).select_from(ProblemReport)).one() == assets.REPORTS_PER_WINDOW
-    _answers(served)
+    _answers(raced)
 
 
-def test_one_renter_joins_a_waitlist_slot_once(session: Session, served: str) -> None:
+def test_one_renter_joins_a_waitlist_slot_once(session: Session, raced: str) -> None:
     renter, room = make_user(session), make_room(session)
     day = next_weekday(14)
     body = {"room_id": room.id, "start": seoul(day, 10).isoformat(), "end": seoul(day, 12).isoformat(), "title": "대기"}
-    codes = sorted(r.status_code for r in race(served, [("POST", "/api/v1/waitlist", body, renter)] * RACERS))
+    codes = sorted(r.status_code for r in race(raced, [("POST", "/api/v1/waitlist", body, renter)] * RACERS))
     assert codes.count(201) == 1 and codes.count(409) == RACERS - 1, codes
     session.expire_all()
     assert session.exec(select(func.count()).select_from(WaitlistEntry)).one() == 1
-    _answers(served)
+    _answers(raced)
 
 
-def test_assigning_a_work_order_to_its_assignee_again_tells_nobody(session: Session, served: str) -> None:
+def test_assigning_a_work_order_to_its_assignee_again_tells_nobody(session: Session, raced: str) -> None:
     manager, crew = make_user(session, role=Role.manager), make_user(session, role=Role.crew)
     order = work_orders.create_work_order(session, manager, WorkOrderCreate(title="누수 점검"))
     session.commit()
     calls: list[Call] = [("POST", f"/api/v1/work-orders/{order.id}/assign", {"assignee_id": crew.id}, manager)] * RACERS
-    assert {r.status_code for r in race(served, calls)} == {200}
+    assert {r.status_code for r in race(raced, calls)} == {200}
     session.expire_all()
     mails = select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.to) == crew.email)
     assert session.exec(mails).one() == 1
-    _answers(served)
+    _answers(raced)
 
 
 def test_waitlist_and_assignment_duplicates_one_by_one(client: TestClient, session: Session) -> None:
