@@ -26,8 +26,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -220,16 +222,48 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
-def measure(client: httpx.Client, path: str, params: dict[str, str], requests: int) -> list[float]:
-    for _ in range(2):
-        client.get(path, params=params).raise_for_status()
+def measure(
+    client: httpx.Client,
+    path: str,
+    params: Callable[[int], dict[str, str]],
+    requests: int,
+    before: Callable[[int], None] | None = None,
+) -> list[float]:
+    """Latencies of `requests` GETs; `params(i)` gives the i-th query, `before(i)` runs untimed first."""
+    for i in range(2):
+        client.get(path, params=params(-1 - i)).raise_for_status()
     samples = []
-    for _ in range(requests):
+    for i in range(requests):
+        if before:
+            before(i)
+        query = params(i)
         started = time.perf_counter()
-        response = client.get(path, params=params)
+        response = client.get(path, params=query)
         samples.append((time.perf_counter() - started) * 1000)
         response.raise_for_status()
     return samples
+
+
+class Changes:
+    """Untimed changes between searches, as another process makes them: each moves one claim of
+    the week by a minute, in the next room, so the next search finds one room changed."""
+
+    def __init__(self, url: str, week: date) -> None:
+        self.engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        self.week, self.done = week, 0
+
+    def move_one(self, _i: int) -> None:
+        start = datetime(self.week.year, self.week.month, self.week.day, tzinfo=SEOUL)
+        with self.engine.connect() as connection:
+            connection.execute(
+                text(
+                    "UPDATE space_claim SET starts_at = starts_at + interval '1 minute' WHERE id = ("
+                    "SELECT id FROM space_claim WHERE starts_at >= :lo AND starts_at < :hi AND active "
+                    "ORDER BY space_id, starts_at OFFSET :n LIMIT 1)"
+                ),
+                {"lo": start, "hi": start + timedelta(days=7), "n": self.done * 21},
+            )
+        self.done += 1
 
 
 def run(backend: str, args: argparse.Namespace) -> None:
@@ -266,14 +300,36 @@ def run(backend: str, args: argparse.Namespace) -> None:
         start = datetime(week.year, week.month, week.day, tzinfo=SEOUL)
         params = {"start": start.isoformat(), "end": (start + timedelta(days=7)).isoformat()}
         days = {"from": week.isoformat(), "to": (week + timedelta(days=6)).isoformat()}
-        cases = [
-            ("availability, all rooms, 1 week", "/api/v1/availability", params),
-            ("calendar, all rooms, 1 week", "/api/v1/calendar", days),
-            ("/healthz", "/healthz", {}),
+        changes = Changes(url, week)
+        shifted: dict[str, int] = {}
+
+        def same(query: dict[str, str]) -> Callable[[int], dict[str, str]]:
+            return lambda _i: query
+
+        def a_new_window(name: str) -> Callable[[int], dict[str, str]]:
+            """A week's window never asked of this server before: one more day later each time."""
+
+            def query(_i: int) -> dict[str, str]:
+                shifted[name] = shifted.get(name, 0) + 1
+                moved = start + timedelta(days=shifted[name])
+                return {"start": moved.isoformat(), "end": (moved + timedelta(days=7)).isoformat()}
+
+            return query
+
+        # (case, path, query per build, run untimed before each request)
+        cases: list[tuple[str, str, Callable[[str], Callable[[int], dict[str, str]]], Any]] = [
+            ("availability, all rooms, 1 week", "/api/v1/availability", lambda _n: same(params), None),
+            ("availability, one room changed", "/api/v1/availability", lambda _n: same(params), changes.move_one),
+            ("availability, a week not asked", "/api/v1/availability", a_new_window, None),
+            ("calendar, all rooms, 1 week", "/api/v1/calendar", lambda _n: same(days), None),
+            ("/healthz", "/healthz", lambda _n: same({}), None),
         ]
         if args.rooms > BUILDING_ROOMS:
             one_building = {**days, "building": "bench-0"}
-            cases.insert(1, (f"calendar, {BUILDING_ROOMS} rooms, 1 week", "/api/v1/calendar", one_building))
+            cases.insert(
+                3,
+                (f"calendar, {BUILDING_ROOMS} rooms, 1 week", "/api/v1/calendar", lambda _n: same(one_building), None),
+            )
         servers = [(name, Server(url, data_dir, code=code)) for name, code in builds]
         try:
             with httpx.Client(headers=headers, timeout=60) as client:
@@ -282,12 +338,14 @@ def run(backend: str, args: argparse.Namespace) -> None:
                     assert len(found) == room_count, (name, len(found), room_count)
                 # In turns, a tenth of the requests at a time, so the machine's load meets both builds alike.
                 for _turn in range(10):
-                    for case, path, query in cases:
+                    for case, path, query, before in cases:
                         for name, server in servers:
-                            samples = measure(client, server.base + path, query, max(1, args.requests // 10))
+                            samples = measure(
+                                client, server.base + path, query(name), max(1, args.requests // 10), before
+                            )
                             results[name].setdefault(case, []).extend(samples)
             print(f"[{backend}] load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
-            for case, _path, _query in cases:
+            for case, *_rest in cases:
                 for name, _code in builds:
                     p50, p95 = percentiles(results[name][case])
                     print(

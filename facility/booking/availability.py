@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, cast, func, or_, text
+from sqlalchemy import BigInteger, Integer, cast, func, or_
 from sqlmodel import Session, col, select
 
 from facility.booking.claims import overlapping
-from facility.booking.models import LONG_CLAIM, SpaceClaim
+from facility.booking.models import SpaceClaim
 from facility.booking.rules import SLOT_MINUTES, closed_days, rules_for
 from facility.core.db import read_planned_for_values
 from facility.rooms.kinds import RoomStatus
@@ -244,137 +244,6 @@ def free_epoch_slots(
                 slots.append((lo, hi))
         result[room.id] = slots  # type: ignore[index]
     return result
-
-
-# PostgreSQL 14 brought multiranges: from there the database subtracts the claims itself.
-MULTIRANGE_SERVER = (14,)
-# Per room: its opening intervals minus the union of its spaces' claims (widened by the room's
-# buffers), cut to the slot grid, as the JSON text of its slots; instants are joined to `iso`,
-# the local ISO text of each grid point of the window (a join: subscripting a text array walks
-# it). The claim filter is claims.overlapping's, spelled out (`ix_space_claim_period`, `ix_space_claim_long`).
-_FREE_SLOTS_SQL = """
-WITH claim AS (
-    SELECT space_id, CAST(extract(epoch FROM starts_at) AS bigint) AS s,
-           CAST(extract(epoch FROM ends_at) AS bigint) AS e
-    FROM space_claim
-    WHERE active AND (
-        (starts_at >= :recent_from AND starts_at < :hi AND ends_at > :lo)
-        OR (extract(epoch from (ends_at - starts_at)) > {long_seconds} AND starts_at < :recent_from AND ends_at > :lo)
-    ) {space_filter}
-),
-room AS (
-    SELECT * FROM unnest(CAST(:room_ids AS int[]), CAST(:sources AS int[]), CAST(:befores AS bigint[]),
-                         CAST(:afters AS bigint[])) AS r(room_id, source, before, after)
-),
-part AS (
-    SELECT * FROM unnest(CAST(:part_rooms AS int[]), CAST(:part_spaces AS int[])) AS p(room_id, space_id)
-),
-busy AS (
-    SELECT part.room_id, range_agg(int8range(claim.s - room.after, claim.e + room.before)) AS taken
-    FROM part JOIN claim ON claim.space_id = part.space_id JOIN room ON room.room_id = part.room_id
-    GROUP BY part.room_id
-),
-opening AS (
-    SELECT * FROM unnest(CAST(:open_sources AS int[]), CAST(:open_los AS bigint[]), CAST(:open_his AS bigint[]))
-        AS o(source, lo, hi)
-),
-piece AS (
-    SELECT room.room_id,
-           unnest(int8multirange(int8range(opening.lo, opening.hi)) - coalesce(busy.taken, '{{}}')) AS free
-    FROM room JOIN opening ON opening.source = room.source LEFT JOIN busy ON busy.room_id = room.room_id
-),
-slot AS (
-    SELECT room_id, (lower(free) + :step - 1) / :step * :step AS lo, upper(free) / :step * :step AS hi FROM piece
-),
-grid AS (
-    SELECT :base + (n - 1) * :step AS moment, local FROM unnest(CAST(:iso AS text[])) WITH ORDINALITY AS g(local, n)
-)
-SELECT room_id, string_agg('{{"start": "' || first.local || '", "end": "' || last.local || '"}}', ', ' ORDER BY lo)
-FROM slot JOIN grid AS first ON first.moment = slot.lo JOIN grid AS last ON last.moment = slot.hi
-WHERE hi - lo >= :shortest
-GROUP BY room_id
-"""
-
-
-def free_slots_json(
-    session: Session,
-    rooms: Sequence[SlotRoom],
-    start: datetime,
-    end: datetime,
-    zone: ZoneInfo,
-    *,
-    min_length: timedelta = SLOT,
-) -> dict[int, str] | None:
-    """free_epoch_slots computed by PostgreSQL (14 or later, multiranges), for a campus-wide search:
-    per room with any, its slots as the JSON text of the items of a list of {"start", "end"} in
-    local ISO time, as json.dumps writes them. None on other databases: use free_epoch_slots.
-
-    Reading every claim of a week into Python, subtracting per room and formatting each instant
-    took most of a search of a thousand rooms; here the database does it and sends one text a room.
-    """
-    connection = session.connection()
-    if connection.dialect.name != "postgresql" or (connection.dialect.server_version_info or ()) < MULTIRANGE_SERVER:
-        return None
-    campus = CampusPlan.load(session)
-    closed = closed_days(session, start.astimezone(zone).date(), end.astimezone(zone).date())
-    window_start, window_end = _epoch(start), _epoch(end)
-    step = int(SLOT.total_seconds())
-    cache: dict[tuple[date, time, time], tuple[int, int]] = {}
-    sources: dict[tuple[str, int], int] = {}
-    room_ids, room_sources, befores, afters, part_rooms, part_spaces = [], [], [], [], [], []
-    open_sources, open_los, open_his = [], [], []
-    for room in rooms:
-        if room.status != RoomStatus.open.value:
-            continue
-        source = campus.hours_source(room)
-        index = sources.get(source)
-        if index is None:
-            index = sources[source] = len(sources)
-            for lo, hi in open_intervals(campus, room, window_start, window_end, zone, closed, cache):
-                open_sources.append(index)
-                open_los.append(lo)
-                open_his.append(hi)
-        rules = rules_for(room.kind)
-        room_ids.append(room.id)
-        room_sources.append(index)
-        befores.append(int(rules.buffer_before.total_seconds()))
-        afters.append(int(rules.buffer_after.total_seconds()))
-        for space in campus.leaves(room.id):  # type: ignore[arg-type]
-            part_rooms.append(room.id)
-            part_spaces.append(space)
-    if not room_ids or not open_los:
-        return {}
-    base = -(-window_start // step) * step
-    iso = [datetime.fromtimestamp(moment, zone).isoformat() for moment in range(base, window_end + 1, step)]
-    # Past a few hundred spaces a filter costs more than it saves (as in claims_in_window).
-    few = len(part_spaces) < 500
-    sql = _FREE_SLOTS_SQL.format(
-        long_seconds=int(LONG_CLAIM.total_seconds()) - 60,
-        space_filter="AND space_id = ANY(CAST(:spaces AS int[]))" if few else "",
-    )
-    reach_from, reach_to = start - BUFFER_MARGIN, end + BUFFER_MARGIN
-    params: dict[str, Any] = {
-        "lo": reach_from,
-        "hi": reach_to,
-        "recent_from": reach_from - LONG_CLAIM,
-        "room_ids": room_ids,
-        "sources": room_sources,
-        "befores": befores,
-        "afters": afters,
-        "part_rooms": part_rooms,
-        "part_spaces": part_spaces,
-        "open_sources": open_sources,
-        "open_los": open_los,
-        "open_his": open_his,
-        "step": step,
-        "base": base,
-        "iso": iso,
-        "shortest": int(min_length.total_seconds()),
-    }
-    if few:
-        params["spaces"] = sorted(set(part_spaces))
-    rows: list[Any] = read_planned_for_values(connection, text(sql).bindparams(**params))
-    return {room_id: slots for room_id, slots in rows}
 
 
 def occurrences_free(

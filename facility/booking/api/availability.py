@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime
 from sqlmodel import Session, select
 
-from facility.booking import availability, common, series
+from facility.booking import availability, common, free_slots_sql, series
 from facility.booking.schemas import AvailabilityList, RoomAvailability, Slot
 from facility.core.auth import DbSession, OptionalUser
 from facility.core.errors import InvalidInput, error_responses
@@ -82,7 +82,7 @@ def search_availability(
     rooms = rooms_service.search_room_rows(session, viewer, filters)
     min_length = timedelta(minutes=min_free_minutes)
     # PostgreSQL computes each room's slots as JSON text; elsewhere they are computed here.
-    found = availability.free_slots_json(session, rooms, *window, zone, min_length=min_length)
+    found = free_slots_sql.free_slots_json(session, rooms, *window, zone, min_length=min_length)
     if found is None:
         found = _slots_json(availability.free_epoch_slots(session, rooms, *window, zone, min_length=min_length), zone)
     # Built as text (the shape is AvailabilityList, as json.dumps writes it): a week of every room
