@@ -55,7 +55,10 @@ def cmd_import(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     xlsx = bool(args.file) and args.file.lower().endswith(".xlsx")
     with session_scope(_engine(), write=False) as session:
-        data = service.export_file(session, None, args.kind, xlsx=xlsx)
+        header, rows = service.export_rows(session, None, args.kind)
+    # Written once the transaction has ended: a workbook of 20,000 rows takes longer to write than
+    # PostgreSQL lets a transaction sit idle (idle_in_transaction_session_timeout).
+    data = service.as_file(header, rows, args.kind, xlsx=xlsx)
     if args.file:
         Path(args.file).write_bytes(data)
         print(f"{args.kind}: written to {args.file}")

@@ -251,7 +251,11 @@ def export_rows(session: Session, actor: User | None, kind: str) -> tuple[list[s
 
 
 def export_file(session: Session, actor: User | None, kind: str, *, xlsx: bool) -> bytes:
-    header, rows = export_rows(session, actor, kind)
+    return as_file(*export_rows(session, actor, kind), kind, xlsx=xlsx)
+
+
+def as_file(header: list[str], rows: list[dict[str, str]], kind: str, *, xlsx: bool) -> bytes:
+    """Exported rows as an XLSX workbook or a CSV file (needs no database)."""
     return write_xlsx(header, rows, kind) if xlsx else write_csv(header, rows)
 
 

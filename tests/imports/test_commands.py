@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import create_engine, text
 
-from facility.imports import service
+from facility.core.config import Settings, using
+from facility.imports import commands, service
+from tests.keys import TEST_SECRET_KEY
 from tests.test_cli import run_cli
 
 SAMPLES = Path(service.__file__).with_name("samples")
@@ -56,3 +61,33 @@ def test_exports_carry_no_live_formula_in_csv_or_xlsx_and_import_back(tmp_path: 
     assert [(c.value, c.data_type) for c in cells] == [("'" + formula, "s"), ("'-2+3", "s")]
     for exported in (as_csv, as_xlsx):
         assert "unchanged 2" in run_cli("import", "users", str(exported), data_dir=tmp_path).stdout
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_an_export_writes_its_file_after_its_transaction_has_ended(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workbook of 20,000 rows takes longer to write than PostgreSQL lets a transaction sit idle:
+    while the file is written, the export holds no transaction open."""
+    watcher = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    idle: list[int] = []
+    write_xlsx = service.write_xlsx
+
+    def watched(*args: Any, **kwargs: Any) -> bytes:
+        with watcher.connect() as connection:
+            idle.append(
+                connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
+            )
+        return write_xlsx(*args, **kwargs)
+
+    monkeypatch.setattr(service, "write_xlsx", watched)
+    out = tmp_path / "buildings.xlsx"
+    with using(Settings(database_url=db_url, data_dir=tmp_path, secret_key=TEST_SECRET_KEY)):
+        commands.cmd_export(argparse.Namespace(kind="buildings", file=str(out)))
+    watcher.dispose()
+    assert idle == [0] and out.stat().st_size > 0
