@@ -113,7 +113,9 @@ def _transaction_ended(connection: Connection) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _version_forgotten(session: Session, _transaction: Any) -> None:
+def _version_forgotten(session: Session, transaction: Any) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint's end: the transaction it is part of still holds its version
     for key in (_VERSION, _PRESUMED, _CONFIRMED):
         session.info.pop(key, None)
 

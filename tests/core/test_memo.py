@@ -11,7 +11,7 @@ from datetime import date, time
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session, func, select
 
 from facility.booking import rules
@@ -200,3 +200,26 @@ def test_readers_during_rebuilds_see_whole_snapshots_and_load_once_per_version(
     assert seen and len(loads) <= versions, (len(loads), versions)
     with Session(engine) as last:
         assert CampusPlan.load(last).room_hours[room.id][0][0] == time(14)  # type: ignore[index]
+
+
+def test_a_savepoint_ending_keeps_the_version_its_transaction_read(session: Session, engine: Engine) -> None:
+    """A booking's unit of work ends savepoints (claims, audit) between its memo reads: the
+    version is read once per transaction, not again after each savepoint."""
+    versions: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "read_model_version" in statement:
+            versions.append(statement)
+
+    memo.remembered(session, "test.savepoint.a", TABLES, Counted())
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        with session.begin_nested():
+            session.add(Closure(day=date(2031, 5, 3), name="임시"))
+        with session.begin_nested():
+            pass
+        memo.remembered(session, "test.savepoint.b", ("room",), lambda s: 0)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    session.rollback()
+    assert versions == []
