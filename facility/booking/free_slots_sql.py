@@ -171,19 +171,19 @@ def free_slots_json(
     window = (zone.key, shortest, window_start, window_end)
     fingerprints = claims.fingerprints(connection) if window in _windows else None
     result: dict[int, str] = {}
-    missing: dict[int, tuple[SlotRoom, Key]] = {}
+    missing: dict[int, tuple[SlotRoom, list[int], Key]] = {}
     for room, opening, before, after, leaves in wanted:
         base_key = (zone.key, shortest, opening, before, after, tuple(leaves))
         slots = None if fingerprints is None else _kept.get((*base_key, *_fingerprint(fingerprints, leaves)))
         if slots is None:
-            missing[room.id] = (room, base_key)  # type: ignore[index]
+            missing[room.id] = (room, leaves, base_key)  # type: ignore[index]
         elif slots:
             result[room.id] = slots  # type: ignore[index]
     _keep(_windows, window, True, MAX_WINDOWS)
     if missing:
-        computed = claims.free_slots(connection, [r for r, _ in missing.values()], campus, openings, zone, shortest)
+        computed = claims.free_slots(connection, [m[:2] for m in missing.values()], campus, openings, zone, shortest)
         for room_id, count, hashes, slots in computed:
-            _keep(_kept, (*missing[room_id][1], count, int(hashes)), slots, MAX_KEPT)
+            _keep(_kept, (*missing[room_id][2], count, int(hashes)), slots, MAX_KEPT)
             if slots:
                 result[room_id] = slots
     return result
@@ -223,18 +223,19 @@ class _Claims:
     def free_slots(
         self,
         connection: Any,
-        rooms: list[SlotRoom],
+        rooms: list[tuple[SlotRoom, list[int]]],
         campus: CampusPlan,
         openings: dict[tuple[str, int], tuple[tuple[int, int], ...]],
         zone: ZoneInfo,
         shortest: int,
     ) -> list[Any]:
-        """(room id, claim count, claim hashes, slots JSON text) of each room, in one statement."""
+        """(room id, claim count, claim hashes, slots JSON text) of each room (given with its leaf
+        spaces), in one statement."""
         step = int(SLOT.total_seconds())
         sources: dict[tuple[str, int], int] = {}
         room_ids, room_sources, befores, afters, part_rooms, part_spaces = [], [], [], [], [], []
         open_sources, open_los, open_his = [], [], []
-        for room in rooms:
+        for room, leaves in rooms:
             source = campus.hours_source(room)
             index = sources.get(source)
             if index is None:
@@ -248,7 +249,7 @@ class _Claims:
             room_sources.append(index)
             befores.append(int(rules.buffer_before.total_seconds()))
             afters.append(int(rules.buffer_after.total_seconds()))
-            for space in campus.leaves(room.id):  # type: ignore[arg-type]
+            for space in leaves:
                 part_rooms.append(room.id)
                 part_spaces.append(space)
         window_start, window_end = int(self.start.timestamp()), int(self.end.timestamp())
