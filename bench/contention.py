@@ -234,6 +234,17 @@ def open_weekdays(url: str, week: date) -> list[date]:
     return [day for day in days if day not in closed]
 
 
+def full_weeks(url: str, first: date) -> Iterator[list[date]]:
+    """The open weekdays of successive weeks with all five open: a phase on a week with a public
+    holiday would race for fewer slots than the others (the turns must be alike)."""
+    week = first
+    while True:
+        days = open_weekdays(url, week)
+        if len(days) == 5:
+            yield days
+        week += timedelta(weeks=1)
+
+
 def booking_body(chooser: random.Random, days: list[date], room_ids: list[int]) -> dict[str, object]:
     day = chooser.choice(days)
     start = datetime(day.year, day.month, day.day, chooser.choice(SLOT_HOURS), tzinfo=SEOUL)
@@ -357,12 +368,12 @@ def main() -> None:
             for name, code in builds
         ]
         rows = []
+        weeks = full_weeks(url, first_week)
         try:
-            for i, clients in enumerate(counts):
+            for clients in counts:
                 # Builds take turns at each client count, on weeks of their own.
-                for j, (name, server) in enumerate(servers):
-                    week = first_week + timedelta(weeks=i * len(servers) + j)
-                    days = open_weekdays(url, week)
+                for name, server in servers:
+                    days = next(weeks)
                     used, database_used = server.cpu_seconds(), Server.database_cpu_seconds()
                     bookings = run_bookings(server.base, tokens, clients, args.seconds, days, rooms)
                     bookings.cpu_seconds, used = server.cpu_seconds() - used, server.cpu_seconds()
