@@ -38,9 +38,9 @@ from facility.rooms.plan import CampusPlan
 
 # PostgreSQL 14 brought multiranges: from there the database subtracts the claims itself.
 MULTIRANGE_SERVER = (14,)
-# Rooms' answers kept per process (a key and a few hundred bytes each): a thousand rooms over
-# several weeks and slot lengths. Past it the oldest go first.
-MAX_KEPT = 50_000
+# Rooms' answers kept per process (1.3 KB each with its key, measured: at most ~26 MB): a thousand
+# rooms over a few weeks and slot lengths. Past it the oldest go first.
+MAX_KEPT = 20_000
 MAX_WINDOWS = 1_000
 # Active claims overlapping the widened window: claims.overlapping's filter spelled out
 # (`ix_space_claim_period`, `ix_space_claim_long`), as epoch seconds.
