@@ -33,7 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import create_engine, func, insert, text
+from sqlalchemy import create_engine, func, insert, text, update
 from sqlmodel import Session, select
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -254,15 +254,20 @@ class Changes:
 
     def move_one(self, _i: int) -> None:
         start = datetime(self.week.year, self.week.month, self.week.day, tzinfo=SEOUL)
+        claim = (
+            select(SpaceClaim.id, SpaceClaim.starts_at)
+            .where(SpaceClaim.starts_at >= start, SpaceClaim.starts_at < start + timedelta(days=7))
+            .where(SpaceClaim.active)
+            .order_by(SpaceClaim.space_id, SpaceClaim.starts_at)
+            .offset(self.done * 21)
+            .limit(1)
+        )
         with self.engine.connect() as connection:
-            connection.execute(
-                text(
-                    "UPDATE space_claim SET starts_at = starts_at + interval '1 minute' WHERE id = ("
-                    "SELECT id FROM space_claim WHERE starts_at >= :lo AND starts_at < :hi AND active "
-                    "ORDER BY space_id, starts_at OFFSET :n LIMIT 1)"
-                ),
-                {"lo": start, "hi": start + timedelta(days=7), "n": self.done * 21},
+            claim_id, starts_at = connection.execute(claim).one()
+            moved = (
+                update(SpaceClaim).where(SpaceClaim.id == claim_id).values(starts_at=starts_at + timedelta(minutes=1))
             )
+            connection.execute(moved)
         self.done += 1
 
 
