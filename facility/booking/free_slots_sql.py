@@ -1,47 +1,31 @@
-"""Free slots of many rooms computed by PostgreSQL (14 or later: multiranges), and remembered per
-room while its claims stay the same.
+"""Free slots of many rooms computed by PostgreSQL (14 or later: multiranges), each room's answer
+kept while its claims stay the same (booking/kept_slots.py).
 
-A campus-wide search of a week (a thousand rooms, 21,000 claims at a million bookings) spends
-most of its time in the database: the union of each room's claims, the subtraction from its
-opening hours, the cut to the slot grid and the JSON. Between two searches few rooms change, so
-each room's answer is kept in this process under everything it is computed from: the zone, the
-shortest slot, the room's opening intervals in the window (hours, holidays and closures already
-applied), its buffers, its leaf spaces, and a fingerprint of its claims (their count and the sum of
-a 64-bit hash of each claim's start and end). A search first reads the fingerprints, one cheap
-grouped read of the same claims, and computes only the rooms whose key it has not kept.
-
-The key is the whole input of a pure function, so a kept answer is right for any database and any
-moment that gives the same key; nothing needs invalidating, and the first key that changes (a
-booking, a cancellation, a move, new hours) simply misses. A room's answer is stored under the
-fingerprint read in the same statement that computed it. Two different claim sets with one
-fingerprint would need a 64-bit hash collision; even then a stale free slot is only shown, never
-booked: the exclusion constraint decides at booking time.
+On PostgreSQL a room's claims enter its key as a fingerprint: their count and the sum of a 64-bit
+hash of each claim's start and end. A search first reads the fingerprints, one grouped read of the
+window's claims, and computes only the rooms whose key is not kept, in one statement that also
+returns the fingerprint it computed from (so an answer is stored under its own snapshot's). Two
+claim sets with one fingerprint would need a 64-bit hash collision; even then a stale free slot
+would only be shown, never booked: the exclusion constraint decides at booking time.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-from facility.booking.availability import BUFFER_MARGIN, SLOT, SlotRoom, open_intervals
+from facility.booking import kept_slots
+from facility.booking.availability import BUFFER_MARGIN, SLOT, SlotRoom
 from facility.booking.models import LONG_CLAIM
-from facility.booking.rules import closed_days, rules_for
 from facility.core.db import read_planned_for_values
-from facility.rooms.kinds import RoomStatus
-from facility.rooms.plan import CampusPlan
 
 # PostgreSQL 14 brought multiranges: from there the database subtracts the claims itself.
 MULTIRANGE_SERVER = (14,)
-# Rooms' answers kept per process (1.3 KB each with its key, measured: at most ~26 MB): a thousand
-# rooms over a few weeks and slot lengths. Past it the oldest go first.
-MAX_KEPT = 20_000
-MAX_WINDOWS = 1_000
 # Active claims overlapping the widened window: claims.overlapping's filter spelled out
 # (`ix_space_claim_period`, `ix_space_claim_long`), as epoch seconds.
 _CLAIM_CTE = """
@@ -106,26 +90,6 @@ SELECT room.room_id, coalesce(busy.claims, 0), coalesce(busy.hashes, 0), coalesc
 FROM room LEFT JOIN busy ON busy.room_id = room.room_id LEFT JOIN found ON found.room_id = room.room_id
 """
 
-Key = tuple[Any, ...]
-_kept: dict[Key, str] = {}
-# Windows searched lately (zone, shortest slot, start, end): only these can have answers kept.
-_windows: dict[Key, bool] = {}
-_lock = threading.Lock()
-
-
-def _keep(where: dict[Key, Any], key: Key, value: Any, limit: int) -> None:
-    with _lock:
-        where[key] = value
-        while len(where) > limit:
-            del where[next(iter(where))]
-
-
-def forget_all() -> None:
-    """Drop every kept answer (tests compare a cold search with a warm one)."""
-    with _lock:
-        _kept.clear()
-        _windows.clear()
-
 
 def free_slots_json(
     session: Session,
@@ -142,48 +106,28 @@ def free_slots_json(
     connection = session.connection()
     if connection.dialect.name != "postgresql" or (connection.dialect.server_version_info or ()) < MULTIRANGE_SERVER:
         return None
-    campus = CampusPlan.load(session)
-    closed = closed_days(session, start.astimezone(zone).date(), end.astimezone(zone).date())
-    window_start, window_end = int(start.timestamp()), int(end.timestamp())
-    cache: dict[tuple[date, time, time], tuple[int, int]] = {}
-    openings: dict[tuple[str, int], tuple[tuple[int, int], ...]] = {}
-    wanted: list[tuple[SlotRoom, tuple[tuple[int, int], ...], int, int, list[int]]] = []
-    for room in rooms:
-        if room.status != RoomStatus.open.value:
-            continue
-        source = campus.hours_source(room)
-        opening = openings.get(source)
-        if opening is None:
-            opening = openings[source] = tuple(
-                open_intervals(campus, room, window_start, window_end, zone, closed, cache)
-            )
-        if not opening:
-            continue
-        rules = rules_for(room.kind)
-        before, after = int(rules.buffer_before.total_seconds()), int(rules.buffer_after.total_seconds())
-        wanted.append((room, opening, before, after, campus.leaves(room.id)))  # type: ignore[arg-type]
-    if not wanted:
-        return {}
-    claims = _Claims(start, end, {space for *_, leaves in wanted for space in leaves})
     shortest = int(min_length.total_seconds())
+    found = kept_slots.search(session, rooms, start, end, zone, shortest)
+    if not found.rooms:
+        return {}
+    claims = _Claims(start, end, {space for inputs in found.rooms for space in inputs.leaves})
     # A window first asked here has nothing kept: computing every room at once reads the claims
     # once, where fingerprints first would read them twice.
-    window = (zone.key, shortest, window_start, window_end)
-    fingerprints = claims.fingerprints(connection) if window in _windows else None
+    fingerprints = claims.fingerprints(connection) if kept_slots.seen(found.window) else None
     result: dict[int, str] = {}
-    missing: dict[int, tuple[SlotRoom, list[int], Key]] = {}
-    for room, opening, before, after, leaves in wanted:
-        base_key = (zone.key, shortest, opening, before, after, tuple(leaves))
-        slots = None if fingerprints is None else _kept.get((*base_key, *_fingerprint(fingerprints, leaves)))
+    missing: dict[int, tuple[kept_slots.RoomInputs, kept_slots.Key]] = {}
+    for inputs in found.rooms:
+        key = inputs.key(zone, shortest)
+        slots = None if fingerprints is None else kept_slots.kept((*key, *_fingerprint(fingerprints, inputs.leaves)))
         if slots is None:
-            missing[room.id] = (room, leaves, base_key)  # type: ignore[index]
+            missing[inputs.room.id] = (inputs, key)  # type: ignore[index]
         elif slots:
-            result[room.id] = slots  # type: ignore[index]
-    _keep(_windows, window, True, MAX_WINDOWS)
+            result[inputs.room.id] = slots  # type: ignore[index]
+    kept_slots.note_seen(found.window)
     if missing:
-        computed = claims.free_slots(connection, [m[:2] for m in missing.values()], campus, openings, zone, shortest)
+        computed = claims.free_slots(connection, [m[0] for m in missing.values()], found, zone, shortest)
         for room_id, count, hashes, slots in computed:
-            _keep(_kept, (*missing[room_id][2], count, int(hashes)), slots, MAX_KEPT)
+            kept_slots.keep((*missing[room_id][1], count, int(hashes)), slots)
             if slots:
                 result[room_id] = slots
     return result
@@ -223,32 +167,29 @@ class _Claims:
     def free_slots(
         self,
         connection: Any,
-        rooms: list[tuple[SlotRoom, list[int]]],
-        campus: CampusPlan,
-        openings: dict[tuple[str, int], tuple[tuple[int, int], ...]],
+        rooms: list[kept_slots.RoomInputs],
+        found: kept_slots.Search,
         zone: ZoneInfo,
         shortest: int,
     ) -> list[Any]:
-        """(room id, claim count, claim hashes, slots JSON text) of each room (given with its leaf
-        spaces), in one statement."""
+        """(room id, claim count, claim hashes, slots JSON text) of each room, in one statement."""
         step = int(SLOT.total_seconds())
         sources: dict[tuple[str, int], int] = {}
         room_ids, room_sources, befores, afters, part_rooms, part_spaces = [], [], [], [], [], []
         open_sources, open_los, open_his = [], [], []
-        for room, leaves in rooms:
-            source = campus.hours_source(room)
+        for room, _opening, before, after, leaves in rooms:
+            source = found.campus.hours_source(room)
             index = sources.get(source)
             if index is None:
                 index = sources[source] = len(sources)
-                for lo, hi in openings[source]:
+                for lo, hi in found.openings[source]:
                     open_sources.append(index)
                     open_los.append(lo)
                     open_his.append(hi)
-            rules = rules_for(room.kind)
             room_ids.append(room.id)
             room_sources.append(index)
-            befores.append(int(rules.buffer_before.total_seconds()))
-            afters.append(int(rules.buffer_after.total_seconds()))
+            befores.append(before)
+            afters.append(after)
             for space in leaves:
                 part_rooms.append(room.id)
                 part_spaces.append(space)

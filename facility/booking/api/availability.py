@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 from sqlmodel import Session, select
 
-from facility.booking import availability, common, free_slots_sql, series
+from facility.booking import availability, common, free_slots_local, free_slots_sql, series
 from facility.booking.schemas import AvailabilityList, RoomAvailability, Slot
 from facility.core.auth import DbSession, OptionalUser
 from facility.core.errors import InvalidInput, error_responses
@@ -84,7 +83,7 @@ def search_availability(
     # PostgreSQL computes each room's slots as JSON text; elsewhere they are computed here.
     found = free_slots_sql.free_slots_json(session, rooms, *window, zone, min_length=min_length)
     if found is None:
-        found = _slots_json(availability.free_epoch_slots(session, rooms, *window, zone, min_length=min_length), zone)
+        found = free_slots_local.free_slots_json(session, rooms, *window, zone, min_length=min_length)
     # Built as text (the shape is AvailabilityList, as json.dumps writes it): a week of every room
     # is thousands of slots, and validating each as a model would cost more than computing them.
     items = [
@@ -103,26 +102,6 @@ def _all_rooms(session: Session, viewer: User | None, filters: RoomFilters) -> l
             break
         rooms += more
     return rooms
-
-
-def _slots_json(free: dict[int, list[tuple[int, int]]], zone: ZoneInfo) -> dict[int, str]:
-    """Each room's slots (epoch seconds) as free_slots_json writes them."""
-    # Many rooms share slot boundaries (opening times): format each instant once.
-    iso: dict[int, str] = {}
-
-    def local_iso(seconds: int) -> str:
-        text = iso.get(seconds)
-        if text is None:
-            text = iso[seconds] = datetime.fromtimestamp(seconds, zone).isoformat()
-        return text
-
-    return {
-        room_id: json.dumps([{"start": local_iso(lo), "end": local_iso(hi)} for lo, hi in slots], ensure_ascii=False)[
-            1:-1
-        ]
-        for room_id, slots in free.items()
-        if slots
-    }
 
 
 def _room_summary(room: Room | RoomRow, buildings: dict[int | None, str] | None = None) -> dict[str, Any]:
