@@ -536,7 +536,7 @@ if __name__ == "__main__":
     parser.add_argument("--soak", type=float, default=0, help="seconds of the gateway-only soak run instead")
     parser.add_argument("--soak-rate", type=float, default=3000)
     parser.add_argument("--spool-only", action="store_true", help="only the spool's per-batch cost (no services)")
-    parser.add_argument("--cpu-only", action="store_true", help="the gateway's CPU per reading in process (no services)")
+    parser.add_argument("--cpu-only", action="store_true", help="gateway CPU per reading, in process")
     parser.add_argument("--readings", type=int, default=50_000, help="readings per --cpu-only run")
     parser.add_argument("--repeats", type=int, default=3, help="--cpu-only runs (the best is printed)")
     parser.add_argument("--profile", action="store_true", help="--cpu-only: one more run under cProfile first")

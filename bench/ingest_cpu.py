@@ -177,6 +177,8 @@ def run_cpu(readings: int, repeats: int, profile: bool) -> None:
             )
         stored = gateway.store.lines  # type: ignore[attr-defined]
         print(f"gateway in process, {readings:,} facility readings a run, {stored:,} lines built in all")
+        if not totals:
+            return
         print("µs of CPU per reading, best of runs: " + ", ".join(f"{s} {best[s]:.1f}" for s in STAGES))
         print(f"  stages {sum(best.values()):.1f}; whole process (checkpoint thread included) {min(totals):.1f}")
     finally:
