@@ -263,9 +263,7 @@ class Spool:
             self._tail_valid = False
             return
         self._tail.extend(
-            Spooled(row_id, m.topic, m.payload, m.received_us)
-            for m, row_id in zip(messages, ids, strict=True)
-            if row_id is not None
+            [Spooled(row_id, m[0], m[1], m[2]) for m, row_id in zip(messages, ids, strict=True) if row_id is not None]
         )
 
     def _insert(self, cursor: sqlite3.Cursor, messages: Sequence[Incoming]) -> list[int | None]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -186,6 +186,8 @@ def _nan(_name: str) -> float:
 
 # One decoder for every message: `json.loads` with an option builds a new decoder per call.
 JSON = json.JSONDecoder(parse_constant=_nan)
+# The scanner raw_decode wraps, for the fast lane, whose text starts with "{" (no space to skip).
+SCAN_JSON: Callable[[str, int], tuple[Any, int]] = JSON.scan_once  # type: ignore[attr-defined]
 
 
 def _json(text: str) -> Any:
@@ -232,8 +234,8 @@ def read_plain_single(path: tuple[str, ...], payload: bytes, received_us: int) -
         return None
     try:
         text = payload.decode()
-        body, end = JSON.raw_decode(text)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        body, end = SCAN_JSON(text, 0)
+    except (ValueError, RecursionError, StopIteration):  # UnicodeDecodeError is a ValueError
         return None
     if end != len(text) or type(body) is not dict or "unit" in body:
         return None
