@@ -20,6 +20,7 @@ One table at the end.
   python bench/ingest.py [--backlog 15] [--rate 2000] [--rounds 2]
   python bench/ingest.py --soak 600 --soak-rate 3000   # gateway only: first vs last minute p99
   python bench/ingest.py --spool-only                  # the spool's cost per batch vs history
+  python bench/ingest.py --cpu-only [--profile]        # the gateway's CPU per reading, in process
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from paho.mqtt.packettypes import PacketTypes  # noqa: E402
 from paho.mqtt.properties import Properties  # noqa: E402
 
 from bench.consumers import Consumer, Gateway, NodeRed  # noqa: E402
+from bench.ingest_cpu import run_cpu  # noqa: E402
 from bench.mqtt_publisher import Publisher  # noqa: E402
 from facility.sensors.broker_url import BrokerAddress, make_client  # noqa: E402
 from gateway.spool import Incoming, Spool  # noqa: E402
@@ -534,9 +536,15 @@ if __name__ == "__main__":
     parser.add_argument("--soak", type=float, default=0, help="seconds of the gateway-only soak run instead")
     parser.add_argument("--soak-rate", type=float, default=3000)
     parser.add_argument("--spool-only", action="store_true", help="only the spool's per-batch cost (no services)")
+    parser.add_argument("--cpu-only", action="store_true", help="gateway CPU per reading, in process")
+    parser.add_argument("--readings", type=int, default=50_000, help="readings per --cpu-only run")
+    parser.add_argument("--repeats", type=int, default=3, help="--cpu-only runs (the best is printed)")
+    parser.add_argument("--profile", action="store_true", help="--cpu-only: one more run under cProfile first")
     args = parser.parse_args()
     if args.spool_only:
         run_spool()
+    elif args.cpu_only:
+        run_cpu(args.readings, args.repeats, args.profile)
     elif args.soak:
         run_soak(args)
     else:

@@ -12,6 +12,7 @@ instead, which SQLite's WAL mode lets proceed beside the commits.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import threading
@@ -81,7 +82,17 @@ CREATE INDEX IF NOT EXISTS ix_message_expiry ON message (received_us) WHERE writ
 """
 
 DELETE_EXPIRED = "DELETE FROM message WHERE written = 1 AND received_us < ?"
-INSERT = "INSERT INTO message (id, topic, payload, received_us, mid, conn) VALUES (?, ?, ?, ?, ?, ?)"
+# Rows per INSERT statement: one statement of many rows costs half of executemany's per row (each
+# of its rows is a statement run of its own); 166 rows bind 996 values, inside the 999 that SQLite
+# allowed before 3.32.
+INSERT_ROWS = 166
+
+
+@functools.cache
+def _insert_sql(rows: int) -> str:
+    return "INSERT INTO message (id, topic, payload, received_us, mid, conn) VALUES " + ",".join(
+        ["(?,?,?,?,?,?)"] * rows
+    )
 
 
 @dataclass(frozen=True)
@@ -252,15 +263,20 @@ class Spool:
             self._tail_valid = False
             return
         self._tail.extend(
-            Spooled(row_id, m.topic, m.payload, m.received_us)
-            for m, row_id in zip(messages, ids, strict=True)
-            if row_id is not None
+            [Spooled(row_id, m[0], m[1], m[2]) for m, row_id in zip(messages, ids, strict=True) if row_id is not None]
         )
 
     def _insert(self, cursor: sqlite3.Cursor, messages: Sequence[Incoming]) -> list[int | None]:
-        """One statement for the group, with the ids AUTOINCREMENT would give them."""
+        """Multi-row statements for the group, with the ids AUTOINCREMENT would give them."""
         first = self._next_id(cursor)
-        cursor.executemany(INSERT, [(first + n, *m[:4], m.conn) for n, m in enumerate(messages)])
+        for start in range(0, len(messages), INSERT_ROWS):
+            rows = messages[start : start + INSERT_ROWS]
+            values: list[object] = []
+            row_id = first + start
+            for topic, payload, received_us, mid, _dup, conn in rows:
+                values += (row_id, topic, payload, received_us, mid, conn)
+                row_id += 1
+            cursor.execute(_insert_sql(len(rows)), values)
         self._pending_count += len(messages)
         self._pending_bytes += sum(len(m.payload) for m in messages)
         return list(range(first, first + len(messages)))

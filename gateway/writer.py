@@ -15,9 +15,8 @@ import logging
 import queue
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 
-from facility.sensors.ingest import Batch, Ingest, Message
+from facility.sensors.ingest import Batch, Ingest
 from facility.sensors.store import StoreUnavailable
 from gateway import metrics
 from gateway.spool import Spool, Spooled
@@ -45,17 +44,8 @@ RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
 # Consecutive failures other than the store being down before the batch is split to find the
 # one message at fault.
 POISON_AFTER = 3
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A stored batch on its way to the recorder; None: it was stored and recorded message by message.
 _Stored = tuple[list[Spooled], Batch | None]
-
-
-def _received_at(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=micros)
-
-
-def as_messages(batch: list[Spooled]) -> list[Message]:
-    return [Message(m.topic, m.payload, _received_at(m.received_us)) for m in batch]
 
 
 class _Retry:
@@ -151,15 +141,14 @@ class SpoolWriter:
 
     def store_batch(self, batch: list[Spooled]) -> Batch:
         started = time.perf_counter()
-        parsed = self.ingest.store_batch(as_messages(batch))
+        parsed = self.ingest.store_batch(batch)  # spool rows are what Ingest reads
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         return parsed
 
     def write_one_by_one(self, batch: list[Spooled]) -> None:
         """After repeated failures not caused by the store: isolate the message at fault, which
         becomes a dead letter instead of blocking every later reading."""
-        for spooled in batch:
-            (message,) = as_messages([spooled])
+        for message in batch:
             try:
                 self._count(self.ingest.write([message]))
             except StoreUnavailable:

@@ -200,16 +200,19 @@ class RuleSet:
 
     def rules_for(self, metric: str, room_kind: str | None, room_id: int | None = None) -> list[Rule]:
         """The rules in force for a metric in this room: defaults, then overrides."""
-        if not self._by_scope:
-            return rules_for(metric, room_kind)
-        key = (metric, room_kind, room_id)
+        # Memoised with or without overrides: the alert rules ask once per reading.
+        key = (metric, room_kind, room_id if self._by_scope else None)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = [
-                rule
-                for rule in (self.effective(r, room_kind, room_id) for r in _BY_METRIC.get(metric, ()))
-                if rule is not None
-            ]
+            found = self._memo[key] = (
+                [
+                    rule
+                    for rule in (self.effective(r, room_kind, room_id) for r in _BY_METRIC.get(metric, ()))
+                    if rule is not None
+                ]
+                if self._by_scope
+                else rules_for(metric, room_kind)
+            )
         return found
 
     def effective(self, rule: Rule, room_kind: str | None, room_id: int | None) -> Rule | None:

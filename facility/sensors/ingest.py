@@ -13,26 +13,46 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import NamedTuple
+from datetime import datetime, timedelta
+from typing import NamedTuple, Protocol
 
 from sqlalchemy.engine import Engine
 
 from facility.core.db import session_scope
 from facility.sensors import service
 from facility.sensors.encoders import Encoders, Report
-from facility.sensors.parsing import RawFields, Reading, StatusUpdate, read_plain_single
+from facility.sensors.parsing import EPOCH, RawFields, Reading, StatusUpdate, read_plain_single, received_datetime
 from facility.sensors.profiles import ProfileSet, Subscription
 from facility.sensors.service import DeadLetterIn
 from facility.sensors.store import ReadingStore, StoreRejected
 
+MICROSECOND = timedelta(microseconds=1)
+
+
+class Arrived(Protocol):
+    """A message as Ingest reads it: the gateway hands its spool rows over as they are (no
+    datetime is made of a receive time unless a message needs one)."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def payload(self) -> bytes: ...
+
+    @property
+    def received_us(self) -> int: ...
+
 
 class Message(NamedTuple):
-    """One spooled message (a tuple: the gateway makes thousands a second)."""
+    """One message received at a datetime (a tuple: cheap to make by the thousand)."""
 
     topic: str
     payload: bytes
     received_at: datetime
+
+    @property
+    def received_us(self) -> int:
+        return (self.received_at - EPOCH) // MICROSECOND
 
 
 @dataclass
@@ -68,7 +88,7 @@ class Ingest:
         """What the gateway subscribes to: every enabled profile's filters and announced topics."""
         return self.profiles.subscriptions()
 
-    def parse(self, messages: Sequence[Message]) -> Batch:
+    def parse(self, messages: Sequence[Arrived]) -> Batch:
         """Readings, statuses and dead letters of the messages; never raises."""
         batch = Batch()
         reports: list[Report] = []
@@ -83,11 +103,12 @@ class Ingest:
             if encoders is None or topic in deaf:
                 path = own_path(topic)
                 if path is not None:
-                    reading = read_plain_single(path, message.payload, message.received_at)
+                    reading = read_plain_single(path, message.payload, message.received_us)
                     if reading is not None:
                         readings.append(reading)
                         batch.ends.append(len(readings))
                         continue
+            received_at = received_datetime(message.received_us)
             heard = None if encoders is None or topic in deaf else encoders.heard(topic, message.payload)
             if heard is not None:
                 reports.extend(heard.reports)
@@ -96,7 +117,7 @@ class Ingest:
                 if heard.exclusive:  # a command answer only: no reading profile's business
                     batch.ends.append(len(batch.readings))
                     continue
-            outcome = self.profiles.parse(message.topic, message.payload, message.received_at)
+            outcome = self.profiles.parse(message.topic, message.payload, received_at)
             batch.readings.extend(outcome.readings)
             batch.ends.append(len(batch.readings))
             if outcome.status is not None:
@@ -112,7 +133,7 @@ class Ingest:
                         message.payload,
                         rejection.reason,
                         rejection.detail,
-                        message.received_at,
+                        received_at,
                         outcome.profile,
                     )
                 )
@@ -120,13 +141,13 @@ class Ingest:
             self.on_reports(reports)
         return batch
 
-    def write(self, messages: Sequence[Message]) -> Batch:
+    def write(self, messages: Sequence[Arrived]) -> Batch:
         """Parse, store, then register, alert and dead-letter in one transaction; raises to retry."""
         batch = self.store_batch(messages)
         self.record(batch)
         return batch
 
-    def store_batch(self, messages: Sequence[Message]) -> Batch:
+    def store_batch(self, messages: Sequence[Arrived]) -> Batch:
         """The first half of `write`: parse and write the readings to the store (raises to retry).
         The gateway stores the next batch while `record` of this one runs."""
         batch = self.parse(messages)
@@ -136,7 +157,7 @@ class Ingest:
             self._write_isolating(messages, batch)
         return batch
 
-    def _write_isolating(self, messages: Sequence[Message], batch: Batch) -> None:
+    def _write_isolating(self, messages: Sequence[Arrived], batch: Batch) -> None:
         """Halve the refused batch until each refusal is one message's: that message becomes a
         dead letter with the store's reason, every other reading is written (StoreUnavailable
         still propagates: a store that went down meanwhile is retried whole)."""
@@ -156,9 +177,10 @@ class Ingest:
                     return
                 message = messages[first]
                 profile = self.profiles.profile_of(message.topic)
+                received_at = received_datetime(message.received_us)
                 batch.dead.append(
                     DeadLetterIn(
-                        message.topic, message.payload, "store_rejected", str(error)[:200], message.received_at, profile
+                        message.topic, message.payload, "store_rejected", str(error)[:200], received_at, profile
                     )
                 )
                 return
@@ -174,12 +196,11 @@ class Ingest:
             service.record_batch(session, batch.readings, batch.statuses, raw=batch.raw)
             service.record_dead_letters(session, batch.dead, self.source)
 
-    def dead_letter(self, message: Message, error: Exception) -> DeadLetterIn:
+    def dead_letter(self, message: Arrived, error: Exception) -> DeadLetterIn:
         """A message whose write keeps failing for reasons of its own: kept as a dead letter."""
         profile = self.profiles.profile_of(message.topic)
-        letter = DeadLetterIn(
-            message.topic, message.payload, "internal_error", repr(error)[:200], message.received_at, profile
-        )
+        received_at = received_datetime(message.received_us)
+        letter = DeadLetterIn(message.topic, message.payload, "internal_error", repr(error)[:200], received_at, profile)
         with session_scope(self.engine) as session:
             service.record_dead_letters(session, [letter], self.source)
         return letter

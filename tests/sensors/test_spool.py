@@ -235,10 +235,12 @@ def test_the_wal_starts_over_under_a_steady_stream_of_commits(tmp_path: Path, mo
     wal = path.with_name(path.name + "-wal")
     spool = Spool(path)
     appended, largest, mid = 0, 0, 0
-    # Enough traffic that an unbounded WAL would show (40 MB: it stayed near 6 MB on a quiet run,
-    # an unbounded one holds every page written): a volume, not a duration, so a loaded machine
-    # runs longer instead of testing less.
-    while appended < 40_000_000:
+    # Enough traffic that an unbounded WAL would show (80 MB: it stayed at 6-15 MB, an unbounded
+    # one holds every page written): a volume, not a duration, so a loaded machine runs longer
+    # instead of testing less. What a bounded WAL reaches is what is appended between two
+    # checkpoints, so it grows with the spool's speed: 40 MB with multi-row inserts left too
+    # little margin (10-15 MB against a limit of 10).
+    while appended < 80_000_000:
         spool.append([incoming(mid + i, b"x" * 500, us=mid + i) for i in range(50)])
         mid += 50
         appended += 50 * 500
