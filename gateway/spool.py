@@ -81,7 +81,15 @@ CREATE INDEX IF NOT EXISTS ix_message_unwritten ON message (id) WHERE written = 
 CREATE INDEX IF NOT EXISTS ix_message_expiry ON message (received_us) WHERE written = 1;
 """
 
-DELETE_EXPIRED = "DELETE FROM message WHERE written = 1 AND received_us < ?"
+# Written rows past the keep window, deleted a bounded number at a time (EXPIRE_AT_LEAST, or twice
+# the batch marked written, whichever is more): a steady rate is kept up with, and a drained
+# backlog's rows expire over the next minute of batches. One DELETE of a backlog of 1.8 million
+# rows, ten minutes after the drain, held the spool's lock (and every acknowledgement) for a
+# fraction of a second.
+DELETE_EXPIRED = (
+    "DELETE FROM message WHERE id IN (SELECT id FROM message WHERE written = 1 AND received_us < ? LIMIT ?)"
+)
+EXPIRE_AT_LEAST = 1000
 # Rows per INSERT statement: one statement of many rows costs half of executemany's per row (each
 # of its rows is a statement run of its own); 166 rows bind 996 values, inside the 999 that SQLite
 # allowed before 3.32.
@@ -353,7 +361,7 @@ class Spool:
                 (batch[0].id, batch[-1].id),
             ).rowcount
             cutoff = int(time.time() * 1_000_000) - KEEP_WRITTEN_S * 1_000_000
-            self._db.execute(DELETE_EXPIRED, (cutoff,))
+            self._db.execute(DELETE_EXPIRED, (cutoff, max(EXPIRE_AT_LEAST, 2 * len(batch))))
             self._db.execute("COMMIT")
             self._db.execute("PRAGMA synchronous=FULL")
             self._pending_bytes = max(0, self._pending_bytes - sum(len(m.payload) for m in batch))

@@ -110,13 +110,42 @@ def test_expiring_written_rows_reads_only_the_rows_it_deletes(tmp_path: Path) ->
 
     spool = Spool(tmp_path / "s.sqlite")
     with sqlite3.connect(spool.path) as db:
-        plan = " ".join(str(row) for row in db.execute("EXPLAIN QUERY PLAN " + DELETE_EXPIRED, (0,)))
-    assert "USING INDEX ix_message_expiry (received_us<?)" in plan
+        plan = " ".join(str(row) for row in db.execute("EXPLAIN QUERY PLAN " + DELETE_EXPIRED, (0, 10)))
+    assert "INDEX ix_message_expiry (received_us<?)" in plan
     spool.append([Incoming("t", b"1", 1, 1, False), Incoming("t", b"2", 2**62, 2, False)])
     spool.mark_written(spool.take(10))
     with sqlite3.connect(spool.path) as db:  # the old row expired, the recent one is kept
         assert db.execute("SELECT received_us FROM message").fetchall() == [(2**62,)]
     spool.close()
+
+
+def test_a_backlog_of_expired_rows_is_deleted_a_bounded_number_per_batch(tmp_path: Path) -> None:
+    """After a drain, its rows expire over the following batches, not in one DELETE that holds the
+    spool's lock (and every acknowledgement) for as long as it takes."""
+    import sqlite3
+
+    from gateway.spool import EXPIRE_AT_LEAST
+
+    spool = Spool(tmp_path / "s.sqlite")
+    old = 2 * EXPIRE_AT_LEAST + 500
+    with sqlite3.connect(spool.path) as db:  # a backlog drained and written long ago
+        db.executemany(
+            "INSERT INTO message (topic, payload, received_us, mid, acked, written) VALUES ('t', '1', ?, 1, 1, 1)",
+            ((1 + i,) for i in range(old)),
+        )
+
+    def kept() -> int:
+        with sqlite3.connect(spool.path) as db:
+            return int(db.execute("SELECT count(*) FROM message").fetchone()[0])
+
+    counts = []
+    for n in range(4):
+        spool.append([Incoming("t", b"2", 2**62 + n, n, False)])
+        spool.mark_written(spool.take(10))
+        counts.append(kept())
+    spool.close()
+    # Each small batch deletes EXPIRE_AT_LEAST expired rows at most, until none is left; the recent ones stay.
+    assert counts == [old - EXPIRE_AT_LEAST + 1, old - 2 * EXPIRE_AT_LEAST + 2, 3, 4], counts
 
 
 def test_the_writer_reads_what_was_just_committed_from_memory_and_the_file_alike(tmp_path: Path) -> None:
