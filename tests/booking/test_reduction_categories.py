@@ -5,7 +5,7 @@ highest verified rate still applies."""
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from facility.booking import flows, reductions, service
 from facility.booking.models import FeeSchedule
@@ -41,7 +41,9 @@ def test_admin_edits_categories_and_claims_follow(session: Session) -> None:
     assert shown["youth"].percent == 40 and shown["youth"].version == 2 and not shown["youth"].proof_required
     assert shown["youth"].name_en == "Youth groups" and "national_merit" not in shown
     assert [r.percent for r in reductions.category_history(session, "youth")] == [20, 40]
-    saves = session.exec(select(AuditEntry).where(AuditEntry.action == "reduction_category.save")).all()
+    saves = session.exec(
+        select(AuditEntry).where(AuditEntry.action == "reduction_category.save").order_by(col(AuditEntry.id))
+    ).all()
     assert len(saves) == 3 and saves[1].before["percent"] == 20  # type: ignore[index]
 
     day = next_weekday(5)
