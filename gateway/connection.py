@@ -254,9 +254,10 @@ class BrokerConnection:
             current = self._generation
             for (generation, incoming, qos), row_id in zip(group, ids, strict=True):
                 # An ack for a message of an earlier connection means nothing to the broker,
-                # which redelivers it on this one.
-                if qos and generation == current:
-                    acks.append((incoming.mid, qos))
+                # which redelivers it on this one. A QoS 0 message is never sent again.
+                if generation == current:
+                    if qos:
+                        acks.append((incoming.mid, qos))
                     if row_id is not None:
                         acked.append(row_id)
             self.client.ack_many(acks)
