@@ -281,7 +281,7 @@ def test_the_wal_starts_over_under_a_steady_stream_of_commits(tmp_path: Path, mo
 
 
 def _vm_steps(spool: Spool, step: Callable[[], object]) -> int:
-    """SQLite virtual-machine instructions (in hundreds) `step` runs on the spool's connection:
+    """SQLite virtual-machine instructions (in tens) `step` runs on the spool's connection:
     a count of the rows it visits that a busy machine does not change."""
     steps = 0
 
@@ -290,11 +290,11 @@ def _vm_steps(spool: Spool, step: Callable[[], object]) -> int:
         steps += 1
         return 0
 
-    spool._db.set_progress_handler(count, 100)
+    spool._db.set_progress_handler(count, 10)
     try:
         step()
     finally:
-        spool._db.set_progress_handler(None, 100)
+        spool._db.set_progress_handler(None, 10)
     return steps
 
 
@@ -303,6 +303,7 @@ def _reconnect_cost(tmp_path: Path, history: int, monkeypatch: pytest.MonkeyPatc
     the cost of its reconnect and of the end of the redelivery window, and what is left unacked."""
     import gateway.spool as spool_module
 
+    monkeypatch.setattr(spool_module, "FLOOR_STEP", 500)  # stored every 500 rows, so crashes are comparable
     path = tmp_path / f"s{history}.sqlite"
     spool = Spool(path)
     conn = spool.connection_started()
@@ -331,7 +332,7 @@ def test_a_reconnect_reads_only_the_rows_that_may_come_again(tmp_path: Path, mon
     # The two rows killed unacknowledged were read as candidates and swept when the window ended;
     # only the new message, not yet acknowledged, is left.
     assert len(small_left) == len(large_left) == 1
-    assert large <= small + 20, (small, large)
+    assert 0 < small and large <= small + 50, (small, large)
 
 
 def test_rows_unacknowledged_on_an_earlier_connection_stay_above_the_floor(tmp_path: Path) -> None:
