@@ -28,10 +28,13 @@ log = logging.getLogger(__name__)
 # which amortises the HTTP round trip and the per-batch registry and alert work (one query per
 # batch, not per reading) while one batch's alert evaluation stays well under a second.
 BATCH_SIZE = 5000
-# A small batch waits until its oldest message is this old before it is written: at a few
-# thousand readings a second that is one store write per ~50 readings instead of one per spool
-# group (200 a second, a third of the gateway's CPU in HTTP), for a few milliseconds of latency.
-LINGER_S = 0.025
+# A small batch waits until its oldest message is this old before it is written: at 2,000
+# readings a second that is one store write per ~30 readings instead of one per spool group (200
+# a second, a third of the gateway's CPU in HTTP), for a few milliseconds of latency. 25 ms gave
+# a p99 of 50-52 ms at 2,000/s in bench/ingest.py, beside Node-RED's 47-50 with its join's 25 ms;
+# 15 ms gave 28-33 ms in the same bench (an earlier trial of 15 ms read worse because the spool's
+# reconnect sweep, since fixed, stalled the latency phase).
+LINGER_S = 0.015
 # Stored batches waiting for the recorder: enough to overlap the two, few enough that a database
 # outage stops the store thread soon (the spool, not memory, holds the backlog).
 RECORD_QUEUE = 2
