@@ -101,6 +101,9 @@ class BrokerConnection:
         self.v5 = self.address.protocol == "5"
         self.failure: str | None = None
         self.connected = threading.Event()
+        # Set once the broker has acknowledged this connection's subscriptions: what devices
+        # publish from then on reaches the gateway (tests wait for it before they publish).
+        self.subscribed = threading.Event()
         self._generation = 0
         # paho's thread appends, the spooler pops: deque operations are atomic, and the spooler is
         # woken only when it sleeps on an empty inbox (not once per message, as a Queue would).
@@ -118,6 +121,7 @@ class BrokerConnection:
         client.will_set(self.status_topic, b"offline", qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
         client.on_publish_received = self._on_publish
         return client
 
@@ -160,6 +164,7 @@ class BrokerConnection:
                 client.disconnect()
             return
         self._generation = self.spool.connection_started()
+        self.subscribed.clear()
         self.connected.set()
         metrics.CONNECTED.set(1)
         # Resubscribe on every connect: the session may be new (expired, or a fresh broker).
@@ -190,10 +195,14 @@ class BrokerConnection:
             self.client.unsubscribe(topics)
             log.info("no longer following %s", ", ".join(topics)[:300])
 
+    def _on_subscribe(self, *_args: Any) -> None:
+        self.subscribed.set()
+
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any = None
     ) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         metrics.CONNECTED.set(0)
         if not self._stopping.is_set() and self.failure is None:
             log.warning("disconnected from the broker (%s); reconnecting", reason)

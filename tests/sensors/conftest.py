@@ -43,7 +43,7 @@ def running_gateway(
     running = Gateway(settings, SensorSettings(gateway_client_id=client_id))
     running.start()
     try:
-        wait_until(running.connection.connected.is_set)
+        wait_until(running.connection.subscribed.is_set)
         yield running
     finally:
         running.stop()

@@ -39,7 +39,7 @@ def running(tmp_path: Path, pg_url: str, mosquitto: Mosquitto, influxd: Influxd)
     settings = gateway_settings(tmp_path, pg_url, mosquitto.url, influxd, db)
     gateway = Gateway(settings, SensorSettings(gateway_client_id="gw-test"))
     gateway.start()
-    wait_until(gateway.connection.connected.is_set)
+    wait_until(gateway.connection.subscribed.is_set)
     yield gateway
     gateway.stop()
     influxd.drop_database(db)

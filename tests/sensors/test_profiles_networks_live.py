@@ -66,7 +66,7 @@ def test_custom_topics_children_and_decoder_fields_end_to_end(tmp_path: Path, pg
     gateway = Gateway(settings, sensor_settings)
     gateway.start()
     try:
-        wait_until(gateway.connection.connected.is_set)
+        wait_until(gateway.connection.subscribed.is_set)
         messages = [
             c.Z2M_EAST_AQARA,
             c.TASMOTA_ZBINFO_BULB,
