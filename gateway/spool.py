@@ -330,7 +330,7 @@ class Spool:
         order.extend(fresh)  # ids only grow, so `order` stays sorted
         while order and order[0] not in unacked:
             order.popleft()
-        last = max((i for i in ids if i is not None), default=0)
+        last = next((i for i in reversed(ids) if i is not None), 0)  # ids ascend
         past_all = max(self._floor, last + 1, max(acked, default=0) + 1)
         candidates = (row.id for rows in self._candidates.values() for row in rows)
         self._floor = min(order[0] if order else past_all, min(candidates, default=past_all))
@@ -423,7 +423,8 @@ class Spool:
             return
         with self._lock:
             last = max(batch[-1].id, self._written_through)
-            fresh = [m for m in batch if m.id > self._written_through]
+            # The writer never hands over written rows again; the counts stay right if it did.
+            fresh = batch if batch[0].id > self._written_through else [m for m in batch if m.id > self._written_through]
             expiry = self._expiry.copy()
             received = max(m.received_us for m in batch)
             if expiry and received - expiry[-1][2] < EXPIRY_BUCKET_US:
